@@ -1,0 +1,8 @@
+//! CRMConnect domain: pure rules and shared API types.
+//!
+//! Nothing here knows about HTTP or the database, and the crate compiles for
+//! `wasm32-unknown-unknown` so the browser client uses the very same types and rules.
+
+pub mod api;
+pub mod permissions;
+pub mod validation;

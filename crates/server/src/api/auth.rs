@@ -1,0 +1,198 @@
+//! Sign-in, token refresh and sign-out; `GET /me`.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use crmconnect_domain::api::{LoginRequest, Me, Problem, RefreshRequest, RoleSummary, TokenResponse};
+use crmconnect_domain::validation::EmailAddress;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait,
+};
+use time::{Duration, OffsetDateTime};
+
+use crate::audit::{self, Actor, Change};
+use crate::auth::{password, peer_ip, secrets, throttle, AuthMethod, AuthUser};
+use crate::entities::{refresh_token, staff};
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::extract::Json;
+use crate::state::AppState;
+
+/// Refresh tokens live 30 days and are single-use (rotated on every refresh).
+pub const REFRESH_TOKEN_TTL: Duration = Duration::days(30);
+
+/// Sign in with e-mail and password.
+///
+/// Failed attempts are throttled per account and per IP (429 with `Retry-After`).
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 401, description = "`invalid_credentials`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too_many_login_attempts`", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: Json<LoginRequest>) -> ApiResult<HttpResponse> {
+    let LoginRequest { email, password: given } = body.0;
+    let email = EmailAddress::parse(&email).map_err(|p| ApiError::field("email", p.code, p.message))?;
+    if given.is_empty() {
+        return Err(ApiError::field("password", "required", "password is required"));
+    }
+    let ip = peer_ip(&req);
+    let now = OffsetDateTime::now_utc();
+    throttle::check(&state.db, email.as_str(), ip.as_deref(), now).await?;
+
+    let account = staff::Entity::find()
+        .filter(staff::Column::Email.eq(email.as_str()))
+        .one(&state.db)
+        .await?
+        .filter(|s| s.active);
+    let ok = password::verify(given, account.as_ref().map(|s| s.password_hash.clone())).await?;
+    let Some(account) = account.filter(|_| ok) else {
+        throttle::record_failure(&state.db, email.as_str(), ip.as_deref(), now).await?;
+        tracing::info!(ip = ?ip, "failed sign-in");
+        return Err(ApiError::new(ErrorCode::InvalidCredentials, "The e-mail or password is wrong."));
+    };
+
+    let txn = state.db.begin().await?;
+    throttle::clear_account(&txn, email.as_str()).await?;
+    staff::Entity::update_many()
+        .col_expr(staff::Column::LastLoginAt, Expr::value(now))
+        .filter(staff::Column::Id.eq(account.id))
+        .exec(&txn)
+        .await?;
+    let tokens = issue_tokens(&state, &txn, account.id, now).await?;
+    let actor = Actor { staff_id: Some(account.id), api_token_id: None, ip };
+    audit::record(&txn, &actor, Change::new("auth.login", "staff", account.id)).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Ok().json(tokens))
+}
+
+async fn issue_tokens(
+    state: &AppState,
+    db: &impl ConnectionTrait,
+    staff_id: i32,
+    now: OffsetDateTime,
+) -> ApiResult<TokenResponse> {
+    let refresh = secrets::random_secret();
+    refresh_token::Entity::insert(refresh_token::ActiveModel {
+        staff_id: Set(staff_id),
+        token_hash: Set(secrets::hash_secret(&refresh)),
+        expires_at: Set(now + REFRESH_TOKEN_TTL),
+        revoked_at: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .exec(db)
+    .await?;
+    let (access_token, expires_in) = state.jwt.issue(staff_id).map_err(ApiError::internal)?;
+    Ok(TokenResponse { access_token, refresh_token: refresh, token_type: "Bearer".into(), expires_in })
+}
+
+fn invalid_refresh() -> ApiError {
+    ApiError::new(ErrorCode::InvalidRefreshToken, "The refresh token is invalid, expired or already used; sign in again.")
+}
+
+/// Exchange a refresh token for a new access token and a new refresh token.
+///
+/// The old refresh token stops working. Presenting an already-used token revokes every
+/// session of that account (it was probably stolen).
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 401, description = "`invalid_refresh_token`", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn refresh(state: web::Data<AppState>, body: Json<RefreshRequest>) -> ApiResult<HttpResponse> {
+    let now = OffsetDateTime::now_utc();
+    let hash = secrets::hash_secret(body.0.refresh_token.trim());
+    let txn = state.db.begin().await?;
+    let row = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(hash))
+        .one(&txn)
+        .await?
+        .ok_or_else(invalid_refresh)?;
+    if row.revoked_at.is_some() {
+        revoke_all_sessions(&txn, row.staff_id, now).await?;
+        txn.commit().await?;
+        tracing::warn!(staff_id = row.staff_id, "refresh token reused; all sessions revoked");
+        return Err(invalid_refresh());
+    }
+    if row.expires_at <= now {
+        return Err(invalid_refresh());
+    }
+    let active = staff::Entity::find_by_id(row.staff_id).one(&txn).await?.is_some_and(|s| s.active);
+    if !active {
+        return Err(invalid_refresh());
+    }
+    // Conditional update: of two concurrent refreshes with the same token only one wins.
+    let claimed = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_token::Column::Id.eq(row.id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Err(invalid_refresh());
+    }
+    let tokens = issue_tokens(&state, &txn, row.staff_id, now).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Ok().json(tokens))
+}
+
+async fn revoke_all_sessions(db: &impl ConnectionTrait, staff_id: i32, now: OffsetDateTime) -> ApiResult<()> {
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_token::Column::StaffId.eq(staff_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Sign out: revokes the refresh token. Idempotent; the access token simply expires.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body = RefreshRequest,
+    responses(
+        (status = 204, description = "Revoked (or already unusable)"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn logout(state: web::Data<AppState>, req: HttpRequest, body: Json<RefreshRequest>) -> ApiResult<HttpResponse> {
+    let now = OffsetDateTime::now_utc();
+    let hash = secrets::hash_secret(body.0.refresh_token.trim());
+    let txn = state.db.begin().await?;
+    let row = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(hash))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .one(&txn)
+        .await?;
+    if let Some(row) = row {
+        refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+            .filter(refresh_token::Column::Id.eq(row.id))
+            .exec(&txn)
+            .await?;
+        let actor = Actor { staff_id: Some(row.staff_id), api_token_id: None, ip: peer_ip(&req) };
+        audit::record(&txn, &actor, Change::new("auth.logout", "staff", row.staff_id)).await?;
+    }
+    txn.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The signed-in staff member, their role and effective permissions.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 200, body = Me),
+        (status = 401, description = "`unauthenticated` or `invalid_token`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn me(user: AuthUser) -> HttpResponse {
+    HttpResponse::Ok().json(Me {
+        id: user.staff.id,
+        name: user.staff.name.clone(),
+        email: user.staff.email.clone(),
+        role: RoleSummary { id: user.role.id, name: user.role.name.clone(), is_admin: user.role.is_admin },
+        permissions: user.permissions.clone(),
+        auth_method: match user.method {
+            AuthMethod::Session => "session".into(),
+            AuthMethod::ApiToken(_) => "api_token".into(),
+        },
+    })
+}

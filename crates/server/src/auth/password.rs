@@ -1,0 +1,51 @@
+//! Argon2id password hashing (OWASP-recommended defaults of the `argon2` crate).
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+
+use crate::error::{ApiError, ApiResult};
+
+/// Hashes off the async executor: argon2 is deliberately CPU- and memory-heavy.
+pub async fn hash(password: String) -> ApiResult<String> {
+    actix_web::web::block(move || hash_blocking(&password)).await?
+}
+
+pub fn hash_blocking(password: &str) -> ApiResult<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("hashing password: {e}")))
+}
+
+/// Verifies against `stored`; with `None` it burns the same time on a dummy hash, so response
+/// time does not reveal whether an e-mail address has an account.
+pub async fn verify(password: String, stored: Option<String>) -> ApiResult<bool> {
+    actix_web::web::block(move || {
+        let stored = stored.unwrap_or_else(|| DUMMY_HASH.to_string());
+        let parsed = PasswordHash::new(&stored)
+            .map_err(|e| ApiError::internal(anyhow::anyhow!("stored password hash unreadable: {e}")))?;
+        Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok() && stored != DUMMY_HASH)
+    })
+    .await?
+}
+
+/// Hash of a random string nobody knows, with the default parameters.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$hLXxVf9HlWx6Hu2Kc3fXb5ZBtvZ1eq9Z4l3bX6Jf4cQ";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[actix_web::test]
+    async fn hashes_verify_and_differ_per_salt() {
+        let a = hash("correct horse".into()).await.unwrap();
+        let b = hash("correct horse".into()).await.unwrap();
+        assert_ne!(a, b, "salted");
+        assert!(a.starts_with("$argon2id$"));
+        assert!(verify("correct horse".into(), Some(a.clone())).await.unwrap());
+        assert!(!verify("wrong horse".into(), Some(a)).await.unwrap());
+        assert!(!verify("anything".into(), None).await.unwrap());
+    }
+}

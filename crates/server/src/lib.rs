@@ -1,0 +1,16 @@
+//! CRMConnect server. See ARCHITECTURE.md for the map.
+
+pub mod api;
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod entities;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod pagination;
+pub mod seed;
+pub mod spa;
+pub mod startup;
+pub mod state;

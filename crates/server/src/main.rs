@@ -1,0 +1,136 @@
+//! The `crmconnect` command: serve, migrate, create-admin, seed-demo, openapi.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use crmconnect::api::staff::{insert_staff, NewStaff};
+use crmconnect::audit::Actor;
+use crmconnect::config::Settings;
+use crmconnect::entities::role;
+use crmconnect::error::ErrorCode;
+use crmconnect::{db, openapi, seed, startup::Application};
+use crmconnect_domain::api::CreateStaff;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+/// CRMConnect: the CRM from first contact to payment. Configuration comes from the
+/// environment (DATABASE_URL, CRM_BIND, CRM_PUBLIC_URL, CRM_JWT_SECRET, CRM_DATA_DIR,
+/// CRM_SMTP_URL, CRM_SPA_DIR, RUST_LOG); see README.md.
+#[derive(Parser)]
+#[command(name = "crmconnect", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply pending migrations, then serve the API and the browser app.
+    Serve {
+        /// Load the demo company first when the database has no staff yet.
+        #[arg(long)]
+        seed_demo_if_empty: bool,
+    },
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Create an administrator account.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        /// At least 8 characters. May also come from CRM_ADMIN_PASSWORD.
+        #[arg(long, env = "CRM_ADMIN_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[arg(long, default_value = "Administrator")]
+        name: String,
+    },
+    /// Load a realistic demo company into a new, empty database.
+    SeedDemo,
+    /// Print the OpenAPI document to stdout.
+    Openapi,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Command::Openapi = cli.command {
+        print!("{}", openapi::spec_json());
+        return ExitCode::SUCCESS;
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    match actix_web::rt::System::with_tokio_rt(|| runtime).block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    let settings = Settings::from_env();
+    match command {
+        Command::Serve { seed_demo_if_empty } => {
+            if seed_demo_if_empty {
+                let conn = db::connect(&settings.database_url).await?;
+                db::migrate(&conn).await?;
+                if seed::is_empty(&conn).await? {
+                    let n = seed::seed_demo(&conn).await?;
+                    eprintln!("Loaded the demo company ({n} staff).");
+                }
+                conn.close().await?;
+            }
+            let app = Application::build(settings.clone()).await?;
+            let url = settings.public_url.clone();
+            eprintln!("CRMConnect is listening on port {} — open {url}", app.port());
+            eprintln!("API docs: {url}/api/docs/");
+            if seed_demo_if_empty {
+                eprintln!("Demo login: {} / {}", seed::DEMO_ADMIN_EMAIL, seed::DEMO_PASSWORD);
+            }
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate => {
+            let conn = db::connect(&settings.database_url).await?;
+            db::migrate(&conn).await?;
+            eprintln!("Migrations applied to {}.", db::redact(&settings.database_url));
+        }
+        Command::CreateAdmin { email, password, name } => {
+            let conn = db::connect(&settings.database_url).await?;
+            db::migrate(&conn).await?;
+            let admin_role = role::Entity::find()
+                .filter(role::Column::IsAdmin.eq(true))
+                .order_by_asc(role::Column::Id)
+                .one(&conn)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no administrator role exists"))?;
+            let body = CreateStaff { name, email, password, role_id: admin_role.id };
+            let new = NewStaff::try_from(body).map_err(|e| anyhow::anyhow!(describe(&e)))?;
+            let created = insert_staff(&conn, &Actor::system(), new).await.map_err(|e| anyhow::anyhow!(describe(&e)))?;
+            eprintln!("Administrator {} <{}> created (id {}).", created.name, created.email, created.id);
+        }
+        Command::SeedDemo => {
+            let conn = db::connect(&settings.database_url).await?;
+            db::migrate(&conn).await?;
+            let n = seed::seed_demo(&conn).await?;
+            eprintln!("Demo company loaded: {n} staff. Sign in as {} / {}.", seed::DEMO_ADMIN_EMAIL, seed::DEMO_PASSWORD);
+        }
+        Command::Openapi => unreachable!("handled before the runtime starts"),
+    }
+    Ok(())
+}
+
+/// A human sentence for an API error on the command line.
+fn describe(e: &crmconnect::error::ApiError) -> String {
+    if e.code == ErrorCode::EmailTaken {
+        return "a staff member with this e-mail already exists".into();
+    }
+    let mut out = e.detail.clone();
+    for f in &e.errors {
+        out.push_str(&format!("\n  --{}: {}", f.field, f.message));
+    }
+    out
+}

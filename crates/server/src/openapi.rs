@@ -1,0 +1,81 @@
+//! The OpenAPI document, generated from the handlers' annotations. `openapi/openapi.json` is
+//! this, committed; a test fails when they differ (`cargo xtask openapi` refreshes it).
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::api;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "CRMConnect API",
+        description = "The CRMConnect REST API. JSON, snake_case, integer ids; money as decimal strings; \
+errors as application/problem+json with a stable `code`. Lists take `limit` (1-500, default 50) and an \
+opaque `cursor`, and answer `{\"items\": [...], \"next_cursor\": ...}`. Authenticate with \
+`Authorization: Bearer <token>`: a JWT from `POST /api/v1/auth/login` or a personal API token."
+    ),
+    paths(
+        api::health::health,
+        api::auth::login,
+        api::auth::refresh,
+        api::auth::logout,
+        api::auth::me,
+        api::api_tokens::list,
+        api::api_tokens::create,
+        api::api_tokens::revoke,
+        api::staff::list,
+        api::staff::create,
+        api::staff::get,
+        api::staff::update,
+        api::staff::deactivate,
+        api::roles::list,
+        api::roles::create,
+        api::roles::get,
+        api::roles::update,
+        api::roles::delete,
+        api::audit_log::list,
+    ),
+    components(schemas(
+        crmconnect_domain::api::Problem,
+        crmconnect_domain::validation::FieldError,
+        crmconnect_domain::permissions::Module,
+        crmconnect_domain::permissions::Action,
+    )),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "system", description = "Health and audit log"),
+        (name = "auth", description = "Sign-in, tokens, the current user"),
+        (name = "staff", description = "Staff accounts"),
+        (name = "roles", description = "Roles and per-module permissions"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A JWT access token from /api/v1/auth/login, or a personal API token (crm_…)."))
+                    .build(),
+            ),
+        );
+    }
+}
+
+pub fn spec() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// The document exactly as committed in `openapi/openapi.json`.
+pub fn spec_json() -> String {
+    let mut json = spec().to_pretty_json().expect("the OpenAPI document serialises");
+    json.push('\n');
+    json
+}

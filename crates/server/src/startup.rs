@@ -1,0 +1,77 @@
+//! Building and running the server: used by `crmconnect serve` and by the tests' `spawn_app`.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{ErrorHandlers, Logger};
+use actix_web::{web, App, HttpServer};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::jwt::JwtKeys;
+use crate::auth::secrets;
+use crate::config::Settings;
+use crate::error::{problemize, ApiError};
+use crate::state::AppState;
+use crate::{api, db, extract, openapi, spa};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    pub state: AppState,
+}
+
+impl Application {
+    /// Connects, migrates, binds (`CRM_BIND`; port 0 picks a free one) and prepares the server.
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let db = db::connect(&settings.database_url).await?;
+        db::migrate(&db).await?;
+        // Persisted in the database so a restart, or a second server, accepts existing tokens.
+        let secret = match &settings.jwt_secret {
+            Some(s) => s.clone(),
+            None => db::setting_or_insert(&db, "jwt_secret", &secrets::random_secret()).await?,
+        };
+        let state = AppState {
+            db,
+            jwt: Arc::new(JwtKeys::new(secret.as_bytes())),
+            settings: Arc::new(settings),
+        };
+        let listener = TcpListener::bind(&state.settings.bind)?;
+        let port = listener.local_addr()?.port();
+        let server = run(listener, state.clone())?;
+        Ok(Application { port, server, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+    let spa_dir = state.settings.spa_dir.clone();
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(ErrorHandlers::new().default_handler(problemize))
+            .wrap(Logger::new("%a \"%r\" %s %b %Dms").exclude("/api/v1/health"))
+            .app_data(data.clone())
+            .app_data(extract::query_config())
+            .app_data(extract::path_config())
+            .app_data(extract::payload_config())
+            // Before the /api/v1 scope: it serves /api/v1/openapi.json itself.
+            .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/v1/openapi.json", openapi::spec()))
+            .service(
+                web::scope("/api/v1")
+                    .configure(api::configure)
+                    .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::from_status(actix_web::http::StatusCode::NOT_FOUND)) })),
+            )
+            .configure(|cfg| spa::configure(cfg, &spa_dir))
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

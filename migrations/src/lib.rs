@@ -1,0 +1,15 @@
+//! Database migrations. Each runs unchanged on SQLite and PostgreSQL; tables and columns are
+//! named by string (`Alias`), never through entity types, so old migrations keep compiling.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_foundation::Migration)]
+    }
+}
