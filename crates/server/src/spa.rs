@@ -25,7 +25,6 @@ pub fn configure(cfg: &mut web::ServiceConfig, spa_dir: &Path) {
     if spa_dir.is_dir() {
         cfg.service(Files::new("/", spa_dir).index_file("index.html").default_handler(fallback));
     } else {
-        tracing::warn!(dir = %spa_dir.display(), "browser app not built; run `cargo xtask build-spa`");
         cfg.default_service(fallback);
     }
 }

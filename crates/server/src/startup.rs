@@ -36,6 +36,9 @@ impl Application {
             jwt: Arc::new(JwtKeys::new(secret.as_bytes())),
             settings: Arc::new(settings),
         };
+        if !state.settings.spa_dir.join("index.html").is_file() {
+            tracing::warn!(dir = %state.settings.spa_dir.display(), "browser app not built; run `cargo xtask build-spa`");
+        }
         let listener = TcpListener::bind(&state.settings.bind)?;
         let port = listener.local_addr()?.port();
         let server = run(listener, state.clone())?;
@@ -63,6 +66,11 @@ fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .app_data(extract::path_config())
             .app_data(extract::payload_config())
             // Before the /api/v1 scope: it serves /api/v1/openapi.json itself.
+            .service(web::resource("/api/docs").route(web::get().to(|| async {
+                actix_web::HttpResponse::MovedPermanently()
+                    .insert_header((actix_web::http::header::LOCATION, "/api/docs/"))
+                    .finish()
+            })))
             .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/v1/openapi.json", openapi::spec()))
             .service(
                 web::scope("/api/v1")

@@ -10,18 +10,19 @@ pub mod staff;
 
 use actix_web::web;
 
+/// Routes are `web::resource`s so a wrong method gets 405 (not the scope's 404).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/health", web::get().to(health::health))
-        .route("/auth/login", web::post().to(auth::login))
-        .route("/auth/refresh", web::post().to(auth::refresh))
-        .route("/auth/logout", web::post().to(auth::logout))
-        .route("/me", web::get().to(auth::me))
+    cfg.service(web::resource("/health").route(web::get().to(health::health)))
+        .service(web::resource("/auth/login").route(web::post().to(auth::login)))
+        .service(web::resource("/auth/refresh").route(web::post().to(auth::refresh)))
+        .service(web::resource("/auth/logout").route(web::post().to(auth::logout)))
+        .service(web::resource("/me").route(web::get().to(auth::me)))
         .service(
             web::resource("/api-tokens")
                 .route(web::get().to(api_tokens::list))
                 .route(web::post().to(api_tokens::create)),
         )
-        .route("/api-tokens/{id}", web::delete().to(api_tokens::revoke))
+        .service(web::resource("/api-tokens/{id}").route(web::delete().to(api_tokens::revoke)))
         .service(
             web::resource("/staff")
                 .route(web::get().to(staff::list))
@@ -44,5 +45,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::patch().to(roles::update))
                 .route(web::delete().to(roles::delete)),
         )
-        .route("/audit-log", web::get().to(audit_log::list));
+        .service(web::resource("/audit-log").route(web::get().to(audit_log::list)));
 }

@@ -1,1 +1,11 @@
-fn main(){}
+//! Integration tests: the real server over HTTP, on SQLite or PostgreSQL (see helpers.rs).
+
+mod api_tokens;
+mod audit;
+mod auth;
+mod cli;
+mod errors;
+mod helpers;
+mod roles;
+mod staff;
+mod system;

@@ -1,0 +1,76 @@
+//! The `crmconnect` binary's subcommands (a public contract for scripts).
+
+use std::process::Command;
+
+use crate::helpers::fresh_database;
+
+fn crmconnect(database_url: &str, data_dir: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_crmconnect"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("CRM_DATA_DIR", data_dir)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("crmconnect runs");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+#[tokio::test]
+async fn migrate_create_admin_and_seed_demo() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (url, _guard) = fresh_database(tmp.path()).await;
+    let dir = tmp.path();
+
+    let (ok, out) = crmconnect(&url, dir, &["migrate"]);
+    assert!(ok, "{out}");
+    let (ok, out) = crmconnect(&url, dir, &["create-admin", "--email", "boss@test.example", "--password", "longenough", "--name", "Boss"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("boss@test.example"), "{out}");
+    let (ok, out) = crmconnect(&url, dir, &["create-admin", "--email", "BOSS@test.example", "--password", "longenough"]);
+    assert!(!ok);
+    assert!(out.contains("already exists"), "{out}");
+    let (ok, out) = crmconnect(&url, dir, &["create-admin", "--email", "x", "--password", "short"]);
+    assert!(!ok);
+    assert!(out.contains("--email") && out.contains("--password"), "{out}");
+
+    // seed-demo refuses on a database that already has staff…
+    let (ok, out) = crmconnect(&url, dir, &["seed-demo"]);
+    assert!(!ok);
+    assert!(out.contains("not empty"), "{out}");
+}
+
+#[tokio::test]
+async fn seed_demo_fills_a_new_database_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (url, _guard) = fresh_database(tmp.path()).await;
+    let (ok, out) = crmconnect(&url, tmp.path(), &["seed-demo"]);
+    assert!(ok, "{out}");
+    let db = crmconnect::db::connect(&url).await.unwrap();
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    assert_eq!(crmconnect::entities::staff::Entity::find().count(&db).await.unwrap(), 7);
+    let roles: std::collections::HashSet<i32> = crmconnect::entities::staff::Entity::find()
+        .all(&db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.role_id)
+        .collect();
+    assert_eq!(roles.len(), 5, "staff in every default role");
+    db.close().await.ok();
+    let (ok, out) = crmconnect(&url, tmp.path(), &["seed-demo"]);
+    assert!(!ok && out.contains("not empty"), "{out}");
+}
+
+#[test]
+fn openapi_prints_the_document_and_every_command_has_help() {
+    let out = Command::new(env!("CARGO_BIN_EXE_crmconnect")).arg("openapi").output().unwrap();
+    assert!(out.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["info"]["title"], "CRMConnect API");
+    for cmd in ["serve", "migrate", "create-admin", "seed-demo", "openapi"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_crmconnect")).args([cmd, "--help"]).output().unwrap();
+        assert!(out.status.success(), "{cmd} --help");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage: crmconnect"), "{cmd}");
+    }
+}
