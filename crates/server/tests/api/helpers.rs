@@ -3,7 +3,6 @@
 //! The database lane comes from `CRM_TEST_DATABASE`: unset or `sqlite` → a temp SQLite file;
 //! a `postgres://…` URL → a fresh database created on that server and dropped afterwards.
 
-use std::path::PathBuf;
 
 use crmconnect::api::staff::{insert_staff, NewStaff};
 use crmconnect::audit::Actor;

@@ -1,0 +1,162 @@
+//! Every HTTP call of the app: bearer tokens in localStorage, one transparent refresh on 401,
+//! and problem+json errors decoded into [`ApiFailure`].
+
+use crmconnect_domain::api::{LoginRequest, Problem, RefreshRequest, TokenResponse};
+use gloo_net::http::{Request, RequestBuilder, Response};
+use serde::{de::DeserializeOwned, Serialize};
+
+const ACCESS_KEY: &str = "crm.access_token";
+const REFRESH_KEY: &str = "crm.refresh_token";
+
+/// A failed call: the server's problem document when it sent one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiFailure {
+    pub status: u16,
+    pub problem: Option<Problem>,
+    pub message: String,
+}
+
+impl ApiFailure {
+    fn network(err: impl std::fmt::Display) -> Self {
+        Self { status: 0, problem: None, message: format!("The server could not be reached ({err}).") }
+    }
+
+    /// One readable sentence: the problem's detail, else a generic message.
+    pub fn summary(&self) -> String {
+        match &self.problem {
+            Some(p) => format!("{}: {}", p.title, p.detail),
+            None => self.message.clone(),
+        }
+    }
+
+    /// The error for one form field, if the server named it.
+    pub fn field(&self, name: &str) -> Option<String> {
+        self.problem.as_ref()?.errors.iter().find(|e| e.field == name).map(|e| e.message.clone())
+    }
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+fn read(key: &str) -> Option<String> {
+    storage()?.get_item(key).ok()?
+}
+
+pub fn has_session() -> bool {
+    read(REFRESH_KEY).is_some()
+}
+
+fn store(tokens: &TokenResponse) {
+    if let Some(s) = storage() {
+        let _ = s.set_item(ACCESS_KEY, &tokens.access_token);
+        let _ = s.set_item(REFRESH_KEY, &tokens.refresh_token);
+    }
+}
+
+pub fn clear_session() {
+    if let Some(s) = storage() {
+        let _ = s.remove_item(ACCESS_KEY);
+        let _ = s.remove_item(REFRESH_KEY);
+    }
+}
+
+async fn failure(res: Response) -> ApiFailure {
+    let status = res.status();
+    let problem = res.json::<Problem>().await.ok();
+    ApiFailure { status, problem, message: format!("The server answered {status}.") }
+}
+
+async fn decode<T: DeserializeOwned>(res: Response) -> Result<T, ApiFailure> {
+    if res.ok() {
+        res.json::<T>().await.map_err(ApiFailure::network)
+    } else {
+        Err(failure(res).await)
+    }
+}
+
+pub async fn login(email: String, password: String) -> Result<(), ApiFailure> {
+    let req = Request::post("/api/v1/auth/login").json(&LoginRequest { email, password }).map_err(ApiFailure::network)?;
+    let tokens: TokenResponse = decode(req.send().await.map_err(ApiFailure::network)?).await?;
+    store(&tokens);
+    Ok(())
+}
+
+/// Revokes the refresh token on the server, then forgets both tokens.
+pub async fn logout() {
+    if let Some(refresh_token) = read(REFRESH_KEY) {
+        if let Ok(req) = Request::post("/api/v1/auth/logout").json(&RefreshRequest { refresh_token }) {
+            let _ = req.send().await;
+        }
+    }
+    clear_session();
+}
+
+async fn refresh() -> bool {
+    let Some(refresh_token) = read(REFRESH_KEY) else { return false };
+    let Ok(req) = Request::post("/api/v1/auth/refresh").json(&RefreshRequest { refresh_token }) else { return false };
+    match req.send().await {
+        Ok(res) if res.ok() => match res.json::<TokenResponse>().await {
+            Ok(tokens) => {
+                store(&tokens);
+                true
+            }
+            Err(_) => false,
+        },
+        _ => false,
+    }
+}
+
+/// Sends an authenticated request; on 401 refreshes once and retries. When the session is
+/// gone for good the tokens are cleared and the browser goes to the login page.
+async fn send(build: impl Fn() -> RequestBuilder, body: Option<&serde_json::Value>) -> Result<Response, ApiFailure> {
+    for attempt in 0..2 {
+        let mut req = build();
+        if let Some(token) = read(ACCESS_KEY) {
+            req = req.header("Authorization", &format!("Bearer {token}"));
+        }
+        let res = match body {
+            Some(b) => req.json(b).map_err(ApiFailure::network)?.send().await,
+            None => req.send().await,
+        }
+        .map_err(ApiFailure::network)?;
+        if res.status() == 401 && attempt == 0 && refresh().await {
+            continue;
+        }
+        if res.status() == 401 {
+            clear_session();
+            go_to_login();
+        }
+        return Ok(res);
+    }
+    unreachable!("the loop returns on its second pass")
+}
+
+pub fn go_to_login() {
+    if let Some(window) = web_sys::window() {
+        let loc = window.location();
+        let here = format!("{}{}", loc.pathname().unwrap_or_default(), loc.search().unwrap_or_default());
+        if !here.starts_with("/login") {
+            let _ = loc.set_href(&format!("/login?next={}", js_encode(&here)));
+        }
+    }
+}
+
+fn js_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
+    decode(send(|| Request::get(path), None).await?).await
+}
+
+#[allow(dead_code)] // used by the editors as modules land
+pub async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiFailure> {
+    let body = serde_json::to_value(body).map_err(ApiFailure::network)?;
+    decode(send(|| Request::post(path), Some(&body)).await?).await
+}

@@ -1,0 +1,4 @@
+pub mod dashboard;
+pub mod layout;
+pub mod login;
+pub mod module;
