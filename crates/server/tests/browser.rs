@@ -31,8 +31,14 @@ fn free_port() -> u16 {
 }
 
 async fn start_browser() -> (Driver, Client) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let driver_bin = std::env::var("CRM_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
-    let chromium = std::env::var("CRM_CHROMIUM").unwrap_or_else(|_| "chromium".into());
+    // chromedriver wants an absolute browser path.
+    let chromium = std::env::var("CRM_CHROMIUM").ok().or_else(|| {
+        let paths = std::env::var_os("PATH")?;
+        std::env::split_paths(&paths).map(|p| p.join("chromium")).find(|p| p.is_file()).map(|p| p.display().to_string())
+    });
+    let chromium = chromium.expect("set CRM_CHROMIUM or put chromium on PATH");
     let port = free_port();
     let child = Command::new(driver_bin)
         .arg(format!("--port={port}"))
@@ -53,13 +59,17 @@ async fn start_browser() -> (Driver, Client) {
         }),
     );
     let url = format!("http://127.0.0.1:{port}");
+    let mut last_error = String::new();
     for _ in 0..50 {
         match ClientBuilder::rustls().expect("tls").capabilities(caps.clone()).connect(&url).await {
             Ok(client) => return (driver, client),
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            Err(e) => {
+                last_error = e.to_string();
+                tokio::time::sleep(Duration::from_millis(200)).await
+            }
         }
     }
-    panic!("chromedriver did not accept a session at {url}");
+    panic!("chromedriver did not accept a session at {url}: {last_error}");
 }
 
 async fn text_of(client: &Client, css: &str) -> String {

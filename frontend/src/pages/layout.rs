@@ -65,7 +65,7 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
                                 (Some(m), Some(me)) => me.permissions.0.get(&m).is_some_and(|a| !a.is_empty()),
                                 (Some(_), None) => false,
                             })
-                            .map(|item| view! { <A href=item.href>{item.label}</A> })
+                            .map(|item| view! { <A href=item.href exact=item.href == "/admin">{item.label}</A> })
                             .collect_view()
                     }}
                 </nav>
