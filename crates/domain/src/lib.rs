@@ -4,5 +4,7 @@
 //! `wasm32-unknown-unknown` so the browser client uses the very same types and rules.
 
 pub mod api;
+pub mod leads;
+pub mod money;
 pub mod permissions;
 pub mod validation;

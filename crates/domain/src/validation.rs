@@ -60,7 +60,7 @@ pub struct FieldProblem {
 }
 
 impl FieldProblem {
-    fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
         Self { code, message: message.into() }
     }
 }

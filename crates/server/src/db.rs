@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use time::OffsetDateTime;
 
-use crate::entities::{app_setting, role};
+use crate::entities::{app_setting, lead_source, lost_reason, pipeline, pipeline_status, role};
 
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     if let Some(path) = sqlite_file(url) {
@@ -34,29 +34,105 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     ensure_defaults(db).await
 }
 
-/// Data every new database starts with (default roles). Runs once per database: a marker in
-/// `app_settings` records it, so roles an administrator deleted do not come back.
+/// Data every new database starts with: the guide's roles, the "Sales" pipeline, lost
+/// reasons and common lead sources. Each group is inserted once per database, with a marker
+/// in `app_settings` in the same transaction, so what an administrator deletes stays deleted.
 async fn ensure_defaults(db: &DatabaseConnection) -> anyhow::Result<()> {
-    if get_setting(db, "defaults_seeded").await?.is_some() {
+    seed_once(db, "seeded.roles", |txn, now| {
+        Box::pin(async move {
+            for r in default_roles() {
+                role::Entity::insert(role::ActiveModel {
+                    name: Set(r.name.to_string()),
+                    description: Set(r.description.to_string()),
+                    is_admin: Set(r.is_admin),
+                    permissions: Set(serde_json::to_value(&r.permissions)?),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                })
+                .exec(txn)
+                .await?;
+            }
+            Ok(())
+        })
+    })
+    .await?;
+    seed_once(db, "seeded.sales_pipeline", |txn, now| {
+        Box::pin(async move {
+            let pipeline = pipeline::Entity::insert(pipeline::ActiveModel {
+                name: Set("Sales".into()),
+                is_default: Set(true),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            })
+            .exec(txn)
+            .await?;
+            for (order, (name, color)) in DEFAULT_STATUSES.iter().enumerate() {
+                pipeline_status::Entity::insert(pipeline_status::ActiveModel {
+                    pipeline_id: Set(pipeline.last_insert_id),
+                    name: Set(name.to_string()),
+                    color: Set(color.to_string()),
+                    sort_order: Set(order as i32),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                })
+                .exec(txn)
+                .await?;
+            }
+            Ok(())
+        })
+    })
+    .await?;
+    seed_once(db, "seeded.lost_reasons", |txn, now| {
+        Box::pin(async move {
+            for name in DEFAULT_LOST_REASONS {
+                lost_reason::Entity::insert(lost_reason::ActiveModel { name: Set(name.to_string()), created_at: Set(now), ..Default::default() })
+                    .exec(txn)
+                    .await?;
+            }
+            Ok(())
+        })
+    })
+    .await?;
+    seed_once(db, "seeded.lead_sources", |txn, now| {
+        Box::pin(async move {
+            for name in DEFAULT_LEAD_SOURCES {
+                lead_source::Entity::insert(lead_source::ActiveModel { name: Set(name.to_string()), created_at: Set(now), ..Default::default() })
+                    .exec(txn)
+                    .await?;
+            }
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(())
+}
+
+pub const DEFAULT_STATUSES: &[(&str, &str)] = &[
+    ("New", "#64748b"),
+    ("Contacted", "#0ea5e9"),
+    ("Qualified", "#8b5cf6"),
+    ("Demo Scheduled", "#f59e0b"),
+    ("Proposal Sent", "#10b981"),
+];
+pub const DEFAULT_LOST_REASONS: &[&str] = &["Price too high", "Won by competitor", "Budget unavailable", "No response"];
+pub const DEFAULT_LEAD_SOURCES: &[&str] = &["Website", "Web form", "Referral", "Cold call", "Facebook", "LinkedIn", "Event", "Partner"];
+
+type SeedFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send + 'a>>;
+
+async fn seed_once<F>(db: &DatabaseConnection, marker: &str, seed: F) -> anyhow::Result<()>
+where
+    F: for<'a> FnOnce(&'a sea_orm::DatabaseTransaction, OffsetDateTime) -> SeedFuture<'a>,
+{
+    if get_setting(db, marker).await?.is_some() {
         return Ok(());
     }
     let txn = db.begin().await?;
-    let now = OffsetDateTime::now_utc();
-    for r in default_roles() {
-        role::Entity::insert(role::ActiveModel {
-            name: Set(r.name.to_string()),
-            description: Set(r.description.to_string()),
-            is_admin: Set(r.is_admin),
-            permissions: Set(serde_json::to_value(&r.permissions)?),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        })
-        .exec(&txn)
-        .await?;
-    }
-    app_setting::Entity::insert(setting("defaults_seeded", "1")).exec(&txn).await?;
-    txn.commit().await.context("seeding default roles")?;
+    seed(&txn, OffsetDateTime::now_utc()).await?;
+    app_setting::Entity::insert(setting(marker, "1")).exec(&txn).await?;
+    txn.commit().await.with_context(|| format!("seeding defaults ({marker})"))?;
     Ok(())
 }
 

@@ -9,6 +9,7 @@ pub mod entities;
 pub mod error;
 pub mod extract;
 pub mod openapi;
+pub mod outbox;
 pub mod pagination;
 pub mod seed;
 pub mod spa;

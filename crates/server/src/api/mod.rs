@@ -1,10 +1,16 @@
 //! The `/api/v1` endpoints, one module per resource. Every route is mounted here, in one
 //! visible place; each module owns its handlers, their queries and their OpenAPI annotations.
 
+pub mod activities;
 pub mod api_tokens;
 pub mod audit_log;
 pub mod auth;
+pub mod clients;
 pub mod health;
+pub mod kanban;
+pub mod leads;
+pub mod lookups;
+pub mod pipelines;
 pub mod roles;
 pub mod staff;
 
@@ -45,5 +51,79 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::patch().to(roles::update))
                 .route(web::delete().to(roles::delete)),
         )
-        .service(web::resource("/audit-log").route(web::get().to(audit_log::list)));
+        .service(web::resource("/audit-log").route(web::get().to(audit_log::list)))
+        .configure(configure_leads)
+        .configure(configure_clients);
+}
+
+fn configure_leads(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/pipelines").route(web::get().to(pipelines::list)).route(web::post().to(pipelines::create)))
+        .service(
+            web::resource("/pipelines/{id}")
+                .route(web::get().to(pipelines::get))
+                .route(web::patch().to(pipelines::update))
+                .route(web::delete().to(pipelines::delete)),
+        )
+        .service(
+            web::resource("/pipelines/{id}/statuses")
+                .route(web::get().to(pipelines::list_statuses))
+                .route(web::post().to(pipelines::create_status)),
+        )
+        // Before `/statuses/{status_id}`, which would otherwise capture "order".
+        .service(web::resource("/pipelines/{id}/statuses/order").route(web::put().to(pipelines::reorder_statuses)))
+        .service(
+            web::resource("/pipelines/{id}/statuses/{status_id}")
+                .route(web::patch().to(pipelines::update_status))
+                .route(web::delete().to(pipelines::delete_status)),
+        )
+        .service(web::resource("/lead-sources").route(web::get().to(lookups::list_sources)).route(web::post().to(lookups::create_source)))
+        .service(
+            web::resource("/lead-sources/{id}").route(web::patch().to(lookups::update_source)).route(web::delete().to(lookups::delete_source)),
+        )
+        .service(
+            web::resource("/lost-reasons").route(web::get().to(lookups::list_lost_reasons)).route(web::post().to(lookups::create_lost_reason)),
+        )
+        .service(
+            web::resource("/lost-reasons/{id}")
+                .route(web::patch().to(lookups::update_lost_reason))
+                .route(web::delete().to(lookups::delete_lost_reason)),
+        )
+        // The board before `/leads/{id}`, which would otherwise capture "kanban".
+        .service(web::resource("/leads/kanban").route(web::get().to(kanban::board)))
+        .service(web::resource("/leads/kanban/{status_id}").route(web::get().to(kanban::column_page)))
+        .service(web::resource("/leads").route(web::get().to(leads::list)).route(web::post().to(leads::create)))
+        .service(
+            web::resource("/leads/{id}")
+                .route(web::get().to(leads::get))
+                .route(web::patch().to(leads::update))
+                .route(web::delete().to(leads::delete)),
+        )
+        .service(web::resource("/leads/{id}/move").route(web::post().to(kanban::move_lead)))
+        .service(web::resource("/leads/{id}/lost").route(web::post().to(leads::mark_lost)))
+        .service(web::resource("/leads/{id}/junk").route(web::post().to(leads::mark_junk)))
+        .service(web::resource("/leads/{id}/restore").route(web::post().to(leads::restore)))
+        .service(
+            web::resource("/leads/{id}/activities").route(web::get().to(activities::list)).route(web::post().to(activities::create)),
+        )
+        .service(web::resource("/leads/{id}/timeline").route(web::get().to(activities::timeline)))
+        .service(web::resource("/leads/{id}/convert-to-client").route(web::post().to(clients::convert_lead)));
+}
+
+fn configure_clients(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/clients").route(web::get().to(clients::list)).route(web::post().to(clients::create)))
+        .service(
+            web::resource("/clients/{id}")
+                .route(web::get().to(clients::get))
+                .route(web::patch().to(clients::update))
+                .route(web::delete().to(clients::delete)),
+        )
+        .service(web::resource("/clients/{id}/history").route(web::get().to(clients::history)))
+        .service(
+            web::resource("/clients/{id}/contacts").route(web::get().to(clients::list_contacts)).route(web::post().to(clients::create_contact)),
+        )
+        .service(
+            web::resource("/clients/{id}/contacts/{contact_id}")
+                .route(web::patch().to(clients::update_contact))
+                .route(web::delete().to(clients::delete_contact)),
+        );
 }

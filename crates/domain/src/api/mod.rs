@@ -6,6 +6,21 @@ use time::OffsetDateTime;
 use crate::permissions::PermissionSet;
 use crate::validation::FieldError;
 
+mod clients;
+mod leads;
+
+pub use clients::*;
+pub use leads::*;
+
+/// For PATCH bodies: absent → `None` (unchanged), `null` → `Some(None)` (cleared).
+pub fn double_option<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(de).map(Some)
+}
+
 /// An RFC 9457 problem document: every error response of the API has this shape.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

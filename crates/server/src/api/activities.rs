@@ -1,0 +1,161 @@
+//! A lead's activities (`/api/v1/leads/{id}/activities`) and its merged timeline.
+
+use actix_web::{web, HttpResponse};
+use crmconnect_domain::api::{Activity, ActivityType, CreateActivity, Page, Problem, TimelineEntry};
+use crmconnect_domain::permissions::{Action, Module};
+use crmconnect_domain::validation::{parse_name, Validator};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use time::OffsetDateTime;
+
+use super::leads::find_visible;
+use crate::audit::{self, Change};
+use crate::auth::AuthUser;
+use crate::entities::{audit_log, lead, lead_activity, lead_status_change, pipeline_status};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Json;
+use crate::state::AppState;
+
+fn to_api(a: &lead_activity::Model) -> Activity {
+    Activity {
+        id: a.id,
+        lead_id: a.lead_id,
+        activity_type: ActivityType::parse(&a.activity_type).unwrap_or(ActivityType::Note),
+        summary: a.summary.clone(),
+        body: a.body.clone(),
+        duration_minutes: a.duration_minutes,
+        attendees: a.attendees.clone(),
+        occurred_at: a.occurred_at,
+        staff_id: a.staff_id,
+        created_at: a.created_at,
+    }
+}
+
+/// Activities of a lead, newest first.
+#[utoipa::path(get, path = "/api/v1/leads/{id}/activities", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+    responses((status = 200, body = Page<Activity>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn list(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+    let l = find_visible(&state.db, &user, *id).await?;
+    let rows = lead_activity::Entity::find()
+        .filter(lead_activity::Column::LeadId.eq(l.id))
+        .order_by_desc(lead_activity::Column::OccurredAt)
+        .order_by_desc(lead_activity::Column::Id)
+        .all(&state.db)
+        .await?;
+    Ok(HttpResponse::Ok().json(Page { items: rows.iter().map(to_api).collect(), next_cursor: None }))
+}
+
+/// Log a call (with its duration), an e-mail (with its copy), a meeting (time, attendees) or a
+/// note. Calls, e-mails and meetings that already happened update `last_contacted_at`.
+#[utoipa::path(post, path = "/api/v1/leads/{id}/activities", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+    request_body = CreateActivity,
+    responses((status = 201, body = Activity), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn create(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<CreateActivity>) -> ApiResult<HttpResponse> {
+    user.require(Module::Leads, Action::Edit)?;
+    let body = body.0;
+    let now = OffsetDateTime::now_utc();
+    let mut v = Validator::new();
+    let summary = v.check("summary", parse_name(&body.summary, 500));
+    let body_text = body.body.as_deref().map(str::trim).filter(|b| !b.is_empty()).map(str::to_string);
+    if body_text.as_ref().is_some_and(|b| b.chars().count() > 100_000) {
+        v.push("body", "too_long", "must have at most 100000 characters");
+    }
+    match (body.activity_type, body.duration_minutes) {
+        (ActivityType::Call, None) => v.push("duration_minutes", "required", "give the call's duration in minutes"),
+        (_, Some(d)) if !(0..=1440).contains(&d) => v.push("duration_minutes", "out_of_range", "between 0 and 1440 minutes"),
+        _ => {}
+    }
+    if body.activity_type == ActivityType::Email && body_text.is_none() {
+        v.push("body", "required", "keep a copy of the e-mail in `body`");
+    }
+    let attendees = body.attendees.as_deref().map(str::trim).filter(|a| !a.is_empty()).map(str::to_string);
+    if body.activity_type == ActivityType::Meeting && body.occurred_at.is_none() {
+        v.push("occurred_at", "required", "give the meeting's time");
+    }
+    v.finish().map_err(ApiError::validation)?;
+    let occurred_at = body.occurred_at.unwrap_or(now);
+
+    let txn = state.db.begin().await?;
+    let l = find_visible(&txn, &user, *id).await?;
+    let saved = lead_activity::ActiveModel {
+        lead_id: Set(l.id),
+        activity_type: Set(body.activity_type.as_str().to_string()),
+        summary: Set(summary.unwrap_or_default()),
+        body: Set(body_text),
+        duration_minutes: Set(body.duration_minutes),
+        attendees: Set(attendees),
+        occurred_at: Set(occurred_at),
+        staff_id: Set(Some(user.id())),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    // A planned meeting is not contact yet; a note never is.
+    if body.activity_type.counts_as_contact() && occurred_at <= now && l.last_contacted_at.is_none_or(|t| t < occurred_at) {
+        lead::Entity::update_many()
+            .col_expr(lead::Column::LastContactedAt, Expr::value(occurred_at))
+            .col_expr(lead::Column::UpdatedAt, Expr::value(now))
+            .filter(lead::Column::Id.eq(l.id))
+            .exec(&txn)
+            .await?;
+    }
+    let api = to_api(&saved);
+    audit::record(&txn, &user.actor(), Change::new("lead.activity_logged", "lead", l.id).after(&api)).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Created().json(api))
+}
+
+/// Everything that happened to a lead, oldest first: activities, status changes and system
+/// events (created, lost, junk, restored, converted, edited).
+#[utoipa::path(get, path = "/api/v1/leads/{id}/timeline", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+    responses((status = 200, body = Page<TimelineEntry>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn timeline(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+    let l = find_visible(&state.db, &user, *id).await?;
+    let mut items = timeline_of(&state.db, l.id).await?;
+    items.sort_by_key(|e| e.at);
+    Ok(HttpResponse::Ok().json(Page { items, next_cursor: None }))
+}
+
+pub async fn timeline_of(db: &sea_orm::DatabaseConnection, lead_id: i32) -> ApiResult<Vec<TimelineEntry>> {
+    let mut items = Vec::new();
+    for a in lead_activity::Entity::find().filter(lead_activity::Column::LeadId.eq(lead_id)).all(db).await? {
+        items.push(TimelineEntry {
+            at: a.occurred_at,
+            kind: "activity".into(),
+            title: format!("{}: {}", a.activity_type, a.summary),
+            detail: a.body.clone(),
+            staff_id: a.staff_id,
+            activity_id: Some(a.id),
+        });
+    }
+    let statuses: std::collections::HashMap<i32, String> =
+        pipeline_status::Entity::find().all(db).await?.into_iter().map(|s| (s.id, s.name)).collect();
+    let name = |id: Option<i32>| id.and_then(|id| statuses.get(&id).cloned()).unwrap_or_else(|| "(deleted status)".into());
+    for c in lead_status_change::Entity::find().filter(lead_status_change::Column::LeadId.eq(lead_id)).all(db).await? {
+        let title = match c.from_status_id {
+            None => format!("Entered {}", name(Some(c.to_status_id))),
+            Some(_) => format!("{} → {}", name(c.from_status_id), name(Some(c.to_status_id))),
+        };
+        items.push(TimelineEntry { at: c.at, kind: "status_change".into(), title, detail: None, staff_id: c.staff_id, activity_id: None });
+    }
+    let events = audit_log::Entity::find()
+        .filter(audit_log::Column::EntityType.eq("lead"))
+        .filter(audit_log::Column::EntityId.eq(lead_id))
+        .filter(audit_log::Column::Action.is_not_in(["lead.status_changed", "lead.reordered", "lead.activity_logged"]))
+        .all(db)
+        .await?;
+    for e in events {
+        let detail = e.after.as_ref().and_then(|a| a.get("details")).filter(|d| !d.is_null()).map(|d| d.to_string());
+        items.push(TimelineEntry {
+            at: e.at,
+            kind: "event".into(),
+            title: e.action.trim_start_matches("lead.").replace('_', " "),
+            detail,
+            staff_id: e.actor_staff_id,
+            activity_id: None,
+        });
+    }
+    Ok(items)
+}

@@ -1,0 +1,892 @@
+//! Leads: `/api/v1/leads` — create, read, update, delete, list with the guide's filters, and
+//! the lost / junk / restore actions. The board lives in `kanban.rs`, activities in
+//! `activities.rs`.
+
+use std::collections::HashMap;
+
+use actix_web::{web, HttpResponse};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use crmconnect_domain::api::{CreateLead, Lead, MarkLost, Page, Problem, UpdateLead};
+use crmconnect_domain::leads::{normalize_tags, parse_phone, phone_key, POSITION_GAP};
+use crmconnect_domain::money::{from_minor, non_negative_minor, Currency};
+use crmconnect_domain::permissions::{Action, Module, ViewScope};
+use crmconnect_domain::validation::{parse_name, EmailAddress, Validator};
+use rust_decimal::Decimal;
+use sea_orm::sea_query::{Expr, Func, Query};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use time::{Duration, OffsetDateTime, Time};
+use utoipa::IntoParams;
+
+use super::lookups::{LOST_REASONS, SOURCES};
+use super::pipelines::{default_pipeline, find_pipeline, statuses_of};
+use crate::audit::{self, Change};
+use crate::auth::AuthUser;
+use crate::entities::{lead, lead_source, lead_status_change, lead_tag, lost_reason, pipeline_status, staff};
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::extract::Json;
+use crate::outbox;
+use crate::state::AppState;
+
+/// Names referenced by leads, loaded once per request (small configuration tables).
+pub struct LeadNames {
+    statuses: HashMap<i32, String>,
+    sources: HashMap<i32, String>,
+    staff: HashMap<i32, String>,
+    lost_reasons: HashMap<i32, String>,
+}
+
+impl LeadNames {
+    pub async fn load(db: &impl ConnectionTrait) -> ApiResult<LeadNames> {
+        Ok(LeadNames {
+            statuses: pipeline_status::Entity::find().all(db).await?.into_iter().map(|s| (s.id, s.name)).collect(),
+            sources: lead_source::Entity::find().all(db).await?.into_iter().map(|s| (s.id, s.name)).collect(),
+            staff: staff::Entity::find().all(db).await?.into_iter().map(|s| (s.id, s.name)).collect(),
+            lost_reasons: lost_reason::Entity::find().all(db).await?.into_iter().map(|s| (s.id, s.name)).collect(),
+        })
+    }
+
+    pub fn staff_name(&self, id: Option<i32>) -> Option<String> {
+        id.and_then(|id| self.staff.get(&id).cloned())
+    }
+}
+
+pub fn money_of(minor: Option<i64>, currency: Option<&str>) -> Option<Decimal> {
+    let currency = Currency::parse(currency?).ok()?;
+    minor.map(|m| from_minor(m, currency))
+}
+
+pub fn to_api(l: &lead::Model, tags: Vec<String>, names: &LeadNames) -> Lead {
+    Lead {
+        id: l.id,
+        name: l.name.clone(),
+        company: l.company.clone(),
+        title: l.title.clone(),
+        email: l.email.clone(),
+        phone: l.phone.clone(),
+        website: l.website.clone(),
+        address: l.address.clone(),
+        city: l.city.clone(),
+        country: l.country.clone(),
+        industry: l.industry.clone(),
+        area: l.area.clone(),
+        company_size: l.company_size.clone(),
+        source_id: l.source_id,
+        source: l.source_id.and_then(|id| names.sources.get(&id).cloned()),
+        pipeline_id: l.pipeline_id,
+        status_id: l.status_id,
+        status: names.statuses.get(&l.status_id).cloned().unwrap_or_default(),
+        assigned_to: l.assigned_to,
+        assigned_to_name: names.staff_name(l.assigned_to),
+        estimated_value: money_of(l.estimated_value_minor, l.currency.as_deref()),
+        currency: l.currency.clone(),
+        description: l.description.clone(),
+        tags,
+        score: l.score,
+        is_opportunity: l.is_opportunity,
+        lost: l.lost,
+        lost_reason_id: l.lost_reason_id,
+        lost_reason: l.lost_reason_id.and_then(|id| names.lost_reasons.get(&id).cloned()),
+        junk: l.junk,
+        converted_client_id: l.converted_client_id,
+        converted_at: l.converted_at,
+        last_contacted_at: l.last_contacted_at,
+        last_status_change_at: l.last_status_change_at,
+        created_at: l.created_at,
+        updated_at: l.updated_at,
+    }
+}
+
+/// Tags of many leads at once, in insertion order.
+pub async fn tags_of(db: &impl ConnectionTrait, ids: &[i32]) -> ApiResult<HashMap<i32, Vec<String>>> {
+    let mut out: HashMap<i32, Vec<String>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    for t in lead_tag::Entity::find().filter(lead_tag::Column::LeadId.is_in(ids.to_vec())).all(db).await? {
+        out.entry(t.lead_id).or_default().push(t.tag);
+    }
+    Ok(out)
+}
+
+pub async fn load_api(db: &impl ConnectionTrait, l: &lead::Model) -> ApiResult<Lead> {
+    let names = LeadNames::load(db).await?;
+    let tags = tags_of(db, &[l.id]).await?.remove(&l.id).unwrap_or_default();
+    Ok(to_api(l, tags, &names))
+}
+
+/// A lead the caller may see (`view_own` → only assigned to them); 404 otherwise.
+pub async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<lead::Model> {
+    let scope = user.view_scope(Module::Leads)?;
+    let lead = lead::Entity::find_by_id(id)
+        .filter(lead::Column::IsOpportunity.eq(false))
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("lead"))?;
+    if let ViewScope::Own(me) = scope {
+        if lead.assigned_to != Some(me) {
+            return Err(ApiError::not_found("lead"));
+        }
+    }
+    Ok(lead)
+}
+
+/// Every editable field, before validation: built from a create body, or from a stored lead
+/// with a PATCH applied, so both paths enforce the same rules.
+#[derive(Debug, Clone, Default)]
+struct LeadDraft {
+    name: String,
+    company: Option<String>,
+    title: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    website: Option<String>,
+    address: Option<String>,
+    city: Option<String>,
+    country: Option<String>,
+    industry: Option<String>,
+    area: Option<String>,
+    company_size: Option<String>,
+    source_id: Option<i32>,
+    pipeline_id: Option<i32>,
+    status_id: Option<i32>,
+    assigned_to: Option<i32>,
+    estimated_value: Option<Decimal>,
+    currency: Option<String>,
+    description: Option<String>,
+    tags: Vec<String>,
+}
+
+impl From<CreateLead> for LeadDraft {
+    fn from(b: CreateLead) -> Self {
+        LeadDraft {
+            name: b.name,
+            company: b.company,
+            title: b.title,
+            email: b.email,
+            phone: b.phone,
+            website: b.website,
+            address: b.address,
+            city: b.city,
+            country: b.country,
+            industry: b.industry,
+            area: b.area,
+            company_size: b.company_size,
+            source_id: b.source_id,
+            pipeline_id: b.pipeline_id,
+            status_id: b.status_id,
+            assigned_to: b.assigned_to,
+            estimated_value: b.estimated_value,
+            currency: b.currency,
+            description: b.description,
+            tags: b.tags,
+        }
+    }
+}
+
+impl LeadDraft {
+    fn from_model(l: &lead::Model, tags: Vec<String>) -> Self {
+        LeadDraft {
+            name: l.name.clone(),
+            company: l.company.clone(),
+            title: l.title.clone(),
+            email: l.email.clone(),
+            phone: l.phone.clone(),
+            website: l.website.clone(),
+            address: l.address.clone(),
+            city: l.city.clone(),
+            country: l.country.clone(),
+            industry: l.industry.clone(),
+            area: l.area.clone(),
+            company_size: l.company_size.clone(),
+            source_id: l.source_id,
+            pipeline_id: Some(l.pipeline_id),
+            status_id: Some(l.status_id),
+            assigned_to: l.assigned_to,
+            estimated_value: money_of(l.estimated_value_minor, l.currency.as_deref()),
+            currency: l.currency.clone(),
+            description: l.description.clone(),
+            tags,
+        }
+    }
+
+    fn apply(&mut self, p: UpdateLead) {
+        fn set<T>(slot: &mut Option<T>, patch: Option<Option<T>>) {
+            if let Some(v) = patch {
+                *slot = v;
+            }
+        }
+        if let Some(n) = p.name {
+            self.name = n;
+        }
+        set(&mut self.company, p.company);
+        set(&mut self.title, p.title);
+        set(&mut self.email, p.email);
+        set(&mut self.phone, p.phone);
+        set(&mut self.website, p.website);
+        set(&mut self.address, p.address);
+        set(&mut self.city, p.city);
+        set(&mut self.country, p.country);
+        set(&mut self.industry, p.industry);
+        set(&mut self.area, p.area);
+        set(&mut self.company_size, p.company_size);
+        set(&mut self.source_id, p.source_id);
+        set(&mut self.assigned_to, p.assigned_to);
+        set(&mut self.estimated_value, p.estimated_value);
+        set(&mut self.currency, p.currency);
+        set(&mut self.description, p.description);
+        if let Some(s) = p.status_id {
+            self.status_id = Some(s);
+        }
+        if let Some(t) = p.tags {
+            self.tags = t;
+        }
+    }
+}
+
+/// A draft that passed every rule, ready to store.
+struct ValidLead {
+    name: String,
+    company: Option<String>,
+    title: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    phone_key: Option<String>,
+    website: Option<String>,
+    address: Option<String>,
+    city: Option<String>,
+    country: Option<String>,
+    industry: Option<String>,
+    area: Option<String>,
+    company_size: Option<String>,
+    source_id: Option<i32>,
+    pipeline_id: i32,
+    status_id: i32,
+    assigned_to: Option<i32>,
+    estimated_value_minor: Option<i64>,
+    currency: Option<String>,
+    description: Option<String>,
+    tags: Vec<String>,
+}
+
+/// Trimmed optional text; empty means absent.
+fn opt_text(v: &mut Validator, field: &str, value: &Option<String>, max: usize) -> Option<String> {
+    let s = value.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
+    if s.chars().count() > max {
+        v.push(field, "too_long", format!("must have at most {max} characters"));
+        return None;
+    }
+    Some(s.to_string())
+}
+
+async fn validate(db: &impl ConnectionTrait, d: LeadDraft) -> ApiResult<ValidLead> {
+    let mut v = Validator::new();
+    let name = v.check("name", parse_name(&d.name, 200));
+    let email = opt_text(&mut v, "email", &d.email, 254).and_then(|e| v.check("email", EmailAddress::parse(&e)));
+    let phone = opt_text(&mut v, "phone", &d.phone, 40).and_then(|p| v.check("phone", parse_phone(&p)));
+    if d.email.as_deref().is_none_or(|e| e.trim().is_empty()) && d.phone.as_deref().is_none_or(|p| p.trim().is_empty()) {
+        v.push("email", "email_or_phone_required", "give an e-mail address or a phone number");
+    }
+    let currency = opt_text(&mut v, "currency", &d.currency, 3).and_then(|c| v.check("currency", Currency::parse(&c)));
+    let estimated_value_minor = match (d.estimated_value, currency) {
+        (None, _) => None,
+        (Some(amount), Some(c)) => v.check("estimated_value", non_negative_minor(amount, c)),
+        (Some(_), None) => {
+            if d.currency.is_none() {
+                v.push("currency", "required", "give the currency of estimated_value");
+            }
+            None
+        }
+    };
+    let tags = v.check("tags", normalize_tags(&d.tags)).unwrap_or_default();
+    let fields = ValidLeadText {
+        company: opt_text(&mut v, "company", &d.company, 200),
+        title: opt_text(&mut v, "title", &d.title, 100),
+        website: opt_text(&mut v, "website", &d.website, 300),
+        address: opt_text(&mut v, "address", &d.address, 1000),
+        city: opt_text(&mut v, "city", &d.city, 100),
+        country: opt_text(&mut v, "country", &d.country, 100),
+        industry: opt_text(&mut v, "industry", &d.industry, 100),
+        area: opt_text(&mut v, "area", &d.area, 100),
+        company_size: opt_text(&mut v, "company_size", &d.company_size, 50),
+        description: opt_text(&mut v, "description", &d.description, 10_000),
+    };
+
+    // References to other records.
+    if let Some(id) = d.source_id {
+        if SOURCES.find(db, id).await?.is_none() {
+            v.push("source_id", "not_found", format!("lead source {id} does not exist"));
+        }
+    }
+    if let Some(id) = d.assigned_to {
+        if !staff::Entity::find_by_id(id).one(db).await?.is_some_and(|s| s.active) {
+            v.push("assigned_to", "not_found", format!("no active staff member {id}"));
+        }
+    }
+    let pipeline = match d.pipeline_id {
+        Some(id) => match find_pipeline(db, id).await {
+            Ok(p) => Some(p),
+            Err(_) => {
+                v.push("pipeline_id", "not_found", format!("pipeline {id} does not exist"));
+                None
+            }
+        },
+        None => Some(default_pipeline(db).await?),
+    };
+    let mut status_id = None;
+    if let Some(p) = &pipeline {
+        let statuses = statuses_of(db, p.id).await?;
+        match d.status_id {
+            Some(id) if statuses.iter().any(|s| s.id == id) => status_id = Some(id),
+            Some(id) => {
+                let code = if pipeline_status::Entity::find_by_id(id).one(db).await?.is_some() { "wrong_pipeline" } else { "not_found" };
+                v.push("status_id", code, format!("status {id} is not a status of pipeline `{}`", p.name));
+            }
+            None => match statuses.first() {
+                Some(s) => status_id = Some(s.id),
+                None => v.push("status_id", "required", format!("pipeline `{}` has no statuses", p.name)),
+            },
+        }
+    }
+    v.finish().map_err(ApiError::validation)?;
+    let (pipeline, status_id) = (pipeline.expect("validated"), status_id.expect("validated"));
+    Ok(ValidLead {
+        name: name.expect("validated"),
+        company: fields.company,
+        title: fields.title,
+        phone_key: phone.as_deref().map(phone_key),
+        email: email.map(EmailAddress::into_inner),
+        phone,
+        website: fields.website,
+        address: fields.address,
+        city: fields.city,
+        country: fields.country,
+        industry: fields.industry,
+        area: fields.area,
+        company_size: fields.company_size,
+        source_id: d.source_id,
+        pipeline_id: pipeline.id,
+        status_id,
+        assigned_to: d.assigned_to,
+        estimated_value_minor,
+        currency: if estimated_value_minor.is_some() || d.currency.is_some() { currency.map(|c| c.code().to_string()) } else { None },
+        description: fields.description,
+        tags,
+    })
+}
+
+struct ValidLeadText {
+    company: Option<String>,
+    title: Option<String>,
+    website: Option<String>,
+    address: Option<String>,
+    city: Option<String>,
+    country: Option<String>,
+    industry: Option<String>,
+    area: Option<String>,
+    company_size: Option<String>,
+    description: Option<String>,
+}
+
+impl ValidLead {
+    fn write_to(&self, row: &mut lead::ActiveModel) {
+        row.name = Set(self.name.clone());
+        row.company = Set(self.company.clone());
+        row.title = Set(self.title.clone());
+        row.email = Set(self.email.clone());
+        row.phone = Set(self.phone.clone());
+        row.phone_key = Set(self.phone_key.clone());
+        row.website = Set(self.website.clone());
+        row.address = Set(self.address.clone());
+        row.city = Set(self.city.clone());
+        row.country = Set(self.country.clone());
+        row.industry = Set(self.industry.clone());
+        row.area = Set(self.area.clone());
+        row.company_size = Set(self.company_size.clone());
+        row.source_id = Set(self.source_id);
+        row.pipeline_id = Set(self.pipeline_id);
+        row.status_id = Set(self.status_id);
+        row.assigned_to = Set(self.assigned_to);
+        row.estimated_value_minor = Set(self.estimated_value_minor);
+        row.currency = Set(self.currency.clone());
+        row.description = Set(self.description.clone());
+    }
+}
+
+pub async fn replace_tags(db: &impl ConnectionTrait, lead_id: i32, tags: &[String]) -> ApiResult<()> {
+    lead_tag::Entity::delete_many().filter(lead_tag::Column::LeadId.eq(lead_id)).exec(db).await?;
+    if !tags.is_empty() {
+        let rows = tags.iter().map(|t| lead_tag::ActiveModel { lead_id: Set(lead_id), tag: Set(t.clone()) });
+        lead_tag::Entity::insert_many(rows).exec(db).await?;
+    }
+    Ok(())
+}
+
+/// Position for a card arriving at the top of a column.
+pub async fn top_position(db: &impl ConnectionTrait, status_id: i32, except: Option<i32>) -> ApiResult<i64> {
+    let mut q = lead::Entity::find()
+        .filter(lead::Column::StatusId.eq(status_id))
+        .filter(lead::Column::Lost.eq(false))
+        .filter(lead::Column::Junk.eq(false))
+        .filter(lead::Column::IsOpportunity.eq(false))
+        .order_by_asc(lead::Column::Position)
+        .limit(1);
+    if let Some(id) = except {
+        q = q.filter(lead::Column::Id.ne(id));
+    }
+    Ok(q.one(db).await?.map_or(0, |l| l.position - POSITION_GAP))
+}
+
+/// Records a status change in the lead's history and emits `lead_status_changed`.
+pub async fn record_status_change(
+    db: &impl ConnectionTrait,
+    lead: &lead::Model,
+    from: Option<i32>,
+    staff_id: Option<i32>,
+    at: OffsetDateTime,
+) -> ApiResult<()> {
+    lead_status_change::ActiveModel {
+        lead_id: Set(lead.id),
+        from_status_id: Set(from),
+        to_status_id: Set(lead.status_id),
+        staff_id: Set(staff_id),
+        at: Set(at),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    if from.is_some() {
+        let payload = json!({
+            "lead_id": lead.id,
+            "pipeline_id": lead.pipeline_id,
+            "from_status_id": from,
+            "to_status_id": lead.status_id,
+            "assigned_to": lead.assigned_to,
+            "changed_by": staff_id,
+            "at": at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+        });
+        outbox::emit(db, "lead_status_changed", "lead", lead.id, payload).await?;
+    }
+    Ok(())
+}
+
+/// Create a lead (it lands at the top of its status column).
+#[utoipa::path(post, path = "/api/v1/leads", tag = "leads", security(("bearer" = [])), request_body = CreateLead,
+    responses((status = 201, body = Lead), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all, fields(actor = user.id()))]
+pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<CreateLead>) -> ApiResult<HttpResponse> {
+    user.require(Module::Leads, Action::Create)?;
+    let txn = state.db.begin().await?;
+    let valid = validate(&txn, LeadDraft::from(body.0)).await?;
+    let now = OffsetDateTime::now_utc();
+    let mut row = lead::ActiveModel {
+        position: Set(top_position(&txn, valid.status_id, None).await?),
+        score: Set(0),
+        is_opportunity: Set(false),
+        lost: Set(false),
+        lost_reason_id: Set(None),
+        junk: Set(false),
+        converted_client_id: Set(None),
+        converted_at: Set(None),
+        last_contacted_at: Set(None),
+        last_status_change_at: Set(now),
+        created_by: Set(Some(user.id())),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    valid.write_to(&mut row);
+    let saved = row.insert(&txn).await?;
+    replace_tags(&txn, saved.id, &valid.tags).await?;
+    record_status_change(&txn, &saved, None, Some(user.id()), now).await?;
+    let api = load_api(&txn, &saved).await?;
+    audit::record(&txn, &user.actor(), Change::new("lead.created", "lead", saved.id).after(&api)).await?;
+    outbox::emit(&txn, "lead_created", "lead", saved.id, json!({"lead_id": saved.id, "assigned_to": saved.assigned_to})).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Created().json(api))
+}
+
+/// Get one lead.
+#[utoipa::path(get, path = "/api/v1/leads/{id}", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+    responses((status = 200, body = Lead), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+    let l = find_visible(&state.db, &user, *id).await?;
+    Ok(HttpResponse::Ok().json(load_api(&state.db, &l).await?))
+}
+
+/// Update a lead: only the fields sent change; `null` clears an optional field.
+#[utoipa::path(patch, path = "/api/v1/leads/{id}", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+    request_body = UpdateLead,
+    responses((status = 200, body = Lead), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all, fields(actor = user.id(), lead_id = *id))]
+pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<UpdateLead>) -> ApiResult<HttpResponse> {
+    user.require(Module::Leads, Action::Edit)?;
+    let txn = state.db.begin().await?;
+    let current = find_visible(&txn, &user, *id).await?;
+    let before = load_api(&txn, &current).await?;
+    let mut draft = LeadDraft::from_model(&current, before.tags.clone());
+    draft.apply(body.0);
+    let valid = validate(&txn, draft).await?;
+    let now = OffsetDateTime::now_utc();
+    let status_changed = valid.status_id != current.status_id;
+    let mut row: lead::ActiveModel = current.clone().into();
+    valid.write_to(&mut row);
+    if status_changed {
+        row.position = Set(top_position(&txn, valid.status_id, Some(current.id)).await?);
+        row.last_status_change_at = Set(now);
+    }
+    row.updated_at = Set(now);
+    let saved = row.update(&txn).await?;
+    replace_tags(&txn, saved.id, &valid.tags).await?;
+    if status_changed {
+        record_status_change(&txn, &saved, Some(current.status_id), Some(user.id()), now).await?;
+    }
+    let after = load_api(&txn, &saved).await?;
+    audit::record(&txn, &user.actor(), Change::new("lead.updated", "lead", saved.id).before(&before).after(&after)).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Ok().json(after))
+}
+
+/// Delete a lead for good (with its history). To take a lead off the board without losing
+/// it, mark it lost or junk instead.
+#[utoipa::path(delete, path = "/api/v1/leads/{id}", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+    responses((status = 204, description = "Deleted"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+    user.require(Module::Leads, Action::Delete)?;
+    let txn = state.db.begin().await?;
+    let current = find_visible(&txn, &user, *id).await?;
+    let before = load_api(&txn, &current).await?;
+    lead::Entity::delete_by_id(current.id).exec(&txn).await?;
+    audit::record(&txn, &user.actor(), Change::new("lead.deleted", "lead", current.id).before(&before)).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Filters shared by the lead list and the Kanban board.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LeadFilter {
+    pub pipeline_id: Option<i32>,
+    /// A status id or a status name (case-insensitive).
+    pub status: Option<String>,
+    /// `me`, `none` or a staff id.
+    pub assigned: Option<String>,
+    pub source_id: Option<i32>,
+    pub tag: Option<String>,
+    /// `today`: created since midnight UTC.
+    pub created: Option<String>,
+    /// No status change for at least this many days (the guide's "stagnant > 14 days").
+    pub stagnant_days: Option<i64>,
+    /// `true`: only lost leads. Lost leads are hidden otherwise.
+    pub lost: Option<bool>,
+    /// `true`: only junk. Junk is hidden otherwise.
+    pub junk: Option<bool>,
+    /// `true`: never contacted (no call, e-mail or meeting logged).
+    pub uncontacted: Option<bool>,
+    /// Search in name, e-mail, company and phone.
+    pub q: Option<String>,
+}
+
+impl LeadFilter {
+    /// The conditions, including the caller's `view_own` restriction.
+    pub fn condition(&self, user: &AuthUser, scope: ViewScope) -> ApiResult<Condition> {
+        let mut c = Condition::all().add(lead::Column::IsOpportunity.eq(false));
+        if let ViewScope::Own(me) = scope {
+            c = c.add(lead::Column::AssignedTo.eq(me));
+        }
+        if let Some(p) = self.pipeline_id {
+            c = c.add(lead::Column::PipelineId.eq(p));
+        }
+        if let Some(status) = self.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            c = c.add(match status.parse::<i32>() {
+                Ok(id) => lead::Column::StatusId.eq(id),
+                Err(_) => lead::Column::StatusId.in_subquery(
+                    Query::select()
+                        .column(pipeline_status::Column::Id)
+                        .from(pipeline_status::Entity)
+                        .and_where(Expr::expr(Func::lower(Expr::col(pipeline_status::Column::Name))).eq(status.to_lowercase()))
+                        .to_owned(),
+                ),
+            });
+        }
+        match self.assigned.as_deref() {
+            None | Some("") => {}
+            Some("me") => c = c.add(lead::Column::AssignedTo.eq(user.id())),
+            Some("none") => c = c.add(lead::Column::AssignedTo.is_null()),
+            Some(id) => {
+                let id: i32 = id.parse().map_err(|_| ApiError::field("assigned", "invalid", "use `me`, `none` or a staff id"))?;
+                c = c.add(lead::Column::AssignedTo.eq(id));
+            }
+        }
+        if let Some(s) = self.source_id {
+            c = c.add(lead::Column::SourceId.eq(s));
+        }
+        if let Some(tag) = self.tag.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            c = c.add(
+                lead::Column::Id.in_subquery(
+                    Query::select()
+                        .column(lead_tag::Column::LeadId)
+                        .from(lead_tag::Entity)
+                        .and_where(Expr::expr(Func::lower(Expr::col(lead_tag::Column::Tag))).eq(tag.to_lowercase()))
+                        .to_owned(),
+                ),
+            );
+        }
+        let now = OffsetDateTime::now_utc();
+        match self.created.as_deref() {
+            None | Some("") => {}
+            Some("today") => c = c.add(lead::Column::CreatedAt.gte(now.replace_time(Time::MIDNIGHT))),
+            Some(_) => return Err(ApiError::field("created", "invalid", "the only supported value is `today`")),
+        }
+        if let Some(days) = self.stagnant_days {
+            if days < 0 {
+                return Err(ApiError::field("stagnant_days", "out_of_range", "must be 0 or more"));
+            }
+            c = c.add(lead::Column::LastStatusChangeAt.lte(now - Duration::days(days)));
+        }
+        c = c.add(lead::Column::Lost.eq(self.lost.unwrap_or(false)));
+        c = c.add(lead::Column::Junk.eq(self.junk.unwrap_or(false)));
+        if self.uncontacted == Some(true) {
+            c = c.add(lead::Column::LastContactedAt.is_null());
+        } else if self.uncontacted == Some(false) {
+            c = c.add(lead::Column::LastContactedAt.is_not_null());
+        }
+        if let Some(q) = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            let pattern = format!("%{}%", q.to_lowercase());
+            let mut any = Condition::any()
+                .add(Expr::expr(Func::lower(Expr::col(lead::Column::Name))).like(pattern.clone()))
+                .add(Expr::col(lead::Column::Email).like(pattern.clone()))
+                .add(Expr::expr(Func::lower(Expr::col(lead::Column::Company))).like(pattern));
+            let digits = phone_key(q);
+            if digits.trim_start_matches('+').len() >= 3 {
+                any = any.add(lead::Column::PhoneKey.like(format!("%{}%", digits.trim_start_matches('+'))));
+            }
+            c = c.add(any);
+        }
+        Ok(c)
+    }
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// `-created_at` (default), `created_at`, `-score`, `score`, `name`, `-name`.
+    pub sort: Option<String>,
+    /// Page size, 1–500 (default 50).
+    pub limit: Option<u64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Sort {
+    Newest,
+    Oldest,
+    ScoreDesc,
+    ScoreAsc,
+    NameAsc,
+    NameDesc,
+}
+
+/// Keyset position: the sort key's value and the id of the last row of a page.
+#[derive(Debug, Serialize, Deserialize)]
+struct SortCursor {
+    k: serde_json::Value,
+    id: i32,
+}
+
+impl Sort {
+    fn parse(s: Option<&str>) -> ApiResult<Sort> {
+        Ok(match s.unwrap_or("-created_at") {
+            "-created_at" | "-id" => Sort::Newest,
+            "created_at" | "id" => Sort::Oldest,
+            "-score" => Sort::ScoreDesc,
+            "score" => Sort::ScoreAsc,
+            "name" => Sort::NameAsc,
+            "-name" => Sort::NameDesc,
+            other => {
+                return Err(ApiError::field("sort", "invalid", format!("cannot sort by `{other}`; use created_at, score or name, `-` for descending")))
+            }
+        })
+    }
+
+    fn descending(self) -> bool {
+        matches!(self, Sort::Newest | Sort::ScoreDesc | Sort::NameDesc)
+    }
+
+    fn key(self, l: &lead::Model) -> serde_json::Value {
+        match self {
+            Sort::Newest | Sort::Oldest => json!(l.id),
+            Sort::ScoreDesc | Sort::ScoreAsc => json!(l.score),
+            Sort::NameAsc | Sort::NameDesc => json!(l.name),
+        }
+    }
+}
+
+fn decode_sort_cursor(raw: &str) -> ApiResult<SortCursor> {
+    let invalid = || ApiError::new(ErrorCode::InvalidCursor, "Pass back `next_cursor` exactly as received, with the same `sort`.");
+    let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
+    serde_json::from_slice(&bytes).map_err(|_| invalid())
+}
+
+/// List leads with the guide's filters, sorted, keyset-paginated. Lost and junk leads and
+/// opportunities are not listed unless asked for (`lost=true`, `junk=true`).
+#[utoipa::path(get, path = "/api/v1/leads", tag = "leads", security(("bearer" = [])), params(LeadFilter, ListParams),
+    responses((status = 200, body = Page<Lead>), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn list(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    filter: web::Query<LeadFilter>,
+    params: web::Query<ListParams>,
+) -> ApiResult<HttpResponse> {
+    let scope = user.view_scope(Module::Leads)?;
+    let sort = Sort::parse(params.sort.as_deref())?;
+    let page = crate::pagination::PageParams { limit: params.limit, cursor: None }.parse()?;
+    let mut cond = filter.condition(&user, scope)?;
+    if let Some(raw) = params.cursor.as_deref() {
+        let cur = decode_sort_cursor(raw)?;
+        let id = lead::Column::Id;
+        let after = |col: lead::Column, v: sea_orm::Value| {
+            let (beyond, tie) = if sort.descending() { (col.lt(v.clone()), id.lt(cur.id)) } else { (col.gt(v.clone()), id.gt(cur.id)) };
+            Condition::any().add(beyond).add(Condition::all().add(col.eq(v)).add(tie))
+        };
+        let bad = || ApiError::new(ErrorCode::InvalidCursor, "The cursor does not match this `sort`.");
+        cond = cond.add(match sort {
+            Sort::Newest => id.lt(cur.id).into_condition(),
+            Sort::Oldest => id.gt(cur.id).into_condition(),
+            Sort::ScoreDesc | Sort::ScoreAsc => after(lead::Column::Score, cur.k.as_i64().ok_or_else(bad)?.into()),
+            Sort::NameAsc | Sort::NameDesc => after(lead::Column::Name, cur.k.as_str().ok_or_else(bad)?.to_string().into()),
+        });
+    }
+    let mut q = lead::Entity::find().filter(cond).limit(page.limit + 1);
+    let order = if sort.descending() { sea_orm::Order::Desc } else { sea_orm::Order::Asc };
+    q = match sort {
+        Sort::Newest | Sort::Oldest => q,
+        Sort::ScoreDesc | Sort::ScoreAsc => q.order_by(lead::Column::Score, order.clone()),
+        Sort::NameAsc | Sort::NameDesc => q.order_by(lead::Column::Name, order.clone()),
+    };
+    let mut rows = q.order_by(lead::Column::Id, order).all(&state.db).await?;
+    let more = rows.len() as u64 > page.limit;
+    rows.truncate(page.limit as usize);
+    let next_cursor = if more {
+        rows.last().map(|l| URL_SAFE_NO_PAD.encode(serde_json::to_vec(&SortCursor { k: sort.key(l), id: l.id }).unwrap_or_default()))
+    } else {
+        None
+    };
+    let names = LeadNames::load(&state.db).await?;
+    let mut tags = tags_of(&state.db, &rows.iter().map(|l| l.id).collect::<Vec<_>>()).await?;
+    let items = rows.iter().map(|l| to_api(l, tags.remove(&l.id).unwrap_or_default(), &names)).collect();
+    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+}
+
+trait IntoCondition {
+    fn into_condition(self) -> Condition;
+}
+
+impl IntoCondition for sea_orm::sea_query::SimpleExpr {
+    fn into_condition(self) -> Condition {
+        Condition::all().add(self)
+    }
+}
+
+async fn set_flags(
+    state: &AppState,
+    user: &AuthUser,
+    id: i32,
+    action: &str,
+    apply: impl FnOnce(&mut lead::ActiveModel, &lead::Model) -> ApiResult<()>,
+    event: Option<serde_json::Value>,
+) -> ApiResult<HttpResponse> {
+    user.require(Module::Leads, Action::Edit)?;
+    let txn = state.db.begin().await?;
+    let current = find_visible(&txn, user, id).await?;
+    let before = load_api(&txn, &current).await?;
+    let mut row: lead::ActiveModel = current.clone().into();
+    apply(&mut row, &current)?;
+    row.updated_at = Set(OffsetDateTime::now_utc());
+    let saved = row.update(&txn).await?;
+    let after = load_api(&txn, &saved).await?;
+    let mut change = Change::new(action, "lead", saved.id).before(&before).after(&after);
+    if let Some(extra) = &event {
+        change.after = Some(json!({"lead": after, "details": extra}));
+    }
+    audit::record(&txn, &user.actor(), change).await?;
+    outbox::emit(&txn, &action.replace('.', "_"), "lead", saved.id, json!({"lead_id": saved.id, "details": event})).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Ok().json(after))
+}
+
+/// Mark a lead lost, with a reason. It leaves the board but is kept (filter `lost=true`).
+#[utoipa::path(post, path = "/api/v1/leads/{id}/lost", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+    request_body = MarkLost,
+    responses((status = 200, body = Lead), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn mark_lost(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<MarkLost>) -> ApiResult<HttpResponse> {
+    let MarkLost { lost_reason_id, note } = body.0;
+    if LOST_REASONS.find(&state.db, lost_reason_id).await?.is_none() {
+        return Err(ApiError::field("lost_reason_id", "not_found", format!("lost reason {lost_reason_id} does not exist")));
+    }
+    let note = note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+    if note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
+        return Err(ApiError::field("note", "too_long", "must have at most 2000 characters"));
+    }
+    let details = json!({"lost_reason_id": lost_reason_id, "note": note});
+    set_flags(&state, &user, *id, "lead.marked_lost", |row, _| {
+        row.lost = Set(true);
+        row.junk = Set(false);
+        row.lost_reason_id = Set(Some(lost_reason_id));
+        Ok(())
+    }, Some(details))
+    .await
+}
+
+/// Mark a lead junk (spam, invalid): off the board and out of reports, not deleted.
+#[utoipa::path(post, path = "/api/v1/leads/{id}/junk", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+    responses((status = 200, body = Lead), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn mark_junk(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+    set_flags(&state, &user, *id, "lead.marked_junk", |row, _| {
+        row.junk = Set(true);
+        row.lost = Set(false);
+        row.lost_reason_id = Set(None);
+        Ok(())
+    }, None)
+    .await
+}
+
+/// Bring a lost or junk lead back to the board, in the status it had.
+#[utoipa::path(post, path = "/api/v1/leads/{id}/restore", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+    responses((status = 200, body = Lead), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn restore(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+    user.require(Module::Leads, Action::Edit)?;
+    // Lost and junk leads are hidden from normal reads; look them up directly.
+    let scope = user.view_scope(Module::Leads)?;
+    let current = lead::Entity::find_by_id(*id).one(&state.db).await?.ok_or_else(|| ApiError::not_found("lead"))?;
+    if matches!(scope, ViewScope::Own(me) if current.assigned_to != Some(me)) {
+        return Err(ApiError::not_found("lead"));
+    }
+    if !current.lost && !current.junk {
+        return Err(ApiError::field("lost", "not_lost_or_junk", "the lead is neither lost nor junk"));
+    }
+    let top = top_position(&state.db, current.status_id, Some(current.id)).await?;
+    set_flags(&state, &user, current.id, "lead.restored", move |row, _| {
+        row.lost = Set(false);
+        row.junk = Set(false);
+        row.lost_reason_id = Set(None);
+        row.position = Set(top);
+        Ok(())
+    }, None)
+    .await
+}

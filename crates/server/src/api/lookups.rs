@@ -1,0 +1,205 @@
+//! Simple named options configured by administrators: lead sources (`/api/v1/lead-sources`)
+//! and lost reasons (`/api/v1/lost-reasons`). Same shape, one implementation.
+
+use actix_web::{web, HttpResponse};
+use crmconnect_domain::api::{NamedOption, NamedOptionInput, Page, Problem};
+use crmconnect_domain::permissions::{Action, Module};
+use crmconnect_domain::validation::parse_name;
+use sea_orm::sea_query::{Alias, Expr, Query};
+use sea_orm::{ConnectionTrait, FromQueryResult, StatementBuilder, TransactionTrait};
+use time::OffsetDateTime;
+
+use super::pipelines::require_read;
+use crate::audit::{self, Change};
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::extract::Json;
+use crate::state::AppState;
+
+pub struct Lookup {
+    table: &'static str,
+    entity_type: &'static str,
+    label: &'static str,
+    /// Deleting an option still used by a lead: `Some(column)` refuses; `None` lets the
+    /// database clear the reference (ON DELETE SET NULL).
+    refuse_when_used_by: Option<&'static str>,
+}
+
+pub const SOURCES: Lookup = Lookup { table: "lead_sources", entity_type: "lead_source", label: "lead source", refuse_when_used_by: None };
+pub const LOST_REASONS: Lookup =
+    Lookup { table: "lost_reasons", entity_type: "lost_reason", label: "lost reason", refuse_when_used_by: Some("lost_reason_id") };
+
+#[derive(FromQueryResult)]
+struct Row {
+    id: i32,
+    name: String,
+}
+
+#[derive(FromQueryResult)]
+struct Count {
+    n: i64,
+}
+
+async fn fetch<S: StatementBuilder>(db: &impl ConnectionTrait, stmt: &S) -> ApiResult<Vec<NamedOption>> {
+    let rows = Row::find_by_statement(db.get_database_backend().build(stmt)).all(db).await?;
+    Ok(rows.into_iter().map(|r| NamedOption { id: r.id, name: r.name }).collect())
+}
+
+impl Lookup {
+    async fn all(&self, db: &impl ConnectionTrait) -> ApiResult<Vec<NamedOption>> {
+        let q = Query::select().columns([Alias::new("id"), Alias::new("name")]).from(Alias::new(self.table)).order_by(Alias::new("name"), sea_orm::Order::Asc).to_owned();
+        fetch(db, &q).await
+    }
+
+    pub async fn find(&self, db: &impl ConnectionTrait, id: i32) -> ApiResult<Option<NamedOption>> {
+        let q = Query::select()
+            .columns([Alias::new("id"), Alias::new("name")])
+            .from(Alias::new(self.table))
+            .and_where(Expr::col(Alias::new("id")).eq(id))
+            .to_owned();
+        Ok(fetch(db, &q).await?.into_iter().next())
+    }
+
+    async fn ensure_name_free(&self, db: &impl ConnectionTrait, name: &str, except: Option<i32>) -> ApiResult<()> {
+        let mut q = Query::select().expr_as(Expr::cust("COUNT(*)"), Alias::new("n")).from(Alias::new(self.table)).to_owned();
+        q.and_where(Expr::col(Alias::new("name")).eq(name));
+        if let Some(id) = except {
+            q.and_where(Expr::col(Alias::new("id")).ne(id));
+        }
+        let n = Count::find_by_statement(db.get_database_backend().build(&q)).one(db).await?.map_or(0, |c| c.n);
+        if n > 0 {
+            return Err(ApiError::new(ErrorCode::NameTaken, format!("A {} named `{name}` already exists.", self.label)));
+        }
+        Ok(())
+    }
+
+    async fn list(&self, state: &AppState, user: &AuthUser) -> ApiResult<HttpResponse> {
+        require_read(user)?;
+        Ok(HttpResponse::Ok().json(Page { items: self.all(&state.db).await?, next_cursor: None }))
+    }
+
+    async fn create(&self, state: &AppState, user: &AuthUser, body: NamedOptionInput) -> ApiResult<HttpResponse> {
+        user.require(Module::Settings, Action::Create)?;
+        let name = parse_name(&body.name, 100).map_err(|p| ApiError::field("name", p.code, p.message))?;
+        let txn = state.db.begin().await?;
+        self.ensure_name_free(&txn, &name, None).await?;
+        let insert = Query::insert()
+            .into_table(Alias::new(self.table))
+            .columns([Alias::new("name"), Alias::new("created_at")])
+            .values_panic([name.clone().into(), OffsetDateTime::now_utc().into()])
+            .to_owned();
+        txn.execute(txn.get_database_backend().build(&insert)).await?;
+        let created = self
+            .all(&txn)
+            .await?
+            .into_iter()
+            .find(|o| o.name == name)
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("inserted {} vanished", self.label)))?;
+        audit::record(&txn, &user.actor(), Change::new(&format!("{}.created", self.entity_type), self.entity_type, created.id).after(&created)).await?;
+        txn.commit().await?;
+        Ok(HttpResponse::Created().json(created))
+    }
+
+    async fn rename(&self, state: &AppState, user: &AuthUser, id: i32, body: NamedOptionInput) -> ApiResult<HttpResponse> {
+        user.require(Module::Settings, Action::Edit)?;
+        let name = parse_name(&body.name, 100).map_err(|p| ApiError::field("name", p.code, p.message))?;
+        let txn = state.db.begin().await?;
+        let before = self.find(&txn, id).await?.ok_or_else(|| ApiError::not_found(self.label))?;
+        self.ensure_name_free(&txn, &name, Some(id)).await?;
+        let update = Query::update()
+            .table(Alias::new(self.table))
+            .value(Alias::new("name"), name.clone())
+            .and_where(Expr::col(Alias::new("id")).eq(id))
+            .to_owned();
+        txn.execute(txn.get_database_backend().build(&update)).await?;
+        let after = NamedOption { id, name };
+        audit::record(&txn, &user.actor(), Change::new(&format!("{}.updated", self.entity_type), self.entity_type, id).before(&before).after(&after)).await?;
+        txn.commit().await?;
+        Ok(HttpResponse::Ok().json(after))
+    }
+
+    async fn delete(&self, state: &AppState, user: &AuthUser, id: i32) -> ApiResult<HttpResponse> {
+        user.require(Module::Settings, Action::Delete)?;
+        let txn = state.db.begin().await?;
+        let before = self.find(&txn, id).await?.ok_or_else(|| ApiError::not_found(self.label))?;
+        if let Some(column) = self.refuse_when_used_by {
+            let q = Query::select()
+                .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+                .from(Alias::new("leads"))
+                .and_where(Expr::col(Alias::new(column)).eq(id))
+                .to_owned();
+            let n = Count::find_by_statement(txn.get_database_backend().build(&q)).one(&txn).await?.map_or(0, |c| c.n);
+            if n > 0 {
+                return Err(ApiError::new(ErrorCode::InUse, format!("{n} lead(s) use this {}; it cannot be deleted.", self.label)));
+            }
+        }
+        let delete = Query::delete().from_table(Alias::new(self.table)).and_where(Expr::col(Alias::new("id")).eq(id)).to_owned();
+        txn.execute(txn.get_database_backend().build(&delete)).await?;
+        audit::record(&txn, &user.actor(), Change::new(&format!("{}.deleted", self.entity_type), self.entity_type, id).before(&before)).await?;
+        txn.commit().await?;
+        Ok(HttpResponse::NoContent().finish())
+    }
+}
+
+/// List lead sources.
+#[utoipa::path(get, path = "/api/v1/lead-sources", tag = "leads", security(("bearer" = [])),
+    responses((status = 200, body = Page<NamedOption>), (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_sources(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
+    SOURCES.list(&state, &user).await
+}
+
+/// Add a lead source.
+#[utoipa::path(post, path = "/api/v1/lead-sources", tag = "leads", security(("bearer" = [])), request_body = NamedOptionInput,
+    responses((status = 201, body = NamedOption), (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn create_source(state: web::Data<AppState>, user: AuthUser, body: Json<NamedOptionInput>) -> ApiResult<HttpResponse> {
+    SOURCES.create(&state, &user, body.0).await
+}
+
+/// Rename a lead source.
+#[utoipa::path(patch, path = "/api/v1/lead-sources/{id}", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+    request_body = NamedOptionInput,
+    responses((status = 200, body = NamedOption), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn update_source(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<NamedOptionInput>) -> ApiResult<HttpResponse> {
+    SOURCES.rename(&state, &user, *id, body.0).await
+}
+
+/// Delete a lead source (leads keep everything but the source).
+#[utoipa::path(delete, path = "/api/v1/lead-sources/{id}", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+    responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn delete_source(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+    SOURCES.delete(&state, &user, *id).await
+}
+
+/// List lost reasons.
+#[utoipa::path(get, path = "/api/v1/lost-reasons", tag = "leads", security(("bearer" = [])),
+    responses((status = 200, body = Page<NamedOption>), (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_lost_reasons(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
+    LOST_REASONS.list(&state, &user).await
+}
+
+/// Add a lost reason.
+#[utoipa::path(post, path = "/api/v1/lost-reasons", tag = "leads", security(("bearer" = [])), request_body = NamedOptionInput,
+    responses((status = 201, body = NamedOption), (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn create_lost_reason(state: web::Data<AppState>, user: AuthUser, body: Json<NamedOptionInput>) -> ApiResult<HttpResponse> {
+    LOST_REASONS.create(&state, &user, body.0).await
+}
+
+/// Rename a lost reason.
+#[utoipa::path(patch, path = "/api/v1/lost-reasons/{id}", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+    request_body = NamedOptionInput,
+    responses((status = 200, body = NamedOption), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn update_lost_reason(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<NamedOptionInput>) -> ApiResult<HttpResponse> {
+    LOST_REASONS.rename(&state, &user, *id, body.0).await
+}
+
+/// Delete a lost reason no lead uses.
+#[utoipa::path(delete, path = "/api/v1/lost-reasons/{id}", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+    responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`in_use`", body = Problem, content_type = "application/problem+json")))]
+pub async fn delete_lost_reason(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+    LOST_REASONS.delete(&state, &user, *id).await
+}
