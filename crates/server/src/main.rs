@@ -79,8 +79,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 let conn = db::connect(&settings.database_url).await?;
                 db::migrate(&conn).await?;
                 if seed::is_empty(&conn).await? {
-                    let n = seed::seed_demo(&conn).await?;
-                    eprintln!("Loaded the demo company ({n} staff).");
+                    let s = seed::seed_demo(&conn).await?;
+                    eprintln!("Loaded the demo company: {} staff, {} leads, {} clients.", s.staff, s.leads, s.clients);
                 }
                 conn.close().await?;
             }
@@ -115,8 +115,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::SeedDemo => {
             let conn = db::connect(&settings.database_url).await?;
             db::migrate(&conn).await?;
-            let n = seed::seed_demo(&conn).await?;
-            eprintln!("Demo company loaded: {n} staff. Sign in as {} / {}.", seed::DEMO_ADMIN_EMAIL, seed::DEMO_PASSWORD);
+            let s = seed::seed_demo(&conn).await?;
+            eprintln!(
+                "Demo company loaded: {} staff, {} leads ({} activities), {} clients. Sign in as {} / {}.",
+                s.staff, s.leads, s.activities, s.clients, seed::DEMO_ADMIN_EMAIL, seed::DEMO_PASSWORD
+            );
         }
         Command::Openapi => unreachable!("handled before the runtime starts"),
     }

@@ -57,6 +57,17 @@ async fn seed_demo_fills_a_new_database_once() {
         .map(|s| s.role_id)
         .collect();
     assert_eq!(roles.len(), 5, "staff in every default role");
+    use crmconnect::entities::{client, lead, lead_activity, pipeline_status};
+    let leads = lead::Entity::find().all(&db).await.unwrap();
+    assert!(leads.len() >= 300, "a few hundred leads: {}", leads.len());
+    let statuses: std::collections::HashSet<i32> = leads.iter().map(|l| l.status_id).collect();
+    assert_eq!(statuses.len() as u64, pipeline_status::Entity::find().count(&db).await.unwrap(), "every status has leads");
+    assert!(leads.iter().any(|l| l.lost) && leads.iter().any(|l| l.junk), "some lost and junk");
+    let owners: std::collections::HashSet<Option<i32>> = leads.iter().map(|l| l.assigned_to).collect();
+    assert!(owners.len() >= 5, "spread over the sellers: {owners:?}");
+    assert!(leads.iter().any(|l| l.converted_client_id.is_some()));
+    assert!(client::Entity::find().count(&db).await.unwrap() >= 20);
+    assert!(lead_activity::Entity::find().count(&db).await.unwrap() >= 100);
     db.close().await.ok();
     let (ok, out) = crmconnect(&url, tmp.path(), &["seed-demo"]);
     assert!(!ok && out.contains("not empty"), "{out}");
