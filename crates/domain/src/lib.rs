@@ -4,7 +4,9 @@
 //! `wasm32-unknown-unknown` so the browser client uses the very same types and rules.
 
 pub mod api;
+pub mod dates;
 pub mod leads;
 pub mod money;
+pub mod opportunities;
 pub mod permissions;
 pub mod validation;

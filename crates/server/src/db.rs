@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use time::OffsetDateTime;
 
-use crate::entities::{app_setting, lead_source, lost_reason, pipeline, pipeline_status, role};
+use crate::entities::{app_setting, lead_source, lost_reason, opportunity_status, pipeline, pipeline_status, role};
 
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     if let Some(path) = sqlite_file(url) {
@@ -96,6 +96,21 @@ async fn ensure_defaults(db: &DatabaseConnection) -> anyhow::Result<()> {
         })
     })
     .await?;
+    seed_once(db, "seeded.opportunity_statuses", |txn, now| {
+        Box::pin(async move {
+            for name in DEFAULT_OPPORTUNITY_STATUSES {
+                opportunity_status::Entity::insert(opportunity_status::ActiveModel {
+                    name: Set(name.to_string()),
+                    created_at: Set(now),
+                    ..Default::default()
+                })
+                .exec(txn)
+                .await?;
+            }
+            Ok(())
+        })
+    })
+    .await?;
     seed_once(db, "seeded.lead_sources", |txn, now| {
         Box::pin(async move {
             for name in DEFAULT_LEAD_SOURCES {
@@ -118,6 +133,7 @@ pub const DEFAULT_STATUSES: &[(&str, &str)] = &[
     ("Proposal Sent", "#10b981"),
 ];
 pub const DEFAULT_LOST_REASONS: &[&str] = &["Price too high", "Won by competitor", "Budget unavailable", "No response"];
+pub const DEFAULT_OPPORTUNITY_STATUSES: &[&str] = &["Prospecting", "Proposal", "Negotiation", "Won", "Lost"];
 pub const DEFAULT_LEAD_SOURCES: &[&str] = &["Website", "Web form", "Referral", "Cold call", "Facebook", "LinkedIn", "Event", "Partner"];
 
 type SeedFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send + 'a>>;

@@ -78,6 +78,15 @@ opaque `cursor`, and answer `{\"items\": [...], \"next_cursor\": ...}`. Authenti
         api::clients::update_contact,
         api::clients::delete_contact,
         api::clients::convert_lead,
+        api::opportunities::convert,
+        api::opportunities::list,
+        api::opportunities::get,
+        api::opportunities::update,
+        api::opportunities::forecast,
+        api::lookups::list_opportunity_statuses,
+        api::lookups::create_opportunity_status,
+        api::lookups::update_opportunity_status,
+        api::lookups::delete_opportunity_status,
     ),
     components(schemas(
         crmconnect_domain::api::Problem,
@@ -92,6 +101,7 @@ opaque `cursor`, and answer `{\"items\": [...], \"next_cursor\": ...}`. Authenti
         (name = "staff", description = "Staff accounts"),
         (name = "roles", description = "Roles and per-module permissions"),
         (name = "leads", description = "Pipelines, leads, the Kanban board, activities"),
+        (name = "opportunities", description = "Opportunities and the weighted pipeline"),
         (name = "clients", description = "Clients and contacts"),
     )
 )]

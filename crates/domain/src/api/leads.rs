@@ -2,7 +2,7 @@
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 
 use super::double_option;
 
@@ -140,6 +140,17 @@ pub struct Lead {
     #[serde(with = "time::serde::rfc3339")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: OffsetDateTime,
+    /// Opportunities only: chance of winning, 0–100.
+    pub probability: Option<i32>,
+    /// Opportunities only (`YYYY-MM-DD`).
+    #[serde(with = "crate::dates::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    pub expected_close_date: Option<Date>,
+    /// Opportunities only.
+    pub opportunity_status_id: Option<i32>,
+    pub opportunity_status: Option<String>,
+    /// Opportunities only: the lead it was converted from.
+    pub origin_lead_id: Option<i32>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -393,4 +404,68 @@ pub struct TimelineEntry {
     pub staff_id: Option<i32>,
     /// The activity's id for `kind = activity`.
     pub activity_id: Option<i32>,
+}
+
+/// `POST /leads/{id}/convert-to-opportunity`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConvertToOpportunity {
+    #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "25000.00"))]
+    pub estimated_value: Decimal,
+    pub currency: String,
+    /// 0–100.
+    pub probability: i32,
+    #[serde(default, with = "crate::dates::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    pub expected_close_date: Option<Date>,
+    /// Defaults to the first opportunity status.
+    #[serde(default)]
+    pub opportunity_status_id: Option<i32>,
+}
+
+/// `PATCH /opportunities/{id}`: only the fields sent change.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateOpportunity {
+    pub name: Option<String>,
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub estimated_value: Option<Decimal>,
+    pub currency: Option<String>,
+    pub probability: Option<i32>,
+    #[serde(default, with = "crate::dates::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    pub expected_close_date: Option<Date>,
+    pub opportunity_status_id: Option<i32>,
+    pub assigned_to: Option<i32>,
+}
+
+/// One group of the weighted pipeline, per currency.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ForecastRow {
+    /// `2026-12` for months, the status or staff id otherwise (`null`: none set).
+    pub key: Option<String>,
+    pub label: String,
+    pub currency: String,
+    pub count: u64,
+    /// Σ estimated value.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "100000.00"))]
+    pub total: Decimal,
+    /// Σ value × probability.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "42500.00"))]
+    pub weighted: Decimal,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Forecast {
+    /// `month`, `status` or `staff`.
+    pub group_by: String,
+    pub rows: Vec<ForecastRow>,
+    /// Grand totals per currency.
+    pub totals: Vec<ForecastRow>,
 }

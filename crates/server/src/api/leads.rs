@@ -27,7 +27,7 @@ use super::lookups::{LOST_REASONS, SOURCES};
 use super::pipelines::{default_pipeline, find_pipeline, statuses_of};
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
-use crate::entities::{lead, lead_source, lead_status_change, lead_tag, lost_reason, pipeline_status, staff};
+use crate::entities::{lead, lead_source, lead_status_change, lead_tag, lost_reason, opportunity_status, pipeline_status, staff};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::outbox;
@@ -39,6 +39,7 @@ pub struct LeadNames {
     sources: HashMap<i32, String>,
     staff: HashMap<i32, String>,
     lost_reasons: HashMap<i32, String>,
+    opportunity_statuses: HashMap<i32, String>,
 }
 
 impl LeadNames {
@@ -48,11 +49,20 @@ impl LeadNames {
             sources: lead_source::Entity::find().all(db).await?.into_iter().map(|s| (s.id, s.name)).collect(),
             staff: staff::Entity::find().all(db).await?.into_iter().map(|s| (s.id, s.name)).collect(),
             lost_reasons: lost_reason::Entity::find().all(db).await?.into_iter().map(|s| (s.id, s.name)).collect(),
+            opportunity_statuses: opportunity_status::Entity::find().all(db).await?.into_iter().map(|s| (s.id, s.name)).collect(),
         })
     }
 
     pub fn staff_name(&self, id: Option<i32>) -> Option<String> {
         id.and_then(|id| self.staff.get(&id).cloned())
+    }
+
+    pub fn status_name(&self, id: i32) -> Option<String> {
+        self.statuses.get(&id).cloned()
+    }
+
+    pub fn opportunity_status_name(&self, id: Option<i32>) -> Option<String> {
+        id.and_then(|id| self.opportunity_statuses.get(&id).cloned())
     }
 }
 
@@ -99,6 +109,11 @@ pub fn to_api(l: &lead::Model, tags: Vec<String>, names: &LeadNames) -> Lead {
         last_status_change_at: l.last_status_change_at,
         created_at: l.created_at,
         updated_at: l.updated_at,
+        probability: l.probability,
+        expected_close_date: l.expected_close_date,
+        opportunity_status_id: l.opportunity_status_id,
+        opportunity_status: names.opportunity_status_name(l.opportunity_status_id),
+        origin_lead_id: l.origin_lead_id,
     }
 }
 
@@ -275,7 +290,7 @@ struct ValidLead {
 }
 
 /// Trimmed optional text; empty means absent.
-fn opt_text(v: &mut Validator, field: &str, value: &Option<String>, max: usize) -> Option<String> {
+pub fn opt_text(v: &mut Validator, field: &str, value: &Option<String>, max: usize) -> Option<String> {
     let s = value.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
     if s.chars().count() > max {
         v.push(field, "too_long", format!("must have at most {max} characters"));

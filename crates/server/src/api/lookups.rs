@@ -23,11 +23,20 @@ pub struct Lookup {
     /// Deleting an option still used by a lead: `Some(column)` refuses; `None` lets the
     /// database clear the reference (ON DELETE SET NULL).
     refuse_when_used_by: Option<&'static str>,
+    /// Statuses keep their creation order; plain options sort by name.
+    ordered_by_id: bool,
 }
 
-pub const SOURCES: Lookup = Lookup { table: "lead_sources", entity_type: "lead_source", label: "lead source", refuse_when_used_by: None };
+pub const SOURCES: Lookup = Lookup { table: "lead_sources", entity_type: "lead_source", label: "lead source", refuse_when_used_by: None, ordered_by_id: false };
 pub const LOST_REASONS: Lookup =
-    Lookup { table: "lost_reasons", entity_type: "lost_reason", label: "lost reason", refuse_when_used_by: Some("lost_reason_id") };
+    Lookup { table: "lost_reasons", entity_type: "lost_reason", label: "lost reason", refuse_when_used_by: Some("lost_reason_id"), ordered_by_id: false };
+pub const OPPORTUNITY_STATUSES: Lookup = Lookup {
+    table: "opportunity_statuses",
+    entity_type: "opportunity_status",
+    label: "opportunity status",
+    refuse_when_used_by: Some("opportunity_status_id"),
+    ordered_by_id: true,
+};
 
 #[derive(FromQueryResult)]
 struct Row {
@@ -47,8 +56,13 @@ async fn fetch<S: StatementBuilder>(db: &impl ConnectionTrait, stmt: &S) -> ApiR
 
 impl Lookup {
     async fn all(&self, db: &impl ConnectionTrait) -> ApiResult<Vec<NamedOption>> {
-        let q = Query::select().columns([Alias::new("id"), Alias::new("name")]).from(Alias::new(self.table)).order_by(Alias::new("name"), sea_orm::Order::Asc).to_owned();
+        let order = Alias::new(if self.ordered_by_id { "id" } else { "name" });
+        let q = Query::select().columns([Alias::new("id"), Alias::new("name")]).from(Alias::new(self.table)).order_by(order, sea_orm::Order::Asc).to_owned();
         fetch(db, &q).await
+    }
+
+    pub async fn first(&self, db: &impl ConnectionTrait) -> ApiResult<Option<NamedOption>> {
+        Ok(self.all(db).await?.into_iter().next())
     }
 
     pub async fn find(&self, db: &impl ConnectionTrait, id: i32) -> ApiResult<Option<NamedOption>> {
@@ -202,4 +216,36 @@ pub async fn update_lost_reason(state: web::Data<AppState>, user: AuthUser, id: 
         (status = 409, description = "`in_use`", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_lost_reason(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     LOST_REASONS.delete(&state, &user, *id).await
+}
+
+/// List opportunity statuses (in creation order).
+#[utoipa::path(get, path = "/api/v1/opportunity-statuses", tag = "opportunities", security(("bearer" = [])),
+    responses((status = 200, body = Page<NamedOption>), (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_opportunity_statuses(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
+    OPPORTUNITY_STATUSES.list(&state, &user).await
+}
+
+/// Add an opportunity status.
+#[utoipa::path(post, path = "/api/v1/opportunity-statuses", tag = "opportunities", security(("bearer" = [])), request_body = NamedOptionInput,
+    responses((status = 201, body = NamedOption), (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn create_opportunity_status(state: web::Data<AppState>, user: AuthUser, body: Json<NamedOptionInput>) -> ApiResult<HttpResponse> {
+    OPPORTUNITY_STATUSES.create(&state, &user, body.0).await
+}
+
+/// Rename an opportunity status.
+#[utoipa::path(patch, path = "/api/v1/opportunity-statuses/{id}", tag = "opportunities", security(("bearer" = [])), params(("id" = i32, Path)),
+    request_body = NamedOptionInput,
+    responses((status = 200, body = NamedOption), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn update_opportunity_status(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<NamedOptionInput>) -> ApiResult<HttpResponse> {
+    OPPORTUNITY_STATUSES.rename(&state, &user, *id, body.0).await
+}
+
+/// Delete an opportunity status no opportunity uses.
+#[utoipa::path(delete, path = "/api/v1/opportunity-statuses/{id}", tag = "opportunities", security(("bearer" = [])), params(("id" = i32, Path)),
+    responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`in_use`", body = Problem, content_type = "application/problem+json")))]
+pub async fn delete_opportunity_status(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+    OPPORTUNITY_STATUSES.delete(&state, &user, *id).await
 }

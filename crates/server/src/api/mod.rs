@@ -10,6 +10,7 @@ pub mod health;
 pub mod kanban;
 pub mod leads;
 pub mod lookups;
+pub mod opportunities;
 pub mod pipelines;
 pub mod roles;
 pub mod staff;
@@ -106,7 +107,22 @@ fn configure_leads(cfg: &mut web::ServiceConfig) {
             web::resource("/leads/{id}/activities").route(web::get().to(activities::list)).route(web::post().to(activities::create)),
         )
         .service(web::resource("/leads/{id}/timeline").route(web::get().to(activities::timeline)))
-        .service(web::resource("/leads/{id}/convert-to-client").route(web::post().to(clients::convert_lead)));
+        .service(web::resource("/leads/{id}/convert-to-client").route(web::post().to(clients::convert_lead)))
+        .service(web::resource("/leads/{id}/convert-to-opportunity").route(web::post().to(opportunities::convert)))
+        .service(
+            web::resource("/opportunity-statuses")
+                .route(web::get().to(lookups::list_opportunity_statuses))
+                .route(web::post().to(lookups::create_opportunity_status)),
+        )
+        .service(
+            web::resource("/opportunity-statuses/{id}")
+                .route(web::patch().to(lookups::update_opportunity_status))
+                .route(web::delete().to(lookups::delete_opportunity_status)),
+        )
+        // Before `/opportunities/{id}`, which would otherwise capture "forecast".
+        .service(web::resource("/opportunities/forecast").route(web::get().to(opportunities::forecast)))
+        .service(web::resource("/opportunities").route(web::get().to(opportunities::list)))
+        .service(web::resource("/opportunities/{id}").route(web::get().to(opportunities::get)).route(web::patch().to(opportunities::update)));
 }
 
 fn configure_clients(cfg: &mut web::ServiceConfig) {

@@ -38,6 +38,10 @@ pub struct Model {
     pub created_by: Option<i32>,
     pub created_at: TimeDateTimeWithTimeZone,
     pub updated_at: TimeDateTimeWithTimeZone,
+    pub probability: Option<i32>,
+    pub expected_close_date: Option<TimeDate>,
+    pub opportunity_status_id: Option<i32>,
+    pub origin_lead_id: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

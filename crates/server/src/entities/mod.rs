@@ -14,6 +14,7 @@ pub mod lead_status_change;
 pub mod lead_tag;
 pub mod login_failure;
 pub mod lost_reason;
+pub mod opportunity_status;
 pub mod pipeline;
 pub mod pipeline_status;
 pub mod refresh_token;

@@ -9,6 +9,7 @@ mod errors;
 mod helpers;
 mod kanban;
 mod leads;
+mod opportunities;
 mod pipelines;
 mod roles;
 mod staff;

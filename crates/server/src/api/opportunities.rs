@@ -1,0 +1,355 @@
+//! Opportunities: leads with `is_opportunity`, their own statuses, and the weighted pipeline.
+//! `/api/v1/opportunities`, `/api/v1/leads/{id}/convert-to-opportunity`.
+
+use actix_web::{web, HttpResponse};
+use crmconnect_domain::api::{ConvertToOpportunity, Forecast, ForecastRow, Lead, Page, Problem, UpdateOpportunity};
+use crmconnect_domain::money::{non_negative_minor, Currency};
+use crmconnect_domain::opportunities::{check_probability, forecast as forecast_buckets};
+use crmconnect_domain::permissions::{Action, Module, ViewScope};
+use crmconnect_domain::validation::{parse_name, Validator};
+use sea_orm::sea_query::{Expr, Func, Query};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
+};
+use serde::Deserialize;
+use serde_json::json;
+use time::{Date, OffsetDateTime};
+use utoipa::IntoParams;
+
+use super::leads::{find_visible as find_visible_lead, load_api, replace_tags, tags_of, to_api, LeadNames};
+use super::lookups::OPPORTUNITY_STATUSES;
+use crate::audit::{self, Change};
+use crate::auth::AuthUser;
+use crate::entities::{lead, opportunity_status, staff};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Json;
+use crate::outbox;
+use crate::pagination::PageParams;
+use crate::state::AppState;
+
+async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<lead::Model> {
+    let scope = user.view_scope(Module::Opportunities)?;
+    let o = lead::Entity::find_by_id(id)
+        .filter(lead::Column::IsOpportunity.eq(true))
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("opportunity"))?;
+    if matches!(scope, ViewScope::Own(me) if o.assigned_to != Some(me)) {
+        return Err(ApiError::not_found("opportunity"));
+    }
+    Ok(o)
+}
+
+async fn check_status(v: &mut Validator, db: &impl ConnectionTrait, id: i32) -> ApiResult<()> {
+    if OPPORTUNITY_STATUSES.find(db, id).await?.is_none() {
+        v.push("opportunity_status_id", "not_found", format!("opportunity status {id} does not exist"));
+    }
+    Ok(())
+}
+
+/// Turn a lead into an opportunity: a new record (`is_opportunity = true`) with the lead's
+/// contact data, value, probability and close date. The lead stays active and linked
+/// (`origin_lead_id`).
+#[utoipa::path(post, path = "/api/v1/leads/{id}/convert-to-opportunity", tag = "opportunities", security(("bearer" = [])),
+    params(("id" = i32, Path)), request_body = ConvertToOpportunity,
+    responses((status = 201, body = Lead), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all, fields(actor = user.id(), lead_id = *id))]
+pub async fn convert(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<ConvertToOpportunity>) -> ApiResult<HttpResponse> {
+    user.require(Module::Opportunities, Action::Create)?;
+    let b = body.0;
+    let txn = state.db.begin().await?;
+    let l = find_visible_lead(&txn, &user, *id).await?;
+    let mut v = Validator::new();
+    let currency = v.check("currency", Currency::parse(&b.currency));
+    let minor = currency.and_then(|c| v.check("estimated_value", non_negative_minor(b.estimated_value, c)));
+    let probability = v.check("probability", check_probability(b.probability));
+    let status_id = match b.opportunity_status_id {
+        Some(s) => {
+            check_status(&mut v, &txn, s).await?;
+            Some(s)
+        }
+        None => OPPORTUNITY_STATUSES.first(&txn).await?.map(|s| s.id),
+    };
+    v.finish().map_err(ApiError::validation)?;
+    let now = OffsetDateTime::now_utc();
+    let tags = tags_of(&txn, &[l.id]).await?.remove(&l.id).unwrap_or_default();
+    let mut row: lead::ActiveModel = l.clone().into();
+    row.id = sea_orm::ActiveValue::NotSet;
+    row.is_opportunity = Set(true);
+    row.origin_lead_id = Set(Some(l.id));
+    row.estimated_value_minor = Set(minor);
+    row.currency = Set(currency.map(|c| c.code().to_string()));
+    row.probability = Set(probability.map(i32::from));
+    row.expected_close_date = Set(b.expected_close_date);
+    row.opportunity_status_id = Set(status_id);
+    row.position = Set(0);
+    row.converted_client_id = Set(None);
+    row.converted_at = Set(None);
+    row.created_by = Set(Some(user.id()));
+    row.created_at = Set(now);
+    row.updated_at = Set(now);
+    row.last_status_change_at = Set(now);
+    let saved = row.insert(&txn).await?;
+    replace_tags(&txn, saved.id, &tags).await?;
+    let api = load_api(&txn, &saved).await?;
+    audit::record(&txn, &user.actor(), Change::new("opportunity.created", "opportunity", saved.id).after(&api)).await?;
+    let mut lead_change = Change::new("lead.converted_to_opportunity", "lead", l.id);
+    lead_change.after = Some(json!({"details": {"opportunity_id": saved.id}}));
+    audit::record(&txn, &user.actor(), lead_change).await?;
+    outbox::emit(&txn, "opportunity_created", "opportunity", saved.id, json!({"opportunity_id": saved.id, "lead_id": l.id})).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Created().json(api))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OpportunityFilter {
+    /// An opportunity status id or name (case-insensitive).
+    pub status: Option<String>,
+    /// `me`, `none` or a staff id.
+    pub assigned: Option<String>,
+    /// Expected close date from (inclusive, `YYYY-MM-DD`).
+    pub close_from: Option<String>,
+    /// Expected close date to (inclusive).
+    pub close_to: Option<String>,
+    pub min_probability: Option<i32>,
+    pub max_probability: Option<i32>,
+    /// Search in name, e-mail and company.
+    pub q: Option<String>,
+    /// `true`: only lost ones (hidden otherwise).
+    pub lost: Option<bool>,
+}
+
+fn parse_date(field: &str, raw: &Option<String>) -> ApiResult<Option<Date>> {
+    raw.as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| crmconnect_domain::dates::parse(s).ok_or_else(|| ApiError::field(field, "invalid_date", "use YYYY-MM-DD")))
+        .transpose()
+}
+
+impl OpportunityFilter {
+    fn condition(&self, user: &AuthUser, scope: ViewScope) -> ApiResult<Condition> {
+        let mut c = Condition::all()
+            .add(lead::Column::IsOpportunity.eq(true))
+            .add(lead::Column::Junk.eq(false))
+            .add(lead::Column::Lost.eq(self.lost.unwrap_or(false)));
+        if let ViewScope::Own(me) = scope {
+            c = c.add(lead::Column::AssignedTo.eq(me));
+        }
+        if let Some(status) = self.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            c = c.add(match status.parse::<i32>() {
+                Ok(id) => lead::Column::OpportunityStatusId.eq(id),
+                Err(_) => lead::Column::OpportunityStatusId.in_subquery(
+                    Query::select()
+                        .column(opportunity_status::Column::Id)
+                        .from(opportunity_status::Entity)
+                        .and_where(Expr::expr(Func::lower(Expr::col(opportunity_status::Column::Name))).eq(status.to_lowercase()))
+                        .to_owned(),
+                ),
+            });
+        }
+        match self.assigned.as_deref() {
+            None | Some("") => {}
+            Some("me") => c = c.add(lead::Column::AssignedTo.eq(user.id())),
+            Some("none") => c = c.add(lead::Column::AssignedTo.is_null()),
+            Some(id) => {
+                let id: i32 = id.parse().map_err(|_| ApiError::field("assigned", "invalid", "use `me`, `none` or a staff id"))?;
+                c = c.add(lead::Column::AssignedTo.eq(id));
+            }
+        }
+        if let Some(d) = parse_date("close_from", &self.close_from)? {
+            c = c.add(lead::Column::ExpectedCloseDate.gte(d));
+        }
+        if let Some(d) = parse_date("close_to", &self.close_to)? {
+            c = c.add(lead::Column::ExpectedCloseDate.lte(d));
+        }
+        for (field, value) in [("min_probability", self.min_probability), ("max_probability", self.max_probability)] {
+            if let Some(p) = value {
+                check_probability(p).map_err(|e| ApiError::field(field, e.code, e.message))?;
+            }
+        }
+        if let Some(p) = self.min_probability {
+            c = c.add(lead::Column::Probability.gte(p));
+        }
+        if let Some(p) = self.max_probability {
+            c = c.add(lead::Column::Probability.lte(p));
+        }
+        if let Some(q) = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            let pattern = format!("%{}%", q.to_lowercase());
+            c = c.add(
+                Condition::any()
+                    .add(Expr::expr(Func::lower(Expr::col(lead::Column::Name))).like(pattern.clone()))
+                    .add(Expr::col(lead::Column::Email).like(pattern.clone()))
+                    .add(Expr::expr(Func::lower(Expr::col(lead::Column::Company))).like(pattern)),
+            );
+        }
+        Ok(c)
+    }
+}
+
+/// List opportunities, newest first (they never appear in the leads list, nor leads here).
+#[utoipa::path(get, path = "/api/v1/opportunities", tag = "opportunities", security(("bearer" = [])), params(OpportunityFilter, PageParams),
+    responses((status = 200, body = Page<Lead>), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query<OpportunityFilter>, page: web::Query<PageParams>) -> ApiResult<HttpResponse> {
+    let scope = user.view_scope(Module::Opportunities)?;
+    let page = page.parse()?;
+    let mut cond = filter.condition(&user, scope)?;
+    if let Some(before) = page.after_id {
+        cond = cond.add(lead::Column::Id.lt(before));
+    }
+    let rows = lead::Entity::find().filter(cond).order_by_desc(lead::Column::Id).limit(page.limit + 1).all(&state.db).await?;
+    let (rows, next_cursor) = crate::pagination::finish_page(rows, page, |l| l.id);
+    let names = LeadNames::load(&state.db).await?;
+    let mut tags = tags_of(&state.db, &rows.iter().map(|l| l.id).collect::<Vec<_>>()).await?;
+    let items: Vec<Lead> = rows.iter().map(|l| to_api(l, tags.remove(&l.id).unwrap_or_default(), &names)).collect();
+    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+}
+
+/// Get one opportunity.
+#[utoipa::path(get, path = "/api/v1/opportunities/{id}", tag = "opportunities", security(("bearer" = [])), params(("id" = i32, Path)),
+    responses((status = 200, body = Lead), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+    let o = find_visible(&state.db, &user, *id).await?;
+    Ok(HttpResponse::Ok().json(load_api(&state.db, &o).await?))
+}
+
+/// Update an opportunity's value, probability, close date, status or owner.
+#[utoipa::path(patch, path = "/api/v1/opportunities/{id}", tag = "opportunities", security(("bearer" = [])), params(("id" = i32, Path)),
+    request_body = UpdateOpportunity,
+    responses((status = 200, body = Lead), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<UpdateOpportunity>) -> ApiResult<HttpResponse> {
+    user.require(Module::Opportunities, Action::Edit)?;
+    let b = body.0;
+    let txn = state.db.begin().await?;
+    let current = find_visible(&txn, &user, *id).await?;
+    let mut v = Validator::new();
+    let name = b.name.as_deref().and_then(|n| v.check("name", parse_name(n, 200)));
+    let currency_raw = b.currency.clone().or_else(|| current.currency.clone());
+    let currency = match currency_raw.as_deref() {
+        Some(c) => v.check("currency", Currency::parse(c)),
+        None => None,
+    };
+    let minor = match (b.estimated_value, currency) {
+        (Some(amount), Some(c)) => v.check("estimated_value", non_negative_minor(amount, c)).map(Some),
+        (Some(_), None) => {
+            v.push("currency", "required", "give the currency of estimated_value");
+            None
+        }
+        // A new currency re-reads the stored value in it (minor units stay exact only if the
+        // number of decimals matches), so require the value along with a currency change.
+        (None, _) if b.currency.is_some() => {
+            v.push("estimated_value", "required", "send estimated_value together with a new currency");
+            None
+        }
+        (None, _) => None,
+    };
+    let probability = b.probability.and_then(|p| v.check("probability", check_probability(p)));
+    if let Some(s) = b.opportunity_status_id {
+        check_status(&mut v, &txn, s).await?;
+    }
+    if let Some(sid) = b.assigned_to {
+        if !staff::Entity::find_by_id(sid).one(&txn).await?.is_some_and(|s| s.active) {
+            v.push("assigned_to", "not_found", format!("no active staff member {sid}"));
+        }
+    }
+    v.finish().map_err(ApiError::validation)?;
+    let before = load_api(&txn, &current).await?;
+    let mut row: lead::ActiveModel = current.into();
+    if let Some(n) = name {
+        row.name = Set(n);
+    }
+    if let Some(m) = minor {
+        row.estimated_value_minor = Set(m);
+        row.currency = Set(currency.map(|c| c.code().to_string()));
+    }
+    if let Some(p) = probability {
+        row.probability = Set(Some(i32::from(p)));
+    }
+    if b.expected_close_date.is_some() {
+        row.expected_close_date = Set(b.expected_close_date);
+    }
+    if let Some(s) = b.opportunity_status_id {
+        row.opportunity_status_id = Set(Some(s));
+        row.last_status_change_at = Set(OffsetDateTime::now_utc());
+    }
+    if let Some(a) = b.assigned_to {
+        row.assigned_to = Set(Some(a));
+    }
+    row.updated_at = Set(OffsetDateTime::now_utc());
+    let saved = row.update(&txn).await?;
+    let after = load_api(&txn, &saved).await?;
+    audit::record(&txn, &user.actor(), Change::new("opportunity.updated", "opportunity", saved.id).before(&before).after(&after)).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Ok().json(after))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ForecastParams {
+    /// `month` (expected close month), `status` or `staff`.
+    pub group_by: Option<String>,
+}
+
+/// The weighted pipeline: per group and currency, Σ value and Σ value × probability.
+#[utoipa::path(get, path = "/api/v1/opportunities/forecast", tag = "opportunities", security(("bearer" = [])),
+    params(ForecastParams, OpportunityFilter),
+    responses((status = 200, body = Forecast), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn forecast(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    params: web::Query<ForecastParams>,
+    filter: web::Query<OpportunityFilter>,
+) -> ApiResult<HttpResponse> {
+    let scope = user.view_scope(Module::Opportunities)?;
+    let group_by = params.group_by.clone().unwrap_or_else(|| "month".into());
+    if !matches!(group_by.as_str(), "month" | "status" | "staff") {
+        return Err(ApiError::field("group_by", "invalid", "use month, status or staff"));
+    }
+    let cond = filter.condition(&user, scope)?;
+    let rows = lead::Entity::find().filter(cond).all(&state.db).await?;
+    let names = LeadNames::load(&state.db).await?;
+    let key_of = |l: &lead::Model| -> Option<String> {
+        match group_by.as_str() {
+            "month" => l.expected_close_date.map(|d| format!("{:04}-{:02}", d.year(), u8::from(d.month()))),
+            "status" => l.opportunity_status_id.map(|s| s.to_string()),
+            _ => l.assigned_to.map(|s| s.to_string()),
+        }
+    };
+    let items: Vec<_> = rows
+        .iter()
+        .filter_map(|l| {
+            let currency = Currency::parse(l.currency.as_deref()?).ok()?;
+            Some((key_of(l), currency, l.estimated_value_minor?, l.probability.unwrap_or(0).clamp(0, 100) as u8))
+        })
+        .collect();
+    let label = |key: &Option<String>| -> String {
+        match (group_by.as_str(), key) {
+            (_, None) => match group_by.as_str() {
+                "month" => "No close date".into(),
+                "status" => "No status".into(),
+                _ => "Unassigned".into(),
+            },
+            ("month", Some(k)) => k.clone(),
+            ("status", Some(k)) => names.opportunity_status_name(k.parse().ok()).unwrap_or_else(|| k.clone()),
+            (_, Some(k)) => names.staff_name(k.parse().ok()).unwrap_or_else(|| k.clone()),
+        }
+    };
+    let to_row = |b: &crmconnect_domain::opportunities::ForecastBucket, label: String| ForecastRow {
+        key: b.key.clone(),
+        label,
+        currency: b.currency.code().to_string(),
+        count: b.count,
+        total: b.total,
+        weighted: b.weighted,
+    };
+    let rows_out: Vec<ForecastRow> = forecast_buckets(items.clone()).iter().map(|b| to_row(b, label(&b.key))).collect();
+    let totals: Vec<ForecastRow> =
+        forecast_buckets(items.into_iter().map(|(_, c, m, p)| (None, c, m, p))).iter().map(|b| to_row(b, "Total".into())).collect();
+    Ok(HttpResponse::Ok().json(Forecast { group_by, rows: rows_out, totals }))
+}
