@@ -9,4 +9,5 @@ pub mod leads;
 pub mod money;
 pub mod opportunities;
 pub mod permissions;
+pub mod scoring;
 pub mod validation;

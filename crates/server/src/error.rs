@@ -67,6 +67,7 @@ error_codes! {
     InUse => (CONFLICT, "in_use", "Still in use"),
     DefaultPipeline => (CONFLICT, "default_pipeline", "The default pipeline cannot be removed"),
     AlreadyConverted => (CONFLICT, "already_converted", "Already converted"),
+    AlreadyDone => (CONFLICT, "already_done", "Already done"),
     PayloadTooLarge => (PAYLOAD_TOO_LARGE, "payload_too_large", "Request body too large"),
     UnsupportedMediaType => (UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Unsupported media type"),
     ValidationFailed => (UNPROCESSABLE_ENTITY, "validation_failed", "Validation failed"),

@@ -11,6 +11,7 @@ pub mod extract;
 pub mod openapi;
 pub mod outbox;
 pub mod pagination;
+pub mod scoring;
 pub mod seed;
 pub mod spa;
 pub mod startup;

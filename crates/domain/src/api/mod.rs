@@ -7,9 +7,11 @@ use crate::permissions::PermissionSet;
 use crate::validation::FieldError;
 
 mod clients;
+mod lead_tools;
 mod leads;
 
 pub use clients::*;
+pub use lead_tools::*;
 pub use leads::*;
 
 /// For PATCH bodies: absent → `None` (unchanged), `null` → `Some(None)` (cleared).

@@ -73,7 +73,7 @@ fn to_api(c: &client::Model, contacts: &[client_contact::Model]) -> Client {
     }
 }
 
-async fn load_api(db: &impl ConnectionTrait, c: &client::Model) -> ApiResult<Client> {
+pub async fn load_api(db: &impl ConnectionTrait, c: &client::Model) -> ApiResult<Client> {
     Ok(to_api(c, &contacts_of(db, c.id).await?))
 }
 

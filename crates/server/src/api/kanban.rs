@@ -200,6 +200,7 @@ fn board_condition(user: &AuthUser, scope: ViewScope, filter: &LeadFilter, pipel
         stagnant_days: filter.stagnant_days,
         uncontacted: filter.uncontacted,
         q: filter.q.clone(),
+        no_followup: filter.no_followup,
     };
     filter.condition(user, scope)
 }

@@ -27,7 +27,7 @@ use super::lookups::{LOST_REASONS, SOURCES};
 use super::pipelines::{default_pipeline, find_pipeline, statuses_of};
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
-use crate::entities::{lead, lead_source, lead_status_change, lead_tag, lost_reason, opportunity_status, pipeline_status, staff};
+use crate::entities::{lead, lead_source, lead_status_change, lead_tag, lost_reason, opportunity_status, pipeline_status, reminder, staff};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::outbox;
@@ -127,6 +127,10 @@ pub async fn tags_of(db: &impl ConnectionTrait, ids: &[i32]) -> ApiResult<HashMa
         out.entry(t.lead_id).or_default().push(t.tag);
     }
     Ok(out)
+}
+
+pub async fn reload(db: &impl ConnectionTrait, id: i32) -> ApiResult<lead::Model> {
+    lead::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found("lead"))
 }
 
 pub async fn load_api(db: &impl ConnectionTrait, l: &lead::Model) -> ApiResult<Lead> {
@@ -520,6 +524,8 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Creat
     let saved = row.insert(&txn).await?;
     replace_tags(&txn, saved.id, &valid.tags).await?;
     record_status_change(&txn, &saved, None, Some(user.id()), now).await?;
+    crate::scoring::rescore(&txn, Some(&[saved.id])).await?;
+    let saved = reload(&txn, saved.id).await?;
     let api = load_api(&txn, &saved).await?;
     audit::record(&txn, &user.actor(), Change::new("lead.created", "lead", saved.id).after(&api)).await?;
     outbox::emit(&txn, "lead_created", "lead", saved.id, json!({"lead_id": saved.id, "assigned_to": saved.assigned_to})).await?;
@@ -565,6 +571,8 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
     if status_changed {
         record_status_change(&txn, &saved, Some(current.status_id), Some(user.id()), now).await?;
     }
+    crate::scoring::rescore(&txn, Some(&[saved.id])).await?;
+    let saved = reload(&txn, saved.id).await?;
     let after = load_api(&txn, &saved).await?;
     audit::record(&txn, &user.actor(), Change::new("lead.updated", "lead", saved.id).before(&before).after(&after)).await?;
     txn.commit().await?;
@@ -610,6 +618,8 @@ pub struct LeadFilter {
     pub uncontacted: Option<bool>,
     /// Search in name, e-mail, company and phone.
     pub q: Option<String>,
+    /// `true`: no open reminder in the future ("no lead left hanging").
+    pub no_followup: Option<bool>,
 }
 
 impl LeadFilter {
@@ -675,6 +685,15 @@ impl LeadFilter {
             c = c.add(lead::Column::LastContactedAt.is_null());
         } else if self.uncontacted == Some(false) {
             c = c.add(lead::Column::LastContactedAt.is_not_null());
+        }
+        if let Some(no_followup) = self.no_followup {
+            let planned = Query::select()
+                .column(reminder::Column::LeadId)
+                .from(reminder::Entity)
+                .and_where(reminder::Column::DoneAt.is_null())
+                .and_where(reminder::Column::RemindAt.gt(now))
+                .to_owned();
+            c = c.add(if no_followup { lead::Column::Id.not_in_subquery(planned) } else { lead::Column::Id.in_subquery(planned) });
         }
         if let Some(q) = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             let pattern = format!("%{}%", q.to_lowercase());

@@ -5,6 +5,7 @@ pub mod activities;
 pub mod api_tokens;
 pub mod audit_log;
 pub mod auth;
+pub mod bulk;
 pub mod clients;
 pub mod health;
 pub mod kanban;
@@ -12,7 +13,10 @@ pub mod leads;
 pub mod lookups;
 pub mod opportunities;
 pub mod pipelines;
+pub mod reminders;
 pub mod roles;
+pub mod scoring;
+pub mod search;
 pub mod staff;
 
 use actix_web::web;
@@ -92,6 +96,7 @@ fn configure_leads(cfg: &mut web::ServiceConfig) {
         // The board before `/leads/{id}`, which would otherwise capture "kanban".
         .service(web::resource("/leads/kanban").route(web::get().to(kanban::board)))
         .service(web::resource("/leads/kanban/{status_id}").route(web::get().to(kanban::column_page)))
+        .service(web::resource("/leads/bulk").route(web::post().to(bulk::bulk)))
         .service(web::resource("/leads").route(web::get().to(leads::list)).route(web::post().to(leads::create)))
         .service(
             web::resource("/leads/{id}")
@@ -107,6 +112,14 @@ fn configure_leads(cfg: &mut web::ServiceConfig) {
             web::resource("/leads/{id}/activities").route(web::get().to(activities::list)).route(web::post().to(activities::create)),
         )
         .service(web::resource("/leads/{id}/timeline").route(web::get().to(activities::timeline)))
+        .service(
+            web::resource("/leads/{id}/reminders").route(web::get().to(reminders::list_for_lead)).route(web::post().to(reminders::create)),
+        )
+        .service(web::resource("/reminders").route(web::get().to(reminders::mine)))
+        .service(web::resource("/reminders/{id}/done").route(web::post().to(reminders::done)))
+        .service(web::resource("/lead-scoring/rules").route(web::get().to(scoring::list)).route(web::post().to(scoring::create)))
+        .service(web::resource("/lead-scoring/rules/{id}").route(web::patch().to(scoring::update)).route(web::delete().to(scoring::delete)))
+        .service(web::resource("/search").route(web::get().to(search::search)))
         .service(web::resource("/leads/{id}/convert-to-client").route(web::post().to(clients::convert_lead)))
         .service(web::resource("/leads/{id}/convert-to-opportunity").route(web::post().to(opportunities::convert)))
         .service(

@@ -3,9 +3,12 @@
 
 pub mod api_token;
 pub mod app_setting;
+pub mod attachment;
 pub mod audit_log;
 pub mod client;
 pub mod client_contact;
+pub mod custom_field;
+pub mod custom_field_value;
 pub mod event;
 pub mod lead;
 pub mod lead_activity;
@@ -18,5 +21,7 @@ pub mod opportunity_status;
 pub mod pipeline;
 pub mod pipeline_status;
 pub mod refresh_token;
+pub mod reminder;
 pub mod role;
+pub mod scoring_rule;
 pub mod staff;

@@ -8,6 +8,7 @@ mod clients;
 mod errors;
 mod helpers;
 mod kanban;
+mod lead_tools;
 mod leads;
 mod opportunities;
 mod pipelines;

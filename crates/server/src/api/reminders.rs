@@ -1,0 +1,139 @@
+//! Follow-up reminders on leads: `/api/v1/leads/{id}/reminders`, `/api/v1/reminders`.
+
+use std::collections::HashMap;
+
+use actix_web::{web, HttpResponse};
+use crmconnect_domain::api::{CreateReminder, Page, Problem, Reminder};
+use crmconnect_domain::permissions::{Action, Module};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use serde::Deserialize;
+use time::{Duration, OffsetDateTime, Time};
+use utoipa::IntoParams;
+
+use super::leads::find_visible;
+use crate::audit::{self, Change};
+use crate::auth::AuthUser;
+use crate::entities::{lead, reminder, staff};
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::extract::Json;
+use crate::state::AppState;
+
+async fn to_api(db: &impl ConnectionTrait, rows: &[reminder::Model]) -> ApiResult<Vec<Reminder>> {
+    let ids: Vec<i32> = rows.iter().map(|r| r.lead_id).collect();
+    let names: HashMap<i32, String> = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        lead::Entity::find().filter(lead::Column::Id.is_in(ids)).all(db).await?.into_iter().map(|l| (l.id, l.name)).collect()
+    };
+    Ok(rows
+        .iter()
+        .map(|r| Reminder {
+            id: r.id,
+            lead_id: r.lead_id,
+            lead_name: names.get(&r.lead_id).cloned().unwrap_or_default(),
+            staff_id: r.staff_id,
+            remind_at: r.remind_at,
+            note: r.note.clone(),
+            done_at: r.done_at,
+        })
+        .collect())
+}
+
+/// Set a follow-up reminder on a lead (for you, or for `staff_id`).
+#[utoipa::path(post, path = "/api/v1/leads/{id}/reminders", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+    request_body = CreateReminder,
+    responses((status = 201, body = Reminder), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn create(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<CreateReminder>) -> ApiResult<HttpResponse> {
+    user.require(Module::Leads, Action::Edit)?;
+    let b = body.0;
+    let note = b.note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+    if note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
+        return Err(ApiError::field("note", "too_long", "must have at most 2000 characters"));
+    }
+    let staff_id = b.staff_id.unwrap_or(user.id());
+    let txn = state.db.begin().await?;
+    let l = find_visible(&txn, &user, *id).await?;
+    if !staff::Entity::find_by_id(staff_id).one(&txn).await?.is_some_and(|s| s.active) {
+        return Err(ApiError::field("staff_id", "not_found", format!("no active staff member {staff_id}")));
+    }
+    let saved = reminder::ActiveModel {
+        lead_id: Set(l.id),
+        staff_id: Set(staff_id),
+        remind_at: Set(b.remind_at),
+        note: Set(note),
+        done_at: Set(None),
+        created_by: Set(Some(user.id())),
+        created_at: Set(OffsetDateTime::now_utc()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let api = to_api(&txn, std::slice::from_ref(&saved)).await?.remove(0);
+    audit::record(&txn, &user.actor(), Change::new("lead.reminder_set", "lead", l.id).after(&api)).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Created().json(api))
+}
+
+/// Reminders of a lead, soonest first.
+#[utoipa::path(get, path = "/api/v1/leads/{id}/reminders", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+    responses((status = 200, body = Page<Reminder>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_for_lead(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+    let l = find_visible(&state.db, &user, *id).await?;
+    let rows = reminder::Entity::find().filter(reminder::Column::LeadId.eq(l.id)).order_by_asc(reminder::Column::RemindAt).all(&state.db).await?;
+    Ok(HttpResponse::Ok().json(Page { items: to_api(&state.db, &rows).await?, next_cursor: None }))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DueParams {
+    /// `today` (due today, UTC), `overdue` (past and not done), `upcoming` or `all` open ones (default).
+    pub due: Option<String>,
+}
+
+/// Your open reminders.
+#[utoipa::path(get, path = "/api/v1/reminders", tag = "leads", security(("bearer" = [])), params(DueParams),
+    responses((status = 200, body = Page<Reminder>), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn mine(state: web::Data<AppState>, user: AuthUser, params: web::Query<DueParams>) -> ApiResult<HttpResponse> {
+    let now = OffsetDateTime::now_utc();
+    let midnight = now.replace_time(Time::MIDNIGHT);
+    let mut q = reminder::Entity::find()
+        .filter(reminder::Column::StaffId.eq(user.id()))
+        .filter(reminder::Column::DoneAt.is_null())
+        .order_by_asc(reminder::Column::RemindAt);
+    q = match params.due.as_deref().unwrap_or("all") {
+        "today" => q.filter(reminder::Column::RemindAt.gte(midnight)).filter(reminder::Column::RemindAt.lt(midnight + Duration::days(1))),
+        "overdue" => q.filter(reminder::Column::RemindAt.lt(now)),
+        "upcoming" => q.filter(reminder::Column::RemindAt.gte(now)),
+        "all" => q,
+        _ => return Err(ApiError::field("due", "invalid", "use today, overdue, upcoming or all")),
+    };
+    let rows = q.all(&state.db).await?;
+    Ok(HttpResponse::Ok().json(Page { items: to_api(&state.db, &rows).await?, next_cursor: None }))
+}
+
+/// Mark a reminder done (the reminded staff member, or anyone who may edit the lead).
+#[utoipa::path(post, path = "/api/v1/reminders/{id}/done", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+    responses((status = 200, body = Reminder), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn done(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+    let txn = state.db.begin().await?;
+    let r = reminder::Entity::find_by_id(*id).one(&txn).await?.ok_or_else(|| ApiError::not_found("reminder"))?;
+    if r.staff_id != user.id() {
+        user.require(Module::Leads, Action::Edit)?;
+        find_visible(&txn, &user, r.lead_id).await.map_err(|_| ApiError::not_found("reminder"))?;
+    }
+    if r.done_at.is_some() {
+        return Err(ApiError::new(ErrorCode::AlreadyDone, "This reminder is already done."));
+    }
+    reminder::Entity::update_many()
+        .col_expr(reminder::Column::DoneAt, Expr::value(OffsetDateTime::now_utc()))
+        .filter(reminder::Column::Id.eq(r.id))
+        .exec(&txn)
+        .await?;
+    let saved = reminder::Entity::find_by_id(r.id).one(&txn).await?.ok_or_else(|| ApiError::not_found("reminder"))?;
+    let api = to_api(&txn, std::slice::from_ref(&saved)).await?.remove(0);
+    audit::record(&txn, &user.actor(), Change::new("lead.reminder_done", "lead", r.lead_id).after(&api)).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Ok().json(api))
+}

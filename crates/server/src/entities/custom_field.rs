@@ -1,0 +1,20 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "custom_fields")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub entity: String,
+    pub key: String,
+    pub label: String,
+    pub field_type: String,
+    pub options: Json,
+    pub required: bool,
+    pub created_at: TimeDateTimeWithTimeZone,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,175 @@
+//! Scoring rules, reminders, bulk actions and global search.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_problem, spawn_app};
+use crate::leads::{create_lead, sales_statuses};
+
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339).unwrap()
+}
+
+#[tokio::test]
+async fn scores_follow_the_rules_and_sort_the_list() {
+    let app = spawn_app().await;
+    let (_, token) = app.admin().await;
+    let (_, sources) = app.get("/api/v1/lead-sources", &token).await;
+    let referral = sources["items"].as_array().unwrap().iter().find(|s| s["name"] == "Referral").unwrap()["id"].clone();
+    let hot = create_lead(&app, &token, json!({"name": "Hot", "email": "h@x.ro", "source_id": referral, "industry": "Software", "company_size": "51-200"})).await;
+    let cold = create_lead(&app, &token, json!({"name": "Cold", "email": "c@x.ro", "industry": "Retail"})).await;
+    assert_eq!(hot["score"], 0, "no rules yet");
+
+    let (s, r1) = app.post("/api/v1/lead-scoring/rules", Some(&token), json!({"field": "source", "operator": "equals", "value": "Referral", "points": 30})).await;
+    assert_eq!(s, StatusCode::CREATED, "{r1}");
+    app.post("/api/v1/lead-scoring/rules", Some(&token), json!({"field": "industry", "operator": "in", "value": ["Software", "Fintech"], "points": 20})).await;
+    app.post("/api/v1/lead-scoring/rules", Some(&token), json!({"field": "company_size", "operator": "range", "value": {"min": 50}, "points": 10})).await;
+    let (_, h) = app.get(&format!("/api/v1/leads/{}", hot["id"]), &token).await;
+    assert_eq!(h["score"], 60, "existing leads are rescored when a rule is added");
+    let (_, c) = app.get(&format!("/api/v1/leads/{}", cold["id"]), &token).await;
+    assert_eq!(c["score"], 0);
+
+    // A new or edited lead is scored on write.
+    let (_, edited) = app.patch(&format!("/api/v1/leads/{}", cold["id"]), &token, json!({"industry": "Fintech"})).await;
+    assert_eq!(edited["score"], 20);
+    let (_, page) = app.get("/api/v1/leads?sort=-score", &token).await;
+    let order: Vec<_> = page["items"].as_array().unwrap().iter().map(|l| l["name"].as_str().unwrap()).collect();
+    assert_eq!(order, ["Hot", "Cold"]);
+
+    // Changing and deleting rules rescore too.
+    let (s, _) = app.patch(&format!("/api/v1/lead-scoring/rules/{}", r1["id"]), &token, json!({"field": "source", "operator": "equals", "value": "Referral", "points": -5})).await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, h) = app.get(&format!("/api/v1/leads/{}", hot["id"]), &token).await;
+    assert_eq!(h["score"], 25);
+    app.delete(&format!("/api/v1/lead-scoring/rules/{}", r1["id"]), &token).await;
+    let (_, h) = app.get(&format!("/api/v1/leads/{}", hot["id"]), &token).await;
+    assert_eq!(h["score"], 30);
+
+    let (s, b) = app.post("/api/v1/lead-scoring/rules", Some(&token), json!({"field": "shoe_size", "operator": "equals", "value": "44", "points": 1})).await;
+    assert_problem(s, &b, 422, "validation_failed");
+    assert_eq!(b["errors"][0]["field"], "field");
+    let (s, b) = app.post("/api/v1/lead-scoring/rules", Some(&token), json!({"field": "tag", "operator": "range", "value": {}, "points": 1})).await;
+    assert_problem(s, &b, 422, "validation_failed");
+    let (_, rules) = app.get("/api/v1/lead-scoring/rules", &token).await;
+    assert_eq!(rules["items"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn reminders_are_due_listed_done_and_leave_no_lead_hanging() {
+    let app = spawn_app().await;
+    let (admin, token) = app.admin().await;
+    let a = create_lead(&app, &token, json!({"name": "A", "email": "a@x.ro"})).await;
+    let b = create_lead(&app, &token, json!({"name": "B", "email": "b@x.ro"})).await;
+    let now = time::OffsetDateTime::now_utc();
+    let (s, overdue) = app.post(&format!("/api/v1/leads/{}/reminders", a["id"]), Some(&token), json!({"remind_at": rfc3339(now - time::Duration::hours(1)), "note": "call back"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{overdue}");
+    assert_eq!((overdue["staff_id"].as_i64(), overdue["lead_name"].as_str()), (Some(admin.id as i64), Some("A")));
+    let (s, future) = app.post(&format!("/api/v1/leads/{}/reminders", b["id"]), Some(&token), json!({"remind_at": rfc3339(now + time::Duration::days(3))})).await;
+    assert_eq!(s, StatusCode::CREATED, "{future}");
+
+    let names = |v: &Value| v["items"].as_array().unwrap().iter().map(|r| r["lead_name"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let (_, due) = app.get("/api/v1/reminders?due=overdue", &token).await;
+    assert_eq!(names(&due), ["A"]);
+    let (_, upcoming) = app.get("/api/v1/reminders?due=upcoming", &token).await;
+    assert_eq!(names(&upcoming), ["B"]);
+    let (s, bad) = app.get("/api/v1/reminders?due=someday", &token).await;
+    assert_problem(s, &bad, 422, "validation_failed");
+
+    // "No lead left hanging": A has no future reminder, B has one.
+    let (_, hanging) = app.get("/api/v1/leads?no_followup=true", &token).await;
+    let hanging: Vec<_> = hanging["items"].as_array().unwrap().iter().map(|l| l["name"].as_str().unwrap()).collect();
+    assert_eq!(hanging, ["A"]);
+
+    let (s, done) = app.post(&format!("/api/v1/reminders/{}/done", overdue["id"]), Some(&token), json!({})).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(done["done_at"].is_string());
+    let (s, b2) = app.post(&format!("/api/v1/reminders/{}/done", overdue["id"]), Some(&token), json!({})).await;
+    assert_problem(s, &b2, 409, "already_done");
+    let (_, due) = app.get("/api/v1/reminders?due=overdue", &token).await;
+    assert!(due["items"].as_array().unwrap().is_empty());
+
+    // Someone else's reminder list is theirs; a reminder for another staff member needs a real one.
+    let (s, b3) = app.post(&format!("/api/v1/leads/{}/reminders", a["id"]), Some(&token), json!({"remind_at": rfc3339(now), "staff_id": 999999})).await;
+    assert_problem(s, &b3, 422, "validation_failed");
+}
+
+#[tokio::test]
+async fn bulk_actions_are_all_or_nothing() {
+    let app = spawn_app().await;
+    let (_, token) = app.admin().await;
+    let s = sales_statuses(&app, &token).await;
+    let (agent, _) = app.staff_with_token("agent@test.example", "Sales Agent").await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        ids.push(create_lead(&app, &token, json!({"name": format!("L{i}"), "email": format!("l{i}@x.ro")})).await["id"].as_i64().unwrap());
+    }
+    let (st, r) = app.post("/api/v1/leads/bulk", Some(&token), json!({"ids": ids, "action": "assign", "assigned_to": agent.id})).await;
+    assert_eq!((st, r["affected"].as_i64()), (StatusCode::OK, Some(3)), "{r}");
+    let (_, mine) = app.get(&format!("/api/v1/leads?assigned={}", agent.id), &token).await;
+    assert_eq!(mine["items"].as_array().unwrap().len(), 3);
+
+    app.post("/api/v1/leads/bulk", Some(&token), json!({"ids": ids, "action": "change_status", "status_id": s[2]})).await;
+    app.post("/api/v1/leads/bulk", Some(&token), json!({"ids": ids, "action": "add_tag", "tag": "fair-2026"})).await;
+    let (_, tagged) = app.get("/api/v1/leads?tag=fair-2026&status=Qualified", &token).await;
+    assert_eq!(tagged["items"].as_array().unwrap().len(), 3);
+    let (_, events) = app.get("/api/v1/audit-log?action=lead.bulk_change_status", &token).await;
+    assert_eq!(events["items"].as_array().unwrap().len(), 3, "one audit entry per lead");
+
+    // One unknown id → nothing changes.
+    let mut with_ghost = ids.clone();
+    with_ghost.push(999999);
+    let (st, b) = app.post("/api/v1/leads/bulk", Some(&token), json!({"ids": with_ghost, "action": "mark_junk"})).await;
+    assert_problem(st, &b, 422, "validation_failed");
+    let (_, junk) = app.get("/api/v1/leads?junk=true", &token).await;
+    assert!(junk["items"].as_array().unwrap().is_empty());
+    let (st, b) = app.post("/api/v1/leads/bulk", Some(&token), json!({"ids": ids, "action": "explode"})).await;
+    assert_problem(st, &b, 422, "validation_failed");
+    let (st, b) = app.post("/api/v1/leads/bulk", Some(&token), json!({"ids": [], "action": "mark_junk"})).await;
+    assert_problem(st, &b, 422, "validation_failed");
+
+    let (_, reasons) = app.get("/api/v1/lost-reasons", &token).await;
+    app.post("/api/v1/leads/bulk", Some(&token), json!({"ids": [ids[0]], "action": "mark_lost", "lost_reason_id": reasons["items"][0]["id"]})).await;
+    let (st, r) = app.post("/api/v1/leads/bulk", Some(&token), json!({"ids": [ids[1], ids[2]], "action": "delete"})).await;
+    assert_eq!((st, r["affected"].as_i64()), (StatusCode::OK, Some(2)));
+    assert_eq!(app.count("leads").await, 1);
+}
+
+#[tokio::test]
+async fn bulk_respects_view_own_and_permissions() {
+    let app = spawn_app().await;
+    let (_, admin) = app.admin().await;
+    let (sdr, sdr_token) = app.staff_with_token("sdr@test.example", "SDR").await;
+    let mine = create_lead(&app, &admin, json!({"name": "Mine", "email": "m@x.ro", "assigned_to": sdr.id})).await["id"].as_i64().unwrap();
+    let theirs = create_lead(&app, &admin, json!({"name": "Theirs", "email": "t@x.ro"})).await["id"].as_i64().unwrap();
+    let (st, b) = app.post("/api/v1/leads/bulk", Some(&sdr_token), json!({"ids": [mine, theirs], "action": "add_tag", "tag": "x"})).await;
+    assert_problem(st, &b, 422, "validation_failed");
+    let (st, b) = app.post("/api/v1/leads/bulk", Some(&sdr_token), json!({"ids": [mine], "action": "delete"})).await;
+    assert_problem(st, &b, 403, "forbidden");
+    let (st, _) = app.post("/api/v1/leads/bulk", Some(&sdr_token), json!({"ids": [mine], "action": "add_tag", "tag": "x"})).await;
+    assert_eq!(st, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn global_search_groups_results_and_respects_permissions() {
+    let app = spawn_app().await;
+    let (_, admin) = app.admin().await;
+    let (sdr, sdr_token) = app.staff_with_token("sdr@test.example", "SDR").await;
+    create_lead(&app, &admin, json!({"name": "Ana Acme", "company": "Acme SRL", "email": "ana@acme.ro", "assigned_to": sdr.id})).await;
+    let other = create_lead(&app, &admin, json!({"name": "Bob", "company": "Acme Logistic", "email": "bob@acme.ro"})).await;
+    app.post(&format!("/api/v1/leads/{}/convert-to-opportunity", other["id"]), Some(&admin), json!({"estimated_value": "10", "currency": "RON", "probability": 10})).await;
+    app.post("/api/v1/clients", Some(&admin), json!({"company": "ACME Holding", "vat_number": "RO999"})).await;
+
+    let (st, r) = app.get("/api/v1/search?q=acme", &admin).await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    assert_eq!(r["leads"].as_array().unwrap().len(), 2);
+    assert_eq!(r["opportunities"].as_array().unwrap().len(), 1);
+    assert_eq!(r["clients"][0]["company"], "ACME Holding");
+
+    let (_, r) = app.get("/api/v1/search?q=acme", &sdr_token).await;
+    let leads: Vec<_> = r["leads"].as_array().unwrap().iter().map(|l| l["name"].as_str().unwrap()).collect();
+    assert_eq!(leads, ["Ana Acme"], "view own");
+    assert!(r["opportunities"].as_array().unwrap().is_empty(), "no opportunity access");
+    assert_eq!(r["clients"].as_array().unwrap().len(), 1, "SDRs may view clients");
+    let (st, b) = app.get("/api/v1/search?q=a", &admin).await;
+    assert_problem(st, &b, 422, "validation_failed");
+}
