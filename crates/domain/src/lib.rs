@@ -4,6 +4,7 @@
 //! `wasm32-unknown-unknown` so the browser client uses the very same types and rules.
 
 pub mod api;
+pub mod custom_fields;
 pub mod dates;
 pub mod leads;
 pub mod money;

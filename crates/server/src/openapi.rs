@@ -97,6 +97,10 @@ opaque `cursor`, and answer `{\"items\": [...], \"next_cursor\": ...}`. Authenti
         api::scoring::update,
         api::scoring::delete,
         api::search::search,
+        api::custom_fields::list,
+        api::custom_fields::create,
+        api::custom_fields::update,
+        api::custom_fields::delete,
     ),
     components(schemas(
         crmconnect_domain::api::Problem,

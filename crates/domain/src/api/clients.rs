@@ -26,6 +26,9 @@ pub struct Client {
     /// The lead this client was converted from.
     pub lead_id: Option<i32>,
     pub contacts: Vec<Contact>,
+    /// Values of the client custom fields, by key.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub custom_fields: serde_json::Map<String, serde_json::Value>,
     #[serde(with = "time::serde::rfc3339")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: OffsetDateTime,
@@ -53,6 +56,10 @@ pub struct ClientInput {
     /// Defaults to 30; 0–365.
     pub payment_terms_days: Option<i32>,
     pub assigned_to: Option<i32>,
+    /// Custom field values by key; on update only the keys sent change (`null` clears).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub custom_fields: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -151,6 +151,9 @@ pub struct Lead {
     pub opportunity_status: Option<String>,
     /// Opportunities only: the lead it was converted from.
     pub origin_lead_id: Option<i32>,
+    /// Values of the lead custom fields, by key.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub custom_fields: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -183,6 +186,10 @@ pub struct CreateLead {
     pub description: Option<String>,
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Custom field values by key (see `/custom-fields`).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub custom_fields: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Only fields present change; `null` clears an optional field.
@@ -241,6 +248,10 @@ pub struct UpdateLead {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub description: Option<Option<String>>,
     pub tags: Option<Vec<String>>,
+    /// Only the keys sent change; `null` clears one.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub custom_fields: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Decimal amounts travel as strings (`"1234.50"`), never as JSON numbers.

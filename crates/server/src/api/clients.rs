@@ -18,6 +18,7 @@ use utoipa::IntoParams;
 
 use super::leads::{find_visible as find_visible_lead, load_api as load_lead};
 use crate::audit::{self, Change};
+use crate::custom_fields;
 use crate::auth::AuthUser;
 use crate::entities::{client, client_contact, lead, staff};
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -68,13 +69,16 @@ fn to_api(c: &client::Model, contacts: &[client_contact::Model]) -> Client {
         assigned_to: c.assigned_to,
         lead_id: c.lead_id,
         contacts: contacts.iter().map(contact_to_api).collect(),
+        custom_fields: serde_json::Map::new(),
         created_at: c.created_at,
         updated_at: c.updated_at,
     }
 }
 
 pub async fn load_api(db: &impl ConnectionTrait, c: &client::Model) -> ApiResult<Client> {
-    Ok(to_api(c, &contacts_of(db, c.id).await?))
+    let mut api = to_api(c, &contacts_of(db, c.id).await?);
+    api.custom_fields = custom_fields::values_of(db, custom_fields::CLIENT, &[c.id]).await?.remove(&c.id).unwrap_or_default();
+    Ok(api)
 }
 
 async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<client::Model> {
@@ -101,8 +105,16 @@ fn text_patch(v: &mut Validator, field: &str, value: &Option<String>, max: usize
 }
 
 /// Applies a create/update body to a row; on create the row starts empty and `company` is required.
-async fn apply_client(db: &impl ConnectionTrait, row: &mut client::ActiveModel, b: &ClientInput, creating: bool) -> ApiResult<()> {
+/// Returns the validated custom field changes, to save once the row has an id.
+async fn apply_client(db: &impl ConnectionTrait, row: &mut client::ActiveModel, b: &ClientInput, creating: bool) -> ApiResult<custom_fields::Changes> {
+    let defs = custom_fields::definitions(db, custom_fields::CLIENT).await?;
+    let custom = custom_fields::validate(&defs, &b.custom_fields, creating);
     let mut v = Validator::new();
+    if let Err(errors) = &custom {
+        for e in errors {
+            v.push(&e.field, &e.code, e.message.clone());
+        }
+    }
     let company = match &b.company {
         Some(c) => v.check("company", parse_name(c, 200)),
         None if creating => {
@@ -172,7 +184,7 @@ async fn apply_client(db: &impl ConnectionTrait, row: &mut client::ActiveModel, 
     if b.assigned_to.is_some() || creating {
         row.assigned_to = Set(b.assigned_to);
     }
-    Ok(())
+    Ok(custom.unwrap_or_default())
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -187,10 +199,19 @@ pub struct ClientFilter {
 /// List clients (view own: only yours).
 #[utoipa::path(get, path = "/api/v1/clients", tag = "clients", security(("bearer" = [])), params(ClientFilter, PageParams),
     responses((status = 200, body = Page<Client>), (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query<ClientFilter>, page: web::Query<PageParams>) -> ApiResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    filter: web::Query<ClientFilter>,
+    page: web::Query<PageParams>,
+    custom: web::Query<std::collections::HashMap<String, String>>,
+) -> ApiResult<HttpResponse> {
     let scope = user.view_scope(Module::Clients)?;
     let page = page.parse()?;
-    let mut q = client::Entity::find().order_by_asc(client::Column::Id).limit(page.limit + 1);
+    let mut q = client::Entity::find()
+        .filter(custom_fields::filter(&state.db, custom_fields::CLIENT, client::Column::Id, &custom).await?)
+        .order_by_asc(client::Column::Id)
+        .limit(page.limit + 1);
     if let ViewScope::Own(me) = scope {
         q = q.filter(client::Column::AssignedTo.eq(me));
     }
@@ -230,8 +251,9 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Clien
     let txn = state.db.begin().await?;
     let now = OffsetDateTime::now_utc();
     let mut row = client::ActiveModel { lead_id: Set(None), created_at: Set(now), updated_at: Set(now), ..Default::default() };
-    apply_client(&txn, &mut row, &body.0, true).await?;
+    let custom = apply_client(&txn, &mut row, &body.0, true).await?;
     let saved = row.insert(&txn).await?;
+    custom_fields::save(&txn, saved.id, custom).await?;
     let api = load_api(&txn, &saved).await?;
     audit::record(&txn, &user.actor(), Change::new("client.created", "client", saved.id).after(&api)).await?;
     txn.commit().await?;
@@ -257,9 +279,10 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
     let current = find_visible(&txn, &user, *id).await?;
     let before = load_api(&txn, &current).await?;
     let mut row: client::ActiveModel = current.into();
-    apply_client(&txn, &mut row, &body.0, false).await?;
+    let custom = apply_client(&txn, &mut row, &body.0, false).await?;
     row.updated_at = Set(OffsetDateTime::now_utc());
     let saved = row.update(&txn).await?;
+    custom_fields::save(&txn, saved.id, custom).await?;
     let after = load_api(&txn, &saved).await?;
     audit::record(&txn, &user.actor(), Change::new("client.updated", "client", saved.id).before(&before).after(&after)).await?;
     txn.commit().await?;

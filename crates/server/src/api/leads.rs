@@ -114,7 +114,18 @@ pub fn to_api(l: &lead::Model, tags: Vec<String>, names: &LeadNames) -> Lead {
         opportunity_status_id: l.opportunity_status_id,
         opportunity_status: names.opportunity_status_name(l.opportunity_status_id),
         origin_lead_id: l.origin_lead_id,
+        custom_fields: serde_json::Map::new(),
     }
+}
+
+/// Fills the `custom_fields` objects of API leads.
+pub async fn fill_custom(db: &impl ConnectionTrait, leads: &mut [Lead]) -> ApiResult<()> {
+    let ids: Vec<i32> = leads.iter().map(|l| l.id).collect();
+    let mut values = crate::custom_fields::values_of(db, crate::custom_fields::LEAD, &ids).await?;
+    for l in leads.iter_mut() {
+        l.custom_fields = values.remove(&l.id).unwrap_or_default();
+    }
+    Ok(())
 }
 
 /// Tags of many leads at once, in insertion order.
@@ -136,7 +147,10 @@ pub async fn reload(db: &impl ConnectionTrait, id: i32) -> ApiResult<lead::Model
 pub async fn load_api(db: &impl ConnectionTrait, l: &lead::Model) -> ApiResult<Lead> {
     let names = LeadNames::load(db).await?;
     let tags = tags_of(db, &[l.id]).await?.remove(&l.id).unwrap_or_default();
-    Ok(to_api(l, tags, &names))
+    let mut api = [to_api(l, tags, &names)];
+    fill_custom(db, &mut api).await?;
+    let [api] = api;
+    Ok(api)
 }
 
 /// A lead the caller may see (`view_own` → only assigned to them); 404 otherwise.
@@ -501,8 +515,12 @@ pub async fn record_status_change(
 #[tracing::instrument(skip_all, fields(actor = user.id()))]
 pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<CreateLead>) -> ApiResult<HttpResponse> {
     user.require(Module::Leads, Action::Create)?;
+    let mut body = body.0;
+    let custom = std::mem::take(&mut body.custom_fields);
     let txn = state.db.begin().await?;
-    let valid = validate(&txn, LeadDraft::from(body.0)).await?;
+    let valid = validate(&txn, LeadDraft::from(body)).await?;
+    let defs = crate::custom_fields::definitions(&txn, crate::custom_fields::LEAD).await?;
+    let custom = crate::custom_fields::validate(&defs, &custom, true).map_err(ApiError::validation)?;
     let now = OffsetDateTime::now_utc();
     let mut row = lead::ActiveModel {
         position: Set(top_position(&txn, valid.status_id, None).await?),
@@ -523,6 +541,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Creat
     valid.write_to(&mut row);
     let saved = row.insert(&txn).await?;
     replace_tags(&txn, saved.id, &valid.tags).await?;
+    crate::custom_fields::save(&txn, saved.id, custom).await?;
     record_status_change(&txn, &saved, None, Some(user.id()), now).await?;
     crate::scoring::rescore(&txn, Some(&[saved.id])).await?;
     let saved = reload(&txn, saved.id).await?;
@@ -554,9 +573,13 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
     let txn = state.db.begin().await?;
     let current = find_visible(&txn, &user, *id).await?;
     let before = load_api(&txn, &current).await?;
+    let mut patch = body.0;
+    let custom = std::mem::take(&mut patch.custom_fields);
     let mut draft = LeadDraft::from_model(&current, before.tags.clone());
-    draft.apply(body.0);
+    draft.apply(patch);
     let valid = validate(&txn, draft).await?;
+    let defs = crate::custom_fields::definitions(&txn, crate::custom_fields::LEAD).await?;
+    let custom = crate::custom_fields::validate(&defs, &custom, false).map_err(ApiError::validation)?;
     let now = OffsetDateTime::now_utc();
     let status_changed = valid.status_id != current.status_id;
     let mut row: lead::ActiveModel = current.clone().into();
@@ -568,6 +591,7 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
     row.updated_at = Set(now);
     let saved = row.update(&txn).await?;
     replace_tags(&txn, saved.id, &valid.tags).await?;
+    crate::custom_fields::save(&txn, saved.id, custom).await?;
     if status_changed {
         record_status_change(&txn, &saved, Some(current.status_id), Some(user.id()), now).await?;
     }
@@ -774,7 +798,8 @@ fn decode_sort_cursor(raw: &str) -> ApiResult<SortCursor> {
 }
 
 /// List leads with the guide's filters, sorted, keyset-paginated. Lost and junk leads and
-/// opportunities are not listed unless asked for (`lost=true`, `junk=true`).
+/// opportunities are not listed unless asked for (`lost=true`, `junk=true`). Custom fields
+/// filter as `cf.<key>=<value>`.
 #[utoipa::path(get, path = "/api/v1/leads", tag = "leads", security(("bearer" = [])), params(LeadFilter, ListParams),
     responses((status = 200, body = Page<Lead>), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -784,11 +809,12 @@ pub async fn list(
     user: AuthUser,
     filter: web::Query<LeadFilter>,
     params: web::Query<ListParams>,
+    custom: web::Query<HashMap<String, String>>,
 ) -> ApiResult<HttpResponse> {
     let scope = user.view_scope(Module::Leads)?;
     let sort = Sort::parse(params.sort.as_deref())?;
     let page = crate::pagination::PageParams { limit: params.limit, cursor: None }.parse()?;
-    let mut cond = filter.condition(&user, scope)?;
+    let mut cond = filter.condition(&user, scope)?.add(crate::custom_fields::filter(&state.db, crate::custom_fields::LEAD, lead::Column::Id, &custom).await?);
     if let Some(raw) = params.cursor.as_deref() {
         let cur = decode_sort_cursor(raw)?;
         let id = lead::Column::Id;
@@ -821,7 +847,8 @@ pub async fn list(
     };
     let names = LeadNames::load(&state.db).await?;
     let mut tags = tags_of(&state.db, &rows.iter().map(|l| l.id).collect::<Vec<_>>()).await?;
-    let items = rows.iter().map(|l| to_api(l, tags.remove(&l.id).unwrap_or_default(), &names)).collect();
+    let mut items: Vec<Lead> = rows.iter().map(|l| to_api(l, tags.remove(&l.id).unwrap_or_default(), &names)).collect();
+    fill_custom(&state.db, &mut items).await?;
     Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
 }
 

@@ -7,6 +7,7 @@ pub mod audit_log;
 pub mod auth;
 pub mod bulk;
 pub mod clients;
+pub mod custom_fields;
 pub mod health;
 pub mod kanban;
 pub mod leads;
@@ -120,6 +121,10 @@ fn configure_leads(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/lead-scoring/rules").route(web::get().to(scoring::list)).route(web::post().to(scoring::create)))
         .service(web::resource("/lead-scoring/rules/{id}").route(web::patch().to(scoring::update)).route(web::delete().to(scoring::delete)))
         .service(web::resource("/search").route(web::get().to(search::search)))
+        .service(web::resource("/custom-fields").route(web::get().to(custom_fields::list)).route(web::post().to(custom_fields::create)))
+        .service(
+            web::resource("/custom-fields/{id}").route(web::patch().to(custom_fields::update)).route(web::delete().to(custom_fields::delete)),
+        )
         .service(web::resource("/leads/{id}/convert-to-client").route(web::post().to(clients::convert_lead)))
         .service(web::resource("/leads/{id}/convert-to-opportunity").route(web::post().to(opportunities::convert)))
         .service(

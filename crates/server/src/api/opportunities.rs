@@ -205,7 +205,8 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query
     let (rows, next_cursor) = crate::pagination::finish_page(rows, page, |l| l.id);
     let names = LeadNames::load(&state.db).await?;
     let mut tags = tags_of(&state.db, &rows.iter().map(|l| l.id).collect::<Vec<_>>()).await?;
-    let items: Vec<Lead> = rows.iter().map(|l| to_api(l, tags.remove(&l.id).unwrap_or_default(), &names)).collect();
+    let mut items: Vec<Lead> = rows.iter().map(|l| to_api(l, tags.remove(&l.id).unwrap_or_default(), &names)).collect();
+    super::leads::fill_custom(&state.db, &mut items).await?;
     Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
 }
 

@@ -40,6 +40,7 @@ pub async fn search(state: web::Data<AppState>, user: AuthUser, params: web::Que
         let rows = lead::Entity::find().filter(filter.condition(&user, scope)?).order_by_desc(lead::Column::Id).limit(PER_TYPE).all(&state.db).await?;
         let mut tags = tags_of(&state.db, &rows.iter().map(|l| l.id).collect::<Vec<_>>()).await?;
         results.leads = rows.iter().map(|l| to_api(l, tags.remove(&l.id).unwrap_or_default(), &names)).collect();
+        super::leads::fill_custom(&state.db, &mut results.leads).await?;
     }
     if let Ok(scope) = user.view_scope(Module::Opportunities) {
         let pattern = format!("%{}%", q.to_lowercase());
@@ -55,6 +56,7 @@ pub async fn search(state: web::Data<AppState>, user: AuthUser, params: web::Que
         let rows = lead::Entity::find().filter(cond).order_by_desc(lead::Column::Id).limit(PER_TYPE).all(&state.db).await?;
         let mut tags = tags_of(&state.db, &rows.iter().map(|l| l.id).collect::<Vec<_>>()).await?;
         results.opportunities = rows.iter().map(|l| to_api(l, tags.remove(&l.id).unwrap_or_default(), &names)).collect();
+        super::leads::fill_custom(&state.db, &mut results.opportunities).await?;
     }
     if let Ok(scope) = user.view_scope(Module::Clients) {
         let pattern = format!("%{}%", q.to_lowercase());

@@ -173,3 +173,73 @@ async fn global_search_groups_results_and_respects_permissions() {
     let (st, b) = app.get("/api/v1/search?q=a", &admin).await;
     assert_problem(st, &b, 422, "validation_failed");
 }
+
+#[tokio::test]
+async fn custom_fields_are_validated_stored_shown_and_filterable() {
+    let app = spawn_app().await;
+    let (_, token) = app.admin().await;
+    let defs = [
+        json!({"entity": "lead", "key": "budget", "label": "Budget", "field_type": "number"}),
+        json!({"entity": "lead", "key": "tier", "label": "Tier", "field_type": "select", "options": ["Gold", "Silver"], "required": true}),
+        json!({"entity": "lead", "key": "products", "label": "Products", "field_type": "multi_select", "options": ["CRM", "ERP", "BI"]}),
+        json!({"entity": "lead", "key": "nda_signed", "label": "NDA", "field_type": "checkbox"}),
+        json!({"entity": "lead", "key": "first_meeting", "label": "First meeting", "field_type": "date"}),
+        json!({"entity": "client", "key": "segment", "label": "Segment", "field_type": "text", "required": true}),
+    ];
+    for d in defs {
+        let (s, b) = app.post("/api/v1/custom-fields", Some(&token), d).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+    }
+    let (s, b) = app.post("/api/v1/custom-fields", Some(&token), json!({"entity": "lead", "key": "tier", "label": "Again", "field_type": "text"})).await;
+    assert_problem(s, &b, 409, "name_taken");
+    let (s, b) = app.post("/api/v1/custom-fields", Some(&token), json!({"entity": "lead", "key": "Bad Key", "label": "x", "field_type": "select"})).await;
+    assert_problem(s, &b, 422, "validation_failed");
+    let fields: Vec<_> = b["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["key", "options"]);
+
+    // Required field missing, unknown key, wrong option: refused, nothing stored.
+    let (s, b) = app.post("/api/v1/leads", Some(&token), json!({"name": "X", "email": "x@x.ro", "custom_fields": {"colour": "red", "products": ["CRM", "HR"]}})).await;
+    assert_problem(s, &b, 422, "validation_failed");
+    let fields: Vec<_> = b["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["custom_fields.colour", "custom_fields.tier", "custom_fields.products"]);
+    assert_eq!(app.count("leads").await, 0);
+
+    let gold = create_lead(&app, &token, json!({"name": "Gold", "email": "g@x.ro", "custom_fields": {
+        "budget": "15000.50", "tier": "Gold", "products": ["ERP", "CRM"], "nda_signed": true, "first_meeting": "2026-12-01"}})).await;
+    assert_eq!(gold["custom_fields"], json!({"budget": "15000.5", "tier": "Gold", "products": ["CRM", "ERP"], "nda_signed": true, "first_meeting": "2026-12-01"}), "multi-select values in option order");
+    let silver = create_lead(&app, &token, json!({"name": "Silver", "email": "s@x.ro", "custom_fields": {"tier": "Silver", "products": ["BI"]}})).await;
+    assert_eq!(silver["custom_fields"]["budget"], Value::Null);
+
+    let names = |v: &Value| v["items"].as_array().unwrap().iter().map(|l| l["name"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let (_, page) = app.get("/api/v1/leads?cf.tier=Gold", &token).await;
+    assert_eq!(names(&page), ["Gold"]);
+    let (_, page) = app.get("/api/v1/leads?cf.products=BI", &token).await;
+    assert_eq!(names(&page), ["Silver"]);
+    let (_, page) = app.get("/api/v1/leads?cf.nda_signed=true", &token).await;
+    assert_eq!(names(&page), ["Gold"]);
+    let (s, b) = app.get("/api/v1/leads?cf.tier=Bronze", &token).await;
+    assert_problem(s, &b, 422, "validation_failed");
+    let (s, b) = app.get("/api/v1/leads?cf.nope=1", &token).await;
+    assert_problem(s, &b, 422, "validation_failed");
+
+    // PATCH changes only the keys sent; a required field cannot be cleared.
+    let (s, updated) = app.patch(&format!("/api/v1/leads/{}", gold["id"]), &token, json!({"custom_fields": {"budget": null}})).await;
+    assert_eq!(s, StatusCode::OK, "{updated}");
+    assert_eq!((updated["custom_fields"]["budget"].clone(), updated["custom_fields"]["tier"].as_str()), (Value::Null, Some("Gold")));
+    let (s, b) = app.patch(&format!("/api/v1/leads/{}", gold["id"]), &token, json!({"custom_fields": {"tier": null}})).await;
+    assert_problem(s, &b, 422, "validation_failed");
+
+    // Scoring can use custom fields.
+    app.post("/api/v1/lead-scoring/rules", Some(&token), json!({"field": "custom_field.tier", "operator": "equals", "value": "gold", "points": 40})).await;
+    let (_, g) = app.get(&format!("/api/v1/leads/{}", gold["id"]), &token).await;
+    assert_eq!(g["score"], 40);
+
+    // Clients have their own fields.
+    let (s, b) = app.post("/api/v1/clients", Some(&token), json!({"company": "Acme"})).await;
+    assert_problem(s, &b, 422, "validation_failed");
+    assert_eq!(b["errors"][0]["field"], "custom_fields.segment");
+    let (s, c) = app.post("/api/v1/clients", Some(&token), json!({"company": "Acme", "custom_fields": {"segment": "Enterprise"}})).await;
+    assert_eq!((s, c["custom_fields"]["segment"].as_str()), (StatusCode::CREATED, Some("Enterprise")));
+    let (_, found) = app.get("/api/v1/clients?cf.segment=Enterprise", &token).await;
+    assert_eq!(found["items"].as_array().unwrap().len(), 1);
+}
