@@ -101,6 +101,10 @@ opaque `cursor`, and answer `{\"items\": [...], \"next_cursor\": ...}`. Authenti
         api::custom_fields::create,
         api::custom_fields::update,
         api::custom_fields::delete,
+        api::attachments::upload,
+        api::attachments::list,
+        api::attachments::download,
+        api::attachments::delete,
     ),
     components(schemas(
         crmconnect_domain::api::Problem,

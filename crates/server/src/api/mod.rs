@@ -3,6 +3,7 @@
 
 pub mod activities;
 pub mod api_tokens;
+pub mod attachments;
 pub mod audit_log;
 pub mod auth;
 pub mod bulk;
@@ -115,6 +116,12 @@ fn configure_leads(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/leads/{id}/timeline").route(web::get().to(activities::timeline)))
         .service(
             web::resource("/leads/{id}/reminders").route(web::get().to(reminders::list_for_lead)).route(web::post().to(reminders::create)),
+        )
+        .service(web::resource("/leads/{id}/attachments").route(web::get().to(attachments::list)).route(web::post().to(attachments::upload)))
+        .service(
+            web::resource("/leads/{id}/attachments/{attachment_id}")
+                .route(web::get().to(attachments::download))
+                .route(web::delete().to(attachments::delete)),
         )
         .service(web::resource("/reminders").route(web::get().to(reminders::mine)))
         .service(web::resource("/reminders/{id}/done").route(web::post().to(reminders::done)))

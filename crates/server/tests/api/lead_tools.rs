@@ -243,3 +243,52 @@ async fn custom_fields_are_validated_stored_shown_and_filterable() {
     let (_, found) = app.get("/api/v1/clients?cf.segment=Enterprise", &token).await;
     assert_eq!(found["items"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn attachments_are_uploaded_downloaded_and_deleted_with_their_files() {
+    let app = spawn_app().await;
+    let (_, token) = app.admin().await;
+    let lead = create_lead(&app, &token, json!({"name": "Ana", "email": "ana@x.ro"})).await;
+    let base = format!("/api/v1/leads/{}/attachments", lead["id"]);
+    let files = app.state.settings.data_dir.join("attachments");
+    let stored = || std::fs::read_dir(&files).map(|d| d.count()).unwrap_or(0);
+
+    let content = b"%PDF-1.7 offer".to_vec();
+    let form = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(content.clone()).file_name("../Offer 2026.pdf").mime_str("application/pdf").unwrap());
+    let res = app.client.post(app.url(&base)).bearer_auth(&token).multipart(form).send().await.unwrap();
+    let (s, a) = crate::helpers::json_of(res).await;
+    assert_eq!(s, StatusCode::CREATED, "{a}");
+    assert_eq!((a["file_name"].as_str(), a["content_type"].as_str(), a["size_bytes"].as_i64()), (Some("Offer 2026.pdf"), Some("application/pdf"), Some(content.len() as i64)));
+    assert_eq!(stored(), 1);
+
+    let res = app.client.get(app.url(&format!("{base}/{}", a["id"]))).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    assert!(res.headers()["content-disposition"].to_str().unwrap().contains("Offer 2026.pdf"));
+    assert_eq!(res.bytes().await.unwrap().to_vec(), content);
+    let (_, list) = app.get(&base, &token).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+
+    // Too large: refused, nothing left behind.
+    let big = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(vec![0u8; 10 * 1024 * 1024 + 1]).file_name("big.bin"));
+    let res = app.client.post(app.url(&base)).bearer_auth(&token).multipart(big).send().await.unwrap();
+    let (s, b) = crate::helpers::json_of(res).await;
+    assert_problem(s, &b, 413, "payload_too_large");
+    // Not multipart, or no `file` field.
+    let (s, b) = app.post(&base, Some(&token), json!({"file": "x"})).await;
+    assert_problem(s, &b, 415, "unsupported_media_type");
+    let other = reqwest::multipart::Form::new().text("note", "hello");
+    let (s, b) = crate::helpers::json_of(app.client.post(app.url(&base)).bearer_auth(&token).multipart(other).send().await.unwrap()).await;
+    assert_problem(s, &b, 422, "validation_failed");
+    assert_eq!((stored(), app.count("attachments").await), (1, 1));
+
+    // Another staff member without access to the lead cannot read it.
+    let (_, sdr) = app.staff_with_token("sdr@test.example", "SDR").await;
+    let (s, _) = app.get(&format!("{base}/{}", a["id"]), &sdr).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    let (s, _) = app.delete(&format!("{base}/{}", a["id"]), &token).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!((stored(), app.count("attachments").await), (0, 0));
+}

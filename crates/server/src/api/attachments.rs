@@ -1,0 +1,210 @@
+//! Lead attachments: `/api/v1/leads/{id}/attachments` (multipart upload, list, download,
+//! delete). Files live under `CRM_DATA_DIR/attachments` with random names; the database row
+//! and the file are written together (no orphan files, no rows without files).
+
+use std::path::PathBuf;
+
+use actix_multipart::Multipart;
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use crmconnect_domain::api::{Attachment, Page, Problem};
+use crmconnect_domain::permissions::{Action, Module};
+use futures_util::StreamExt;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use time::OffsetDateTime;
+use tokio::io::AsyncWriteExt;
+
+use super::leads::find_visible;
+use crate::audit::{self, Change};
+use crate::auth::{secrets, AuthUser};
+use crate::entities::attachment;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::state::AppState;
+
+/// Largest file accepted.
+pub const MAX_BYTES: usize = 10 * 1024 * 1024;
+
+fn dir(state: &AppState) -> PathBuf {
+    state.settings.data_dir.join("attachments")
+}
+
+fn to_api(a: &attachment::Model) -> Attachment {
+    Attachment {
+        id: a.id,
+        lead_id: a.lead_id,
+        file_name: a.file_name.clone(),
+        content_type: a.content_type.clone(),
+        size_bytes: a.size_bytes,
+        uploaded_by: a.uploaded_by,
+        created_at: a.created_at,
+    }
+}
+
+/// The last path segment, without control characters, at most 255 characters.
+fn clean_file_name(raw: &str) -> String {
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or("").trim();
+    let cleaned: String = base.chars().filter(|c| !c.is_control() && *c != '"').take(255).collect();
+    if cleaned.is_empty() || cleaned == "." || cleaned == ".." { "file".into() } else { cleaned }
+}
+
+fn multipart_error(e: actix_multipart::MultipartError) -> ApiError {
+    ApiError::new(ErrorCode::UnsupportedMediaType, format!("Send the file as multipart/form-data in a field named `file` ({e})."))
+}
+
+struct Upload {
+    temp: PathBuf,
+    file_name: String,
+    content_type: String,
+    size: usize,
+}
+
+/// Streams the `file` field to a temporary file, enforcing the size limit.
+async fn receive(state: &AppState, mut payload: Multipart) -> ApiResult<Upload> {
+    let dir = dir(state);
+    tokio::fs::create_dir_all(&dir).await.map_err(ApiError::internal)?;
+    while let Some(field) = payload.next().await {
+        let mut field = field.map_err(multipart_error)?;
+        if field.name() != Some("file") {
+            continue;
+        }
+        let file_name = clean_file_name(field.content_disposition().and_then(|d| d.get_filename()).unwrap_or("file"));
+        let content_type = field.content_type().map(|m| m.essence_str().to_string()).unwrap_or_else(|| "application/octet-stream".into());
+        let temp = dir.join(format!("upload-{}.part", secrets::random_secret()));
+        let mut out = tokio::fs::File::create(&temp).await.map_err(ApiError::internal)?;
+        let mut size = 0usize;
+        while let Some(chunk) = field.next().await {
+            let chunk = match chunk {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = tokio::fs::remove_file(&temp).await;
+                    return Err(multipart_error(e));
+                }
+            };
+            size += chunk.len();
+            if size > MAX_BYTES {
+                drop(out);
+                let _ = tokio::fs::remove_file(&temp).await;
+                return Err(ApiError::new(ErrorCode::PayloadTooLarge, format!("Attachments are limited to {} MiB.", MAX_BYTES / 1024 / 1024)));
+            }
+            out.write_all(&chunk).await.map_err(ApiError::internal)?;
+        }
+        out.flush().await.map_err(ApiError::internal)?;
+        return Ok(Upload { temp, file_name, content_type, size });
+    }
+    Err(ApiError::field("file", "required", "send the file in a multipart field named `file`"))
+}
+
+/// Upload a file to a lead (multipart/form-data, field `file`, at most 10 MiB).
+#[utoipa::path(post, path = "/api/v1/leads/{id}/attachments", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+    request_body(content_type = "multipart/form-data", description = "A `file` field"),
+    responses((status = 201, body = Attachment), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json")))]
+pub async fn upload(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, payload: Multipart) -> ApiResult<HttpResponse> {
+    user.require(Module::Leads, Action::Edit)?;
+    let l = find_visible(&state.db, &user, *id).await?;
+    let up = receive(&state, payload).await?;
+    let key = secrets::random_secret();
+    let final_path = dir(&state).join(&key);
+    let result: ApiResult<attachment::Model> = async {
+        let txn = state.db.begin().await?;
+        let saved = attachment::ActiveModel {
+            lead_id: Set(l.id),
+            file_name: Set(up.file_name.clone()),
+            content_type: Set(up.content_type.clone()),
+            size_bytes: Set(up.size as i64),
+            storage_key: Set(key.clone()),
+            uploaded_by: Set(Some(user.id())),
+            created_at: Set(OffsetDateTime::now_utc()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        audit::record(&txn, &user.actor(), Change::new("lead.attachment_added", "lead", l.id).after(&to_api(&saved))).await?;
+        // The file takes its final name before the row is committed; if the commit fails
+        // the file is removed below, so neither exists without the other.
+        tokio::fs::rename(&up.temp, &final_path).await.map_err(ApiError::internal)?;
+        txn.commit().await?;
+        Ok(saved)
+    }
+    .await;
+    match result {
+        Ok(saved) => Ok(HttpResponse::Created().json(to_api(&saved))),
+        Err(e) => {
+            let _ = tokio::fs::remove_file(&up.temp).await;
+            let _ = tokio::fs::remove_file(&final_path).await;
+            Err(e)
+        }
+    }
+}
+
+/// A lead's attachments, newest first.
+#[utoipa::path(get, path = "/api/v1/leads/{id}/attachments", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+    responses((status = 200, body = Page<Attachment>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn list(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+    let l = find_visible(&state.db, &user, *id).await?;
+    let rows = attachment::Entity::find().filter(attachment::Column::LeadId.eq(l.id)).order_by_desc(attachment::Column::Id).all(&state.db).await?;
+    Ok(HttpResponse::Ok().json(Page { items: rows.iter().map(to_api).collect(), next_cursor: None }))
+}
+
+async fn find(state: &AppState, user: &AuthUser, lead_id: i32, attachment_id: i32) -> ApiResult<attachment::Model> {
+    let l = find_visible(&state.db, user, lead_id).await?;
+    attachment::Entity::find_by_id(attachment_id)
+        .filter(attachment::Column::LeadId.eq(l.id))
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("attachment"))
+}
+
+/// Download an attachment with its original name and content type.
+#[utoipa::path(get, path = "/api/v1/leads/{id}/attachments/{attachment_id}", tag = "leads", security(("bearer" = [])),
+    params(("id" = i32, Path), ("attachment_id" = i32, Path)),
+    responses((status = 200, description = "The file", content_type = "application/octet-stream"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn download(state: web::Data<AppState>, user: AuthUser, path: web::Path<(i32, i32)>) -> ApiResult<HttpResponse> {
+    let (lead_id, attachment_id) = path.into_inner();
+    let a = find(&state, &user, lead_id, attachment_id).await?;
+    let bytes = tokio::fs::read(dir(&state).join(&a.storage_key)).await.map_err(ApiError::internal)?;
+    let disposition = header::ContentDisposition {
+        disposition: header::DispositionType::Attachment,
+        parameters: vec![header::DispositionParam::Filename(a.file_name.clone())],
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, a.content_type.clone()))
+        .insert_header(disposition)
+        // Never let a browser sniff an uploaded HTML file into a page of ours.
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(bytes))
+}
+
+/// Delete an attachment (the row and the file).
+#[utoipa::path(delete, path = "/api/v1/leads/{id}/attachments/{attachment_id}", tag = "leads", security(("bearer" = [])),
+    params(("id" = i32, Path), ("attachment_id" = i32, Path)),
+    responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn delete(state: web::Data<AppState>, user: AuthUser, path: web::Path<(i32, i32)>) -> ApiResult<HttpResponse> {
+    user.require(Module::Leads, Action::Edit)?;
+    let (lead_id, attachment_id) = path.into_inner();
+    let a = find(&state, &user, lead_id, attachment_id).await?;
+    let txn = state.db.begin().await?;
+    attachment::Entity::delete_by_id(a.id).exec(&txn).await?;
+    audit::record(&txn, &user.actor(), Change::new("lead.attachment_removed", "lead", lead_id).before(&to_api(&a))).await?;
+    txn.commit().await?;
+    if let Err(e) = tokio::fs::remove_file(dir(&state).join(&a.storage_key)).await {
+        tracing::warn!(attachment = a.id, error = %e, "attachment row deleted but its file could not be removed");
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean_file_name;
+
+    #[test]
+    fn file_names_lose_paths_and_control_characters() {
+        assert_eq!(clean_file_name("../../etc/passwd"), "passwd");
+        assert_eq!(clean_file_name("C:\\Users\\ana\\offer.pdf"), "offer.pdf");
+        assert_eq!(clean_file_name("a\"b\nc.txt"), "abc.txt");
+        assert_eq!(clean_file_name(".."), "file");
+        assert_eq!(clean_file_name(""), "file");
+    }
+}
