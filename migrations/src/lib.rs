@@ -7,6 +7,7 @@ mod m20261123_000001_foundation;
 mod m20261123_000002_leads;
 mod m20261123_000003_opportunities;
 mod m20261123_000004_lead_tools;
+mod m20261123_000005_board_totals_index;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_leads::Migration),
             Box::new(m20261123_000003_opportunities::Migration),
             Box::new(m20261123_000004_lead_tools::Migration),
+            Box::new(m20261123_000005_board_totals_index::Migration),
         ]
     }
 }

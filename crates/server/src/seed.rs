@@ -14,14 +14,15 @@ use time::{Duration, OffsetDateTime};
 use crate::api::staff::{insert_staff, NewStaff};
 use crate::audit::Actor;
 use crate::entities::{
-    client, client_contact, lead, lead_activity, lead_source, lead_status_change, lead_tag, lost_reason, pipeline,
-    pipeline_status, role, staff,
+    client, client_contact, lead, lead_activity, lead_source, lead_status_change, lead_tag, lost_reason, opportunity_status,
+    pipeline, pipeline_status, reminder, role, scoring_rule, staff,
 };
 
 pub const DEMO_PASSWORD: &str = "demo1234";
 pub const DEMO_ADMIN_EMAIL: &str = "admin@demo.crmconnect.dev";
 pub const DEMO_LEADS: usize = 320;
 pub const DEMO_CLIENTS: usize = 40;
+pub const DEMO_OPPORTUNITIES: usize = 45;
 
 /// Staff of the demo company: (name, e-mail, role).
 const DEMO_STAFF: &[(&str, &str, &str)] = &[
@@ -81,6 +82,7 @@ pub struct DemoSummary {
     pub leads: usize,
     pub clients: usize,
     pub activities: usize,
+    pub opportunities: usize,
 }
 
 fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
@@ -276,6 +278,61 @@ async fn seed_pipeline(db: &DatabaseConnection, sellers: &[i32]) -> anyhow::Resu
         }
     }
     summary.clients = DEMO_CLIENTS;
+
+    // Opportunities from qualified-and-later leads, with probabilities and close dates.
+    let opp_statuses: Vec<i32> = opportunity_status::Entity::find().order_by_asc(opportunity_status::Column::Id).all(&txn).await?.into_iter().map(|s| s.id).collect();
+    let candidates: Vec<&lead::Model> = lead_rows.iter().filter(|l| !l.lost && !l.junk && l.status_id != statuses[0].id).take(DEMO_OPPORTUNITIES).collect();
+    for l in candidates {
+        let mut row: lead::ActiveModel = l.clone().into();
+        row.id = sea_orm::ActiveValue::NotSet;
+        row.is_opportunity = Set(true);
+        row.origin_lead_id = Set(Some(l.id));
+        row.probability = Set(Some(*pick(&mut rng, &[10, 25, 40, 50, 60, 75, 90])));
+        row.expected_close_date = Set(Some((now + Duration::days(rng.gen_range(-10..120))).date()));
+        row.opportunity_status_id = Set(opp_statuses.first().map(|_| *pick(&mut rng, &opp_statuses[..opp_statuses.len().min(3)])));
+        row.converted_client_id = Set(None);
+        row.converted_at = Set(None);
+        row.insert(&txn).await?;
+        summary.opportunities += 1;
+    }
+
+    // Scoring rules from the guide's criteria, then every lead scored.
+    for (field, operator, value, points) in [
+        ("source", "in", serde_json::json!(["Referral", "Partner"]), 30),
+        ("industry", "equals", serde_json::json!("Software"), 20),
+        ("company_size", "range", serde_json::json!({"min": 51}), 15),
+        ("function", "in", serde_json::json!(["CEO", "CTO", "Owner"]), 10),
+        ("tag", "equals", serde_json::json!("vip"), 25),
+    ] {
+        scoring_rule::ActiveModel {
+            field: Set(field.into()),
+            operator: Set(operator.into()),
+            value: Set(value),
+            points: Set(points),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
+    crate::scoring::rescore(&txn, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+
+    // Follow-ups: some due today, some overdue, some ahead.
+    for l in lead_rows.iter().filter(|l| !l.lost && !l.junk && l.assigned_to.is_some()).step_by(7) {
+        reminder::ActiveModel {
+            lead_id: Set(l.id),
+            staff_id: Set(l.assigned_to.unwrap_or_default()),
+            remind_at: Set(now + Duration::hours(rng.gen_range(-72..240))),
+            note: Set(Some("Follow up on the offer".into())),
+            done_at: Set(None),
+            created_by: Set(l.assigned_to),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
     txn.commit().await?;
     Ok(summary)
 }

@@ -78,6 +78,12 @@ async fn text_of(client: &Client, css: &str) -> String {
     el.text().await.unwrap()
 }
 
+async fn text_of_xpath(client: &Client, xpath: &str) -> String {
+    let el = client.wait().at_most(Duration::from_secs(20)).for_element(Locator::XPath(xpath)).await
+        .unwrap_or_else(|e| panic!("{xpath} never appeared: {e}"));
+    el.text().await.unwrap()
+}
+
 async fn wait_for_path(client: &Client, expected: &str) {
     for _ in 0..100 {
         let url = client.current_url().await.unwrap();
@@ -130,6 +136,23 @@ async fn sign_in_see_the_layout_navigate_and_sign_out() {
         assert!(nav.contains(module), "{module} missing from {nav}");
     }
     assert_eq!(text_of(&client, "main h1").await, "Leads");
+
+    // The Kanban board: quick-add a lead, see it in New, move it to Contacted, reload.
+    let columns = text_of(&client, "#kanban").await;
+    for status in ["New", "Contacted", "Qualified", "Demo Scheduled", "Proposal Sent"] {
+        assert!(columns.contains(status), "{status} column missing: {columns}");
+    }
+    client.find(Locator::Css("#quick-name")).await.unwrap().send_keys("Browser Lead").await.unwrap();
+    client.find(Locator::Css("#quick-contact")).await.unwrap().send_keys("browser@lead.ro").await.unwrap();
+    client.find(Locator::Css("#quick-add")).await.unwrap().click().await.unwrap();
+    let in_column = |status: &str| format!("//section[@data-status='{status}']//strong[text()='Browser Lead']");
+    text_of_xpath(&client, &in_column("New")).await;
+    screenshot(&client, "kanban").await;
+    let select = client.find(Locator::XPath("//article[.//strong[text()='Browser Lead']]//select")).await.unwrap();
+    select.select_by_label("Contacted").await.unwrap();
+    text_of_xpath(&client, &in_column("Contacted")).await;
+    client.refresh().await.unwrap();
+    text_of_xpath(&client, &in_column("Contacted")).await;
     screenshot(&client, "layout-leads").await;
 
     // Client-side navigation to a screen backed by the API.

@@ -1,4 +1,5 @@
 pub mod dashboard;
 pub mod layout;
+pub mod leads;
 pub mod login;
 pub mod module;

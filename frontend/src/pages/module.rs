@@ -13,6 +13,7 @@ pub fn ModulePage() -> impl IntoView {
     move || {
         let path = location.pathname.get();
         match path.trim_end_matches('/') {
+            "/admin/leads" => view! { <crate::pages::leads::LeadsBoard/> }.into_any(),
             "/admin/staff" => view! { <StaffPage/> }.into_any(),
             "/admin/roles" => view! { <RolesPage/> }.into_any(),
             other => {

@@ -68,6 +68,8 @@ async fn seed_demo_fills_a_new_database_once() {
     assert!(leads.iter().any(|l| l.converted_client_id.is_some()));
     assert!(client::Entity::find().count(&db).await.unwrap() >= 20);
     assert!(lead_activity::Entity::find().count(&db).await.unwrap() >= 100);
+    assert!(leads.iter().filter(|l| l.is_opportunity).count() >= 30, "opportunities");
+    assert!(leads.iter().any(|l| l.score > 0), "scored by the demo rules");
     db.close().await.ok();
     let (ok, out) = crmconnect(&url, tmp.path(), &["seed-demo"]);
     assert!(!ok && out.contains("not empty"), "{out}");
