@@ -114,7 +114,7 @@ async fn main() {
     let token = login["access_token"].as_str().unwrap().to_string();
 
     let (b50, b95, board) = time_get(&client, &format!("{base}/leads/kanban?pipeline_id={pipeline_id}&limit=20"), &token, 30).await;
-    let cursor = board["columns"][0]["next_cursor"].as_str().unwrap().to_string();
+    let cursor = board[0]["next_cursor"].as_str().unwrap().to_string();
     let (c50, c95, _) = time_get(&client, &format!("{base}/leads/kanban/{first_status}?limit=20&cursor={cursor}"), &token, 30).await;
     let (m50, m95, _) = time_get(&client, &format!("{base}/leads/kanban?pipeline_id={pipeline_id}&assigned=me"), &token, 30).await;
     let (l50, l95, _) = time_get(&client, &format!("{base}/leads?sort=-score&limit=50"), &token, 30).await;
@@ -134,7 +134,7 @@ async fn main() {
     println!("| board filtered `assigned=me` | {m50:.1?} | {m95:.1?} |");
     println!("| lead list `sort=-score`, 50 rows | {l50:.1?} | {l95:.1?} |");
     println!("\nLead create throughput (sequential `POST /leads`, one client): {create_rate:.0} leads/s. Seeding {n} rows took {seed_time:.1?}.\n");
-    println!("Board column count per status: {}", board["columns"].as_array().unwrap().iter().map(|c| c["count"].to_string()).collect::<Vec<_>>().join(", "));
+    println!("Board column count per status: {}", board.as_array().unwrap().iter().map(|c| c["count"].to_string()).collect::<Vec<_>>().join(", "));
 
     if let Some((admin, name)) = pg_admin {
         for (label, sql) in [

@@ -1,7 +1,7 @@
 //! `/admin/leads`: the Kanban board — columns with counts and per-currency totals, cards,
 //! drag-and-drop (and a keyboard-usable "move to" menu) calling the move endpoint, quick add.
 
-use crmconnect_domain::api::{CreateLead, Kanban, KanbanColumn, Lead, LeadCard, MoveLead, PipelineStatus};
+use crmconnect_domain::api::{CreateLead, KanbanColumn, Lead, LeadCard, MoveLead, PipelineStatus};
 use leptos::prelude::*;
 
 use crate::api::{self, ApiFailure};
@@ -11,7 +11,7 @@ pub fn LeadsBoard() -> impl IntoView {
     let reload = RwSignal::new(0u32);
     let board = LocalResource::new(move || {
         reload.get();
-        api::get::<Kanban>("/api/v1/leads/kanban?limit=50")
+        api::get::<Vec<KanbanColumn>>("/api/v1/leads/kanban?limit=50")
     });
     let error = RwSignal::new(None::<ApiFailure>);
     let dragging = RwSignal::new(None::<i32>);
@@ -37,11 +37,11 @@ pub fn LeadsBoard() -> impl IntoView {
         {move || match board.get() {
             None => view! { <p>"Loading…"</p> }.into_any(),
             Some(Err(e)) => view! { <div class="alert" role="alert">{e.summary()}</div> }.into_any(),
-            Some(Ok(k)) => {
-                let statuses: Vec<PipelineStatus> = k.columns.iter().map(|c| c.status.clone()).collect();
+            Some(Ok(columns)) => {
+                let statuses: Vec<PipelineStatus> = columns.iter().map(|c| c.status.clone()).collect();
                 view! {
                     <div class="board" id="kanban">
-                        {k.columns.into_iter().map(|col| view! {
+                        {columns.into_iter().map(|col| view! {
                             <Column col=col statuses=statuses.clone() dragging=dragging on_move=move_card/>
                         }).collect_view()}
                     </div>

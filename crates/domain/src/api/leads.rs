@@ -319,14 +319,6 @@ pub struct KanbanColumn {
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Kanban {
-    pub pipeline_id: i32,
-    pub pipeline: String,
-    /// The pipeline's statuses in order.
-    pub columns: Vec<KanbanColumn>,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -3,7 +3,7 @@
 use actix_web::{web, HttpResponse};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use crmconnect_domain::api::{CurrencyAmount, Kanban, KanbanColumn, Lead, LeadCard, MoveLead, Problem};
+use crmconnect_domain::api::{CurrencyAmount, KanbanColumn, Lead, LeadCard, MoveLead, Problem};
 use crmconnect_domain::leads::{days_in_stage, position_between, renumbered};
 use crmconnect_domain::money::{from_minor, Currency};
 use crmconnect_domain::permissions::{Action, Module, ViewScope};
@@ -157,11 +157,12 @@ async fn column(
     })
 }
 
-/// The Kanban board of a pipeline: its statuses in order, each with the card count, value
-/// totals per currency (never mixing currencies) and the first cards in board order.
+/// The Kanban board of a pipeline: a list of its statuses in order, each with the card count,
+/// value totals per currency (never mixing currencies), the first cards in board order and
+/// the cursor for the column's next cards.
 /// Accepts the lead list's filters (`assigned=me`, `source_id`, `tag`, `stagnant_days`, `q`).
 #[utoipa::path(get, path = "/api/v1/leads/kanban", tag = "leads", security(("bearer" = [])), params(BoardParams, LeadFilter),
-    responses((status = 200, body = Kanban), (status = 403, body = Problem, content_type = "application/problem+json"),
+    responses((status = 200, body = Vec<KanbanColumn>), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn board(
@@ -183,7 +184,7 @@ pub async fn board(
     for status in statuses_of(&state.db, pipeline.id).await? {
         columns.push(column(&state.db, &status, &base, &sums, limit, None, &names).await?);
     }
-    Ok(HttpResponse::Ok().json(Kanban { pipeline_id: pipeline.id, pipeline: pipeline.name, columns }))
+    Ok(HttpResponse::Ok().json(columns))
 }
 
 /// The filter conditions for the board, without the list-only lost/junk switches.

@@ -279,3 +279,37 @@ async fn activities_update_last_contact_and_fill_the_timeline() {
     sorted.sort();
     assert_eq!(ats, sorted, "oldest first");
 }
+
+#[tokio::test]
+async fn every_lead_endpoint_hides_other_peoples_leads_from_view_own_staff() {
+    let app = spawn_app().await;
+    let (_, admin) = app.admin().await;
+    let (_, sdr) = app.staff_with_token("sdr@test.example", "SDR").await;
+    let s = sales_statuses(&app, &admin).await;
+    let theirs = create_lead(&app, &admin, json!({"name": "Theirs", "email": "t@x.ro"})).await["id"].as_i64().unwrap();
+    let (_, reasons) = app.get("/api/v1/lost-reasons", &admin).await;
+    let reason = reasons["items"][0]["id"].clone();
+    let now = time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap();
+    let gets = ["", "/activities", "/timeline", "/reminders", "/attachments"];
+    for suffix in gets {
+        let (st, b) = app.get(&format!("/api/v1/leads/{theirs}{suffix}"), &sdr).await;
+        assert_problem(st, &b, 404, "not_found");
+    }
+    let posts = [
+        ("/move", json!({"status_id": s[1]})),
+        ("/lost", json!({"lost_reason_id": reason})),
+        ("/junk", json!({})),
+        ("/activities", json!({"type": "note", "summary": "x"})),
+        ("/reminders", json!({"remind_at": now})),
+        ("/convert-to-client", json!({})),
+    ];
+    for (suffix, body) in posts {
+        let (st, b) = app.post(&format!("/api/v1/leads/{theirs}{suffix}"), Some(&sdr), body).await;
+        assert!(matches!(st.as_u16(), 403 | 404), "{suffix}: {st} {b}");
+        assert!(b["code"] == "not_found" || b["code"] == "forbidden", "{suffix}: {b}");
+    }
+    // Nothing changed for the owner.
+    let (_, lead) = app.get(&format!("/api/v1/leads/{theirs}"), &admin).await;
+    assert_eq!((lead["status_id"].as_i64(), lead["lost"].as_bool(), lead["junk"].as_bool()), (Some(s[0]), Some(false), Some(false)));
+    assert_eq!(app.count("lead_activities").await + app.count("reminders").await + app.count("clients").await, 0);
+}
