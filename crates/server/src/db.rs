@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use time::OffsetDateTime;
 
-use crate::entities::{app_setting, lead_source, lost_reason, opportunity_status, pipeline, pipeline_status, role};
+use crate::entities::{app_setting, pipeline, pipeline_status, role};
 
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     if let Some(path) = sqlite_file(url) {
@@ -85,43 +85,13 @@ async fn ensure_defaults(db: &DatabaseConnection) -> anyhow::Result<()> {
         })
     })
     .await?;
-    seed_once(db, "seeded.lost_reasons", |txn, now| {
-        Box::pin(async move {
-            for name in DEFAULT_LOST_REASONS {
-                lost_reason::Entity::insert(lost_reason::ActiveModel { name: Set(name.to_string()), created_at: Set(now), ..Default::default() })
-                    .exec(txn)
-                    .await?;
-            }
-            Ok(())
-        })
-    })
-    .await?;
-    seed_once(db, "seeded.opportunity_statuses", |txn, now| {
-        Box::pin(async move {
-            for name in DEFAULT_OPPORTUNITY_STATUSES {
-                opportunity_status::Entity::insert(opportunity_status::ActiveModel {
-                    name: Set(name.to_string()),
-                    created_at: Set(now),
-                    ..Default::default()
-                })
-                .exec(txn)
-                .await?;
-            }
-            Ok(())
-        })
-    })
-    .await?;
-    seed_once(db, "seeded.lead_sources", |txn, now| {
-        Box::pin(async move {
-            for name in DEFAULT_LEAD_SOURCES {
-                lead_source::Entity::insert(lead_source::ActiveModel { name: Set(name.to_string()), created_at: Set(now), ..Default::default() })
-                    .exec(txn)
-                    .await?;
-            }
-            Ok(())
-        })
-    })
-    .await?;
+    for (marker, table, names) in [
+        ("seeded.lost_reasons", "lost_reasons", DEFAULT_LOST_REASONS),
+        ("seeded.opportunity_statuses", "opportunity_statuses", DEFAULT_OPPORTUNITY_STATUSES),
+        ("seeded.lead_sources", "lead_sources", DEFAULT_LEAD_SOURCES),
+    ] {
+        seed_once(db, marker, move |txn, now| Box::pin(insert_names(txn, table, names, now))).await?;
+    }
     Ok(())
 }
 
@@ -135,6 +105,19 @@ pub const DEFAULT_STATUSES: &[(&str, &str)] = &[
 pub const DEFAULT_LOST_REASONS: &[&str] = &["Price too high", "Won by competitor", "Budget unavailable", "No response"];
 pub const DEFAULT_OPPORTUNITY_STATUSES: &[&str] = &["Prospecting", "Proposal", "Negotiation", "Won", "Lost"];
 pub const DEFAULT_LEAD_SOURCES: &[&str] = &["Website", "Web form", "Referral", "Cold call", "Facebook", "LinkedIn", "Event", "Partner"];
+
+/// Rows of a `(name, created_at)` option table (lost reasons, sources, opportunity statuses).
+async fn insert_names(txn: &sea_orm::DatabaseTransaction, table: &str, names: &[&str], now: OffsetDateTime) -> anyhow::Result<()> {
+    use sea_orm::sea_query::{Alias, Query};
+    use sea_orm::ConnectionTrait;
+    let mut insert = Query::insert();
+    insert.into_table(Alias::new(table)).columns([Alias::new("name"), Alias::new("created_at")]);
+    for name in names {
+        insert.values([(*name).into(), now.into()])?;
+    }
+    txn.execute(txn.get_database_backend().build(&insert)).await?;
+    Ok(())
+}
 
 type SeedFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send + 'a>>;
 

@@ -192,7 +192,7 @@ async fn apply_client(db: &impl ConnectionTrait, row: &mut client::ActiveModel, 
 pub struct ClientFilter {
     /// Search in company name and VAT number.
     pub q: Option<String>,
-    /// `me` or a staff id.
+    /// `me`, `none` or a staff id.
     pub assigned: Option<String>,
 }
 
@@ -218,13 +218,8 @@ pub async fn list(
     if let Some(after) = page.after_id {
         q = q.filter(client::Column::Id.gt(after));
     }
-    match filter.assigned.as_deref() {
-        None | Some("") => {}
-        Some("me") => q = q.filter(client::Column::AssignedTo.eq(user.id())),
-        Some(id) => {
-            let id: i32 = id.parse().map_err(|_| ApiError::field("assigned", "invalid", "use `me` or a staff id"))?;
-            q = q.filter(client::Column::AssignedTo.eq(id));
-        }
+    if let Some(assigned) = super::leads::assigned_condition(filter.assigned.as_deref(), &user, client::Column::AssignedTo)? {
+        q = q.filter(assigned);
     }
     if let Some(text) = filter.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         let pattern = format!("%{}%", text.to_lowercase());

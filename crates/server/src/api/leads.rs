@@ -619,6 +619,17 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// The `assigned` filter of lists: `me`, `none` or a staff id.
+pub fn assigned_condition<C: ColumnTrait>(raw: Option<&str>, user: &AuthUser, column: C) -> ApiResult<Option<Condition>> {
+    let expr = match raw.map(str::trim) {
+        None | Some("") => return Ok(None),
+        Some("me") => column.eq(user.id()),
+        Some("none") => column.is_null(),
+        Some(id) => column.eq(id.parse::<i32>().map_err(|_| ApiError::field("assigned", "invalid", "use `me`, `none` or a staff id"))?),
+    };
+    Ok(Some(Condition::all().add(expr)))
+}
+
 /// Filters shared by the lead list and the Kanban board.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -668,14 +679,8 @@ impl LeadFilter {
                 ),
             });
         }
-        match self.assigned.as_deref() {
-            None | Some("") => {}
-            Some("me") => c = c.add(lead::Column::AssignedTo.eq(user.id())),
-            Some("none") => c = c.add(lead::Column::AssignedTo.is_null()),
-            Some(id) => {
-                let id: i32 = id.parse().map_err(|_| ApiError::field("assigned", "invalid", "use `me`, `none` or a staff id"))?;
-                c = c.add(lead::Column::AssignedTo.eq(id));
-            }
+        if let Some(assigned) = assigned_condition(self.assigned.as_deref(), user, lead::Column::AssignedTo)? {
+            c = c.add(assigned);
         }
         if let Some(s) = self.source_id {
             c = c.add(lead::Column::SourceId.eq(s));

@@ -17,7 +17,7 @@ use serde_json::json;
 use time::{Date, OffsetDateTime};
 use utoipa::IntoParams;
 
-use super::leads::{find_visible as find_visible_lead, load_api, replace_tags, tags_of, to_api, LeadNames};
+use super::leads::{assigned_condition, find_visible as find_visible_lead, load_api, replace_tags, tags_of, to_api, LeadNames};
 use super::lookups::OPPORTUNITY_STATUSES;
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
@@ -151,14 +151,8 @@ impl OpportunityFilter {
                 ),
             });
         }
-        match self.assigned.as_deref() {
-            None | Some("") => {}
-            Some("me") => c = c.add(lead::Column::AssignedTo.eq(user.id())),
-            Some("none") => c = c.add(lead::Column::AssignedTo.is_null()),
-            Some(id) => {
-                let id: i32 = id.parse().map_err(|_| ApiError::field("assigned", "invalid", "use `me`, `none` or a staff id"))?;
-                c = c.add(lead::Column::AssignedTo.eq(id));
-            }
+        if let Some(assigned) = assigned_condition(self.assigned.as_deref(), user, lead::Column::AssignedTo)? {
+            c = c.add(assigned);
         }
         if let Some(d) = parse_date("close_from", &self.close_from)? {
             c = c.add(lead::Column::ExpectedCloseDate.gte(d));
