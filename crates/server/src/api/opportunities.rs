@@ -21,7 +21,7 @@ use super::leads::{assigned_condition, find_visible as find_visible_lead, load_a
 use super::lookups::OPPORTUNITY_STATUSES;
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
-use crate::entities::{lead, opportunity_status, staff};
+use crate::entities::{lead, lead_tag, opportunity_status, staff};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::outbox;
@@ -119,6 +119,8 @@ pub struct OpportunityFilter {
     pub max_probability: Option<i32>,
     /// Search in name, e-mail and company.
     pub q: Option<String>,
+    pub source_id: Option<i32>,
+    pub tag: Option<String>,
     /// `true`: only lost ones (hidden otherwise).
     pub lost: Option<bool>,
 }
@@ -153,6 +155,18 @@ impl OpportunityFilter {
         }
         if let Some(assigned) = assigned_condition(self.assigned.as_deref(), user, lead::Column::AssignedTo)? {
             c = c.add(assigned);
+        }
+        if let Some(source) = self.source_id {
+            c = c.add(lead::Column::SourceId.eq(source));
+        }
+        if let Some(tag) = self.tag.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            c = c.add(lead::Column::Id.in_subquery(
+                Query::select()
+                    .column(lead_tag::Column::LeadId)
+                    .from(lead_tag::Entity)
+                    .and_where(Expr::expr(Func::lower(Expr::col(lead_tag::Column::Tag))).eq(tag.to_lowercase()))
+                    .to_owned(),
+            ));
         }
         if let Some(d) = parse_date("close_from", &self.close_from)? {
             c = c.add(lead::Column::ExpectedCloseDate.gte(d));

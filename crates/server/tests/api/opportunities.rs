@@ -44,6 +44,8 @@ async fn a_lead_becomes_an_opportunity_and_both_lists_stay_apart() {
     assert_eq!((updated["probability"].as_i64(), updated["opportunity_status"].as_str()), (Some(75), Some("Negotiation")));
     let (_, found) = app.get("/api/v1/opportunities?status=negotiation&min_probability=70&close_from=2026-12-01&close_to=2026-12-31", &token).await;
     assert_eq!(found["items"].as_array().unwrap().len(), 1);
+    let (_, tagged) = app.get("/api/v1/opportunities?tag=VIP", &token).await;
+    assert_eq!(tagged["items"].as_array().unwrap().len(), 1);
     let (_, none) = app.get("/api/v1/opportunities?close_to=2026-11-30", &token).await;
     assert!(none["items"].as_array().unwrap().is_empty());
 }
