@@ -155,7 +155,6 @@ pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
     decode(send(|| Request::get(path), None).await?).await
 }
 
-#[allow(dead_code)] // used by the editors as modules land
 pub async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiFailure> {
     let body = serde_json::to_value(body).map_err(ApiFailure::network)?;
     decode(send(|| Request::post(path), Some(&body)).await?).await

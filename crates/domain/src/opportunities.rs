@@ -53,7 +53,9 @@ pub struct ForecastBucket {
 /// rounding per bucket. Sorted by key (missing keys last), then currency.
 pub fn forecast(items: impl IntoIterator<Item = (Option<String>, Currency, i64, u8)>) -> Vec<ForecastBucket> {
     use std::collections::BTreeMap;
-    let mut acc: BTreeMap<(bool, Option<String>, Currency), (u64, i128, i128)> = BTreeMap::new();
+    // (missing key sorts last, key, currency) → (count, Σ minor, Σ minor × probability).
+    type Bucket = (bool, Option<String>, Currency);
+    let mut acc: BTreeMap<Bucket, (u64, i128, i128)> = BTreeMap::new();
     for (key, currency, minor, probability) in items {
         let e = acc.entry((key.is_none(), key, currency)).or_default();
         e.0 += 1;

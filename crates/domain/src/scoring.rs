@@ -88,7 +88,7 @@ impl Rule {
             "equals" => Condition::Equals(text(value).ok_or_else(|| bad("equals needs a non-empty string"))?),
             "contains" => Condition::Contains(text(value).ok_or_else(|| bad("contains needs a non-empty string"))?),
             "in" => {
-                let items: Option<Vec<String>> = value.as_array().map(|a| a.iter().map(text).collect::<Option<Vec<_>>>()).flatten();
+                let items: Option<Vec<String>> = value.as_array().and_then(|a| a.iter().map(text).collect::<Option<Vec<_>>>());
                 Condition::In(items.filter(|i| !i.is_empty()).ok_or_else(|| bad("in needs a non-empty list of strings"))?)
             }
             "range" => {

@@ -5,7 +5,7 @@
 
 use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header;
 use actix_web::http::StatusCode;
 use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpResponse, ResponseError};
@@ -222,7 +222,7 @@ pub fn problemize<B: MessageBody + 'static>(
     let (req, old) = res.into_parts();
     let mut new = ApiError::from_status(old.status()).error_response();
     if let Some(allow) = old.headers().get(header::ALLOW) {
-        new.headers_mut().insert(header::ALLOW, HeaderValue::from(allow.clone()));
+        new.headers_mut().insert(header::ALLOW, allow.clone());
     }
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, new).map_into_right_body()))
 }
