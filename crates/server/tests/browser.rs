@@ -161,6 +161,12 @@ async fn sign_in_see_the_layout_navigate_and_sign_out() {
     assert!(text_of(&client, "#staff-table").await.contains(helpers::ADMIN_EMAIL));
     screenshot(&client, "staff").await;
 
+    // The dashboard lists today's new, uncontacted leads.
+    client.find(Locator::LinkText("Dashboard")).await.unwrap().click().await.unwrap();
+    wait_for_path(&client, "/admin").await;
+    text_of_xpath(&client, "//div[@id='new-leads']//a[text()='Browser Lead']").await;
+    screenshot(&client, "dashboard").await;
+
     // A stale access token is refreshed transparently; a guide URL with a query loads.
     client.execute("localStorage.setItem('crm.access_token', 'stale')", vec![]).await.unwrap();
     client.goto(&app.url("/admin/roles")).await.unwrap();

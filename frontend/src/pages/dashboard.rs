@@ -1,20 +1,61 @@
+use crmconnect_domain::api::{Lead, Page, Reminder};
 use leptos::prelude::*;
+use leptos_router::components::A;
 
+use crate::api;
 use crate::app::Session;
 
-/// `/admin`: the morning dashboard. Its widgets (new leads, tasks due, expired proposals,
-/// overdue invoices) arrive with their modules.
+/// `/admin`: the morning dashboard. New uncontacted leads of today and your reminders due
+/// today or overdue; expired proposals and overdue invoices arrive with their modules.
 #[component]
 pub fn Dashboard() -> impl IntoView {
     let session = expect_context::<Session>();
+    let new_leads = LocalResource::new(|| api::get::<Page<Lead>>("/api/v1/leads?created=today&uncontacted=true&limit=20"));
+    let due = LocalResource::new(|| async {
+        let today = api::get::<Page<Reminder>>("/api/v1/reminders?due=today").await?;
+        let overdue = api::get::<Page<Reminder>>("/api/v1/reminders?due=overdue").await?;
+        let mut items = overdue.items;
+        items.extend(today.items.into_iter().filter(|r| r.remind_at > time::OffsetDateTime::now_utc()));
+        Ok::<_, api::ApiFailure>(items)
+    });
     view! {
         <h1>"Dashboard"</h1>
         <p id="welcome">{move || session.me.get().map(|m| format!("Good to see you, {}.", m.name)).unwrap_or_default()}</p>
         <section class="cards">
-            <div class="card"><h2>"New leads"</h2><p class="muted">"Uncontacted leads from the last day appear here."</p></div>
-            <div class="card"><h2>"Tasks today"</h2><p class="muted">"Reminders and tasks due today."</p></div>
-            <div class="card"><h2>"Expired proposals"</h2><p class="muted">"Proposals past their open-till date."</p></div>
-            <div class="card"><h2>"Overdue invoices"</h2><p class="muted">"Invoices of your clients past their due date."</p></div>
+            <div class="card" id="new-leads">
+                <h2>"New uncontacted leads"</h2>
+                {move || match new_leads.get() {
+                    None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                    Some(Err(e)) => view! { <p class="muted">{e.summary()}</p> }.into_any(),
+                    Some(Ok(page)) if page.items.is_empty() => view! { <p class="muted">"None today."</p> }.into_any(),
+                    Some(Ok(page)) => view! {
+                        <ul class="plain">
+                            {page.items.into_iter().map(|l| view! {
+                                <li><A href="/admin/leads">{l.name}</A>
+                                    <span class="muted small">{format!(" · {}", l.source.unwrap_or_else(|| "no source".into()))}</span></li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                }}
+            </div>
+            <div class="card" id="reminders-due">
+                <h2>"Reminders due"</h2>
+                {move || match due.get() {
+                    None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                    Some(Err(e)) => view! { <p class="muted">{e.summary()}</p> }.into_any(),
+                    Some(Ok(items)) if items.is_empty() => view! { <p class="muted">"Nothing due."</p> }.into_any(),
+                    Some(Ok(items)) => view! {
+                        <ul class="plain">
+                            {items.into_iter().map(|r| view! {
+                                <li><A href="/admin/leads">{r.lead_name}</A>
+                                    <span class="muted small">{format!(" · {}", r.note.unwrap_or_default())}</span></li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                }}
+            </div>
+            <div class="card"><h2>"Expired proposals"</h2><p class="muted">"Arrives with the proposals module."</p></div>
+            <div class="card"><h2>"Overdue invoices"</h2><p class="muted">"Arrives with the invoices module."</p></div>
         </section>
     }
 }
