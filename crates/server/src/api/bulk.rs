@@ -8,7 +8,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Quer
 use serde_json::json;
 use time::OffsetDateTime;
 
-use super::leads::{load_api, record_status_change, top_position};
+use super::leads::{load_many_with, record_status_change, top_position, LeadNames};
 use super::lookups::LOST_REASONS;
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
@@ -51,8 +51,9 @@ pub async fn bulk(state: web::Data<AppState>, user: AuthUser, body: Json<BulkLea
     }
     let now = OffsetDateTime::now_utc();
     let action_name = format!("lead.bulk_{}", b.action);
-    for l in &visible {
-        let before = load_api(&txn, l).await?;
+    let names = LeadNames::load(&txn).await?;
+    let befores = load_many_with(&txn, &names, &visible).await?;
+    for (l, before) in visible.iter().zip(befores) {
         let mut row: lead::ActiveModel = l.clone().into();
         row.updated_at = Set(now);
         match b.action.as_str() {
@@ -111,7 +112,7 @@ pub async fn bulk(state: web::Data<AppState>, user: AuthUser, body: Json<BulkLea
         if saved.status_id != l.status_id {
             record_status_change(&txn, &saved, Some(l.status_id), Some(user.id()), now).await?;
         }
-        let after = load_api(&txn, &saved).await?;
+        let after = load_many_with(&txn, &names, std::slice::from_ref(&saved)).await?.remove(0);
         audit::record(&txn, &user.actor(), Change::new(&action_name, "lead", l.id).before(&before).after(&json!({"lead": after, "details": {"bulk": true}}))).await?;
     }
     if b.action == "add_tag" {

@@ -76,9 +76,33 @@ fn to_api(c: &client::Model, contacts: &[client_contact::Model]) -> Client {
 }
 
 pub async fn load_api(db: &impl ConnectionTrait, c: &client::Model) -> ApiResult<Client> {
-    let mut api = to_api(c, &contacts_of(db, c.id).await?);
-    api.custom_fields = custom_fields::values_of(db, custom_fields::CLIENT, &[c.id]).await?.remove(&c.id).unwrap_or_default();
-    Ok(api)
+    Ok(load_many(db, std::slice::from_ref(c)).await?.remove(0))
+}
+
+/// API clients for many rows: contacts and custom fields each loaded in one query.
+pub async fn load_many(db: &impl ConnectionTrait, rows: &[client::Model]) -> ApiResult<Vec<Client>> {
+    let ids: Vec<i32> = rows.iter().map(|c| c.id).collect();
+    let mut contacts: std::collections::HashMap<i32, Vec<client_contact::Model>> = std::collections::HashMap::new();
+    if !ids.is_empty() {
+        let all = client_contact::Entity::find()
+            .filter(client_contact::Column::ClientId.is_in(ids.clone()))
+            .order_by_desc(client_contact::Column::IsPrimary)
+            .order_by_asc(client_contact::Column::Id)
+            .all(db)
+            .await?;
+        for c in all {
+            contacts.entry(c.client_id).or_default().push(c);
+        }
+    }
+    let mut custom = custom_fields::values_of(db, custom_fields::CLIENT, &ids).await?;
+    Ok(rows
+        .iter()
+        .map(|c| {
+            let mut api = to_api(c, contacts.get(&c.id).map(Vec::as_slice).unwrap_or(&[]));
+            api.custom_fields = custom.remove(&c.id).unwrap_or_default();
+            api
+        })
+        .collect())
 }
 
 async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<client::Model> {
@@ -230,11 +254,7 @@ pub async fn list(
         );
     }
     let (rows, next_cursor) = finish_page(q.all(&state.db).await?, page, |c| c.id);
-    let mut items = Vec::with_capacity(rows.len());
-    for c in &rows {
-        items.push(load_api(&state.db, c).await?);
-    }
-    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+    Ok(HttpResponse::Ok().json(Page { items: load_many(&state.db, &rows).await?, next_cursor }))
 }
 
 /// Create a client.

@@ -146,11 +146,20 @@ pub async fn reload(db: &impl ConnectionTrait, id: i32) -> ApiResult<lead::Model
 
 pub async fn load_api(db: &impl ConnectionTrait, l: &lead::Model) -> ApiResult<Lead> {
     let names = LeadNames::load(db).await?;
-    let tags = tags_of(db, &[l.id]).await?.remove(&l.id).unwrap_or_default();
-    let mut api = [to_api(l, tags, &names)];
-    fill_custom(db, &mut api).await?;
-    let [api] = api;
-    Ok(api)
+    Ok(load_many_with(db, &names, std::slice::from_ref(l)).await?.remove(0))
+}
+
+/// API leads for many rows: names, tags and custom fields each loaded in one query.
+pub async fn load_many(db: &impl ConnectionTrait, rows: &[lead::Model]) -> ApiResult<Vec<Lead>> {
+    let names = LeadNames::load(db).await?;
+    load_many_with(db, &names, rows).await
+}
+
+pub async fn load_many_with(db: &impl ConnectionTrait, names: &LeadNames, rows: &[lead::Model]) -> ApiResult<Vec<Lead>> {
+    let mut tags = tags_of(db, &rows.iter().map(|l| l.id).collect::<Vec<_>>()).await?;
+    let mut items: Vec<Lead> = rows.iter().map(|l| to_api(l, tags.remove(&l.id).unwrap_or_default(), names)).collect();
+    fill_custom(db, &mut items).await?;
+    Ok(items)
 }
 
 /// A lead the caller may see (`view_own` → only assigned to them); 404 otherwise.
@@ -850,11 +859,7 @@ pub async fn list(
     } else {
         None
     };
-    let names = LeadNames::load(&state.db).await?;
-    let mut tags = tags_of(&state.db, &rows.iter().map(|l| l.id).collect::<Vec<_>>()).await?;
-    let mut items: Vec<Lead> = rows.iter().map(|l| to_api(l, tags.remove(&l.id).unwrap_or_default(), &names)).collect();
-    fill_custom(&state.db, &mut items).await?;
-    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+    Ok(HttpResponse::Ok().json(Page { items: load_many(&state.db, &rows).await?, next_cursor }))
 }
 
 trait IntoCondition {

@@ -17,7 +17,7 @@ use serde_json::json;
 use time::{Date, OffsetDateTime};
 use utoipa::IntoParams;
 
-use super::leads::{assigned_condition, find_visible as find_visible_lead, load_api, replace_tags, tags_of, to_api, LeadNames};
+use super::leads::{assigned_condition, find_visible as find_visible_lead, load_api, load_many, replace_tags, tags_of, LeadNames};
 use super::lookups::OPPORTUNITY_STATUSES;
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
@@ -211,11 +211,7 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query
     }
     let rows = lead::Entity::find().filter(cond).order_by_desc(lead::Column::Id).limit(page.limit + 1).all(&state.db).await?;
     let (rows, next_cursor) = crate::pagination::finish_page(rows, page, |l| l.id);
-    let names = LeadNames::load(&state.db).await?;
-    let mut tags = tags_of(&state.db, &rows.iter().map(|l| l.id).collect::<Vec<_>>()).await?;
-    let mut items: Vec<Lead> = rows.iter().map(|l| to_api(l, tags.remove(&l.id).unwrap_or_default(), &names)).collect();
-    super::leads::fill_custom(&state.db, &mut items).await?;
-    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+    Ok(HttpResponse::Ok().json(Page { items: load_many(&state.db, &rows).await?, next_cursor }))
 }
 
 /// Get one opportunity.

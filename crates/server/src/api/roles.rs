@@ -20,6 +20,10 @@ use crate::state::AppState;
 
 async fn to_api(db: &impl ConnectionTrait, r: &role::Model) -> ApiResult<Role> {
     let staff_count = staff::Entity::find().filter(staff::Column::RoleId.eq(r.id)).count(db).await? as i64;
+    with_count(r, staff_count)
+}
+
+fn with_count(r: &role::Model, staff_count: i64) -> ApiResult<Role> {
     Ok(Role {
         id: r.id,
         name: r.name.clone(),
@@ -64,10 +68,12 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, page: web::Query<P
         query = query.filter(role::Column::Id.gt(after));
     }
     let (rows, next_cursor) = finish_page(query.all(&state.db).await?, page, |r| r.id);
-    let mut items = Vec::with_capacity(rows.len());
-    for r in &rows {
-        items.push(to_api(&state.db, r).await?);
+    // One query for every role's staff count (the staff table is small).
+    let mut counts = std::collections::HashMap::<i32, i64>::new();
+    for s in staff::Entity::find().all(&state.db).await? {
+        *counts.entry(s.role_id).or_default() += 1;
     }
+    let items = rows.iter().map(|r| with_count(r, counts.get(&r.id).copied().unwrap_or(0))).collect::<ApiResult<Vec<_>>>()?;
     Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
 }
 

@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Quer
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::leads::{tags_of, to_api, LeadFilter, LeadNames};
+use super::leads::{load_many_with, LeadFilter, LeadNames};
 use crate::auth::AuthUser;
 use crate::entities::{client, lead};
 use crate::error::{ApiError, ApiResult};
@@ -38,9 +38,7 @@ pub async fn search(state: web::Data<AppState>, user: AuthUser, params: web::Que
     if let Ok(scope) = user.view_scope(Module::Leads) {
         let filter = LeadFilter { q: Some(q.clone()), ..Default::default() };
         let rows = lead::Entity::find().filter(filter.condition(&user, scope)?).order_by_desc(lead::Column::Id).limit(PER_TYPE).all(&state.db).await?;
-        let mut tags = tags_of(&state.db, &rows.iter().map(|l| l.id).collect::<Vec<_>>()).await?;
-        results.leads = rows.iter().map(|l| to_api(l, tags.remove(&l.id).unwrap_or_default(), &names)).collect();
-        super::leads::fill_custom(&state.db, &mut results.leads).await?;
+        results.leads = load_many_with(&state.db, &names, &rows).await?;
     }
     if let Ok(scope) = user.view_scope(Module::Opportunities) {
         let pattern = format!("%{}%", q.to_lowercase());
@@ -54,9 +52,7 @@ pub async fn search(state: web::Data<AppState>, user: AuthUser, params: web::Que
             cond = cond.add(lead::Column::AssignedTo.eq(me));
         }
         let rows = lead::Entity::find().filter(cond).order_by_desc(lead::Column::Id).limit(PER_TYPE).all(&state.db).await?;
-        let mut tags = tags_of(&state.db, &rows.iter().map(|l| l.id).collect::<Vec<_>>()).await?;
-        results.opportunities = rows.iter().map(|l| to_api(l, tags.remove(&l.id).unwrap_or_default(), &names)).collect();
-        super::leads::fill_custom(&state.db, &mut results.opportunities).await?;
+        results.opportunities = load_many_with(&state.db, &names, &rows).await?;
     }
     if let Ok(scope) = user.view_scope(Module::Clients) {
         let pattern = format!("%{}%", q.to_lowercase());
@@ -67,9 +63,7 @@ pub async fn search(state: web::Data<AppState>, user: AuthUser, params: web::Que
             cond = Condition::all().add(cond).add(client::Column::AssignedTo.eq(me));
         }
         let rows = client::Entity::find().filter(cond).order_by_asc(client::Column::Company).limit(PER_TYPE).all(&state.db).await?;
-        for c in &rows {
-            results.clients.push(super::clients::load_api(&state.db, c).await?);
-        }
+        results.clients = super::clients::load_many(&state.db, &rows).await?;
     }
     Ok(HttpResponse::Ok().json(results))
 }
