@@ -3,20 +3,10 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::helpers::*;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn t(name: &str) -> Alias {
-    Alias::new(name)
-}
-
-fn ts(name: &str) -> ColumnDef {
-    timestamp_with_time_zone(t(name))
-}
-
-fn ts_null(name: &str) -> ColumnDef {
-    timestamp_with_time_zone_null(t(name))
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -4,33 +4,10 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::helpers::*;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn t(name: &str) -> Alias {
-    Alias::new(name)
-}
-
-fn ts(name: &str) -> ColumnDef {
-    timestamp_with_time_zone(t(name))
-}
-
-fn ts_null(name: &str) -> ColumnDef {
-    timestamp_with_time_zone_null(t(name))
-}
-
-fn fk(from: &str, col: &str, to: &str, on_delete: ForeignKeyAction) -> ForeignKeyCreateStatement {
-    ForeignKey::create().from(t(from), t(col)).to(t(to), t("id")).on_delete(on_delete).to_owned()
-}
-
-fn index(name: &str, table: &str, cols: &[&str]) -> IndexCreateStatement {
-    let mut idx = Index::create();
-    idx.name(name).table(t(table));
-    for c in cols {
-        idx.col(t(c));
-    }
-    idx.to_owned()
-}
 
 fn text_null(name: &str) -> ColumnDef {
     sea_orm_migration::schema::text_null(t(name))

@@ -3,20 +3,10 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::helpers::*;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn t(name: &str) -> Alias {
-    Alias::new(name)
-}
-
-fn ts(name: &str) -> ColumnDef {
-    timestamp_with_time_zone(t(name))
-}
-
-fn fk(from: &str, col: &str, to: &str, on_delete: ForeignKeyAction) -> ForeignKeyCreateStatement {
-    ForeignKey::create().from(t(from), t(col)).to(t(to), t("id")).on_delete(on_delete).to_owned()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
