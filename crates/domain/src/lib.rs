@@ -6,9 +6,11 @@
 pub mod api;
 pub mod custom_fields;
 pub mod dates;
+pub mod documents;
 pub mod leads;
 pub mod money;
 pub mod opportunities;
 pub mod permissions;
+pub mod proposals;
 pub mod scoring;
 pub mod validation;

@@ -255,7 +255,7 @@ pub struct UpdateLead {
 }
 
 /// Decimal amounts travel as strings (`"1234.50"`), never as JSON numbers.
-fn double_option_decimal<'de, D>(de: D) -> Result<Option<Option<Decimal>>, D::Error>
+pub(crate) fn double_option_decimal<'de, D>(de: D) -> Result<Option<Option<Decimal>>, D::Error>
 where
     D: serde::Deserializer<'de>,
 {

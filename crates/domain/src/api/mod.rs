@@ -9,10 +9,12 @@ use crate::validation::FieldError;
 mod clients;
 mod lead_tools;
 mod leads;
+mod sales_docs;
 
 pub use clients::*;
 pub use lead_tools::*;
 pub use leads::*;
+pub use sales_docs::*;
 
 /// For PATCH bodies: absent → `None` (unchanged), `null` → `Some(None)` (cleared).
 pub fn double_option<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
