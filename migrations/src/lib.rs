@@ -9,6 +9,7 @@ mod m20261123_000002_leads;
 mod m20261123_000003_opportunities;
 mod m20261123_000004_lead_tools;
 mod m20261123_000005_board_totals_index;
+mod m20261123_000006_proposals;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_opportunities::Migration),
             Box::new(m20261123_000004_lead_tools::Migration),
             Box::new(m20261123_000005_board_totals_index::Migration),
+            Box::new(m20261123_000006_proposals::Migration),
         ]
     }
 }

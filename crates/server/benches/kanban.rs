@@ -53,15 +53,8 @@ async fn main() {
         _ => (format!("sqlite://{}?mode=rwc", tmp.path().join("bench.db").display()), None),
     };
     let backend = if pg_admin.is_some() { "PostgreSQL" } else { "SQLite" };
-    let settings = Settings {
-        database_url: url.clone(),
-        bind: "127.0.0.1:0".into(),
-        public_url: "http://bench".into(),
-        jwt_secret: Some("bench-secret-bench-secret-bench-secret".into()),
-        data_dir: tmp.path().to_path_buf(),
-        smtp_url: None,
-        spa_dir: tmp.path().join("none"),
-    };
+    let mut settings = Settings::with_defaults(url.clone(), "127.0.0.1:0".into(), "http://bench".into(), tmp.path().to_path_buf(), tmp.path().join("none"));
+    settings.jwt_secret = Some("bench-secret-bench-secret-bench-secret".into());
     let app = Application::build(settings).await.expect("app");
     let port = app.port();
     let db = app.state.db.clone();

@@ -1,6 +1,7 @@
 //! Configuration from the environment (documented in README.md, with these defaults).
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -18,6 +19,12 @@ pub struct Settings {
     pub smtp_url: Option<String>,
     /// The built browser app (index.html, .js, .wasm).
     pub spa_dir: PathBuf,
+    /// How often the e-mail outbox is checked besides the wake-ups of new messages.
+    pub email_poll: Duration,
+    /// First retry delay after a failed delivery; doubled each time, at most one hour.
+    pub email_retry_base: Duration,
+    /// Client-portal requests allowed per IP address and minute.
+    pub portal_requests_per_minute: u32,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -25,6 +32,7 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 impl Settings {
     pub fn from_env() -> Settings {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let number = |name: &str, default: u64| var(name).and_then(|v| v.trim().parse().ok()).filter(|n| *n > 0).unwrap_or(default);
         let data_dir = PathBuf::from(var("CRM_DATA_DIR").unwrap_or_else(|| "./data".into()));
         let database_url = var("DATABASE_URL")
             .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", data_dir.join("crmconnect.db").display()));
@@ -38,6 +46,25 @@ impl Settings {
             data_dir,
             smtp_url: var("CRM_SMTP_URL"),
             spa_dir: PathBuf::from(var("CRM_SPA_DIR").unwrap_or_else(|| "./target/spa".into())),
+            email_poll: Duration::from_millis(number("CRM_EMAIL_POLL_MS", 5_000)),
+            email_retry_base: Duration::from_millis(number("CRM_EMAIL_RETRY_BASE_MS", 30_000)),
+            portal_requests_per_minute: number("CRM_PORTAL_RATE_PER_MINUTE", 120) as u32,
+        }
+    }
+
+    /// Defaults for the tunables, for code that builds `Settings` by hand (tests, tools).
+    pub fn with_defaults(database_url: String, bind: String, public_url: String, data_dir: PathBuf, spa_dir: PathBuf) -> Settings {
+        Settings {
+            database_url,
+            bind,
+            public_url,
+            jwt_secret: None,
+            data_dir,
+            smtp_url: None,
+            spa_dir,
+            email_poll: Duration::from_secs(5),
+            email_retry_base: Duration::from_secs(30),
+            portal_requests_per_minute: 120,
         }
     }
 }

@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use time::OffsetDateTime;
 
-use crate::entities::{app_setting, pipeline, pipeline_status, role};
+use crate::entities::{app_setting, currency, email_template, pipeline, pipeline_status, role, tax};
 
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     if let Some(path) = sqlite_file(url) {
@@ -85,6 +85,58 @@ async fn ensure_defaults(db: &DatabaseConnection) -> anyhow::Result<()> {
         })
     })
     .await?;
+    seed_once(db, "seeded.currencies", |txn, now| {
+        Box::pin(async move {
+            for (code, symbol, is_base) in DEFAULT_CURRENCIES {
+                currency::Entity::insert(currency::ActiveModel {
+                    code: Set(code.to_string()),
+                    symbol: Set(symbol.to_string()),
+                    is_base: Set(*is_base),
+                    created_at: Set(now),
+                    ..Default::default()
+                })
+                .exec(txn)
+                .await?;
+            }
+            Ok(())
+        })
+    })
+    .await?;
+    seed_once(db, "seeded.taxes", |txn, now| {
+        Box::pin(async move {
+            for (name, rate) in DEFAULT_TAXES {
+                tax::Entity::insert(tax::ActiveModel {
+                    name: Set(name.to_string()),
+                    rate: Set(rate.to_string()),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                })
+                .exec(txn)
+                .await?;
+            }
+            Ok(())
+        })
+    })
+    .await?;
+    seed_once(db, "seeded.email_templates", |txn, now| {
+        Box::pin(async move {
+            for (slug, name, subject, body) in crate::email::DEFAULT_TEMPLATES {
+                email_template::Entity::insert(email_template::ActiveModel {
+                    slug: Set(slug.to_string()),
+                    name: Set(name.to_string()),
+                    subject: Set(subject.to_string()),
+                    body: Set(body.to_string()),
+                    updated_at: Set(now),
+                    ..Default::default()
+                })
+                .exec(txn)
+                .await?;
+            }
+            Ok(())
+        })
+    })
+    .await?;
     for (marker, table, names) in [
         ("seeded.lost_reasons", "lost_reasons", DEFAULT_LOST_REASONS),
         ("seeded.opportunity_statuses", "opportunity_statuses", DEFAULT_OPPORTUNITY_STATUSES),
@@ -102,6 +154,10 @@ pub const DEFAULT_STATUSES: &[(&str, &str)] = &[
     ("Demo Scheduled", "#f59e0b"),
     ("Proposal Sent", "#10b981"),
 ];
+/// (code, symbol, is base): the Romanian leu as base, and the two currencies most quoted in.
+pub const DEFAULT_CURRENCIES: &[(&str, &str, bool)] = &[("RON", "lei", true), ("EUR", "€", false), ("USD", "$", false)];
+/// Romanian VAT since 1 August 2025: 21 % standard, 11 % reduced, and 0 % (exempt, reverse charge).
+pub const DEFAULT_TAXES: &[(&str, &str)] = &[("VAT 21%", "21"), ("VAT 11%", "11"), ("VAT 0%", "0")];
 pub const DEFAULT_LOST_REASONS: &[&str] = &["Price too high", "Won by competitor", "Budget unavailable", "No response"];
 pub const DEFAULT_OPPORTUNITY_STATUSES: &[&str] = &["Prospecting", "Proposal", "Negotiation", "Won", "Lost"];
 pub const DEFAULT_LEAD_SOURCES: &[&str] = &["Website", "Web form", "Referral", "Cold call", "Facebook", "LinkedIn", "Event", "Partner"];

@@ -12,8 +12,9 @@ use crate::auth::jwt::JwtKeys;
 use crate::auth::secrets;
 use crate::config::Settings;
 use crate::error::{problemize, ApiError};
-use crate::state::AppState;
-use crate::{api, db, extract, openapi, spa};
+use crate::state::{self, AppState};
+use crate::{api, db, email, extract, openapi, spa};
+use tokio::sync::Notify;
 
 pub struct Application {
     port: u16,
@@ -34,8 +35,20 @@ impl Application {
         let state = AppState {
             db,
             jwt: Arc::new(JwtKeys::new(secret.as_bytes())),
+            email_wakeup: Arc::new(Notify::new()),
+            portal_limiter: state::portal_limiter(settings.portal_requests_per_minute),
             settings: Arc::new(settings),
         };
+        tokio::spawn(
+            email::Delivery {
+                db: state.db.clone(),
+                smtp_url: state.settings.smtp_url.clone(),
+                poll: state.settings.email_poll,
+                retry_base: state.settings.email_retry_base,
+                wakeup: state.email_wakeup.clone(),
+            }
+            .run(),
+        );
         if !state.settings.spa_dir.join("index.html").is_file() {
             tracing::warn!(dir = %state.settings.spa_dir.display(), "browser app not built; run `cargo xtask build-spa`");
         }

@@ -506,7 +506,16 @@ pub async fn convert_lead(state: web::Data<AppState>, user: AuthUser, id: web::P
     if let Some(client_id) = l.converted_client_id {
         return Err(ApiError::new(ErrorCode::AlreadyConverted, format!("This lead was already converted to client {client_id}.")));
     }
-    let lead_before = load_lead(&txn, &l).await?;
+    let saved = convert_lead_in(&txn, &user.actor(), &l).await?;
+    let api = load_api(&txn, &saved).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Created().json(api))
+}
+
+/// Creates the client (and its primary contact) for a lead and marks the lead converted, in
+/// the caller's transaction. The caller checks that the lead was not converted yet.
+pub async fn convert_lead_in(txn: &impl ConnectionTrait, actor: &crate::audit::Actor, l: &lead::Model) -> ApiResult<client::Model> {
+    let lead_before = load_lead(txn, l).await?;
     let now = OffsetDateTime::now_utc();
     let saved = client::ActiveModel {
         company: Set(l.company.clone().unwrap_or_else(|| l.name.clone())),
@@ -527,7 +536,7 @@ pub async fn convert_lead(state: web::Data<AppState>, user: AuthUser, id: web::P
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     let contact = ValidContact {
         name: Some(l.name.clone()),
@@ -535,21 +544,20 @@ pub async fn convert_lead(state: web::Data<AppState>, user: AuthUser, id: web::P
         phone: Some(l.phone.clone()),
         title: Some(l.title.clone()),
     };
-    insert_contact(&txn, saved.id, contact, true).await?;
+    insert_contact(txn, saved.id, contact, true).await?;
     lead::Entity::update_many()
         .col_expr(lead::Column::ConvertedClientId, Expr::value(saved.id))
         .col_expr(lead::Column::ConvertedAt, Expr::value(now))
         .col_expr(lead::Column::UpdatedAt, Expr::value(now))
         .filter(lead::Column::Id.eq(l.id))
-        .exec(&txn)
+        .exec(txn)
         .await?;
-    let api = load_api(&txn, &saved).await?;
-    audit::record(&txn, &user.actor(), Change::new("client.created", "client", saved.id).after(&api)).await?;
-    let lead_after = load_lead(&txn, &lead::Entity::find_by_id(l.id).one(&txn).await?.ok_or_else(|| ApiError::not_found("lead"))?).await?;
+    let api = load_api(txn, &saved).await?;
+    audit::record(txn, actor, Change::new("client.created", "client", saved.id).after(&api)).await?;
+    let lead_after = load_lead(txn, &lead::Entity::find_by_id(l.id).one(txn).await?.ok_or_else(|| ApiError::not_found("lead"))?).await?;
     let mut change = Change::new("lead.converted_to_client", "lead", l.id).before(&lead_before);
     change.after = Some(json!({"lead": lead_after, "details": {"client_id": saved.id}}));
-    audit::record(&txn, &user.actor(), change).await?;
-    outbox::emit(&txn, "lead_converted", "lead", l.id, json!({"lead_id": l.id, "client_id": saved.id})).await?;
-    txn.commit().await?;
-    Ok(HttpResponse::Created().json(api))
+    audit::record(txn, actor, change).await?;
+    outbox::emit(txn, "lead_converted", "lead", l.id, json!({"lead_id": l.id, "client_id": saved.id})).await?;
+    Ok(saved)
 }

@@ -7,18 +7,25 @@ pub mod attachments;
 pub mod audit_log;
 pub mod auth;
 pub mod bulk;
+pub mod catalogue;
 pub mod clients;
 pub mod custom_fields;
 pub mod health;
+pub mod invoices;
 pub mod kanban;
 pub mod leads;
 pub mod lookups;
+pub mod notifications;
 pub mod opportunities;
 pub mod pipelines;
+pub mod portal;
+pub mod proposal_templates;
+pub mod proposals;
 pub mod reminders;
 pub mod roles;
 pub mod scoring;
 pub mod search;
+pub mod settings;
 pub mod staff;
 
 use actix_web::web;
@@ -60,7 +67,57 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/audit-log").route(web::get().to(audit_log::list)))
         .configure(configure_leads)
-        .configure(configure_clients);
+        .configure(configure_clients)
+        .configure(configure_quoting);
+}
+
+fn configure_quoting(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/taxes").route(web::get().to(catalogue::list_taxes)).route(web::post().to(catalogue::create_tax)))
+        .service(web::resource("/taxes/{id}").route(web::patch().to(catalogue::update_tax)).route(web::delete().to(catalogue::delete_tax)))
+        .service(web::resource("/items").route(web::get().to(catalogue::list_items)).route(web::post().to(catalogue::create_item)))
+        .service(web::resource("/items/{id}").route(web::patch().to(catalogue::update_item)).route(web::delete().to(catalogue::delete_item)))
+        .service(web::resource("/currencies").route(web::get().to(catalogue::list_currencies)).route(web::post().to(catalogue::create_currency)))
+        .service(
+            web::resource("/currencies/{id}").route(web::patch().to(catalogue::update_currency)).route(web::delete().to(catalogue::delete_currency)),
+        )
+        .service(web::resource("/settings").route(web::get().to(settings::get)).route(web::patch().to(settings::update)))
+        .service(web::resource("/email-templates").route(web::get().to(settings::list_email_templates)))
+        .service(web::resource("/email-templates/{id}").route(web::patch().to(settings::update_email_template)))
+        .service(web::resource("/proposal-templates").route(web::get().to(proposal_templates::list)).route(web::post().to(proposal_templates::create)))
+        .service(
+            web::resource("/proposal-templates/{id}")
+                .route(web::get().to(proposal_templates::get))
+                .route(web::patch().to(proposal_templates::update))
+                .route(web::delete().to(proposal_templates::delete)),
+        )
+        .service(web::resource("/proposals").route(web::get().to(proposals::list)).route(web::post().to(proposals::create)))
+        .service(
+            web::resource("/proposals/{id}")
+                .route(web::get().to(proposals::get))
+                .route(web::patch().to(proposals::update))
+                .route(web::delete().to(proposals::delete)),
+        )
+        .service(web::resource("/proposals/{id}/status").route(web::post().to(proposals::set_status)))
+        .service(web::resource("/proposals/{id}/send").route(web::post().to(proposals::send)))
+        .service(web::resource("/proposals/{id}/emails").route(web::get().to(proposals::emails)))
+        .service(web::resource("/proposals/{id}/pdf").route(web::get().to(proposals::pdf)))
+        .service(web::resource("/proposals/{id}/comments").route(web::get().to(proposals::list_comments)).route(web::post().to(proposals::add_comment)))
+        .service(
+            web::resource("/proposals/{id}/portal-token").route(web::post().to(proposals::regenerate_token)).route(web::delete().to(proposals::revoke_token)),
+        )
+        .service(web::resource("/proposals/{id}/convert-to-invoice").route(web::post().to(proposals::convert_to_invoice)))
+        .service(web::resource("/proposals/{id}/convert-to-sales-order").route(web::post().to(proposals::convert_to_sales_order)))
+        .service(web::resource("/portal/proposals/{token}").route(web::get().to(portal::view)))
+        .service(web::resource("/portal/proposals/{token}/accept").route(web::post().to(portal::accept)))
+        .service(web::resource("/portal/proposals/{token}/decline").route(web::post().to(portal::decline)))
+        .service(web::resource("/portal/proposals/{token}/comments").route(web::get().to(portal::list_comments)).route(web::post().to(portal::add_comment)))
+        .service(web::resource("/portal/proposals/{token}/pdf").route(web::get().to(portal::pdf)))
+        // Before `/notifications/{id}/read`-style routes: "read-all" is a literal.
+        .service(web::resource("/notifications/read-all").route(web::post().to(notifications::mark_all_read)))
+        .service(web::resource("/notifications").route(web::get().to(notifications::list)))
+        .service(web::resource("/notifications/{id}/read").route(web::post().to(notifications::mark_read)))
+        .service(web::resource("/invoices/{id}").route(web::get().to(invoices::get)))
+        .service(web::resource("/sales-orders/{id}").route(web::get().to(invoices::get_sales_order)));
 }
 
 fn configure_leads(cfg: &mut web::ServiceConfig) {

@@ -78,15 +78,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let tmp = tempfile::tempdir().unwrap();
     let (database_url, pg) = fresh_database(tmp.path()).await;
     let data_dir = tmp.path().join("data");
-    let mut settings = Settings {
-        database_url: database_url.clone(),
-        bind: "127.0.0.1:0".into(),
-        public_url: "http://crm.test".into(),
-        jwt_secret: None,
-        data_dir: data_dir.clone(),
-        smtp_url: None,
-        spa_dir: tmp.path().join("spa-not-built"),
-    };
+    let mut settings =
+        Settings::with_defaults(database_url.clone(), "127.0.0.1:0".into(), "http://crm.test".into(), data_dir.clone(), tmp.path().join("spa-not-built"));
     configure(&mut settings);
     let app = Application::build(settings).await.expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -208,15 +201,8 @@ pub struct SecondServer {
 
 pub async fn spawn_app_on(database_url: &str) -> SecondServer {
     let tmp = std::env::temp_dir();
-    let settings = Settings {
-        database_url: database_url.to_string(),
-        bind: "127.0.0.1:0".into(),
-        public_url: "http://crm.test".into(),
-        jwt_secret: None,
-        data_dir: tmp.join("crm-second"),
-        smtp_url: None,
-        spa_dir: tmp.join("crm-second-no-spa"),
-    };
+    let settings =
+        Settings::with_defaults(database_url.to_string(), "127.0.0.1:0".into(), "http://crm.test".into(), tmp.join("crm-second"), tmp.join("crm-second-no-spa"));
     let app = Application::build(settings).await.expect("second app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());

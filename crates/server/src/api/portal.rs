@@ -1,0 +1,271 @@
+//! The client portal: `/api/v1/portal/proposals/{token}` and its actions. No login: the
+//! 256-bit random token is the key. Unknown, revoked and draft tokens all answer the same
+//! 404; every endpoint is rate-limited per IP address.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use crmconnect_domain::api::{AcceptInput, Comment, CommentInput, DeclineInput, Page, PortalProposal, Problem};
+use crmconnect_domain::proposals::{self as rules, ProposalEvent, ProposalStatus};
+use crmconnect_domain::validation::{parse_name, EmailAddress, Validator};
+use governor::clock::{Clock, DefaultClock};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
+use serde_json::json;
+use time::OffsetDateTime;
+
+use super::proposals::{self, acceptance_of, status_of, Target};
+use crate::audit::{self, Actor, Change};
+use crate::auth::peer_ip;
+use crate::entities::{proposal, proposal_comment};
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::extract::Json;
+use crate::notifications::{self, Notice};
+use crate::state::AppState;
+use crate::{outbox, settings};
+
+/// Refuses the request when this IP went over its per-minute budget (429 with Retry-After).
+fn throttle(state: &AppState, req: &HttpRequest) -> ApiResult<()> {
+    let ip = req.peer_addr().map(|a| a.ip()).unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    state.portal_limiter.check_key(&ip).map_err(|not_until| {
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        ApiError::new(ErrorCode::RateLimited, "Too many requests from this address; try again shortly.").with_retry_after(wait.as_secs().max(1))
+    })
+}
+
+/// The proposal behind a token, as long as the client may see it (drafts are not published).
+async fn by_token(db: &impl ConnectionTrait, token: &str) -> ApiResult<proposal::Model> {
+    let not_found = || ApiError::not_found("proposal");
+    if token.len() > 100 {
+        return Err(not_found());
+    }
+    let p = proposal::Entity::find().filter(proposal::Column::PortalToken.eq(token)).one(db).await?.ok_or_else(not_found)?;
+    if status_of(&p) == ProposalStatus::Draft {
+        return Err(not_found());
+    }
+    Ok(p)
+}
+
+fn client_actor(req: &HttpRequest) -> Actor {
+    Actor { ip: peer_ip(req), ..Actor::system() }
+}
+
+/// Staff to tell about what the client did: the assignee, else the author.
+fn owner(p: &proposal::Model) -> Option<i32> {
+    p.assigned_to.or(p.created_by)
+}
+
+async fn notify_owner(db: &impl ConnectionTrait, p: &proposal::Model, kind: &str, title: String, body: String) -> ApiResult<()> {
+    if let Some(staff_id) = owner(p) {
+        let notice = Notice { kind, title, body, link: Some(format!("/admin/proposals/{}", p.id)), entity: Some(("proposal", p.id)) };
+        notifications::notify(db, staff_id, notice).await?;
+    }
+    Ok(())
+}
+
+async fn portal_view(db: &impl ConnectionTrait, public_url: &str, p: &proposal::Model) -> ApiResult<PortalProposal> {
+    let api = proposals::load_api(db, public_url, p).await?;
+    let company = settings::load(db).await?;
+    let status = status_of(p);
+    let expired = rules::is_expired(status, p.open_till, proposals::today());
+    Ok(PortalProposal {
+        number: api.number,
+        subject: api.subject,
+        company_name: company.company_name,
+        recipient: api.recipient,
+        currency: api.currency,
+        date: api.date,
+        open_till: api.open_till,
+        content: api.content,
+        terms: api.terms,
+        lines: api.lines,
+        amounts: api.amounts,
+        status: api.status,
+        status_code: api.status_code,
+        expired,
+        allow_comments: api.allow_comments,
+        can_respond: status.awaiting_client() && !expired,
+        accepted: acceptance_of(p),
+    })
+}
+
+/// The proposal as the client sees it. The first view of a sent proposal marks it Viewed (1)
+/// and notifies the assigned staff member.
+#[utoipa::path(get, path = "/api/v1/portal/proposals/{token}", tag = "portal", params(("token" = String, Path)),
+    responses((status = 200, body = PortalProposal), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json")))]
+pub async fn view(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>) -> ApiResult<HttpResponse> {
+    throttle(&state, &req)?;
+    let txn = state.db.begin().await?;
+    let mut p = by_token(&txn, &token).await?;
+    let status = status_of(&p);
+    let new = rules::transition(status, ProposalEvent::ClientViewed).unwrap_or(status);
+    if new != status || p.viewed_at.is_none() {
+        let now = OffsetDateTime::now_utc();
+        let mut row: proposal::ActiveModel = p.clone().into();
+        row.status_code = Set(new.code());
+        if p.viewed_at.is_none() {
+            row.viewed_at = Set(Some(now));
+        }
+        p = row.update(&txn).await?;
+        if new == ProposalStatus::Viewed && status != new {
+            notify_owner(&txn, &p, "proposal_viewed", format!("{} was opened by the client", p.number), format!("{} opened “{}”.", p.recipient_name.clone().unwrap_or_else(|| "The client".into()), p.subject)).await?;
+            let mut change = Change::new("proposal.viewed", "proposal", p.id);
+            change.after = Some(json!({"status_code": new.code()}));
+            audit::record(&txn, &client_actor(&req), change).await?;
+            outbox::emit(&txn, "proposal_viewed", "proposal", p.id, json!({"proposal_id": p.id})).await?;
+        }
+    }
+    let view = portal_view(&txn, &state.settings.public_url, &p).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+fn refuse_if_expired(p: &proposal::Model) -> ApiResult<()> {
+    if rules::is_expired(status_of(p), p.open_till, proposals::today()) {
+        let till = p.open_till.map(|d| d.to_string()).unwrap_or_default();
+        return Err(ApiError::new(ErrorCode::ProposalExpired, format!("This proposal was open until {till}; ask us for an updated one.")));
+    }
+    Ok(())
+}
+
+fn user_agent(req: &HttpRequest) -> Option<String> {
+    req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(500).collect())
+}
+
+/// Accept the proposal: records who, when, from which IP and browser → Accepted (3). With the
+/// setting `estimate_auto_convert_to_invoice_on_client_accept` = 1 the invoice is created in
+/// the same transaction.
+#[utoipa::path(post, path = "/api/v1/portal/proposals/{token}/accept", tag = "portal", params(("token" = String, Path)), request_body = AcceptInput,
+    responses((status = 200, body = PortalProposal), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`proposal_expired`, `invalid_status_transition`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
+pub async fn accept(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>, body: Json<AcceptInput>) -> ApiResult<HttpResponse> {
+    throttle(&state, &req)?;
+    let mut v = Validator::new();
+    let name = v.check("name", parse_name(&body.0.name, 200));
+    let email = body.0.email.as_deref().map(str::trim).filter(|e| !e.is_empty()).and_then(|e| v.check("email", EmailAddress::parse(e)));
+    if body.0.signature.as_ref().is_some_and(|s| s.len() > 200_000) {
+        v.push("signature", "too_long", "the signature is too large");
+    }
+    v.finish().map_err(ApiError::validation)?;
+    let txn = state.db.begin().await?;
+    let p = by_token(&txn, &token).await?;
+    refuse_if_expired(&p)?;
+    let new = rules::transition(status_of(&p), ProposalEvent::ClientAccepted).map_err(|r| ApiError::new(ErrorCode::InvalidStatusTransition, r))?;
+    let now = OffsetDateTime::now_utc();
+    let mut row: proposal::ActiveModel = p.clone().into();
+    row.status_code = Set(new.code());
+    row.accepted_name = Set(name.clone());
+    row.accepted_email = Set(email.map(|e| e.into_inner()));
+    row.accepted_signature = Set(body.0.signature.clone().filter(|s| !s.trim().is_empty()));
+    row.accepted_at = Set(Some(now));
+    row.accepted_ip = Set(peer_ip(&req));
+    row.accepted_user_agent = Set(user_agent(&req));
+    row.updated_at = Set(now);
+    let p = row.update(&txn).await?;
+    let actor = client_actor(&req);
+    let mut change = Change::new("proposal.accepted", "proposal", p.id);
+    change.after = Some(json!({"accepted": acceptance_of(&p)}));
+    audit::record(&txn, &actor, change).await?;
+    outbox::emit(&txn, "proposal_accepted", "proposal", p.id, json!({"proposal_id": p.id})).await?;
+    notify_owner(&txn, &p, "proposal_accepted", format!("{} was accepted", p.number), format!("{} accepted “{}”.", name.unwrap_or_default(), p.subject)).await?;
+    let p = if settings::load(&txn).await?.estimate_auto_convert_to_invoice_on_client_accept == 1 {
+        proposals::convert_in(&txn, &actor, &p, Target::Invoice).await?;
+        proposal::Entity::find_by_id(p.id).one(&txn).await?.ok_or_else(|| ApiError::not_found("proposal"))?
+    } else {
+        p
+    };
+    let view = portal_view(&txn, &state.settings.public_url, &p).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Decline the proposal, optionally saying why → Declined (2); staff are notified.
+#[utoipa::path(post, path = "/api/v1/portal/proposals/{token}/decline", tag = "portal", params(("token" = String, Path)), request_body = DeclineInput,
+    responses((status = 200, body = PortalProposal), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`proposal_expired`, `invalid_status_transition`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json")))]
+pub async fn decline(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>, body: Json<DeclineInput>) -> ApiResult<HttpResponse> {
+    throttle(&state, &req)?;
+    let reason = body.0.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
+    if reason.as_ref().is_some_and(|r| r.chars().count() > 2000) {
+        return Err(ApiError::field("reason", "too_long", "at most 2000 characters"));
+    }
+    let txn = state.db.begin().await?;
+    let p = by_token(&txn, &token).await?;
+    refuse_if_expired(&p)?;
+    let new = rules::transition(status_of(&p), ProposalEvent::ClientDeclined).map_err(|r| ApiError::new(ErrorCode::InvalidStatusTransition, r))?;
+    let now = OffsetDateTime::now_utc();
+    let mut row: proposal::ActiveModel = p.clone().into();
+    row.status_code = Set(new.code());
+    row.declined_reason = Set(reason.clone());
+    row.declined_at = Set(Some(now));
+    row.updated_at = Set(now);
+    let p = row.update(&txn).await?;
+    let mut change = Change::new("proposal.declined", "proposal", p.id);
+    change.after = Some(json!({"reason": reason}));
+    audit::record(&txn, &client_actor(&req), change).await?;
+    outbox::emit(&txn, "proposal_declined", "proposal", p.id, json!({"proposal_id": p.id})).await?;
+    let why = reason.map(|r| format!(" Reason: {r}")).unwrap_or_default();
+    notify_owner(&txn, &p, "proposal_declined", format!("{} was declined", p.number), format!("The client declined “{}”.{why}", p.subject)).await?;
+    let view = portal_view(&txn, &state.settings.public_url, &p).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+fn require_comments(p: &proposal::Model) -> ApiResult<()> {
+    if !p.allow_comments {
+        return Err(ApiError::new(ErrorCode::CommentsDisabled, "Comments are turned off for this proposal."));
+    }
+    Ok(())
+}
+
+/// The comment thread (the client's comments and staff replies), oldest first.
+#[utoipa::path(get, path = "/api/v1/portal/proposals/{token}/comments", tag = "portal", params(("token" = String, Path)),
+    responses((status = 200, body = Page<Comment>), (status = 403, description = "`comments_disabled`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_comments(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>) -> ApiResult<HttpResponse> {
+    throttle(&state, &req)?;
+    let p = by_token(&state.db, &token).await?;
+    require_comments(&p)?;
+    Ok(HttpResponse::Ok().json(Page { items: proposals::comments_of(&state.db, p.id).await?, next_cursor: None }))
+}
+
+/// Leave a comment; the assigned staff member is notified.
+#[utoipa::path(post, path = "/api/v1/portal/proposals/{token}/comments", tag = "portal", params(("token" = String, Path)), request_body = CommentInput,
+    responses((status = 201, body = Comment), (status = 403, description = "`comments_disabled`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn add_comment(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>, body: Json<CommentInput>) -> ApiResult<HttpResponse> {
+    throttle(&state, &req)?;
+    let content = proposals::check_comment(&body.0)?;
+    let txn = state.db.begin().await?;
+    let p = by_token(&txn, &token).await?;
+    require_comments(&p)?;
+    let author = p.recipient_name.clone().unwrap_or_else(|| "Client".into());
+    let saved = proposal_comment::ActiveModel {
+        proposal_id: Set(p.id),
+        content: Set(content.clone()),
+        staff_id: Set(None),
+        author_name: Set(author.clone()),
+        created_at: Set(OffsetDateTime::now_utc()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let excerpt: String = content.chars().take(200).collect();
+    notify_owner(&txn, &p, "proposal_comment", format!("New comment on {}", p.number), format!("{author}: {excerpt}")).await?;
+    outbox::emit(&txn, "proposal_commented", "proposal", p.id, json!({"proposal_id": p.id, "comment_id": saved.id})).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Created().json(proposals::comment_to_api(&saved)))
+}
+
+/// The proposal PDF, for the client.
+#[utoipa::path(get, path = "/api/v1/portal/proposals/{token}/pdf", tag = "portal", params(("token" = String, Path)),
+    responses((status = 200, description = "application/pdf", content_type = "application/pdf"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn pdf(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>) -> ApiResult<HttpResponse> {
+    throttle(&state, &req)?;
+    let p = by_token(&state.db, &token).await?;
+    let api = proposals::load_api(&state.db, &state.settings.public_url, &p).await?;
+    let company = settings::load(&state.db).await?;
+    Ok(proposals::pdf_response(&api.number, proposals::pdf_of(&api, &company)))
+}

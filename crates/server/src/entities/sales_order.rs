@@ -1,0 +1,30 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "sales_orders")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub number: String,
+    pub client_id: i32,
+    pub status: String,
+    pub proposal_id: Option<i32>,
+    pub invoice_id: Option<i32>,
+    pub currency: String,
+    pub date: TimeDate,
+    pub discount_type: Option<String>,
+    pub discount_value: String,
+    pub discount_applies: String,
+    pub subtotal_minor: i64,
+    pub discount_minor: i64,
+    pub total_tax_minor: i64,
+    pub total_minor: i64,
+    pub created_by: Option<i32>,
+    pub created_at: TimeDateTimeWithTimeZone,
+    pub updated_at: TimeDateTimeWithTimeZone,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
