@@ -9,6 +9,16 @@ pub mod option {
     pub use super::iso_date_format::option::{deserialize, serialize};
 }
 
+/// `#[serde(with = "crate::dates::iso")]` for `Date`.
+pub mod iso {
+    pub use super::iso_date_format::{deserialize, serialize};
+}
+
+/// For PATCH bodies: absent → `None`, `null` → `Some(None)`, `"YYYY-MM-DD"` → `Some(Some(d))`.
+pub fn double_option<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<Option<Date>>, D::Error> {
+    iso_date_format::option::deserialize(de).map(Some)
+}
+
 pub fn parse(raw: &str) -> Option<Date> {
     Date::parse(raw.trim(), time::macros::format_description!("[year]-[month]-[day]")).ok()
 }

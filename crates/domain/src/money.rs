@@ -42,8 +42,12 @@ impl Currency {
 
 /// Commercial rounding (half away from zero) to the currency's minor unit. The only place
 /// in the product where money is rounded.
+/// The result always carries the currency's scale (`19.80`, not `19.8`), so amounts print
+/// the same everywhere.
 pub fn round(amount: Decimal, currency: Currency) -> Decimal {
-    amount.round_dp_with_strategy(currency.minor_units(), RoundingStrategy::MidpointAwayFromZero)
+    let mut rounded = amount.round_dp_with_strategy(currency.minor_units(), RoundingStrategy::MidpointAwayFromZero);
+    rounded.rescale(currency.minor_units());
+    rounded
 }
 
 /// Exact conversion to minor units; refuses more decimals than the currency has.
@@ -97,6 +101,7 @@ mod tests {
             assert_eq!(round(d(input), ron), d(expected), "{input}");
         }
         assert_eq!(round(d("12.5"), Currency::parse("JPY").unwrap()), d("13"));
+        assert_eq!(round(d("19.8"), ron).to_string(), "19.80", "printed with the currency's scale");
     }
 
     #[test]

@@ -204,7 +204,11 @@ pub struct Proposal {
     pub client_id: Option<i32>,
     pub recipient: Recipient,
     pub currency: String,
+    #[serde(with = "crate::dates::iso")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub date: Date,
+    #[serde(with = "crate::dates::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub open_till: Option<Date>,
     pub allow_comments: bool,
     pub assigned_to: Option<i32>,
@@ -266,7 +270,7 @@ pub struct ProposalInput {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub date: Option<Date>,
     /// Defaults to date + the `proposal_open_till_days` setting; `null` means no expiry.
-    #[serde(default, deserialize_with = "double_option", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::dates::double_option", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub open_till: Option<Option<Date>>,
     pub allow_comments: Option<bool>,
@@ -385,7 +389,11 @@ pub struct PortalProposal {
     pub company_name: String,
     pub recipient: Recipient,
     pub currency: String,
+    #[serde(with = "crate::dates::iso")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub date: Date,
+    #[serde(with = "crate::dates::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub open_till: Option<Date>,
     pub content: String,
     pub terms: String,
@@ -538,7 +546,11 @@ pub struct Invoice {
     pub number: Option<String>,
     pub client_id: i32,
     pub currency: String,
+    #[serde(with = "crate::dates::iso")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub date: Date,
+    #[serde(with = "crate::dates::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub due_date: Option<Date>,
     pub discount_type: Option<DiscountType>,
     #[serde(with = "rust_decimal::serde::str")]
@@ -567,6 +579,8 @@ pub struct SalesOrder {
     pub number: String,
     pub client_id: i32,
     pub currency: String,
+    #[serde(with = "crate::dates::iso")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub date: Date,
     pub discount_type: Option<DiscountType>,
     #[serde(with = "rust_decimal::serde::str")]

@@ -575,6 +575,8 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 #[into_params(parameter_in = Query)]
 pub struct ProposalFilter {
     /// Codes or names, comma-separated or repeated: `?status=4`, `?status=sent,viewed`.
+    /// (Read from the raw query string, where a key may repeat.)
+    #[serde(skip_deserializing)]
     pub status: Option<String>,
     /// `true`: past `open_till` and unanswered; `false`: not expired.
     pub expired: Option<bool>,

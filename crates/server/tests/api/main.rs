@@ -12,6 +12,8 @@ mod lead_tools;
 mod leads;
 mod opportunities;
 mod pipelines;
+mod proposals;
 mod roles;
+mod smtp;
 mod staff;
 mod system;
