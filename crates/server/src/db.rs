@@ -28,6 +28,19 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     Database::connect(options).await.with_context(|| format!("connecting to {}", redact(url)))
 }
 
+/// Starts a transaction that will write. On SQLite it takes the write lock at once (a no-op
+/// UPDATE), so concurrent writers queue on the busy timeout instead of failing: a deferred
+/// transaction that reads first and writes later cannot wait for the lock and gets SQLITE_BUSY.
+/// PostgreSQL needs nothing: row locks queue writers.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+    use sea_orm::ConnectionTrait;
+    let txn = db.begin().await?;
+    if txn.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
+        txn.execute_unprepared("UPDATE app_settings SET key = key WHERE 1 = 0").await?;
+    }
+    Ok(txn)
+}
+
 /// Applies pending migrations, then the first-start defaults.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     Migrator::up(db, None).await.context("applying migrations")?;

@@ -73,7 +73,8 @@ pub async fn seed_demo(db: &DatabaseConnection) -> anyhow::Result<DemoSummary> {
     }
     let sellers: Vec<i32> = staff_ids.iter().filter(|(_, r)| matches!(*r, "Sales Agent" | "SDR" | "Account Manager")).map(|(id, _)| *id).collect();
     let summary = seed_pipeline(db, &sellers).await?;
-    Ok(DemoSummary { staff: DEMO_STAFF.len(), ..summary })
+    let proposals = seed_quoting(db, &sellers).await?;
+    Ok(DemoSummary { staff: DEMO_STAFF.len(), proposals, ..summary })
 }
 
 #[derive(Debug, Default)]
@@ -83,6 +84,7 @@ pub struct DemoSummary {
     pub clients: usize,
     pub activities: usize,
     pub opportunities: usize,
+    pub proposals: usize,
 }
 
 fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
@@ -335,4 +337,171 @@ async fn seed_pipeline(db: &DatabaseConnection, sellers: &[i32]) -> anyhow::Resu
     }
     txn.commit().await?;
     Ok(summary)
+}
+
+/// Catalogue items of the demo company: (description, unit, unit price, purchase price, VAT name, group).
+const DEMO_ITEMS: &[(&str, &str, &str, &str, &str, &str)] = &[
+    ("CRM support plan", "month", "450", "180", "VAT 21%", "Services"),
+    ("Hosting and backups", "month", "120", "60", "VAT 21%", "Services"),
+    ("Implementation workshop", "day", "2400", "1200", "VAT 21%", "Projects"),
+    ("Data migration", "project", "3500", "1500", "VAT 21%", "Projects"),
+    ("GPS tracker T200", "pcs", "389.90", "240", "VAT 21%", "Products"),
+    ("On-site installation", "h", "150", "70", "VAT 21%", "Services"),
+    ("Training manual (printed)", "pcs", "85", "30", "VAT 11%", "Products"),
+];
+
+/// The guide's three templates: (name, content, [(item index, qty)]).
+const DEMO_TEMPLATES: &[(&str, &str, &[(usize, &str)])] = &[
+    ("Monthly Services", "<p>Our monthly services keep your CRM running, supported and backed up.</p>", &[(0, "1"), (1, "1")]),
+    ("One-time Project", "<p>A fixed-scope implementation: workshop, data migration and go-live.</p>", &[(2, "2"), (3, "1")]),
+    ("Product + Installation Package", "<p>Hardware delivered and installed by our technicians.</p>", &[(4, "10"), (5, "8"), (6, "10")]),
+];
+
+/// Items, the guide's templates, and proposals in every status (two expired), one accepted
+/// proposal converted to an invoice. One transaction.
+async fn seed_quoting(db: &DatabaseConnection, sellers: &[i32]) -> anyhow::Result<usize> {
+    use crate::documents::{self, Line};
+    use crate::entities::{item, proposal, proposal_comment, proposal_template, tax};
+    use crmconnect_domain::documents::AppliedTax;
+    use crmconnect_domain::proposals::{format_number, ProposalStatus};
+
+    let mut rng = StdRng::seed_from_u64(4242);
+    let txn = db.begin().await?;
+    let now = OffsetDateTime::now_utc();
+    let taxes = tax::Entity::find().all(&txn).await?;
+    let tax_of = |name: &str| taxes.iter().find(|t| t.name == name).map(|t| AppliedTax { tax_id: t.id, name: t.name.clone(), rate: documents::dec(&t.rate) });
+    let mut items = Vec::new();
+    for (description, unit, price, purchase, vat, group) in DEMO_ITEMS {
+        let applied = tax_of(vat);
+        let saved = item::ActiveModel {
+            description: Set(description.to_string()),
+            long_description: Set(None),
+            unit: Set(Some(unit.to_string())),
+            unit_price: Set(price.to_string()),
+            purchase_price: Set(Some(purchase.to_string())),
+            tax_ids: Set(serde_json::json!(applied.iter().map(|t| t.tax_id).collect::<Vec<_>>())),
+            group_name: Set(Some(group.to_string())),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        items.push((saved, applied));
+    }
+    let line = |index: usize, qty: &str| {
+        let (it, applied) = &items[index];
+        Line {
+            item_id: Some(it.id),
+            description: it.description.clone(),
+            long_description: None,
+            qty: documents::dec(qty),
+            unit: it.unit.clone(),
+            unit_price: documents::dec(&it.unit_price),
+            discount_percent: rust_decimal::Decimal::ZERO,
+            taxes: applied.iter().cloned().collect(),
+        }
+    };
+    let mut templates = Vec::new();
+    for (name, content, lines) in DEMO_TEMPLATES {
+        let t = proposal_template::ActiveModel { name: Set(name.to_string()), content: Set(content.to_string()), created_at: Set(now), updated_at: Set(now), ..Default::default() }
+            .insert(&txn)
+            .await?;
+        let lines: Vec<Line> = lines.iter().map(|(i, q)| line(*i, q)).collect();
+        documents::save_lines(&txn, documents::PROPOSAL_TEMPLATE, t.id, &lines).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        templates.push((t, lines));
+    }
+
+    let leads = lead::Entity::find()
+        .filter(lead::Column::Lost.eq(false))
+        .filter(lead::Column::Junk.eq(false))
+        .filter(lead::Column::Email.is_not_null())
+        .order_by_asc(lead::Column::Id)
+        .all(&txn)
+        .await?;
+    let ron = crmconnect_domain::money::Currency::parse("RON").expect("RON");
+    // Two of each status; the first Sent and the first Sent-manually ones are past open_till.
+    let plan: Vec<ProposalStatus> = ProposalStatus::ALL.iter().flat_map(|s| [*s, *s]).collect();
+    let mut count = 0;
+    for (n, status) in plan.iter().enumerate() {
+        let l = &leads[(n * 7) % leads.len()];
+        let (template, lines) = &templates[n % templates.len()];
+        let totals = documents::compute(ron, lines, None).map_err(|e| anyhow::anyhow!(e.message))?;
+        let (subtotal, discount, tax, total) = documents::minor_totals(&totals, ron);
+        let date = (now - Duration::days(rng.gen_range(1..40))).date();
+        let expired = n % 2 == 0 && matches!(status, ProposalStatus::Sent | ProposalStatus::SentManually);
+        let open_till = if expired { now.date() - Duration::days(3) } else { date.max(now.date()) + Duration::days(14) };
+        let sent = *status != ProposalStatus::Draft;
+        let number = format_number("PRO-", documents::next_number(&txn, "proposal").await.map_err(|e| anyhow::anyhow!("{e}"))?, 6);
+        let seller = l.assigned_to.or_else(|| sellers.first().copied());
+        let accepted = *status == ProposalStatus::Accepted;
+        let p = proposal::ActiveModel {
+            number: Set(number),
+            subject: Set(format!("{} for {}", template.name, l.company.clone().unwrap_or_else(|| l.name.clone()))),
+            lead_id: Set(Some(l.id)),
+            client_id: Set(l.converted_client_id),
+            recipient_name: Set(Some(l.name.clone())),
+            recipient_email: Set(l.email.clone()),
+            recipient_phone: Set(l.phone.clone()),
+            recipient_address: Set(l.address.clone()),
+            recipient_city: Set(l.city.clone()),
+            recipient_country: Set(l.country.clone()),
+            recipient_zip: Set(None),
+            open_till: Set(Some(open_till)),
+            status_code: Set(status.code()),
+            allow_comments: Set(true),
+            assigned_to: Set(seller),
+            content: Set(template.content.clone()),
+            terms: Set("<p>Prices in RON, VAT shown per rate. Payment within 15 days of the invoice.</p>".into()),
+            internal_notes: Set(Some("Demo data".into())),
+            tags: Set(serde_json::json!([])),
+            portal_token: Set(Some(crate::auth::secrets::random_secret())),
+            invoice_id: Set(None),
+            sales_order_id: Set(None),
+            accepted_name: Set(accepted.then(|| l.name.clone())),
+            accepted_email: Set(if accepted { l.email.clone() } else { None }),
+            accepted_signature: Set(accepted.then(|| l.name.clone())),
+            accepted_at: Set(accepted.then_some(now - Duration::days(1))),
+            accepted_ip: Set(accepted.then(|| "198.51.100.7".to_string())),
+            accepted_user_agent: Set(accepted.then(|| "Mozilla/5.0 (demo)".to_string())),
+            declined_reason: Set((*status == ProposalStatus::Declined).then(|| "Budget moved to next year".to_string())),
+            declined_at: Set((*status == ProposalStatus::Declined).then_some(now - Duration::days(2))),
+            sent_at: Set(sent.then_some(now - Duration::days(5))),
+            viewed_at: Set(matches!(status, ProposalStatus::Viewed | ProposalStatus::Accepted | ProposalStatus::Declined).then_some(now - Duration::days(3))),
+            currency: Set("RON".into()),
+            date: Set(date),
+            discount_type: Set(None),
+            discount_value: Set("0".into()),
+            discount_applies: Set("before_tax".into()),
+            subtotal_minor: Set(subtotal),
+            discount_minor: Set(discount),
+            total_tax_minor: Set(tax),
+            total_minor: Set(total),
+            created_by: Set(seller),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        documents::save_lines(&txn, documents::PROPOSAL, p.id, lines).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        if *status == ProposalStatus::Viewed {
+            proposal_comment::ActiveModel {
+                proposal_id: Set(p.id),
+                content: Set("Could we start next month instead?".into()),
+                staff_id: Set(None),
+                author_name: Set(l.name.clone()),
+                created_at: Set(now - Duration::hours(20)),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
+        if accepted && n % 2 == 0 {
+            crate::api::proposals::convert_in(&txn, &Actor::system(), &p, crate::api::proposals::Target::Invoice).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        count += 1;
+    }
+    txn.commit().await?;
+    Ok(count)
 }

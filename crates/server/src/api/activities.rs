@@ -5,7 +5,7 @@ use crmconnect_domain::api::{Activity, ActivityType, CreateActivity, Page, Probl
 use crmconnect_domain::permissions::{Action, Module};
 use crmconnect_domain::validation::{parse_name, Validator};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use time::OffsetDateTime;
 
 use super::leads::find_visible;
@@ -15,6 +15,7 @@ use crate::entities::{audit_log, lead, lead_activity, lead_status_change, pipeli
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::state::AppState;
+use crate::db;
 
 fn to_api(a: &lead_activity::Model) -> Activity {
     Activity {
@@ -76,7 +77,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
     v.finish().map_err(ApiError::validation)?;
     let occurred_at = body.occurred_at.unwrap_or(now);
 
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let l = find_visible(&txn, &user, *id).await?;
     let saved = lead_activity::ActiveModel {
         lead_id: Set(l.id),

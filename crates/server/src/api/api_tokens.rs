@@ -8,7 +8,7 @@ use crmconnect_domain::api::{ApiToken, CreateApiToken, CreatedApiToken, Page, Pr
 use crmconnect_domain::permissions::PermissionSet;
 use crmconnect_domain::validation::{parse_name, Validator};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use time::OffsetDateTime;
 
 use crate::audit::{self, Change};
@@ -18,6 +18,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::pagination::{finish_page, PageParams};
 use crate::state::AppState;
+use crate::db;
 
 fn to_api(t: &api_token::Model) -> ApiToken {
     ApiToken {
@@ -80,7 +81,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Creat
     v.finish().map_err(ApiError::validation)?;
 
     let secret = format!("{}{}", secrets::API_TOKEN_PREFIX, secrets::random_secret());
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let row = api_token::ActiveModel {
         staff_id: Set(user.id()),
         name: Set(name.unwrap_or_default()),
@@ -110,7 +111,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Creat
 #[tracing::instrument(skip_all, fields(actor = user.id(), token_id = *id))]
 pub async fn revoke(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require_session()?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let row = api_token::Entity::find_by_id(*id)
         .filter(api_token::Column::StaffId.eq(user.id()))
         .filter(api_token::Column::RevokedAt.is_null())

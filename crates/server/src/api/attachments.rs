@@ -10,7 +10,7 @@ use actix_web::{web, HttpResponse};
 use crmconnect_domain::api::{Attachment, Page, Problem};
 use crmconnect_domain::permissions::{Action, Module};
 use futures_util::StreamExt;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use time::OffsetDateTime;
 use tokio::io::AsyncWriteExt;
 
@@ -20,6 +20,7 @@ use crate::auth::{secrets, AuthUser};
 use crate::entities::attachment;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
+use crate::db;
 
 /// Largest file accepted.
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;
@@ -107,7 +108,7 @@ pub async fn upload(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
     let key = secrets::random_secret();
     let final_path = dir(&state).join(&key);
     let result: ApiResult<attachment::Model> = async {
-        let txn = state.db.begin().await?;
+        let txn = db::begin_write(&state.db).await?;
         let saved = attachment::ActiveModel {
             lead_id: Set(l.id),
             file_name: Set(up.file_name.clone()),
@@ -185,7 +186,7 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, path: web::Path<
     user.require(Module::Leads, Action::Edit)?;
     let (lead_id, attachment_id) = path.into_inner();
     let a = find(&state, &user, lead_id, attachment_id).await?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     attachment::Entity::delete_by_id(a.id).exec(&txn).await?;
     audit::record(&txn, &user.actor(), Change::new("lead.attachment_removed", "lead", lead_id).before(&to_api(&a))).await?;
     txn.commit().await?;

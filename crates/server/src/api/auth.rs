@@ -5,7 +5,7 @@ use crmconnect_domain::api::{LoginRequest, Me, Problem, RefreshRequest, RoleSumm
 use crmconnect_domain::validation::EmailAddress;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -15,6 +15,7 @@ use crate::entities::{refresh_token, staff};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::state::AppState;
+use crate::db;
 
 /// Refresh tokens live 30 days and are single-use (rotated on every refresh).
 pub const REFRESH_TOKEN_TTL: Duration = Duration::days(30);
@@ -52,7 +53,7 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: Json<Logi
         return Err(ApiError::new(ErrorCode::InvalidCredentials, "The e-mail or password is wrong."));
     };
 
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     throttle::clear_account(&txn, email.as_str()).await?;
     staff::Entity::update_many()
         .col_expr(staff::Column::LastLoginAt, Expr::value(now))
@@ -104,7 +105,7 @@ fn invalid_refresh() -> ApiError {
 pub async fn refresh(state: web::Data<AppState>, body: Json<RefreshRequest>) -> ApiResult<HttpResponse> {
     let now = OffsetDateTime::now_utc();
     let hash = secrets::hash_secret(body.0.refresh_token.trim());
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let row = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(hash))
         .one(&txn)
@@ -158,7 +159,7 @@ async fn revoke_all_sessions(db: &impl ConnectionTrait, staff_id: i32, now: Offs
 pub async fn logout(state: web::Data<AppState>, req: HttpRequest, body: Json<RefreshRequest>) -> ApiResult<HttpResponse> {
     let now = OffsetDateTime::now_utc();
     let hash = secrets::hash_secret(body.0.refresh_token.trim());
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let row = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(hash))
         .filter(refresh_token::Column::RevokedAt.is_null())

@@ -4,7 +4,7 @@ use actix_web::{web, HttpResponse};
 use crmconnect_domain::api::{BulkLeadAction, BulkResult, Problem};
 use crmconnect_domain::leads::normalize_tags;
 use crmconnect_domain::permissions::{Action, Module, ViewScope};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -16,6 +16,7 @@ use crate::entities::{lead, lead_tag, pipeline_status, staff};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::state::AppState;
+use crate::db;
 
 pub const MAX_SELECTION: usize = 500;
 
@@ -36,7 +37,7 @@ pub async fn bulk(state: web::Data<AppState>, user: AuthUser, body: Json<BulkLea
     if ids.is_empty() || ids.len() > MAX_SELECTION {
         return Err(ApiError::field("ids", "out_of_range", format!("select 1 to {MAX_SELECTION} leads")));
     }
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let leads = lead::Entity::find()
         .filter(lead::Column::Id.is_in(ids.clone()))
         .filter(lead::Column::IsOpportunity.eq(false))

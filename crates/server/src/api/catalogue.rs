@@ -9,7 +9,7 @@ use crmconnect_domain::money::Currency;
 use crmconnect_domain::permissions::{Action, Module};
 use crmconnect_domain::validation::{parse_name, Validator};
 use sea_orm::sea_query::{Expr, Func};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use utoipa::IntoParams;
@@ -21,6 +21,7 @@ use crate::entities::{currency, item, proposal, tax};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::state::AppState;
+use crate::db;
 
 fn tax_to_api(t: &tax::Model) -> Tax {
     Tax { id: t.id, name: t.name.clone(), rate: dec(&t.rate) }
@@ -80,7 +81,7 @@ pub async fn create_tax(state: web::Data<AppState>, user: AuthUser, body: Json<T
     user.require(Module::Settings, Action::Edit)?;
     let (name, rate) = validate_tax(&body.0, true)?;
     let (name, rate) = (name.unwrap_or_default(), rate.unwrap_or_default());
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     name_free::<tax::Entity>(&txn, tax::Column::Name, &name, None, tax::Column::Id).await?;
     let now = OffsetDateTime::now_utc();
     let saved = tax::ActiveModel { name: Set(name), rate: Set(rate), created_at: Set(now), updated_at: Set(now), ..Default::default() }.insert(&txn).await?;
@@ -97,7 +98,7 @@ pub async fn create_tax(state: web::Data<AppState>, user: AuthUser, body: Json<T
 pub async fn update_tax(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<TaxInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Edit)?;
     let (name, rate) = validate_tax(&body.0, false)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let current = tax::Entity::find_by_id(*id).one(&txn).await?.ok_or_else(|| ApiError::not_found("tax"))?;
     let before = tax_to_api(&current);
     let mut row: tax::ActiveModel = current.into();
@@ -121,7 +122,7 @@ pub async fn update_tax(state: web::Data<AppState>, user: AuthUser, id: web::Pat
         (status = 409, description = "`in_use`", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_tax(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Edit)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let current = tax::Entity::find_by_id(*id).one(&txn).await?.ok_or_else(|| ApiError::not_found("tax"))?;
     let used_by = item::Entity::find()
         .all(&txn)
@@ -241,7 +242,7 @@ async fn apply_item(db: &impl ConnectionTrait, row: &mut item::ActiveModel, b: &
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_item(state: web::Data<AppState>, user: AuthUser, body: Json<ItemInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Edit)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let now = OffsetDateTime::now_utc();
     let mut row = item::ActiveModel { created_at: Set(now), updated_at: Set(now), ..Default::default() };
     apply_item(&txn, &mut row, &body.0, true).await?;
@@ -257,7 +258,7 @@ pub async fn create_item(state: web::Data<AppState>, user: AuthUser, body: Json<
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn update_item(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<ItemInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Edit)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let current = item::Entity::find_by_id(*id).one(&txn).await?.ok_or_else(|| ApiError::not_found("item"))?;
     let before = item_to_api(&current);
     let mut row: item::ActiveModel = current.into();
@@ -274,7 +275,7 @@ pub async fn update_item(state: web::Data<AppState>, user: AuthUser, id: web::Pa
     responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_item(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Edit)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let current = item::Entity::find_by_id(*id).one(&txn).await?.ok_or_else(|| ApiError::not_found("item"))?;
     item::Entity::delete_by_id(current.id).exec(&txn).await?;
     audit::record(&txn, &user.actor(), Change::new("item.deleted", "item", current.id).before(&item_to_api(&current))).await?;
@@ -326,7 +327,7 @@ pub async fn create_currency(state: web::Data<AppState>, user: AuthUser, body: J
     }
     v.finish().map_err(ApiError::validation)?;
     let code = code.expect("validated").code();
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     if currency::Entity::find().filter(currency::Column::Code.eq(code)).one(&txn).await?.is_some() {
         return Err(ApiError::new(ErrorCode::NameTaken, format!("{code} is already enabled.")));
     }
@@ -354,7 +355,7 @@ pub async fn create_currency(state: web::Data<AppState>, user: AuthUser, body: J
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn update_currency(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<CurrencyInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Edit)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let current = currency::Entity::find_by_id(*id).one(&txn).await?.ok_or_else(|| ApiError::not_found("currency"))?;
     if body.0.code.as_ref().is_some_and(|c| !c.trim().eq_ignore_ascii_case(&current.code)) {
         return Err(ApiError::field("code", "immutable", "the code of a currency cannot change; add another currency"));
@@ -386,7 +387,7 @@ pub async fn update_currency(state: web::Data<AppState>, user: AuthUser, id: web
         (status = 409, description = "`in_use`", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_currency(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Edit)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let current = currency::Entity::find_by_id(*id).one(&txn).await?.ok_or_else(|| ApiError::not_found("currency"))?;
     if current.is_base {
         return Err(ApiError::new(ErrorCode::InUse, "The base currency cannot be removed; make another currency the base first."));

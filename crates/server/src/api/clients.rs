@@ -9,7 +9,7 @@ use crmconnect_domain::validation::{parse_name, EmailAddress, Validator};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -26,6 +26,7 @@ use crate::extract::Json;
 use crate::outbox;
 use crate::pagination::{finish_page, PageParams};
 use crate::state::AppState;
+use crate::db;
 
 pub const DEFAULT_CURRENCY: &str = "RON";
 pub const DEFAULT_PAYMENT_TERMS_DAYS: i32 = 30;
@@ -263,7 +264,7 @@ pub async fn list(
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<ClientInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Clients, Action::Create)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let now = OffsetDateTime::now_utc();
     let mut row = client::ActiveModel { lead_id: Set(None), created_at: Set(now), updated_at: Set(now), ..Default::default() };
     let custom = apply_client(&txn, &mut row, &body.0, true).await?;
@@ -290,7 +291,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<ClientInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Clients, Action::Edit)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let current = find_visible(&txn, &user, *id).await?;
     let before = load_api(&txn, &current).await?;
     let mut row: client::ActiveModel = current.into();
@@ -309,7 +310,7 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
     responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Clients, Action::Delete)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let current = find_visible(&txn, &user, *id).await?;
     let before = load_api(&txn, &current).await?;
     client::Entity::delete_by_id(current.id).exec(&txn).await?;
@@ -394,7 +395,7 @@ pub async fn list_contacts(state: web::Data<AppState>, user: AuthUser, id: web::
 pub async fn create_contact(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<ContactInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Clients, Action::Edit)?;
     let valid = validate_contact(&body.0, true)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let c = find_visible(&txn, &user, *id).await?;
     let first = contacts_of(&txn, c.id).await?.is_empty();
     let saved = insert_contact(&txn, c.id, valid, first || body.0.is_primary == Some(true)).await?;
@@ -442,7 +443,7 @@ pub async fn update_contact(state: web::Data<AppState>, user: AuthUser, path: we
     user.require(Module::Clients, Action::Edit)?;
     let (client_id, contact_id) = path.into_inner();
     let valid = validate_contact(&body.0, false)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let c = find_visible(&txn, &user, client_id).await?;
     let current = find_contact(&txn, c.id, contact_id).await?;
     let before = contact_to_api(&current);
@@ -477,7 +478,7 @@ pub async fn update_contact(state: web::Data<AppState>, user: AuthUser, path: we
 pub async fn delete_contact(state: web::Data<AppState>, user: AuthUser, path: web::Path<(i32, i32)>) -> ApiResult<HttpResponse> {
     user.require(Module::Clients, Action::Edit)?;
     let (client_id, contact_id) = path.into_inner();
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let c = find_visible(&txn, &user, client_id).await?;
     let current = find_contact(&txn, c.id, contact_id).await?;
     client_contact::Entity::delete_by_id(contact_id).exec(&txn).await?;
@@ -501,7 +502,7 @@ pub async fn delete_contact(state: web::Data<AppState>, user: AuthUser, path: we
 pub async fn convert_lead(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Clients, Action::Create)?;
     user.require(Module::Leads, Action::Edit)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let l = find_visible_lead(&txn, &user, *id).await?;
     if let Some(client_id) = l.converted_client_id {
         return Err(ApiError::new(ErrorCode::AlreadyConverted, format!("This lead was already converted to client {client_id}.")));

@@ -5,7 +5,7 @@ use crmconnect_domain::api::{CustomField, CustomFieldInput, CustomFieldUpdate, P
 use crmconnect_domain::custom_fields::{check_key, FieldType};
 use crmconnect_domain::permissions::{Action, Module};
 use crmconnect_domain::validation::{parse_name, Validator};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use utoipa::IntoParams;
@@ -17,6 +17,7 @@ use crate::entities::custom_field;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::state::AppState;
+use crate::db;
 
 fn to_api(f: &custom_field::Model) -> CustomField {
     CustomField {
@@ -80,7 +81,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Custo
     let opts = check_options(&mut v, t, &b.options);
     v.finish().map_err(ApiError::validation)?;
     let key = key.unwrap_or_default();
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let taken = custom_field::Entity::find()
         .filter(custom_field::Column::Entity.eq(b.entity.as_str()))
         .filter(custom_field::Column::Key.eq(key.as_str()))
@@ -115,7 +116,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Custo
 pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<CustomFieldUpdate>) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Edit)?;
     let b = body.0;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let current = custom_field::Entity::find_by_id(*id).one(&txn).await?.ok_or_else(|| ApiError::not_found("custom field"))?;
     let t = FieldType::parse(&current.field_type).ok();
     let mut v = Validator::new();
@@ -145,7 +146,7 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
     responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Delete)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let current = custom_field::Entity::find_by_id(*id).one(&txn).await?.ok_or_else(|| ApiError::not_found("custom field"))?;
     custom_field::Entity::delete_by_id(current.id).exec(&txn).await?;
     audit::record(&txn, &user.actor(), Change::new("custom_field.deleted", "custom_field", current.id).before(&to_api(&current))).await?;

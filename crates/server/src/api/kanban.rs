@@ -10,7 +10,7 @@ use crmconnect_domain::permissions::{Action, Module, ViewScope};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -25,6 +25,7 @@ use crate::entities::{lead, pipeline_status};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::state::AppState;
+use crate::db;
 
 pub const DEFAULT_CARDS: u64 = 20;
 pub const MAX_CARDS: u64 = 200;
@@ -297,7 +298,7 @@ async fn drop_position(db: &impl ConnectionTrait, status_id: i32, moving: i32, a
 pub async fn move_lead(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<MoveLead>) -> ApiResult<HttpResponse> {
     user.require(Module::Leads, Action::Edit)?;
     let MoveLead { status_id, after_id } = body.0;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let current = find_visible(&txn, &user, *id).await?;
     if current.lost || current.junk {
         return Err(ApiError::field("id", "not_on_board", "lost and junk leads are not on the board; restore it first"));

@@ -16,7 +16,7 @@ use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, Func, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -32,6 +32,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::outbox;
 use crate::state::AppState;
+use crate::db;
 
 /// Names referenced by leads, loaded once per request (small configuration tables).
 pub struct LeadNames {
@@ -526,7 +527,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Creat
     user.require(Module::Leads, Action::Create)?;
     let mut body = body.0;
     let custom = std::mem::take(&mut body.custom_fields);
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let valid = validate(&txn, LeadDraft::from(body)).await?;
     let defs = crate::custom_fields::definitions(&txn, crate::custom_fields::LEAD).await?;
     let custom = crate::custom_fields::validate(&defs, &custom, true).map_err(ApiError::validation)?;
@@ -579,7 +580,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 #[tracing::instrument(skip_all, fields(actor = user.id(), lead_id = *id))]
 pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<UpdateLead>) -> ApiResult<HttpResponse> {
     user.require(Module::Leads, Action::Edit)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let current = find_visible(&txn, &user, *id).await?;
     let before = load_api(&txn, &current).await?;
     let mut patch = body.0;
@@ -619,7 +620,7 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Leads, Action::Delete)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let current = find_visible(&txn, &user, *id).await?;
     let before = load_api(&txn, &current).await?;
     lead::Entity::delete_by_id(current.id).exec(&txn).await?;
@@ -881,7 +882,7 @@ async fn set_flags(
     event: Option<serde_json::Value>,
 ) -> ApiResult<HttpResponse> {
     user.require(Module::Leads, Action::Edit)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let current = find_visible(&txn, user, id).await?;
     let before = load_api(&txn, &current).await?;
     let mut row: lead::ActiveModel = current.clone().into();

@@ -6,7 +6,7 @@ use crmconnect_domain::api::{NamedOption, NamedOptionInput, Page, Problem};
 use crmconnect_domain::permissions::{Action, Module};
 use crmconnect_domain::validation::parse_name;
 use sea_orm::sea_query::{Alias, Expr, Query};
-use sea_orm::{ConnectionTrait, FromQueryResult, StatementBuilder, TransactionTrait};
+use sea_orm::{ConnectionTrait, FromQueryResult, StatementBuilder};
 use time::OffsetDateTime;
 
 use super::pipelines::require_read;
@@ -15,6 +15,7 @@ use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::state::AppState;
+use crate::db;
 
 pub struct Lookup {
     table: &'static str,
@@ -95,7 +96,7 @@ impl Lookup {
     async fn create(&self, state: &AppState, user: &AuthUser, body: NamedOptionInput) -> ApiResult<HttpResponse> {
         user.require(Module::Settings, Action::Create)?;
         let name = parse_name(&body.name, 100).map_err(|p| ApiError::field("name", p.code, p.message))?;
-        let txn = state.db.begin().await?;
+        let txn = db::begin_write(&state.db).await?;
         self.ensure_name_free(&txn, &name, None).await?;
         let insert = Query::insert()
             .into_table(Alias::new(self.table))
@@ -117,7 +118,7 @@ impl Lookup {
     async fn rename(&self, state: &AppState, user: &AuthUser, id: i32, body: NamedOptionInput) -> ApiResult<HttpResponse> {
         user.require(Module::Settings, Action::Edit)?;
         let name = parse_name(&body.name, 100).map_err(|p| ApiError::field("name", p.code, p.message))?;
-        let txn = state.db.begin().await?;
+        let txn = db::begin_write(&state.db).await?;
         let before = self.find(&txn, id).await?.ok_or_else(|| ApiError::not_found(self.label))?;
         self.ensure_name_free(&txn, &name, Some(id)).await?;
         let update = Query::update()
@@ -134,7 +135,7 @@ impl Lookup {
 
     async fn delete(&self, state: &AppState, user: &AuthUser, id: i32) -> ApiResult<HttpResponse> {
         user.require(Module::Settings, Action::Delete)?;
-        let txn = state.db.begin().await?;
+        let txn = db::begin_write(&state.db).await?;
         let before = self.find(&txn, id).await?.ok_or_else(|| ApiError::not_found(self.label))?;
         if let Some(column) = self.refuse_when_used_by {
             let q = Query::select()

@@ -10,7 +10,7 @@ use crmconnect_domain::validation::{parse_name, Validator};
 use sea_orm::sea_query::{Expr, Func, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -27,6 +27,7 @@ use crate::extract::Json;
 use crate::outbox;
 use crate::pagination::PageParams;
 use crate::state::AppState;
+use crate::db;
 
 async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<lead::Model> {
     let scope = user.view_scope(Module::Opportunities)?;
@@ -60,7 +61,7 @@ async fn check_status(v: &mut Validator, db: &impl ConnectionTrait, id: i32) -> 
 pub async fn convert(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<ConvertToOpportunity>) -> ApiResult<HttpResponse> {
     user.require(Module::Opportunities, Action::Create)?;
     let b = body.0;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let l = find_visible_lead(&txn, &user, *id).await?;
     let mut v = Validator::new();
     let currency = v.check("currency", Currency::parse(&b.currency));
@@ -230,7 +231,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<UpdateOpportunity>) -> ApiResult<HttpResponse> {
     user.require(Module::Opportunities, Action::Edit)?;
     let b = body.0;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let current = find_visible(&txn, &user, *id).await?;
     let mut v = Validator::new();
     let name = b.name.as_deref().and_then(|n| v.check("name", parse_name(n, 200)));

@@ -10,7 +10,7 @@ use crmconnect_domain::validation::{parse_name, FieldProblem, Validator};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -23,6 +23,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::pagination::{finish_page, PageParams};
 use crate::state::AppState;
+use crate::db;
 
 pub const DEFAULT_COLOR: &str = "#64748b";
 
@@ -149,7 +150,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Creat
     v.finish().map_err(ApiError::validation)?;
     let name = name.unwrap_or_default();
 
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     ensure_name_free(&txn, &name, None).await?;
     let now = OffsetDateTime::now_utc();
     let is_default = body.is_default || pipeline::Entity::find().count(&txn).await? == 0;
@@ -198,7 +199,7 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
     let mut v = Validator::new();
     let name = body.name.as_deref().and_then(|n| v.check("name", parse_name(n, 100)));
     v.finish().map_err(ApiError::validation)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let current = find_pipeline(&txn, *id).await?;
     if body.is_default == Some(false) && current.is_default {
         return Err(ApiError::field("is_default", "required", "make another pipeline the default instead"));
@@ -235,7 +236,7 @@ async fn lead_count(db: &impl ConnectionTrait, col: lead::Column, id: i32) -> Ap
         (status = 409, description = "`in_use` or `default_pipeline`", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Delete)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let current = find_pipeline(&txn, *id).await?;
     if current.is_default {
         return Err(ApiError::new(ErrorCode::DefaultPipeline, "The default pipeline cannot be deleted; make another one the default first."));
@@ -291,7 +292,7 @@ pub async fn create_status(state: web::Data<AppState>, user: AuthUser, id: web::
     v.finish().map_err(ApiError::validation)?;
     let (name, color) = (name.unwrap_or_default(), color.unwrap_or_default());
 
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let p = find_pipeline(&txn, *id).await?;
     ensure_status_name_free(&txn, p.id, &name, None).await?;
     let now = OffsetDateTime::now_utc();
@@ -348,7 +349,7 @@ pub async fn update_status(
     }
     v.finish().map_err(ApiError::validation)?;
 
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let current = find_status(&txn, pipeline_id, status_id).await?;
     if let Some(n) = &name {
         ensure_status_name_free(&txn, pipeline_id, n, Some(status_id)).await?;
@@ -396,7 +397,7 @@ pub async fn delete_status(
 ) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Delete)?;
     let (pipeline_id, status_id) = path.into_inner();
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let current = find_status(&txn, pipeline_id, status_id).await?;
     let n = lead_count(&txn, lead::Column::StatusId, status_id).await?;
     if n > 0 {
@@ -429,7 +430,7 @@ pub async fn delete_status(
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn reorder_statuses(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<StatusOrder>) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Edit)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let p = find_pipeline(&txn, *id).await?;
     let before = to_api(&txn, &p).await?;
     let mut current: Vec<i32> = before.statuses.iter().map(|s| s.id).collect();

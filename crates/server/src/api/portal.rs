@@ -8,7 +8,7 @@ use crmconnect_domain::api::{AcceptInput, Comment, CommentInput, DeclineInput, P
 use crmconnect_domain::proposals::{self as rules, ProposalEvent, ProposalStatus};
 use crmconnect_domain::validation::{parse_name, EmailAddress, Validator};
 use governor::clock::{Clock, DefaultClock};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -20,7 +20,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::notifications::{self, Notice};
 use crate::state::AppState;
-use crate::{outbox, settings};
+use crate::{db, outbox, settings};
 
 /// Refuses the request when this IP went over its per-minute budget (429 with Retry-After).
 fn throttle(state: &AppState, req: &HttpRequest) -> ApiResult<()> {
@@ -94,7 +94,7 @@ async fn portal_view(db: &impl ConnectionTrait, public_url: &str, p: &proposal::
         (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn view(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>) -> ApiResult<HttpResponse> {
     throttle(&state, &req)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let mut p = by_token(&txn, &token).await?;
     let status = status_of(&p);
     let new = rules::transition(status, ProposalEvent::ClientViewed).unwrap_or(status);
@@ -147,7 +147,7 @@ pub async fn accept(state: web::Data<AppState>, req: HttpRequest, token: web::Pa
         v.push("signature", "too_long", "the signature is too large");
     }
     v.finish().map_err(ApiError::validation)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let p = by_token(&txn, &token).await?;
     refuse_if_expired(&p)?;
     let new = rules::transition(status_of(&p), ProposalEvent::ClientAccepted).map_err(|r| ApiError::new(ErrorCode::InvalidStatusTransition, r))?;
@@ -190,7 +190,7 @@ pub async fn decline(state: web::Data<AppState>, req: HttpRequest, token: web::P
     if reason.as_ref().is_some_and(|r| r.chars().count() > 2000) {
         return Err(ApiError::field("reason", "too_long", "at most 2000 characters"));
     }
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let p = by_token(&txn, &token).await?;
     refuse_if_expired(&p)?;
     let new = rules::transition(status_of(&p), ProposalEvent::ClientDeclined).map_err(|r| ApiError::new(ErrorCode::InvalidStatusTransition, r))?;
@@ -237,7 +237,7 @@ pub async fn list_comments(state: web::Data<AppState>, req: HttpRequest, token: 
 pub async fn add_comment(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>, body: Json<CommentInput>) -> ApiResult<HttpResponse> {
     throttle(&state, &req)?;
     let content = proposals::check_comment(&body.0)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let p = by_token(&txn, &token).await?;
     require_comments(&p)?;
     let author = p.recipient_name.clone().unwrap_or_else(|| "Client".into());

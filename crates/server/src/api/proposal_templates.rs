@@ -6,7 +6,7 @@ use crmconnect_domain::api::{Page, Problem, ProposalTemplate, ProposalTemplateIn
 use crmconnect_domain::permissions::{Action, Module};
 use crmconnect_domain::validation::{parse_name, Validator};
 use sea_orm::sea_query::{Expr, Func};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use time::OffsetDateTime;
 
 use crate::audit::{self, Change};
@@ -16,6 +16,7 @@ use crate::entities::proposal_template;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::state::AppState;
+use crate::db;
 
 async fn load_many(db: &impl ConnectionTrait, rows: &[proposal_template::Model]) -> ApiResult<Vec<ProposalTemplate>> {
     let ids: Vec<i32> = rows.iter().map(|t| t.id).collect();
@@ -103,7 +104,7 @@ async fn save(db: &impl ConnectionTrait, current: Option<proposal_template::Mode
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<ProposalTemplateInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Proposals, Action::Create)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let id = save(&txn, None, &body.0).await?;
     let api = load_one(&txn, id).await?;
     audit::record(&txn, &user.actor(), Change::new("proposal_template.created", "proposal_template", id).after(&api)).await?;
@@ -118,7 +119,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Propo
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<ProposalTemplateInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Proposals, Action::Create)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let before = load_one(&txn, *id).await?;
     let current = proposal_template::Entity::find_by_id(*id).one(&txn).await?.ok_or_else(|| ApiError::not_found("proposal template"))?;
     save(&txn, Some(current), &body.0).await?;
@@ -133,7 +134,7 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
     responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Proposals, Action::Create)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let before = load_one(&txn, *id).await?;
     documents::save_lines(&txn, PROPOSAL_TEMPLATE, *id, &[]).await?;
     proposal_template::Entity::delete_by_id(*id).exec(&txn).await?;

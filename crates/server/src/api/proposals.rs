@@ -18,7 +18,6 @@ use crmconnect_domain::validation::{parse_name, EmailAddress, Validator};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -33,7 +32,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::pagination::{finish_page, PageParams};
 use crate::state::AppState;
-use crate::{custom_fields, email, outbox, pdf, settings};
+use crate::{custom_fields, db, email, outbox, pdf, settings};
 
 pub fn status_of(p: &proposal::Model) -> ProposalStatus {
     ProposalStatus::from_code(p.status_code).unwrap_or(ProposalStatus::Draft)
@@ -482,7 +481,7 @@ fn write(row: &mut proposal::ActiveModel, f: &Fields) {
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<ProposalInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Proposals, Action::Create)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let (fields, custom) = resolve(&txn, &user, None, &body.0).await?;
     let settings = settings::load(&txn).await?;
     let number = rules::format_number(&settings.proposal_number_prefix, documents::next_number(&txn, "proposal").await?, settings.proposal_number_padding as usize);
@@ -535,7 +534,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<ProposalInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Proposals, Action::Edit)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let current = find_visible(&txn, &user, *id).await?;
     let before = load_api(&txn, &state.settings.public_url, &current).await?;
     let (fields, custom) = resolve(&txn, &user, Some(&current), &body.0).await?;
@@ -558,7 +557,7 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
         (status = 409, description = "`proposal_locked` (converted)", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Proposals, Action::Delete)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let current = find_visible(&txn, &user, *id).await?;
     if current.invoice_id.is_some() || current.sales_order_id.is_some() {
         return Err(ApiError::new(ErrorCode::ProposalLocked, "A converted proposal is part of the invoice's history and cannot be deleted."));
@@ -707,7 +706,7 @@ fn transition_error(reason: String) -> ApiError {
 pub async fn set_status(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<ProposalStatusInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Proposals, Action::Edit)?;
     let to = ProposalStatus::parse(&body.0.status.as_text()).map_err(|e| ApiError::field("status", &e.code, e.message))?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let current = find_visible(&txn, &user, *id).await?;
     let before = load_api(&txn, &state.settings.public_url, &current).await?;
     let new = rules::transition(status_of(&current), ProposalEvent::Manual(to)).map_err(transition_error)?;
@@ -790,7 +789,7 @@ pub fn pdf_of(p: &Proposal, company: &crmconnect_domain::api::AppSettings) -> Ve
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn send(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<SendInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Proposals, Action::Send)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let current = find_visible(&txn, &user, *id).await?;
     let new = rules::transition(status_of(&current), ProposalEvent::SentByEmail).map_err(transition_error)?;
     let before = load_api(&txn, &state.settings.public_url, &current).await?;
@@ -939,7 +938,7 @@ pub async fn list_comments(state: web::Data<AppState>, user: AuthUser, id: web::
 pub async fn add_comment(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<CommentInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Proposals, Action::Edit)?;
     let content = check_comment(&body.0)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let p = find_visible(&txn, &user, *id).await?;
     let saved = proposal_comment::ActiveModel {
         proposal_id: Set(p.id),
@@ -973,7 +972,7 @@ pub async fn revoke_token(state: web::Data<AppState>, user: AuthUser, id: web::P
 
 async fn set_token(state: web::Data<AppState>, user: AuthUser, id: i32, token: Option<String>) -> ApiResult<HttpResponse> {
     user.require(Module::Proposals, Action::Edit)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let current = find_visible(&txn, &user, id).await?;
     let action = if token.is_some() { "proposal.portal_token_regenerated" } else { "proposal.portal_token_revoked" };
     let mut row: proposal::ActiveModel = current.into();
@@ -1110,7 +1109,7 @@ pub async fn convert_in(txn: &impl ConnectionTrait, actor: &Actor, p: &proposal:
 pub async fn convert_to_invoice(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Proposals, Action::Edit)?;
     user.require(Module::Invoices, Action::Create)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let p = find_visible(&txn, &user, *id).await?;
     let invoice_id = convert_in(&txn, &user.actor(), &p, Target::Invoice).await?;
     let invoice = super::invoices::load(&txn, invoice_id).await?;
@@ -1125,7 +1124,7 @@ pub async fn convert_to_invoice(state: web::Data<AppState>, user: AuthUser, id: 
 pub async fn convert_to_sales_order(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Proposals, Action::Edit)?;
     user.require(Module::SalesOrders, Action::Create)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let p = find_visible(&txn, &user, *id).await?;
     let order_id = convert_in(&txn, &user.actor(), &p, Target::SalesOrder).await?;
     let order = super::invoices::load_sales_order(&txn, order_id).await?;

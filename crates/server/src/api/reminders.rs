@@ -6,7 +6,7 @@ use actix_web::{web, HttpResponse};
 use crmconnect_domain::api::{CreateReminder, Page, Problem, Reminder};
 use crmconnect_domain::permissions::{Action, Module};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
 use time::{Duration, OffsetDateTime, Time};
 use utoipa::IntoParams;
@@ -18,6 +18,7 @@ use crate::entities::{lead, reminder, staff};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::state::AppState;
+use crate::db;
 
 async fn to_api(db: &impl ConnectionTrait, rows: &[reminder::Model]) -> ApiResult<Vec<Reminder>> {
     let ids: Vec<i32> = rows.iter().map(|r| r.lead_id).collect();
@@ -53,7 +54,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
         return Err(ApiError::field("note", "too_long", "must have at most 2000 characters"));
     }
     let staff_id = b.staff_id.unwrap_or(user.id());
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let l = find_visible(&txn, &user, *id).await?;
     if !staff::Entity::find_by_id(staff_id).one(&txn).await?.is_some_and(|s| s.active) {
         return Err(ApiError::field("staff_id", "not_found", format!("no active staff member {staff_id}")));
@@ -117,7 +118,7 @@ pub async fn mine(state: web::Data<AppState>, user: AuthUser, params: web::Query
 #[utoipa::path(post, path = "/api/v1/reminders/{id}/done", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Reminder), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn done(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let r = reminder::Entity::find_by_id(*id).one(&txn).await?.ok_or_else(|| ApiError::not_found("reminder"))?;
     if r.staff_id != user.id() {
         user.require(Module::Leads, Action::Edit)?;

@@ -6,7 +6,7 @@ use crmconnect_domain::permissions::{Action, Module, PermissionSet};
 use crmconnect_domain::validation::{parse_name, Validator};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 use time::OffsetDateTime;
 
@@ -17,6 +17,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::pagination::{finish_page, PageParams};
 use crate::state::AppState;
+use crate::db;
 
 async fn to_api(db: &impl ConnectionTrait, r: &role::Model) -> ApiResult<Role> {
     let staff_count = staff::Entity::find().filter(staff::Column::RoleId.eq(r.id)).count(db).await? as i64;
@@ -95,7 +96,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Creat
     v.finish().map_err(ApiError::validation)?;
     let name = name.unwrap_or_default();
 
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     ensure_name_free(&txn, &name, None).await?;
     let now = OffsetDateTime::now_utc();
     let row = role::ActiveModel {
@@ -158,7 +159,7 @@ pub async fn update(
     }
     v.finish().map_err(ApiError::validation)?;
 
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let current = find(&txn, *id).await?;
     if current.is_admin && body.permissions.is_some() {
         return Err(ApiError::field(
@@ -200,7 +201,7 @@ pub async fn update(
 #[tracing::instrument(skip_all, fields(actor = user.id(), role_id = *id))]
 pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Roles, Action::Delete)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let current = find(&txn, *id).await?;
     if current.is_admin {
         return Err(ApiError::new(ErrorCode::LastAdministrator, "The administrator role cannot be deleted."));

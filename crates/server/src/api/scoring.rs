@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use crmconnect_domain::api::{Page, Problem, ScoringRule, ScoringRuleInput};
 use crmconnect_domain::permissions::{Action, Module};
 use crmconnect_domain::scoring::Rule;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryOrder, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryOrder};
 use time::OffsetDateTime;
 
 use super::pipelines::require_read;
@@ -16,6 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::scoring::rescore;
 use crate::state::AppState;
+use crate::db;
 
 fn to_api(r: &scoring_rule::Model) -> ScoringRule {
     ScoringRule { id: r.id, field: r.field.clone(), operator: r.operator.clone(), value: r.value.clone(), points: r.points }
@@ -43,7 +44,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Scori
     let b = body.0;
     validate(&b)?;
     let now = OffsetDateTime::now_utc();
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let saved = scoring_rule::ActiveModel {
         field: Set(b.field.trim().to_string()),
         operator: Set(b.operator.trim().to_string()),
@@ -71,7 +72,7 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
     user.require(Module::Settings, Action::Edit)?;
     let b = body.0;
     validate(&b)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let current = scoring_rule::Entity::find_by_id(*id).one(&txn).await?.ok_or_else(|| ApiError::not_found("scoring rule"))?;
     let before = to_api(&current);
     let mut row: scoring_rule::ActiveModel = current.into();
@@ -93,7 +94,7 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
     responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Delete)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let current = scoring_rule::Entity::find_by_id(*id).one(&txn).await?.ok_or_else(|| ApiError::not_found("scoring rule"))?;
     scoring_rule::Entity::delete_by_id(current.id).exec(&txn).await?;
     rescore(&txn, None).await?;

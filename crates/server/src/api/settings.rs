@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use crmconnect_domain::api::{AppSettings, AppSettingsPatch, EmailTemplate, EmailTemplateInput, Page, Problem};
 use crmconnect_domain::permissions::{Action, Module};
 use crmconnect_domain::validation::{parse_name, Validator};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryOrder, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryOrder};
 use time::OffsetDateTime;
 
 use crate::audit::{self, Change};
@@ -16,6 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::settings;
 use crate::state::AppState;
+use crate::db;
 
 /// Company settings (settings: view).
 #[utoipa::path(get, path = "/api/v1/settings", tag = "settings", security(("bearer" = [])),
@@ -31,7 +32,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpRe
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn update(state: web::Data<AppState>, user: AuthUser, body: Json<AppSettingsPatch>) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Edit)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let before = settings::load(&txn).await?;
     let after = settings::update(&txn, &body.0).await?;
     let mut change = Change::new("settings.updated", "settings", 0).before(&before).after(&after);
@@ -80,7 +81,7 @@ pub async fn update_email_template(state: web::Data<AppState>, user: AuthUser, i
         v.push("body", "required", "the body cannot be empty");
     }
     v.finish().map_err(ApiError::validation)?;
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let current = email_template::Entity::find_by_id(*id).one(&txn).await?.ok_or_else(|| ApiError::not_found("e-mail template"))?;
     let before = template_to_api(&current);
     let mut row: email_template::ActiveModel = current.into();

@@ -22,6 +22,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::pagination::{finish_page, PageParams};
 use crate::state::AppState;
+use crate::db;
 
 pub const NAME_MAX: usize = 200;
 
@@ -273,7 +274,7 @@ pub async fn update(
         None => None,
     };
 
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let current = find_visible(&txn, &user, id).await?;
     let current_role = find_role(&txn, current.role_id).await?;
     let before = to_api(&current, &current_role.name);
@@ -347,7 +348,7 @@ pub async fn deactivate(state: web::Data<AppState>, user: AuthUser, id: web::Pat
     if id == user.id() {
         return Err(ApiError::new(ErrorCode::CannotChangeSelf, "You cannot deactivate yourself."));
     }
-    let txn = state.db.begin().await?;
+    let txn = db::begin_write(&state.db).await?;
     let current = find_visible(&txn, &user, id).await?;
     let role = find_role(&txn, current.role_id).await?;
     if !current.active {

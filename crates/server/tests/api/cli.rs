@@ -70,6 +70,18 @@ async fn seed_demo_fills_a_new_database_once() {
     assert!(lead_activity::Entity::find().count(&db).await.unwrap() >= 100);
     assert!(leads.iter().filter(|l| l.is_opportunity).count() >= 30, "opportunities");
     assert!(leads.iter().any(|l| l.score > 0), "scored by the demo rules");
+    use crmconnect::entities::{invoice, proposal, proposal_template};
+    let proposals = proposal::Entity::find().all(&db).await.unwrap();
+    let codes: std::collections::BTreeSet<i32> = proposals.iter().map(|p| p.status_code).collect();
+    assert_eq!(codes.into_iter().collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6, 7], "proposals in every status");
+    let today = time::OffsetDateTime::now_utc().date();
+    assert!(proposals.iter().any(|p| p.status_code == 4 && p.open_till.is_some_and(|d| d < today)), "an expired one");
+    assert!(proposals.iter().all(|p| p.total_minor > 0));
+    let names: Vec<String> = proposal_template::Entity::find().all(&db).await.unwrap().into_iter().map(|t| t.name).collect();
+    for name in ["Monthly Services", "One-time Project", "Product + Installation Package"] {
+        assert!(names.iter().any(|n| n == name), "template {name}: {names:?}");
+    }
+    assert_eq!(invoice::Entity::find().count(&db).await.unwrap(), 1, "one accepted proposal converted");
     db.close().await.ok();
     let (ok, out) = crmconnect(&url, tmp.path(), &["seed-demo"]);
     assert!(!ok && out.contains("not empty"), "{out}");

@@ -481,3 +481,51 @@ async fn catalogue_and_permissions_are_enforced() {
     let (s, b) = app.get("/api/v1/settings", &agent_token).await;
     assert_problem(s, &b, 403, "forbidden");
 }
+
+#[tokio::test]
+async fn concurrent_creates_get_distinct_gap_free_numbers() {
+    let app = spawn_app().await;
+    let (_, token) = app.admin().await;
+    let lead = create_lead(&app, &token, json!({"name": "Busy", "email": "busy@example.com"})).await;
+    let requests = (0..12).map(|i| {
+        let (app, token) = (&app, token.clone());
+        let lead_id = lead["id"].clone();
+        async move { app.post("/api/v1/proposals", Some(&token), json!({"subject": format!("P{i}"), "lead_id": lead_id})).await }
+    });
+    let mut numbers: Vec<String> = futures_util::future::join_all(requests)
+        .await
+        .into_iter()
+        .map(|(s, p)| {
+            assert_eq!(s, StatusCode::CREATED, "{p}");
+            p["number"].as_str().unwrap().to_string()
+        })
+        .collect();
+    numbers.sort();
+    let expected: Vec<String> = (1..=12).map(|n| format!("PRO-{n:06}")).collect();
+    assert_eq!(numbers, expected);
+}
+
+#[tokio::test]
+async fn email_templates_are_editable_and_checked() {
+    let app = spawn_app().await;
+    let (_, token) = app.admin().await;
+    let (_, templates) = app.get("/api/v1/email-templates", &token).await;
+    let t = templates["items"].as_array().unwrap().iter().find(|t| t["slug"] == "proposal_send").unwrap().clone();
+    assert!(t["merge_fields"].as_array().unwrap().contains(&json!("proposal.link")));
+    let url = format!("/api/v1/email-templates/{}", t["id"]);
+    let (s, b) = app.patch(&url, &token, json!({"body": "Hello {% if %}"})).await;
+    assert_problem(s, &b, 422, "validation_failed");
+    assert_eq!(b["errors"][0]["code"], "invalid_template");
+    let (s, _) = app.patch(&url, &token, json!({"subject": "Offer {{ proposal.number }} ({{ proposal.total }} {{ proposal.currency }})", "body": "See {{ proposal.link }}"})).await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, p) = lead_and_proposal(&app, &token).await;
+    let (s, sent) = app.post(&format!("/api/v1/proposals/{}/send", p["id"]), Some(&token), json!({"to": ["buyer@example.com"]})).await;
+    assert_eq!(s, StatusCode::OK, "{sent}");
+    assert_eq!(sent["email"]["subject"], "Offer PRO-000001 (853.16 RON)");
+    assert_eq!(sent["email"]["to"], json!(["buyer@example.com"]));
+    // Without an SMTP server configured the e-mail waits in the outbox, never lost.
+    let (_, emails) = app.get(&format!("/api/v1/proposals/{}/emails", p["id"]), &token).await;
+    assert_eq!(emails["items"][0]["status"], "queued");
+    let (s, b) = app.post(&format!("/api/v1/proposals/{}/send", p["id"]), Some(&token), json!({"to": "not-an-address"})).await;
+    assert_problem(s, &b, 422, "validation_failed");
+}
