@@ -159,3 +159,37 @@ pub async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Re
     let body = serde_json::to_value(body).map_err(ApiFailure::network)?;
     decode(send(|| Request::post(path), Some(&body)).await?).await
 }
+
+pub async fn patch<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiFailure> {
+    let body = serde_json::to_value(body).map_err(ApiFailure::network)?;
+    decode(send(|| Request::patch(path), Some(&body)).await?).await
+}
+
+/// Calls of the public client portal: no token is sent, a 401 never redirects.
+pub async fn public_get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
+    decode(Request::get(path).send().await.map_err(ApiFailure::network)?).await
+}
+
+pub async fn public_post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiFailure> {
+    let req = Request::post(path).json(body).map_err(ApiFailure::network)?;
+    decode(req.send().await.map_err(ApiFailure::network)?).await
+}
+
+/// Fetches an authenticated file (a PDF) and opens it in a new tab through a blob URL.
+pub async fn open_file(path: &str) -> Result<(), ApiFailure> {
+    let res = send(|| Request::get(path), None).await?;
+    if !res.ok() {
+        return Err(failure(res).await);
+    }
+    let bytes = res.binary().await.map_err(ApiFailure::network)?;
+    let array = js_sys::Uint8Array::from(bytes.as_slice());
+    let parts = js_sys::Array::of1(&array);
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/pdf");
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(|_| ApiFailure::network("blob"))?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| ApiFailure::network("object URL"))?;
+    if let Some(w) = web_sys::window() {
+        let _ = w.open_with_url_and_target(&url, "_blank");
+    }
+    Ok(())
+}

@@ -3,3 +3,5 @@ pub mod layout;
 pub mod leads;
 pub mod login;
 pub mod module;
+pub mod portal;
+pub mod proposals;

@@ -6,6 +6,7 @@ use leptos_router::hooks::use_location;
 
 use crate::api::{self, ApiFailure};
 use crate::nav::item_for;
+use crate::pages::proposals::{ProposalEditor, ProposalView, ProposalsList};
 
 #[component]
 pub fn ModulePage() -> impl IntoView {
@@ -14,6 +15,22 @@ pub fn ModulePage() -> impl IntoView {
         let path = location.pathname.get();
         match path.trim_end_matches('/') {
             "/admin/leads" => view! { <crate::pages::leads::LeadsBoard/> }.into_any(),
+            "/admin/proposals" | "/admin/proposals/list_proposals" => view! { <ProposalsList/> }.into_any(),
+            "/admin/proposals/new" => view! { <ProposalEditor/> }.into_any(),
+            other if other.starts_with("/admin/proposals/") => {
+                let rest = &other["/admin/proposals/".len()..];
+                match rest.split_once('/') {
+                    Some((id, "edit")) => match id.parse::<i32>() {
+                        Ok(id) => view! { <ProposalEditor id=id/> }.into_any(),
+                        Err(_) => not_found(),
+                    },
+                    None => match rest.parse::<i32>() {
+                        Ok(id) => view! { <ProposalView id=id/> }.into_any(),
+                        Err(_) => not_found(),
+                    },
+                    _ => not_found(),
+                }
+            }
             "/admin/staff" => view! { <StaffPage/> }.into_any(),
             "/admin/roles" => view! { <RolesPage/> }.into_any(),
             other => {
@@ -26,6 +43,10 @@ pub fn ModulePage() -> impl IntoView {
             }
         }
     }
+}
+
+fn not_found() -> AnyView {
+    view! { <h1>"Not found"</h1> }.into_any()
 }
 
 fn failure_view(e: ApiFailure) -> AnyView {
