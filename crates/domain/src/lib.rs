@@ -7,6 +7,7 @@ pub mod api;
 pub mod custom_fields;
 pub mod dates;
 pub mod documents;
+pub mod invoices;
 pub mod leads;
 pub mod money;
 pub mod opportunities;

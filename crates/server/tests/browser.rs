@@ -191,3 +191,104 @@ async fn sign_in_see_the_layout_navigate_and_sign_out() {
     assert_eq!(row.try_get::<i64>("", "n").unwrap(), 0, "every session of this test was ended or rotated");
     client.close().await.unwrap();
 }
+
+async fn fill(client: &Client, css: &str, text: &str) {
+    let el = client.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+    el.clear().await.unwrap();
+    el.send_keys(text).await.unwrap();
+}
+
+async fn wait_for_text(client: &Client, css: &str, expected: &str) {
+    let mut last = String::new();
+    for _ in 0..100 {
+        if let Ok(el) = client.find(Locator::Css(css)).await {
+            last = el.text().await.unwrap_or_default();
+            if last.contains(expected) {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("{css} never showed `{expected}`; last: `{last}`");
+}
+
+#[tokio::test]
+#[ignore = "needs Chromium, chromedriver and the built SPA: run `cargo xtask test`"]
+async fn a_proposal_goes_from_the_editor_to_the_clients_acceptance_and_an_invoice() {
+    let spa_dir = PathBuf::from(std::env::var("CRM_SPA_DIR").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/spa").into()));
+    assert!(spa_dir.join("index.html").is_file(), "SPA not built at {}: run `cargo xtask build-spa`", spa_dir.display());
+    let app = helpers::spawn_app_with(|s| s.spa_dir = spa_dir.clone()).await;
+    let (_, token) = app.admin().await;
+    let (_, lead) = app.post("/api/v1/leads", Some(&token), json!({"name": "Ana Pop", "email": "ana@pop.example"})).await;
+    let (_, taxes) = app.get("/api/v1/taxes", &token).await;
+    let tax = |name: &str| taxes["items"].as_array().unwrap().iter().find(|t| t["name"] == name).unwrap()["id"].as_i64().unwrap();
+    let (v21, v11) = (tax("VAT 21%"), tax("VAT 11%"));
+
+    let (_driver, client) = start_browser().await;
+    let tokens = app.login(helpers::ADMIN_EMAIL, helpers::PASSWORD).await;
+    client.goto(&app.url("/login")).await.unwrap();
+    client
+        .execute(
+            "localStorage.setItem('crm.access_token', arguments[0]); localStorage.setItem('crm.refresh_token', arguments[1]);",
+            vec![json!(tokens.access_token), json!(tokens.refresh_token)],
+        )
+        .await
+        .unwrap();
+
+    // The editor: two lines, live totals from the domain arithmetic.
+    client.goto(&app.url(&format!("/admin/proposals/new?lead_id={}", lead["id"]))).await.unwrap();
+    fill(&client, "#p-subject", "Fleet tracking").await;
+    let line = |i: usize, field: &str| format!("tr.line[data-index='{i}'] .{field}");
+    fill(&client, &line(0, "l-description"), "Tracker").await;
+    fill(&client, &line(0, "l-qty"), "3").await;
+    fill(&client, &line(0, "l-price"), "199.99").await;
+    fill(&client, &line(0, "l-discount"), "10").await;
+    client.find(Locator::Css(&line(0, &format!("l-tax-{v21}")))).await.unwrap().click().await.unwrap();
+    client.find(Locator::Css("#add-line")).await.unwrap().click().await.unwrap();
+    fill(&client, &line(1, "l-description"), "Installation").await;
+    fill(&client, &line(1, "l-qty"), "1.5").await;
+    fill(&client, &line(1, "l-price"), "120").await;
+    client.find(Locator::Css(&line(1, &format!("l-tax-{v11}")))).await.unwrap().click().await.unwrap();
+    wait_for_text(&client, "#t-total", "853.16 RON").await;
+    assert_eq!(text_of(&client, "#t-subtotal").await, "719.97 RON");
+    screenshot(&client, "proposal-editor").await;
+    client.find(Locator::Css("#save-proposal")).await.unwrap().click().await.unwrap();
+    wait_for_text(&client, "#proposal-total", "853.16 RON").await;
+    assert_eq!(text_of(&client, "#proposal-status").await, "Draft");
+    let proposal_path = client.current_url().await.unwrap().path().to_string();
+
+    // Send it (no SMTP server here: the e-mail waits in the outbox; the status is Sent).
+    client.find(Locator::Css("#open-send")).await.unwrap().click().await.unwrap();
+    client.find(Locator::Css("#send-submit")).await.unwrap().click().await.unwrap();
+    wait_for_text(&client, "#proposal-status", "Sent").await;
+    wait_for_text(&client, "#emails", "ana@pop.example").await;
+    screenshot(&client, "proposal-view").await;
+    let link = client.find(Locator::Css("#portal-link")).await.unwrap().attr("href").await.unwrap().expect("a portal link");
+    let portal_path = link.strip_prefix("http://crm.test").expect("the configured public URL").to_string();
+
+    // The client opens the link in a fresh browser (no session) and accepts.
+    let (_driver2, portal) = start_browser().await;
+    portal.goto(&app.url(&portal_path)).await.unwrap();
+    wait_for_text(&portal, "#portal-total", "853.16 RON").await;
+    wait_for_text(&portal, "#portal-status", "Viewed").await;
+    fill(&portal, "#accept-name", "Ana Pop").await;
+    portal.find(Locator::Css("#accept-submit")).await.unwrap().click().await.unwrap();
+    wait_for_text(&portal, "#portal-accepted", "Accepted by Ana Pop").await;
+    screenshot(&portal, "portal-proposal").await;
+    portal.close().await.unwrap();
+
+    // Staff see it accepted and convert it to an invoice with the same total.
+    client.goto(&app.url(&proposal_path)).await.unwrap();
+    wait_for_text(&client, "#proposal-status", "Accepted").await;
+    client.find(Locator::Css("#convert-invoice")).await.unwrap().click().await.unwrap();
+    wait_for_text(&client, "#notice", "853.16 RON").await;
+    wait_for_text(&client, "#invoice-link", "Invoice #").await;
+
+    // The list honours the guide's ?status= URLs.
+    client.goto(&app.url("/admin/proposals?status=3")).await.unwrap();
+    wait_for_text(&client, "#proposals-table", "PRO-000001").await;
+    client.goto(&app.url("/admin/proposals?status=4")).await.unwrap();
+    text_of(&client, "#no-proposals").await;
+    screenshot(&client, "proposals-list").await;
+    client.close().await.unwrap();
+}

@@ -264,12 +264,12 @@ async fn resolve(db: &impl ConnectionTrait, user: &AuthUser, current: Option<&pr
     let creating = current.is_none();
     let mut v = Validator::new();
     let defs = custom_fields::definitions(db, custom_fields::PROPOSAL).await?;
-    if let Err(errors) = custom_fields::validate(&defs, &b.custom_fields, creating) {
+    let custom = custom_fields::validate(&defs, &b.custom_fields, creating).unwrap_or_else(|errors| {
         for e in errors {
             v.push(&e.field, &e.code, e.message);
         }
-    }
-    let custom = custom_fields::validate(&defs, &b.custom_fields, creating).unwrap_or_default();
+        Vec::new()
+    });
 
     if let Some(p) = current {
         let status = status_of(p);
