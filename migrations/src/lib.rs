@@ -10,6 +10,7 @@ mod m20261123_000003_opportunities;
 mod m20261123_000004_lead_tools;
 mod m20261123_000005_board_totals_index;
 mod m20261123_000006_proposals;
+mod m20261123_000007_invoicing;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_lead_tools::Migration),
             Box::new(m20261123_000005_board_totals_index::Migration),
             Box::new(m20261123_000006_proposals::Migration),
+            Box::new(m20261123_000007_invoicing::Migration),
         ]
     }
 }

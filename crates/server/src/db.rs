@@ -132,9 +132,11 @@ async fn ensure_defaults(db: &DatabaseConnection) -> anyhow::Result<()> {
         })
     })
     .await?;
-    seed_once(db, "seeded.email_templates", |txn, now| {
-        Box::pin(async move {
-            for (slug, name, subject, body) in crate::email::DEFAULT_TEMPLATES {
+    // One marker per template, so templates added by later versions reach existing databases.
+    for (slug, name, subject, body) in crate::email::DEFAULT_TEMPLATES {
+        let marker = if *slug == "proposal_send" { "seeded.email_templates".to_string() } else { format!("seeded.email_template.{slug}") };
+        seed_once(db, &marker, move |txn, now| {
+            Box::pin(async move {
                 email_template::Entity::insert(email_template::ActiveModel {
                     slug: Set(slug.to_string()),
                     name: Set(name.to_string()),
@@ -145,15 +147,16 @@ async fn ensure_defaults(db: &DatabaseConnection) -> anyhow::Result<()> {
                 })
                 .exec(txn)
                 .await?;
-            }
-            Ok(())
+                Ok(())
+            })
         })
-    })
-    .await?;
+        .await?;
+    }
     for (marker, table, names) in [
         ("seeded.lost_reasons", "lost_reasons", DEFAULT_LOST_REASONS),
         ("seeded.opportunity_statuses", "opportunity_statuses", DEFAULT_OPPORTUNITY_STATUSES),
         ("seeded.lead_sources", "lead_sources", DEFAULT_LEAD_SOURCES),
+        ("seeded.payment_modes", "payment_modes", DEFAULT_PAYMENT_MODES),
     ] {
         seed_once(db, marker, move |txn, now| Box::pin(insert_names(txn, table, names, now))).await?;
     }
@@ -173,6 +176,7 @@ pub const DEFAULT_CURRENCIES: &[(&str, &str, bool)] = &[("RON", "lei", true), ("
 pub const DEFAULT_TAXES: &[(&str, &str)] = &[("VAT 21%", "21"), ("VAT 11%", "11"), ("VAT 0%", "0")];
 pub const DEFAULT_LOST_REASONS: &[&str] = &["Price too high", "Won by competitor", "Budget unavailable", "No response"];
 pub const DEFAULT_OPPORTUNITY_STATUSES: &[&str] = &["Prospecting", "Proposal", "Negotiation", "Won", "Lost"];
+pub const DEFAULT_PAYMENT_MODES: &[&str] = &["Bank transfer", "Cash", "Card"];
 pub const DEFAULT_LEAD_SOURCES: &[&str] = &["Website", "Web form", "Referral", "Cold call", "Facebook", "LinkedIn", "Event", "Partner"];
 
 /// Rows of a `(name, created_at)` option table (lost reasons, sources, opportunity statuses).

@@ -323,6 +323,18 @@ pub async fn next_number(db: &impl ConnectionTrait, sequence: &str) -> ApiResult
     Ok(row.try_get::<i64>("", "n")?)
 }
 
+/// Moves a sequence so the next number is `next` (callers check it only moves forward).
+pub async fn set_sequence(db: &impl ConnectionTrait, sequence: &str, next: i64) -> ApiResult<()> {
+    next_number(db, sequence).await?;
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DatabaseBackend::Postgres => "UPDATE number_sequences SET next_value = $1 WHERE name = $2",
+        _ => "UPDATE number_sequences SET next_value = ? WHERE name = ?",
+    };
+    db.execute(Statement::from_sql_and_values(backend, sql, [next.into(), sequence.into()])).await?;
+    Ok(())
+}
+
 /// Rich text from users: only formatting tags survive (no scripts, styles, event handlers).
 pub fn sanitize_html(raw: &str) -> String {
     ammonia::clean(raw.trim())

@@ -34,12 +34,21 @@ pub const MAX_ATTEMPTS: i32 = 10;
 const LEASE: Duration = Duration::from_secs(120);
 
 /// The templates every database starts with: (slug, name, subject, body).
-pub const DEFAULT_TEMPLATES: &[(&str, &str, &str, &str)] = &[(
+pub const DEFAULT_TEMPLATES: &[(&str, &str, &str, &str)] = &[PROPOSAL_SEND, INVOICE_SEND];
+
+const PROPOSAL_SEND: (&str, &str, &str, &str) = (
     "proposal_send",
     "Proposal sent to a client",
     "Proposal {{ proposal.number }} from {{ company.name }}",
     "Hello {{ recipient.name }},\n\n{% if message %}{{ message }}\n\n{% endif %}Please find our proposal {{ proposal.number }} ({{ proposal.subject }}) for {{ proposal.total }} {{ proposal.currency }}.\n\nYou can read it, leave comments and accept it online:\n{{ proposal.link }}\n{% if proposal.open_till %}\nThe offer is valid until {{ proposal.open_till }}.\n{% endif %}\nKind regards,\n{{ staff.name }}\n{{ company.name }}\n",
-)];
+);
+
+const INVOICE_SEND: (&str, &str, &str, &str) = (
+    "invoice_send",
+    "Invoice sent to a client",
+    "Invoice {{ invoice.number }} from {{ company.name }}",
+    "Hello,\n\n{% if message %}{{ message }}\n\n{% endif %}Please find attached invoice {{ invoice.number }} for {{ invoice.total }} {{ invoice.currency }}{% if invoice.due_date %}, due on {{ invoice.due_date }}{% endif %}.\nBalance due: {{ invoice.balance_due }} {{ invoice.currency }}.\n\nView, download or pay it online:\n{{ invoice.link }}\n\nKind regards,\n{{ staff.name }}\n{{ company.name }}\n",
+);
 
 /// Merge fields available to a template, shown in the API.
 pub fn merge_fields(slug: &str) -> Vec<String> {
@@ -53,6 +62,21 @@ pub fn merge_fields(slug: &str) -> Vec<String> {
             "proposal.link",
             "recipient.name",
             "recipient.email",
+            "staff.name",
+            "staff.email",
+            "company.name",
+            "message",
+        ]
+        .map(String::from)
+        .to_vec(),
+        "invoice_send" => [
+            "invoice.number",
+            "invoice.total",
+            "invoice.balance_due",
+            "invoice.currency",
+            "invoice.due_date",
+            "invoice.link",
+            "client.name",
             "staff.name",
             "staff.email",
             "company.name",

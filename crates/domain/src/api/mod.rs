@@ -7,11 +7,13 @@ use crate::permissions::PermissionSet;
 use crate::validation::FieldError;
 
 mod clients;
+mod invoicing;
 mod lead_tools;
 mod leads;
 mod sales_docs;
 
 pub use clients::*;
+pub use invoicing::*;
 pub use lead_tools::*;
 pub use leads::*;
 pub use sales_docs::*;

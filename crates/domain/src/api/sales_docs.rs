@@ -1,5 +1,5 @@
 //! Catalogue (taxes, items, currencies), proposals and their templates, the client portal,
-//! e-mail, notifications, settings, and the invoice / sales-order records proposals convert to.
+//! e-mail, notifications, settings, and the sales-order records proposals convert to.
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -535,40 +535,6 @@ pub struct AppSettingsPatch {
     pub proposal_number_padding: Option<u32>,
     pub proposal_open_till_days: Option<u32>,
     pub estimate_auto_convert_to_invoice_on_client_accept: Option<u8>,
-}
-
-/// An invoice as created from a proposal (the invoicing module completes its lifecycle).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Invoice {
-    pub id: i32,
-    /// `null` while a draft: numbers are given when the invoice is issued.
-    pub number: Option<String>,
-    pub client_id: i32,
-    pub currency: String,
-    #[serde(with = "crate::dates::iso")]
-    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
-    pub date: Date,
-    #[serde(with = "crate::dates::option")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
-    pub due_date: Option<Date>,
-    pub discount_type: Option<DiscountType>,
-    #[serde(with = "rust_decimal::serde::str")]
-    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "0"))]
-    pub discount_value: Decimal,
-    pub discount_applies: DiscountApplies,
-    pub terms: String,
-    pub lines: Vec<DocumentLine>,
-    #[serde(flatten)]
-    pub amounts: Amounts,
-    /// `draft`, `unpaid`, `paid`, `partially_paid`, `overdue`, `cancelled`.
-    pub status: String,
-    /// Draft 6 · Unpaid 1 · Partially paid 3 · Paid 2 · Overdue 4 · Cancelled 5.
-    pub status_code: i32,
-    pub proposal_id: Option<i32>,
-    pub sales_order_id: Option<i32>,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
 }
 
 /// A sales order as created from a proposal.

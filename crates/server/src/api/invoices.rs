@@ -1,82 +1,130 @@
-//! Invoices and sales orders as proposals create them: `GET /api/v1/invoices/{id}` and
-//! `GET /api/v1/sales-orders/{id}`. Issuing, payments and the rest of their lifecycle belong
-//! to the invoicing module, which extends these records.
+//! Invoices: `/api/v1/invoices` — drafts, issuing (gap-free numbers), cancel/uncancel, the
+//! list with the guide's filters and per-currency totals, PDF, sending, and the billing
+//! configuration. Status is the domain's pure function of the invoice, its payments and today,
+//! computed on every read; list filters apply the same rule in SQL.
 
-use actix_web::{web, HttpResponse};
-use crmconnect_domain::api::{Invoice, Problem, SalesOrder};
-use crmconnect_domain::permissions::{Module, ViewScope};
-use sea_orm::{ConnectionTrait, EntityTrait};
+use std::collections::HashMap;
 
-use super::proposals::currency_of;
-use crate::auth::AuthUser;
-use crate::documents::{self, dec};
-use crate::entities::{client, invoice, sales_order};
-use crate::error::{ApiError, ApiResult};
+use actix_web::{web, HttpRequest, HttpResponse};
+use crmconnect_domain::api::{BillingConfig, BillingConfigPatch, CurrencyTotals, Invoice, InvoiceInput, InvoicePage, Page, Problem, SendInput, SentEmail};
+use crmconnect_domain::documents::DocumentDiscount;
+use crmconnect_domain::invoices::{self as rules, InvoiceStatus, NumberFormat, StatusInputs};
+use crmconnect_domain::leads::normalize_tags;
+use crmconnect_domain::money::{self, Currency};
+use crmconnect_domain::permissions::{Action, Module, ViewScope};
+use crmconnect_domain::validation::{parse_name, EmailAddress, Validator};
+use sea_orm::sea_query::{Expr, Func};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde::Deserialize;
+use serde_json::json;
+use time::{Date, Duration, OffsetDateTime};
+use utoipa::IntoParams;
+
+use super::proposals::{currency_of, pdf_response, today};
+use crate::audit::{self, Actor, Change};
+use crate::auth::{secrets, AuthUser};
+use crate::documents::{self, dec, Line, INVOICE};
+use crate::entities::{app_setting, client, client_contact, email_outbox, invoice, payment};
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::extract::Json;
+use crate::pagination::{finish_page, PageParams};
 use crate::state::AppState;
+use crate::{db, email, outbox, pdf, settings};
 
-/// Invoice status names by the guide's codes (Draft 6 · Unpaid 1 · Paid 2 · Partially paid 3 · Overdue 4 · Cancelled 5).
-pub fn invoice_status_name(code: i32) -> &'static str {
-    match code {
-        1 => "unpaid",
-        2 => "paid",
-        3 => "partially_paid",
-        4 => "overdue",
-        5 => "cancelled",
-        _ => "draft",
+/// The lifecycle stored in `status_code`: Draft (6), Cancelled (5) or issued (1); the rest
+/// of the status is computed.
+const ISSUED: i32 = 1;
+
+pub fn status_inputs(i: &invoice::Model, today: Date) -> StatusInputs {
+    let c = currency_of(&i.currency);
+    StatusInputs {
+        draft: i.status_code == InvoiceStatus::Draft.code(),
+        cancelled: i.status_code == InvoiceStatus::Cancelled.code(),
+        total: money::from_minor(i.total_minor, c),
+        paid: money::from_minor(i.paid_minor, c),
+        due_date: i.due_date,
+        today,
     }
 }
 
-pub async fn load(db: &impl ConnectionTrait, id: i32) -> ApiResult<Invoice> {
+pub fn invoice_portal_url(public_url: &str, token: &str) -> String {
+    format!("{public_url}/invoice/{token}")
+}
+
+fn discount_of(i: &invoice::Model) -> Option<DocumentDiscount> {
+    documents::discount_of(i.discount_type.as_deref(), &i.discount_value, &i.discount_applies)
+}
+
+pub async fn load_many(db: &impl ConnectionTrait, public_url: &str, rows: &[invoice::Model]) -> ApiResult<Vec<Invoice>> {
+    let ids: Vec<i32> = rows.iter().map(|i| i.id).collect();
+    let mut lines = documents::lines_of(db, INVOICE, &ids).await?;
+    let client_ids: Vec<i32> = rows.iter().map(|i| i.client_id).collect();
+    let names: HashMap<i32, String> = if client_ids.is_empty() {
+        HashMap::new()
+    } else {
+        client::Entity::find().filter(client::Column::Id.is_in(client_ids)).all(db).await?.into_iter().map(|c| (c.id, c.company)).collect()
+    };
+    let today = today();
+    Ok(rows
+        .iter()
+        .map(|i| {
+            let c = currency_of(&i.currency);
+            let inputs = status_inputs(i, today);
+            let status = rules::status(inputs);
+            let days = rules::days_overdue(inputs);
+            let (api_lines, amounts) = documents::present(c, &lines.remove(&i.id).unwrap_or_default(), discount_of(i));
+            let paid = money::from_minor(i.paid_minor, c);
+            Invoice {
+                id: i.id,
+                number: i.number.clone(),
+                client_id: i.client_id,
+                client_name: names.get(&i.client_id).cloned().unwrap_or_default(),
+                currency: i.currency.clone(),
+                date: i.date,
+                due_date: i.due_date,
+                sale_agent: i.sale_agent,
+                discount_type: documents::parse_discount_type(i.discount_type.as_deref()),
+                discount_value: dec(&i.discount_value),
+                discount_applies: documents::parse_discount_applies(&i.discount_applies),
+                terms: i.terms.clone(),
+                admin_note: i.admin_note.clone(),
+                client_note: i.client_note.clone(),
+                tags: i.tags.clone().and_then(|t| serde_json::from_value(t).ok()).unwrap_or_default(),
+                allowed_payment_modes: i.allowed_payment_modes.clone().and_then(|t| serde_json::from_value(t).ok()).unwrap_or_default(),
+                balance_due: (amounts.total - paid).max(rust_decimal::Decimal::ZERO),
+                total_paid: paid,
+                amounts,
+                lines: api_lines,
+                status: status.name().to_string(),
+                status_code: status.code(),
+                is_overdue: days.is_some(),
+                days_overdue: days.unwrap_or(0),
+                portal_url: i.portal_token.as_deref().map(|t| invoice_portal_url(public_url, t)),
+                proposal_id: i.proposal_id,
+                sales_order_id: i.sales_order_id,
+                issued_at: i.issued_at,
+                sent_at: i.sent_at,
+                created_at: i.created_at,
+            }
+        })
+        .collect())
+}
+
+pub async fn load_api(db: &impl ConnectionTrait, public_url: &str, i: &invoice::Model) -> ApiResult<Invoice> {
+    Ok(load_many(db, public_url, std::slice::from_ref(i)).await?.remove(0))
+}
+
+/// Used by proposal conversion: the invoice just created.
+pub async fn load(db: &impl ConnectionTrait, public_url: &str, id: i32) -> ApiResult<Invoice> {
     let i = invoice::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found("invoice"))?;
-    let rows = documents::lines_of(db, documents::INVOICE, &[i.id]).await?.remove(&i.id).unwrap_or_default();
-    let discount = documents::discount_of(i.discount_type.as_deref(), &i.discount_value, &i.discount_applies);
-    let (lines, amounts) = documents::present(currency_of(&i.currency), &rows, discount);
-    Ok(Invoice {
-        id: i.id,
-        number: i.number.clone(),
-        client_id: i.client_id,
-        currency: i.currency.clone(),
-        date: i.date,
-        due_date: i.due_date,
-        discount_type: documents::parse_discount_type(i.discount_type.as_deref()),
-        discount_value: dec(&i.discount_value),
-        discount_applies: documents::parse_discount_applies(&i.discount_applies),
-        terms: i.terms.clone(),
-        lines,
-        amounts,
-        status: invoice_status_name(i.status_code).to_string(),
-        status_code: i.status_code,
-        proposal_id: i.proposal_id,
-        sales_order_id: i.sales_order_id,
-        created_at: i.created_at,
-    })
+    load_api(db, public_url, &i).await
 }
 
-pub async fn load_sales_order(db: &impl ConnectionTrait, id: i32) -> ApiResult<SalesOrder> {
-    let o = sales_order::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found("sales order"))?;
-    let rows = documents::lines_of(db, documents::SALES_ORDER, &[o.id]).await?.remove(&o.id).unwrap_or_default();
-    let discount = documents::discount_of(o.discount_type.as_deref(), &o.discount_value, &o.discount_applies);
-    let (lines, amounts) = documents::present(currency_of(&o.currency), &rows, discount);
-    Ok(SalesOrder {
-        id: o.id,
-        number: o.number.clone(),
-        client_id: o.client_id,
-        currency: o.currency.clone(),
-        date: o.date,
-        discount_type: documents::parse_discount_type(o.discount_type.as_deref()),
-        discount_value: dec(&o.discount_value),
-        discount_applies: documents::parse_discount_applies(&o.discount_applies),
-        lines,
-        amounts,
-        status: o.status.clone(),
-        proposal_id: o.proposal_id,
-        invoice_id: o.invoice_id,
-        created_at: o.created_at,
-    })
-}
-
-/// "View own" on invoices and sales orders: documents of clients assigned to the caller.
-async fn check_visible(db: &impl ConnectionTrait, user: &AuthUser, module: Module, client_id: i32, what: &str) -> ApiResult<()> {
+/// "View own" on invoices (and sales orders): documents of clients assigned to the caller, or
+/// where the caller is the sale agent.
+pub async fn check_client_visible(db: &impl ConnectionTrait, user: &AuthUser, module: Module, client_id: i32, what: &str) -> ApiResult<()> {
     if let ViewScope::Own(me) = user.view_scope(module)? {
         let c = client::Entity::find_by_id(client_id).one(db).await?;
         if c.and_then(|c| c.assigned_to) != Some(me) {
@@ -86,22 +134,766 @@ async fn check_visible(db: &impl ConnectionTrait, user: &AuthUser, module: Modul
     Ok(())
 }
 
-/// An invoice with its lines and amounts.
+pub async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<invoice::Model> {
+    let scope = user.view_scope(Module::Invoices)?;
+    let i = invoice::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found("invoice"))?;
+    if let ViewScope::Own(me) = scope {
+        if i.sale_agent != Some(me) && i.created_by != Some(me) {
+            check_client_visible(db, user, Module::Invoices, i.client_id, "invoice").await?;
+        }
+    }
+    Ok(i)
+}
+
+// ---------- billing configuration ----------
+
+const BILLING: &str = "billing.";
+
+fn billing_defaults() -> BillingConfig {
+    BillingConfig {
+        prefix: "INV-".into(),
+        format: NumberFormat::Number,
+        padding: 6,
+        next_number: 1,
+        default_due_days: 30,
+        payment_instructions: String::new(),
+    }
+}
+
+fn sequence_name(format: NumberFormat, year: i32) -> String {
+    match format {
+        NumberFormat::Number => "invoice".into(),
+        // Romanian practice: the series restarts every year.
+        NumberFormat::YearNumber => format!("invoice:{year}"),
+    }
+}
+
+async fn current_sequence_value(db: &impl ConnectionTrait, name: &str) -> ApiResult<i64> {
+    Ok(crate::entities::number_sequence::Entity::find_by_id(name.to_string()).one(db).await?.map(|s| s.next_value).unwrap_or(1))
+}
+
+pub async fn billing_config(db: &impl ConnectionTrait) -> ApiResult<BillingConfig> {
+    let rows = app_setting::Entity::find().filter(app_setting::Column::Key.starts_with(BILLING)).all(db).await?;
+    let serde_json::Value::Object(mut map) = serde_json::to_value(billing_defaults()).map_err(ApiError::internal)? else { unreachable!() };
+    for row in rows {
+        if let (Some(slot), Ok(v)) = (map.get_mut(&row.key[BILLING.len()..]), serde_json::from_str(&row.value)) {
+            *slot = v;
+        }
+    }
+    let mut config: BillingConfig = serde_json::from_value(serde_json::Value::Object(map)).map_err(ApiError::internal)?;
+    config.next_number = current_sequence_value(db, &sequence_name(config.format, today().year())).await?;
+    Ok(config)
+}
+
+/// Invoice numbering and defaults (settings: view).
+#[utoipa::path(get, path = "/api/v1/billing/config", tag = "invoices", security(("bearer" = [])),
+    responses((status = 200, body = BillingConfig), (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_billing(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
+    user.view_scope(Module::Settings)?;
+    Ok(HttpResponse::Ok().json(billing_config(&state.db).await?))
+}
+
+/// Change numbering and defaults (settings: edit). `next_number` may only move forward.
+#[utoipa::path(patch, path = "/api/v1/billing/config", tag = "invoices", security(("bearer" = [])), request_body = BillingConfigPatch,
+    responses((status = 200, body = BillingConfig), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn update_billing(state: web::Data<AppState>, user: AuthUser, body: Json<BillingConfigPatch>) -> ApiResult<HttpResponse> {
+    user.require(Module::Settings, Action::Edit)?;
+    let b = body.0;
+    let txn = db::begin_write(&state.db).await?;
+    let before = billing_config(&txn).await?;
+    let mut v = Validator::new();
+    if b.prefix.as_ref().is_some_and(|p| p.chars().count() > 20) {
+        v.push("prefix", "too_long", "at most 20 characters");
+    }
+    if b.padding.is_some_and(|p| p > 12) {
+        v.push("padding", "out_of_range", "between 0 and 12 digits");
+    }
+    if b.default_due_days.is_some_and(|d| d > 365) {
+        v.push("default_due_days", "out_of_range", "between 0 and 365 days");
+    }
+    if b.payment_instructions.as_ref().is_some_and(|p| p.chars().count() > 2000) {
+        v.push("payment_instructions", "too_long", "at most 2000 characters");
+    }
+    let format = b.format.unwrap_or(before.format);
+    let sequence = sequence_name(format, today().year());
+    if let Some(n) = b.next_number {
+        let current = current_sequence_value(&txn, &sequence).await?;
+        if n < current {
+            v.push("next_number", "backwards", format!("numbers up to {} may already be given; use {current} or more", current - 1));
+        }
+    }
+    v.finish().map_err(ApiError::validation)?;
+    let now = OffsetDateTime::now_utc();
+    let serde_json::Value::Object(sent) = serde_json::to_value(&b).map_err(ApiError::internal)? else { unreachable!() };
+    for (key, value) in sent.into_iter().filter(|(k, v)| !v.is_null() && k != "next_number") {
+        app_setting::Entity::insert(app_setting::ActiveModel { key: Set(format!("{BILLING}{key}")), value: Set(value.to_string()), updated_at: Set(now) })
+            .on_conflict(sea_orm::sea_query::OnConflict::column(app_setting::Column::Key).update_columns([app_setting::Column::Value, app_setting::Column::UpdatedAt]).to_owned())
+            .exec(&txn)
+            .await?;
+    }
+    if let Some(n) = b.next_number {
+        documents::set_sequence(&txn, &sequence, n).await?;
+    }
+    let after = billing_config(&txn).await?;
+    let mut change = Change::new("billing.updated", "settings", 0).before(&before).after(&after);
+    change.entity_id = None;
+    audit::record(&txn, &user.actor(), change).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Ok().json(after))
+}
+
+// ---------- create / edit ----------
+
+struct Fields {
+    client_id: i32,
+    currency: Currency,
+    date: Date,
+    due_date: Option<Date>,
+    sale_agent: Option<i32>,
+    discount: Option<DocumentDiscount>,
+    discount_applies: crmconnect_domain::documents::DiscountApplies,
+    terms: String,
+    admin_note: Option<String>,
+    client_note: Option<String>,
+    tags: Vec<String>,
+    allowed_payment_modes: Vec<i32>,
+    lines: Vec<Line>,
+}
+
+fn text(v: &mut Validator, field: &str, value: &Option<String>, max: usize) -> Option<Option<String>> {
+    let s = value.as_deref()?.trim();
+    if s.chars().count() > max {
+        v.push(field, "too_long", format!("must have at most {max} characters"));
+        return None;
+    }
+    Some((!s.is_empty()).then(|| s.to_string()))
+}
+
+async fn resolve(db: &impl ConnectionTrait, user: &AuthUser, current: Option<&invoice::Model>, b: &InvoiceInput) -> ApiResult<Fields> {
+    let mut v = Validator::new();
+    if let Some(i) = current {
+        let has_payments = i.paid_minor > 0;
+        let commercial = b.lines.is_some() || b.currency.is_some() || b.discount_type.is_some() || b.discount_value.is_some() || b.discount_applies.is_some() || b.client_id.is_some();
+        if i.status_code == InvoiceStatus::Cancelled.code() {
+            return Err(ApiError::new(ErrorCode::InvoiceLocked, "A cancelled invoice cannot change; uncancel it first."));
+        }
+        if commercial && has_payments {
+            return Err(ApiError::new(ErrorCode::InvoiceLocked, "This invoice has payments; remove them before changing its lines, client, currency or discount."));
+        }
+    }
+    let client = match (b.client_id, current) {
+        (Some(id), _) => match client::Entity::find_by_id(id).one(db).await? {
+            Some(c) => Some(c),
+            None => {
+                v.push("client_id", "not_found", format!("no client {id}"));
+                None
+            }
+        },
+        (None, Some(i)) => client::Entity::find_by_id(i.client_id).one(db).await?,
+        (None, None) => {
+            v.push("client_id", "required", "an invoice needs a client");
+            None
+        }
+    };
+    let currency = match (&b.currency, current, &client) {
+        (Some(c), _, _) => documents::enabled_currency(db, &mut v, "currency", c).await?,
+        (None, Some(i), _) => Some(currency_of(&i.currency)),
+        (None, None, Some(c)) => {
+            let mut probe = Validator::new();
+            match documents::enabled_currency(db, &mut probe, "currency", &c.currency).await? {
+                Some(c) => Some(c),
+                None => Some(documents::base_currency(db).await?),
+            }
+        }
+        (None, None, None) => None,
+    };
+    let date = b.date.or(current.map(|i| i.date)).unwrap_or_else(today);
+    let billing = billing_config(db).await?;
+    let due_date = match b.due_date {
+        Some(d) => d,
+        None => match current {
+            Some(i) => i.due_date,
+            None => {
+                let days = client.as_ref().map(|c| c.payment_terms_days as u32).unwrap_or(billing.default_due_days);
+                Some(date + Duration::days(i64::from(days)))
+            }
+        },
+    };
+    if due_date.is_some_and(|d| d < date) {
+        v.push("due_date", "before_date", "the due date cannot be before the invoice date");
+    }
+    let sale_agent = match b.sale_agent {
+        Some(x) => x,
+        None => current.map(|i| i.sale_agent).unwrap_or(Some(user.id())),
+    };
+    if let Some(Some(id)) = b.sale_agent {
+        if !crate::entities::staff::Entity::find_by_id(id).one(db).await?.is_some_and(|s| s.active) {
+            v.push("sale_agent", "not_found", format!("no active staff member {id}"));
+        }
+    }
+    let kind = match b.discount_type {
+        Some(k) => k,
+        None => current.and_then(|i| documents::parse_discount_type(i.discount_type.as_deref())),
+    };
+    let value = b.discount_value.or(current.map(|i| dec(&i.discount_value))).unwrap_or_default();
+    let applies = b.discount_applies.or(current.map(|i| documents::parse_discount_applies(&i.discount_applies))).unwrap_or_default();
+    let lines = match (&b.lines, current) {
+        (Some(inputs), _) => documents::resolve_lines(db, &mut v, inputs).await?,
+        (None, Some(i)) => documents::lines_from_rows(&documents::lines_of(db, INVOICE, &[i.id]).await?.remove(&i.id).unwrap_or_default()),
+        (None, None) => Vec::new(),
+    };
+    let terms = b.terms.as_deref().map(documents::sanitize_html).or(current.map(|i| i.terms.clone())).unwrap_or_default();
+    let admin_note = text(&mut v, "admin_note", &b.admin_note, 10_000).unwrap_or_else(|| current.and_then(|i| i.admin_note.clone()));
+    let client_note = text(&mut v, "client_note", &b.client_note, 10_000).unwrap_or_else(|| current.and_then(|i| i.client_note.clone()));
+    let tags = match &b.tags {
+        Some(t) => v.check("tags", normalize_tags(t)).unwrap_or_default(),
+        None => current.and_then(|i| i.tags.clone()).and_then(|t| serde_json::from_value(t).ok()).unwrap_or_default(),
+    };
+    let allowed_payment_modes = match &b.allowed_payment_modes {
+        Some(ids) => {
+            for id in ids {
+                if crate::entities::payment_mode::Entity::find_by_id(*id).one(db).await?.is_none() {
+                    v.push("allowed_payment_modes", "not_found", format!("no payment mode {id}"));
+                }
+            }
+            ids.clone()
+        }
+        None => current.and_then(|i| i.allowed_payment_modes.clone()).and_then(|t| serde_json::from_value(t).ok()).unwrap_or_default(),
+    };
+    let discount = kind.map(|kind| DocumentDiscount { kind, value, applies });
+    if let Some(c) = currency {
+        match documents::compute(c, &lines, discount) {
+            Err(e) => v.push("discount_value", e.code, e.message),
+            Ok(t) => {
+                if let Some(i) = current {
+                    if money::to_minor(t.total, c).unwrap_or(i64::MAX) < i.paid_minor {
+                        v.push("lines", "below_paid", "the new total is below what was already paid");
+                    }
+                }
+            }
+        }
+    }
+    v.finish().map_err(ApiError::validation)?;
+    Ok(Fields {
+        client_id: client.map(|c| c.id).expect("validated"),
+        currency: currency.expect("validated"),
+        date,
+        due_date,
+        sale_agent,
+        discount,
+        discount_applies: applies,
+        terms,
+        admin_note,
+        client_note,
+        tags,
+        allowed_payment_modes,
+        lines,
+    })
+}
+
+fn write(row: &mut invoice::ActiveModel, f: &Fields) {
+    let totals = documents::compute(f.currency, &f.lines, f.discount).expect("validated in resolve");
+    let (subtotal, discount, tax, total) = documents::minor_totals(&totals, f.currency);
+    row.client_id = Set(f.client_id);
+    row.currency = Set(f.currency.code().to_string());
+    row.date = Set(f.date);
+    row.due_date = Set(f.due_date);
+    row.sale_agent = Set(f.sale_agent);
+    row.discount_type = Set(f.discount.map(|d| documents::discount_type_name(d.kind).to_string()));
+    row.discount_value = Set(f.discount.map(|d| d.value.normalize().to_string()).unwrap_or_else(|| "0".into()));
+    row.discount_applies = Set(documents::discount_applies_name(f.discount_applies).to_string());
+    row.terms = Set(f.terms.clone());
+    row.admin_note = Set(f.admin_note.clone());
+    row.client_note = Set(f.client_note.clone());
+    row.tags = Set(Some(json!(f.tags)));
+    row.allowed_payment_modes = Set(Some(json!(f.allowed_payment_modes)));
+    row.subtotal_minor = Set(subtotal);
+    row.discount_minor = Set(discount);
+    row.total_tax_minor = Set(tax);
+    row.total_minor = Set(total);
+    row.updated_at = Set(OffsetDateTime::now_utc());
+}
+
+/// Create a draft invoice (no number until issued).
+#[utoipa::path(post, path = "/api/v1/invoices", tag = "invoices", security(("bearer" = [])), request_body = InvoiceInput,
+    responses((status = 201, body = Invoice), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<InvoiceInput>) -> ApiResult<HttpResponse> {
+    user.require(Module::Invoices, Action::Create)?;
+    let txn = db::begin_write(&state.db).await?;
+    let fields = resolve(&txn, &user, None, &body.0).await?;
+    let now = OffsetDateTime::now_utc();
+    let mut row = invoice::ActiveModel {
+        number: Set(None),
+        status_code: Set(InvoiceStatus::Draft.code()),
+        proposal_id: Set(None),
+        sales_order_id: Set(None),
+        paid_minor: Set(0),
+        portal_token: Set(Some(secrets::random_secret())),
+        issued_at: Set(None),
+        sent_at: Set(None),
+        created_by: Set(Some(user.id())),
+        created_at: Set(now),
+        ..Default::default()
+    };
+    write(&mut row, &fields);
+    let saved = row.insert(&txn).await?;
+    documents::save_lines(&txn, INVOICE, saved.id, &fields.lines).await?;
+    let api = load_api(&txn, &state.settings.public_url, &saved).await?;
+    audit::record(&txn, &user.actor(), Change::new("invoice.created", "invoice", saved.id).after(&api)).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Created().json(api))
+}
+
+/// An invoice with lines, amounts, payments total, status and lateness.
 #[utoipa::path(get, path = "/api/v1/invoices/{id}", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Invoice), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
-    user.view_scope(Module::Invoices)?;
-    let invoice = load(&state.db, *id).await?;
-    check_visible(&state.db, &user, Module::Invoices, invoice.client_id, "invoice").await?;
-    Ok(HttpResponse::Ok().json(invoice))
+    let i = find_visible(&state.db, &user, *id).await?;
+    Ok(HttpResponse::Ok().json(load_api(&state.db, &state.settings.public_url, &i).await?))
 }
 
-/// A sales order with its lines and amounts.
-#[utoipa::path(get, path = "/api/v1/sales-orders/{id}", tag = "sales orders", security(("bearer" = [])), params(("id" = i32, Path)),
-    responses((status = 200, body = SalesOrder), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn get_sales_order(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
-    user.view_scope(Module::SalesOrders)?;
-    let order = load_sales_order(&state.db, *id).await?;
-    check_visible(&state.db, &user, Module::SalesOrders, order.client_id, "sales order").await?;
-    Ok(HttpResponse::Ok().json(order))
+/// Change an invoice. Lines, client, currency and discount are locked once payments exist
+/// (409 `invoice_locked`); a cancelled invoice is locked entirely.
+#[utoipa::path(patch, path = "/api/v1/invoices/{id}", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)), request_body = InvoiceInput,
+    responses((status = 200, body = Invoice), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invoice_locked`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<InvoiceInput>) -> ApiResult<HttpResponse> {
+    user.require(Module::Invoices, Action::Edit)?;
+    let txn = db::begin_write(&state.db).await?;
+    let current = find_visible(&txn, &user, *id).await?;
+    let before = load_api(&txn, &state.settings.public_url, &current).await?;
+    let fields = resolve(&txn, &user, Some(&current), &body.0).await?;
+    let mut row: invoice::ActiveModel = current.into();
+    write(&mut row, &fields);
+    let saved = row.update(&txn).await?;
+    if body.0.lines.is_some() {
+        documents::save_lines(&txn, INVOICE, saved.id, &fields.lines).await?;
+    }
+    let after = load_api(&txn, &state.settings.public_url, &saved).await?;
+    audit::record(&txn, &user.actor(), Change::new("invoice.updated", "invoice", saved.id).before(&before).after(&after)).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Ok().json(after))
+}
+
+/// Delete a draft. Issued invoices keep their number forever (cancel them instead).
+#[utoipa::path(delete, path = "/api/v1/invoices/{id}", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)),
+    responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invoice_locked`", body = Problem, content_type = "application/problem+json")))]
+pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+    user.require(Module::Invoices, Action::Delete)?;
+    let txn = db::begin_write(&state.db).await?;
+    let current = find_visible(&txn, &user, *id).await?;
+    if current.number.is_some() {
+        return Err(ApiError::new(ErrorCode::InvoiceLocked, "An issued invoice keeps its number; cancel it instead of deleting it."));
+    }
+    let before = load_api(&txn, &state.settings.public_url, &current).await?;
+    documents::save_lines(&txn, INVOICE, current.id, &[]).await?;
+    // A proposal converted into this draft can be converted again.
+    crate::entities::proposal::Entity::update_many()
+        .col_expr(crate::entities::proposal::Column::InvoiceId, Expr::value(Option::<i32>::None))
+        .filter(crate::entities::proposal::Column::InvoiceId.eq(current.id))
+        .exec(&txn)
+        .await?;
+    invoice::Entity::delete_by_id(current.id).exec(&txn).await?;
+    audit::record(&txn, &user.actor(), Change::new("invoice.deleted", "invoice", current.id).before(&before)).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Gives a draft the next number of its series (gap-free, never duplicated) and makes it
+/// Unpaid (1) — or Overdue if its due date already passed. In the caller's transaction.
+pub async fn issue_in(db: &impl ConnectionTrait, actor: &Actor, i: &invoice::Model) -> ApiResult<invoice::Model> {
+    if i.number.is_some() || i.status_code != InvoiceStatus::Draft.code() {
+        return Err(ApiError::new(ErrorCode::InvalidStatusTransition, "Only a draft invoice is issued."));
+    }
+    let config = billing_config(db).await?;
+    let year = i.date.year();
+    let n = documents::next_number(db, &sequence_name(config.format, year)).await?;
+    let number = rules::format_invoice_number(&config.prefix, config.format, year, n, config.padding as usize);
+    let now = OffsetDateTime::now_utc();
+    let mut row: invoice::ActiveModel = i.clone().into();
+    row.number = Set(Some(number.clone()));
+    row.status_code = Set(ISSUED);
+    row.issued_at = Set(Some(now));
+    row.updated_at = Set(now);
+    let saved = row.update(db).await?;
+    let mut change = Change::new("invoice.issued", "invoice", i.id);
+    change.after = Some(json!({"number": number}));
+    audit::record(db, actor, change).await?;
+    outbox::emit(db, "invoice_issued", "invoice", i.id, json!({"invoice_id": i.id, "number": number})).await?;
+    Ok(saved)
+}
+
+/// Issue a draft: it gets the next number of its series and becomes Unpaid (1).
+#[utoipa::path(post, path = "/api/v1/invoices/{id}/issue", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)),
+    responses((status = 200, body = Invoice), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_status_transition` (not a draft)", body = Problem, content_type = "application/problem+json")))]
+pub async fn issue(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+    user.require(Module::Invoices, Action::Edit)?;
+    let txn = db::begin_write(&state.db).await?;
+    let current = find_visible(&txn, &user, *id).await?;
+    let saved = issue_in(&txn, &user.actor(), &current).await?;
+    let api = load_api(&txn, &state.settings.public_url, &saved).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Ok().json(api))
+}
+
+/// Cancel (5). Refused while payments exist (409 `invoice_has_payments`): remove them first.
+#[utoipa::path(post, path = "/api/v1/invoices/{id}/cancel", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)),
+    responses((status = 200, body = Invoice), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invoice_has_payments`, `invalid_status_transition`", body = Problem, content_type = "application/problem+json")))]
+pub async fn cancel(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+    set_cancelled(state, user, *id, true).await
+}
+
+/// Undo a cancellation: the status is computed again.
+#[utoipa::path(post, path = "/api/v1/invoices/{id}/uncancel", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)),
+    responses((status = 200, body = Invoice), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_status_transition`", body = Problem, content_type = "application/problem+json")))]
+pub async fn uncancel(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+    set_cancelled(state, user, *id, false).await
+}
+
+async fn set_cancelled(state: web::Data<AppState>, user: AuthUser, id: i32, cancel: bool) -> ApiResult<HttpResponse> {
+    user.require(Module::Invoices, Action::Edit)?;
+    let txn = db::begin_write(&state.db).await?;
+    let current = find_visible(&txn, &user, id).await?;
+    let cancelled = current.status_code == InvoiceStatus::Cancelled.code();
+    if cancel && cancelled || !cancel && !cancelled {
+        return Err(ApiError::new(ErrorCode::InvalidStatusTransition, if cancel { "The invoice is already cancelled." } else { "The invoice is not cancelled." }));
+    }
+    if cancel && current.paid_minor > 0 {
+        return Err(ApiError::new(ErrorCode::InvoiceHasPayments, "Payments were recorded on this invoice; delete them before cancelling it."));
+    }
+    let before = load_api(&txn, &state.settings.public_url, &current).await?;
+    let back_to = if current.number.is_some() { ISSUED } else { InvoiceStatus::Draft.code() };
+    let mut row: invoice::ActiveModel = current.into();
+    row.status_code = Set(if cancel { InvoiceStatus::Cancelled.code() } else { back_to });
+    row.updated_at = Set(OffsetDateTime::now_utc());
+    let saved = row.update(&txn).await?;
+    let after = load_api(&txn, &state.settings.public_url, &saved).await?;
+    let action = if cancel { "invoice.cancelled" } else { "invoice.uncancelled" };
+    audit::record(&txn, &user.actor(), Change::new(action, "invoice", saved.id).before(&before).after(&after)).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Ok().json(after))
+}
+
+// ---------- list ----------
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InvoiceFilter {
+    /// Codes or names, comma-separated or repeated. `4` (overdue) lists every issued invoice
+    /// with a balance past its due date, partially paid ones included.
+    #[serde(skip_deserializing)]
+    pub status: Option<String>,
+    pub client_id: Option<i32>,
+    /// Sale agent: `me`, `none` or a staff id.
+    pub agent: Option<String>,
+    #[serde(default, with = "crmconnect_domain::dates::option")]
+    #[param(value_type = Option<String>, format = Date)]
+    pub date_from: Option<Date>,
+    #[serde(default, with = "crmconnect_domain::dates::option")]
+    #[param(value_type = Option<String>, format = Date)]
+    pub date_to: Option<Date>,
+    #[serde(default, with = "crmconnect_domain::dates::option")]
+    #[param(value_type = Option<String>, format = Date)]
+    pub due_from: Option<Date>,
+    #[serde(default, with = "crmconnect_domain::dates::option")]
+    #[param(value_type = Option<String>, format = Date)]
+    pub due_to: Option<Date>,
+    /// Search in the number and the client's company name.
+    pub q: Option<String>,
+}
+
+/// The SQL form of the status rule (must agree with `crmconnect_domain::invoices::status`).
+fn status_condition(s: InvoiceStatus, today: Date) -> Condition {
+    let issued = Condition::all().add(invoice::Column::StatusCode.eq(ISSUED));
+    let paid_all = Expr::col(invoice::Column::PaidMinor).gte(Expr::col(invoice::Column::TotalMinor));
+    let unpaid_balance = Expr::col(invoice::Column::PaidMinor).lt(Expr::col(invoice::Column::TotalMinor));
+    match s {
+        InvoiceStatus::Draft => Condition::all().add(invoice::Column::StatusCode.eq(InvoiceStatus::Draft.code())),
+        InvoiceStatus::Cancelled => Condition::all().add(invoice::Column::StatusCode.eq(InvoiceStatus::Cancelled.code())),
+        InvoiceStatus::Paid => issued.add(paid_all),
+        InvoiceStatus::PartiallyPaid => issued.add(invoice::Column::PaidMinor.gt(0)).add(unpaid_balance),
+        // The guide's overdue list: late with a balance, paid in part or not at all.
+        InvoiceStatus::Overdue => issued.add(unpaid_balance).add(invoice::Column::DueDate.lt(today)),
+        InvoiceStatus::Unpaid => issued
+            .add(invoice::Column::PaidMinor.eq(0))
+            .add(invoice::Column::TotalMinor.gt(0))
+            .add(Condition::any().add(invoice::Column::DueDate.is_null()).add(invoice::Column::DueDate.gte(today))),
+    }
+}
+
+fn statuses_from_query(req: &HttpRequest) -> ApiResult<Vec<InvoiceStatus>> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    let mut out = Vec::new();
+    for (_, value) in pairs.iter().filter(|(k, _)| k == "status") {
+        for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            out.push(InvoiceStatus::parse(part).map_err(|e| ApiError::new(ErrorCode::InvalidQuery, format!("`status`: {}", e.message)))?);
+        }
+    }
+    Ok(out)
+}
+
+/// List invoices, newest first, with the guide's filters (`?status=4` = overdue) and the
+/// totals of the whole filtered set per currency.
+#[utoipa::path(get, path = "/api/v1/invoices", tag = "invoices", security(("bearer" = [])), params(InvoiceFilter, PageParams),
+    responses((status = 200, body = InvoicePage), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn list(state: web::Data<AppState>, user: AuthUser, req: HttpRequest, filter: web::Query<InvoiceFilter>, page: web::Query<PageParams>) -> ApiResult<HttpResponse> {
+    let scope = user.view_scope(Module::Invoices)?;
+    let page = page.parse()?;
+    let today = today();
+    let mut cond = Condition::all();
+    if let ViewScope::Own(me) = scope {
+        let mine = client::Entity::find().select_only().column(client::Column::Id).filter(client::Column::AssignedTo.eq(me)).into_tuple::<i32>().all(&state.db).await?;
+        cond = cond.add(Condition::any().add(invoice::Column::SaleAgent.eq(me)).add(invoice::Column::CreatedBy.eq(me)).add(invoice::Column::ClientId.is_in(mine)));
+    }
+    let statuses = statuses_from_query(&req)?;
+    if !statuses.is_empty() {
+        cond = cond.add(statuses.iter().fold(Condition::any(), |c, s| c.add(status_condition(*s, today))));
+    }
+    if let Some(id) = filter.client_id {
+        cond = cond.add(invoice::Column::ClientId.eq(id));
+    }
+    if let Some(c) = super::leads::assigned_condition(filter.agent.as_deref(), &user, invoice::Column::SaleAgent)? {
+        cond = cond.add(c);
+    }
+    for (col, bound, from) in [
+        (invoice::Column::Date, filter.date_from, true),
+        (invoice::Column::Date, filter.date_to, false),
+        (invoice::Column::DueDate, filter.due_from, true),
+        (invoice::Column::DueDate, filter.due_to, false),
+    ] {
+        if let Some(d) = bound {
+            cond = cond.add(if from { col.gte(d) } else { col.lte(d) });
+        }
+    }
+    if let Some(text) = filter.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let pattern = format!("%{}%", text.to_lowercase());
+        let clients = client::Entity::find()
+            .select_only()
+            .column(client::Column::Id)
+            .filter(Expr::expr(Func::lower(Expr::col(client::Column::Company))).like(pattern.clone()))
+            .into_tuple::<i32>()
+            .all(&state.db)
+            .await?;
+        cond = cond.add(Condition::any().add(Expr::expr(Func::lower(Expr::col(invoice::Column::Number))).like(pattern)).add(invoice::Column::ClientId.is_in(clients)));
+    }
+    // Totals of the filtered set, per currency (SUM of bigint is numeric on PostgreSQL).
+    let totals: Vec<(String, i64, i64, i64)> = invoice::Entity::find()
+        .select_only()
+        .column(invoice::Column::Currency)
+        .column_as(Expr::cust("COUNT(*)"), "n")
+        .column_as(Expr::cust("CAST(COALESCE(SUM(total_minor), 0) AS BIGINT)"), "total")
+        .column_as(Expr::cust("CAST(COALESCE(SUM(paid_minor), 0) AS BIGINT)"), "paid")
+        .filter(cond.clone())
+        .group_by(invoice::Column::Currency)
+        .order_by_asc(invoice::Column::Currency)
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    let totals = totals
+        .into_iter()
+        .map(|(code, n, total, paid)| {
+            let c = currency_of(&code);
+            CurrencyTotals {
+                currency: code,
+                count: n,
+                total: money::from_minor(total, c),
+                paid: money::from_minor(paid, c),
+                balance_due: money::from_minor((total - paid).max(0), c),
+            }
+        })
+        .collect();
+    let mut q = invoice::Entity::find().filter(cond).order_by_desc(invoice::Column::Id).limit(page.limit + 1);
+    if let Some(before) = page.after_id {
+        q = q.filter(invoice::Column::Id.lt(before));
+    }
+    let (rows, next_cursor) = finish_page(q.all(&state.db).await?, page, |i| i.id);
+    Ok(HttpResponse::Ok().json(InvoicePage { items: load_many(&state.db, &state.settings.public_url, &rows).await?, next_cursor, totals }))
+}
+
+// ---------- PDF and sending ----------
+
+pub async fn pdf_of(db: &impl ConnectionTrait, inv: &Invoice) -> ApiResult<Vec<u8>> {
+    let company = settings::load(db).await?;
+    let billing = billing_config(db).await?;
+    let c = client::Entity::find_by_id(inv.client_id).one(db).await?.ok_or_else(|| ApiError::not_found("client"))?;
+    let non_empty = |v: Vec<String>| v.into_iter().flat_map(|s| s.lines().map(str::to_string).collect::<Vec<_>>()).filter(|s| !s.trim().is_empty()).collect::<Vec<_>>();
+    let seller = non_empty(vec![
+        company.company_name.clone(),
+        company.company_address.clone(),
+        if company.company_vat_number.is_empty() { String::new() } else { format!("VAT: {}", company.company_vat_number) },
+        if company.company_registration_number.is_empty() { String::new() } else { format!("Reg. no.: {}", company.company_registration_number) },
+        company.company_email.clone(),
+    ]);
+    let buyer = non_empty(vec![
+        c.company.clone(),
+        c.vat_number.clone().map(|v| format!("VAT: {v}")).unwrap_or_default(),
+        c.registration_number.clone().map(|v| format!("Reg. no.: {v}")).unwrap_or_default(),
+        c.address.clone().unwrap_or_default(),
+        [c.zip.clone(), c.city.clone(), c.county.clone(), c.country.clone()].into_iter().flatten().collect::<Vec<_>>().join(" "),
+    ]);
+    let mut meta = vec![("Date".to_string(), inv.date.to_string())];
+    if let Some(d) = inv.due_date {
+        meta.push(("Due date".into(), d.to_string()));
+    }
+    meta.push(("Status".into(), inv.status.replace('_', " ")));
+    let mut sections = Vec::new();
+    if let Some(n) = &inv.client_note {
+        sections.push(("Note".to_string(), n.clone()));
+    }
+    sections.push(("Payment instructions".to_string(), billing.payment_instructions.clone()));
+    sections.push(("Terms".to_string(), documents::html_to_text(&inv.terms)));
+    Ok(pdf::render(&pdf::DocumentPdf {
+        title: "INVOICE".into(),
+        number: inv.number.clone().unwrap_or_else(|| "DRAFT".into()),
+        seller,
+        buyer,
+        meta,
+        currency: inv.currency.clone(),
+        lines: inv.lines.clone(),
+        amounts: inv.amounts.clone(),
+        extra_totals: vec![("Amount paid".into(), inv.total_paid), (format!("Balance due {}", inv.currency), inv.balance_due)],
+        sections,
+    }))
+}
+
+/// The invoice as a printable PDF (seller and buyer identities, VAT per rate, paid and due).
+#[utoipa::path(get, path = "/api/v1/invoices/{id}/pdf", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)),
+    responses((status = 200, description = "application/pdf", content_type = "application/pdf"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn pdf(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+    let i = find_visible(&state.db, &user, *id).await?;
+    let api = load_api(&state.db, &state.settings.public_url, &i).await?;
+    let bytes = pdf_of(&state.db, &api).await?;
+    Ok(pdf_response(api.number.as_deref().unwrap_or("draft-invoice"), bytes))
+}
+
+/// E-mail the invoice with its PDF and portal link (outbox, retries). A draft is issued first.
+#[utoipa::path(post, path = "/api/v1/invoices/{id}/send", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)), request_body = SendInput,
+    responses((status = 200, body = Invoice), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_status_transition` (cancelled)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn send(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<SendInput>) -> ApiResult<HttpResponse> {
+    user.require(Module::Invoices, Action::Send)?;
+    let body = body.0;
+    let txn = db::begin_write(&state.db).await?;
+    let mut current = find_visible(&txn, &user, *id).await?;
+    if current.status_code == InvoiceStatus::Cancelled.code() {
+        return Err(ApiError::new(ErrorCode::InvalidStatusTransition, "A cancelled invoice is not sent."));
+    }
+    let primary_email = client_contact::Entity::find()
+        .filter(client_contact::Column::ClientId.eq(current.client_id))
+        .filter(client_contact::Column::Email.is_not_null())
+        .order_by_desc(client_contact::Column::IsPrimary)
+        .order_by_asc(client_contact::Column::Id)
+        .one(&txn)
+        .await?
+        .and_then(|c| c.email);
+    let mut v = Validator::new();
+    let list = |v: &mut Validator, field: &str, raw: Vec<String>| -> Vec<String> {
+        raw.iter().enumerate().filter_map(|(i, a)| v.check(&format!("{field}[{i}]"), EmailAddress::parse(a)).map(|e| e.into_inner())).collect()
+    };
+    let to = match body.to {
+        Some(a) => list(&mut v, "to", a.into_vec()),
+        None => primary_email.into_iter().collect(),
+    };
+    if to.is_empty() {
+        v.push("to", "required", "the client has no contact e-mail; give `to`");
+    }
+    let cc = list(&mut v, "cc", body.cc.map(|c| c.into_vec()).unwrap_or_default());
+    let subject_override = body.subject.as_deref().and_then(|s| v.check("subject", parse_name(s, 500)));
+    v.finish().map_err(ApiError::validation)?;
+    if current.number.is_none() {
+        current = issue_in(&txn, &user.actor(), &current).await?;
+    }
+    let now = OffsetDateTime::now_utc();
+    let mut row: invoice::ActiveModel = current.clone().into();
+    let token = match current.portal_token.clone() {
+        Some(t) => t,
+        None => {
+            let t = secrets::random_secret();
+            row.portal_token = Set(Some(t.clone()));
+            t
+        }
+    };
+    row.sent_at = Set(Some(now));
+    row.updated_at = Set(now);
+    let saved = row.update(&txn).await?;
+    let api = load_api(&txn, &state.settings.public_url, &saved).await?;
+    let company = settings::load(&txn).await?;
+    let template = email::template(&txn, "invoice_send").await?;
+    let context = json!({
+        "invoice": {"number": api.number, "total": api.amounts.total.to_string(), "balance_due": api.balance_due.to_string(), "currency": api.currency,
+            "due_date": api.due_date.map(|d| d.to_string()), "link": invoice_portal_url(&state.settings.public_url, &token)},
+        "client": {"name": api.client_name},
+        "staff": {"name": user.staff.name, "email": user.staff.email},
+        "company": {"name": company.company_name},
+        "message": body.message.unwrap_or_default(),
+    });
+    let subject = match subject_override {
+        Some(s) => s,
+        None => email::render(&template.subject, &context)?.trim().to_string(),
+    };
+    let text = email::render(&template.body, &context)?;
+    let number = api.number.clone().unwrap_or_default();
+    let pdf = pdf_of(&txn, &api).await?;
+    email::queue(
+        &txn,
+        email::Outgoing {
+            related: Some((INVOICE, saved.id)),
+            from: company.company_email.clone(),
+            from_name: company.company_name.clone(),
+            to,
+            cc,
+            subject,
+            text,
+            attachment: Some((format!("{number}.pdf"), pdf)),
+            created_by: Some(user.id()),
+        },
+    )
+    .await?;
+    audit::record(&txn, &user.actor(), Change::new("invoice.sent", "invoice", saved.id).after(&api)).await?;
+    outbox::emit(&txn, "invoice_sent", "invoice", saved.id, json!({"invoice_id": saved.id})).await?;
+    txn.commit().await?;
+    state.email_wakeup.notify_one();
+    Ok(HttpResponse::Ok().json(api))
+}
+
+/// The e-mails sent for this invoice, newest first.
+#[utoipa::path(get, path = "/api/v1/invoices/{id}/emails", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)),
+    responses((status = 200, body = Page<SentEmail>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn emails(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+    let i = find_visible(&state.db, &user, *id).await?;
+    let rows = email_outbox::Entity::find()
+        .filter(email_outbox::Column::RelatedType.eq(INVOICE))
+        .filter(email_outbox::Column::RelatedId.eq(i.id))
+        .order_by_desc(email_outbox::Column::Id)
+        .all(&state.db)
+        .await?;
+    Ok(HttpResponse::Ok().json(Page { items: rows.iter().map(email::to_api).collect::<Vec<_>>(), next_cursor: None }))
+}
+
+/// Recomputes the cached paid total from payments, in the caller's transaction.
+pub async fn refresh_paid(db: &impl ConnectionTrait, invoice_id: i32) -> ApiResult<invoice::Model> {
+    let paid: Option<i64> = payment::Entity::find()
+        .select_only()
+        .column_as(Expr::cust("CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT)"), "paid")
+        .filter(payment::Column::InvoiceId.eq(invoice_id))
+        .into_tuple()
+        .one(db)
+        .await?;
+    invoice::Entity::update_many()
+        .col_expr(invoice::Column::PaidMinor, Expr::value(paid.unwrap_or(0)))
+        .col_expr(invoice::Column::UpdatedAt, Expr::value(OffsetDateTime::now_utc()))
+        .filter(invoice::Column::Id.eq(invoice_id))
+        .exec(db)
+        .await?;
+    invoice::Entity::find_by_id(invoice_id).one(db).await?.ok_or_else(|| ApiError::not_found("invoice"))
 }

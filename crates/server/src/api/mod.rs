@@ -17,12 +17,14 @@ pub mod leads;
 pub mod lookups;
 pub mod notifications;
 pub mod opportunities;
+pub mod payments;
 pub mod pipelines;
 pub mod portal;
 pub mod proposal_templates;
 pub mod proposals;
 pub mod reminders;
 pub mod roles;
+pub mod sales_orders;
 pub mod scoring;
 pub mod search;
 pub mod settings;
@@ -68,7 +70,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/audit-log").route(web::get().to(audit_log::list)))
         .configure(configure_leads)
         .configure(configure_clients)
-        .configure(configure_quoting);
+        .configure(configure_quoting)
+        .configure(configure_invoicing);
 }
 
 fn configure_quoting(cfg: &mut web::ServiceConfig) {
@@ -116,8 +119,34 @@ fn configure_quoting(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/notifications/read-all").route(web::post().to(notifications::mark_all_read)))
         .service(web::resource("/notifications").route(web::get().to(notifications::list)))
         .service(web::resource("/notifications/{id}/read").route(web::post().to(notifications::mark_read)))
-        .service(web::resource("/invoices/{id}").route(web::get().to(invoices::get)))
-        .service(web::resource("/sales-orders/{id}").route(web::get().to(invoices::get_sales_order)));
+        .service(web::resource("/sales-orders/{id}").route(web::get().to(sales_orders::get_sales_order)));
+}
+
+fn configure_invoicing(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/billing/config").route(web::get().to(invoices::get_billing)).route(web::patch().to(invoices::update_billing)))
+        .service(web::resource("/invoices").route(web::get().to(invoices::list)).route(web::post().to(invoices::create)))
+        .service(
+            web::resource("/invoices/{id}")
+                .route(web::get().to(invoices::get))
+                .route(web::patch().to(invoices::update))
+                .route(web::delete().to(invoices::delete)),
+        )
+        .service(web::resource("/invoices/{id}/issue").route(web::post().to(invoices::issue)))
+        .service(web::resource("/invoices/{id}/cancel").route(web::post().to(invoices::cancel)))
+        .service(web::resource("/invoices/{id}/uncancel").route(web::post().to(invoices::uncancel)))
+        .service(web::resource("/invoices/{id}/send").route(web::post().to(invoices::send)))
+        .service(web::resource("/invoices/{id}/emails").route(web::get().to(invoices::emails)))
+        .service(web::resource("/invoices/{id}/pdf").route(web::get().to(invoices::pdf)))
+        .service(web::resource("/invoices/{id}/payments").route(web::get().to(payments::list_for_invoice)).route(web::post().to(payments::create)))
+        .service(web::resource("/invoices/{id}/apply-credit").route(web::post().to(payments::apply_credit)))
+        .service(web::resource("/payments").route(web::get().to(payments::list)))
+        .service(web::resource("/payments/{id}").route(web::delete().to(payments::delete)))
+        .service(web::resource("/payments/{id}/receipt").route(web::get().to(payments::receipt)))
+        .service(web::resource("/payment-modes").route(web::get().to(payments::list_modes)).route(web::post().to(payments::create_mode)))
+        .service(web::resource("/payment-modes/{id}").route(web::patch().to(payments::update_mode)).route(web::delete().to(payments::delete_mode)))
+        .service(web::resource("/clients/{id}/credits").route(web::get().to(payments::list_credits)).route(web::post().to(payments::create_credit)))
+        .service(web::resource("/portal/invoices/{token}").route(web::get().to(portal::view_invoice)))
+        .service(web::resource("/portal/invoices/{token}/pdf").route(web::get().to(portal::invoice_pdf)));
 }
 
 fn configure_leads(cfg: &mut web::ServiceConfig) {

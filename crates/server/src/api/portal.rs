@@ -269,3 +269,71 @@ pub async fn pdf(state: web::Data<AppState>, req: HttpRequest, token: web::Path<
     let company = settings::load(&state.db).await?;
     Ok(proposals::pdf_response(&api.number, proposals::pdf_of(&api, &company)))
 }
+
+async fn invoice_by_token(db: &impl ConnectionTrait, token: &str) -> ApiResult<crate::entities::invoice::Model> {
+    use crate::entities::invoice;
+    let not_found = || ApiError::not_found("invoice");
+    if token.len() > 100 {
+        return Err(not_found());
+    }
+    let i = invoice::Entity::find().filter(invoice::Column::PortalToken.eq(token)).one(db).await?.ok_or_else(not_found)?;
+    // Drafts have no number yet and are not the client's business.
+    if i.number.is_none() {
+        return Err(not_found());
+    }
+    Ok(i)
+}
+
+/// The invoice as the client sees it: lines, totals, payments made and the balance due.
+#[utoipa::path(get, path = "/api/v1/portal/invoices/{token}", tag = "portal", params(("token" = String, Path)),
+    responses((status = 200, body = crmconnect_domain::api::PortalInvoice), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json")))]
+pub async fn view_invoice(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>) -> ApiResult<HttpResponse> {
+    use crate::entities::{payment, payment_mode};
+    use sea_orm::QueryOrder;
+    throttle(&state, &req)?;
+    let i = invoice_by_token(&state.db, &token).await?;
+    let api = super::invoices::load_api(&state.db, &state.settings.public_url, &i).await?;
+    let company = settings::load(&state.db).await?;
+    let billing = super::invoices::billing_config(&state.db).await?;
+    let modes: std::collections::HashMap<i32, String> = payment_mode::Entity::find().all(&state.db).await?.into_iter().map(|m| (m.id, m.name)).collect();
+    let payments = payment::Entity::find().filter(payment::Column::InvoiceId.eq(i.id)).order_by_asc(payment::Column::Id).all(&state.db).await?;
+    let currency = proposals::currency_of(&i.currency);
+    Ok(HttpResponse::Ok().json(crmconnect_domain::api::PortalInvoice {
+        number: api.number.clone().unwrap_or_default(),
+        company_name: company.company_name,
+        client_name: api.client_name.clone(),
+        currency: api.currency.clone(),
+        date: api.date,
+        due_date: api.due_date,
+        lines: api.lines,
+        amounts: api.amounts,
+        total_paid: api.total_paid,
+        balance_due: api.balance_due,
+        status: api.status,
+        status_code: api.status_code,
+        client_note: api.client_note,
+        terms: api.terms,
+        payment_instructions: billing.payment_instructions,
+        payments: payments
+            .iter()
+            .map(|p| crmconnect_domain::api::PortalPayment {
+                date: p.date,
+                amount: crmconnect_domain::money::from_minor(p.amount_minor, currency),
+                payment_mode: p.payment_mode_id.and_then(|id| modes.get(&id).cloned()),
+            })
+            .collect(),
+    }))
+}
+
+/// The invoice PDF, for the client.
+#[utoipa::path(get, path = "/api/v1/portal/invoices/{token}/pdf", tag = "portal", params(("token" = String, Path)),
+    responses((status = 200, description = "application/pdf", content_type = "application/pdf"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn invoice_pdf(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>) -> ApiResult<HttpResponse> {
+    throttle(&state, &req)?;
+    let i = invoice_by_token(&state.db, &token).await?;
+    let api = super::invoices::load_api(&state.db, &state.settings.public_url, &i).await?;
+    let bytes = super::invoices::pdf_of(&state.db, &api).await?;
+    Ok(proposals::pdf_response(api.number.as_deref().unwrap_or("invoice"), bytes))
+}

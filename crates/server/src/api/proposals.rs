@@ -1112,7 +1112,7 @@ pub async fn convert_to_invoice(state: web::Data<AppState>, user: AuthUser, id: 
     let txn = db::begin_write(&state.db).await?;
     let p = find_visible(&txn, &user, *id).await?;
     let invoice_id = convert_in(&txn, &user.actor(), &p, Target::Invoice).await?;
-    let invoice = super::invoices::load(&txn, invoice_id).await?;
+    let invoice = super::invoices::load(&txn, &state.settings.public_url, invoice_id).await?;
     txn.commit().await?;
     Ok(HttpResponse::Created().json(invoice))
 }
@@ -1127,7 +1127,7 @@ pub async fn convert_to_sales_order(state: web::Data<AppState>, user: AuthUser, 
     let txn = db::begin_write(&state.db).await?;
     let p = find_visible(&txn, &user, *id).await?;
     let order_id = convert_in(&txn, &user.actor(), &p, Target::SalesOrder).await?;
-    let order = super::invoices::load_sales_order(&txn, order_id).await?;
+    let order = super::sales_orders::load_sales_order(&txn, order_id).await?;
     txn.commit().await?;
     Ok(HttpResponse::Created().json(order))
 }

@@ -7,6 +7,7 @@ mod cli;
 mod clients;
 mod errors;
 mod helpers;
+mod invoices;
 mod kanban;
 mod lead_tools;
 mod leads;
