@@ -11,6 +11,7 @@ mod m20261123_000004_lead_tools;
 mod m20261123_000005_board_totals_index;
 mod m20261123_000006_proposals;
 mod m20261123_000007_invoicing;
+mod m20261123_000008_scheduler;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_board_totals_index::Migration),
             Box::new(m20261123_000006_proposals::Migration),
             Box::new(m20261123_000007_invoicing::Migration),
+            Box::new(m20261123_000008_scheduler::Migration),
         ]
     }
 }

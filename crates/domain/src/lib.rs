@@ -13,5 +13,6 @@ pub mod money;
 pub mod opportunities;
 pub mod permissions;
 pub mod proposals;
+pub mod recurring;
 pub mod scoring;
 pub mod validation;

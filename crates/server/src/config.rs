@@ -25,6 +25,8 @@ pub struct Settings {
     pub email_retry_base: Duration,
     /// Client-portal requests allowed per IP address and minute.
     pub portal_requests_per_minute: u32,
+    /// How often the job runner looks for work; `None` turns it off (tests drive it by hand).
+    pub scheduler_every: Option<Duration>,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -49,6 +51,10 @@ impl Settings {
             email_poll: Duration::from_millis(number("CRM_EMAIL_POLL_MS", 5_000)),
             email_retry_base: Duration::from_millis(number("CRM_EMAIL_RETRY_BASE_MS", 30_000)),
             portal_requests_per_minute: number("CRM_PORTAL_RATE_PER_MINUTE", 120) as u32,
+            scheduler_every: match var("CRM_SCHEDULER_SECS").as_deref() {
+                Some("0") => None,
+                _ => Some(Duration::from_secs(number("CRM_SCHEDULER_SECS", 60))),
+            },
         }
     }
 
@@ -65,6 +71,7 @@ impl Settings {
             email_poll: Duration::from_secs(5),
             email_retry_base: Duration::from_secs(30),
             portal_requests_per_minute: 120,
+            scheduler_every: None,
         }
     }
 }

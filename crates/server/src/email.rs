@@ -34,13 +34,20 @@ pub const MAX_ATTEMPTS: i32 = 10;
 const LEASE: Duration = Duration::from_secs(120);
 
 /// The templates every database starts with: (slug, name, subject, body).
-pub const DEFAULT_TEMPLATES: &[(&str, &str, &str, &str)] = &[PROPOSAL_SEND, INVOICE_SEND];
+pub const DEFAULT_TEMPLATES: &[(&str, &str, &str, &str)] = &[PROPOSAL_SEND, INVOICE_SEND, INVOICE_OVERDUE_REMINDER];
 
 const PROPOSAL_SEND: (&str, &str, &str, &str) = (
     "proposal_send",
     "Proposal sent to a client",
     "Proposal {{ proposal.number }} from {{ company.name }}",
     "Hello {{ recipient.name }},\n\n{% if message %}{{ message }}\n\n{% endif %}Please find our proposal {{ proposal.number }} ({{ proposal.subject }}) for {{ proposal.total }} {{ proposal.currency }}.\n\nYou can read it, leave comments and accept it online:\n{{ proposal.link }}\n{% if proposal.open_till %}\nThe offer is valid until {{ proposal.open_till }}.\n{% endif %}\nKind regards,\n{{ staff.name }}\n{{ company.name }}\n",
+);
+
+const INVOICE_OVERDUE_REMINDER: (&str, &str, &str, &str) = (
+    "invoice_overdue_reminder",
+    "Overdue invoice reminder",
+    "Reminder: invoice {{ invoice.number }} is overdue",
+    "Hello,\n\nOur records show that invoice {{ invoice.number }} of {{ invoice.total }} {{ invoice.currency }} was due on {{ invoice.due_date }} ({{ invoice.days_overdue }} days ago). The balance due is {{ invoice.balance_due }} {{ invoice.currency }}.\n\nYou can view and pay it here:\n{{ invoice.link }}\n\nIf you have already paid, please ignore this message.\n\nKind regards,\n{{ company.name }}\n",
 );
 
 const INVOICE_SEND: (&str, &str, &str, &str) = (
@@ -69,12 +76,13 @@ pub fn merge_fields(slug: &str) -> Vec<String> {
         ]
         .map(String::from)
         .to_vec(),
-        "invoice_send" => [
+        "invoice_send" | "invoice_overdue_reminder" => [
             "invoice.number",
             "invoice.total",
             "invoice.balance_due",
             "invoice.currency",
             "invoice.due_date",
+            "invoice.days_overdue",
             "invoice.link",
             "client.name",
             "staff.name",

@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod outbox;
 pub mod pagination;
 pub mod pdf;
+pub mod scheduler;
 pub mod scoring;
 pub mod seed;
 pub mod settings;

@@ -178,6 +178,12 @@ opaque `cursor`, and answer `{\"items\": [...], \"next_cursor\": ...}`. Authenti
         api::portal::view_invoice,
         api::portal::invoice_pdf,
         api::sales_orders::get_sales_order,
+        api::recurring::list,
+        api::recurring::create,
+        api::recurring::get,
+        api::recurring::update,
+        api::recurring::delete,
+        api::recurring::history,
     ),
     components(schemas(
         crmconnect_domain::api::Problem,

@@ -13,7 +13,7 @@ use crate::auth::secrets;
 use crate::config::Settings;
 use crate::error::{problemize, ApiError};
 use crate::state::{self, AppState};
-use crate::{api, db, email, extract, openapi, spa};
+use crate::{api, db, email, extract, openapi, scheduler, spa};
 use tokio::sync::Notify;
 
 pub struct Application {
@@ -54,6 +54,15 @@ impl Application {
         }
         let listener = TcpListener::bind(&state.settings.bind)?;
         let port = listener.local_addr()?.port();
+        if let Some(every) = state.settings.scheduler_every {
+            let scheduler = scheduler::Scheduler {
+                db: state.db.clone(),
+                id: format!("{}:{port}:{}", std::process::id(), &secrets::random_secret()[..8]),
+                public_url: state.settings.public_url.clone(),
+                wakeup: state.email_wakeup.clone(),
+            };
+            tokio::spawn(scheduler.run(every));
+        }
         let server = run(listener, state.clone())?;
         Ok(Application { port, server, state })
     }

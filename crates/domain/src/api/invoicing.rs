@@ -195,6 +195,10 @@ pub struct BillingConfig {
     pub default_due_days: u32,
     /// Printed on invoices (bank account, IBAN…).
     pub payment_instructions: String,
+    /// First overdue reminder this many days after the due date…
+    pub overdue_reminder_after_days: u32,
+    /// …then again every this many days while a balance is due (0 = only once).
+    pub overdue_reminder_every_days: u32,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -208,6 +212,8 @@ pub struct BillingConfigPatch {
     pub next_number: Option<i64>,
     pub default_due_days: Option<u32>,
     pub payment_instructions: Option<String>,
+    pub overdue_reminder_after_days: Option<u32>,
+    pub overdue_reminder_every_days: Option<u32>,
 }
 
 /// Money received before an invoice exists (an advance), kept as client credit.
@@ -308,4 +314,59 @@ pub struct PortalPayment {
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub amount: Decimal,
     pub payment_mode: Option<String>,
+}
+
+/// A recurring invoice schedule: an invoice template generated once per cycle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecurringInvoice {
+    pub id: i32,
+    pub client_id: i32,
+    pub client_name: String,
+    pub currency: String,
+    pub frequency: crate::recurring::Frequency,
+    /// N of "every N days/weeks/months" (1 for monthly, quarterly, annual).
+    pub interval: i32,
+    #[serde(with = "crate::dates::iso")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub start_date: Date,
+    /// Number of cycles; 0 = until stopped.
+    pub cycles: i32,
+    /// `draft` (create drafts), `issue` (issue them), `issue_and_send` (issue and e-mail).
+    pub mode: String,
+    pub active: bool,
+    pub sale_agent: Option<i32>,
+    pub terms: String,
+    pub client_note: Option<String>,
+    pub lines: Vec<DocumentLine>,
+    #[serde(flatten)]
+    pub amounts: Amounts,
+    /// Invoices generated so far.
+    pub generated: i32,
+    /// When the next invoice is due; `null` when the schedule is complete.
+    #[serde(with = "crate::dates::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    pub next_date: Option<Date>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RecurringInvoiceInput {
+    pub client_id: Option<i32>,
+    pub currency: Option<String>,
+    pub frequency: Option<crate::recurring::Frequency>,
+    pub interval: Option<i32>,
+    #[serde(default, with = "crate::dates::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    pub start_date: Option<Date>,
+    pub cycles: Option<i32>,
+    pub mode: Option<String>,
+    pub active: Option<bool>,
+    pub sale_agent: Option<i32>,
+    pub terms: Option<String>,
+    pub client_note: Option<String>,
+    pub lines: Option<Vec<LineInput>>,
 }

@@ -157,6 +157,8 @@ fn billing_defaults() -> BillingConfig {
         next_number: 1,
         default_due_days: 30,
         payment_instructions: String::new(),
+        overdue_reminder_after_days: 3,
+        overdue_reminder_every_days: 7,
     }
 }
 
@@ -211,6 +213,9 @@ pub async fn update_billing(state: web::Data<AppState>, user: AuthUser, body: Js
     }
     if b.default_due_days.is_some_and(|d| d > 365) {
         v.push("default_due_days", "out_of_range", "between 0 and 365 days");
+    }
+    if b.overdue_reminder_after_days.is_some_and(|d| d > 365) || b.overdue_reminder_every_days.is_some_and(|d| d > 365) {
+        v.push("overdue_reminder_after_days", "out_of_range", "between 0 and 365 days");
     }
     if b.payment_instructions.as_ref().is_some_and(|p| p.chars().count() > 2000) {
         v.push("payment_instructions", "too_long", "at most 2000 characters");
@@ -775,44 +780,37 @@ pub async fn pdf(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
     Ok(pdf_response(api.number.as_deref().unwrap_or("draft-invoice"), bytes))
 }
 
-/// E-mail the invoice with its PDF and portal link (outbox, retries). A draft is issued first.
-#[utoipa::path(post, path = "/api/v1/invoices/{id}/send", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)), request_body = SendInput,
-    responses((status = 200, body = Invoice), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`invalid_status_transition` (cancelled)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn send(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<SendInput>) -> ApiResult<HttpResponse> {
-    user.require(Module::Invoices, Action::Send)?;
-    let body = body.0;
-    let txn = db::begin_write(&state.db).await?;
-    let mut current = find_visible(&txn, &user, *id).await?;
-    if current.status_code == InvoiceStatus::Cancelled.code() {
-        return Err(ApiError::new(ErrorCode::InvalidStatusTransition, "A cancelled invoice is not sent."));
-    }
-    let primary_email = client_contact::Entity::find()
-        .filter(client_contact::Column::ClientId.eq(current.client_id))
+/// The client's e-mail for invoices: its primary contact with an address.
+pub async fn client_email(db: &impl ConnectionTrait, client_id: i32) -> ApiResult<Option<String>> {
+    Ok(client_contact::Entity::find()
+        .filter(client_contact::Column::ClientId.eq(client_id))
         .filter(client_contact::Column::Email.is_not_null())
         .order_by_desc(client_contact::Column::IsPrimary)
         .order_by_asc(client_contact::Column::Id)
-        .one(&txn)
+        .one(db)
         .await?
-        .and_then(|c| c.email);
-    let mut v = Validator::new();
-    let list = |v: &mut Validator, field: &str, raw: Vec<String>| -> Vec<String> {
-        raw.iter().enumerate().filter_map(|(i, a)| v.check(&format!("{field}[{i}]"), EmailAddress::parse(a)).map(|e| e.into_inner())).collect()
-    };
-    let to = match body.to {
-        Some(a) => list(&mut v, "to", a.into_vec()),
-        None => primary_email.into_iter().collect(),
-    };
-    if to.is_empty() {
-        v.push("to", "required", "the client has no contact e-mail; give `to`");
+        .and_then(|c| c.email))
+}
+
+/// An invoice e-mail to queue.
+pub struct InvoiceMail {
+    /// `invoice_send` or `invoice_overdue_reminder`.
+    pub template: &'static str,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub subject: Option<String>,
+    pub message: String,
+    pub staff_name: String,
+    pub staff_email: String,
+}
+
+/// Queues the invoice e-mail with its PDF and portal link in the caller's transaction,
+/// issuing a draft first. Returns the invoice as stored afterwards.
+pub async fn send_in(db: &impl ConnectionTrait, actor: &Actor, public_url: &str, current: invoice::Model, mail: InvoiceMail) -> ApiResult<invoice::Model> {
+    if current.status_code == InvoiceStatus::Cancelled.code() {
+        return Err(ApiError::new(ErrorCode::InvalidStatusTransition, "A cancelled invoice is not sent."));
     }
-    let cc = list(&mut v, "cc", body.cc.map(|c| c.into_vec()).unwrap_or_default());
-    let subject_override = body.subject.as_deref().and_then(|s| v.check("subject", parse_name(s, 500)));
-    v.finish().map_err(ApiError::validation)?;
-    if current.number.is_none() {
-        current = issue_in(&txn, &user.actor(), &current).await?;
-    }
+    let current = if current.number.is_none() { issue_in(db, actor, &current).await? } else { current };
     let now = OffsetDateTime::now_utc();
     let mut row: invoice::ActiveModel = current.clone().into();
     let token = match current.portal_token.clone() {
@@ -823,44 +821,87 @@ pub async fn send(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>
             t
         }
     };
-    row.sent_at = Set(Some(now));
+    if mail.template == "invoice_send" {
+        row.sent_at = Set(Some(now));
+    }
     row.updated_at = Set(now);
-    let saved = row.update(&txn).await?;
-    let api = load_api(&txn, &state.settings.public_url, &saved).await?;
-    let company = settings::load(&txn).await?;
-    let template = email::template(&txn, "invoice_send").await?;
+    let saved = row.update(db).await?;
+    let api = load_api(db, public_url, &saved).await?;
+    let company = settings::load(db).await?;
+    let template = email::template(db, mail.template).await?;
+    let today = today();
     let context = json!({
         "invoice": {"number": api.number, "total": api.amounts.total.to_string(), "balance_due": api.balance_due.to_string(), "currency": api.currency,
-            "due_date": api.due_date.map(|d| d.to_string()), "link": invoice_portal_url(&state.settings.public_url, &token)},
+            "due_date": api.due_date.map(|d| d.to_string()), "days_overdue": api.days_overdue, "link": invoice_portal_url(public_url, &token)},
         "client": {"name": api.client_name},
-        "staff": {"name": user.staff.name, "email": user.staff.email},
+        "staff": {"name": mail.staff_name, "email": mail.staff_email},
         "company": {"name": company.company_name},
-        "message": body.message.unwrap_or_default(),
+        "message": mail.message,
+        "today": today.to_string(),
     });
-    let subject = match subject_override {
+    let subject = match mail.subject {
         Some(s) => s,
         None => email::render(&template.subject, &context)?.trim().to_string(),
     };
     let text = email::render(&template.body, &context)?;
     let number = api.number.clone().unwrap_or_default();
-    let pdf = pdf_of(&txn, &api).await?;
+    let pdf = pdf_of(db, &api).await?;
     email::queue(
-        &txn,
+        db,
         email::Outgoing {
             related: Some((INVOICE, saved.id)),
             from: company.company_email.clone(),
             from_name: company.company_name.clone(),
-            to,
-            cc,
+            to: mail.to,
+            cc: mail.cc,
             subject,
             text,
             attachment: Some((format!("{number}.pdf"), pdf)),
-            created_by: Some(user.id()),
+            created_by: actor.staff_id,
         },
     )
     .await?;
-    audit::record(&txn, &user.actor(), Change::new("invoice.sent", "invoice", saved.id).after(&api)).await?;
-    outbox::emit(&txn, "invoice_sent", "invoice", saved.id, json!({"invoice_id": saved.id})).await?;
+    let action = if mail.template == "invoice_send" { "invoice.sent" } else { "invoice.reminder_sent" };
+    audit::record(db, actor, Change::new(action, "invoice", saved.id).after(&api)).await?;
+    outbox::emit(db, if mail.template == "invoice_send" { "invoice_sent" } else { "invoice_overdue" }, "invoice", saved.id, json!({"invoice_id": saved.id})).await?;
+    Ok(saved)
+}
+
+/// E-mail the invoice with its PDF and portal link (outbox, retries). A draft is issued first.
+#[utoipa::path(post, path = "/api/v1/invoices/{id}/send", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)), request_body = SendInput,
+    responses((status = 200, body = Invoice), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_status_transition` (cancelled)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn send(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<SendInput>) -> ApiResult<HttpResponse> {
+    user.require(Module::Invoices, Action::Send)?;
+    let body = body.0;
+    let txn = db::begin_write(&state.db).await?;
+    let current = find_visible(&txn, &user, *id).await?;
+    let mut v = Validator::new();
+    let list = |v: &mut Validator, field: &str, raw: Vec<String>| -> Vec<String> {
+        raw.iter().enumerate().filter_map(|(i, a)| v.check(&format!("{field}[{i}]"), EmailAddress::parse(a)).map(|e| e.into_inner())).collect()
+    };
+    let to = match body.to {
+        Some(a) => list(&mut v, "to", a.into_vec()),
+        None => client_email(&txn, current.client_id).await?.into_iter().collect(),
+    };
+    if to.is_empty() {
+        v.push("to", "required", "the client has no contact e-mail; give `to`");
+    }
+    let cc = list(&mut v, "cc", body.cc.map(|c| c.into_vec()).unwrap_or_default());
+    let subject = body.subject.as_deref().and_then(|s| v.check("subject", parse_name(s, 500)));
+    v.finish().map_err(ApiError::validation)?;
+    let mail = InvoiceMail {
+        template: "invoice_send",
+        to,
+        cc,
+        subject,
+        message: body.message.unwrap_or_default(),
+        staff_name: user.staff.name.clone(),
+        staff_email: user.staff.email.clone(),
+    };
+    let saved = send_in(&txn, &user.actor(), &state.settings.public_url, current, mail).await?;
+    let api = load_api(&txn, &state.settings.public_url, &saved).await?;
     txn.commit().await?;
     state.email_wakeup.notify_one();
     Ok(HttpResponse::Ok().json(api))

@@ -22,6 +22,7 @@ pub mod pipelines;
 pub mod portal;
 pub mod proposal_templates;
 pub mod proposals;
+pub mod recurring;
 pub mod reminders;
 pub mod roles;
 pub mod sales_orders;
@@ -145,6 +146,14 @@ fn configure_invoicing(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/payment-modes").route(web::get().to(payments::list_modes)).route(web::post().to(payments::create_mode)))
         .service(web::resource("/payment-modes/{id}").route(web::patch().to(payments::update_mode)).route(web::delete().to(payments::delete_mode)))
         .service(web::resource("/clients/{id}/credits").route(web::get().to(payments::list_credits)).route(web::post().to(payments::create_credit)))
+        .service(web::resource("/recurring-invoices").route(web::get().to(recurring::list)).route(web::post().to(recurring::create)))
+        .service(
+            web::resource("/recurring-invoices/{id}")
+                .route(web::get().to(recurring::get))
+                .route(web::patch().to(recurring::update))
+                .route(web::delete().to(recurring::delete)),
+        )
+        .service(web::resource("/recurring-invoices/{id}/invoices").route(web::get().to(recurring::history)))
         .service(web::resource("/portal/invoices/{token}").route(web::get().to(portal::view_invoice)))
         .service(web::resource("/portal/invoices/{token}/pdf").route(web::get().to(portal::invoice_pdf)));
 }

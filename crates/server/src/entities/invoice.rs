@@ -21,6 +21,8 @@ pub struct Model {
     pub portal_token: Option<String>,
     pub issued_at: Option<TimeDateTimeWithTimeZone>,
     pub sent_at: Option<TimeDateTimeWithTimeZone>,
+    pub recurring_id: Option<i32>,
+    pub recurring_cycle: Option<i32>,
     pub currency: String,
     pub date: TimeDate,
     pub discount_type: Option<String>,

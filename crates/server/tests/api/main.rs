@@ -15,6 +15,7 @@ mod opportunities;
 mod pipelines;
 mod proposals;
 mod roles;
+mod scheduler;
 mod smtp;
 mod staff;
 mod system;

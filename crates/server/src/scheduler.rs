@@ -1,0 +1,338 @@
+//! The background job runner inside every server, coordinated through the database.
+//!
+//! Each job has a row in `jobs`; a server runs a job only after winning a lease with a
+//! conditional UPDATE (`locked_until` in the past), so two servers never run the same job at
+//! the same time — on PostgreSQL and on SQLite alike. Jobs are idempotent besides: what they
+//! produce carries a unique key (one invoice per schedule and cycle, one reminder per invoice
+//! and day), so a job that dies half-way, a lease that expires during a slow run, or servers
+//! with skewed clocks never produce duplicates; the next run resumes where it stopped.
+//! E-mail delivery is the outbox loop in `email.rs`, claimed per message the same way.
+
+use std::time::Duration;
+
+use crmconnect_domain::invoices::{self as invoice_rules, InvoiceStatus};
+use crmconnect_domain::proposals::ProposalStatus;
+use crmconnect_domain::recurring::{self, Frequency};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde_json::json;
+use time::{Date, OffsetDateTime};
+
+use crate::api::invoices::{self, InvoiceMail};
+use crate::api::proposals::currency_of;
+use crate::audit::Actor;
+use crate::documents::{self, INVOICE};
+use crate::entities::{client, invoice, job, proposal, recurring_invoice, reminder_sent};
+use crate::error::{ApiError, ApiResult};
+use crate::notifications::{self, Notice};
+use crate::{db, outbox};
+
+pub const RECURRING: &str = "recurring_invoices";
+pub const OVERDUE_REMINDERS: &str = "overdue_reminders";
+pub const PROPOSAL_EXPIRY: &str = "proposal_expiry";
+const JOBS: [&str; 3] = [RECURRING, OVERDUE_REMINDERS, PROPOSAL_EXPIRY];
+/// How long a claimed job is reserved for the server running it.
+const LEASE: Duration = Duration::from_secs(10 * 60);
+
+pub const RECURRING_LINES: &str = "recurring_invoice";
+
+pub struct Scheduler {
+    pub db: DatabaseConnection,
+    /// Identifies this server in `jobs.locked_by`.
+    pub id: String,
+    pub public_url: String,
+    pub wakeup: std::sync::Arc<tokio::sync::Notify>,
+}
+
+/// What one pass did, per job (`None` = another server held the job).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct TickReport {
+    pub recurring_invoices: Option<usize>,
+    pub overdue_reminders: Option<usize>,
+    pub proposal_expiry: Option<usize>,
+}
+
+impl Scheduler {
+    /// Runs for the life of the server.
+    pub async fn run(self, every: Duration) {
+        loop {
+            if let Err(e) = self.tick(OffsetDateTime::now_utc()).await {
+                tracing::warn!(error = %e, "scheduler pass failed");
+            }
+            tokio::time::sleep(every).await;
+        }
+    }
+
+    /// One pass: every job this server can lease, as of `now`.
+    pub async fn tick(&self, now: OffsetDateTime) -> ApiResult<TickReport> {
+        let mut report = TickReport::default();
+        for name in JOBS {
+            if !self.acquire(name, now).await? {
+                continue;
+            }
+            let today = now.date();
+            let result = match name {
+                RECURRING => generate_recurring(&self.db, &self.public_url, today).await,
+                OVERDUE_REMINDERS => overdue_reminders(&self.db, &self.public_url, today).await,
+                _ => proposal_expiry(&self.db, today).await,
+            };
+            self.release(name, now, result.as_ref().err()).await?;
+            let done = result?;
+            match name {
+                RECURRING => report.recurring_invoices = Some(done),
+                OVERDUE_REMINDERS => report.overdue_reminders = Some(done),
+                _ => report.proposal_expiry = Some(done),
+            }
+        }
+        if report.overdue_reminders.is_some_and(|n| n > 0) || report.recurring_invoices.is_some_and(|n| n > 0) {
+            self.wakeup.notify_one();
+        }
+        Ok(report)
+    }
+
+    async fn acquire(&self, name: &str, now: OffsetDateTime) -> ApiResult<bool> {
+        job::Entity::insert(job::ActiveModel { name: Set(name.into()), locked_by: Set(None), locked_until: Set(None), last_run_at: Set(None), last_error: Set(None) })
+            .on_conflict(OnConflict::column(job::Column::Name).do_nothing().to_owned())
+            .do_nothing()
+            .exec(&self.db)
+            .await?;
+        let claimed = job::Entity::update_many()
+            .col_expr(job::Column::LockedBy, Expr::value(self.id.clone()))
+            .col_expr(job::Column::LockedUntil, Expr::value(now + LEASE))
+            .filter(job::Column::Name.eq(name))
+            .filter(sea_orm::Condition::any().add(job::Column::LockedUntil.is_null()).add(job::Column::LockedUntil.lt(now)))
+            .exec(&self.db)
+            .await?;
+        Ok(claimed.rows_affected == 1)
+    }
+
+    async fn release(&self, name: &str, now: OffsetDateTime, error: Option<&ApiError>) -> ApiResult<()> {
+        job::Entity::update_many()
+            .col_expr(job::Column::LockedBy, Expr::value(Option::<String>::None))
+            .col_expr(job::Column::LockedUntil, Expr::value(Option::<OffsetDateTime>::None))
+            .col_expr(job::Column::LastRunAt, Expr::value(now))
+            .col_expr(job::Column::LastError, Expr::value(error.map(|e| e.detail.clone())))
+            .filter(job::Column::Name.eq(name))
+            .filter(job::Column::LockedBy.eq(self.id.clone()))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+}
+
+fn system() -> Actor {
+    Actor::system()
+}
+
+/// Generates every due cycle of every active schedule, one transaction per invoice.
+pub async fn generate_recurring(db: &DatabaseConnection, public_url: &str, today: Date) -> ApiResult<usize> {
+    let schedules = recurring_invoice::Entity::find().filter(recurring_invoice::Column::Active.eq(true)).order_by_asc(recurring_invoice::Column::Id).all(db).await?;
+    let mut made = 0;
+    for s in schedules {
+        let Some(frequency) = Frequency::parse(&s.frequency) else { continue };
+        let next = next_cycle(db, s.id).await?;
+        for cycle in recurring::due_cycles(s.start_date, frequency, s.interval, s.cycles, next, today) {
+            if generate_cycle(db, public_url, &s, frequency, cycle).await? {
+                made += 1;
+            }
+        }
+    }
+    Ok(made)
+}
+
+/// The first cycle of a schedule with no invoice yet.
+pub async fn next_cycle(db: &impl ConnectionTrait, schedule_id: i32) -> ApiResult<i32> {
+    let last: Option<Option<i32>> = invoice::Entity::find()
+        .select_only()
+        .column_as(invoice::Column::RecurringCycle.max(), "last")
+        .filter(invoice::Column::RecurringId.eq(schedule_id))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(last.flatten().map(|c| c + 1).unwrap_or(0))
+}
+
+/// Creates the invoice of one cycle unless it exists. `false` when another run made it.
+async fn generate_cycle(db: &DatabaseConnection, public_url: &str, s: &recurring_invoice::Model, frequency: Frequency, cycle: i32) -> ApiResult<bool> {
+    let exists = || async {
+        Ok::<bool, ApiError>(
+            invoice::Entity::find().filter(invoice::Column::RecurringId.eq(s.id)).filter(invoice::Column::RecurringCycle.eq(cycle)).one(db).await?.is_some(),
+        )
+    };
+    if exists().await? {
+        return Ok(false);
+    }
+    let txn = db::begin_write(db).await?;
+    let result = create_cycle_invoice(&txn, public_url, s, frequency, cycle).await;
+    match result {
+        Ok(()) => {
+            txn.commit().await?;
+            Ok(true)
+        }
+        Err(e) => {
+            txn.rollback().await?;
+            // The unique (schedule, cycle) index refused it: another server was first.
+            if exists().await? {
+                Ok(false)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+async fn create_cycle_invoice(txn: &impl ConnectionTrait, public_url: &str, s: &recurring_invoice::Model, frequency: Frequency, cycle: i32) -> ApiResult<()> {
+    let c = client::Entity::find_by_id(s.client_id).one(txn).await?.ok_or_else(|| ApiError::not_found("client"))?;
+    let currency = currency_of(&s.currency);
+    let lines = documents::lines_from_rows(&documents::lines_of(txn, RECURRING_LINES, &[s.id]).await?.remove(&s.id).unwrap_or_default());
+    let totals = documents::compute(currency, &lines, None).map_err(|e| ApiError::field("lines", e.code, e.message))?;
+    let (subtotal, discount, tax, total) = documents::minor_totals(&totals, currency);
+    let date = recurring::cycle_date(s.start_date, frequency, s.interval, cycle);
+    let now = OffsetDateTime::now_utc();
+    let saved = invoice::ActiveModel {
+        number: Set(None),
+        client_id: Set(s.client_id),
+        due_date: Set(Some(date + time::Duration::days(i64::from(c.payment_terms_days)))),
+        status_code: Set(InvoiceStatus::Draft.code()),
+        terms: Set(s.terms.clone()),
+        proposal_id: Set(None),
+        sales_order_id: Set(None),
+        sale_agent: Set(s.sale_agent),
+        client_note: Set(s.client_note.clone()),
+        paid_minor: Set(0),
+        portal_token: Set(Some(crate::auth::secrets::random_secret())),
+        recurring_id: Set(Some(s.id)),
+        recurring_cycle: Set(Some(cycle)),
+        currency: Set(s.currency.clone()),
+        date: Set(date),
+        discount_type: Set(None),
+        discount_value: Set("0".into()),
+        discount_applies: Set("before_tax".into()),
+        subtotal_minor: Set(subtotal),
+        discount_minor: Set(discount),
+        total_tax_minor: Set(tax),
+        total_minor: Set(total),
+        created_by: Set(s.created_by),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    documents::save_lines(txn, INVOICE, saved.id, &lines).await?;
+    let mut change = crate::audit::Change::new("invoice.generated", "invoice", saved.id);
+    change.after = Some(json!({"recurring_id": s.id, "cycle": cycle}));
+    crate::audit::record(txn, &system(), change).await?;
+    outbox::emit(txn, "recurring_invoice_generated", "invoice", saved.id, json!({"invoice_id": saved.id, "recurring_id": s.id, "cycle": cycle})).await?;
+    match s.mode.as_str() {
+        "issue" => {
+            invoices::issue_in(txn, &system(), &saved).await?;
+        }
+        "issue_and_send" => {
+            let issued = invoices::issue_in(txn, &system(), &saved).await?;
+            if let Some(to) = invoices::client_email(txn, s.client_id).await? {
+                let mail = InvoiceMail { template: "invoice_send", to: vec![to], cc: Vec::new(), subject: None, message: String::new(), staff_name: String::new(), staff_email: String::new() };
+                invoices::send_in(txn, &system(), public_url, issued, mail).await?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// E-mails clients of invoices with a balance past their due date: first after
+/// `overdue_reminder_after_days`, then every `overdue_reminder_every_days`.
+pub async fn overdue_reminders(db: &DatabaseConnection, public_url: &str, today: Date) -> ApiResult<usize> {
+    let config = invoices::billing_config(db).await?;
+    let first_due = today - time::Duration::days(i64::from(config.overdue_reminder_after_days));
+    let candidates = invoice::Entity::find()
+        .filter(invoice::Column::StatusCode.eq(1))
+        .filter(invoice::Column::DueDate.lte(first_due))
+        .filter(Expr::col(invoice::Column::PaidMinor).lt(Expr::col(invoice::Column::TotalMinor)))
+        .order_by_asc(invoice::Column::Id)
+        .all(db)
+        .await?;
+    let mut sent = 0;
+    for inv in candidates {
+        if invoice_rules::days_overdue(invoices::status_inputs(&inv, today)).is_none() {
+            continue;
+        }
+        let last: Option<Date> = reminder_sent::Entity::find()
+            .filter(reminder_sent::Column::Kind.eq("overdue_invoice"))
+            .filter(reminder_sent::Column::EntityId.eq(inv.id))
+            .order_by_desc(reminder_sent::Column::SentOn)
+            .one(db)
+            .await?
+            .map(|r| r.sent_on);
+        let due_again = match last {
+            None => true,
+            Some(_) if config.overdue_reminder_every_days == 0 => false,
+            Some(d) => d + time::Duration::days(i64::from(config.overdue_reminder_every_days)) <= today,
+        };
+        if !due_again {
+            continue;
+        }
+        let Some(to) = invoices::client_email(db, inv.client_id).await? else { continue };
+        let txn = db::begin_write(db).await?;
+        // The unique (kind, invoice, day) row makes a second server's attempt fail here.
+        let marked = reminder_sent::Entity::insert(reminder_sent::ActiveModel {
+            kind: Set("overdue_invoice".into()),
+            entity_id: Set(inv.id),
+            sent_on: Set(today),
+            created_at: Set(OffsetDateTime::now_utc()),
+            ..Default::default()
+        })
+        .on_conflict(OnConflict::columns([reminder_sent::Column::Kind, reminder_sent::Column::EntityId, reminder_sent::Column::SentOn]).do_nothing().to_owned())
+        .do_nothing()
+        .exec(&txn)
+        .await?;
+        if matches!(marked, sea_orm::TryInsertResult::Inserted(_)) {
+            let mail = InvoiceMail { template: "invoice_overdue_reminder", to: vec![to], cc: Vec::new(), subject: None, message: String::new(), staff_name: String::new(), staff_email: String::new() };
+            invoices::send_in(&txn, &system(), public_url, inv, mail).await?;
+            sent += 1;
+        }
+        txn.commit().await?;
+    }
+    Ok(sent)
+}
+
+/// Tells the assigned staff member, once, that an unanswered proposal expires within 2 days.
+pub async fn proposal_expiry(db: &DatabaseConnection, today: Date) -> ApiResult<usize> {
+    let waiting = [ProposalStatus::Sent.code(), ProposalStatus::Viewed.code(), ProposalStatus::SentManually.code()];
+    let soon = proposal::Entity::find()
+        .filter(proposal::Column::StatusCode.is_in(waiting))
+        .filter(proposal::Column::OpenTill.gte(today))
+        .filter(proposal::Column::OpenTill.lte(today + time::Duration::days(2)))
+        .all(db)
+        .await?;
+    let mut told = 0;
+    for p in soon {
+        let (Some(staff_id), Some(open_till)) = (p.assigned_to.or(p.created_by), p.open_till) else { continue };
+        let txn = db::begin_write(db).await?;
+        let marked = reminder_sent::Entity::insert(reminder_sent::ActiveModel {
+            kind: Set("proposal_expiry".into()),
+            entity_id: Set(p.id),
+            sent_on: Set(open_till),
+            created_at: Set(OffsetDateTime::now_utc()),
+            ..Default::default()
+        })
+        .on_conflict(OnConflict::columns([reminder_sent::Column::Kind, reminder_sent::Column::EntityId, reminder_sent::Column::SentOn]).do_nothing().to_owned())
+        .do_nothing()
+        .exec(&txn)
+        .await?;
+        if matches!(marked, sea_orm::TryInsertResult::Inserted(_)) {
+            let notice = Notice {
+                kind: "proposal_expiring",
+                title: format!("{} expires on {open_till}", p.number),
+                body: format!("“{}” has not been answered yet; follow up or extend it.", p.subject),
+                link: Some(format!("/admin/proposals/{}", p.id)),
+                entity: Some(("proposal", p.id)),
+            };
+            notifications::notify(&txn, staff_id, notice).await?;
+            outbox::emit(&txn, "proposal_expiring", "proposal", p.id, json!({"proposal_id": p.id, "open_till": open_till.to_string()})).await?;
+            told += 1;
+        }
+        txn.commit().await?;
+    }
+    Ok(told)
+}
