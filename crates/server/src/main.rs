@@ -81,8 +81,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 if seed::is_empty(&conn).await? {
                     let s = seed::seed_demo(&conn).await?;
                     eprintln!(
-                        "Loaded the demo company: {} staff, {} leads, {} opportunities, {} clients, {} proposals.",
-                        s.staff, s.leads, s.opportunities, s.clients, s.proposals
+                        "Loaded the demo company: {} staff, {} leads, {} opportunities, {} clients, {} proposals, {} invoices.",
+                        s.staff, s.leads, s.opportunities, s.clients, s.proposals, s.invoices
                     );
                 }
                 conn.close().await?;
@@ -120,8 +120,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
             db::migrate(&conn).await?;
             let s = seed::seed_demo(&conn).await?;
             eprintln!(
-                "Demo company loaded: {} staff, {} leads ({} activities), {} opportunities, {} clients, {} proposals. Sign in as {} / {}.",
-                s.staff, s.leads, s.activities, s.opportunities, s.clients, s.proposals, seed::DEMO_ADMIN_EMAIL, seed::DEMO_PASSWORD
+                "Demo company loaded: {} staff, {} leads ({} activities), {} opportunities, {} clients, {} proposals, {} invoices ({} payments). Sign in as {} / {}.",
+                s.staff, s.leads, s.activities, s.opportunities, s.clients, s.proposals, s.invoices, s.payments, seed::DEMO_ADMIN_EMAIL, seed::DEMO_PASSWORD
             );
         }
         Command::Openapi => unreachable!("handled before the runtime starts"),

@@ -74,7 +74,8 @@ pub async fn seed_demo(db: &DatabaseConnection) -> anyhow::Result<DemoSummary> {
     let sellers: Vec<i32> = staff_ids.iter().filter(|(_, r)| matches!(*r, "Sales Agent" | "SDR" | "Account Manager")).map(|(id, _)| *id).collect();
     let summary = seed_pipeline(db, &sellers).await?;
     let proposals = seed_quoting(db, &sellers).await?;
-    Ok(DemoSummary { staff: DEMO_STAFF.len(), proposals, ..summary })
+    let (invoices, payments) = seed_invoicing(db).await?;
+    Ok(DemoSummary { staff: DEMO_STAFF.len(), proposals, invoices, payments, ..summary })
 }
 
 #[derive(Debug, Default)]
@@ -85,6 +86,8 @@ pub struct DemoSummary {
     pub activities: usize,
     pub opportunities: usize,
     pub proposals: usize,
+    pub invoices: usize,
+    pub payments: usize,
 }
 
 fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
@@ -504,4 +507,126 @@ async fn seed_quoting(db: &DatabaseConnection, sellers: &[i32]) -> anyhow::Resul
     }
     txn.commit().await?;
     Ok(count)
+}
+
+/// Invoices in every status (draft, unpaid, partially paid, paid, overdue, cancelled) with
+/// payments, and a monthly recurring schedule. One transaction.
+async fn seed_invoicing(db: &DatabaseConnection) -> anyhow::Result<(usize, usize)> {
+    use crate::api::invoices::issue_in;
+    use crate::api::payments::{record_in, NewPayment};
+    use crate::documents::{self, Line};
+    use crate::entities::{invoice, item, payment_mode, recurring_invoice};
+    use crmconnect_domain::documents::AppliedTax;
+
+    let err = |e: crate::error::ApiError| anyhow::anyhow!("{e}");
+    let txn = db.begin().await?;
+    let now = OffsetDateTime::now_utc();
+    let today = now.date();
+    let ron = crmconnect_domain::money::Currency::parse("RON").expect("RON");
+    let clients = sea_orm::QuerySelect::limit(client::Entity::find().order_by_asc(client::Column::Id), 12).all(&txn).await?;
+    let items = item::Entity::find().order_by_asc(item::Column::Id).all(&txn).await?;
+    let taxes = crate::entities::tax::Entity::find().all(&txn).await?;
+    let mode = payment_mode::Entity::find().order_by_asc(payment_mode::Column::Id).one(&txn).await?.map(|m| m.id);
+    let line = |it: &item::Model, qty: i64| Line {
+        item_id: Some(it.id),
+        description: it.description.clone(),
+        long_description: None,
+        qty: rust_decimal::Decimal::from(qty),
+        unit: it.unit.clone(),
+        unit_price: documents::dec(&it.unit_price),
+        discount_percent: rust_decimal::Decimal::ZERO,
+        taxes: serde_json::from_value::<Vec<i32>>(it.tax_ids.clone())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|id| taxes.iter().find(|t| t.id == *id))
+            .map(|t| AppliedTax { tax_id: t.id, name: t.name.clone(), rate: documents::dec(&t.rate) })
+            .collect(),
+    };
+    // (days ago issued, days until due (negative = past), paid fraction in %, cancelled, draft)
+    let plan: &[(i64, i64, i64, bool, bool)] = &[
+        (2, 28, 0, false, true),
+        (5, 25, 0, false, false),
+        (10, 20, 40, false, false),
+        (40, -10, 100, false, false),
+        (45, -15, 0, false, false),
+        (50, -20, 30, false, false),
+        (20, 10, 0, true, false),
+        (3, 27, 100, false, false),
+    ];
+    let (mut invoices, mut payments) = (0, 0);
+    for (n, (ago, due_in, paid_pct, cancelled, draft)) in plan.iter().enumerate() {
+        let c = &clients[n % clients.len()];
+        let lines = vec![line(&items[n % items.len()], 1 + (n as i64 % 3)), line(&items[(n + 2) % items.len()], 2)];
+        let totals = documents::compute(ron, &lines, None).map_err(|e| anyhow::anyhow!(e.message))?;
+        let (subtotal, discount, tax, total) = documents::minor_totals(&totals, ron);
+        let date = today - Duration::days(*ago);
+        let inv = invoice::ActiveModel {
+            number: Set(None),
+            client_id: Set(c.id),
+            due_date: Set(Some(today + Duration::days(*due_in))),
+            status_code: Set(6),
+            terms: Set("<p>Payment by bank transfer within the due date.</p>".into()),
+            proposal_id: Set(None),
+            sales_order_id: Set(None),
+            sale_agent: Set(c.assigned_to),
+            paid_minor: Set(0),
+            portal_token: Set(Some(crate::auth::secrets::random_secret())),
+            currency: Set("RON".into()),
+            date: Set(date),
+            discount_type: Set(None),
+            discount_value: Set("0".into()),
+            discount_applies: Set("before_tax".into()),
+            subtotal_minor: Set(subtotal),
+            discount_minor: Set(discount),
+            total_tax_minor: Set(tax),
+            total_minor: Set(total),
+            created_by: Set(c.assigned_to),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        documents::save_lines(&txn, documents::INVOICE, inv.id, &lines).await.map_err(err)?;
+        invoices += 1;
+        if *draft {
+            continue;
+        }
+        let inv = issue_in(&txn, &Actor::system(), &inv).await.map_err(err)?;
+        if *paid_pct > 0 {
+            let amount = crmconnect_domain::money::from_minor(total * paid_pct / 100, ron);
+            let p = NewPayment { amount, date: date + Duration::days(1), payment_mode_id: mode, transaction_id: Some(format!("OP-{}", 1000 + n)), note: None, source: "manual", gateway_event_id: None };
+            record_in(&txn, &Actor::system(), &inv, p).await.map_err(err)?;
+            payments += 1;
+        }
+        if *cancelled {
+            let mut row: invoice::ActiveModel = inv.into();
+            row.status_code = Set(5);
+            row.update(&txn).await?;
+        }
+    }
+    if let Some(c) = clients.first() {
+        let r = recurring_invoice::ActiveModel {
+            client_id: Set(c.id),
+            currency: Set("RON".into()),
+            frequency: Set("monthly".into()),
+            interval: Set(1),
+            start_date: Set(today.replace_day(1).unwrap_or(today)),
+            cycles: Set(12),
+            mode: Set("draft".into()),
+            active: Set(true),
+            sale_agent: Set(c.assigned_to),
+            terms: Set(String::new()),
+            client_note: Set(None),
+            created_by: Set(c.assigned_to),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        documents::save_lines(&txn, crate::scheduler::RECURRING_LINES, r.id, &[line(&items[0], 1)]).await.map_err(err)?;
+    }
+    txn.commit().await?;
+    Ok((invoices, payments))
 }

@@ -81,7 +81,14 @@ async fn seed_demo_fills_a_new_database_once() {
     for name in ["Monthly Services", "One-time Project", "Product + Installation Package"] {
         assert!(names.iter().any(|n| n == name), "template {name}: {names:?}");
     }
-    assert_eq!(invoice::Entity::find().count(&db).await.unwrap(), 1, "one accepted proposal converted");
+    let invoices = invoice::Entity::find().all(&db).await.unwrap();
+    assert_eq!(invoices.iter().filter(|i| i.proposal_id.is_some()).count(), 1, "one accepted proposal converted");
+    let statuses: std::collections::BTreeSet<i32> = invoices
+        .iter()
+        .map(|i| crmconnect_domain::invoices::status(crmconnect::api::invoices::status_inputs(i, today)).code())
+        .collect();
+    assert_eq!(statuses.into_iter().collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6], "invoices in every status");
+    assert!(crmconnect::entities::payment::Entity::find().count(&db).await.unwrap() >= 4);
     db.close().await.ok();
     let (ok, out) = crmconnect(&url, tmp.path(), &["seed-demo"]);
     assert!(!ok && out.contains("not empty"), "{out}");
