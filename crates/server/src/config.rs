@@ -27,6 +27,19 @@ pub struct Settings {
     pub portal_requests_per_minute: u32,
     /// How often the job runner looks for work; `None` turns it off (tests drive it by hand).
     pub scheduler_every: Option<Duration>,
+    /// The card payment gateway (Stripe or a compatible service), when configured.
+    pub gateway: Option<GatewaySettings>,
+}
+
+/// A Stripe-compatible payment gateway: Checkout Sessions and signed webhooks.
+#[derive(Debug, Clone)]
+pub struct GatewaySettings {
+    /// `https://api.stripe.com` (tests: a local stand-in).
+    pub base_url: String,
+    /// The secret API key (`sk_…`).
+    pub api_key: String,
+    /// The webhook signing secret (`whsec_…`).
+    pub webhook_secret: String,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -51,6 +64,14 @@ impl Settings {
             email_poll: Duration::from_millis(number("CRM_EMAIL_POLL_MS", 5_000)),
             email_retry_base: Duration::from_millis(number("CRM_EMAIL_RETRY_BASE_MS", 30_000)),
             portal_requests_per_minute: number("CRM_PORTAL_RATE_PER_MINUTE", 120) as u32,
+            gateway: match (var("CRM_GATEWAY_API_KEY"), var("CRM_GATEWAY_WEBHOOK_SECRET")) {
+                (Some(api_key), Some(webhook_secret)) => Some(GatewaySettings {
+                    base_url: var("CRM_GATEWAY_URL").unwrap_or_else(|| "https://api.stripe.com".into()).trim_end_matches('/').to_string(),
+                    api_key,
+                    webhook_secret,
+                }),
+                _ => None,
+            },
             scheduler_every: match var("CRM_SCHEDULER_SECS").as_deref() {
                 Some("0") => None,
                 _ => Some(Duration::from_secs(number("CRM_SCHEDULER_SECS", 60))),
@@ -72,6 +93,7 @@ impl Settings {
             email_retry_base: Duration::from_secs(30),
             portal_requests_per_minute: 120,
             scheduler_every: None,
+            gateway: None,
         }
     }
 }

@@ -177,6 +177,8 @@ opaque `cursor`, and answer `{\"items\": [...], \"next_cursor\": ...}`. Authenti
         api::payments::apply_credit,
         api::portal::view_invoice,
         api::portal::invoice_pdf,
+        api::gateway::pay,
+        api::gateway::webhook,
         api::sales_orders::get_sales_order,
         api::recurring::list,
         api::recurring::create,

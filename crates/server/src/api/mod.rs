@@ -10,6 +10,7 @@ pub mod bulk;
 pub mod catalogue;
 pub mod clients;
 pub mod custom_fields;
+pub mod gateway;
 pub mod health;
 pub mod invoices;
 pub mod kanban;
@@ -141,6 +142,8 @@ fn configure_invoicing(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/invoices/{id}/payments").route(web::get().to(payments::list_for_invoice)).route(web::post().to(payments::create)))
         .service(web::resource("/invoices/{id}/apply-credit").route(web::post().to(payments::apply_credit)))
         .service(web::resource("/payments").route(web::get().to(payments::list)))
+        // Before `/payments/{id}`, which would otherwise capture "webhook".
+        .service(web::resource("/payments/webhook").route(web::post().to(gateway::webhook)))
         .service(web::resource("/payments/{id}").route(web::delete().to(payments::delete)))
         .service(web::resource("/payments/{id}/receipt").route(web::get().to(payments::receipt)))
         .service(web::resource("/payment-modes").route(web::get().to(payments::list_modes)).route(web::post().to(payments::create_mode)))
@@ -155,7 +158,8 @@ fn configure_invoicing(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/recurring-invoices/{id}/invoices").route(web::get().to(recurring::history)))
         .service(web::resource("/portal/invoices/{token}").route(web::get().to(portal::view_invoice)))
-        .service(web::resource("/portal/invoices/{token}/pdf").route(web::get().to(portal::invoice_pdf)));
+        .service(web::resource("/portal/invoices/{token}/pdf").route(web::get().to(portal::invoice_pdf)))
+        .service(web::resource("/portal/invoices/{token}/pay").route(web::post().to(gateway::pay)));
 }
 
 fn configure_leads(cfg: &mut web::ServiceConfig) {

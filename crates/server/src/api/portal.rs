@@ -23,7 +23,7 @@ use crate::state::AppState;
 use crate::{db, outbox, settings};
 
 /// Refuses the request when this IP went over its per-minute budget (429 with Retry-After).
-fn throttle(state: &AppState, req: &HttpRequest) -> ApiResult<()> {
+pub fn throttle(state: &AppState, req: &HttpRequest) -> ApiResult<()> {
     let ip = req.peer_addr().map(|a| a.ip()).unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
     state.portal_limiter.check_key(&ip).map_err(|not_until| {
         let wait = not_until.wait_time_from(DefaultClock::default().now());
@@ -270,7 +270,7 @@ pub async fn pdf(state: web::Data<AppState>, req: HttpRequest, token: web::Path<
     Ok(proposals::pdf_response(&api.number, proposals::pdf_of(&api, &company)))
 }
 
-async fn invoice_by_token(db: &impl ConnectionTrait, token: &str) -> ApiResult<crate::entities::invoice::Model> {
+pub async fn invoice_by_token(db: &impl ConnectionTrait, token: &str) -> ApiResult<crate::entities::invoice::Model> {
     use crate::entities::invoice;
     let not_found = || ApiError::not_found("invoice");
     if token.len() > 100 {

@@ -6,6 +6,7 @@ mod auth;
 mod cli;
 mod clients;
 mod errors;
+mod gateway;
 mod helpers;
 mod invoices;
 mod kanban;

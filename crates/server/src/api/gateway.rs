@@ -1,0 +1,239 @@
+//! Online card payment through a Stripe-compatible gateway.
+//!
+//! `POST /api/v1/portal/invoices/{token}/pay` creates a Checkout Session for the balance due
+//! (Stripe's `POST /v1/checkout/sessions`, form-encoded, bearer API key) and answers the URL to
+//! send the client to. The gateway then calls `POST /api/v1/payments/webhook` with
+//! `checkout.session.completed`; the `Stripe-Signature` header (`t=…,v1=…`, HMAC-SHA256 of
+//! `"{t}.{body}"` with the webhook secret) is verified, and the payment is recorded exactly
+//! once: the session id is the payment's unique `gateway_event_id`, so a webhook delivered
+//! twice finds it already there.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use crmconnect_domain::api::Problem;
+use crmconnect_domain::money;
+use hmac::{Hmac, Mac};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use time::OffsetDateTime;
+
+use super::payments::{record_in, NewPayment};
+use super::proposals::{currency_of, today};
+use crate::audit::Actor;
+use crate::config::GatewaySettings;
+use crate::entities::{client_credit, invoice, payment, payment_mode};
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::state::AppState;
+use crate::db;
+
+/// Signatures older than this are refused (replays).
+const TOLERANCE_SECS: i64 = 300;
+
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CheckoutStarted {
+    /// Send the client's browser here.
+    pub checkout_url: String,
+    pub session_id: String,
+}
+
+#[derive(Deserialize)]
+struct Session {
+    id: String,
+    url: Option<String>,
+}
+
+fn gateway(state: &AppState) -> ApiResult<&GatewaySettings> {
+    state.settings.gateway.as_ref().ok_or_else(|| ApiError::new(ErrorCode::PaymentsUnavailable, "Online payment is not configured; please pay by bank transfer."))
+}
+
+/// Start a card payment of the balance due: answers the gateway's checkout URL.
+#[utoipa::path(post, path = "/api/v1/portal/invoices/{token}/pay", tag = "portal", params(("token" = String, Path)),
+    responses((status = 200, body = CheckoutStarted), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_status_transition` (nothing to pay)", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "`gateway_error`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`payments_unavailable`", body = Problem, content_type = "application/problem+json")))]
+pub async fn pay(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>) -> ApiResult<HttpResponse> {
+    super::portal::throttle(&state, &req)?;
+    let gw = gateway(&state)?;
+    let inv = super::portal::invoice_by_token(&state.db, &token).await?;
+    let balance_minor = inv.total_minor - inv.paid_minor;
+    if inv.status_code == 5 || balance_minor <= 0 {
+        return Err(ApiError::new(ErrorCode::InvalidStatusTransition, "Nothing is due on this invoice."));
+    }
+    let number = inv.number.clone().unwrap_or_default();
+    let back = format!("{}/invoice/{}", state.settings.public_url, token.as_str());
+    let invoice_id = inv.id.to_string();
+    let amount = balance_minor.to_string();
+    let currency = inv.currency.to_lowercase();
+    let name = format!("Invoice {number}");
+    let form: Vec<(&str, &str)> = vec![
+        ("mode", "payment"),
+        ("success_url", &back),
+        ("cancel_url", &back),
+        ("client_reference_id", &invoice_id),
+        ("metadata[invoice_id]", &invoice_id),
+        ("line_items[0][quantity]", "1"),
+        ("line_items[0][price_data][currency]", &currency),
+        ("line_items[0][price_data][unit_amount]", &amount),
+        ("line_items[0][price_data][product_data][name]", &name),
+    ];
+    let response = reqwest::Client::new()
+        .post(format!("{}/v1/checkout/sessions", gw.base_url))
+        .bearer_auth(&gw.api_key)
+        .form(&form)
+        .timeout(std::time::Duration::from_secs(20))
+        .send()
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::GatewayError, format!("The payment gateway could not be reached ({e}).")))?;
+    if !response.status().is_success() {
+        tracing::warn!(status = %response.status(), "checkout session refused by the gateway");
+        return Err(ApiError::new(ErrorCode::GatewayError, format!("The payment gateway answered {}.", response.status())));
+    }
+    let session: Session = response.json().await.map_err(|e| ApiError::new(ErrorCode::GatewayError, format!("Unexpected gateway answer: {e}")))?;
+    let url = session.url.ok_or_else(|| ApiError::new(ErrorCode::GatewayError, "The gateway gave no checkout URL."))?;
+    Ok(HttpResponse::Ok().json(CheckoutStarted { checkout_url: url, session_id: session.id }))
+}
+
+/// Checks `t=…,v1=…` against HMAC-SHA256(secret, "{t}.{body}") within the tolerance.
+pub fn verify_signature(header: &str, body: &[u8], secret: &str, now: i64) -> bool {
+    let mut timestamp = None;
+    let mut signatures = Vec::new();
+    for part in header.split(',') {
+        match part.trim().split_once('=') {
+            Some(("t", t)) => timestamp = t.parse::<i64>().ok(),
+            Some(("v1", s)) => signatures.push(s.to_string()),
+            _ => {}
+        }
+    }
+    let Some(t) = timestamp else { return false };
+    if (now - t).abs() > TOLERANCE_SECS {
+        return false;
+    }
+    signatures.iter().any(|sig| {
+        let Ok(expected) = hex_decode(sig) else { return false };
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+        mac.update(t.to_string().as_bytes());
+        mac.update(b".");
+        mac.update(body);
+        mac.verify_slice(&expected).is_ok()
+    })
+}
+
+fn hex_decode(s: &str) -> Result<Vec<u8>, ()> {
+    if s.len() % 2 != 0 {
+        return Err(());
+    }
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).map_err(|_| ())).collect()
+}
+
+#[derive(Deserialize)]
+struct Event {
+    id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    data: EventData,
+}
+
+#[derive(Deserialize)]
+struct EventData {
+    object: CheckoutSession,
+}
+
+#[derive(Deserialize)]
+struct CheckoutSession {
+    id: String,
+    amount_total: Option<i64>,
+    currency: Option<String>,
+    payment_status: Option<String>,
+    client_reference_id: Option<String>,
+    payment_intent: Option<String>,
+}
+
+/// The gateway's webhook. Signed with the webhook secret; `checkout.session.completed` of a
+/// paid session records the payment once (duplicates answer 200 and change nothing). More
+/// than the balance (the client also paid by transfer meanwhile) goes to client credit.
+#[utoipa::path(post, path = "/api/v1/payments/webhook", tag = "payments", request_body(content = String, description = "The gateway's event JSON", content_type = "application/json"),
+    responses((status = 200, description = "Processed or ignored"), (status = 400, description = "`invalid_signature`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`payments_unavailable`", body = Problem, content_type = "application/problem+json")))]
+pub async fn webhook(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> ApiResult<HttpResponse> {
+    let gw = gateway(&state)?;
+    let header = req.headers().get("Stripe-Signature").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if !verify_signature(header, &body, &gw.webhook_secret, OffsetDateTime::now_utc().unix_timestamp()) {
+        return Err(ApiError::new(ErrorCode::InvalidSignature, "The Stripe-Signature header does not match this body."));
+    }
+    let event: Event = serde_json::from_slice(&body).map_err(|e| ApiError::new(ErrorCode::BadRequest, format!("Unreadable event: {e}")))?;
+    let session = event.data.object;
+    if event.kind != "checkout.session.completed" || session.payment_status.as_deref() != Some("paid") {
+        return Ok(HttpResponse::Ok().json(serde_json::json!({"received": true, "ignored": event.kind})));
+    }
+    let invoice_id: i32 = session.client_reference_id.as_deref().and_then(|s| s.parse().ok()).ok_or_else(|| ApiError::new(ErrorCode::BadRequest, "The session names no invoice."))?;
+    let txn = db::begin_write(&state.db).await?;
+    if payment::Entity::find().filter(payment::Column::GatewayEventId.eq(session.id.clone())).one(&txn).await?.is_some() {
+        return Ok(HttpResponse::Ok().json(serde_json::json!({"received": true, "duplicate": true})));
+    }
+    let inv = invoice::Entity::find_by_id(invoice_id).one(&txn).await?.ok_or_else(|| ApiError::not_found("invoice"))?;
+    if session.currency.as_deref().is_some_and(|c| !c.eq_ignore_ascii_case(&inv.currency)) {
+        return Err(ApiError::new(ErrorCode::BadRequest, "The session's currency is not the invoice's."));
+    }
+    let c = currency_of(&inv.currency);
+    let paid_minor = session.amount_total.unwrap_or(0);
+    let to_invoice = paid_minor.min(inv.total_minor - inv.paid_minor).max(0);
+    let card = payment_mode::Entity::find().filter(payment_mode::Column::Name.eq("Card")).one(&txn).await?.map(|m| m.id);
+    let actor = Actor::system();
+    let mut payment_id = None;
+    if to_invoice > 0 {
+        let p = NewPayment {
+            amount: money::from_minor(to_invoice, c),
+            date: today(),
+            payment_mode_id: card,
+            transaction_id: session.payment_intent.clone().or(Some(session.id.clone())),
+            note: Some(format!("Online payment ({})", event.id)),
+            source: "gateway",
+            gateway_event_id: Some(session.id.clone()),
+        };
+        payment_id = Some(record_in(&txn, &actor, &inv, p).await?.id);
+    }
+    if paid_minor > to_invoice {
+        use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+        client_credit::ActiveModel {
+            client_id: Set(inv.client_id),
+            currency: Set(inv.currency.clone()),
+            amount_minor: Set(paid_minor - to_invoice),
+            date: Set(today()),
+            invoice_id: Set(None),
+            payment_id: Set(None),
+            payment_mode_id: Set(card),
+            note: Set(Some(format!("Overpaid online on {} ({})", inv.number.clone().unwrap_or_default(), session.id))),
+            created_by: Set(None),
+            created_at: Set(OffsetDateTime::now_utc()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"received": true, "payment_id": payment_id})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sign(secret: &str, t: i64, body: &[u8]) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(format!("{t}.").as_bytes());
+        mac.update(body);
+        mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    #[test]
+    fn signatures_are_checked_with_the_secret_body_and_time() {
+        let body = br#"{"id":"evt_1"}"#;
+        let header = format!("t=1000,v1={}", sign("whsec_x", 1000, body));
+        assert!(verify_signature(&header, body, "whsec_x", 1100));
+        assert!(!verify_signature(&header, body, "whsec_other", 1100), "wrong secret");
+        assert!(!verify_signature(&header, br#"{"id":"evt_2"}"#, "whsec_x", 1100), "changed body");
+        assert!(!verify_signature(&header, body, "whsec_x", 2000), "too old");
+        assert!(!verify_signature("v1=abc", body, "whsec_x", 1000), "no timestamp");
+    }
+}
