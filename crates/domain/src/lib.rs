@@ -14,5 +14,6 @@ pub mod opportunities;
 pub mod permissions;
 pub mod proposals;
 pub mod recurring;
+pub mod sales_orders;
 pub mod scoring;
 pub mod validation;

@@ -563,3 +563,31 @@ pub struct SalesOrder {
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SalesOrderInput {
+    /// Required on create.
+    pub client_id: Option<i32>,
+    pub currency: Option<String>,
+    #[serde(default, with = "crate::dates::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    pub date: Option<Date>,
+    pub lines: Option<Vec<LineInput>>,
+    #[serde(default, deserialize_with = "double_option", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<DiscountType>))]
+    pub discount_type: Option<Option<DiscountType>>,
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub discount_value: Option<Decimal>,
+    pub discount_applies: Option<DiscountApplies>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SalesOrderStatusInput {
+    /// `confirmed`, `partially_delivered`, `delivered`, `cancelled`, `draft`.
+    pub status: String,
+}

@@ -121,7 +121,15 @@ fn configure_quoting(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/notifications/read-all").route(web::post().to(notifications::mark_all_read)))
         .service(web::resource("/notifications").route(web::get().to(notifications::list)))
         .service(web::resource("/notifications/{id}/read").route(web::post().to(notifications::mark_read)))
-        .service(web::resource("/sales-orders/{id}").route(web::get().to(sales_orders::get_sales_order)));
+        .service(web::resource("/sales-orders").route(web::get().to(sales_orders::list)).route(web::post().to(sales_orders::create)))
+        .service(
+            web::resource("/sales-orders/{id}")
+                .route(web::get().to(sales_orders::get_sales_order))
+                .route(web::patch().to(sales_orders::update))
+                .route(web::delete().to(sales_orders::delete)),
+        )
+        .service(web::resource("/sales-orders/{id}/status").route(web::post().to(sales_orders::set_status)))
+        .service(web::resource("/sales-orders/{id}/convert-to-invoice").route(web::post().to(sales_orders::convert_to_invoice)));
 }
 
 fn configure_invoicing(cfg: &mut web::ServiceConfig) {

@@ -1,48 +1,325 @@
-//! Sales orders as proposals create them: `GET /api/v1/sales-orders/{id}`. The rest of their
-//! lifecycle (statuses, delivery, conversion to an invoice) belongs to the invoicing issue.
+//! `/api/v1/sales-orders`: orders with lines (as proposals), statuses (draft, confirmed,
+//! partially delivered, delivered, invoiced, cancelled), and conversion to an invoice.
 
 use actix_web::{web, HttpResponse};
-use crmconnect_domain::api::{Problem, SalesOrder};
-use crmconnect_domain::permissions::Module;
-use sea_orm::{ConnectionTrait, EntityTrait};
+use crmconnect_domain::api::{Invoice, Page, Problem, SalesOrder, SalesOrderInput, SalesOrderStatusInput};
+use crmconnect_domain::documents::DocumentDiscount;
+use crmconnect_domain::permissions::{Action, Module, ViewScope};
+use crmconnect_domain::proposals::format_number;
+use crmconnect_domain::sales_orders as rules;
+use crmconnect_domain::validation::Validator;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde_json::json;
+use time::{Duration, OffsetDateTime};
 
 use super::invoices::check_client_visible;
-use super::proposals::currency_of;
+use super::proposals::{currency_of, today};
+use crate::audit::{self, Change};
 use crate::auth::AuthUser;
-use crate::documents::{self, dec};
-use crate::entities::sales_order;
-use crate::error::{ApiError, ApiResult};
+use crate::documents::{self, dec, SALES_ORDER};
+use crate::entities::{client, invoice, sales_order};
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::extract::Json;
+use crate::pagination::{finish_page, PageParams};
 use crate::state::AppState;
+use crate::{db, outbox};
+
+fn discount_of(o: &sales_order::Model) -> Option<DocumentDiscount> {
+    documents::discount_of(o.discount_type.as_deref(), &o.discount_value, &o.discount_applies)
+}
+
+pub async fn load_many(db: &impl ConnectionTrait, rows: &[sales_order::Model]) -> ApiResult<Vec<SalesOrder>> {
+    let ids: Vec<i32> = rows.iter().map(|o| o.id).collect();
+    let mut lines = documents::lines_of(db, SALES_ORDER, &ids).await?;
+    Ok(rows
+        .iter()
+        .map(|o| {
+            let (lines, amounts) = documents::present(currency_of(&o.currency), &lines.remove(&o.id).unwrap_or_default(), discount_of(o));
+            SalesOrder {
+                id: o.id,
+                number: o.number.clone(),
+                client_id: o.client_id,
+                currency: o.currency.clone(),
+                date: o.date,
+                discount_type: documents::parse_discount_type(o.discount_type.as_deref()),
+                discount_value: dec(&o.discount_value),
+                discount_applies: documents::parse_discount_applies(&o.discount_applies),
+                lines,
+                amounts,
+                status: o.status.clone(),
+                proposal_id: o.proposal_id,
+                invoice_id: o.invoice_id,
+                created_at: o.created_at,
+            }
+        })
+        .collect())
+}
 
 pub async fn load_sales_order(db: &impl ConnectionTrait, id: i32) -> ApiResult<SalesOrder> {
     let o = sales_order::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found("sales order"))?;
-    let rows = documents::lines_of(db, documents::SALES_ORDER, &[o.id]).await?.remove(&o.id).unwrap_or_default();
-    let discount = documents::discount_of(o.discount_type.as_deref(), &o.discount_value, &o.discount_applies);
-    let (lines, amounts) = documents::present(currency_of(&o.currency), &rows, discount);
-    Ok(SalesOrder {
-        id: o.id,
-        number: o.number.clone(),
-        client_id: o.client_id,
-        currency: o.currency.clone(),
-        date: o.date,
-        discount_type: documents::parse_discount_type(o.discount_type.as_deref()),
-        discount_value: dec(&o.discount_value),
-        discount_applies: documents::parse_discount_applies(&o.discount_applies),
-        lines,
-        amounts,
-        status: o.status.clone(),
-        proposal_id: o.proposal_id,
-        invoice_id: o.invoice_id,
-        created_at: o.created_at,
-    })
+    Ok(load_many(db, &[o]).await?.remove(0))
+}
+
+async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<sales_order::Model> {
+    user.view_scope(Module::SalesOrders)?;
+    let o = sales_order::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found("sales order"))?;
+    if o.created_by != Some(user.id()) {
+        check_client_visible(db, user, Module::SalesOrders, o.client_id, "sales order").await?;
+    }
+    Ok(o)
 }
 
 /// A sales order with its lines and amounts.
 #[utoipa::path(get, path = "/api/v1/sales-orders/{id}", tag = "sales orders", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = SalesOrder), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_sales_order(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
-    user.view_scope(Module::SalesOrders)?;
-    let order = load_sales_order(&state.db, *id).await?;
-    check_client_visible(&state.db, &user, Module::SalesOrders, order.client_id, "sales order").await?;
-    Ok(HttpResponse::Ok().json(order))
+    let o = find_visible(&state.db, &user, *id).await?;
+    Ok(HttpResponse::Ok().json(load_many(&state.db, &[o]).await?.remove(0)))
+}
+
+/// Sales orders, newest first; `status`, `client_id` filters.
+#[utoipa::path(get, path = "/api/v1/sales-orders", tag = "sales orders", security(("bearer" = [])),
+    params(("status" = Option<String>, Query), ("client_id" = Option<i32>, Query), PageParams),
+    responses((status = 200, body = Page<SalesOrder>), (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query<std::collections::HashMap<String, String>>, page: web::Query<PageParams>) -> ApiResult<HttpResponse> {
+    let scope = user.view_scope(Module::SalesOrders)?;
+    let page = page.parse()?;
+    let mut q = sales_order::Entity::find().order_by_desc(sales_order::Column::Id).limit(page.limit + 1);
+    if let ViewScope::Own(me) = scope {
+        let mine = client::Entity::find().select_only().column(client::Column::Id).filter(client::Column::AssignedTo.eq(me)).into_tuple::<i32>().all(&state.db).await?;
+        q = q.filter(sea_orm::Condition::any().add(sales_order::Column::ClientId.is_in(mine)).add(sales_order::Column::CreatedBy.eq(me)));
+    }
+    if let Some(before) = page.after_id {
+        q = q.filter(sales_order::Column::Id.lt(before));
+    }
+    if let Some(s) = filter.get("status") {
+        let s = rules::parse_status(s).map_err(|e| ApiError::new(ErrorCode::InvalidQuery, format!("`status`: {}", e.message)))?;
+        q = q.filter(sales_order::Column::Status.eq(s));
+    }
+    if let Some(id) = filter.get("client_id").and_then(|c| c.parse::<i32>().ok()) {
+        q = q.filter(sales_order::Column::ClientId.eq(id));
+    }
+    let (rows, next_cursor) = finish_page(q.all(&state.db).await?, page, |o| o.id);
+    Ok(HttpResponse::Ok().json(Page { items: load_many(&state.db, &rows).await?, next_cursor }))
+}
+
+async fn apply(db: &impl ConnectionTrait, row: &mut sales_order::ActiveModel, current: Option<&sales_order::Model>, b: &SalesOrderInput) -> ApiResult<Option<Vec<documents::Line>>> {
+    let mut v = Validator::new();
+    if let Some(o) = current {
+        if !matches!(o.status.as_str(), "draft" | "confirmed") {
+            return Err(ApiError::new(ErrorCode::InvalidStatusTransition, format!("A {} order cannot change; only draft and confirmed orders can.", o.status)));
+        }
+    }
+    let client = match b.client_id {
+        Some(id) => {
+            let c = client::Entity::find_by_id(id).one(db).await?;
+            if c.is_none() {
+                v.push("client_id", "not_found", format!("no client {id}"));
+            }
+            c
+        }
+        None if current.is_none() => {
+            v.push("client_id", "required", "a client is required");
+            None
+        }
+        None => None,
+    };
+    let currency = match (&b.currency, current, &client) {
+        (Some(c), _, _) => documents::enabled_currency(db, &mut v, "currency", c).await?,
+        (None, Some(o), _) => Some(currency_of(&o.currency)),
+        (None, None, Some(_)) => Some(documents::base_currency(db).await?),
+        _ => None,
+    };
+    let lines = match (&b.lines, current) {
+        (Some(inputs), _) => documents::resolve_lines(db, &mut v, inputs).await?,
+        (None, Some(o)) => documents::lines_from_rows(&documents::lines_of(db, SALES_ORDER, &[o.id]).await?.remove(&o.id).unwrap_or_default()),
+        (None, None) => Vec::new(),
+    };
+    let kind = match b.discount_type {
+        Some(k) => k,
+        None => current.and_then(|o| documents::parse_discount_type(o.discount_type.as_deref())),
+    };
+    let value = b.discount_value.or(current.map(|o| dec(&o.discount_value))).unwrap_or_default();
+    let applies = b.discount_applies.or(current.map(|o| documents::parse_discount_applies(&o.discount_applies))).unwrap_or_default();
+    let discount = kind.map(|kind| DocumentDiscount { kind, value, applies });
+    let totals = match currency {
+        Some(c) => match documents::compute(c, &lines, discount) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                v.push("discount_value", e.code, e.message);
+                None
+            }
+        },
+        None => None,
+    };
+    v.finish().map_err(ApiError::validation)?;
+    let (currency, totals) = (currency.expect("validated"), totals.expect("validated"));
+    let (subtotal, disc, tax, total) = documents::minor_totals(&totals, currency);
+    if let Some(c) = client {
+        row.client_id = Set(c.id);
+    }
+    row.currency = Set(currency.code().to_string());
+    row.date = Set(b.date.or(current.map(|o| o.date)).unwrap_or_else(today));
+    row.discount_type = Set(discount.map(|d| documents::discount_type_name(d.kind).to_string()));
+    row.discount_value = Set(discount.map(|d| d.value.normalize().to_string()).unwrap_or_else(|| "0".into()));
+    row.discount_applies = Set(documents::discount_applies_name(applies).to_string());
+    row.subtotal_minor = Set(subtotal);
+    row.discount_minor = Set(disc);
+    row.total_tax_minor = Set(tax);
+    row.total_minor = Set(total);
+    row.updated_at = Set(OffsetDateTime::now_utc());
+    Ok(b.lines.is_some().then_some(lines))
+}
+
+/// Create a draft sales order (number `SO-000001`).
+#[utoipa::path(post, path = "/api/v1/sales-orders", tag = "sales orders", security(("bearer" = [])), request_body = SalesOrderInput,
+    responses((status = 201, body = SalesOrder), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<SalesOrderInput>) -> ApiResult<HttpResponse> {
+    user.require(Module::SalesOrders, Action::Create)?;
+    let txn = db::begin_write(&state.db).await?;
+    let now = OffsetDateTime::now_utc();
+    let mut row = sales_order::ActiveModel {
+        status: Set("draft".into()),
+        proposal_id: Set(None),
+        invoice_id: Set(None),
+        created_by: Set(Some(user.id())),
+        created_at: Set(now),
+        ..Default::default()
+    };
+    let lines = apply(&txn, &mut row, None, &body.0).await?;
+    row.number = Set(format_number("SO-", documents::next_number(&txn, "sales_order").await?, 6));
+    let saved = row.insert(&txn).await?;
+    documents::save_lines(&txn, SALES_ORDER, saved.id, &lines.unwrap_or_default()).await?;
+    let api = load_sales_order(&txn, saved.id).await?;
+    audit::record(&txn, &user.actor(), Change::new("sales_order.created", "sales_order", saved.id).after(&api)).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Created().json(api))
+}
+
+/// Change a draft or confirmed order.
+#[utoipa::path(patch, path = "/api/v1/sales-orders/{id}", tag = "sales orders", security(("bearer" = [])), params(("id" = i32, Path)), request_body = SalesOrderInput,
+    responses((status = 200, body = SalesOrder), (status = 409, description = "`invalid_status_transition`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<SalesOrderInput>) -> ApiResult<HttpResponse> {
+    user.require(Module::SalesOrders, Action::Edit)?;
+    let txn = db::begin_write(&state.db).await?;
+    let current = find_visible(&txn, &user, *id).await?;
+    let before = load_sales_order(&txn, current.id).await?;
+    let mut row: sales_order::ActiveModel = current.clone().into();
+    let lines = apply(&txn, &mut row, Some(&current), &body.0).await?;
+    row.update(&txn).await?;
+    if let Some(lines) = lines {
+        documents::save_lines(&txn, SALES_ORDER, current.id, &lines).await?;
+    }
+    let after = load_sales_order(&txn, current.id).await?;
+    audit::record(&txn, &user.actor(), Change::new("sales_order.updated", "sales_order", current.id).before(&before).after(&after)).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Ok().json(after))
+}
+
+/// Delete a draft order.
+#[utoipa::path(delete, path = "/api/v1/sales-orders/{id}", tag = "sales orders", security(("bearer" = [])), params(("id" = i32, Path)),
+    responses((status = 204, description = "Deleted"), (status = 409, description = "`invalid_status_transition`", body = Problem, content_type = "application/problem+json")))]
+pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+    user.require(Module::SalesOrders, Action::Delete)?;
+    let txn = db::begin_write(&state.db).await?;
+    let current = find_visible(&txn, &user, *id).await?;
+    if current.status != "draft" {
+        return Err(ApiError::new(ErrorCode::InvalidStatusTransition, "Only draft orders are deleted; cancel the others."));
+    }
+    let before = load_sales_order(&txn, current.id).await?;
+    documents::save_lines(&txn, SALES_ORDER, current.id, &[]).await?;
+    crate::entities::proposal::Entity::update_many()
+        .col_expr(crate::entities::proposal::Column::SalesOrderId, sea_orm::sea_query::Expr::value(Option::<i32>::None))
+        .filter(crate::entities::proposal::Column::SalesOrderId.eq(current.id))
+        .exec(&txn)
+        .await?;
+    sales_order::Entity::delete_by_id(current.id).exec(&txn).await?;
+    audit::record(&txn, &user.actor(), Change::new("sales_order.deleted", "sales_order", current.id).before(&before)).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Move an order through its statuses (confirm, deliver in part or in full, cancel, reopen).
+#[utoipa::path(post, path = "/api/v1/sales-orders/{id}/status", tag = "sales orders", security(("bearer" = [])), params(("id" = i32, Path)),
+    request_body = SalesOrderStatusInput,
+    responses((status = 200, body = SalesOrder), (status = 409, description = "`invalid_status_transition`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn set_status(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<SalesOrderStatusInput>) -> ApiResult<HttpResponse> {
+    user.require(Module::SalesOrders, Action::Edit)?;
+    let to = rules::parse_status(&body.0.status).map_err(|e| ApiError::field("status", e.code, e.message))?;
+    let txn = db::begin_write(&state.db).await?;
+    let current = find_visible(&txn, &user, *id).await?;
+    if !rules::can_set(&current.status, to) {
+        return Err(ApiError::new(ErrorCode::InvalidStatusTransition, format!("A {} order cannot become {to}.", current.status)));
+    }
+    let before = load_sales_order(&txn, current.id).await?;
+    let mut row: sales_order::ActiveModel = current.clone().into();
+    row.status = Set(to.to_string());
+    row.updated_at = Set(OffsetDateTime::now_utc());
+    row.update(&txn).await?;
+    let after = load_sales_order(&txn, current.id).await?;
+    audit::record(&txn, &user.actor(), Change::new("sales_order.status_changed", "sales_order", current.id).before(&before).after(&after)).await?;
+    outbox::emit(&txn, "sales_order_status_changed", "sales_order", current.id, json!({"from": before.status, "to": to})).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Ok().json(after))
+}
+
+/// Copy a confirmed order into a draft invoice (every line, discount, currency), link both
+/// ways and mark the order invoiced.
+#[utoipa::path(post, path = "/api/v1/sales-orders/{id}/convert-to-invoice", tag = "sales orders", security(("bearer" = [])), params(("id" = i32, Path)),
+    responses((status = 201, body = Invoice), (status = 409, description = "`invalid_status_transition`, `already_converted`", body = Problem, content_type = "application/problem+json")))]
+pub async fn convert_to_invoice(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+    user.require(Module::SalesOrders, Action::Edit)?;
+    user.require(Module::Invoices, Action::Create)?;
+    let txn = db::begin_write(&state.db).await?;
+    let o = find_visible(&txn, &user, *id).await?;
+    if let Some(inv) = o.invoice_id {
+        return Err(ApiError::new(ErrorCode::AlreadyConverted, format!("{} was already invoiced (invoice {inv}).", o.number)));
+    }
+    if !rules::can_invoice(&o.status) {
+        return Err(ApiError::new(ErrorCode::InvalidStatusTransition, format!("Confirm the order first; it is {}.", o.status)));
+    }
+    let c = client::Entity::find_by_id(o.client_id).one(&txn).await?.ok_or_else(|| ApiError::not_found("client"))?;
+    let lines = documents::lines_from_rows(&documents::lines_of(&txn, SALES_ORDER, &[o.id]).await?.remove(&o.id).unwrap_or_default());
+    let now = OffsetDateTime::now_utc();
+    let inv = invoice::ActiveModel {
+        number: Set(None),
+        client_id: Set(o.client_id),
+        due_date: Set(Some(today() + Duration::days(i64::from(c.payment_terms_days)))),
+        status_code: Set(6),
+        terms: Set(String::new()),
+        proposal_id: Set(o.proposal_id),
+        sales_order_id: Set(Some(o.id)),
+        paid_minor: Set(0),
+        portal_token: Set(Some(crate::auth::secrets::random_secret())),
+        currency: Set(o.currency.clone()),
+        date: Set(today()),
+        discount_type: Set(o.discount_type.clone()),
+        discount_value: Set(o.discount_value.clone()),
+        discount_applies: Set(o.discount_applies.clone()),
+        subtotal_minor: Set(o.subtotal_minor),
+        discount_minor: Set(o.discount_minor),
+        total_tax_minor: Set(o.total_tax_minor),
+        total_minor: Set(o.total_minor),
+        created_by: Set(Some(user.id())),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    documents::save_lines(&txn, documents::INVOICE, inv.id, &lines).await?;
+    let mut row: sales_order::ActiveModel = o.clone().into();
+    row.invoice_id = Set(Some(inv.id));
+    row.status = Set("invoiced".into());
+    row.updated_at = Set(now);
+    row.update(&txn).await?;
+    let mut change = Change::new("sales_order.converted_to_invoice", "sales_order", o.id);
+    change.after = Some(json!({"invoice_id": inv.id}));
+    audit::record(&txn, &user.actor(), change).await?;
+    outbox::emit(&txn, "sales_order_invoiced", "sales_order", o.id, json!({"invoice_id": inv.id})).await?;
+    let api = super::invoices::load(&txn, &state.settings.public_url, inv.id).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Created().json(api))
 }

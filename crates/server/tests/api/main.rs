@@ -16,6 +16,7 @@ mod opportunities;
 mod pipelines;
 mod proposals;
 mod roles;
+mod sales_orders;
 mod scheduler;
 mod smtp;
 mod staff;
