@@ -12,6 +12,7 @@ mod m20261123_000005_board_totals_index;
 mod m20261123_000006_proposals;
 mod m20261123_000007_invoicing;
 mod m20261123_000008_scheduler;
+mod m20261123_000009_contracts;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_proposals::Migration),
             Box::new(m20261123_000007_invoicing::Migration),
             Box::new(m20261123_000008_scheduler::Migration),
+            Box::new(m20261123_000009_contracts::Migration),
         ]
     }
 }

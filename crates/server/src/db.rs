@@ -157,6 +157,7 @@ async fn ensure_defaults(db: &DatabaseConnection) -> anyhow::Result<()> {
         ("seeded.opportunity_statuses", "opportunity_statuses", DEFAULT_OPPORTUNITY_STATUSES),
         ("seeded.lead_sources", "lead_sources", DEFAULT_LEAD_SOURCES),
         ("seeded.payment_modes", "payment_modes", DEFAULT_PAYMENT_MODES),
+        ("seeded.contract_statuses", "contract_statuses", DEFAULT_CONTRACT_STATUSES),
     ] {
         seed_once(db, marker, move |txn, now| Box::pin(insert_names(txn, table, names, now))).await?;
     }
@@ -176,6 +177,7 @@ pub const DEFAULT_CURRENCIES: &[(&str, &str, bool)] = &[("RON", "lei", true), ("
 pub const DEFAULT_TAXES: &[(&str, &str)] = &[("VAT 21%", "21"), ("VAT 11%", "11"), ("VAT 0%", "0")];
 pub const DEFAULT_LOST_REASONS: &[&str] = &["Price too high", "Won by competitor", "Budget unavailable", "No response"];
 pub const DEFAULT_OPPORTUNITY_STATUSES: &[&str] = &["Prospecting", "Proposal", "Negotiation", "Won", "Lost"];
+pub const DEFAULT_CONTRACT_STATUSES: &[&str] = &["Draft", "Active", "Expired", "Terminated"];
 pub const DEFAULT_PAYMENT_MODES: &[&str] = &["Bank transfer", "Cash", "Card"];
 pub const DEFAULT_LEAD_SOURCES: &[&str] = &["Website", "Web form", "Referral", "Cold call", "Facebook", "LinkedIn", "Event", "Partner"];
 

@@ -30,7 +30,8 @@ use crate::{db, outbox};
 pub const RECURRING: &str = "recurring_invoices";
 pub const OVERDUE_REMINDERS: &str = "overdue_reminders";
 pub const PROPOSAL_EXPIRY: &str = "proposal_expiry";
-const JOBS: [&str; 3] = [RECURRING, OVERDUE_REMINDERS, PROPOSAL_EXPIRY];
+pub const CONTRACT_EXPIRY: &str = "contract_expiry";
+const JOBS: [&str; 4] = [RECURRING, OVERDUE_REMINDERS, PROPOSAL_EXPIRY, CONTRACT_EXPIRY];
 /// How long a claimed job is reserved for the server running it.
 const LEASE: Duration = Duration::from_secs(10 * 60);
 
@@ -50,6 +51,7 @@ pub struct TickReport {
     pub recurring_invoices: Option<usize>,
     pub overdue_reminders: Option<usize>,
     pub proposal_expiry: Option<usize>,
+    pub contract_expiry: Option<usize>,
 }
 
 impl Scheduler {
@@ -74,14 +76,16 @@ impl Scheduler {
             let result = match name {
                 RECURRING => generate_recurring(&self.db, &self.public_url, today).await,
                 OVERDUE_REMINDERS => overdue_reminders(&self.db, &self.public_url, today).await,
-                _ => proposal_expiry(&self.db, today).await,
+                PROPOSAL_EXPIRY => proposal_expiry(&self.db, today).await,
+                _ => contract_expiry(&self.db, today).await,
             };
             self.release(name, now, result.as_ref().err()).await?;
             let done = result?;
             match name {
                 RECURRING => report.recurring_invoices = Some(done),
                 OVERDUE_REMINDERS => report.overdue_reminders = Some(done),
-                _ => report.proposal_expiry = Some(done),
+                PROPOSAL_EXPIRY => report.proposal_expiry = Some(done),
+                _ => report.contract_expiry = Some(done),
             }
         }
         if report.overdue_reminders.is_some_and(|n| n > 0) || report.recurring_invoices.is_some_and(|n| n > 0) {
@@ -294,6 +298,49 @@ pub async fn overdue_reminders(db: &DatabaseConnection, public_url: &str, today:
         txn.commit().await?;
     }
     Ok(sent)
+}
+
+/// Inserts the once-only marker of a reminder; `false` when it already existed.
+async fn mark_once(db: &impl ConnectionTrait, kind: &str, entity_id: i32, on: Date) -> ApiResult<bool> {
+    let marked = reminder_sent::Entity::insert(reminder_sent::ActiveModel {
+        kind: Set(kind.into()),
+        entity_id: Set(entity_id),
+        sent_on: Set(on),
+        created_at: Set(OffsetDateTime::now_utc()),
+        ..Default::default()
+    })
+    .on_conflict(OnConflict::columns([reminder_sent::Column::Kind, reminder_sent::Column::EntityId, reminder_sent::Column::SentOn]).do_nothing().to_owned())
+    .do_nothing()
+    .exec(db)
+    .await?;
+    Ok(matches!(marked, sea_orm::TryInsertResult::Inserted(_)))
+}
+
+/// Contracts ending within 30 days: their owner (the client's account manager, else the
+/// author) is told once, and `contract_expiring` is emitted for automation (renewal task).
+pub async fn contract_expiry(db: &DatabaseConnection, today: Date) -> ApiResult<usize> {
+    let mut told = 0;
+    for c in crate::api::contracts::ending_within(db, today, 30).await? {
+        let Some(end) = c.end_date else { continue };
+        let owner = client::Entity::find_by_id(c.client_id).one(db).await?.and_then(|x| x.assigned_to).or(c.created_by);
+        let txn = db::begin_write(db).await?;
+        if mark_once(&txn, "contract_expiry", c.id, end).await? {
+            if let Some(staff_id) = owner {
+                let notice = Notice {
+                    kind: "contract_expiring",
+                    title: format!("“{}” ends on {end}", c.subject),
+                    body: "Plan the renewal with the client.".into(),
+                    link: Some(format!("/admin/contracts/{}", c.id)),
+                    entity: Some(("contract", c.id)),
+                };
+                notifications::notify(&txn, staff_id, notice).await?;
+            }
+            outbox::emit(&txn, "contract_expiring", "contract", c.id, json!({"contract_id": c.id, "end_date": end.to_string()})).await?;
+            told += 1;
+        }
+        txn.commit().await?;
+    }
+    Ok(told)
 }
 
 /// Tells the assigned staff member, once, that an unanswered proposal expires within 2 days.

@@ -370,3 +370,116 @@ pub struct RecurringInvoiceInput {
     pub client_note: Option<String>,
     pub lines: Option<Vec<LineInput>>,
 }
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Signature {
+    pub name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// SHA-256 of the content that was signed.
+    pub content_hash: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Contract {
+    pub id: i32,
+    pub client_id: i32,
+    pub client_name: String,
+    pub subject: String,
+    pub contract_type: Option<String>,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "12000.00"))]
+    pub value: Decimal,
+    pub currency: String,
+    #[serde(with = "crate::dates::iso")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub start_date: Date,
+    #[serde(with = "crate::dates::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    pub end_date: Option<Date>,
+    /// Sanitised HTML.
+    pub content: String,
+    pub status_id: Option<i32>,
+    pub status: Option<String>,
+    pub proposal_id: Option<i32>,
+    /// The contract this one renews.
+    pub renewed_from_id: Option<i32>,
+    pub portal_url: Option<String>,
+    pub signature: Option<Signature>,
+    /// Signed, then the content changed: the signature covers an earlier text.
+    pub changed_after_signing: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ContractInput {
+    pub client_id: Option<i32>,
+    pub subject: Option<String>,
+    pub contract_type: Option<String>,
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub value: Option<Decimal>,
+    pub currency: Option<String>,
+    #[serde(default, with = "crate::dates::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    pub start_date: Option<Date>,
+    #[serde(default, deserialize_with = "crate::dates::double_option", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    pub end_date: Option<Option<Date>>,
+    pub content: Option<String>,
+    pub status_id: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RenewInput {
+    /// Defaults to the day after the renewed contract ends.
+    #[serde(default, with = "crate::dates::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    pub start_date: Option<Date>,
+    /// Defaults to the same length as the renewed contract.
+    #[serde(default, with = "crate::dates::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    pub end_date: Option<Date>,
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub value: Option<Decimal>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PortalContract {
+    pub subject: String,
+    pub company_name: String,
+    pub client_name: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub value: Decimal,
+    pub currency: String,
+    #[serde(with = "crate::dates::iso")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub start_date: Date,
+    #[serde(with = "crate::dates::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    pub end_date: Option<Date>,
+    pub content: String,
+    pub signature: Option<Signature>,
+    pub changed_after_signing: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SignInput {
+    pub name: String,
+    /// A typed signature or a data-URL image of a drawn one.
+    pub signature: String,
+}

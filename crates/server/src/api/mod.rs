@@ -9,6 +9,7 @@ pub mod auth;
 pub mod bulk;
 pub mod catalogue;
 pub mod clients;
+pub mod contracts;
 pub mod custom_fields;
 pub mod gateway;
 pub mod health;
@@ -167,7 +168,19 @@ fn configure_invoicing(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/recurring-invoices/{id}/invoices").route(web::get().to(recurring::history)))
         .service(web::resource("/portal/invoices/{token}").route(web::get().to(portal::view_invoice)))
         .service(web::resource("/portal/invoices/{token}/pdf").route(web::get().to(portal::invoice_pdf)))
-        .service(web::resource("/portal/invoices/{token}/pay").route(web::post().to(gateway::pay)));
+        .service(web::resource("/portal/invoices/{token}/pay").route(web::post().to(gateway::pay)))
+        .service(web::resource("/contract-statuses").route(web::get().to(contracts::list_statuses)).route(web::post().to(contracts::create_status)))
+        .service(web::resource("/contracts").route(web::get().to(contracts::list)).route(web::post().to(contracts::create)))
+        .service(
+            web::resource("/contracts/{id}")
+                .route(web::get().to(contracts::get))
+                .route(web::patch().to(contracts::update))
+                .route(web::delete().to(contracts::delete)),
+        )
+        .service(web::resource("/contracts/{id}/renew").route(web::post().to(contracts::renew)))
+        .service(web::resource("/proposals/{id}/create-contract").route(web::post().to(contracts::from_proposal)))
+        .service(web::resource("/portal/contracts/{token}").route(web::get().to(contracts::portal_get)))
+        .service(web::resource("/portal/contracts/{token}/sign").route(web::post().to(contracts::portal_sign)));
 }
 
 fn configure_leads(cfg: &mut web::ServiceConfig) {

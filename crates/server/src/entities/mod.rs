@@ -8,6 +8,8 @@ pub mod audit_log;
 pub mod client;
 pub mod client_contact;
 pub mod client_credit;
+pub mod contract;
+pub mod contract_status;
 pub mod currency;
 pub mod custom_field;
 pub mod custom_field_value;

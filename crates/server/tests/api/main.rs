@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod cli;
 mod clients;
+mod contracts;
 mod errors;
 mod gateway;
 mod helpers;

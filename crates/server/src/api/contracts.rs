@@ -1,0 +1,498 @@
+//! Contracts: `/api/v1/contracts` (CRUD, `?expiring_in_days=30`), configurable statuses
+//! `/api/v1/contract-statuses`, creation from an accepted proposal, renewal, and signing on
+//! the portal (`/api/v1/portal/contracts/{token}`), which records who, when, from where and
+//! a SHA-256 of the signed content — so a later change shows.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use crmconnect_domain::api::{Contract, ContractInput, Page, PortalContract, Problem, RenewInput, SignInput, Signature};
+use crmconnect_domain::money::{self, Currency};
+use crmconnect_domain::permissions::{Action, Module, ViewScope};
+use crmconnect_domain::proposals::ProposalStatus;
+use crmconnect_domain::validation::{parse_name, Validator};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Deserialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use time::{Date, Duration, OffsetDateTime};
+use utoipa::IntoParams;
+
+use super::proposals::{currency_of, today};
+use crate::audit::{self, Actor, Change};
+use crate::auth::{peer_ip, secrets, AuthUser};
+use crate::documents;
+use crate::entities::{client, contract, contract_status};
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::extract::Json;
+use crate::pagination::{finish_page, PageParams};
+use crate::state::AppState;
+use crate::{db, outbox, settings};
+
+pub fn content_hash(content: &str) -> String {
+    Sha256::digest(content.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn signature_of(c: &contract::Model) -> Option<Signature> {
+    Some(Signature {
+        name: c.signed_name.clone()?,
+        at: c.signed_at?,
+        ip: c.signed_ip.clone(),
+        user_agent: c.signed_user_agent.clone(),
+        content_hash: c.signed_content_hash.clone()?,
+    })
+}
+
+fn changed_after_signing(c: &contract::Model) -> bool {
+    c.signed_content_hash.as_ref().is_some_and(|h| *h != content_hash(&c.content))
+}
+
+async fn load_many(db: &impl ConnectionTrait, public_url: &str, rows: &[contract::Model]) -> ApiResult<Vec<Contract>> {
+    let statuses: std::collections::HashMap<i32, String> = contract_status::Entity::find().all(db).await?.into_iter().map(|s| (s.id, s.name)).collect();
+    let client_ids: Vec<i32> = rows.iter().map(|c| c.client_id).collect();
+    let names: std::collections::HashMap<i32, String> =
+        client::Entity::find().filter(client::Column::Id.is_in(client_ids)).all(db).await?.into_iter().map(|c| (c.id, c.company)).collect();
+    Ok(rows
+        .iter()
+        .map(|c| Contract {
+            id: c.id,
+            client_id: c.client_id,
+            client_name: names.get(&c.client_id).cloned().unwrap_or_default(),
+            subject: c.subject.clone(),
+            contract_type: c.contract_type.clone(),
+            value: money::from_minor(c.value_minor, currency_of(&c.currency)),
+            currency: c.currency.clone(),
+            start_date: c.start_date,
+            end_date: c.end_date,
+            content: c.content.clone(),
+            status_id: c.status_id,
+            status: c.status_id.and_then(|id| statuses.get(&id).cloned()),
+            proposal_id: c.proposal_id,
+            renewed_from_id: c.renewed_from_id,
+            portal_url: c.portal_token.as_deref().map(|t| format!("{public_url}/contract/{t}")),
+            signature: signature_of(c),
+            changed_after_signing: changed_after_signing(c),
+            created_at: c.created_at,
+        })
+        .collect())
+}
+
+async fn load_api(db: &impl ConnectionTrait, public_url: &str, c: &contract::Model) -> ApiResult<Contract> {
+    Ok(load_many(db, public_url, std::slice::from_ref(c)).await?.remove(0))
+}
+
+async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<contract::Model> {
+    let scope = user.view_scope(Module::Contracts)?;
+    let c = contract::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found("contract"))?;
+    if let ViewScope::Own(me) = scope {
+        let owner = client::Entity::find_by_id(c.client_id).one(db).await?.and_then(|x| x.assigned_to);
+        if owner != Some(me) && c.created_by != Some(me) {
+            return Err(ApiError::not_found("contract"));
+        }
+    }
+    Ok(c)
+}
+
+async fn status_named(db: &impl ConnectionTrait, name: &str) -> ApiResult<Option<i32>> {
+    Ok(contract_status::Entity::find().filter(contract_status::Column::Name.eq(name)).one(db).await?.map(|s| s.id))
+}
+
+async fn apply(db: &impl ConnectionTrait, row: &mut contract::ActiveModel, current: Option<&contract::Model>, b: &ContractInput) -> ApiResult<()> {
+    let creating = current.is_none();
+    let mut v = Validator::new();
+    let client = match b.client_id {
+        Some(id) => {
+            let c = client::Entity::find_by_id(id).one(db).await?;
+            if c.is_none() {
+                v.push("client_id", "not_found", format!("no client {id}"));
+            }
+            c
+        }
+        None if creating => {
+            v.push("client_id", "required", "a client is required");
+            None
+        }
+        None => None,
+    };
+    let subject = match &b.subject {
+        Some(s) => v.check("subject", parse_name(s, 300)),
+        None if creating => {
+            v.push("subject", "required", "a subject is required");
+            None
+        }
+        None => None,
+    };
+    let currency: Option<Currency> = match (&b.currency, current, &client) {
+        (Some(c), _, _) => documents::enabled_currency(db, &mut v, "currency", c).await?,
+        (None, Some(c), _) => Some(currency_of(&c.currency)),
+        (None, None, Some(_)) => Some(documents::base_currency(db).await?),
+        _ => None,
+    };
+    let value_minor = match (b.value, currency) {
+        (Some(val), Some(c)) => v.check("value", money::non_negative_minor(val, c)),
+        _ => None,
+    };
+    let start = b.start_date.or(current.map(|c| c.start_date)).unwrap_or_else(today);
+    let end = match b.end_date {
+        Some(e) => e,
+        None => current.and_then(|c| c.end_date),
+    };
+    if end.is_some_and(|e| e < start) {
+        v.push("end_date", "before_start", "the end date cannot be before the start date");
+    }
+    if let Some(id) = b.status_id {
+        if contract_status::Entity::find_by_id(id).one(db).await?.is_none() {
+            v.push("status_id", "not_found", format!("no contract status {id}"));
+        }
+    }
+    if b.contract_type.as_ref().is_some_and(|t| t.chars().count() > 100) {
+        v.push("contract_type", "too_long", "at most 100 characters");
+    }
+    v.finish().map_err(ApiError::validation)?;
+    if let Some(c) = client {
+        row.client_id = Set(c.id);
+    }
+    if let Some(s) = subject {
+        row.subject = Set(s);
+    }
+    if let Some(c) = currency {
+        row.currency = Set(c.code().to_string());
+    }
+    if let Some(m) = value_minor {
+        row.value_minor = Set(m);
+    } else if creating {
+        row.value_minor = Set(0);
+    }
+    row.start_date = Set(start);
+    row.end_date = Set(end);
+    if let Some(t) = &b.contract_type {
+        row.contract_type = Set(Some(t.trim().to_string()).filter(|t| !t.is_empty()));
+    } else if creating {
+        row.contract_type = Set(None);
+    }
+    if let Some(c) = &b.content {
+        row.content = Set(documents::sanitize_html(c));
+    } else if creating {
+        row.content = Set(String::new());
+    }
+    match b.status_id {
+        Some(id) => row.status_id = Set(Some(id)),
+        None if creating => row.status_id = Set(status_named(db, "Draft").await?),
+        None => {}
+    }
+    row.updated_at = Set(OffsetDateTime::now_utc());
+    Ok(())
+}
+
+fn new_row(user_id: Option<i32>) -> contract::ActiveModel {
+    let now = OffsetDateTime::now_utc();
+    contract::ActiveModel {
+        proposal_id: Set(None),
+        renewed_from_id: Set(None),
+        portal_token: Set(Some(secrets::random_secret())),
+        signed_name: Set(None),
+        signature: Set(None),
+        signed_at: Set(None),
+        signed_ip: Set(None),
+        signed_user_agent: Set(None),
+        signed_content_hash: Set(None),
+        created_by: Set(user_id),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ContractFilter {
+    /// Contracts ending within this many days from today (not yet ended).
+    pub expiring_in_days: Option<u32>,
+    pub client_id: Option<i32>,
+    pub status_id: Option<i32>,
+}
+
+/// Contracts, soonest ending first when `expiring_in_days` is given, else newest first.
+#[utoipa::path(get, path = "/api/v1/contracts", tag = "contracts", security(("bearer" = [])), params(ContractFilter, PageParams),
+    responses((status = 200, body = Page<Contract>), (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query<ContractFilter>, page: web::Query<PageParams>) -> ApiResult<HttpResponse> {
+    let scope = user.view_scope(Module::Contracts)?;
+    let page = page.parse()?;
+    let mut q = contract::Entity::find().order_by_desc(contract::Column::Id).limit(page.limit + 1);
+    if let ViewScope::Own(me) = scope {
+        let mine = client::Entity::find().select_only().column(client::Column::Id).filter(client::Column::AssignedTo.eq(me)).into_tuple::<i32>().all(&state.db).await?;
+        q = q.filter(sea_orm::Condition::any().add(contract::Column::ClientId.is_in(mine)).add(contract::Column::CreatedBy.eq(me)));
+    }
+    if let Some(before) = page.after_id {
+        q = q.filter(contract::Column::Id.lt(before));
+    }
+    if let Some(days) = filter.expiring_in_days {
+        let today = today();
+        q = q.filter(contract::Column::EndDate.gte(today)).filter(contract::Column::EndDate.lte(today + Duration::days(i64::from(days))));
+    }
+    if let Some(id) = filter.client_id {
+        q = q.filter(contract::Column::ClientId.eq(id));
+    }
+    if let Some(id) = filter.status_id {
+        q = q.filter(contract::Column::StatusId.eq(id));
+    }
+    let (rows, next_cursor) = finish_page(q.all(&state.db).await?, page, |c| c.id);
+    Ok(HttpResponse::Ok().json(Page { items: load_many(&state.db, &state.settings.public_url, &rows).await?, next_cursor }))
+}
+
+/// Create a contract (status Draft unless given).
+#[utoipa::path(post, path = "/api/v1/contracts", tag = "contracts", security(("bearer" = [])), request_body = ContractInput,
+    responses((status = 201, body = Contract), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<ContractInput>) -> ApiResult<HttpResponse> {
+    user.require(Module::Contracts, Action::Create)?;
+    let txn = db::begin_write(&state.db).await?;
+    let mut row = new_row(Some(user.id()));
+    apply(&txn, &mut row, None, &body.0).await?;
+    let saved = row.insert(&txn).await?;
+    let api = load_api(&txn, &state.settings.public_url, &saved).await?;
+    audit::record(&txn, &user.actor(), Change::new("contract.created", "contract", saved.id).after(&api)).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Created().json(api))
+}
+
+/// A contract, with its signature and whether the text changed since.
+#[utoipa::path(get, path = "/api/v1/contracts/{id}", tag = "contracts", security(("bearer" = [])), params(("id" = i32, Path)),
+    responses((status = 200, body = Contract), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+    let c = find_visible(&state.db, &user, *id).await?;
+    Ok(HttpResponse::Ok().json(load_api(&state.db, &state.settings.public_url, &c).await?))
+}
+
+/// Change a contract. Changing the content of a signed contract is allowed and flagged
+/// (`changed_after_signing`).
+#[utoipa::path(patch, path = "/api/v1/contracts/{id}", tag = "contracts", security(("bearer" = [])), params(("id" = i32, Path)), request_body = ContractInput,
+    responses((status = 200, body = Contract), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<ContractInput>) -> ApiResult<HttpResponse> {
+    user.require(Module::Contracts, Action::Edit)?;
+    let txn = db::begin_write(&state.db).await?;
+    let current = find_visible(&txn, &user, *id).await?;
+    let before = load_api(&txn, &state.settings.public_url, &current).await?;
+    let mut row: contract::ActiveModel = current.clone().into();
+    apply(&txn, &mut row, Some(&current), &body.0).await?;
+    let saved = row.update(&txn).await?;
+    let after = load_api(&txn, &state.settings.public_url, &saved).await?;
+    audit::record(&txn, &user.actor(), Change::new("contract.updated", "contract", saved.id).before(&before).after(&after)).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Ok().json(after))
+}
+
+/// Delete an unsigned contract.
+#[utoipa::path(delete, path = "/api/v1/contracts/{id}", tag = "contracts", security(("bearer" = [])), params(("id" = i32, Path)),
+    responses((status = 204, description = "Deleted"), (status = 409, description = "`in_use` (signed)", body = Problem, content_type = "application/problem+json")))]
+pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+    user.require(Module::Contracts, Action::Delete)?;
+    let txn = db::begin_write(&state.db).await?;
+    let current = find_visible(&txn, &user, *id).await?;
+    if current.signed_at.is_some() {
+        return Err(ApiError::new(ErrorCode::InUse, "A signed contract is kept; set its status to Terminated instead."));
+    }
+    let before = load_api(&txn, &state.settings.public_url, &current).await?;
+    contract::Entity::delete_by_id(current.id).exec(&txn).await?;
+    audit::record(&txn, &user.actor(), Change::new("contract.deleted", "contract", current.id).before(&before)).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Create a contract from an accepted proposal: client, subject, value (total) and currency,
+/// content from the proposal.
+#[utoipa::path(post, path = "/api/v1/proposals/{id}/create-contract", tag = "contracts", security(("bearer" = [])), params(("id" = i32, Path)),
+    responses((status = 201, body = Contract), (status = 409, description = "`proposal_not_accepted`", body = Problem, content_type = "application/problem+json")))]
+pub async fn from_proposal(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+    user.require(Module::Contracts, Action::Create)?;
+    let txn = db::begin_write(&state.db).await?;
+    let p = super::proposals::find_visible(&txn, &user, *id).await?;
+    if ProposalStatus::from_code(p.status_code) != Some(ProposalStatus::Accepted) {
+        return Err(ApiError::new(ErrorCode::ProposalNotAccepted, "Contracts are created from accepted proposals."));
+    }
+    let client_id = match (p.client_id, p.lead_id) {
+        (Some(c), _) => c,
+        (None, Some(lead_id)) => {
+            let l = crate::entities::lead::Entity::find_by_id(lead_id).one(&txn).await?.ok_or_else(|| ApiError::not_found("lead"))?;
+            match l.converted_client_id {
+                Some(c) => c,
+                None => super::clients::convert_lead_in(&txn, &user.actor(), &l).await?.id,
+            }
+        }
+        (None, None) => return Err(ApiError::field("client_id", "required", "relate the proposal to a client first")),
+    };
+    let mut row = new_row(Some(user.id()));
+    row.client_id = Set(client_id);
+    row.subject = Set(p.subject.clone());
+    row.contract_type = Set(None);
+    row.value_minor = Set(p.total_minor);
+    row.currency = Set(p.currency.clone());
+    row.start_date = Set(today());
+    row.end_date = Set(Some(crmconnect_domain::recurring::add_months(today(), 12) - Duration::days(1)));
+    row.content = Set(format!("{}{}", p.content, p.terms));
+    row.status_id = Set(status_named(&txn, "Draft").await?);
+    row.proposal_id = Set(Some(p.id));
+    let saved = row.insert(&txn).await?;
+    let api = load_api(&txn, &state.settings.public_url, &saved).await?;
+    audit::record(&txn, &user.actor(), Change::new("contract.created", "contract", saved.id).after(&api)).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Created().json(api))
+}
+
+/// Renew: a new contract for the following period, linked by `renewed_from_id`.
+#[utoipa::path(post, path = "/api/v1/contracts/{id}/renew", tag = "contracts", security(("bearer" = [])), params(("id" = i32, Path)), request_body = RenewInput,
+    responses((status = 201, body = Contract), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn renew(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<RenewInput>) -> ApiResult<HttpResponse> {
+    user.require(Module::Contracts, Action::Create)?;
+    let txn = db::begin_write(&state.db).await?;
+    let old = find_visible(&txn, &user, *id).await?;
+    let start = body.0.start_date.or(old.end_date.map(|e| e + Duration::days(1))).unwrap_or_else(today);
+    let length = old.end_date.map(|e| e - old.start_date);
+    let end = body.0.end_date.or(length.map(|l| start + l));
+    if end.is_some_and(|e| e < start) {
+        return Err(ApiError::field("end_date", "before_start", "the end date cannot be before the start date"));
+    }
+    let value_minor = match body.0.value {
+        Some(v) => money::non_negative_minor(v, currency_of(&old.currency)).map_err(|e| ApiError::field("value", e.code, e.message))?,
+        None => old.value_minor,
+    };
+    let mut row = new_row(Some(user.id()));
+    row.client_id = Set(old.client_id);
+    row.subject = Set(old.subject.clone());
+    row.contract_type = Set(old.contract_type.clone());
+    row.value_minor = Set(value_minor);
+    row.currency = Set(old.currency.clone());
+    row.start_date = Set(start);
+    row.end_date = Set(end);
+    row.content = Set(old.content.clone());
+    row.status_id = Set(status_named(&txn, "Draft").await?);
+    row.proposal_id = Set(old.proposal_id);
+    row.renewed_from_id = Set(Some(old.id));
+    let saved = row.insert(&txn).await?;
+    let api = load_api(&txn, &state.settings.public_url, &saved).await?;
+    audit::record(&txn, &user.actor(), Change::new("contract.renewed", "contract", saved.id).after(&api)).await?;
+    outbox::emit(&txn, "contract_renewed", "contract", saved.id, json!({"contract_id": saved.id, "renewed_from_id": old.id})).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Created().json(api))
+}
+
+async fn by_token(db: &impl ConnectionTrait, token: &str) -> ApiResult<contract::Model> {
+    if token.len() > 100 {
+        return Err(ApiError::not_found("contract"));
+    }
+    contract::Entity::find().filter(contract::Column::PortalToken.eq(token)).one(db).await?.ok_or_else(|| ApiError::not_found("contract"))
+}
+
+async fn portal_view(db: &impl ConnectionTrait, c: &contract::Model) -> ApiResult<PortalContract> {
+    let company = settings::load(db).await?;
+    let client_name = client::Entity::find_by_id(c.client_id).one(db).await?.map(|x| x.company).unwrap_or_default();
+    Ok(PortalContract {
+        subject: c.subject.clone(),
+        company_name: company.company_name,
+        client_name,
+        value: money::from_minor(c.value_minor, currency_of(&c.currency)),
+        currency: c.currency.clone(),
+        start_date: c.start_date,
+        end_date: c.end_date,
+        content: c.content.clone(),
+        signature: signature_of(c),
+        changed_after_signing: changed_after_signing(c),
+    })
+}
+
+/// The contract as the client reads it before signing.
+#[utoipa::path(get, path = "/api/v1/portal/contracts/{token}", tag = "portal", params(("token" = String, Path)),
+    responses((status = 200, body = PortalContract), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn portal_get(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>) -> ApiResult<HttpResponse> {
+    super::portal::throttle(&state, &req)?;
+    let c = by_token(&state.db, &token).await?;
+    Ok(HttpResponse::Ok().json(portal_view(&state.db, &c).await?))
+}
+
+/// Sign: records the name, the signature, the time, IP, user agent and the SHA-256 of the
+/// content signed; the contract becomes Active. Signing twice is refused.
+#[utoipa::path(post, path = "/api/v1/portal/contracts/{token}/sign", tag = "portal", params(("token" = String, Path)), request_body = SignInput,
+    responses((status = 200, body = PortalContract), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`already_done`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn portal_sign(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>, body: Json<SignInput>) -> ApiResult<HttpResponse> {
+    super::portal::throttle(&state, &req)?;
+    let mut v = Validator::new();
+    let name = v.check("name", parse_name(&body.0.name, 200));
+    if body.0.signature.trim().is_empty() {
+        v.push("signature", "required", "type your name or draw a signature");
+    }
+    if body.0.signature.len() > 200_000 {
+        v.push("signature", "too_long", "the signature is too large");
+    }
+    v.finish().map_err(ApiError::validation)?;
+    let txn = db::begin_write(&state.db).await?;
+    let c = by_token(&txn, &token).await?;
+    if c.signed_at.is_some() {
+        return Err(ApiError::new(ErrorCode::AlreadyDone, "This contract is already signed."));
+    }
+    let now = OffsetDateTime::now_utc();
+    let mut row: contract::ActiveModel = c.clone().into();
+    row.signed_name = Set(name);
+    row.signature = Set(Some(body.0.signature.clone()));
+    row.signed_at = Set(Some(now));
+    row.signed_ip = Set(peer_ip(&req));
+    row.signed_user_agent = Set(req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(500).collect()));
+    row.signed_content_hash = Set(Some(content_hash(&c.content)));
+    if let Some(active) = status_named(&txn, "Active").await? {
+        row.status_id = Set(Some(active));
+    }
+    row.updated_at = Set(now);
+    let saved = row.update(&txn).await?;
+    let mut change = Change::new("contract.signed", "contract", saved.id);
+    change.after = Some(json!({"signature": signature_of(&saved)}));
+    audit::record(&txn, &Actor { ip: peer_ip(&req), ..Actor::system() }, change).await?;
+    outbox::emit(&txn, "contract_signed", "contract", saved.id, json!({"contract_id": saved.id})).await?;
+    if let Some(staff_id) = saved.created_by {
+        let notice = crate::notifications::Notice {
+            kind: "contract_signed",
+            title: format!("“{}” was signed", saved.subject),
+            body: format!("Signed by {}.", saved.signed_name.clone().unwrap_or_default()),
+            link: Some(format!("/admin/contracts/{}", saved.id)),
+            entity: Some(("contract", saved.id)),
+        };
+        crate::notifications::notify(&txn, staff_id, notice).await?;
+    }
+    let view = portal_view(&txn, &saved).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// The contracts ending within `days` of `today` (for the expiry job).
+pub async fn ending_within(db: &impl ConnectionTrait, today: Date, days: i64) -> ApiResult<Vec<contract::Model>> {
+    Ok(contract::Entity::find()
+        .filter(contract::Column::EndDate.gte(today))
+        .filter(contract::Column::EndDate.lte(today + Duration::days(days)))
+        .all(db)
+        .await?)
+}
+
+/// Contract statuses (configurable; seeded Draft, Active, Expired, Terminated).
+#[utoipa::path(get, path = "/api/v1/contract-statuses", tag = "contracts", security(("bearer" = [])),
+    responses((status = 200, body = Page<crmconnect_domain::api::NamedOption>), (status = 401, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_statuses(state: web::Data<AppState>, _user: AuthUser) -> ApiResult<HttpResponse> {
+    let rows = contract_status::Entity::find().order_by_asc(contract_status::Column::Id).all(&state.db).await?;
+    let items: Vec<crmconnect_domain::api::NamedOption> = rows.into_iter().map(|s| crmconnect_domain::api::NamedOption { id: s.id, name: s.name }).collect();
+    Ok(HttpResponse::Ok().json(Page { items, next_cursor: None }))
+}
+
+/// Add a contract status (settings: edit).
+#[utoipa::path(post, path = "/api/v1/contract-statuses", tag = "contracts", security(("bearer" = [])), request_body = crmconnect_domain::api::NamedOptionInput,
+    responses((status = 201, body = crmconnect_domain::api::NamedOption), (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json")))]
+pub async fn create_status(state: web::Data<AppState>, user: AuthUser, body: Json<crmconnect_domain::api::NamedOptionInput>) -> ApiResult<HttpResponse> {
+    user.require(Module::Settings, Action::Edit)?;
+    let name = parse_name(&body.0.name, 100).map_err(|e| ApiError::field("name", e.code, e.message))?;
+    let txn = db::begin_write(&state.db).await?;
+    if status_named(&txn, &name).await?.is_some() {
+        return Err(ApiError::new(ErrorCode::NameTaken, format!("`{name}` already exists.")));
+    }
+    let saved = contract_status::ActiveModel { name: Set(name), created_at: Set(OffsetDateTime::now_utc()), ..Default::default() }.insert(&txn).await?;
+    let api = crmconnect_domain::api::NamedOption { id: saved.id, name: saved.name.clone() };
+    audit::record(&txn, &user.actor(), Change::new("contract_status.created", "contract_status", saved.id).after(&api)).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Created().json(api))
+}
