@@ -3,6 +3,7 @@ use leptos::prelude::*;
 use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::path;
 
+use crate::pages::invoices::{PortalContractPage, PortalInvoicePage};
 use crate::pages::{dashboard::Dashboard, layout::Layout, login::LoginPage, module::ModulePage, portal::PortalProposalPage};
 
 /// The signed-in user, shared by every page.
@@ -19,6 +20,8 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <Redirect path="/admin"/> }>
                 <Route path=path!("/login") view=LoginPage/>
                 <Route path=path!("/proposal/:token") view=PortalProposalPage/>
+                <Route path=path!("/invoice/:token") view=PortalInvoicePage/>
+                <Route path=path!("/contract/:token") view=PortalContractPage/>
                 <Route path=path!("/") view=|| view! { <Redirect path="/admin"/> }/>
                 <Route path=path!("/admin") view=|| view! { <Layout><Dashboard/></Layout> }/>
                 <Route path=path!("/admin/*rest") view=|| view! { <Layout><ModulePage/></Layout> }/>

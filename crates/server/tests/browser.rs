@@ -284,6 +284,30 @@ async fn a_proposal_goes_from_the_editor_to_the_clients_acceptance_and_an_invoic
     wait_for_text(&client, "#notice", "853.16 RON").await;
     wait_for_text(&client, "#invoice-link", "Invoice #").await;
 
+    // The invoice: issue it, record a partial then a full payment, watch the status.
+    client.find(Locator::Css("#invoice-link")).await.unwrap().click().await.unwrap();
+    wait_for_text(&client, "#invoice-total", "853.16 RON").await;
+    wait_for_text(&client, "#invoice-status", "Draft").await;
+    client.find(Locator::Css("#issue-invoice")).await.unwrap().click().await.unwrap();
+    wait_for_text(&client, "#invoice-number", "INV-000001").await;
+    wait_for_text(&client, "#invoice-status", "Unpaid").await;
+    for (amount, status, balance) in [("500", "Partially paid", "353.16 RON"), ("353.16", "Paid", "0.00 RON")] {
+        client.find(Locator::Css("#record-payment")).await.unwrap().click().await.unwrap();
+        fill(&client, "#pay-amount", amount).await;
+        client.find(Locator::Css("#pay-mode")).await.unwrap().select_by_label("Bank transfer").await.unwrap();
+        fill(&client, "#pay-reference", "OP-42").await;
+        client.find(Locator::Css("#pay-submit")).await.unwrap().click().await.unwrap();
+        wait_for_text(&client, "#invoice-status", status).await;
+        wait_for_text(&client, "#invoice-balance", balance).await;
+    }
+    wait_for_text(&client, "#payments", "Bank transfer").await;
+    screenshot(&client, "invoice-view").await;
+    client.goto(&app.url("/admin/invoices/list_invoices?status=2")).await.unwrap();
+    wait_for_text(&client, "#invoices-table", "INV-000001").await;
+    client.goto(&app.url("/admin/invoices/list_invoices?status=4")).await.unwrap();
+    text_of(&client, "#no-invoices").await;
+    screenshot(&client, "invoices-list").await;
+
     // The list honours the guide's ?status= URLs.
     client.goto(&app.url("/admin/proposals?status=3")).await.unwrap();
     wait_for_text(&client, "#proposals-table", "PRO-000001").await;

@@ -1,4 +1,4 @@
-use crmconnect_domain::api::{Lead, Page, Reminder};
+use crmconnect_domain::api::{InvoicePage, Lead, Page, Proposal, Reminder};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -6,7 +6,7 @@ use crate::api;
 use crate::app::Session;
 
 /// `/admin`: the morning dashboard. New uncontacted leads of today and your reminders due
-/// today or overdue; expired proposals and overdue invoices arrive with their modules.
+/// today or overdue; my expired proposals; overdue invoices.
 #[component]
 pub fn Dashboard() -> impl IntoView {
     let session = expect_context::<Session>();
@@ -18,6 +18,10 @@ pub fn Dashboard() -> impl IntoView {
         items.extend(today.items.into_iter().filter(|r| r.remind_at > time::OffsetDateTime::now_utc()));
         Ok::<_, api::ApiFailure>(items)
     });
+    // "Of my clients": invoices where I am the sale agent or the client is assigned to me
+    // (view-own roles are limited to exactly that by the API).
+    let expired = LocalResource::new(|| api::get::<Page<Proposal>>("/api/v1/proposals?expired=true&assigned=me&limit=10"));
+    let overdue = LocalResource::new(|| api::get::<InvoicePage>("/api/v1/invoices?status=4&limit=10"));
     view! {
         <h1>"Dashboard"</h1>
         <p id="welcome">{move || session.me.get().map(|m| format!("Good to see you, {}.", m.name)).unwrap_or_default()}</p>
@@ -54,8 +58,38 @@ pub fn Dashboard() -> impl IntoView {
                     }.into_any(),
                 }}
             </div>
-            <div class="card"><h2>"Expired proposals"</h2><p class="muted">"Arrives with the proposals module."</p></div>
-            <div class="card"><h2>"Overdue invoices"</h2><p class="muted">"Arrives with the invoices module."</p></div>
+            <div class="card" id="expired-proposals">
+                <h2>"Expired proposals"</h2>
+                {move || match expired.get() {
+                    None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                    Some(Err(_)) => view! { <p class="muted">"Not available for your role."</p> }.into_any(),
+                    Some(Ok(page)) if page.items.is_empty() => view! { <p class="muted">"None."</p> }.into_any(),
+                    Some(Ok(page)) => view! {
+                        <ul class="plain">
+                            {page.items.into_iter().map(|p| view! {
+                                <li><A href=format!("/admin/proposals/{}", p.id)>{p.number}</A>
+                                    <span class="muted small">{format!(" · {} · till {}", p.subject, p.open_till.map(|d| d.to_string()).unwrap_or_default())}</span></li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                }}
+            </div>
+            <div class="card" id="overdue-invoices">
+                <h2>"Overdue invoices"</h2>
+                {move || match overdue.get() {
+                    None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                    Some(Err(_)) => view! { <p class="muted">"Not available for your role."</p> }.into_any(),
+                    Some(Ok(page)) if page.items.is_empty() => view! { <p class="muted">"None."</p> }.into_any(),
+                    Some(Ok(page)) => view! {
+                        <ul class="plain">
+                            {page.items.into_iter().map(|i| view! {
+                                <li><A href=format!("/admin/invoices/{}", i.id)>{i.number.unwrap_or_default()}</A>
+                                    <span class="muted small">{format!(" · {} · {} {} due · {} d late", i.client_name, i.balance_due, i.currency, i.days_overdue)}</span></li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                }}
+            </div>
         </section>
     }
 }

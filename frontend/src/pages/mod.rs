@@ -5,3 +5,4 @@ pub mod login;
 pub mod module;
 pub mod portal;
 pub mod proposals;
+pub mod invoices;

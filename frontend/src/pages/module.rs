@@ -6,6 +6,7 @@ use leptos_router::hooks::use_location;
 
 use crate::api::{self, ApiFailure};
 use crate::nav::item_for;
+use crate::pages::invoices::{ContractsList, InvoiceView, InvoicesList, PaymentsList, RecurringList, SalesOrdersList};
 use crate::pages::proposals::{ProposalEditor, ProposalView, ProposalsList};
 
 #[component]
@@ -17,6 +18,15 @@ pub fn ModulePage() -> impl IntoView {
             "/admin/leads" => view! { <crate::pages::leads::LeadsBoard/> }.into_any(),
             "/admin/proposals" | "/admin/proposals/list_proposals" => view! { <ProposalsList/> }.into_any(),
             "/admin/proposals/new" => view! { <ProposalEditor/> }.into_any(),
+            "/admin/invoices" | "/admin/invoices/list_invoices" => view! { <InvoicesList/> }.into_any(),
+            "/admin/invoices/recurring" => view! { <RecurringList/> }.into_any(),
+            "/admin/payments" => view! { <PaymentsList/> }.into_any(),
+            "/admin/contracts" => view! { <ContractsList/> }.into_any(),
+            "/admin/sales_orders" => view! { <SalesOrdersList/> }.into_any(),
+            other if other.starts_with("/admin/invoices/") => match other["/admin/invoices/".len()..].parse::<i32>() {
+                Ok(id) => view! { <InvoiceView id=id/> }.into_any(),
+                Err(_) => not_found(),
+            },
             other if other.starts_with("/admin/proposals/") => {
                 let rest = &other["/admin/proposals/".len()..];
                 match rest.split_once('/') {

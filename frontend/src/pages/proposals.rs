@@ -571,7 +571,7 @@ pub fn ProposalView(id: i32) -> impl IntoView {
                             <p>{p.recipient.name.clone().unwrap_or_default()}<br/>{p.recipient.email.clone().unwrap_or_default()}</p>
                             <p class="small muted">{format!("Date {} · open till {}", p.date, p.open_till.map(|d| d.to_string()).unwrap_or_else(|| "—".into()))}</p>
                             {p.portal_url.clone().map(|u| view! { <p class="small">"Client link: "<a id="portal-link" href=u.clone() target="_blank">{u.clone()}</a></p> })}
-                            {p.invoice_id.map(|i| view! { <p id="invoice-link">{format!("Invoice #{i}")}</p> })}
+                            {p.invoice_id.map(|i| view! { <p><A href=format!("/admin/invoices/{i}") attr:id="invoice-link">{format!("Invoice #{i}")}</A></p> })}
                             {p.accepted.clone().map(|a| view! { <p class="small">{format!("Accepted by {} on {}", a.name, a.at.date())}</p> })}
                         </div>
                         <div class="card">

@@ -1,0 +1,424 @@
+//! `/admin/invoices/list_invoices` (`?status=4` = overdue, as in the guide), the invoice view
+//! (issue, send, record payment, payments, PDF), `/admin/payments`, `/admin/invoices/recurring`,
+//! `/admin/contracts`, `/admin/sales_orders`, and the client's `/invoice/{token}` and
+//! `/contract/{token}` pages.
+
+use crmconnect_domain::api::{
+    Contract, Invoice, InvoicePage, Page, Payment, PaymentInput, PaymentMode, PortalContract, PortalInvoice, RecurringInvoice, SalesOrder, SendInput,
+    SignInput,
+};
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use rust_decimal::Decimal;
+use std::str::FromStr;
+
+use super::proposals::money;
+use crate::api::{self, ApiFailure};
+
+fn alert(e: ApiFailure) -> AnyView {
+    view! { <div class="alert" role="alert">{e.summary()}</div> }.into_any()
+}
+
+fn status_badge(code: i32, name: &str) -> AnyView {
+    let label = match code {
+        6 => "Draft",
+        1 => "Unpaid",
+        3 => "Partially paid",
+        2 => "Paid",
+        4 => "Overdue",
+        5 => "Cancelled",
+        _ => name,
+    }
+    .to_string();
+    view! { <span class=format!("badge i{code}")>{label}</span> }.into_any()
+}
+
+#[component]
+pub fn InvoicesList() -> impl IntoView {
+    let query = use_query_map();
+    let invoices = LocalResource::new(move || {
+        let q = query.get();
+        let status = q.get("status").map(|s| format!("&status={s}")).unwrap_or_default();
+        async move { api::get::<InvoicePage>(&format!("/api/v1/invoices?limit=100{status}")).await }
+    });
+    let chips = [("All", ""), ("Draft", "?status=6"), ("Unpaid", "?status=1"), ("Partially paid", "?status=3"), ("Overdue", "?status=4"), ("Paid", "?status=2"), ("Cancelled", "?status=5")];
+    view! {
+        <h1>"Invoices"</h1>
+        <nav class="chips" aria-label="Filter by status">
+            {chips.into_iter().map(|(label, q)| view! { <A href=format!("/admin/invoices/list_invoices{q}")>{label}</A> }).collect_view()}
+        </nav>
+        {move || match invoices.get() {
+            None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+            Some(Err(e)) => alert(e),
+            Some(Ok(page)) => view! {
+                <p class="small muted" id="invoice-totals">
+                    {page.totals.iter().map(|t| format!("{} invoices · {} total · {} due", t.count, money(t.total, &t.currency), money(t.balance_due, &t.currency))).collect::<Vec<_>>().join(" | ")}
+                </p>
+                {if page.items.is_empty() {
+                    view! { <p class="muted" id="no-invoices">"No invoices match."</p> }.into_any()
+                } else {
+                    view! {
+                        <table class="grid" id="invoices-table">
+                            <thead><tr><th>"Number"</th><th>"Client"</th><th>"Date"</th><th>"Due"</th><th>"Total"</th><th>"Due now"</th><th>"Status"</th></tr></thead>
+                            <tbody>
+                                {page.items.into_iter().map(|i| view! {
+                                    <tr>
+                                        <td><A href=format!("/admin/invoices/{}", i.id)>{i.number.clone().unwrap_or_else(|| format!("Draft #{}", i.id))}</A></td>
+                                        <td>{i.client_name.clone()}</td>
+                                        <td>{i.date.to_string()}</td>
+                                        <td>{i.due_date.map(|d| d.to_string()).unwrap_or_default()}{i.is_overdue.then(|| view! { <span class="badge danger">{format!("{} d late", i.days_overdue)}</span> })}</td>
+                                        <td class="num">{money(i.amounts.total, &i.currency)}</td>
+                                        <td class="num">{money(i.balance_due, &i.currency)}</td>
+                                        <td>{status_badge(i.status_code, &i.status)}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any()
+                }}
+            }.into_any(),
+        }}
+    }
+}
+
+#[component]
+pub fn InvoiceView(id: i32) -> impl IntoView {
+    let reload = RwSignal::new(0u32);
+    let invoice = LocalResource::new(move || {
+        reload.get();
+        async move { api::get::<Invoice>(&format!("/api/v1/invoices/{id}")).await }
+    });
+    let payments = LocalResource::new(move || {
+        reload.get();
+        async move { api::get::<Page<Payment>>(&format!("/api/v1/invoices/{id}/payments")).await }
+    });
+    let modes = LocalResource::new(|| async { api::get::<Page<PaymentMode>>("/api/v1/payment-modes").await });
+    let error = RwSignal::new(None::<ApiFailure>);
+    let notice = RwSignal::new(None::<String>);
+    let show_payment = RwSignal::new(false);
+    let amount = RwSignal::new(String::new());
+    let pay_date = RwSignal::new(String::new());
+    let mode = RwSignal::new(String::new());
+    let reference = RwSignal::new(String::new());
+    let done = move |r: Result<String, ApiFailure>| match r {
+        Ok(msg) => {
+            error.set(None);
+            notice.set(Some(msg));
+            reload.update(|n| *n += 1);
+        }
+        Err(e) => error.set(Some(e)),
+    };
+    let action = move |path: &'static str| {
+        leptos::task::spawn_local(async move {
+            let r = if path == "send" {
+                api::post::<_, Invoice>(&format!("/api/v1/invoices/{id}/send"), &SendInput::default()).await
+            } else {
+                api::post::<_, Invoice>(&format!("/api/v1/invoices/{id}/{path}"), &serde_json::json!({})).await
+            };
+            done(r.map(|i| format!("{} · {}", i.number.unwrap_or_default(), i.status.replace('_', " "))));
+        });
+    };
+    let record = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = PaymentInput {
+            amount: Decimal::from_str(amount.get_untracked().trim()).unwrap_or_default(),
+            date: crmconnect_domain::dates::parse(&pay_date.get_untracked()),
+            payment_mode_id: mode.get_untracked().parse().ok(),
+            transaction_id: Some(reference.get_untracked()).filter(|r| !r.trim().is_empty()),
+            note: None,
+        };
+        leptos::task::spawn_local(async move {
+            let r = api::post::<_, Invoice>(&format!("/api/v1/invoices/{id}/payments"), &body).await;
+            if r.is_ok() {
+                show_payment.set(false);
+                amount.set(String::new());
+                reference.set(String::new());
+            }
+            done(r.map(|i| format!("Payment recorded; {} due.", money(i.balance_due, &i.currency))));
+        });
+    };
+    let open_pdf = move |_| {
+        leptos::task::spawn_local(async move {
+            if let Err(e) = api::open_file(&format!("/api/v1/invoices/{id}/pdf")).await {
+                error.set(Some(e));
+            }
+        });
+    };
+    view! {
+        {move || error.get().map(alert)}
+        {move || notice.get().map(|n| view! { <div class="notice" role="status" id="notice">{n}</div> })}
+        {move || match invoice.get() {
+            None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+            Some(Err(e)) => alert(e),
+            Some(Ok(i)) => {
+                let cur = i.currency.clone();
+                view! {
+                    <div class="board-header">
+                        <h1><span id="invoice-number">{i.number.clone().unwrap_or_else(|| "Draft invoice".into())}</span>" · "{i.client_name.clone()}</h1>
+                        <span id="invoice-status">{status_badge(i.status_code, &i.status)}</span>
+                    </div>
+                    {i.is_overdue.then(|| view! { <div class="alert">{format!("{} days past due.", i.days_overdue)}</div> })}
+                    <div class="actions">
+                        {(i.status_code == 6).then(|| view! { <button id="issue-invoice" on:click=move |_| action("issue")>"Issue"</button> })}
+                        {(i.status_code != 5).then(|| view! { <button class="secondary" on:click=move |_| action("send")>"Send"</button> })}
+                        {matches!(i.status_code, 1 | 3 | 4).then(|| view! { <button id="record-payment" on:click=move |_| show_payment.set(true)>"Record payment"</button> })}
+                        {(i.status_code != 5 && i.status_code != 6 && i.total_paid.is_zero()).then(|| view! { <button class="secondary" on:click=move |_| action("cancel")>"Cancel"</button> })}
+                        {(i.status_code == 5).then(|| view! { <button class="secondary" on:click=move |_| action("uncancel")>"Uncancel"</button> })}
+                        <button class="secondary" on:click=open_pdf>"PDF"</button>
+                    </div>
+                    <Show when=move || show_payment.get()>
+                        <form class="card send-dialog" id="payment-form" on:submit=record>
+                            <label for="pay-amount">"Amount"</label>
+                            <input id="pay-amount" inputmode="decimal" required bind:value=amount/>
+                            <label for="pay-date">"Date"</label>
+                            <input id="pay-date" type="date" bind:value=pay_date/>
+                            <label for="pay-mode">"Payment mode"</label>
+                            <select id="pay-mode" on:change=move |ev| mode.set(event_target_value(&ev))>
+                                <option value="">"—"</option>
+                                {move || modes.get().and_then(|r| r.ok()).map(|p| p.items.into_iter().filter(|m| m.active).map(|m| view! { <option value=m.id>{m.name}</option> }).collect_view())}
+                            </select>
+                            <label for="pay-reference">"Reference (transfer number)"</label>
+                            <input id="pay-reference" bind:value=reference/>
+                            <div class="actions"><button type="submit" id="pay-submit">"Save payment"</button><button type="button" class="secondary" on:click=move |_| show_payment.set(false)>"Close"</button></div>
+                        </form>
+                    </Show>
+                    <div class="two-col">
+                        <div class="card">
+                            <h2>"Dates"</h2>
+                            <p>{format!("Issued {} · due {}", i.date, i.due_date.map(|d| d.to_string()).unwrap_or_else(|| "—".into()))}</p>
+                            {i.portal_url.clone().filter(|_| i.number.is_some()).map(|u| view! { <p class="small">"Client link: "<a href=u.clone() target="_blank">{u.clone()}</a></p> })}
+                        </div>
+                        <div class="card">
+                            <h2>"Amounts"</h2>
+                            <table class="totals">
+                                <tr><th>"Subtotal"</th><td>{money(i.amounts.subtotal, &cur)}</td></tr>
+                                {i.amounts.taxes.iter().map(|t| view! { <tr><th>{format!("{} ({}%)", t.name, t.rate.normalize())}</th><td>{money(t.amount, &cur)}</td></tr> }).collect_view()}
+                                <tr class="grand"><th>"Total"</th><td id="invoice-total">{money(i.amounts.total, &cur)}</td></tr>
+                                <tr><th>"Paid"</th><td id="invoice-paid">{money(i.total_paid, &cur)}</td></tr>
+                                <tr class="grand"><th>"Balance due"</th><td id="invoice-balance">{money(i.balance_due, &cur)}</td></tr>
+                            </table>
+                        </div>
+                    </div>
+                    <table class="grid">
+                        <thead><tr><th>"Description"</th><th>"Qty"</th><th>"Unit price"</th><th>"Net"</th></tr></thead>
+                        <tbody>{i.lines.iter().map(|l| view! { <tr><td>{l.description.clone()}</td><td class="num">{l.qty.normalize().to_string()}</td><td class="num">{l.unit_price.to_string()}</td><td class="num">{l.net.to_string()}</td></tr> }).collect_view()}</tbody>
+                    </table>
+                }.into_any()
+            }
+        }}
+        <section class="card" id="payments">
+            <h2>"Payments"</h2>
+            {move || payments.get().and_then(|r| r.ok()).map(|p| if p.items.is_empty() {
+                view! { <p class="muted">"No payments yet."</p> }.into_any()
+            } else {
+                view! { <ul class="plain">{p.items.into_iter().map(|p| view! { <li>{format!("{} · {} · {} {}", p.date, money(p.amount, &p.currency), p.payment_mode.unwrap_or_default(), p.transaction_id.unwrap_or_default())}</li> }).collect_view()}</ul> }.into_any()
+            })}
+        </section>
+    }
+}
+
+#[component]
+pub fn PaymentsList() -> impl IntoView {
+    let payments = LocalResource::new(|| async { api::get::<Page<Payment>>("/api/v1/payments?limit=200").await });
+    view! {
+        <h1>"Payments"</h1>
+        {move || match payments.get() {
+            None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+            Some(Err(e)) => alert(e),
+            Some(Ok(page)) => view! {
+                <table class="grid" id="payments-table">
+                    <thead><tr><th>"Date"</th><th>"Invoice"</th><th>"Amount"</th><th>"Mode"</th><th>"Reference"</th></tr></thead>
+                    <tbody>{page.items.into_iter().map(|p| view! {
+                        <tr><td>{p.date.to_string()}</td><td><A href=format!("/admin/invoices/{}", p.invoice_id)>{p.invoice_number.clone().unwrap_or_default()}</A></td>
+                            <td class="num">{money(p.amount, &p.currency)}</td><td>{p.payment_mode.clone().unwrap_or_default()}</td><td>{p.transaction_id.clone().unwrap_or_default()}</td></tr>
+                    }).collect_view()}</tbody>
+                </table>
+            }.into_any(),
+        }}
+    }
+}
+
+#[component]
+pub fn RecurringList() -> impl IntoView {
+    let schedules = LocalResource::new(|| async { api::get::<Page<RecurringInvoice>>("/api/v1/recurring-invoices").await });
+    view! {
+        <h1>"Recurring invoices"</h1>
+        {move || match schedules.get() {
+            None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+            Some(Err(e)) => alert(e),
+            Some(Ok(page)) => view! {
+                <table class="grid" id="recurring-table">
+                    <thead><tr><th>"Client"</th><th>"Frequency"</th><th>"Amount"</th><th>"Generated"</th><th>"Next"</th></tr></thead>
+                    <tbody>{page.items.into_iter().map(|r| view! {
+                        <tr><td>{r.client_name.clone()}</td><td>{format!("{:?} × {}", r.frequency, r.interval)}</td><td class="num">{money(r.amounts.total, &r.currency)}</td>
+                            <td>{if r.cycles == 0 { format!("{}", r.generated) } else { format!("{} of {}", r.generated, r.cycles) }}</td>
+                            <td>{r.next_date.map(|d| d.to_string()).unwrap_or_else(|| "done".into())}</td></tr>
+                    }).collect_view()}</tbody>
+                </table>
+            }.into_any(),
+        }}
+    }
+}
+
+#[component]
+pub fn ContractsList() -> impl IntoView {
+    let query = use_query_map();
+    let contracts = LocalResource::new(move || {
+        let days = query.get().get("expiring_in_days").map(|d| format!("&expiring_in_days={d}")).unwrap_or_default();
+        async move { api::get::<Page<Contract>>(&format!("/api/v1/contracts?limit=200{days}")).await }
+    });
+    view! {
+        <h1>"Contracts"</h1>
+        <nav class="chips"><A href="/admin/contracts">"All"</A><A href="/admin/contracts?expiring_in_days=30">"Expiring in 30 days"</A></nav>
+        {move || match contracts.get() {
+            None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+            Some(Err(e)) => alert(e),
+            Some(Ok(page)) => view! {
+                <table class="grid" id="contracts-table">
+                    <thead><tr><th>"Subject"</th><th>"Client"</th><th>"Value"</th><th>"Period"</th><th>"Status"</th><th>"Signed"</th></tr></thead>
+                    <tbody>{page.items.into_iter().map(|c| view! {
+                        <tr><td>{c.subject.clone()}</td><td>{c.client_name.clone()}</td><td class="num">{money(c.value, &c.currency)}</td>
+                            <td>{format!("{} → {}", c.start_date, c.end_date.map(|d| d.to_string()).unwrap_or_else(|| "open".into()))}</td>
+                            <td>{c.status.clone().unwrap_or_default()}</td>
+                            <td>{c.signature.as_ref().map(|s| format!("{} ({})", s.name, s.at.date())).unwrap_or_default()}{c.changed_after_signing.then(|| view! { <span class="badge danger">"changed since"</span> })}</td></tr>
+                    }).collect_view()}</tbody>
+                </table>
+            }.into_any(),
+        }}
+    }
+}
+
+#[component]
+pub fn SalesOrdersList() -> impl IntoView {
+    let orders = LocalResource::new(|| async { api::get::<Page<SalesOrder>>("/api/v1/sales-orders?limit=200").await });
+    view! {
+        <h1>"Sales orders"</h1>
+        {move || match orders.get() {
+            None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+            Some(Err(e)) => alert(e),
+            Some(Ok(page)) => view! {
+                <table class="grid" id="orders-table">
+                    <thead><tr><th>"Number"</th><th>"Date"</th><th>"Total"</th><th>"Status"</th><th>"Invoice"</th></tr></thead>
+                    <tbody>{page.items.into_iter().map(|o| view! {
+                        <tr><td>{o.number.clone()}</td><td>{o.date.to_string()}</td><td class="num">{money(o.amounts.total, &o.currency)}</td><td>{o.status.replace('_', " ")}</td>
+                            <td>{o.invoice_id.map(|i| view! { <A href=format!("/admin/invoices/{i}")>{format!("#{i}")}</A> })}</td></tr>
+                    }).collect_view()}</tbody>
+                </table>
+            }.into_any(),
+        }}
+    }
+}
+
+/// `/invoice/{token}`: the client's view — lines, totals, payments, balance, PDF, pay online.
+#[component]
+pub fn PortalInvoicePage() -> impl IntoView {
+    let params = use_params_map();
+    let token = move || params.get().get("token").unwrap_or_default();
+    let invoice = LocalResource::new(move || {
+        let t = token();
+        async move { api::public_get::<PortalInvoice>(&format!("/api/v1/portal/invoices/{t}")).await }
+    });
+    let error = RwSignal::new(None::<ApiFailure>);
+    let pay = move |_| {
+        let t = token();
+        leptos::task::spawn_local(async move {
+            match api::public_post::<_, serde_json::Value>(&format!("/api/v1/portal/invoices/{t}/pay"), &serde_json::json!({})).await {
+                Ok(v) => {
+                    if let (Some(url), Some(w)) = (v["checkout_url"].as_str(), web_sys::window()) {
+                        let _ = w.location().set_href(url);
+                    }
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <div class="portal">
+            {move || error.get().map(alert)}
+            {move || match invoice.get() {
+                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                Some(Err(e)) if e.status == 404 => view! { <h1>"This link is not valid"</h1> }.into_any(),
+                Some(Err(e)) => alert(e),
+                Some(Ok(i)) => {
+                    let cur = i.currency.clone();
+                    view! {
+                        <header class="portal-head"><div class="brand">{i.company_name.clone()}</div><div>{status_badge(i.status_code, &i.status)}</div></header>
+                        <h1>{format!("Invoice {}", i.number)}</h1>
+                        <p class="muted small">{format!("Date {} · due {}", i.date, i.due_date.map(|d| d.to_string()).unwrap_or_else(|| "—".into()))}</p>
+                        <table class="grid">
+                            <thead><tr><th>"Item"</th><th>"Qty"</th><th>"Amount"</th></tr></thead>
+                            <tbody>{i.lines.iter().map(|l| view! { <tr><td>{l.description.clone()}</td><td class="num">{l.qty.normalize().to_string()}</td><td class="num">{l.net.to_string()}</td></tr> }).collect_view()}</tbody>
+                        </table>
+                        <table class="totals">
+                            <tr><th>"Total"</th><td>{money(i.amounts.total, &cur)}</td></tr>
+                            <tr><th>"Paid"</th><td>{money(i.total_paid, &cur)}</td></tr>
+                            <tr class="grand"><th>"Balance due"</th><td id="portal-balance">{money(i.balance_due, &cur)}</td></tr>
+                        </table>
+                        {(!i.payments.is_empty()).then(|| view! {
+                            <h2>"Payments"</h2>
+                            <ul class="plain">{i.payments.iter().map(|p| view! { <li>{format!("{} · {} {}", p.date, money(p.amount, &cur), p.payment_mode.clone().unwrap_or_default())}</li> }).collect_view()}</ul>
+                        })}
+                        {(!i.payment_instructions.is_empty()).then(|| view! { <p class="small">{i.payment_instructions.clone()}</p> })}
+                        <div class="actions">
+                            <a class="button" href=format!("/api/v1/portal/invoices/{}/pdf", token()) target="_blank">"Download PDF"</a>
+                            {(!i.balance_due.is_zero() && i.status_code != 5).then(|| view! { <button id="pay-online" on:click=pay>"Pay online"</button> })}
+                        </div>
+                    }.into_any()
+                }
+            }}
+        </div>
+    }
+}
+
+/// `/contract/{token}`: read and sign.
+#[component]
+pub fn PortalContractPage() -> impl IntoView {
+    let params = use_params_map();
+    let token = move || params.get().get("token").unwrap_or_default();
+    let reload = RwSignal::new(0u32);
+    let contract = LocalResource::new(move || {
+        reload.get();
+        let t = token();
+        async move { api::public_get::<PortalContract>(&format!("/api/v1/portal/contracts/{t}")).await }
+    });
+    let name = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<ApiFailure>);
+    let sign = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = SignInput { name: name.get_untracked(), signature: name.get_untracked() };
+        let t = token();
+        leptos::task::spawn_local(async move {
+            match api::public_post::<_, PortalContract>(&format!("/api/v1/portal/contracts/{t}/sign"), &body).await {
+                Ok(_) => reload.update(|n| *n += 1),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <div class="portal">
+            {move || error.get().map(alert)}
+            {move || match contract.get() {
+                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                Some(Err(e)) if e.status == 404 => view! { <h1>"This link is not valid"</h1> }.into_any(),
+                Some(Err(e)) => alert(e),
+                Some(Ok(c)) => view! {
+                    <header class="portal-head"><div class="brand">{c.company_name.clone()}</div></header>
+                    <h1>{c.subject.clone()}</h1>
+                    <p class="muted small">{format!("{} · {} → {} · {}", c.client_name, c.start_date, c.end_date.map(|d| d.to_string()).unwrap_or_else(|| "open".into()), money(c.value, &c.currency))}</p>
+                    <div class="content" inner_html=c.content.clone()></div>
+                    {match c.signature.clone() {
+                        Some(s) => view! { <p class="notice" id="contract-signed">{format!("Signed by {} on {}.", s.name, s.at.date())}</p> }.into_any(),
+                        None => view! {
+                            <form class="card respond" on:submit=sign>
+                                <label for="sign-name">"Type your full name to sign"</label>
+                                <input id="sign-name" required bind:value=name autocomplete="name"/>
+                                <button type="submit" id="sign-submit">"Sign"</button>
+                            </form>
+                        }.into_any(),
+                    }}
+                }.into_any(),
+            }}
+        </div>
+    }
+}
