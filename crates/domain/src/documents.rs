@@ -263,8 +263,8 @@ mod tests {
     fn tax(id: i32, rate: &str) -> AppliedTax {
         AppliedTax { tax_id: id, name: format!("VAT {rate}%"), rate: d(rate) }
     }
-    fn line(qty: &str, price: &str, disc: &str, taxes: &[AppliedTax]) -> LineInput {
-        LineInput { qty: d(qty), unit_price: d(price), discount_percent: d(disc), taxes: taxes.to_vec() }
+    fn line(qty: &str, price: &str, disc: &str, taxes: &[&AppliedTax]) -> LineInput {
+        LineInput { qty: d(qty), unit_price: d(price), discount_percent: d(disc), taxes: taxes.iter().map(|t| (*t).clone()).collect() }
     }
 
     /// (case, lines, document discount, expected subtotal, discount, [(rate, tax)], total)
@@ -275,21 +275,21 @@ mod tests {
         let v5 = tax(3, "5");
         let v0 = tax(4, "0");
         vec![
-            ("one line", vec![line("2", "100", "0", &[v19.clone()])], None, "200.00", "0", vec![("19", "38.00")], "238.00"),
+            ("one line", vec![line("2", "100", "0", &[&v19])], None, "200.00", "0", vec![("19", "38.00")], "238.00"),
             // 0.005 rounds half away from zero on the line amount and on the tax.
-            ("half cent line", vec![line("1", "0.005", "0", &[v19.clone()])], None, "0.01", "0", vec![("19", "0.00")], "0.01"),
-            ("half cent tax", vec![line("1", "0.50", "0", &[v19.clone()])], None, "0.50", "0", vec![("19", "0.10")], "0.60"),
+            ("half cent line", vec![line("1", "0.005", "0", &[&v19])], None, "0.01", "0", vec![("19", "0.00")], "0.01"),
+            ("half cent tax", vec![line("1", "0.50", "0", &[&v19])], None, "0.50", "0", vec![("19", "0.10")], "0.60"),
             // 3-decimal quantity: 1.125 kg × 10.99 = 12.36375 → 12.36.
-            ("3 decimals qty", vec![line("1.125", "10.99", "0", &[v9.clone()])], None, "12.36", "0", vec![("9", "1.11")], "13.47"),
+            ("3 decimals qty", vec![line("1.125", "10.99", "0", &[&v9])], None, "12.36", "0", vec![("9", "1.11")], "13.47"),
             // Mixed rates: each rate is rounded once over its lines (not per line).
             (
                 "mixed 0/5/9/19",
                 vec![
-                    line("3", "33.33", "0", &[v19.clone()]),
-                    line("1", "0.07", "0", &[v19.clone()]),
-                    line("7", "1.11", "0", &[v9.clone()]),
-                    line("1", "50", "0", &[v5.clone()]),
-                    line("1", "20", "0", &[v0.clone()]),
+                    line("3", "33.33", "0", &[&v19]),
+                    line("1", "0.07", "0", &[&v19]),
+                    line("7", "1.11", "0", &[&v9]),
+                    line("1", "50", "0", &[&v5]),
+                    line("1", "20", "0", &[&v0]),
                 ],
                 None,
                 "177.83",
@@ -297,11 +297,11 @@ mod tests {
                 vec![("0", "0.00"), ("5", "2.50"), ("9", "0.70"), ("19", "19.01")],
                 "200.04",
             ),
-            ("100% line discount", vec![line("4", "250", "100", &[v19.clone()])], None, "0.00", "0", vec![("19", "0.00")], "0.00"),
-            ("line discount", vec![line("3", "19.99", "10", &[v19.clone()])], None, "53.97", "0", vec![("19", "10.25")], "64.22"),
+            ("100% line discount", vec![line("4", "250", "100", &[&v19])], None, "0.00", "0", vec![("19", "0.00")], "0.00"),
+            ("line discount", vec![line("3", "19.99", "10", &[&v19])], None, "53.97", "0", vec![("19", "10.25")], "64.22"),
             (
                 "percent before tax spread over rates",
-                vec![line("1", "100", "0", &[v19.clone()]), line("1", "50", "0", &[v9.clone()])],
+                vec![line("1", "100", "0", &[&v19]), line("1", "50", "0", &[&v9])],
                 Some(DocumentDiscount { kind: DiscountType::Percent, value: d("10"), applies: DiscountApplies::BeforeTax }),
                 "150.00",
                 "15.00",
@@ -310,7 +310,7 @@ mod tests {
             ),
             (
                 "fixed before tax, uneven split",
-                vec![line("1", "1", "0", &[v19.clone()]), line("1", "1", "0", &[v19.clone()]), line("1", "1", "0", &[v9.clone()])],
+                vec![line("1", "1", "0", &[&v19]), line("1", "1", "0", &[&v19]), line("1", "1", "0", &[&v9])],
                 Some(DocumentDiscount { kind: DiscountType::Fixed, value: d("0.10"), applies: DiscountApplies::BeforeTax }),
                 "3.00",
                 "0.10",
@@ -320,18 +320,18 @@ mod tests {
             ),
             (
                 "percent after tax",
-                vec![line("1", "100", "0", &[v19.clone()])],
+                vec![line("1", "100", "0", &[&v19])],
                 Some(DocumentDiscount { kind: DiscountType::Percent, value: d("5"), applies: DiscountApplies::AfterTax }),
                 "100.00",
                 "5.95",
                 vec![("19", "19.00")],
                 "113.05",
             ),
-            ("two taxes on one line", vec![line("1", "100", "0", &[v19.clone(), tax(5, "2.5")])], None, "100.00", "0", vec![("2.5", "2.50"), ("19", "19.00")], "121.50"),
+            ("two taxes on one line", vec![line("1", "100", "0", &[&v19, &tax(5, "2.5")])], None, "100.00", "0", vec![("2.5", "2.50"), ("19", "19.00")], "121.50"),
             ("no tax", vec![line("2", "10", "0", &[])], None, "20.00", "0", vec![], "20.00"),
             (
                 "large amounts",
-                vec![line("1000000", "99999.9999", "0", &[v19.clone()])],
+                vec![line("1000000", "99999.9999", "0", &[&v19])],
                 None,
                 "99999999900.00",
                 "0",
@@ -358,10 +358,10 @@ mod tests {
     #[test]
     fn currencies_without_or_with_three_minor_units_round_to_them() {
         let jpy = Currency::parse("JPY").unwrap();
-        let t = compute(jpy, &[line("3", "333.5", "0", &[tax(1, "10")])], None).unwrap();
+        let t = compute(jpy, &[line("3", "333.5", "0", &[&tax(1, "10")])], None).unwrap();
         assert_eq!((t.subtotal, t.total_tax, t.total), (d("1001"), d("100"), d("1101")));
         let kwd = Currency::parse("KWD").unwrap();
-        let t = compute(kwd, &[line("1", "1.2345", "0", &[tax(1, "5")])], None).unwrap();
+        let t = compute(kwd, &[line("1", "1.2345", "0", &[&tax(1, "5")])], None).unwrap();
         assert_eq!((t.subtotal, t.total_tax, t.total), (d("1.235"), d("0.062"), d("1.297")));
     }
 

@@ -353,8 +353,11 @@ const DEMO_ITEMS: &[(&str, &str, &str, &str, &str, &str)] = &[
     ("Training manual (printed)", "pcs", "85", "30", "VAT 11%", "Products"),
 ];
 
-/// The guide's three templates: (name, content, [(item index, qty)]).
-const DEMO_TEMPLATES: &[(&str, &str, &[(usize, &str)])] = &[
+/// (item index in DEMO_ITEMS, quantity)
+type TemplateLine = (usize, &'static str);
+
+/// The guide's three templates: (name, content, lines).
+const DEMO_TEMPLATES: &[(&str, &str, &[TemplateLine])] = &[
     ("Monthly Services", "<p>Our monthly services keep your CRM running, supported and backed up.</p>", &[(0, "1"), (1, "1")]),
     ("One-time Project", "<p>A fixed-scope implementation: workshop, data migration and go-live.</p>", &[(2, "2"), (3, "1")]),
     ("Product + Installation Package", "<p>Hardware delivered and installed by our technicians.</p>", &[(4, "10"), (5, "8"), (6, "10")]),

@@ -39,6 +39,15 @@ impl Application {
             portal_limiter: state::portal_limiter(settings.portal_requests_per_minute),
             settings: Arc::new(settings),
         };
+        // The per-IP portal limiter keeps one entry per address; forget idle ones.
+        let limiter = state.portal_limiter.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(300)).await;
+                limiter.retain_recent();
+                limiter.shrink_to_fit();
+            }
+        });
         tokio::spawn(
             email::Delivery {
                 db: state.db.clone(),

@@ -414,7 +414,7 @@ async fn resolve(db: &impl ConnectionTrait, user: &AuthUser, current: Option<&pr
     let discount = kind.map(|kind| DocumentDiscount { kind, value, applies });
     if let Some(c) = currency {
         if let Err(e) = documents::compute(c, &lines, discount) {
-            v.push("discount_value", &e.code, e.message);
+            v.push("discount_value", e.code, e.message);
         }
     }
     v.finish().map_err(ApiError::validation)?;
@@ -705,7 +705,7 @@ fn transition_error(reason: String) -> ApiError {
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn set_status(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<ProposalStatusInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Proposals, Action::Edit)?;
-    let to = ProposalStatus::parse(&body.0.status.as_text()).map_err(|e| ApiError::field("status", &e.code, e.message))?;
+    let to = ProposalStatus::parse(&body.0.status.as_text()).map_err(|e| ApiError::field("status", e.code, e.message))?;
     let txn = db::begin_write(&state.db).await?;
     let current = find_visible(&txn, &user, *id).await?;
     let before = load_api(&txn, &state.settings.public_url, &current).await?;
