@@ -119,6 +119,13 @@ impl ApiError {
         Self::validation(vec![FieldError { field: field.into(), code: code.into(), message: message.into() }])
     }
 
+    /// A bad query parameter: 400 `invalid_query` naming the parameter.
+    pub fn field_query(param: &str, problem: crmconnect_domain::validation::FieldProblem) -> Self {
+        let mut e = Self::new(ErrorCode::InvalidQuery, format!("`{param}`: {}", problem.message));
+        e.errors = vec![FieldError { field: param.into(), code: problem.code.into(), message: problem.message }];
+        e
+    }
+
     pub fn not_found(what: &str) -> Self {
         Self::new(ErrorCode::NotFound, format!("{what} not found"))
     }

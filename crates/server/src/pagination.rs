@@ -57,6 +57,17 @@ pub fn finish_page<T>(mut rows: Vec<T>, page: PageRequest, id_of: impl Fn(&T) ->
     (rows, next)
 }
 
+/// Every value of a query parameter that may repeat or hold a comma-separated list
+/// (`?status=4&status=1`, `?status=sent,viewed`). serde's `Query` keeps only one.
+pub fn repeated_param(req: &actix_web::HttpRequest, name: &str) -> Vec<String> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    pairs
+        .into_iter()
+        .filter(|(k, _)| k == name)
+        .flat_map(|(_, v)| v.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect::<Vec<_>>())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

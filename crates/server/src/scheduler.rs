@@ -278,19 +278,8 @@ pub async fn overdue_reminders(db: &DatabaseConnection, public_url: &str, today:
         }
         let Some(to) = invoices::client_email(db, inv.client_id).await? else { continue };
         let txn = db::begin_write(db).await?;
-        // The unique (kind, invoice, day) row makes a second server's attempt fail here.
-        let marked = reminder_sent::Entity::insert(reminder_sent::ActiveModel {
-            kind: Set("overdue_invoice".into()),
-            entity_id: Set(inv.id),
-            sent_on: Set(today),
-            created_at: Set(OffsetDateTime::now_utc()),
-            ..Default::default()
-        })
-        .on_conflict(OnConflict::columns([reminder_sent::Column::Kind, reminder_sent::Column::EntityId, reminder_sent::Column::SentOn]).do_nothing().to_owned())
-        .do_nothing()
-        .exec(&txn)
-        .await?;
-        if matches!(marked, sea_orm::TryInsertResult::Inserted(_)) {
+        // The unique (kind, invoice, day) row makes a second server's attempt a no-op.
+        if mark_once(&txn, "overdue_invoice", inv.id, today).await? {
             let mail = InvoiceMail { template: "invoice_overdue_reminder", to: vec![to], cc: Vec::new(), subject: None, message: String::new(), staff_name: String::new(), staff_email: String::new() };
             invoices::send_in(&txn, &system(), public_url, inv, mail).await?;
             sent += 1;
@@ -356,18 +345,7 @@ pub async fn proposal_expiry(db: &DatabaseConnection, today: Date) -> ApiResult<
     for p in soon {
         let (Some(staff_id), Some(open_till)) = (p.assigned_to.or(p.created_by), p.open_till) else { continue };
         let txn = db::begin_write(db).await?;
-        let marked = reminder_sent::Entity::insert(reminder_sent::ActiveModel {
-            kind: Set("proposal_expiry".into()),
-            entity_id: Set(p.id),
-            sent_on: Set(open_till),
-            created_at: Set(OffsetDateTime::now_utc()),
-            ..Default::default()
-        })
-        .on_conflict(OnConflict::columns([reminder_sent::Column::Kind, reminder_sent::Column::EntityId, reminder_sent::Column::SentOn]).do_nothing().to_owned())
-        .do_nothing()
-        .exec(&txn)
-        .await?;
-        if matches!(marked, sea_orm::TryInsertResult::Inserted(_)) {
+        if mark_once(&txn, "proposal_expiry", p.id, open_till).await? {
             let notice = Notice {
                 kind: "proposal_expiring",
                 title: format!("{} expires on {open_till}", p.number),

@@ -634,14 +634,10 @@ fn status_condition(s: InvoiceStatus, today: Date) -> Condition {
 }
 
 fn statuses_from_query(req: &HttpRequest) -> ApiResult<Vec<InvoiceStatus>> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
-    let mut out = Vec::new();
-    for (_, value) in pairs.iter().filter(|(k, _)| k == "status") {
-        for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            out.push(InvoiceStatus::parse(part).map_err(|e| ApiError::new(ErrorCode::InvalidQuery, format!("`status`: {}", e.message)))?);
-        }
-    }
-    Ok(out)
+    crate::pagination::repeated_param(req, "status")
+        .iter()
+        .map(|raw| InvoiceStatus::parse(raw).map_err(|e| ApiError::field_query("status", e)))
+        .collect()
 }
 
 /// List invoices, newest first, with the guide's filters (`?status=4` = overdue) and the

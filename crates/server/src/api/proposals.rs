@@ -601,24 +601,11 @@ pub struct ProposalFilter {
     pub q: Option<String>,
 }
 
-/// Status codes from `status=` (every occurrence, comma-separated values too).
 fn statuses_from_query(req: &HttpRequest) -> ApiResult<Vec<ProposalStatus>> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
-    let mut v = Validator::new();
-    let mut out = Vec::new();
-    for (_, value) in pairs.iter().filter(|(k, _)| k == "status") {
-        for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            if let Some(s) = v.check("status", ProposalStatus::parse(part)) {
-                out.push(s);
-            }
-        }
-    }
-    v.finish().map_err(|errors| {
-        let mut e = ApiError::new(ErrorCode::InvalidQuery, format!("`status`: {}", errors[0].message));
-        e.errors = errors;
-        e
-    })?;
-    Ok(out)
+    crate::pagination::repeated_param(req, "status")
+        .iter()
+        .map(|raw| ProposalStatus::parse(raw).map_err(|e| ApiError::field_query("status", e)))
+        .collect()
 }
 
 /// List proposals, newest first, with the guide's filters (`?status=4` = sent, awaiting answer).
