@@ -15,6 +15,7 @@ use crate::error::{ApiError, ApiResult};
 pub const LEAD: &str = "lead";
 pub const CLIENT: &str = "client";
 pub const PROPOSAL: &str = "proposal";
+pub const INVOICE: &str = "invoice";
 
 pub fn field_type(f: &custom_field::Model) -> FieldType {
     FieldType::parse(&f.field_type).unwrap_or(FieldType::Text)

@@ -31,7 +31,8 @@ pub const RECURRING: &str = "recurring_invoices";
 pub const OVERDUE_REMINDERS: &str = "overdue_reminders";
 pub const PROPOSAL_EXPIRY: &str = "proposal_expiry";
 pub const CONTRACT_EXPIRY: &str = "contract_expiry";
-const JOBS: [&str; 4] = [RECURRING, OVERDUE_REMINDERS, PROPOSAL_EXPIRY, CONTRACT_EXPIRY];
+pub const OVERDUE_EVENTS: &str = "overdue_events";
+const JOBS: [&str; 5] = [RECURRING, OVERDUE_EVENTS, OVERDUE_REMINDERS, PROPOSAL_EXPIRY, CONTRACT_EXPIRY];
 /// How long a claimed job is reserved for the server running it.
 const LEASE: Duration = Duration::from_secs(10 * 60);
 
@@ -52,6 +53,7 @@ pub struct TickReport {
     pub overdue_reminders: Option<usize>,
     pub proposal_expiry: Option<usize>,
     pub contract_expiry: Option<usize>,
+    pub overdue_events: Option<usize>,
 }
 
 impl Scheduler {
@@ -77,6 +79,7 @@ impl Scheduler {
                 RECURRING => generate_recurring(&self.db, &self.public_url, today).await,
                 OVERDUE_REMINDERS => overdue_reminders(&self.db, &self.public_url, today).await,
                 PROPOSAL_EXPIRY => proposal_expiry(&self.db, today).await,
+                OVERDUE_EVENTS => overdue_events(&self.db, today).await,
                 _ => contract_expiry(&self.db, today).await,
             };
             self.release(name, now, result.as_ref().err()).await?;
@@ -85,6 +88,7 @@ impl Scheduler {
                 RECURRING => report.recurring_invoices = Some(done),
                 OVERDUE_REMINDERS => report.overdue_reminders = Some(done),
                 PROPOSAL_EXPIRY => report.proposal_expiry = Some(done),
+                OVERDUE_EVENTS => report.overdue_events = Some(done),
                 _ => report.contract_expiry = Some(done),
             }
         }
@@ -242,6 +246,29 @@ async fn create_cycle_invoice(txn: &impl ConnectionTrait, public_url: &str, s: &
         _ => {}
     }
     Ok(())
+}
+
+/// Emits `invoice_overdue` once per invoice on the first run after its due date passes with a
+/// balance (for workflow automation); the status itself is computed on every read.
+pub async fn overdue_events(db: &DatabaseConnection, today: Date) -> ApiResult<usize> {
+    let late = invoice::Entity::find()
+        .filter(invoice::Column::StatusCode.eq(1))
+        .filter(invoice::Column::DueDate.lt(today))
+        .filter(Expr::col(invoice::Column::PaidMinor).lt(Expr::col(invoice::Column::TotalMinor)))
+        .all(db)
+        .await?;
+    let mut emitted = 0;
+    for inv in late {
+        let Some(due) = inv.due_date else { continue };
+        let txn = db::begin_write(db).await?;
+        if mark_once(&txn, "invoice_overdue", inv.id, due).await? {
+            let days = (today - due).whole_days();
+            outbox::emit(&txn, "invoice_overdue", "invoice", inv.id, json!({"invoice_id": inv.id, "client_id": inv.client_id, "days_overdue": days})).await?;
+            emitted += 1;
+        }
+        txn.commit().await?;
+    }
+    Ok(emitted)
 }
 
 /// E-mails clients of invoices with a balance past their due date: first after

@@ -36,6 +36,7 @@ pub struct Invoice {
     /// Printed on the invoice and shown on the portal.
     pub client_note: Option<String>,
     pub tags: Vec<String>,
+    pub custom_fields: serde_json::Map<String, serde_json::Value>,
     /// Payment mode ids the client may use; empty = all active modes.
     pub allowed_payment_modes: Vec<i32>,
     pub lines: Vec<DocumentLine>,
@@ -96,6 +97,8 @@ pub struct InvoiceInput {
     pub client_note: Option<String>,
     pub tags: Option<Vec<String>>,
     pub allowed_payment_modes: Option<Vec<i32>>,
+    #[serde(default)]
+    pub custom_fields: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Totals of a filtered invoice list, per currency (never mixed).

@@ -12,7 +12,7 @@ use utoipa::IntoParams;
 
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
-use crate::custom_fields::{options, CLIENT, LEAD, PROPOSAL};
+use crate::custom_fields::{options, CLIENT, INVOICE, LEAD, PROPOSAL};
 use crate::entities::custom_field;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
@@ -72,8 +72,8 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Custo
     user.require(Module::Settings, Action::Create)?;
     let b = body.0;
     let mut v = Validator::new();
-    if ![LEAD, CLIENT, PROPOSAL].contains(&b.entity.as_str()) {
-        v.push("entity", "invalid", "use lead, client or proposal");
+    if ![LEAD, CLIENT, PROPOSAL, INVOICE].contains(&b.entity.as_str()) {
+        v.push("entity", "invalid", "use lead, client, proposal or invoice");
     }
     let key = v.check("key", check_key(&b.key));
     let label = v.check("label", parse_name(&b.label, 100));

@@ -31,7 +31,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::pagination::{finish_page, PageParams};
 use crate::state::AppState;
-use crate::{db, email, outbox, pdf, settings};
+use crate::{custom_fields, db, email, outbox, pdf, settings};
 
 /// The lifecycle stored in `status_code`: Draft (6), Cancelled (5) or issued (1); the rest
 /// of the status is computed.
@@ -66,6 +66,7 @@ pub async fn load_many(db: &impl ConnectionTrait, public_url: &str, rows: &[invo
     } else {
         client::Entity::find().filter(client::Column::Id.is_in(client_ids)).all(db).await?.into_iter().map(|c| (c.id, c.company)).collect()
     };
+    let mut custom = custom_fields::values_of(db, custom_fields::INVOICE, &ids).await?;
     let today = today();
     Ok(rows
         .iter()
@@ -92,6 +93,7 @@ pub async fn load_many(db: &impl ConnectionTrait, public_url: &str, rows: &[invo
                 admin_note: i.admin_note.clone(),
                 client_note: i.client_note.clone(),
                 tags: i.tags.clone().and_then(|t| serde_json::from_value(t).ok()).unwrap_or_default(),
+                custom_fields: custom.remove(&i.id).unwrap_or_default(),
                 allowed_payment_modes: i.allowed_payment_modes.clone().and_then(|t| serde_json::from_value(t).ok()).unwrap_or_default(),
                 balance_due: (amounts.total - paid).max(rust_decimal::Decimal::ZERO),
                 total_paid: paid,
@@ -264,6 +266,7 @@ struct Fields {
     tags: Vec<String>,
     allowed_payment_modes: Vec<i32>,
     lines: Vec<Line>,
+    custom: custom_fields::Changes,
 }
 
 fn text(v: &mut Validator, field: &str, value: &Option<String>, max: usize) -> Option<Option<String>> {
@@ -277,6 +280,13 @@ fn text(v: &mut Validator, field: &str, value: &Option<String>, max: usize) -> O
 
 async fn resolve(db: &impl ConnectionTrait, user: &AuthUser, current: Option<&invoice::Model>, b: &InvoiceInput) -> ApiResult<Fields> {
     let mut v = Validator::new();
+    let defs = custom_fields::definitions(db, custom_fields::INVOICE).await?;
+    let custom = custom_fields::validate(&defs, &b.custom_fields, current.is_none()).unwrap_or_else(|errors| {
+        for e in errors {
+            v.push(&e.field, &e.code, e.message);
+        }
+        Vec::new()
+    });
     if let Some(i) = current {
         let has_payments = i.paid_minor > 0;
         let commercial = b.lines.is_some() || b.currency.is_some() || b.discount_type.is_some() || b.discount_value.is_some() || b.discount_applies.is_some() || b.client_id.is_some();
@@ -394,6 +404,7 @@ async fn resolve(db: &impl ConnectionTrait, user: &AuthUser, current: Option<&in
         tags,
         allowed_payment_modes,
         lines,
+        custom,
     })
 }
 
@@ -445,6 +456,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Invoi
     write(&mut row, &fields);
     let saved = row.insert(&txn).await?;
     documents::save_lines(&txn, INVOICE, saved.id, &fields.lines).await?;
+    custom_fields::save(&txn, saved.id, fields.custom).await?;
     let api = load_api(&txn, &state.settings.public_url, &saved).await?;
     audit::record(&txn, &user.actor(), Change::new("invoice.created", "invoice", saved.id).after(&api)).await?;
     txn.commit().await?;
@@ -477,6 +489,7 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
     if body.0.lines.is_some() {
         documents::save_lines(&txn, INVOICE, saved.id, &fields.lines).await?;
     }
+    custom_fields::save(&txn, saved.id, fields.custom).await?;
     let after = load_api(&txn, &state.settings.public_url, &saved).await?;
     audit::record(&txn, &user.actor(), Change::new("invoice.updated", "invoice", saved.id).before(&before).after(&after)).await?;
     txn.commit().await?;
@@ -645,11 +658,18 @@ fn statuses_from_query(req: &HttpRequest) -> ApiResult<Vec<InvoiceStatus>> {
 #[utoipa::path(get, path = "/api/v1/invoices", tag = "invoices", security(("bearer" = [])), params(InvoiceFilter, PageParams),
     responses((status = 200, body = InvoicePage), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn list(state: web::Data<AppState>, user: AuthUser, req: HttpRequest, filter: web::Query<InvoiceFilter>, page: web::Query<PageParams>) -> ApiResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    filter: web::Query<InvoiceFilter>,
+    page: web::Query<PageParams>,
+    custom: web::Query<HashMap<String, String>>,
+) -> ApiResult<HttpResponse> {
     let scope = user.view_scope(Module::Invoices)?;
     let page = page.parse()?;
     let today = today();
-    let mut cond = Condition::all();
+    let mut cond = Condition::all().add(custom_fields::filter(&state.db, custom_fields::INVOICE, invoice::Column::Id, &custom).await?);
     if let ViewScope::Own(me) = scope {
         let mine = client::Entity::find().select_only().column(client::Column::Id).filter(client::Column::AssignedTo.eq(me)).into_tuple::<i32>().all(&state.db).await?;
         cond = cond.add(Condition::any().add(invoice::Column::SaleAgent.eq(me)).add(invoice::Column::CreatedBy.eq(me)).add(invoice::Column::ClientId.is_in(mine)));
@@ -859,7 +879,8 @@ pub async fn send_in(db: &impl ConnectionTrait, actor: &Actor, public_url: &str,
     .await?;
     let action = if mail.template == "invoice_send" { "invoice.sent" } else { "invoice.reminder_sent" };
     audit::record(db, actor, Change::new(action, "invoice", saved.id).after(&api)).await?;
-    outbox::emit(db, if mail.template == "invoice_send" { "invoice_sent" } else { "invoice_overdue" }, "invoice", saved.id, json!({"invoice_id": saved.id})).await?;
+    let event = if mail.template == "invoice_send" { "invoice_sent" } else { "invoice_reminder_sent" };
+    outbox::emit(db, event, "invoice", saved.id, json!({"invoice_id": saved.id})).await?;
     Ok(saved)
 }
 

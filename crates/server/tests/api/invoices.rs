@@ -221,8 +221,12 @@ async fn cancellation_deletion_and_edits_respect_the_lifecycle() {
     pay(&app, &token, &id, "10").await;
     let (s, b) = app.patch(&format!("/api/v1/invoices/{id}"), &token, json!({"lines": []})).await;
     assert_problem(s, &b, 409, "invoice_locked");
-    let (s, ok) = app.patch(&format!("/api/v1/invoices/{id}"), &token, json!({"client_note": "Thank you", "tags": ["q4"]})).await;
-    assert_eq!((s, ok["client_note"].as_str()), (StatusCode::OK, Some("Thank you")));
+    let (s, _) = app.post("/api/v1/custom-fields", Some(&token), json!({"entity": "invoice", "key": "po_number", "label": "PO number", "field_type": "text"})).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, ok) = app.patch(&format!("/api/v1/invoices/{id}"), &token, json!({"client_note": "Thank you", "tags": ["q4"], "custom_fields": {"po_number": "PO-7"}})).await;
+    assert_eq!((s, ok["client_note"].as_str(), ok["custom_fields"]["po_number"].as_str()), (StatusCode::OK, Some("Thank you"), Some("PO-7")), "{ok}");
+    let (_, by_po) = app.get("/api/v1/invoices?cf.po_number=PO-7", &token).await;
+    assert_eq!(by_po["items"].as_array().unwrap().len(), 1);
     for (body, field) in [(json!({}), "client_id"), (json!({"client_id": 999}), "client_id"), (json!({"client_id": c["id"], "date": "2026-05-10", "due_date": "2026-05-01"}), "due_date")] {
         let (s, b) = app.post("/api/v1/invoices", Some(&token), body).await;
         assert_problem(s, &b, 422, "validation_failed");

@@ -127,7 +127,10 @@ async fn overdue_reminders_go_out_after_n_days_then_every_m_days_until_paid() {
     app.post(&format!("/api/v1/invoices/{}/issue", inv["id"]), Some(&token), json!({})).await;
     let s = scheduler(&app, "reminders").await;
     let sent = |report: TickReport| report.overdue_reminders.unwrap();
-    assert_eq!(sent(s.tick(at(1, 22)).await.unwrap()), 0, "2 days late: not yet");
+    let first = s.tick(at(1, 22)).await.unwrap();
+    assert_eq!((first.overdue_reminders, first.overdue_events), (Some(0), Some(1)), "2 days late: the event once, no e-mail yet");
+    assert_eq!(s.tick(at(1, 22)).await.unwrap().overdue_events, Some(0));
+    assert_eq!(app.count("events WHERE event_type = 'invoice_overdue'").await, 1);
     assert_eq!(sent(s.tick(at(1, 23)).await.unwrap()), 1, "3 days late: first reminder");
     assert_eq!(sent(s.tick(at(1, 23)).await.unwrap()), 0, "once a day at most");
     assert_eq!(sent(s.tick(at(1, 29)).await.unwrap()), 0);
