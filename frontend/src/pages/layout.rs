@@ -50,6 +50,7 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
             <header class="topbar">
                 <a class="brand" href="/admin">"CRMConnect"</a>
                 <div class="user">
+                    <Bell/>
                     <span id="current-user">{move || session.me.get().map(|m| m.name).unwrap_or_default()}</span>
                     <span class="role">{move || session.me.get().map(|m| m.role.name).unwrap_or_default()}</span>
                     <button id="logout" on:click=sign_out>"Sign out"</button>
@@ -83,4 +84,42 @@ fn urlencode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// The notifications bell: unread count, the latest ones, click to open and mark read.
+#[component]
+fn Bell() -> impl IntoView {
+    use crmconnect_domain::api::{Notification, Page};
+    let reload = RwSignal::new(0u32);
+    let open = RwSignal::new(false);
+    let unread = LocalResource::new(move || {
+        reload.get();
+        async move { api::get::<Page<Notification>>("/api/v1/notifications?unread=true&limit=20").await }
+    });
+    let read = move |id: i32| {
+        leptos::task::spawn_local(async move {
+            let _ = api::post::<_, Notification>(&format!("/api/v1/notifications/{id}/read"), &serde_json::json!({})).await;
+            reload.update(|n| *n += 1);
+        });
+    };
+    view! {
+        <div class="bell">
+            <button class="secondary" id="bell" aria-label="Notifications" on:click=move |_| { open.update(|o| *o = !*o); reload.update(|n| *n += 1); }>
+                "🔔 "{move || unread.get().and_then(|r| r.ok()).map(|p| p.items.len()).unwrap_or(0)}
+            </button>
+            <Show when=move || open.get()>
+                <div class="bell-menu card" id="bell-menu">
+                    {move || match unread.get().and_then(|r| r.ok()) {
+                        Some(p) if !p.items.is_empty() => p.items.into_iter().map(|n| {
+                            let id = n.id;
+                            view! {
+                                <p><a href=n.link.clone().unwrap_or_else(|| "/admin".into()) on:click=move |_| read(id)>{n.title.clone()}</a><br/><span class="small muted">{n.body.clone()}</span></p>
+                            }
+                        }).collect_view().into_any(),
+                        _ => view! { <p class="muted">"Nothing new."</p> }.into_any(),
+                    }}
+                </div>
+            </Show>
+        </div>
+    }
 }

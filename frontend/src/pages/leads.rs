@@ -91,7 +91,7 @@ where
     let value = card.estimated_value.map(|v| format!("{} {}", v, card.currency.clone().unwrap_or_default()));
     view! {
         <article class="card lead-card" draggable="true" data-lead=id on:dragstart=move |_| dragging.set(Some(id))>
-            <strong class="lead-name">{card.name.clone()}</strong>
+            <a href=format!("/admin/leads/{id}") class="lead-link"><strong class="lead-name">{card.name.clone()}</strong></a>
             {card.company.clone().map(|c| view! { <div class="muted small">{c}</div> })}
             {value.map(|v| view! { <div class="value">{v}</div> })}
             <div class="meta small muted">

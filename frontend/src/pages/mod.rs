@@ -6,3 +6,4 @@ pub mod module;
 pub mod portal;
 pub mod proposals;
 pub mod invoices;
+pub mod lead;

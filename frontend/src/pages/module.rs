@@ -17,6 +17,10 @@ pub fn ModulePage() -> impl IntoView {
         match path.trim_end_matches('/') {
             "/admin/leads" => view! { <crate::pages::leads::LeadsBoard/> }.into_any(),
             "/admin/proposals" | "/admin/proposals/list_proposals" => view! { <ProposalsList/> }.into_any(),
+            other if other.starts_with("/admin/leads/") => match other["/admin/leads/".len()..].parse::<i32>() {
+                Ok(id) => view! { <crate::pages::lead::LeadRecord id=id/> }.into_any(),
+                Err(_) => not_found(),
+            },
             "/admin/proposals/new" => view! { <ProposalEditor/> }.into_any(),
             "/admin/invoices" | "/admin/invoices/list_invoices" => view! { <InvoicesList/> }.into_any(),
             "/admin/invoices/recurring" => view! { <RecurringList/> }.into_any(),

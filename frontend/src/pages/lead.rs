@@ -1,0 +1,195 @@
+//! `/admin/leads/{id}`: the lead record — details, status and score, the activity timeline,
+//! logging a call / e-mail / meeting / note, reminders, conversion, lost / junk / restore,
+//! and its proposals with "Add".
+
+use crmconnect_domain::api::{ActivityType, Activity, CreateActivity, CreateReminder, Lead, MarkLost, NamedOption, Page, Proposal, Reminder, TimelineEntry};
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use super::proposals::{money, status_label};
+use crate::api::{self, ApiFailure};
+
+#[component]
+pub fn LeadRecord(id: i32) -> impl IntoView {
+    let reload = RwSignal::new(0u32);
+    let lead = LocalResource::new(move || {
+        reload.get();
+        async move { api::get::<Lead>(&format!("/api/v1/leads/{id}")).await }
+    });
+    let timeline = LocalResource::new(move || {
+        reload.get();
+        async move { api::get::<Page<TimelineEntry>>(&format!("/api/v1/leads/{id}/timeline")).await }
+    });
+    let reminders = LocalResource::new(move || {
+        reload.get();
+        async move { api::get::<Page<Reminder>>(&format!("/api/v1/leads/{id}/reminders")).await }
+    });
+    let proposals = LocalResource::new(move || {
+        reload.get();
+        async move { api::get::<Page<Proposal>>(&format!("/api/v1/proposals?lead_id={id}")).await }
+    });
+    let lost_reasons = LocalResource::new(|| async { api::get::<Page<NamedOption>>("/api/v1/lost-reasons").await });
+    let error = RwSignal::new(None::<ApiFailure>);
+    let kind = RwSignal::new("call".to_string());
+    let summary = RwSignal::new(String::new());
+    let duration = RwSignal::new(String::new());
+    let remind_at = RwSignal::new(String::new());
+    let remind_note = RwSignal::new(String::new());
+    let lost_reason = RwSignal::new(String::new());
+    let done = move |r: Result<(), ApiFailure>| match r {
+        Ok(()) => {
+            error.set(None);
+            reload.update(|n| *n += 1);
+        }
+        Err(e) => error.set(Some(e)),
+    };
+    let log = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let activity_type = match kind.get_untracked().as_str() {
+            "email" => ActivityType::Email,
+            "meeting" => ActivityType::Meeting,
+            "note" => ActivityType::Note,
+            _ => ActivityType::Call,
+        };
+        let body = CreateActivity {
+            activity_type,
+            summary: summary.get_untracked(),
+            body: None,
+            duration_minutes: duration.get_untracked().trim().parse().ok(),
+            attendees: None,
+            occurred_at: None,
+        };
+        leptos::task::spawn_local(async move {
+            let r = api::post::<_, Activity>(&format!("/api/v1/leads/{id}/activities"), &body).await.map(|_| ());
+            if r.is_ok() {
+                summary.set(String::new());
+                duration.set(String::new());
+            }
+            done(r);
+        });
+    };
+    let add_reminder = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        // datetime-local gives "YYYY-MM-DDTHH:MM" in the user's clock; sent as UTC.
+        let raw = remind_at.get_untracked();
+        let at = time::PrimitiveDateTime::parse(&raw, time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]")).map(|p| p.assume_utc());
+        let Ok(at) = at else {
+            error.set(Some(ApiFailure { status: 0, problem: None, message: "Pick a date and time.".into() }));
+            return;
+        };
+        let body = CreateReminder { remind_at: at, staff_id: None, note: Some(remind_note.get_untracked()).filter(|n| !n.trim().is_empty()) };
+        leptos::task::spawn_local(async move {
+            done(api::post::<_, Reminder>(&format!("/api/v1/leads/{id}/reminders"), &body).await.map(|_| ()));
+        });
+    };
+    let act = move |path: &'static str| {
+        leptos::task::spawn_local(async move {
+            let r = match path {
+                "lost" => {
+                    let Ok(reason) = lost_reason.get_untracked().parse::<i32>() else {
+                        error.set(Some(ApiFailure { status: 0, problem: None, message: "Choose a lost reason.".into() }));
+                        return;
+                    };
+                    api::post::<_, Lead>(&format!("/api/v1/leads/{id}/lost"), &MarkLost { lost_reason_id: reason, note: None }).await.map(|_| ())
+                }
+                "convert-to-client" => api::post::<_, serde_json::Value>(&format!("/api/v1/leads/{id}/convert-to-client"), &serde_json::json!({})).await.map(|_| ()),
+                other => api::post::<_, Lead>(&format!("/api/v1/leads/{id}/{other}"), &serde_json::json!({})).await.map(|_| ()),
+            };
+            done(r);
+        });
+    };
+
+    view! {
+        {move || error.get().map(|e| view! { <div class="alert" role="alert">{e.summary()}</div> })}
+        {move || match lead.get() {
+            None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+            Some(Err(e)) => view! { <div class="alert" role="alert">{e.summary()}</div> }.into_any(),
+            Some(Ok(l)) => view! {
+                <div class="board-header">
+                    <h1 id="lead-name">{l.name.clone()}</h1>
+                    <span class="badge">{l.status.clone()}</span>
+                </div>
+                <p class="muted">
+                    {[l.company.clone(), l.title.clone(), l.email.clone(), l.phone.clone(), l.city.clone()].into_iter().flatten().collect::<Vec<_>>().join(" · ")}
+                </p>
+                <p class="small">
+                    {format!("Score {} · source {} · assigned to {}", l.score, l.source.clone().unwrap_or_else(|| "—".into()), l.assigned_to_name.clone().unwrap_or_else(|| "nobody".into()))}
+                    {l.estimated_value.map(|v| format!(" · value {}", money(v, &l.currency.clone().unwrap_or_default())))}
+                    {l.lost.then(|| format!(" · LOST ({})", l.lost_reason.clone().unwrap_or_default()))}
+                    {l.junk.then_some(" · JUNK")}
+                </p>
+                <div class="actions">
+                    <A href=format!("/admin/proposals/new?lead_id={id}") attr:class="button" attr:id="add-proposal">"+ Proposal"</A>
+                    {l.converted_client_id.is_none().then(|| view! { <button class="secondary" on:click=move |_| act("convert-to-client")>"Convert to client"</button> })}
+                    {(l.lost || l.junk).then(|| view! { <button class="secondary" on:click=move |_| act("restore")>"Restore"</button> })}
+                    {(!l.lost && !l.junk).then(|| view! {
+                        <label class="visually-hidden" for="lost-reason">"Lost reason"</label>
+                        <select id="lost-reason" on:change=move |ev| lost_reason.set(event_target_value(&ev))>
+                            <option value="">"Lost reason…"</option>
+                            {move || lost_reasons.get().and_then(|r| r.ok()).map(|p| p.items.into_iter().map(|r| view! { <option value=r.id>{r.name}</option> }).collect_view())}
+                        </select>
+                        <button class="secondary" on:click=move |_| act("lost")>"Mark lost"</button>
+                        <button class="secondary" on:click=move |_| act("junk")>"Junk"</button>
+                    })}
+                </div>
+            }.into_any(),
+        }}
+        <div class="two-col">
+            <section class="card">
+                <h2>"Log activity"</h2>
+                <form class="send-dialog" id="activity-form" on:submit=log>
+                    <label for="activity-type">"Type"</label>
+                    <select id="activity-type" on:change=move |ev| kind.set(event_target_value(&ev))>
+                        <option value="call">"Call"</option>
+                        <option value="email">"E-mail"</option>
+                        <option value="meeting">"Meeting"</option>
+                        <option value="note">"Note"</option>
+                    </select>
+                    <label for="activity-summary">"Summary"</label>
+                    <input id="activity-summary" required bind:value=summary/>
+                    <Show when=move || kind.get() == "call">
+                        <label for="activity-duration">"Duration (minutes)"</label>
+                        <input id="activity-duration" inputmode="numeric" bind:value=duration/>
+                    </Show>
+                    <button type="submit" id="activity-submit">"Log"</button>
+                </form>
+                <h2>"Reminders"</h2>
+                {move || reminders.get().and_then(|r| r.ok()).map(|p| view! {
+                    <ul class="plain">{p.items.into_iter().map(|r| view! { <li>{format!("{} · {}{}", r.remind_at.date(), r.note.unwrap_or_default(), if r.done_at.is_some() { " (done)" } else { "" })}</li> }).collect_view()}</ul>
+                })}
+                <form class="send-dialog" on:submit=add_reminder>
+                    <label for="remind-at">"Remind me at (UTC)"</label>
+                    <input id="remind-at" type="datetime-local" bind:value=remind_at/>
+                    <label for="remind-note">"Note"</label>
+                    <input id="remind-note" bind:value=remind_note/>
+                    <button type="submit" class="secondary">"Add reminder"</button>
+                </form>
+            </section>
+            <section class="card" id="timeline">
+                <h2>"Timeline"</h2>
+                {move || timeline.get().and_then(|r| r.ok()).map(|p| {
+                    let mut items = p.items;
+                    items.reverse();
+                    view! {
+                        <ul class="plain">{items.into_iter().map(|t| view! {
+                            <li><span class="small muted">{format!("{} {} · ", t.at.date(), t.at.time().format(time::macros::format_description!("[hour]:[minute]")).unwrap_or_default())}</span>
+                                <strong>{t.title}</strong>{t.detail.map(|d| format!(" — {d}"))}</li>
+                        }).collect_view()}</ul>
+                    }
+                })}
+            </section>
+        </div>
+        <section class="card" id="lead-proposals">
+            <h2>"Proposals"</h2>
+            {move || proposals.get().and_then(|r| r.ok()).map(|p| if p.items.is_empty() {
+                view! { <p class="muted">"No proposals yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="plain">{p.items.into_iter().map(|p| view! {
+                        <li><A href=format!("/admin/proposals/{}", p.id)>{p.number.clone()}</A>{format!(" · {} · {} · {}", p.subject, money(p.amounts.total, &p.currency), status_label(p.status_code))}</li>
+                    }).collect_view()}</ul>
+                }.into_any()
+            })}
+        </section>
+    }
+}
