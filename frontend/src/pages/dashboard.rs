@@ -35,7 +35,7 @@ pub fn Dashboard() -> impl IntoView {
                     Some(Ok(page)) => view! {
                         <ul class="plain">
                             {page.items.into_iter().map(|l| view! {
-                                <li><A href="/admin/leads">{l.name}</A>
+                                <li><A href=format!("/admin/leads/{}", l.id)>{l.name}</A>
                                     <span class="muted small">{format!(" · {}", l.source.unwrap_or_else(|| "no source".into()))}</span></li>
                             }).collect_view()}
                         </ul>
@@ -51,7 +51,7 @@ pub fn Dashboard() -> impl IntoView {
                     Some(Ok(items)) => view! {
                         <ul class="plain">
                             {items.into_iter().map(|r| view! {
-                                <li><A href="/admin/leads">{r.lead_name}</A>
+                                <li><A href=format!("/admin/leads/{}", r.lead_id)>{r.lead_name}</A>
                                     <span class="muted small">{format!(" · {}", r.note.unwrap_or_default())}</span></li>
                             }).collect_view()}
                         </ul>
