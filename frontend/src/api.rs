@@ -137,12 +137,13 @@ pub fn go_to_login() {
         let loc = window.location();
         let here = format!("{}{}", loc.pathname().unwrap_or_default(), loc.search().unwrap_or_default());
         if !here.starts_with("/login") {
-            let _ = loc.set_href(&format!("/login?next={}", js_encode(&here)));
+            let _ = loc.set_href(&format!("/login?next={}", url_encode(&here)));
         }
     }
 }
 
-fn js_encode(s: &str) -> String {
+/// Percent-encodes text for a URL query or path segment list (`/` is kept).
+pub fn url_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),

@@ -178,6 +178,10 @@ async fn sign_in_see_the_layout_navigate_and_sign_out() {
     wait_for_text(&client, "#timeline", "Discussed the offer").await;
     screenshot(&client, "lead-record").await;
 
+    // The header's search finds it, grouped by type.
+    fill(&client, "#global-search", "Browser").await;
+    wait_for_text(&client, "#search-results", "Browser Lead").await;
+
     // A stale access token is refreshed transparently; a guide URL with a query loads.
     client.execute("localStorage.setItem('crm.access_token', 'stale')", vec![]).await.unwrap();
     client.goto(&app.url("/admin/roles")).await.unwrap();
@@ -318,6 +322,13 @@ async fn a_proposal_goes_from_the_editor_to_the_clients_acceptance_and_an_invoic
     client.goto(&app.url("/admin/invoices/list_invoices?status=4")).await.unwrap();
     text_of(&client, "#no-invoices").await;
     screenshot(&client, "invoices-list").await;
+
+    // The lead became a client on conversion; its record lists the documents.
+    client.goto(&app.url("/admin/clients")).await.unwrap();
+    client.find(Locator::LinkText("Ana Pop")).await.unwrap().click().await.unwrap();
+    wait_for_text(&client, "#client-invoices", "INV-000001").await;
+    wait_for_text(&client, "#client-proposals", "PRO-000001").await;
+    screenshot(&client, "client-record").await;
 
     // The list honours the guide's ?status= URLs.
     client.goto(&app.url("/admin/proposals?status=3")).await.unwrap();

@@ -16,7 +16,7 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
 
     if !api::has_session() {
         let next = format!("{}{}", location.pathname.get_untracked(), location.search.get_untracked());
-        return view! { <Redirect path=format!("/login?next={}", urlencode(&next))/> }.into_any();
+        return view! { <Redirect path=format!("/login?next={}", api::url_encode(&next))/> }.into_any();
     }
     if session.me.get_untracked().is_none() {
         leptos::task::spawn_local(async move {
@@ -49,6 +49,7 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
         >
             <header class="topbar">
                 <a class="brand" href="/admin">"CRMConnect"</a>
+                <crate::pages::clients::GlobalSearch/>
                 <div class="user">
                     <Bell/>
                     <span id="current-user">{move || session.me.get().map(|m| m.name).unwrap_or_default()}</span>
@@ -75,15 +76,6 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
         </Show>
     }
     .into_any()
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// The notifications bell: unread count, the latest ones, click to open and mark read.

@@ -7,3 +7,4 @@ pub mod portal;
 pub mod proposals;
 pub mod invoices;
 pub mod lead;
+pub mod clients;

@@ -17,6 +17,11 @@ pub fn ModulePage() -> impl IntoView {
         match path.trim_end_matches('/') {
             "/admin/leads" => view! { <crate::pages::leads::LeadsBoard/> }.into_any(),
             "/admin/proposals" | "/admin/proposals/list_proposals" => view! { <ProposalsList/> }.into_any(),
+            "/admin/clients" => view! { <crate::pages::clients::ClientsList/> }.into_any(),
+            other if other.starts_with("/admin/clients/") => match other["/admin/clients/".len()..].parse::<i32>() {
+                Ok(id) => view! { <crate::pages::clients::ClientRecord id=id/> }.into_any(),
+                Err(_) => not_found(),
+            },
             other if other.starts_with("/admin/leads/") => match other["/admin/leads/".len()..].parse::<i32>() {
                 Ok(id) => view! { <crate::pages::lead::LeadRecord id=id/> }.into_any(),
                 Err(_) => not_found(),
