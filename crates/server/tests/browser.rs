@@ -325,7 +325,7 @@ async fn a_proposal_goes_from_the_editor_to_the_clients_acceptance_and_an_invoic
 
     // The lead became a client on conversion; its record lists the documents.
     client.goto(&app.url("/admin/clients")).await.unwrap();
-    client.find(Locator::LinkText("Ana Pop")).await.unwrap().click().await.unwrap();
+    client.wait().at_most(Duration::from_secs(20)).for_element(Locator::LinkText("Ana Pop")).await.unwrap().click().await.unwrap();
     wait_for_text(&client, "#client-invoices", "INV-000001").await;
     wait_for_text(&client, "#client-proposals", "PRO-000001").await;
     screenshot(&client, "client-record").await;

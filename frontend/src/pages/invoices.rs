@@ -193,7 +193,7 @@ pub fn InvoiceView(id: i32) -> impl IntoView {
                             <h2>"Amounts"</h2>
                             <table class="totals">
                                 <tr><th>"Subtotal"</th><td>{money(i.amounts.subtotal, &cur)}</td></tr>
-                                {i.amounts.taxes.iter().map(|t| view! { <tr><th>{format!("{} ({}%)", t.name, t.rate.normalize())}</th><td>{money(t.amount, &cur)}</td></tr> }).collect_view()}
+                                {i.amounts.taxes.iter().map(|t| view! { <tr><th>{super::proposals::tax_label(&t.name, t.rate)}</th><td>{money(t.amount, &cur)}</td></tr> }).collect_view()}
                                 <tr class="grand"><th>"Total"</th><td id="invoice-total">{money(i.amounts.total, &cur)}</td></tr>
                                 <tr><th>"Paid"</th><td id="invoice-paid">{money(i.total_paid, &cur)}</td></tr>
                                 <tr class="grand"><th>"Balance due"</th><td id="invoice-balance">{money(i.balance_due, &cur)}</td></tr>

@@ -97,7 +97,7 @@ fn Bell() -> impl IntoView {
     view! {
         <div class="bell">
             <button class="secondary" id="bell" aria-label="Notifications" on:click=move |_| { open.update(|o| *o = !*o); reload.update(|n| *n += 1); }>
-                "🔔 "{move || unread.get().and_then(|r| r.ok()).map(|p| p.items.len()).unwrap_or(0)}
+                "Alerts "{move || unread.get().and_then(|r| r.ok()).map(|p| p.items.len()).unwrap_or(0)}
             </button>
             <Show when=move || open.get()>
                 <div class="bell-menu card" id="bell-menu">

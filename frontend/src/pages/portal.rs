@@ -93,7 +93,7 @@ pub fn PortalProposalPage() -> impl IntoView {
                         <table class="totals">
                             <tr><th>"Subtotal"</th><td>{money(p.amounts.subtotal, &cur)}</td></tr>
                             {(!p.amounts.discount_total.is_zero()).then(|| view! { <tr><th>"Discount"</th><td>{format!("-{}", money(p.amounts.discount_total, &cur))}</td></tr> })}
-                            {p.amounts.taxes.iter().map(|t| view! { <tr><th>{format!("{} ({}%)", t.name, t.rate.normalize())}</th><td>{money(t.amount, &cur)}</td></tr> }).collect_view()}
+                            {p.amounts.taxes.iter().map(|t| view! { <tr><th>{super::proposals::tax_label(&t.name, t.rate)}</th><td>{money(t.amount, &cur)}</td></tr> }).collect_view()}
                             <tr class="grand"><th>"Total"</th><td id="portal-total">{money(p.amounts.total, &cur)}</td></tr>
                         </table>
                         <div class="content small" inner_html=p.terms.clone()></div>

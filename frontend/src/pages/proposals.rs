@@ -35,6 +35,15 @@ pub fn status_label(code: i32) -> &'static str {
     }
 }
 
+/// "VAT 21%" as named; a name without the rate gets it added.
+pub fn tax_label(name: &str, rate: Decimal) -> String {
+    if name.contains('%') {
+        name.to_string()
+    } else {
+        format!("{name} ({}%)", rate.normalize())
+    }
+}
+
 pub fn money(amount: Decimal, currency: &str) -> String {
     format!("{amount} {currency}")
 }
@@ -361,7 +370,7 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>) -> impl IntoView {
                                     <table class="totals" id="live-totals">
                                         <tr><th>"Subtotal"</th><td id="t-subtotal">{money(t.subtotal, &cur)}</td></tr>
                                         {(!t.discount_total.is_zero()).then(|| view! { <tr><th>"Discount"</th><td>{format!("-{}", money(t.discount_total, &cur))}</td></tr> })}
-                                        {t.taxes.iter().map(|x| view! { <tr><th>{format!("{} ({}%)", x.name, x.rate.normalize())}</th><td>{money(x.amount, &cur)}</td></tr> }).collect_view()}
+                                        {t.taxes.iter().map(|x| view! { <tr><th>{tax_label(&x.name, x.rate)}</th><td>{money(x.amount, &cur)}</td></tr> }).collect_view()}
                                         <tr class="grand"><th>"Total"</th><td id="t-total">{money(t.total, &cur)}</td></tr>
                                     </table>
                                 }.into_any()
@@ -579,7 +588,7 @@ pub fn ProposalView(id: i32) -> impl IntoView {
                             <table class="totals" id="proposal-totals">
                                 <tr><th>"Subtotal"</th><td>{money(p.amounts.subtotal, &cur)}</td></tr>
                                 {(!p.amounts.discount_total.is_zero()).then(|| view! { <tr><th>"Discount"</th><td>{format!("-{}", money(p.amounts.discount_total, &cur))}</td></tr> })}
-                                {p.amounts.taxes.iter().map(|t| view! { <tr><th>{format!("{} ({}%)", t.name, t.rate.normalize())}</th><td>{money(t.amount, &cur)}</td></tr> }).collect_view()}
+                                {p.amounts.taxes.iter().map(|t| view! { <tr><th>{tax_label(&t.name, t.rate)}</th><td>{money(t.amount, &cur)}</td></tr> }).collect_view()}
                                 <tr class="grand"><th>"Total"</th><td id="proposal-total">{money(p.amounts.total, &cur)}</td></tr>
                             </table>
                         </div>
