@@ -85,13 +85,32 @@ impl Application {
     }
 }
 
+/// The request path for the access log, with client-portal tokens masked: the token is the
+/// key to a proposal, invoice or contract and must not end up in log files.
+pub fn loggable_path(path: &str) -> String {
+    let parts: Vec<&str> = path.split('/').collect();
+    let token_at = match parts.as_slice() {
+        ["", "api", "v1", "portal", _, _, ..] => Some(5),
+        ["", "proposal" | "invoice" | "contract", _, ..] => Some(2),
+        _ => None,
+    };
+    match token_at {
+        Some(i) => parts.iter().enumerate().map(|(n, p)| if n == i { "***" } else { p }).collect::<Vec<_>>().join("/"),
+        None => path.to_string(),
+    }
+}
+
 fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let spa_dir = state.settings.spa_dir.clone();
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
             .wrap(ErrorHandlers::new().default_handler(problemize))
-            .wrap(Logger::new("%a \"%r\" %s %b %Dms").exclude("/api/v1/health"))
+            .wrap(
+                Logger::new("%a \"%{request}xi\" %s %b %Dms")
+                    .custom_request_replace("request", |req| format!("{} {}", req.method(), loggable_path(req.path())))
+                    .exclude("/api/v1/health"),
+            )
             .app_data(data.clone())
             .app_data(extract::query_config())
             .app_data(extract::path_config())
@@ -113,4 +132,18 @@ fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn portal_tokens_never_reach_the_access_log() {
+        assert_eq!(loggable_path("/api/v1/portal/proposals/abcDEF123/accept"), "/api/v1/portal/proposals/***/accept");
+        assert_eq!(loggable_path("/api/v1/portal/invoices/tok"), "/api/v1/portal/invoices/***");
+        assert_eq!(loggable_path("/proposal/tok"), "/proposal/***");
+        assert_eq!(loggable_path("/api/v1/proposals/12/send"), "/api/v1/proposals/12/send");
+        assert_eq!(loggable_path("/admin/leads"), "/admin/leads");
+    }
 }
