@@ -189,6 +189,9 @@ pub struct PaymentModeInput {
 pub struct BillingConfig {
     /// `INV-`
     pub prefix: String,
+    /// The numbering series (`INV`): each series counts on its own, so switching to a new
+    /// series starts again at 1 while the old numbers stay unique.
+    pub series: String,
     /// `number` → `INV-000123`; `year_number` → `INV-2026/000123` (numbering restarts each year).
     pub format: NumberFormat,
     pub padding: u32,
@@ -209,6 +212,7 @@ pub struct BillingConfig {
 #[serde(deny_unknown_fields)]
 pub struct BillingConfigPatch {
     pub prefix: Option<String>,
+    pub series: Option<String>,
     pub format: Option<NumberFormat>,
     pub padding: Option<u32>,
     /// May only move forward (numbers already given are never reused).

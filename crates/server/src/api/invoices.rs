@@ -154,6 +154,7 @@ const BILLING: &str = "billing.";
 fn billing_defaults() -> BillingConfig {
     BillingConfig {
         prefix: "INV-".into(),
+        series: "INV".into(),
         format: NumberFormat::Number,
         padding: 6,
         next_number: 1,
@@ -164,11 +165,11 @@ fn billing_defaults() -> BillingConfig {
     }
 }
 
-fn sequence_name(format: NumberFormat, year: i32) -> String {
+fn sequence_name(series: &str, format: NumberFormat, year: i32) -> String {
     match format {
-        NumberFormat::Number => "invoice".into(),
+        NumberFormat::Number => format!("invoice:{series}"),
         // Romanian practice: the series restarts every year.
-        NumberFormat::YearNumber => format!("invoice:{year}"),
+        NumberFormat::YearNumber => format!("invoice:{series}:{year}"),
     }
 }
 
@@ -185,7 +186,7 @@ pub async fn billing_config(db: &impl ConnectionTrait) -> ApiResult<BillingConfi
         }
     }
     let mut config: BillingConfig = serde_json::from_value(serde_json::Value::Object(map)).map_err(ApiError::internal)?;
-    config.next_number = current_sequence_value(db, &sequence_name(config.format, today().year())).await?;
+    config.next_number = current_sequence_value(db, &sequence_name(&config.series, config.format, today().year())).await?;
     Ok(config)
 }
 
@@ -222,8 +223,15 @@ pub async fn update_billing(state: web::Data<AppState>, user: AuthUser, body: Js
     if b.payment_instructions.as_ref().is_some_and(|p| p.chars().count() > 2000) {
         v.push("payment_instructions", "too_long", "at most 2000 characters");
     }
+    if let Some(series) = &b.series {
+        let ok = !series.is_empty() && series.len() <= 20 && series.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !ok {
+            v.push("series", "invalid", "1 to 20 letters, digits, - or _");
+        }
+    }
     let format = b.format.unwrap_or(before.format);
-    let sequence = sequence_name(format, today().year());
+    let series = b.series.clone().unwrap_or_else(|| before.series.clone());
+    let sequence = sequence_name(&series, format, today().year());
     if let Some(n) = b.next_number {
         let current = current_sequence_value(&txn, &sequence).await?;
         if n < current {
@@ -529,7 +537,7 @@ pub async fn issue_in(db: &impl ConnectionTrait, actor: &Actor, i: &invoice::Mod
     }
     let config = billing_config(db).await?;
     let year = i.date.year();
-    let n = documents::next_number(db, &sequence_name(config.format, year)).await?;
+    let n = documents::next_number(db, &sequence_name(&config.series, config.format, year)).await?;
     let number = rules::format_invoice_number(&config.prefix, config.format, year, n, config.padding as usize);
     let now = OffsetDateTime::now_utc();
     let mut row: invoice::ActiveModel = i.clone().into();

@@ -195,6 +195,14 @@ async fn numbers_follow_the_billing_config_without_gaps_even_when_issued_concurr
     let next = draft(&app, &token, &c["id"], json!({})).await;
     let (_, next) = app.post(&format!("/api/v1/invoices/{}/issue", next["id"]), Some(&token), json!({})).await;
     assert_eq!(next["number"], format!("FCT-{}/0100", time::OffsetDateTime::now_utc().year()));
+    // A new series counts on its own.
+    let (s, config) = app.patch("/api/v1/billing/config", &token, json!({"series": "B", "prefix": "B-", "format": "number"})).await;
+    assert_eq!((s, config["series"].as_str(), config["next_number"].as_i64()), (StatusCode::OK, Some("B"), Some(1)), "{config}");
+    let other = draft(&app, &token, &c["id"], json!({})).await;
+    let (_, other) = app.post(&format!("/api/v1/invoices/{}/issue", other["id"]), Some(&token), json!({})).await;
+    assert_eq!(other["number"], "B-0001");
+    let (s, b) = app.patch("/api/v1/billing/config", &token, json!({"series": "no spaces"})).await;
+    assert_problem(s, &b, 422, "validation_failed");
 }
 
 #[tokio::test]
