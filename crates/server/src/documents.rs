@@ -290,6 +290,15 @@ pub async fn enabled_currency(db: &impl ConnectionTrait, v: &mut Validator, fiel
     Ok(Some(c))
 }
 
+/// A default currency taken from a lead or client: used when enabled, else the base currency.
+pub async fn enabled_or_base(db: &impl ConnectionTrait, code: &str) -> ApiResult<Currency> {
+    let mut ignored = Validator::new();
+    match enabled_currency(db, &mut ignored, "currency", code).await? {
+        Some(c) => Ok(c),
+        None => base_currency(db).await,
+    }
+}
+
 pub async fn base_currency(db: &impl ConnectionTrait) -> ApiResult<Currency> {
     let row = currency::Entity::find().filter(currency::Column::IsBase.eq(true)).one(db).await?;
     Ok(row.and_then(|c| Currency::parse(&c.code).ok()).unwrap_or_else(|| Currency::parse("RON").expect("RON is known")))

@@ -34,6 +34,23 @@ pub struct DocumentPdf {
     pub sections: Vec<(String, String)>,
 }
 
+/// Address-block lines: each part split on line breaks, blank ones dropped.
+pub fn block(parts: impl IntoIterator<Item = String>) -> Vec<String> {
+    parts.into_iter().flat_map(|s| s.lines().map(str::to_string).collect::<Vec<_>>()).filter(|s| !s.trim().is_empty()).collect()
+}
+
+/// The seller block of every document: company name, address, VAT and registration numbers, e-mail.
+pub fn company_block(company: &crmconnect_domain::api::AppSettings) -> Vec<String> {
+    let labelled = |label: &str, value: &str| if value.is_empty() { String::new() } else { format!("{label}: {value}") };
+    block([
+        company.company_name.clone(),
+        company.company_address.clone(),
+        labelled("VAT", &company.company_vat_number),
+        labelled("Reg. no.", &company.company_registration_number),
+        company.company_email.clone(),
+    ])
+}
+
 /// Helvetica's advance widths (per 1000 em, from its AFM) of the glyphs amounts use; other
 /// glyphs are estimated, which only matters for wrapping text.
 fn glyph_width(c: char, bold: bool) -> f32 {

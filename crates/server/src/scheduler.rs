@@ -10,18 +10,18 @@
 
 use std::time::Duration;
 
-use crmconnect_domain::invoices::{self as invoice_rules, InvoiceStatus};
+use crmconnect_domain::invoices::{self as invoice_rules};
 use crmconnect_domain::proposals::ProposalStatus;
 use crmconnect_domain::recurring::{self, Frequency};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 use time::{Date, OffsetDateTime};
 
 use crate::api::invoices::{self, InvoiceMail};
 use crate::api::proposals::currency_of;
 use crate::audit::Actor;
-use crate::documents::{self, INVOICE};
+use crate::documents::{self};
 use crate::entities::{client, invoice, job, proposal, recurring_invoice, reminder_sent};
 use crate::error::{ApiError, ApiResult};
 use crate::notifications::{self, Notice};
@@ -193,41 +193,22 @@ async fn create_cycle_invoice(txn: &impl ConnectionTrait, public_url: &str, s: &
     let c = client::Entity::find_by_id(s.client_id).one(txn).await?.ok_or_else(|| ApiError::not_found("client"))?;
     let currency = currency_of(&s.currency);
     let lines = documents::lines_from_rows(&documents::lines_of(txn, RECURRING_LINES, &[s.id]).await?.remove(&s.id).unwrap_or_default());
-    let totals = documents::compute(currency, &lines, None).map_err(|e| ApiError::field("lines", e.code, e.message))?;
-    let (subtotal, discount, tax, total) = documents::minor_totals(&totals, currency);
-    let date = recurring::cycle_date(s.start_date, frequency, s.interval, cycle);
-    let now = OffsetDateTime::now_utc();
-    let saved = invoice::ActiveModel {
-        number: Set(None),
-        client_id: Set(s.client_id),
-        due_date: Set(Some(date + time::Duration::days(i64::from(c.payment_terms_days)))),
-        status_code: Set(InvoiceStatus::Draft.code()),
-        terms: Set(s.terms.clone()),
-        proposal_id: Set(None),
-        sales_order_id: Set(None),
-        sale_agent: Set(s.sale_agent),
-        client_note: Set(s.client_note.clone()),
-        paid_minor: Set(0),
-        portal_token: Set(Some(crate::auth::secrets::random_secret())),
-        recurring_id: Set(Some(s.id)),
-        recurring_cycle: Set(Some(cycle)),
-        currency: Set(s.currency.clone()),
-        date: Set(date),
-        discount_type: Set(None),
-        discount_value: Set("0".into()),
-        discount_applies: Set("before_tax".into()),
-        subtotal_minor: Set(subtotal),
-        discount_minor: Set(discount),
-        total_tax_minor: Set(tax),
-        total_minor: Set(total),
-        created_by: Set(s.created_by),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?;
-    documents::save_lines(txn, INVOICE, saved.id, &lines).await?;
+    let draft = invoices::DraftInvoice {
+        client: &c,
+        currency,
+        date: recurring::cycle_date(s.start_date, frequency, s.interval, cycle),
+        due_date: None,
+        lines: &lines,
+        discount: None,
+        terms: s.terms.clone(),
+        client_note: s.client_note.clone(),
+        sale_agent: s.sale_agent,
+        proposal_id: None,
+        sales_order_id: None,
+        recurring: Some((s.id, cycle)),
+        created_by: s.created_by,
+    };
+    let saved = invoices::insert_draft(txn, draft).await?;
     let mut change = crate::audit::Change::new("invoice.generated", "invoice", saved.id);
     change.after = Some(json!({"recurring_id": s.id, "cycle": cycle}));
     crate::audit::record(txn, &system(), change).await?;

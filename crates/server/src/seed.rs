@@ -560,37 +560,23 @@ async fn seed_invoicing(db: &DatabaseConnection) -> anyhow::Result<(usize, usize
     for (n, (ago, due_in, paid_pct, cancelled, draft)) in plan.iter().enumerate() {
         let c = &clients[n % clients.len()];
         let lines = vec![line(&items[n % items.len()], 1 + (n as i64 % 3)), line(&items[(n + 2) % items.len()], 2)];
-        let totals = documents::compute(ron, &lines, None).map_err(|e| anyhow::anyhow!(e.message))?;
-        let (subtotal, discount, tax, total) = documents::minor_totals(&totals, ron);
-        let date = today - Duration::days(*ago);
-        let inv = invoice::ActiveModel {
-            number: Set(None),
-            client_id: Set(c.id),
-            due_date: Set(Some(today + Duration::days(*due_in))),
-            status_code: Set(6),
-            terms: Set("<p>Payment by bank transfer within the due date.</p>".into()),
-            proposal_id: Set(None),
-            sales_order_id: Set(None),
-            sale_agent: Set(c.assigned_to),
-            paid_minor: Set(0),
-            portal_token: Set(Some(crate::auth::secrets::random_secret())),
-            currency: Set("RON".into()),
-            date: Set(date),
-            discount_type: Set(None),
-            discount_value: Set("0".into()),
-            discount_applies: Set("before_tax".into()),
-            subtotal_minor: Set(subtotal),
-            discount_minor: Set(discount),
-            total_tax_minor: Set(tax),
-            total_minor: Set(total),
-            created_by: Set(c.assigned_to),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        documents::save_lines(&txn, documents::INVOICE, inv.id, &lines).await.map_err(err)?;
+        let draft_invoice = crate::api::invoices::DraftInvoice {
+            client: c,
+            currency: ron,
+            date: today - Duration::days(*ago),
+            due_date: Some(today + Duration::days(*due_in)),
+            lines: &lines,
+            discount: None,
+            terms: "<p>Payment by bank transfer within the due date.</p>".into(),
+            client_note: None,
+            sale_agent: c.assigned_to,
+            proposal_id: None,
+            sales_order_id: None,
+            recurring: None,
+            created_by: c.assigned_to,
+        };
+        let inv = crate::api::invoices::insert_draft(&txn, draft_invoice).await.map_err(err)?;
+        let (total, date) = (inv.total_minor, inv.date);
         invoices += 1;
         if *draft {
             continue;

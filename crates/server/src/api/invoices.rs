@@ -322,13 +322,7 @@ async fn resolve(db: &impl ConnectionTrait, user: &AuthUser, current: Option<&in
     let currency = match (&b.currency, current, &client) {
         (Some(c), _, _) => documents::enabled_currency(db, &mut v, "currency", c).await?,
         (None, Some(i), _) => Some(currency_of(&i.currency)),
-        (None, None, Some(c)) => {
-            let mut probe = Validator::new();
-            match documents::enabled_currency(db, &mut probe, "currency", &c.currency).await? {
-                Some(c) => Some(c),
-                None => Some(documents::base_currency(db).await?),
-            }
-        }
+        (None, None, Some(c)) => Some(documents::enabled_or_base(db, &c.currency).await?),
         (None, None, None) => None,
     };
     let date = b.date.or(current.map(|i| i.date)).unwrap_or_else(today);
@@ -437,6 +431,65 @@ fn write(row: &mut invoice::ActiveModel, f: &Fields) {
     row.total_tax_minor = Set(tax);
     row.total_minor = Set(total);
     row.updated_at = Set(OffsetDateTime::now_utc());
+}
+
+/// What a new draft invoice is made of; its cached totals are computed from the lines.
+pub struct DraftInvoice<'a> {
+    pub client: &'a client::Model,
+    pub currency: Currency,
+    pub date: Date,
+    /// `None`: the invoice date + the client's payment terms.
+    pub due_date: Option<Date>,
+    pub lines: &'a [Line],
+    pub discount: Option<DocumentDiscount>,
+    pub terms: String,
+    pub client_note: Option<String>,
+    pub sale_agent: Option<i32>,
+    pub proposal_id: Option<i32>,
+    pub sales_order_id: Option<i32>,
+    /// (schedule, cycle) for a recurring invoice.
+    pub recurring: Option<(i32, i32)>,
+    pub created_by: Option<i32>,
+}
+
+/// Inserts a draft invoice and its lines (conversion from proposals and sales orders, the
+/// recurring job, the demo seed).
+pub async fn insert_draft(db: &impl ConnectionTrait, d: DraftInvoice<'_>) -> ApiResult<invoice::Model> {
+    let totals = documents::compute(d.currency, d.lines, d.discount).map_err(|e| ApiError::field("lines", e.code, e.message))?;
+    let (subtotal, discount, tax, total) = documents::minor_totals(&totals, d.currency);
+    let now = OffsetDateTime::now_utc();
+    let saved = invoice::ActiveModel {
+        number: Set(None),
+        client_id: Set(d.client.id),
+        due_date: Set(Some(d.due_date.unwrap_or(d.date + Duration::days(i64::from(d.client.payment_terms_days))))),
+        status_code: Set(InvoiceStatus::Draft.code()),
+        terms: Set(d.terms),
+        proposal_id: Set(d.proposal_id),
+        sales_order_id: Set(d.sales_order_id),
+        sale_agent: Set(d.sale_agent),
+        client_note: Set(d.client_note),
+        paid_minor: Set(0),
+        portal_token: Set(Some(secrets::random_secret())),
+        recurring_id: Set(d.recurring.map(|(id, _)| id)),
+        recurring_cycle: Set(d.recurring.map(|(_, cycle)| cycle)),
+        currency: Set(d.currency.code().to_string()),
+        date: Set(d.date),
+        discount_type: Set(d.discount.map(|x| documents::discount_type_name(x.kind).to_string())),
+        discount_value: Set(d.discount.map(|x| x.value.normalize().to_string()).unwrap_or_else(|| "0".into())),
+        discount_applies: Set(documents::discount_applies_name(d.discount.map(|x| x.applies).unwrap_or_default()).to_string()),
+        subtotal_minor: Set(subtotal),
+        discount_minor: Set(discount),
+        total_tax_minor: Set(tax),
+        total_minor: Set(total),
+        created_by: Set(d.created_by),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    documents::save_lines(db, INVOICE, saved.id, d.lines).await?;
+    Ok(saved)
 }
 
 /// Create a draft invoice (no number until issued).
@@ -753,21 +806,14 @@ pub async fn pdf_of(db: &impl ConnectionTrait, inv: &Invoice) -> ApiResult<Vec<u
     let company = settings::load(db).await?;
     let billing = billing_config(db).await?;
     let c = client::Entity::find_by_id(inv.client_id).one(db).await?.ok_or_else(|| ApiError::not_found("client"))?;
-    let non_empty = |v: Vec<String>| v.into_iter().flat_map(|s| s.lines().map(str::to_string).collect::<Vec<_>>()).filter(|s| !s.trim().is_empty()).collect::<Vec<_>>();
-    let seller = non_empty(vec![
-        company.company_name.clone(),
-        company.company_address.clone(),
-        if company.company_vat_number.is_empty() { String::new() } else { format!("VAT: {}", company.company_vat_number) },
-        if company.company_registration_number.is_empty() { String::new() } else { format!("Reg. no.: {}", company.company_registration_number) },
-        company.company_email.clone(),
-    ]);
-    let buyer = non_empty(vec![
+    let buyer = pdf::block([
         c.company.clone(),
         c.vat_number.clone().map(|v| format!("VAT: {v}")).unwrap_or_default(),
         c.registration_number.clone().map(|v| format!("Reg. no.: {v}")).unwrap_or_default(),
         c.address.clone().unwrap_or_default(),
         [c.zip.clone(), c.city.clone(), c.county.clone(), c.country.clone()].into_iter().flatten().collect::<Vec<_>>().join(" "),
     ]);
+    let seller = pdf::company_block(&company);
     let mut meta = vec![("Date".to_string(), inv.date.to_string())];
     if let Some(d) = inv.due_date {
         meta.push(("Due date".into(), d.to_string()));

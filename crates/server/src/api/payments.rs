@@ -252,7 +252,7 @@ pub async fn receipt(state: web::Data<AppState>, user: AuthUser, id: web::Path<i
     let bytes = pdf::render(&pdf::DocumentPdf {
         title: "PAYMENT RECEIPT".into(),
         number: number.clone(),
-        seller: [company.company_name, company.company_vat_number, company.company_email].into_iter().filter(|s| !s.is_empty()).collect(),
+        seller: pdf::company_block(&company),
         buyer: [Some(c.company), c.vat_number].into_iter().flatten().collect(),
         meta: vec![
             ("Date".into(), p.date.to_string()),

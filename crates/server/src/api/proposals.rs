@@ -340,14 +340,7 @@ async fn resolve(db: &impl ConnectionTrait, user: &AuthUser, current: Option<&pr
     let currency = match (&b.currency, &relation, current) {
         (Some(c), _, _) => documents::enabled_currency(db, &mut v, "currency", c).await?,
         (None, _, Some(p)) => Some(currency_of(&p.currency)),
-        (None, Some((_, _, RelationDefaults { currency: Some(c), .. })), None) => {
-            // The relation's currency if enabled, else the base.
-            let mut probe = Validator::new();
-            match documents::enabled_currency(db, &mut probe, "currency", c).await? {
-                Some(c) => Some(c),
-                None => Some(documents::base_currency(db).await?),
-            }
-        }
+        (None, Some((_, _, RelationDefaults { currency: Some(c), .. })), None) => Some(documents::enabled_or_base(db, c).await?),
         (None, _, None) => Some(documents::base_currency(db).await?),
     };
     let date = b.date.or(current.map(|p| p.date)).unwrap_or_else(today);
@@ -734,13 +727,6 @@ fn addresses(v: &mut Validator, field: &str, list: Vec<String>) -> Vec<String> {
 }
 
 pub fn pdf_of(p: &Proposal, company: &crmconnect_domain::api::AppSettings) -> Vec<u8> {
-    let seller = [
-        company.company_name.clone(),
-        company.company_address.clone(),
-        if company.company_vat_number.is_empty() { String::new() } else { format!("VAT: {}", company.company_vat_number) },
-        if company.company_registration_number.is_empty() { String::new() } else { format!("Reg. no.: {}", company.company_registration_number) },
-        company.company_email.clone(),
-    ];
     let r = &p.recipient;
     let buyer = [
         r.name.clone(),
@@ -756,8 +742,8 @@ pub fn pdf_of(p: &Proposal, company: &crmconnect_domain::api::AppSettings) -> Ve
     pdf::render(&pdf::DocumentPdf {
         title: "PROPOSAL".into(),
         number: p.number.clone(),
-        seller: seller.into_iter().flat_map(|s| s.lines().map(str::to_string).collect::<Vec<_>>()).filter(|s| !s.trim().is_empty()).collect(),
-        buyer: buyer.into_iter().flatten().flat_map(|s| s.lines().map(str::to_string).collect::<Vec<_>>()).filter(|s| !s.trim().is_empty()).collect(),
+        seller: pdf::company_block(company),
+        buyer: pdf::block(buyer.into_iter().flatten()),
         meta,
         currency: p.currency.clone(),
         lines: p.lines.clone(),
@@ -1015,31 +1001,22 @@ pub async fn convert_in(txn: &impl ConnectionTrait, actor: &Actor, p: &proposal:
     let today = now.date();
     let (document_type, new_id) = match target {
         Target::Invoice => {
-            let saved = crate::entities::invoice::ActiveModel {
-                number: Set(None),
-                client_id: Set(client_id),
-                due_date: Set(Some(today + Duration::days(i64::from(client.payment_terms_days)))),
-                status_code: Set(6),
-                terms: Set(p.terms.clone()),
-                proposal_id: Set(Some(p.id)),
-                sales_order_id: Set(None),
-                currency: Set(p.currency.clone()),
-                date: Set(today),
-                discount_type: Set(p.discount_type.clone()),
-                discount_value: Set(p.discount_value.clone()),
-                discount_applies: Set(p.discount_applies.clone()),
-                subtotal_minor: Set(p.subtotal_minor),
-                discount_minor: Set(p.discount_minor),
-                total_tax_minor: Set(p.total_tax_minor),
-                total_minor: Set(p.total_minor),
-                created_by: Set(actor.staff_id),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            }
-            .insert(txn)
-            .await?;
-            (documents::INVOICE, saved.id)
+            let draft = super::invoices::DraftInvoice {
+                client: &client,
+                currency: currency_of(&p.currency),
+                date: today,
+                due_date: None,
+                lines: &lines,
+                discount: discount_of(p),
+                terms: p.terms.clone(),
+                client_note: None,
+                sale_agent: p.assigned_to,
+                proposal_id: Some(p.id),
+                sales_order_id: None,
+                recurring: None,
+                created_by: actor.staff_id,
+            };
+            (documents::INVOICE, super::invoices::insert_draft(txn, draft).await?.id)
         }
         Target::SalesOrder => {
             let number = rules::format_number("SO-", documents::next_number(txn, "sales_order").await?, 6);
@@ -1068,7 +1045,9 @@ pub async fn convert_in(txn: &impl ConnectionTrait, actor: &Actor, p: &proposal:
             (documents::SALES_ORDER, saved.id)
         }
     };
-    documents::save_lines(txn, document_type, new_id, &lines).await?;
+    if target == Target::SalesOrder {
+        documents::save_lines(txn, document_type, new_id, &lines).await?;
+    }
     let mut update = proposal::Entity::update_many()
         .col_expr(proposal::Column::ClientId, Expr::value(client_id))
         .col_expr(proposal::Column::UpdatedAt, Expr::value(now))

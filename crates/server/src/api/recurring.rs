@@ -78,13 +78,7 @@ async fn apply(db: &impl ConnectionTrait, row: &mut recurring_invoice::ActiveMod
     };
     let currency = match (&b.currency, &client) {
         (Some(c), _) => documents::enabled_currency(db, &mut v, "currency", c).await?,
-        (None, Some(c)) if creating => {
-            let mut probe = Validator::new();
-            match documents::enabled_currency(db, &mut probe, "currency", &c.currency).await? {
-                Some(x) => Some(x),
-                None => Some(documents::base_currency(db).await?),
-            }
-        }
+        (None, Some(c)) if creating => Some(documents::enabled_or_base(db, &c.currency).await?),
         _ => None,
     };
     let frequency = b.frequency.or(current.and_then(|s| Frequency::parse(&s.frequency)));

@@ -10,14 +10,14 @@ use crmconnect_domain::sales_orders as rules;
 use crmconnect_domain::validation::Validator;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 use super::invoices::check_client_visible;
 use super::proposals::{currency_of, today};
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
 use crate::documents::{self, dec, SALES_ORDER};
-use crate::entities::{client, invoice, sales_order};
+use crate::entities::{client, sales_order};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::pagination::{finish_page, PageParams};
@@ -283,33 +283,22 @@ pub async fn convert_to_invoice(state: web::Data<AppState>, user: AuthUser, id: 
     let c = client::Entity::find_by_id(o.client_id).one(&txn).await?.ok_or_else(|| ApiError::not_found("client"))?;
     let lines = documents::lines_from_rows(&documents::lines_of(&txn, SALES_ORDER, &[o.id]).await?.remove(&o.id).unwrap_or_default());
     let now = OffsetDateTime::now_utc();
-    let inv = invoice::ActiveModel {
-        number: Set(None),
-        client_id: Set(o.client_id),
-        due_date: Set(Some(today() + Duration::days(i64::from(c.payment_terms_days)))),
-        status_code: Set(6),
-        terms: Set(String::new()),
-        proposal_id: Set(o.proposal_id),
-        sales_order_id: Set(Some(o.id)),
-        paid_minor: Set(0),
-        portal_token: Set(Some(crate::auth::secrets::random_secret())),
-        currency: Set(o.currency.clone()),
-        date: Set(today()),
-        discount_type: Set(o.discount_type.clone()),
-        discount_value: Set(o.discount_value.clone()),
-        discount_applies: Set(o.discount_applies.clone()),
-        subtotal_minor: Set(o.subtotal_minor),
-        discount_minor: Set(o.discount_minor),
-        total_tax_minor: Set(o.total_tax_minor),
-        total_minor: Set(o.total_minor),
-        created_by: Set(Some(user.id())),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    documents::save_lines(&txn, documents::INVOICE, inv.id, &lines).await?;
+    let draft = super::invoices::DraftInvoice {
+        client: &c,
+        currency: currency_of(&o.currency),
+        date: today(),
+        due_date: None,
+        lines: &lines,
+        discount: discount_of(&o),
+        terms: String::new(),
+        client_note: None,
+        sale_agent: None,
+        proposal_id: o.proposal_id,
+        sales_order_id: Some(o.id),
+        recurring: None,
+        created_by: Some(user.id()),
+    };
+    let inv = super::invoices::insert_draft(&txn, draft).await?;
     let mut row: sales_order::ActiveModel = o.clone().into();
     row.invoice_id = Set(Some(inv.id));
     row.status = Set("invoiced".into());
