@@ -211,8 +211,18 @@ async fn cancellation_deletion_and_edits_respect_the_lifecycle() {
     let (_, token) = app.admin().await;
     let c = client_with_contact(&app, &token, "Cancel SRL").await;
     let d = draft(&app, &token, &c["id"], json!({})).await;
+    let draft_token = d["portal_url"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+    let (s, b) = json_of(app.request(Method::GET, &format!("/api/v1/portal/invoices/{draft_token}"), None, None).await).await;
+    assert_problem(s, &b, 404, "not_found");
     let (s, _) = app.delete(&format!("/api/v1/invoices/{}", d["id"]), &token).await;
     assert_eq!(s, StatusCode::NO_CONTENT, "drafts can be deleted");
+    // Sending a draft issues it first; the e-mail goes to the client's contact.
+    let to_send = draft(&app, &token, &c["id"], json!({})).await;
+    let (s, sent) = app.post(&format!("/api/v1/invoices/{}/send", to_send["id"]), Some(&token), json!({})).await;
+    assert_eq!((s, sent["number"].as_str(), sent["status_code"].as_i64()), (StatusCode::OK, Some("INV-000001"), Some(1)), "{sent}");
+    let (_, emails) = app.get(&format!("/api/v1/invoices/{}/emails", to_send["id"]), &token).await;
+    assert_eq!(emails["items"][0]["to"], json!(["billing@client.example"]));
+    assert_eq!(emails["items"][0]["has_attachment"], true);
     let inv = draft(&app, &token, &c["id"], json!({})).await;
     let id = inv["id"].clone();
     app.post(&format!("/api/v1/invoices/{id}/issue"), Some(&token), json!({})).await;

@@ -130,6 +130,13 @@ async fn proposals_compute_every_amount_and_filter_like_the_guide() {
     assert_problem(s, &b, 422, "validation_failed");
     assert_eq!(b["errors"][0]["field"], "qty", "unknown fields are named");
 
+    // Custom fields of proposals are validated, stored and filterable.
+    let (s, _) = app.post("/api/v1/custom-fields", Some(&token), json!({"entity": "proposal", "key": "tender_id", "label": "Tender", "field_type": "text"})).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, tagged) = app.patch(&format!("/api/v1/proposals/{}", p["id"]), &token, json!({"custom_fields": {"tender_id": "T-9"}})).await;
+    assert_eq!((s, tagged["custom_fields"]["tender_id"].as_str()), (StatusCode::OK, Some("T-9")), "{tagged}");
+    assert_eq!(numbers(&app, &token, "?cf.tender_id=T-9").await, ["PRO-000001"]);
+
     // PATCH replaces lines and recomputes.
     let (s, patched) = app
         .patch(&format!("/api/v1/proposals/{}", p2["id"]), &token, json!({"lines": [{"description": "Service", "qty": "2", "unit_price": "50"}], "discount_type": null}))

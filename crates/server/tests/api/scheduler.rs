@@ -85,6 +85,14 @@ async fn a_server_that_was_down_catches_up_one_invoice_per_missed_cycle() {
     assert_eq!((r["generated"].as_i64(), r["next_date"].clone()), (Some(4), Value::Null));
     let (_, drafts) = app.get("/api/v1/invoices?status=draft", &token).await;
     assert_eq!(drafts["items"].as_array().unwrap().len(), 4);
+    // A schedule that issues and e-mails: the invoice is numbered and its e-mail queued.
+    let sending = schedule(&app, &token, &c["id"], json!({"start_date": "2026-06-01", "cycles": 1, "mode": "issue_and_send"})).await;
+    assert_eq!(s.tick(at(7, 11)).await.unwrap().recurring_invoices, Some(1));
+    let (_, made) = app.get(&format!("/api/v1/recurring-invoices/{}/invoices", sending["id"]), &token).await;
+    let invoice = &made["items"][0];
+    assert!(invoice["number"].is_string() && invoice["sent_at"].is_string(), "{invoice}");
+    let (_, emails) = app.get(&format!("/api/v1/invoices/{}/emails", invoice["id"]), &token).await;
+    assert_eq!(emails["items"][0]["to"], json!(["billing@subscriber.example"]));
     let (s, b) = app.post("/api/v1/recurring-invoices", Some(&token), json!({"client_id": c["id"], "frequency": "weeks", "interval": 60, "lines": []})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
 }
