@@ -165,7 +165,6 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>) -> impl IntoView {
     let discount_after_tax = RwSignal::new(false);
     let content = RwSignal::new(String::new());
     let terms = RwSignal::new(String::new());
-    let template_id = RwSignal::new(None::<i32>);
     let lines = RwSignal::new(Vec::<LineRow>::new());
     let next_key = RwSignal::new(1u32);
     let error = RwSignal::new(None::<ApiFailure>);
@@ -245,9 +244,9 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>) -> impl IntoView {
         Some(documents::compute(cur, &inputs, discount).map_err(|e| e.message))
     });
 
+    // A template only fills the form (content and lines); what is saved is what the user sees.
     let apply_template = move |tid: i32, templates: &[ProposalTemplate]| {
         if let Some(t) = templates.iter().find(|t| t.id == tid) {
-            template_id.set(Some(tid));
             content.set(t.content.clone());
             lines.set(Vec::new());
             for l in &t.lines {
@@ -278,11 +277,8 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>) -> impl IntoView {
             discount_applies: Some(if discount_after_tax.get_untracked() { DiscountApplies::AfterTax } else { DiscountApplies::BeforeTax }),
             content: Some(content.get_untracked()),
             terms: Some(terms.get_untracked()),
-            template_id: if id.is_none() { template_id.get_untracked() } else { None },
             ..Default::default()
         };
-        // A template only fills the form; the lines sent are what the user sees.
-        let body = ProposalInput { template_id: None, ..body };
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             let result = match id {
