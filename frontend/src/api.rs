@@ -2,6 +2,7 @@
 //! and problem+json errors decoded into [`ApiFailure`].
 
 use crmconnect_domain::api::{LoginRequest, Problem, RefreshRequest, TokenResponse};
+use crmconnect_domain::validation::FieldError;
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::{de::DeserializeOwned, Serialize};
 
@@ -19,6 +20,20 @@ pub struct ApiFailure {
 impl ApiFailure {
     fn network(err: impl std::fmt::Display) -> Self {
         Self { status: 0, problem: None, message: format!("The server could not be reached ({err}).") }
+    }
+
+    /// An error found before calling the server, shaped like the server's so it shows by
+    /// the field it is about.
+    pub fn invalid(field: &str, message: String) -> Self {
+        let problem = Problem {
+            type_url: "about:blank".into(),
+            title: "Check the form".into(),
+            status: 422,
+            detail: message.clone(),
+            code: "validation_failed".into(),
+            errors: vec![FieldError { field: field.into(), code: "invalid".into(), message: message.clone() }],
+        };
+        Self { status: 422, problem: Some(problem), message }
     }
 
     /// One readable sentence: the problem's detail, else a generic message.
@@ -164,6 +179,21 @@ pub async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Re
 pub async fn patch<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiFailure> {
     let body = serde_json::to_value(body).map_err(ApiFailure::network)?;
     decode(send(|| Request::patch(path), Some(&body)).await?).await
+}
+
+pub async fn put<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiFailure> {
+    let body = serde_json::to_value(body).map_err(ApiFailure::network)?;
+    decode(send(|| Request::put(path), Some(&body)).await?).await
+}
+
+/// `DELETE`; the answer (204) carries no body.
+pub async fn delete(path: &str) -> Result<(), ApiFailure> {
+    let res = send(|| Request::delete(path), None).await?;
+    if res.ok() {
+        Ok(())
+    } else {
+        Err(failure(res).await)
+    }
 }
 
 /// Calls of the public client portal: no token is sent, a 401 never redirects.

@@ -23,6 +23,7 @@ pub const NAV: &[NavItem] = &[
     NavItem { label: "Goals", href: "/admin/goals", module: Some(Module::Goals) },
     NavItem { label: "Reports", href: "/admin/reports/sales", module: Some(Module::Reports) },
     NavItem { label: "Automation", href: "/admin/workflow_automation", module: Some(Module::Automation) },
+    NavItem { label: "Settings", href: "/admin/settings", module: Some(Module::Settings) },
     NavItem { label: "Staff", href: "/admin/staff", module: Some(Module::Staff) },
     NavItem { label: "Roles", href: "/admin/roles", module: Some(Module::Roles) },
 ];

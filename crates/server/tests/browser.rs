@@ -159,7 +159,7 @@ async fn sign_in_see_the_layout_navigate_and_sign_out() {
     // Client-side navigation to a screen backed by the API.
     client.find(Locator::LinkText("Staff")).await.unwrap().click().await.unwrap();
     wait_for_path(&client, "/admin/staff").await;
-    assert!(text_of(&client, "#staff-table").await.contains(helpers::ADMIN_EMAIL));
+    assert!(text_of(&client, "#settings-table").await.contains(helpers::ADMIN_EMAIL));
     screenshot(&client, "staff").await;
 
     // The dashboard lists today's new, uncontacted leads.

@@ -8,3 +8,6 @@ pub mod proposals;
 pub mod invoices;
 pub mod lead;
 pub mod clients;
+pub mod settings;
+pub mod pipelines;
+pub mod roles;

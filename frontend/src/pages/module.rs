@@ -1,11 +1,12 @@
-//! Every `/admin/...` page: the staff and roles screens, and each module's page.
+//! Every `/admin/...` page: which screen a path shows.
 
-use crmconnect_domain::api::{Page, Role, Staff};
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
-use crate::api::{self, ApiFailure};
 use crate::nav::item_for;
+use crate::pages::pipelines::PipelinesPage;
+use crate::pages::roles::RolesPage;
+use crate::pages::settings::{resource_for, BillingConfigPage, ResourcePage, SettingsIndex};
 use crate::pages::invoices::{ContractsList, InvoiceView, InvoicesList, PaymentsList, RecurringList, SalesOrdersList};
 use crate::pages::proposals::{ProposalEditor, ProposalView, ProposalsList};
 
@@ -50,8 +51,14 @@ pub fn ModulePage() -> impl IntoView {
                     _ => not_found(),
                 }
             }
-            "/admin/staff" => view! { <StaffPage/> }.into_any(),
             "/admin/roles" => view! { <RolesPage/> }.into_any(),
+            "/admin/settings" => view! { <SettingsIndex/> }.into_any(),
+            "/admin/billing/config" => view! { <BillingConfigPage/> }.into_any(),
+            "/admin/leads/pipelines" | "/admin/leads/statuses" => view! { <PipelinesPage/> }.into_any(),
+            other if resource_for(other).is_some() => {
+                let resource = resource_for(other).expect("checked by the guard");
+                view! { <ResourcePage resource=resource/> }.into_any()
+            }
             other => {
                 let title = item_for(other).map(|i| i.label).unwrap_or("Not found");
                 view! {
@@ -66,65 +73,4 @@ pub fn ModulePage() -> impl IntoView {
 
 fn not_found() -> AnyView {
     view! { <h1>"Not found"</h1> }.into_any()
-}
-
-fn failure_view(e: ApiFailure) -> AnyView {
-    view! { <div class="alert" role="alert">{e.summary()}</div> }.into_any()
-}
-
-#[component]
-fn StaffPage() -> impl IntoView {
-    let staff = LocalResource::new(|| api::get::<Page<Staff>>("/api/v1/staff?limit=500"));
-    view! {
-        <h1>"Staff"</h1>
-        {move || match staff.get() {
-            None => view! { <p>"Loading…"</p> }.into_any(),
-            Some(Err(e)) => failure_view(e),
-            Some(Ok(page)) => view! {
-                <table class="grid" id="staff-table">
-                    <thead><tr><th>"Name"</th><th>"E-mail"</th><th>"Role"</th><th>"Status"</th></tr></thead>
-                    <tbody>
-                        {page.items.into_iter().map(|s| view! {
-                            <tr>
-                                <td>{s.name}</td>
-                                <td>{s.email}</td>
-                                <td>{s.role_name}</td>
-                                <td>{if s.active { "Active" } else { "Inactive" }}</td>
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            }.into_any(),
-        }}
-    }
-}
-
-#[component]
-fn RolesPage() -> impl IntoView {
-    let roles = LocalResource::new(|| api::get::<Page<Role>>("/api/v1/roles?limit=500"));
-    view! {
-        <h1>"Roles"</h1>
-        {move || match roles.get() {
-            None => view! { <p>"Loading…"</p> }.into_any(),
-            Some(Err(e)) => failure_view(e),
-            Some(Ok(page)) => view! {
-                <table class="grid" id="roles-table">
-                    <thead><tr><th>"Role"</th><th>"Staff"</th><th>"Permissions"</th></tr></thead>
-                    <tbody>
-                        {page.items.into_iter().map(|r| {
-                            let grants = if r.is_admin {
-                                "Everything".to_string()
-                            } else {
-                                r.permissions.0.iter()
-                                    .map(|(m, a)| format!("{}: {}", m.as_str(), a.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ")))
-                                    .collect::<Vec<_>>()
-                                    .join(" · ")
-                            };
-                            view! { <tr><td>{r.name}</td><td>{r.staff_count}</td><td class="small">{grants}</td></tr> }
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            }.into_any(),
-        }}
-    }
 }

@@ -1,0 +1,680 @@
+//! The admin settings screens. Most settings are flat lists edited the same way (lead sources,
+//! taxes, items, currencies, staff…), so one data-driven screen serves them all: a [`Resource`]
+//! names the API path and describes its fields, and [`ResourcePage`] lists, adds, edits and
+//! deletes rows through the JSON API. Working on `serde_json::Value` keeps one copy of the code
+//! in the WASM bundle however many resources there are. Single-object settings (company,
+//! billing) use [`SettingsForm`] with the same field descriptions.
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use serde_json::{json, Map, Value};
+
+use crate::api::{self, ApiFailure};
+
+/// How a field is edited and sent.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Kind {
+    Text,
+    LongText,
+    /// Sent only when filled in (passwords on edit).
+    Secret,
+    Int,
+    /// A decimal sent as a string ("21.00"): money and rates are never floats.
+    Decimal,
+    Bool,
+    Choice(&'static [&'static str]),
+    /// Comma-separated in the form, an array of strings in the API.
+    List,
+    /// The id of a row of another list (`GET path` → items with `id` and `name`).
+    Ref(&'static str),
+    /// Several ids of another list.
+    RefList(&'static str),
+}
+
+/// Where a field appears.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Mode {
+    /// Shown in the table, set on create and edit.
+    Both,
+    /// Only in the create form (e.g. a staff member's first password).
+    CreateOnly,
+    /// Only in the edit form.
+    EditOnly,
+    /// Only shown in the table.
+    ReadOnly,
+}
+
+pub struct Field {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub kind: Kind,
+    pub mode: Mode,
+}
+
+const fn f(key: &'static str, label: &'static str, kind: Kind) -> Field {
+    Field { key, label, kind, mode: Mode::Both }
+}
+
+const fn only(key: &'static str, label: &'static str, kind: Kind, mode: Mode) -> Field {
+    Field { key, label, kind, mode }
+}
+
+pub struct Resource {
+    pub title: &'static str,
+    pub api: &'static str,
+    pub fields: &'static [Field],
+    pub create: bool,
+    pub edit: bool,
+    pub delete: bool,
+    pub help: &'static str,
+}
+
+const NAME: &[Field] = &[f("name", "Name", Kind::Text)];
+
+pub const LEAD_SOURCES: Resource = Resource {
+    title: "Lead sources",
+    api: "/api/v1/lead-sources",
+    fields: NAME,
+    create: true,
+    edit: true,
+    delete: true,
+    help: "Where leads come from; used for filters and ROI reports by channel.",
+};
+
+pub const LOST_REASONS: Resource = Resource {
+    title: "Lost reasons",
+    api: "/api/v1/lost-reasons",
+    fields: NAME,
+    create: true,
+    edit: true,
+    delete: true,
+    help: "Asked for when a lead is marked lost.",
+};
+
+pub const OPPORTUNITY_STATUSES: Resource = Resource {
+    title: "Opportunity statuses",
+    api: "/api/v1/opportunity-statuses",
+    fields: NAME,
+    create: true,
+    edit: true,
+    delete: true,
+    help: "The columns of the opportunities board.",
+};
+
+pub const CONTRACT_STATUSES: Resource = Resource {
+    title: "Contract types",
+    api: "/api/v1/contract-statuses",
+    fields: NAME,
+    create: true,
+    edit: false,
+    delete: false,
+    help: "",
+};
+
+pub const TAXES: Resource = Resource {
+    title: "Taxes",
+    api: "/api/v1/taxes",
+    fields: &[f("name", "Name", Kind::Text), f("rate", "Rate (%)", Kind::Decimal)],
+    create: true,
+    edit: true,
+    delete: true,
+    help: "A tax used on documents cannot be deleted; documents keep the rate they were made with.",
+};
+
+pub const ITEMS: Resource = Resource {
+    title: "Items",
+    api: "/api/v1/items",
+    fields: &[
+        f("description", "Description", Kind::Text),
+        f("long_description", "Long description", Kind::LongText),
+        f("unit", "Unit", Kind::Text),
+        f("unit_price", "Unit price (base currency)", Kind::Decimal),
+        f("purchase_price", "Purchase price", Kind::Decimal),
+        f("tax_ids", "Taxes", Kind::RefList("/api/v1/taxes")),
+        f("group_name", "Group", Kind::Text),
+    ],
+    create: true,
+    edit: true,
+    delete: true,
+    help: "The catalogue the proposal and invoice editors pick lines from.",
+};
+
+pub const CURRENCIES: Resource = Resource {
+    title: "Currencies",
+    api: "/api/v1/currencies",
+    fields: &[
+        f("code", "ISO code", Kind::Text),
+        f("symbol", "Symbol", Kind::Text),
+        only("decimal_places", "Decimals", Kind::Int, Mode::ReadOnly),
+        f("is_base", "Base currency", Kind::Bool),
+    ],
+    create: true,
+    edit: true,
+    delete: true,
+    help: "Documents may use any currency listed here; item prices and reports are in the base currency.",
+};
+
+pub const PAYMENT_MODES: Resource = Resource {
+    title: "Payment modes",
+    api: "/api/v1/payment-modes",
+    fields: &[f("name", "Name", Kind::Text), f("active", "Active", Kind::Bool)],
+    create: true,
+    edit: true,
+    delete: true,
+    help: "",
+};
+
+pub const CUSTOM_FIELDS: Resource = Resource {
+    title: "Custom fields",
+    api: "/api/v1/custom-fields",
+    fields: &[
+        f("entity", "Record", Kind::Choice(&["lead", "client", "proposal", "invoice"])),
+        f("label", "Label", Kind::Text),
+        f("key", "Key", Kind::Text),
+        f("field_type", "Type", Kind::Choice(&["text", "number", "date", "select", "multi_select", "checkbox"])),
+        f("options", "Choices (comma-separated)", Kind::List),
+        f("required", "Required", Kind::Bool),
+    ],
+    create: true,
+    edit: true,
+    delete: true,
+    help: "Extra fields on records; filter lists with cf.<key>=value.",
+};
+
+pub const EMAIL_TEMPLATES: Resource = Resource {
+    title: "E-mail templates",
+    api: "/api/v1/email-templates",
+    fields: &[
+        only("slug", "Template", Kind::Text, Mode::ReadOnly),
+        f("name", "Name", Kind::Text),
+        f("subject", "Subject", Kind::Text),
+        only("body", "Body (HTML)", Kind::LongText, Mode::EditOnly),
+        only("merge_fields", "Merge fields", Kind::List, Mode::ReadOnly),
+    ],
+    create: false,
+    edit: true,
+    delete: false,
+    help: "Merge fields are written {{ field }}.",
+};
+
+pub const API_TOKENS: Resource = Resource {
+    title: "API tokens",
+    api: "/api/v1/api-tokens",
+    fields: &[
+        f("name", "Name", Kind::Text),
+        f("scopes", "Scopes (comma-separated, e.g. leads:view, proposals:*)", Kind::List),
+        only("last_used_at", "Last used", Kind::Text, Mode::ReadOnly),
+    ],
+    create: true,
+    edit: false,
+    delete: true,
+    help: "The token is shown once, when it is created; only its hash is stored.",
+};
+
+pub const STAFF: Resource = Resource {
+    title: "Staff",
+    api: "/api/v1/staff",
+    fields: &[
+        f("name", "Name", Kind::Text),
+        f("email", "E-mail", Kind::Text),
+        f("role_id", "Role", Kind::Ref("/api/v1/roles")),
+        only("password", "Password", Kind::Secret, Mode::CreateOnly),
+        only("password", "New password (leave empty to keep)", Kind::Secret, Mode::EditOnly),
+        only("active", "Active", Kind::Bool, Mode::EditOnly),
+        only("last_login_at", "Last sign-in", Kind::Text, Mode::ReadOnly),
+    ],
+    create: true,
+    edit: true,
+    delete: true,
+    help: "Deactivated staff cannot sign in; their records keep pointing at them.",
+};
+
+pub const COMPANY: &[Field] = &[
+    f("company_name", "Company name", Kind::Text),
+    f("company_address", "Address", Kind::LongText),
+    f("company_vat_number", "VAT number (CUI)", Kind::Text),
+    f("company_registration_number", "Registration number", Kind::Text),
+    f("company_email", "E-mail", Kind::Text),
+    f("proposal_number_prefix", "Proposal number prefix", Kind::Text),
+    f("proposal_number_padding", "Proposal number padding", Kind::Int),
+    f("proposal_open_till_days", "Proposals open for (days)", Kind::Int),
+    f("estimate_auto_convert_to_invoice_on_client_accept", "Convert to invoice on client acceptance (1 = yes)", Kind::Int),
+];
+
+pub const BILLING: &[Field] = &[
+    f("series", "Series", Kind::Text),
+    f("prefix", "Prefix", Kind::Text),
+    f("format", "Number format", Kind::Choice(&["number", "year_number"])),
+    f("padding", "Padding (digits)", Kind::Int),
+    f("next_number", "Next number", Kind::Int),
+    f("default_due_days", "Due after (days)", Kind::Int),
+    f("overdue_reminder_after_days", "First overdue reminder after (days)", Kind::Int),
+    f("overdue_reminder_every_days", "Repeat reminders every (days)", Kind::Int),
+    f("payment_instructions", "Payment instructions", Kind::LongText),
+];
+
+/// The settings index: every screen an admin configures, with the URLs users know.
+pub const SCREENS: &[(&str, &str)] = &[
+    ("/admin/leads/pipelines", "Pipelines and lead statuses"),
+    ("/admin/leads/sources", "Lead sources"),
+    ("/admin/leads/lost_reasons", "Lost reasons"),
+    ("/admin/opportunities/statuses", "Opportunity statuses"),
+    ("/admin/custom_fields", "Custom fields"),
+    ("/admin/taxes", "Taxes"),
+    ("/admin/invoice_items", "Items"),
+    ("/admin/currencies", "Currencies"),
+    ("/admin/paymentmodes", "Payment modes"),
+    ("/admin/billing/config", "Billing: invoice numbering, due dates, reminders"),
+    ("/admin/contracts/types", "Contract types"),
+    ("/admin/emails", "E-mail templates"),
+    ("/admin/staff", "Staff"),
+    ("/admin/roles", "Roles and permissions"),
+    ("/admin/api_tokens", "API tokens"),
+];
+
+/// The resource screen for a settings URL, if it is one.
+pub fn resource_for(path: &str) -> Option<&'static Resource> {
+    Some(match path {
+        "/admin/leads/sources" => &LEAD_SOURCES,
+        "/admin/leads/lost_reasons" => &LOST_REASONS,
+        "/admin/opportunities/statuses" => &OPPORTUNITY_STATUSES,
+        "/admin/contracts/types" => &CONTRACT_STATUSES,
+        "/admin/custom_fields" => &CUSTOM_FIELDS,
+        "/admin/taxes" => &TAXES,
+        "/admin/invoice_items" => &ITEMS,
+        "/admin/currencies" => &CURRENCIES,
+        "/admin/paymentmodes" => &PAYMENT_MODES,
+        "/admin/emails" => &EMAIL_TEMPLATES,
+        "/admin/api_tokens" => &API_TOKENS,
+        "/admin/staff" => &STAFF,
+        _ => return None,
+    })
+}
+
+/// Form state: the text of every input, by field key.
+type FormValues = BTreeMap<&'static str, String>;
+
+/// A list endpoint's rows: a page's `items` or a bare array.
+pub fn rows(v: &Value) -> Vec<Value> {
+    v.get("items").unwrap_or(v).as_array().cloned().unwrap_or_default()
+}
+
+fn text_of(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(a)) => a.iter().map(|x| text_of(Some(x))).collect::<Vec<_>>().join(", "),
+        Some(other) => other.to_string(),
+    }
+}
+
+fn values_of(fields: &[Field], row: Option<&Value>, editing: bool) -> FormValues {
+    fields
+        .iter()
+        .filter(|f| f.mode == Mode::Both || f.mode == if editing { Mode::EditOnly } else { Mode::CreateOnly })
+        .map(|f| {
+            let current = row.and_then(|r| r.get(f.key));
+            let text = match (f.kind, current) {
+                (Kind::Secret, _) => String::new(),
+                (Kind::Bool, None) => "true".into(),
+                (Kind::Choice(options), None) => options[0].to_string(),
+                _ => text_of(current),
+            };
+            (f.key, text)
+        })
+        .collect()
+}
+
+/// Turns the form into the JSON body. On create empty inputs are left out; on edit they
+/// clear the field (`null`), except secrets, which are only sent when typed.
+fn body_of(fields: &[Field], values: &FormValues, editing: bool) -> Result<Value, ApiFailure> {
+    let mut body = Map::new();
+    for field in fields {
+        let Some(text) = values.get(field.key) else { continue };
+        if field.mode == Mode::ReadOnly || (field.mode == Mode::CreateOnly && editing) || (field.mode == Mode::EditOnly && !editing) {
+            continue;
+        }
+        let text = text.trim();
+        let value = match field.kind {
+            Kind::Bool => Value::Bool(text == "true"),
+            Kind::List => Value::Array(text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| json!(s)).collect()),
+            Kind::RefList(_) => Value::Array(text.split(',').filter_map(|s| s.trim().parse::<i64>().ok()).map(|n| json!(n)).collect()),
+            _ if text.is_empty() => {
+                if editing && field.kind != Kind::Secret {
+                    body.insert(field.key.into(), Value::Null);
+                }
+                continue;
+            }
+            Kind::Int | Kind::Ref(_) => match text.parse::<i64>() {
+                Ok(n) => json!(n),
+                Err(_) => return Err(ApiFailure::invalid(field.key, format!("{} must be a whole number.", field.label))),
+            },
+            Kind::Decimal => match text.replace(',', ".").parse::<rust_decimal::Decimal>() {
+                Ok(d) => json!(d.to_string()),
+                Err(_) => return Err(ApiFailure::invalid(field.key, format!("{} must be a number such as 19.50.", field.label))),
+            },
+            _ => json!(text),
+        };
+        body.insert(field.key.into(), value);
+    }
+    Ok(Value::Object(body))
+}
+
+/// Options of `Ref`/`RefList` fields, loaded once per screen: path → [(id, name)].
+type RefOptions = BTreeMap<&'static str, Vec<(i64, String)>>;
+
+fn ref_paths(fields: &[Field]) -> Vec<&'static str> {
+    let mut paths: Vec<&'static str> = fields
+        .iter()
+        .filter_map(|f| match f.kind {
+            Kind::Ref(p) | Kind::RefList(p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    paths.dedup();
+    paths
+}
+
+async fn load_refs(paths: Vec<&'static str>) -> RefOptions {
+    let mut out = RefOptions::new();
+    for path in paths {
+        let list = api::get::<Value>(&format!("{path}?limit=500")).await.map(|v| rows(&v)).unwrap_or_default();
+        let options = list.iter().filter_map(|r| Some((r.get("id")?.as_i64()?, text_of(r.get("name"))))).collect();
+        out.insert(path, options);
+    }
+    out
+}
+
+fn cell(field: &Field, row: &Value, refs: &RefOptions) -> String {
+    let v = row.get(field.key);
+    match field.kind {
+        Kind::Bool => if v.and_then(Value::as_bool).unwrap_or(false) { "Yes" } else { "No" }.into(),
+        Kind::Ref(path) => {
+            let id = v.and_then(Value::as_i64);
+            refs.get(path).and_then(|o| o.iter().find(|(i, _)| Some(*i) == id)).map(|(_, n)| n.clone()).unwrap_or_else(|| text_of(v))
+        }
+        Kind::RefList(path) => {
+            let ids: Vec<i64> = v.and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_i64).collect()).unwrap_or_default();
+            let names = refs.get(path).map(|o| o.iter().filter(|(i, _)| ids.contains(i)).map(|(_, n)| n.clone()).collect::<Vec<_>>());
+            names.map(|n| n.join(", ")).unwrap_or_default()
+        }
+        Kind::LongText => {
+            let t = text_of(v);
+            if t.chars().count() > 60 { format!("{}…", t.chars().take(60).collect::<String>()) } else { t }
+        }
+        _ => text_of(v),
+    }
+}
+
+#[component]
+pub fn SettingsIndex() -> impl IntoView {
+    view! {
+        <h1>"Settings"</h1>
+        <div class="two-col">
+            <section class="card">
+                <h2>"Configure"</h2>
+                <ul class="plain" id="settings-index">
+                    {SCREENS.iter().map(|(href, label)| view! { <li><A href=*href>{*label}</A></li> }).collect_view()}
+                </ul>
+            </section>
+            <section class="card">
+                <h2>"Company"</h2>
+                <SettingsForm api="/api/v1/settings" fields=COMPANY/>
+            </section>
+        </div>
+    }
+}
+
+#[component]
+pub fn BillingConfigPage() -> impl IntoView {
+    view! {
+        <h1>"Billing configuration"</h1>
+        <p class="muted">"Each series counts on its own; the next number is used by the next invoice issued."</p>
+        <section class="card"><SettingsForm api="/api/v1/billing/config" fields=BILLING/></section>
+    }
+}
+
+/// One settings object (`GET api` → form → `PATCH api`).
+#[component]
+pub fn SettingsForm(api: &'static str, fields: &'static [Field]) -> impl IntoView {
+    let values = RwSignal::new(FormValues::new());
+    let error = RwSignal::new(None::<ApiFailure>);
+    let saved = RwSignal::new(false);
+    let loaded = LocalResource::new(move || async move {
+        let current = api::get::<Value>(api).await?;
+        values.set(values_of(fields, Some(&current), true));
+        Ok::<_, ApiFailure>(())
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        saved.set(false);
+        let body = match body_of(fields, &values.get_untracked(), true) {
+            Ok(b) => b,
+            Err(e) => return error.set(Some(e)),
+        };
+        leptos::task::spawn_local(async move {
+            match api::patch::<_, Value>(api, &body).await {
+                Ok(v) => {
+                    values.set(values_of(fields, Some(&v), true));
+                    error.set(None);
+                    saved.set(true);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        {move || match loaded.get() {
+            None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+            Some(Err(e)) => view! { <div class="alert" role="alert">{e.summary()}</div> }.into_any(),
+            Some(Ok(())) => view! {
+                <form class="settings-form" on:submit=submit>
+                    <Inputs fields=fields values=values error=error refs=RwSignal::new(RefOptions::new()) editing=true/>
+                    <div class="actions">
+                        <button type="submit">"Save"</button>
+                        {move || saved.get().then(|| view! { <span class="muted" role="status">"Saved."</span> })}
+                    </div>
+                </form>
+            }.into_any(),
+        }}
+    }
+}
+
+/// The inputs of a form, with labels and the server's field errors beside them.
+#[component]
+fn Inputs(fields: &'static [Field], values: RwSignal<FormValues>, error: RwSignal<Option<ApiFailure>>, refs: RwSignal<RefOptions>, editing: bool) -> impl IntoView {
+    let shown = fields.iter().filter(move |f| f.mode == Mode::Both || f.mode == if editing { Mode::EditOnly } else { Mode::CreateOnly });
+    view! {
+        <div class="form-grid">
+            {move || {
+                let msg = error.get().filter(|e| e.problem.as_ref().is_none_or(|p| p.errors.is_empty())).map(|e| e.summary());
+                msg.map(|m| view! { <div class="alert" role="alert">{m}</div> })
+            }}
+            {shown.map(|field| {
+                let key = field.key;
+                let id = format!("field-{key}");
+                let get = move || values.with(|v| v.get(key).cloned().unwrap_or_default());
+                let set = move |text: String| values.update(|v| { v.insert(key, text); });
+                let input = match field.kind {
+                    Kind::LongText => view! { <textarea id=id.clone() rows="4" prop:value=get on:input=move |ev| set(event_target_value(&ev))></textarea> }.into_any(),
+                    Kind::Bool => view! {
+                        <input id=id.clone() type="checkbox" prop:checked=move || get() == "true" on:change=move |ev| set(event_target_checked(&ev).to_string())/>
+                    }.into_any(),
+                    Kind::Choice(options) => view! {
+                        <select id=id.clone() prop:value=get on:change=move |ev| set(event_target_value(&ev))>
+                            {options.iter().map(|o| view! { <option value=*o>{*o}</option> }).collect_view()}
+                        </select>
+                    }.into_any(),
+                    Kind::Ref(path) => view! {
+                        <select id=id.clone() prop:value=get on:change=move |ev| set(event_target_value(&ev))>
+                            <option value="">"—"</option>
+                            {move || refs.with(|r| r.get(path).cloned().unwrap_or_default()).into_iter().map(|(i, n)| view! { <option value=i.to_string() selected=get() == i.to_string()>{n}</option> }).collect_view()}
+                        </select>
+                    }.into_any(),
+                    Kind::RefList(path) => view! {
+                        <span id=id.clone() class="checks">
+                            {move || refs.with(|r| r.get(path).cloned().unwrap_or_default()).into_iter().map(|(i, n)| {
+                                let on = get().split(',').any(|s| s.trim() == i.to_string());
+                                view! {
+                                    <label class="check"><input type="checkbox" prop:checked=on on:change=move |ev| {
+                                        let mut ids: Vec<String> = get().split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty() && *s != i.to_string()).collect();
+                                        if event_target_checked(&ev) { ids.push(i.to_string()); }
+                                        set(ids.join(","));
+                                    }/>{n}</label>
+                                }
+                            }).collect_view()}
+                        </span>
+                    }.into_any(),
+                    kind => {
+                        let input_type = if kind == Kind::Secret { "password" } else { "text" };
+                        let mode = match kind {
+                            Kind::Int => "numeric",
+                            Kind::Decimal => "decimal",
+                            _ => "text",
+                        };
+                        view! { <input id=id.clone() type=input_type inputmode=mode prop:value=get on:input=move |ev| set(event_target_value(&ev))/> }.into_any()
+                    }
+                };
+                view! {
+                    <label for=id>{field.label}</label>
+                    <div>
+                        {input}
+                        {move || error.get().and_then(|e| e.field(key)).map(|m| view! { <div class="field-error" role="alert">{m}</div> })}
+                    </div>
+                }
+            }).collect_view()}
+        </div>
+    }
+}
+
+/// A list of one resource with add, edit and delete.
+#[component]
+pub fn ResourcePage(resource: &'static Resource) -> impl IntoView {
+    let reload = RwSignal::new(0u32);
+    let list = LocalResource::new(move || {
+        reload.get();
+        async move { api::get::<Value>(&format!("{}?limit=500", resource.api)).await.map(|v| rows(&v)) }
+    });
+    let refs = RwSignal::new(RefOptions::new());
+    leptos::task::spawn_local(async move { refs.set(load_refs(ref_paths(resource.fields)).await) });
+    // `None`: the add form; `Some(id)`: editing that row.
+    let editing = RwSignal::new(None::<i64>);
+    let values = RwSignal::new(values_of(resource.fields, None, false));
+    let error = RwSignal::new(None::<ApiFailure>);
+    let created_secret = RwSignal::new(None::<String>);
+    let form_open = RwSignal::new(false);
+
+    let reset = move || {
+        editing.set(None);
+        values.set(values_of(resource.fields, None, false));
+        error.set(None);
+        form_open.set(false);
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let row_id = editing.get_untracked();
+        let body = match body_of(resource.fields, &values.get_untracked(), row_id.is_some()) {
+            Ok(b) => b,
+            Err(e) => return error.set(Some(e)),
+        };
+        leptos::task::spawn_local(async move {
+            let result = match row_id {
+                Some(id) => api::patch::<_, Value>(&format!("{}/{id}", resource.api), &body).await,
+                None => api::post::<_, Value>(resource.api, &body).await,
+            };
+            match result {
+                Ok(v) => {
+                    created_secret.set(v.get("token").and_then(Value::as_str).map(str::to_string));
+                    reset();
+                    reload.update(|n| *n += 1);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    let remove = move |id: i64| {
+        let confirmed = web_sys::window().and_then(|w| w.confirm_with_message("Delete this row?").ok()).unwrap_or(false);
+        if !confirmed {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            match api::delete(&format!("{}/{id}", resource.api)).await {
+                Ok(()) => {
+                    error.set(None);
+                    reload.update(|n| *n += 1);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    let table_fields: Vec<&'static Field> = resource.fields.iter().filter(|f| matches!(f.mode, Mode::Both | Mode::ReadOnly) && f.kind != Kind::LongText).collect();
+
+    view! {
+        <div class="board-header">
+            <h1>{resource.title}</h1>
+            {resource.create.then(|| view! { <button id="add-row" on:click=move |_| { reset(); form_open.set(true); }>"+ Add"</button> })}
+        </div>
+        {(!resource.help.is_empty()).then(|| view! { <p class="muted">{resource.help}</p> })}
+        {move || created_secret.get().map(|t| view! {
+            <div class="notice" role="status">"Copy this token now, it is not shown again: " <code id="new-token">{t}</code></div>
+        })}
+        {move || (form_open.get() && editing.get().is_none()).then(|| view! {
+            <section class="card">
+                <h2>"New"</h2>
+                <form class="settings-form" id="row-form" on:submit=submit>
+                    <Inputs fields=resource.fields values=values error=error refs=refs editing=false/>
+                    <div class="actions"><button type="submit" id="save-row">"Save"</button><button type="button" class="secondary" on:click=move |_| reset()>"Cancel"</button></div>
+                </form>
+            </section>
+        })}
+        {move || (!form_open.get()).then(|| error.get().map(|e| view! { <div class="alert" role="alert">{e.summary()}</div> })).flatten()}
+        {move || match list.get() {
+            None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+            Some(Err(e)) => view! { <div class="alert" role="alert">{e.summary()}</div> }.into_any(),
+            Some(Ok(items)) if items.is_empty() => view! { <p class="muted">"Nothing here yet."</p> }.into_any(),
+            Some(Ok(items)) => {
+                let table_fields = table_fields.clone();
+                let refs_now = refs.get();
+                view! {
+                    <table class="grid" id="settings-table">
+                        <thead><tr>
+                            {table_fields.iter().map(|f| view! { <th>{f.label}</th> }).collect_view()}
+                            <th></th>
+                        </tr></thead>
+                        <tbody>
+                            {items.into_iter().map(|row| {
+                                let id = row.get("id").and_then(Value::as_i64).unwrap_or_default();
+                                let cells = table_fields.iter().map(|f| view! { <td>{cell(f, &row, &refs_now)}</td> }).collect_view();
+                                let row_for_edit = row.clone();
+                                view! {
+                                    <tr data-id=id>
+                                        {cells}
+                                        <td class="actions">
+                                            {resource.edit.then(|| view! { <button class="link" on:click=move |_| {
+                                                values.set(values_of(resource.fields, Some(&row_for_edit), true));
+                                                error.set(None);
+                                                editing.set(Some(id));
+                                                form_open.set(true);
+                                            }>"Edit"</button> })}
+                                            {resource.delete.then(|| view! { <button class="link" on:click=move |_| remove(id)>"Delete"</button> })}
+                                        </td>
+                                    </tr>
+                                    {move || (editing.get() == Some(id)).then(|| view! {
+                                        <tr class="edit-row"><td colspan="99">
+                                            <form class="settings-form" id="row-form" on:submit=submit>
+                                                <Inputs fields=resource.fields values=values error=error refs=refs editing=true/>
+                                                <div class="actions"><button type="submit" id="save-row">"Save"</button><button type="button" class="secondary" on:click=move |_| reset()>"Cancel"</button></div>
+                                            </form>
+                                        </td></tr>
+                                    })}
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }
+        }}
+    }
+}
