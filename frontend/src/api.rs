@@ -125,13 +125,24 @@ async fn refresh() -> bool {
 /// Sends an authenticated request; on 401 refreshes once and retries. When the session is
 /// gone for good the tokens are cleared and the browser goes to the login page.
 async fn send(build: impl Fn() -> RequestBuilder, body: Option<&serde_json::Value>) -> Result<Response, ApiFailure> {
+    send_body(build, body.map(Body::Json)).await
+}
+
+enum Body<'a> {
+    Json(&'a serde_json::Value),
+    /// multipart/form-data (uploads); the browser sets the boundary.
+    Form(&'a web_sys::FormData),
+}
+
+async fn send_body(build: impl Fn() -> RequestBuilder, body: Option<Body<'_>>) -> Result<Response, ApiFailure> {
     for attempt in 0..2 {
         let mut req = build();
         if let Some(token) = read(ACCESS_KEY) {
             req = req.header("Authorization", &format!("Bearer {token}"));
         }
-        let res = match body {
-            Some(b) => req.json(b).map_err(ApiFailure::network)?.send().await,
+        let res = match &body {
+            Some(Body::Json(b)) => req.json(b).map_err(ApiFailure::network)?.send().await,
+            Some(Body::Form(f)) => req.body(wasm_bindgen::JsValue::from((*f).clone())).map_err(ApiFailure::network)?.send().await,
             None => req.send().await,
         }
         .map_err(ApiFailure::network)?;
@@ -186,6 +197,13 @@ pub async fn put<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Res
     decode(send(|| Request::put(path), Some(&body)).await?).await
 }
 
+/// Uploads one file as the multipart field `file`.
+pub async fn upload<T: DeserializeOwned>(path: &str, file: &web_sys::File) -> Result<T, ApiFailure> {
+    let form = web_sys::FormData::new().map_err(|_| ApiFailure::network("form data"))?;
+    form.append_with_blob_and_filename("file", file, &file.name()).map_err(|_| ApiFailure::network("form data"))?;
+    decode(send_body(|| Request::post(path), Some(Body::Form(&form))).await?).await
+}
+
 /// `DELETE`; the answer (204) carries no body.
 pub async fn delete(path: &str) -> Result<(), ApiFailure> {
     let res = send(|| Request::delete(path), None).await?;
@@ -206,8 +224,8 @@ pub async fn public_post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B
     decode(req.send().await.map_err(ApiFailure::network)?).await
 }
 
-/// Fetches an authenticated file (a PDF) and opens it in a new tab through a blob URL.
-pub async fn open_file(path: &str) -> Result<(), ApiFailure> {
+/// Fetches an authenticated file into a blob URL.
+async fn blob_url(path: &str, mime: &str) -> Result<String, ApiFailure> {
     let res = send(|| Request::get(path), None).await?;
     if !res.ok() {
         return Err(failure(res).await);
@@ -216,11 +234,32 @@ pub async fn open_file(path: &str) -> Result<(), ApiFailure> {
     let array = js_sys::Uint8Array::from(bytes.as_slice());
     let parts = js_sys::Array::of1(&array);
     let options = web_sys::BlobPropertyBag::new();
-    options.set_type("application/pdf");
+    options.set_type(mime);
     let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(|_| ApiFailure::network("blob"))?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| ApiFailure::network("object URL"))?;
+    web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| ApiFailure::network("object URL"))
+}
+
+/// Fetches an authenticated file (a PDF) and opens it in a new tab.
+pub async fn open_file(path: &str) -> Result<(), ApiFailure> {
+    let url = blob_url(path, "application/pdf").await?;
     if let Some(w) = web_sys::window() {
         let _ = w.open_with_url_and_target(&url, "_blank");
+    }
+    Ok(())
+}
+
+/// Fetches an authenticated file and saves it under `file_name` (CSV exports, attachments).
+pub async fn download(path: &str, file_name: &str) -> Result<(), ApiFailure> {
+    use wasm_bindgen::JsCast;
+    let url = blob_url(path, "application/octet-stream").await?;
+    let link = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.create_element("a").ok())
+        .and_then(|e| e.dyn_into::<web_sys::HtmlAnchorElement>().ok());
+    if let Some(a) = link {
+        a.set_href(&url);
+        a.set_download(file_name);
+        a.click();
     }
     Ok(())
 }

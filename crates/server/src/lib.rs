@@ -4,6 +4,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod csv_export;
 pub mod custom_fields;
 pub mod db;
 pub mod documents;

@@ -54,6 +54,7 @@ opaque `cursor`, and answer `{\"items\": [...], \"next_cursor\": ...}`. Authenti
         api::lookups::update_lost_reason,
         api::lookups::delete_lost_reason,
         api::leads::list,
+        api::leads::export,
         api::leads::create,
         api::leads::get,
         api::leads::update,

@@ -863,6 +863,42 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(Page { items: load_many(&state.db, &rows).await?, next_cursor }))
 }
 
+/// The most rows one export returns; narrow the filters for more.
+const EXPORT_MAX_ROWS: u64 = 100_000;
+
+/// The filtered lead list as CSV (UTF-8, header row, the list's filters and `sort`), for
+/// spreadsheets. Text cells starting with `=`, `+`, `-` or `@` get a leading `'` so a
+/// spreadsheet never runs them as formulas.
+#[utoipa::path(get, path = "/api/v1/leads/export", tag = "leads", security(("bearer" = [])), params(LeadFilter, ListParams),
+    responses((status = 200, description = "text/csv; one row per lead", content_type = "text/csv", body = String),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn export(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    filter: web::Query<LeadFilter>,
+    params: web::Query<ListParams>,
+    custom: web::Query<HashMap<String, String>>,
+) -> ApiResult<HttpResponse> {
+    let scope = user.view_scope(Module::Leads)?;
+    let sort = Sort::parse(params.sort.as_deref())?;
+    let cond = filter.condition(&user, scope)?.add(crate::custom_fields::filter(&state.db, crate::custom_fields::LEAD, lead::Column::Id, &custom).await?);
+    let order = if sort.descending() { sea_orm::Order::Desc } else { sea_orm::Order::Asc };
+    let mut q = lead::Entity::find().filter(cond).limit(EXPORT_MAX_ROWS);
+    q = match sort {
+        Sort::Newest | Sort::Oldest => q,
+        Sort::ScoreDesc | Sort::ScoreAsc => q.order_by(lead::Column::Score, order.clone()),
+        Sort::NameAsc | Sort::NameDesc => q.order_by(lead::Column::Name, order.clone()),
+    };
+    let rows = q.order_by(lead::Column::Id, order).all(&state.db).await?;
+    let leads = load_many(&state.db, &rows).await?;
+    let body = crate::csv_export::leads(&leads).map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", "attachment; filename=\"leads.csv\""))
+        .body(body))
+}
+
 trait IntoCondition {
     fn into_condition(self) -> Condition;
 }

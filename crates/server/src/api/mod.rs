@@ -220,6 +220,7 @@ fn configure_leads(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/leads/kanban/{status_id}").route(web::get().to(kanban::column_page)))
         .service(web::resource("/leads/bulk").route(web::post().to(bulk::bulk)))
         .service(web::resource("/leads").route(web::get().to(leads::list)).route(web::post().to(leads::create)))
+        .service(web::resource("/leads/export").route(web::get().to(leads::export)))
         .service(
             web::resource("/leads/{id}")
                 .route(web::get().to(leads::get))

@@ -292,3 +292,31 @@ async fn attachments_are_uploaded_downloaded_and_deleted_with_their_files() {
     assert_eq!(s, StatusCode::NO_CONTENT);
     assert_eq!((stored(), app.count("attachments").await), (0, 0));
 }
+
+#[tokio::test]
+async fn csv_export_follows_the_list_filters_sort_and_view_own() {
+    let app = spawn_app().await;
+    let (_, admin) = app.admin().await;
+    let (sdr, sdr_token) = app.staff_with_token("sdr@test.example", "SDR").await;
+    create_lead(&app, &admin, json!({"name": "Zed, \"The\" Buyer", "email": "z@x.ro", "tags": ["vip"], "estimated_value": "1500.50", "currency": "EUR", "assigned_to": sdr.id})).await;
+    create_lead(&app, &admin, json!({"name": "=cmd()", "email": "evil@x.ro", "tags": ["vip"]})).await;
+    create_lead(&app, &admin, json!({"name": "Untagged", "email": "u@x.ro"})).await;
+
+    let res = app.request(reqwest::Method::GET, "/api/v1/leads/export?tag=vip&sort=name", Some(&admin), None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let csv = res.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "header + the two tagged leads: {csv}");
+    assert!(lines[0].starts_with("id,name,company"));
+    assert!(lines[1].contains(",'=cmd(),"), "formula neutralised, sorted by name: {csv}");
+    assert!(lines[2].contains("\"Zed, \"\"The\"\" Buyer\""), "quoted: {csv}");
+    assert!(lines[2].contains(",1500.50,EUR,"), "exact money: {csv}");
+
+    // The SDR only sees (and exports) their own leads.
+    let res = app.request(reqwest::Method::GET, "/api/v1/leads/export", Some(&sdr_token), None).await;
+    let csv = res.text().await.unwrap();
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    let (st, b) = app.get("/api/v1/leads/export?sort=bogus", &admin).await;
+    assert_problem(st, &b, 422, "validation_failed");
+}

@@ -1,0 +1,62 @@
+//! CSV exports for spreadsheets (the `csv` crate does the quoting).
+
+use crmconnect_domain::api::Lead;
+
+/// Spreadsheets run a cell starting with one of these as a formula ("CSV injection"); a
+/// leading `'` makes it text. Applied to free-text cells only, never to numbers.
+fn safe_text(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
+fn opt(s: &Option<String>) -> String {
+    s.as_deref().map(safe_text).unwrap_or_default()
+}
+
+/// One row per lead, with a header row.
+pub fn leads(leads: &[Lead]) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "id", "name", "company", "title", "email", "phone", "city", "country", "status", "source", "assigned_to",
+        "estimated_value", "currency", "score", "tags", "last_contacted_at", "created_at",
+    ])?;
+    for l in leads {
+        let rfc3339 = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        w.write_record([
+            l.id.to_string(),
+            safe_text(&l.name),
+            opt(&l.company),
+            opt(&l.title),
+            opt(&l.email),
+            opt(&l.phone),
+            opt(&l.city),
+            opt(&l.country),
+            safe_text(&l.status),
+            opt(&l.source),
+            opt(&l.assigned_to_name),
+            l.estimated_value.map(|v| v.to_string()).unwrap_or_default(),
+            l.currency.clone().unwrap_or_default(),
+            l.score.to_string(),
+            safe_text(&l.tags.join("; ")),
+            l.last_contacted_at.map(rfc3339).unwrap_or_default(),
+            rfc3339(l.created_at),
+        ])?;
+    }
+    w.into_inner().map_err(|e| e.into_error().into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_text;
+
+    #[test]
+    fn formula_like_text_is_neutralised() {
+        assert_eq!(safe_text("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(safe_text("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(safe_text("-1+2"), "'-1+2");
+        assert_eq!(safe_text("Acme SRL"), "Acme SRL");
+    }
+}
