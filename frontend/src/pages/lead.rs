@@ -2,12 +2,40 @@
 //! logging a call / e-mail / meeting / note, reminders, conversion, lost / junk / restore,
 //! and its proposals with "Add".
 
-use crmconnect_domain::api::{ActivityType, Activity, CreateActivity, CreateReminder, Lead, MarkLost, NamedOption, Page, Proposal, Reminder, TimelineEntry};
+use crmconnect_domain::api::{ActivityType, Activity, Attachment, ConvertToOpportunity, CreateActivity, CreateReminder, Lead, MarkLost, NamedOption, Page, Proposal, Reminder, TimelineEntry};
 use leptos::prelude::*;
 use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
+use rust_decimal::Decimal;
 
 use super::proposals::{money, status_label};
+use super::settings::{EditForm, Field, Kind, Mode};
 use crate::api::{self, ApiFailure};
+
+const fn field(key: &'static str, label: &'static str, kind: Kind) -> Field {
+    Field { key, label, kind, mode: Mode::Both }
+}
+
+/// The fields the lead record edits (`PATCH /leads/{id}`).
+pub const LEAD_FIELDS: &[Field] = &[
+    field("name", "Name", Kind::Text),
+    field("company", "Company", Kind::Text),
+    field("title", "Position", Kind::Text),
+    field("email", "E-mail", Kind::Text),
+    field("phone", "Phone", Kind::Text),
+    field("website", "Website", Kind::Text),
+    field("address", "Address", Kind::Text),
+    field("city", "City", Kind::Text),
+    field("country", "Country", Kind::Text),
+    field("industry", "Industry", Kind::Text),
+    field("company_size", "Company size", Kind::Text),
+    field("source_id", "Source", Kind::Ref("/api/v1/lead-sources")),
+    field("assigned_to", "Assigned to", Kind::Ref("/api/v1/staff")),
+    field("estimated_value", "Estimated value", Kind::Decimal),
+    field("currency", "Currency (ISO code)", Kind::Text),
+    field("tags", "Tags (comma-separated)", Kind::List),
+    field("description", "Description", Kind::LongText),
+];
 
 #[component]
 pub fn LeadRecord(id: i32) -> impl IntoView {
@@ -36,6 +64,35 @@ pub fn LeadRecord(id: i32) -> impl IntoView {
     let remind_at = RwSignal::new(String::new());
     let remind_note = RwSignal::new(String::new());
     let lost_reason = RwSignal::new(String::new());
+    let editing = RwSignal::new(false);
+    let converting = RwSignal::new(false);
+    let opp_value = RwSignal::new(String::new());
+    let opp_currency = RwSignal::new("RON".to_string());
+    let opp_probability = RwSignal::new("50".to_string());
+    let opp_close = RwSignal::new(String::new());
+    let navigate = use_navigate();
+    let convert_to_opportunity = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Ok(estimated_value) = opp_value.get_untracked().trim().replace(',', ".").parse::<Decimal>() else {
+            error.set(Some(ApiFailure::invalid("estimated_value", "Enter the estimated value, e.g. 25000.00.".into())));
+            return;
+        };
+        let expected_close_date = time::Date::parse(&opp_close.get_untracked(), time::macros::format_description!("[year]-[month]-[day]")).ok();
+        let body = ConvertToOpportunity {
+            estimated_value,
+            currency: opp_currency.get_untracked().trim().to_uppercase(),
+            probability: opp_probability.get_untracked().trim().parse().unwrap_or(0),
+            expected_close_date,
+            opportunity_status_id: None,
+        };
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            match api::post::<_, Lead>(&format!("/api/v1/leads/{id}/convert-to-opportunity"), &body).await {
+                Ok(opportunity) => navigate(&format!("/admin/opportunities/{}", opportunity.id), Default::default()),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
     let done = move |r: Result<(), ApiFailure>| match r {
         Ok(()) => {
             error.set(None);
@@ -120,6 +177,8 @@ pub fn LeadRecord(id: i32) -> impl IntoView {
                 </p>
                 <div class="actions">
                     <A href=format!("/admin/proposals/new?lead_id={id}") attr:class="button" attr:id="add-proposal">"+ Proposal"</A>
+                    <button class="secondary" id="edit-lead" on:click=move |_| editing.update(|e| *e = !*e)>"Edit"</button>
+                    {(!l.is_opportunity).then(|| view! { <button class="secondary" id="open-convert-opportunity" on:click=move |_| converting.update(|c| *c = !*c)>"Convert to opportunity"</button> })}
                     {l.converted_client_id.is_none().then(|| view! { <button class="secondary" on:click=move |_| act("convert-to-client")>"Convert to client"</button> })}
                     {(l.lost || l.junk).then(|| view! { <button class="secondary" on:click=move |_| act("restore")>"Restore"</button> })}
                     {(!l.lost && !l.junk).then(|| view! {
@@ -132,6 +191,47 @@ pub fn LeadRecord(id: i32) -> impl IntoView {
                         <button class="secondary" on:click=move |_| act("junk")>"Junk"</button>
                     })}
                 </div>
+                {
+                    let initial = serde_json::to_value(&l).unwrap_or_default();
+                    move || editing.get().then(|| view! {
+                        <section class="card">
+                            <h2>"Edit lead"</h2>
+                            <EditForm
+                                api=format!("/api/v1/leads/{id}")
+                                fields=LEAD_FIELDS
+                                initial=initial.clone()
+                                on_saved=Callback::new(move |_| { editing.set(false); reload.update(|n| *n += 1); })
+                                on_cancel=Callback::new(move |_| editing.set(false))
+                            />
+                        </section>
+                    })
+                }
+                {
+                    let currency = l.currency.clone();
+                    let value = l.estimated_value;
+                    let convert = convert_to_opportunity.clone();
+                    move || converting.get().then(|| {
+                        if let Some(c) = currency.clone() { opp_currency.set(c); }
+                        if let Some(v) = value { opp_value.set(v.to_string()); }
+                        view! {
+                            <section class="card">
+                                <h2>"Convert to opportunity"</h2>
+                                <form class="form-grid" id="convert-opportunity" on:submit=convert.clone()>
+                                    <label for="opp-value">"Estimated value"</label>
+                                    <input id="opp-value" inputmode="decimal" required bind:value=opp_value/>
+                                    <label for="opp-currency">"Currency"</label>
+                                    <input id="opp-currency" size="4" bind:value=opp_currency/>
+                                    <label for="opp-probability">"Probability (%)"</label>
+                                    <input id="opp-probability" inputmode="numeric" bind:value=opp_probability/>
+                                    <label for="opp-close">"Expected close date"</label>
+                                    <input id="opp-close" type="date" bind:value=opp_close/>
+                                    <span></span>
+                                    <button type="submit" id="convert-opportunity-submit">"Create opportunity"</button>
+                                </form>
+                            </section>
+                        }
+                    })
+                }
             }.into_any(),
         }}
         <div class="two-col">
@@ -179,6 +279,7 @@ pub fn LeadRecord(id: i32) -> impl IntoView {
                 })}
             </section>
         </div>
+        <Attachments lead_id=id/>
         <section class="card" id="lead-proposals">
             <h2>"Proposals"</h2>
             {move || proposals.get().and_then(|r| r.ok()).map(|p| if p.items.is_empty() {
@@ -190,6 +291,73 @@ pub fn LeadRecord(id: i32) -> impl IntoView {
                     }).collect_view()}</ul>
                 }.into_any()
             })}
+        </section>
+    }
+}
+
+/// Files on a lead: upload, download, delete.
+#[component]
+fn Attachments(lead_id: i32) -> impl IntoView {
+    let reload = RwSignal::new(0u32);
+    let files = LocalResource::new(move || {
+        reload.get();
+        async move { api::get::<Page<Attachment>>(&format!("/api/v1/leads/{lead_id}/attachments")).await }
+    });
+    let error = RwSignal::new(None::<ApiFailure>);
+    let uploading = RwSignal::new(false);
+    let on_file = move |ev: leptos::ev::Event| {
+        use wasm_bindgen::JsCast;
+        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+        uploading.set(true);
+        leptos::task::spawn_local(async move {
+            match api::upload::<Attachment>(&format!("/api/v1/leads/{lead_id}/attachments"), &file).await {
+                Ok(_) => {
+                    error.set(None);
+                    input.set_value("");
+                    reload.update(|n| *n += 1);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+            uploading.set(false);
+        });
+    };
+    view! {
+        <section class="card" id="attachments">
+            <h2>"Attachments"</h2>
+            {move || error.get().map(|e| view! { <div class="alert" role="alert">{e.summary()}</div> })}
+            {move || files.get().and_then(Result::ok).map(|page| if page.items.is_empty() {
+                view! { <p class="muted">"No files yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="plain">
+                        {page.items.into_iter().map(|f| {
+                            let path = format!("/api/v1/leads/{lead_id}/attachments/{}", f.id);
+                            let (get_path, del_path, name) = (path.clone(), path, f.file_name.clone());
+                            view! {
+                                <li>
+                                    <button class="link" on:click=move |_| {
+                                        let (p, n) = (get_path.clone(), name.clone());
+                                        leptos::task::spawn_local(async move { if let Err(e) = api::download(&p, &n).await { error.set(Some(e)); } });
+                                    }>{f.file_name.clone()}</button>
+                                    <span class="small muted">{format!(" {} KiB · {}", (f.size_bytes + 1023) / 1024, f.created_at.date())}</span>
+                                    <button class="link small" on:click=move |_| {
+                                        let p = del_path.clone();
+                                        leptos::task::spawn_local(async move {
+                                            match api::delete(&p).await {
+                                                Ok(()) => reload.update(|n| *n += 1),
+                                                Err(e) => error.set(Some(e)),
+                                            }
+                                        });
+                                    }>"delete"</button>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            })}
+            <label for="attachment-file">{move || if uploading.get() { "Uploading…" } else { "Add a file (max 10 MiB)" }}</label>
+            <input id="attachment-file" type="file" on:change=on_file/>
         </section>
     }
 }

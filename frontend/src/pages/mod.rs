@@ -11,3 +11,4 @@ pub mod clients;
 pub mod settings;
 pub mod pipelines;
 pub mod roles;
+pub mod opportunities;

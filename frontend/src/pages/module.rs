@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
 use crate::nav::item_for;
+use crate::pages::opportunities::{OpportunitiesPage, OpportunityRecord};
 use crate::pages::pipelines::PipelinesPage;
 use crate::pages::roles::RolesPage;
 use crate::pages::settings::{resource_for, BillingConfigPage, ResourcePage, SettingsIndex};
@@ -50,6 +51,11 @@ pub fn ModulePage() -> impl IntoView {
                     },
                     _ => not_found(),
                 }
+            }
+            "/admin/opportunities" => view! { <OpportunitiesPage/> }.into_any(),
+            other if other.starts_with("/admin/opportunities/") && other["/admin/opportunities/".len()..].parse::<i32>().is_ok() => {
+                let id = other["/admin/opportunities/".len()..].parse::<i32>().unwrap_or_default();
+                view! { <OpportunityRecord id=id/> }.into_any()
             }
             "/admin/roles" => view! { <RolesPage/> }.into_any(),
             "/admin/settings" => view! { <SettingsIndex/> }.into_any(),

@@ -31,6 +31,8 @@ pub enum Kind {
     Ref(&'static str),
     /// Several ids of another list.
     RefList(&'static str),
+    /// `YYYY-MM-DD`, with the browser's date picker.
+    Date,
 }
 
 /// Where a field appears.
@@ -482,6 +484,39 @@ pub fn SettingsForm(api: &'static str, fields: &'static [Field]) -> impl IntoVie
     }
 }
 
+/// Edits one record in place: the form starts from `initial`, sends the fields that may change
+/// (`PATCH api`) and hands the saved record to `on_saved`.
+#[component]
+pub fn EditForm(api: String, fields: &'static [Field], initial: Value, on_saved: Callback<Value>, on_cancel: Callback<()>) -> impl IntoView {
+    let values = RwSignal::new(values_of(fields, Some(&initial), true));
+    let error = RwSignal::new(None::<ApiFailure>);
+    let refs = RwSignal::new(RefOptions::new());
+    leptos::task::spawn_local(async move { refs.set(load_refs(ref_paths(fields)).await) });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = match body_of(fields, &values.get_untracked(), true) {
+            Ok(b) => b,
+            Err(e) => return error.set(Some(e)),
+        };
+        let path = api.clone();
+        leptos::task::spawn_local(async move {
+            match api::patch::<_, Value>(&path, &body).await {
+                Ok(v) => on_saved.run(v),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <form class="settings-form" id="edit-form" on:submit=submit>
+            <Inputs fields=fields values=values error=error refs=refs editing=true/>
+            <div class="actions">
+                <button type="submit" id="edit-save">"Save"</button>
+                <button type="button" class="secondary" on:click=move |_| on_cancel.run(())>"Cancel"</button>
+            </div>
+        </form>
+    }
+}
+
 /// The inputs of a form, with labels and the server's field errors beside them.
 #[component]
 fn Inputs(fields: &'static [Field], values: RwSignal<FormValues>, error: RwSignal<Option<ApiFailure>>, refs: RwSignal<RefOptions>, editing: bool) -> impl IntoView {
@@ -528,7 +563,11 @@ fn Inputs(fields: &'static [Field], values: RwSignal<FormValues>, error: RwSigna
                         </span>
                     }.into_any(),
                     kind => {
-                        let input_type = if kind == Kind::Secret { "password" } else { "text" };
+                        let input_type = match kind {
+                            Kind::Secret => "password",
+                            Kind::Date => "date",
+                            _ => "text",
+                        };
                         let mode = match kind {
                             Kind::Int => "numeric",
                             Kind::Decimal => "decimal",
