@@ -54,6 +54,7 @@ pub fn ClientRecord(id: i32) -> impl IntoView {
                 <div class="board-header">
                     <h1 id="client-name">{c.company.clone()}</h1>
                     <A href=format!("/admin/proposals/new?client_id={id}") attr:class="button">"+ Proposal"</A>
+                    <A href=format!("/admin/invoices/new?client_id={id}") attr:class="button secondary">"+ Invoice"</A>
                 </div>
                 <p class="muted">{[c.vat_number.clone(), c.registration_number.clone(), c.address.clone(), c.city.clone(), c.phone.clone()].into_iter().flatten().collect::<Vec<_>>().join(" · ")}</p>
                 <p class="small">{format!("Currency {} · payment terms {} days", c.currency, c.payment_terms_days)}</p>

@@ -44,7 +44,10 @@ pub fn InvoicesList() -> impl IntoView {
     });
     let chips = [("All", ""), ("Draft", "?status=6"), ("Unpaid", "?status=1"), ("Partially paid", "?status=3"), ("Overdue", "?status=4"), ("Paid", "?status=2"), ("Cancelled", "?status=5")];
     view! {
-        <h1>"Invoices"</h1>
+        <div class="board-header">
+            <h1>"Invoices"</h1>
+            <A href="/admin/invoices/new" attr:class="button" attr:id="new-invoice">"+ Invoice"</A>
+        </div>
         <nav class="chips" aria-label="Filter by status">
             {chips.into_iter().map(|(label, q)| view! { <A href=format!("/admin/invoices/list_invoices{q}")>{label}</A> }).collect_view()}
         </nav>
@@ -160,7 +163,10 @@ pub fn InvoiceView(id: i32) -> impl IntoView {
                     </div>
                     {i.is_overdue.then(|| view! { <div class="alert">{format!("{} days past due.", i.days_overdue)}</div> })}
                     <div class="actions">
-                        {(i.status_code == 6).then(|| view! { <button id="issue-invoice" on:click=move |_| action("issue")>"Issue"</button> })}
+                        {(i.status_code == 6).then(|| view! {
+                            <button id="issue-invoice" on:click=move |_| action("issue")>"Issue"</button>
+                            <A href=format!("/admin/invoices/{id}/edit") attr:class="button secondary" attr:id="edit-invoice">"Edit"</A>
+                        })}
                         {(i.status_code != 5).then(|| view! { <button class="secondary" on:click=move |_| action("send")>"Send"</button> })}
                         {matches!(i.status_code, 1 | 3 | 4).then(|| view! { <button id="record-payment" on:click=move |_| show_payment.set(true)>"Record payment"</button> })}
                         {(i.status_code != 5 && i.status_code != 6 && i.total_paid.is_zero()).then(|| view! { <button class="secondary" on:click=move |_| action("cancel")>"Cancel"</button> })}

@@ -9,7 +9,7 @@ use crate::pages::pipelines::PipelinesPage;
 use crate::pages::roles::RolesPage;
 use crate::pages::settings::{resource_for, BillingConfigPage, ResourcePage, SettingsIndex};
 use crate::pages::invoices::{ContractsList, InvoiceView, InvoicesList, PaymentsList, RecurringList, SalesOrdersList};
-use crate::pages::proposals::{ProposalEditor, ProposalView, ProposalsList};
+use crate::pages::proposals::{InvoiceEditor, ProposalEditor, ProposalView, ProposalsList};
 
 #[component]
 pub fn ModulePage() -> impl IntoView {
@@ -34,9 +34,16 @@ pub fn ModulePage() -> impl IntoView {
             "/admin/payments" => view! { <PaymentsList/> }.into_any(),
             "/admin/contracts" => view! { <ContractsList/> }.into_any(),
             "/admin/sales_orders" => view! { <SalesOrdersList/> }.into_any(),
-            other if other.starts_with("/admin/invoices/") => match other["/admin/invoices/".len()..].parse::<i32>() {
-                Ok(id) => view! { <InvoiceView id=id/> }.into_any(),
-                Err(_) => not_found(),
+            "/admin/invoices/new" => view! { <InvoiceEditor/> }.into_any(),
+            other if other.starts_with("/admin/invoices/") => match other["/admin/invoices/".len()..].split_once('/') {
+                Some((id, "edit")) => match id.parse::<i32>() {
+                    Ok(id) => view! { <InvoiceEditor id=id/> }.into_any(),
+                    Err(_) => not_found(),
+                },
+                _ => match other["/admin/invoices/".len()..].parse::<i32>() {
+                    Ok(id) => view! { <InvoiceView id=id/> }.into_any(),
+                    Err(_) => not_found(),
+                },
             },
             other if other.starts_with("/admin/proposals/") => {
                 let rest = &other["/admin/proposals/".len()..];

@@ -5,7 +5,7 @@
 use std::str::FromStr;
 
 use crmconnect_domain::api::{
-    Comment, CommentInput, CurrencyInfo, Invoice, Item, LineInput, Page, Proposal, ProposalInput, ProposalStatusInput, ProposalTemplate,
+    Client, Comment, CommentInput, CurrencyInfo, Invoice, InvoiceInput, Item, LineInput, Page, Proposal, ProposalInput, ProposalStatusInput, ProposalTemplate,
     SalesOrder, SendInput, SendResult, SentEmail, StatusRef, Tax,
 };
 use crmconnect_domain::documents::{self, AppliedTax, DiscountApplies, DiscountType, DocumentDiscount};
@@ -17,6 +17,26 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use rust_decimal::Decimal;
 
 use crate::api::{self, ApiFailure};
+
+/// Asks before leaving the page (closing the tab, reloading) while `dirty`; the browser shows
+/// its own "Leave site?" prompt.
+pub fn guard_unsaved_changes(dirty: RwSignal<bool>) {
+    use wasm_bindgen::{closure::Closure, JsCast};
+    let Some(window) = web_sys::window() else { return };
+    let handler = Closure::<dyn Fn(web_sys::BeforeUnloadEvent)>::new(move |ev: web_sys::BeforeUnloadEvent| {
+        if dirty.try_get_untracked().unwrap_or(false) {
+            ev.prevent_default();
+            ev.set_return_value("unsaved");
+        }
+    });
+    let _ = window.add_event_listener_with_callback("beforeunload", handler.as_ref().unchecked_ref());
+    let function: js_sys::Function = handler.into_js_value().unchecked_into();
+    on_cleanup(move || {
+        if let Some(w) = web_sys::window() {
+            let _ = w.remove_event_listener_with_callback("beforeunload", &function);
+        }
+    });
+}
 
 fn alert(e: ApiFailure) -> AnyView {
     view! { <div class="alert" role="alert">{e.summary()}</div> }.into_any()
@@ -144,8 +164,16 @@ fn dec(s: &str) -> Decimal {
 }
 
 /// New (`/admin/proposals/new?lead_id=…|client_id=…`) or edit (`/admin/proposals/{id}/edit`).
+/// The editor of proposals and (with `invoice`) invoices: the same lines, taxes, discounts and
+/// live totals; proposals add subject, relation, template, validity and content, invoices the
+/// client, dates and notes.
 #[component]
-pub fn ProposalEditor(#[prop(optional)] id: Option<i32>) -> impl IntoView {
+pub fn InvoiceEditor(#[prop(optional)] id: Option<i32>) -> impl IntoView {
+    ProposalEditor(ProposalEditorProps { id, invoice: true })
+}
+
+#[component]
+pub fn ProposalEditor(#[prop(optional)] id: Option<i32>, #[prop(optional)] invoice: bool) -> impl IntoView {
     let query = use_query_map();
     let navigate = use_navigate();
     let catalogue = LocalResource::new(|| async {
@@ -170,6 +198,14 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>) -> impl IntoView {
     let error = RwSignal::new(None::<ApiFailure>);
     let saving = RwSignal::new(false);
     let dirty = RwSignal::new(false);
+    let client = RwSignal::new(String::new());
+    let date = RwSignal::new(String::new());
+    let due_date = RwSignal::new(String::new());
+    let client_note = RwSignal::new(String::new());
+    let clients = LocalResource::new(move || async move {
+        if invoice { api::get::<Page<Client>>("/api/v1/clients?limit=500").await.map(|p| p.items).unwrap_or_default() } else { Vec::new() }
+    });
+    guard_unsaved_changes(dirty);
 
     let add_line = move |l: Option<&LineInput>| {
         let key = next_key.get_untracked();
@@ -180,10 +216,48 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>) -> impl IntoView {
     let q = query.get_untracked();
     if let Some(lead) = q.get("lead_id") {
         relation.set(format!("lead:{lead}"));
-    } else if let Some(client) = q.get("client_id") {
-        relation.set(format!("client:{client}"));
+    } else if let Some(c) = q.get("client_id") {
+        relation.set(format!("client:{c}"));
+        client.set(c);
     }
+    let fill_lines = move |doc_lines: &[crmconnect_domain::api::DocumentLine]| {
+        for l in doc_lines {
+            let input = LineInput {
+                item_id: l.item_id,
+                description: Some(l.description.clone()),
+                long_description: l.long_description.clone(),
+                qty: l.qty,
+                unit: l.unit.clone(),
+                unit_price: Some(l.unit_price),
+                tax_ids: Some(l.tax_ids.clone()),
+                discount_percent: Some(l.discount_percent),
+            };
+            add_line(Some(&input));
+        }
+    };
+    let discount_name = |t: Option<DiscountType>| match t {
+        Some(DiscountType::Percent) => "percent".to_string(),
+        Some(DiscountType::Fixed) => "fixed".into(),
+        None => String::new(),
+    };
     match id {
+        Some(id) if invoice => leptos::task::spawn_local(async move {
+            match api::get::<Invoice>(&format!("/api/v1/invoices/{id}")).await {
+                Ok(i) => {
+                    client.set(i.client_id.to_string());
+                    currency.set(i.currency.clone());
+                    date.set(i.date.to_string());
+                    due_date.set(i.due_date.map(|d| d.to_string()).unwrap_or_default());
+                    discount_kind.set(discount_name(i.discount_type));
+                    discount_value.set(if i.discount_value.is_zero() { String::new() } else { i.discount_value.normalize().to_string() });
+                    discount_after_tax.set(i.discount_applies == DiscountApplies::AfterTax);
+                    terms.set(i.terms.clone());
+                    client_note.set(i.client_note.clone().unwrap_or_default());
+                    fill_lines(&i.lines);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        }),
         Some(id) => leptos::task::spawn_local(async move {
             match api::get::<Proposal>(&format!("/api/v1/proposals/{id}")).await {
                 Ok(p) => {
@@ -191,28 +265,12 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>) -> impl IntoView {
                     currency.set(p.currency.clone());
                     open_till.set(p.open_till.map(|d| d.to_string()).unwrap_or_default());
                     allow_comments.set(p.allow_comments);
-                    discount_kind.set(match p.discount_type {
-                        Some(DiscountType::Percent) => "percent".into(),
-                        Some(DiscountType::Fixed) => "fixed".into(),
-                        None => String::new(),
-                    });
+                    discount_kind.set(discount_name(p.discount_type));
                     discount_value.set(if p.discount_value.is_zero() { String::new() } else { p.discount_value.normalize().to_string() });
                     discount_after_tax.set(p.discount_applies == DiscountApplies::AfterTax);
                     content.set(p.content.clone());
                     terms.set(p.terms.clone());
-                    for l in &p.lines {
-                        let input = LineInput {
-                            item_id: l.item_id,
-                            description: Some(l.description.clone()),
-                            long_description: l.long_description.clone(),
-                            qty: l.qty,
-                            unit: l.unit.clone(),
-                            unit_price: Some(l.unit_price),
-                            tax_ids: Some(l.tax_ids.clone()),
-                            discount_percent: Some(l.discount_percent),
-                        };
-                        add_line(Some(&input));
-                    }
+                    fill_lines(&p.lines);
                 }
                 Err(e) => error.set(Some(e)),
             }
@@ -258,6 +316,43 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>) -> impl IntoView {
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         saving.set(true);
+        let discount_type = match discount_kind.get_untracked().as_str() {
+            "percent" => Some(DiscountType::Percent),
+            "fixed" => Some(DiscountType::Fixed),
+            _ => None,
+        };
+        let discount_applies = if discount_after_tax.get_untracked() { DiscountApplies::AfterTax } else { DiscountApplies::BeforeTax };
+        if invoice {
+            let body = InvoiceInput {
+                client_id: if id.is_none() { client.get_untracked().parse().ok() } else { None },
+                currency: Some(currency.get_untracked()),
+                date: crmconnect_domain::dates::parse(&date.get_untracked()),
+                due_date: Some(crmconnect_domain::dates::parse(&due_date.get_untracked())),
+                lines: Some(lines.get_untracked().into_iter().map(LineRow::to_input).collect()),
+                discount_type: Some(discount_type),
+                discount_value: Some(dec(&discount_value.get_untracked())),
+                discount_applies: Some(discount_applies),
+                terms: Some(terms.get_untracked()),
+                client_note: Some(client_note.get_untracked()),
+                ..Default::default()
+            };
+            let navigate = navigate.clone();
+            leptos::task::spawn_local(async move {
+                let result = match id {
+                    Some(id) => api::patch::<_, Invoice>(&format!("/api/v1/invoices/{id}"), &body).await,
+                    None => api::post::<_, Invoice>("/api/v1/invoices", &body).await,
+                };
+                saving.set(false);
+                match result {
+                    Ok(i) => {
+                        dirty.set(false);
+                        navigate(&format!("/admin/invoices/{}", i.id), Default::default());
+                    }
+                    Err(e) => error.set(Some(e)),
+                }
+            });
+            return;
+        }
         let rel = relation.get_untracked();
         let (kind, rel_id) = rel.split_once(':').map(|(k, v)| (k.to_string(), v.parse::<i32>().ok())).unwrap_or_default();
         let body = ProposalInput {
@@ -268,13 +363,9 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>) -> impl IntoView {
             open_till: Some(crmconnect_domain::dates::parse(&open_till.get_untracked())),
             allow_comments: Some(allow_comments.get_untracked()),
             lines: Some(lines.get_untracked().into_iter().map(LineRow::to_input).collect()),
-            discount_type: Some(match discount_kind.get_untracked().as_str() {
-                "percent" => Some(DiscountType::Percent),
-                "fixed" => Some(DiscountType::Fixed),
-                _ => None,
-            }),
+            discount_type: Some(discount_type),
             discount_value: Some(dec(&discount_value.get_untracked())),
-            discount_applies: Some(if discount_after_tax.get_untracked() { DiscountApplies::AfterTax } else { DiscountApplies::BeforeTax }),
+            discount_applies: Some(discount_applies),
             content: Some(content.get_untracked()),
             terms: Some(terms.get_untracked()),
             ..Default::default()
@@ -298,7 +389,7 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>) -> impl IntoView {
     let field_error = move |name: &'static str| move || error.get().and_then(|e| e.field(name)).map(|m| view! { <span class="field-error">{m}</span> });
 
     view! {
-        <h1>{if id.is_some() { "Edit proposal" } else { "New proposal" }}</h1>
+        <h1>{match (invoice, id.is_some()) { (true, true) => "Edit invoice", (true, false) => "New invoice", (false, true) => "Edit proposal", (false, false) => "New proposal" }}</h1>
         {move || error.get().map(alert)}
         {move || match catalogue.get() {
             None => view! { <p class="muted">"Loading…"</p> }.into_any(),
@@ -307,10 +398,33 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>) -> impl IntoView {
                 let templates_for_change = templates.clone();
                 view! {
                 <form class="editor" id="proposal-editor" on:submit=save.clone() on:input=move |_| dirty.set(true)>
+                    {invoice.then(|| view! {
+                        <div class="form-grid">
+                            {id.is_none().then(|| view! {
+                                <label for="i-client">"Client"</label>
+                                <div>
+                                    <select id="i-client" on:change=move |ev| client.set(event_target_value(&ev))>
+                                        <option value="">"Choose a client…"</option>
+                                        {move || clients.get().unwrap_or_default().into_iter().map(|c| {
+                                            let cid = c.id.to_string();
+                                            view! { <option value=cid.clone() selected=client.get_untracked() == cid>{c.company}</option> }
+                                        }).collect_view()}
+                                    </select>
+                                    {field_error("client_id")}
+                                </div>
+                            })}
+                            <label for="i-date">"Date"</label>
+                            <div><input id="i-date" type="date" bind:value=date/>{field_error("date")}</div>
+                            <label for="i-due">"Due date"</label>
+                            <div><input id="i-due" type="date" bind:value=due_date/><span class="small muted">" empty: the billing default"</span>{field_error("due_date")}</div>
+                        </div>
+                    })}
                     <div class="form-grid">
+                        {(!invoice).then(|| view! {
                         <label for="p-subject">"Subject"</label>
                         <div><input id="p-subject" required bind:value=subject/>{field_error("subject")}</div>
-                        {id.is_none().then(|| view! {
+                        })}
+                        {(id.is_none() && !invoice).then(|| view! {
                             <label for="p-relation">"Related to"</label>
                             <div>
                                 <input id="p-relation" placeholder="lead:12 or client:3" bind:value=relation/>
@@ -329,10 +443,12 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>) -> impl IntoView {
                         <select id="p-currency" on:change=move |ev| currency.set(event_target_value(&ev))>
                             {currencies.iter().map(|c| { let code = c.code.clone(); view! { <option value=code.clone() selected=move || currency.get() == code>{c.code.clone()}</option> } }).collect_view()}
                         </select>
+                        {(!invoice).then(|| view! {
                         <label for="p-open-till">"Open till"</label>
                         <div><input id="p-open-till" type="date" bind:value=open_till/>{field_error("open_till")}</div>
                         <label for="p-comments">"Allow comments"</label>
                         <input id="p-comments" type="checkbox" bind:checked=allow_comments/>
+                        })}
                     </div>
 
                     <h2>"Lines"</h2>
@@ -376,12 +492,18 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>) -> impl IntoView {
                         }}
                     </div>
 
-                    <label for="p-content">"Content (HTML)"</label>
-                    <textarea id="p-content" rows="5" bind:value=content></textarea>
+                    {(!invoice).then(|| view! {
+                        <label for="p-content">"Content (HTML)"</label>
+                        <textarea id="p-content" rows="5" bind:value=content></textarea>
+                    })}
+                    {invoice.then(|| view! {
+                        <label for="i-client-note">"Note to the client"</label>
+                        <textarea id="i-client-note" rows="2" bind:value=client_note></textarea>
+                    })}
                     <label for="p-terms">"Terms and conditions"</label>
                     <textarea id="p-terms" rows="3" bind:value=terms></textarea>
                     <div class="actions">
-                        <button type="submit" id="save-proposal" disabled=move || saving.get()>"Save"</button>
+                        <button type="submit" id=if invoice { "save-invoice" } else { "save-proposal" } disabled=move || saving.get()>"Save"</button>
                         {move || dirty.get().then(|| view! { <span class="muted small">"Unsaved changes"</span> })}
                     </div>
                 </form>
