@@ -4,6 +4,7 @@
 use crmconnect_domain::api::{LoginRequest, Problem, RefreshRequest, TokenResponse};
 use crmconnect_domain::validation::FieldError;
 use gloo_net::http::{Request, RequestBuilder, Response};
+use leptos::prelude::{Effect, RwSignal, Set};
 use serde::{de::DeserializeOwned, Serialize};
 
 const ACCESS_KEY: &str = "crm.access_token";
@@ -82,17 +83,53 @@ async fn failure(res: Response) -> ApiFailure {
     ApiFailure { status, problem, message: format!("The server answered {status}.") }
 }
 
-async fn decode<T: DeserializeOwned>(res: Response) -> Result<T, ApiFailure> {
+/// The body of a successful answer, else the failure. Not generic: one copy of the async
+/// code serves every call, and only [`parse`] is compiled per result type (bundle size).
+async fn body_text(res: Response) -> Result<String, ApiFailure> {
     if res.ok() {
-        res.json::<T>().await.map_err(ApiFailure::network)
+        res.text().await.map_err(ApiFailure::network)
     } else {
         Err(failure(res).await)
     }
 }
 
+fn parse<T: DeserializeOwned>(text: &str) -> Result<T, ApiFailure> {
+    serde_json::from_str(text).map_err(ApiFailure::network)
+}
+
+#[derive(Clone, Copy)]
+enum Method {
+    Get,
+    Post,
+    Patch,
+    Put,
+    Delete,
+}
+
+impl Method {
+    fn request(self, path: &str) -> RequestBuilder {
+        match self {
+            Method::Get => Request::get(path),
+            Method::Post => Request::post(path),
+            Method::Patch => Request::patch(path),
+            Method::Put => Request::put(path),
+            Method::Delete => Request::delete(path),
+        }
+    }
+}
+
+/// An authenticated JSON call; the answer's body.
+async fn call(method: Method, path: &str, body: Option<serde_json::Value>) -> Result<String, ApiFailure> {
+    body_text(send(method, path, body.as_ref().map(Body::Json)).await?).await
+}
+
+fn to_json<B: Serialize>(body: &B) -> Result<serde_json::Value, ApiFailure> {
+    serde_json::to_value(body).map_err(ApiFailure::network)
+}
+
 pub async fn login(email: String, password: String) -> Result<(), ApiFailure> {
     let req = Request::post("/api/v1/auth/login").json(&LoginRequest { email, password }).map_err(ApiFailure::network)?;
-    let tokens: TokenResponse = decode(req.send().await.map_err(ApiFailure::network)?).await?;
+    let tokens: TokenResponse = parse(&body_text(req.send().await.map_err(ApiFailure::network)?).await?)?;
     store(&tokens);
     Ok(())
 }
@@ -124,19 +161,15 @@ async fn refresh() -> bool {
 
 /// Sends an authenticated request; on 401 refreshes once and retries. When the session is
 /// gone for good the tokens are cleared and the browser goes to the login page.
-async fn send(build: impl Fn() -> RequestBuilder, body: Option<&serde_json::Value>) -> Result<Response, ApiFailure> {
-    send_body(build, body.map(Body::Json)).await
-}
-
 enum Body<'a> {
     Json(&'a serde_json::Value),
     /// multipart/form-data (uploads); the browser sets the boundary.
     Form(&'a web_sys::FormData),
 }
 
-async fn send_body(build: impl Fn() -> RequestBuilder, body: Option<Body<'_>>) -> Result<Response, ApiFailure> {
+async fn send(method: Method, path: &str, body: Option<Body<'_>>) -> Result<Response, ApiFailure> {
     for attempt in 0..2 {
-        let mut req = build();
+        let mut req = method.request(path);
         if let Some(token) = read(ACCESS_KEY) {
             req = req.header("Authorization", &format!("Bearer {token}"));
         }
@@ -179,34 +212,31 @@ pub fn url_encode(s: &str) -> String {
 }
 
 pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
-    decode(send(|| Request::get(path), None).await?).await
+    parse(&call(Method::Get, path, None).await?)
 }
 
 pub async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiFailure> {
-    let body = serde_json::to_value(body).map_err(ApiFailure::network)?;
-    decode(send(|| Request::post(path), Some(&body)).await?).await
+    parse(&call(Method::Post, path, Some(to_json(body)?)).await?)
 }
 
 pub async fn patch<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiFailure> {
-    let body = serde_json::to_value(body).map_err(ApiFailure::network)?;
-    decode(send(|| Request::patch(path), Some(&body)).await?).await
+    parse(&call(Method::Patch, path, Some(to_json(body)?)).await?)
 }
 
 pub async fn put<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiFailure> {
-    let body = serde_json::to_value(body).map_err(ApiFailure::network)?;
-    decode(send(|| Request::put(path), Some(&body)).await?).await
+    parse(&call(Method::Put, path, Some(to_json(body)?)).await?)
 }
 
 /// Uploads one file as the multipart field `file`.
 pub async fn upload<T: DeserializeOwned>(path: &str, file: &web_sys::File) -> Result<T, ApiFailure> {
     let form = web_sys::FormData::new().map_err(|_| ApiFailure::network("form data"))?;
     form.append_with_blob_and_filename("file", file, &file.name()).map_err(|_| ApiFailure::network("form data"))?;
-    decode(send_body(|| Request::post(path), Some(Body::Form(&form))).await?).await
+    parse(&body_text(send(Method::Post, path, Some(Body::Form(&form))).await?).await?)
 }
 
 /// `DELETE`; the answer (204) carries no body.
 pub async fn delete(path: &str) -> Result<(), ApiFailure> {
-    let res = send(|| Request::delete(path), None).await?;
+    let res = send(Method::Delete, path, None).await?;
     if res.ok() {
         Ok(())
     } else {
@@ -214,19 +244,23 @@ pub async fn delete(path: &str) -> Result<(), ApiFailure> {
     }
 }
 
-/// Calls of the public client portal: no token is sent, a 401 never redirects.
-pub async fn public_get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
-    decode(Request::get(path).send().await.map_err(ApiFailure::network)?).await
+/// A call of the public client portal: no token is sent, a 401 never redirects.
+async fn public_call(method: Method, path: &str, body: Option<serde_json::Value>) -> Result<String, ApiFailure> {
+    let req = method.request(path);
+    let res = match body {
+        Some(b) => req.json(&b).map_err(ApiFailure::network)?.send().await,
+        None => req.send().await,
+    };
+    body_text(res.map_err(ApiFailure::network)?).await
 }
 
 pub async fn public_post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiFailure> {
-    let req = Request::post(path).json(body).map_err(ApiFailure::network)?;
-    decode(req.send().await.map_err(ApiFailure::network)?).await
+    parse(&public_call(Method::Post, path, Some(to_json(body)?)).await?)
 }
 
 /// Fetches an authenticated file into a blob URL.
 async fn blob_url(path: &str, mime: &str) -> Result<String, ApiFailure> {
-    let res = send(|| Request::get(path), None).await?;
+    let res = send(Method::Get, path, None).await?;
     if !res.ok() {
         return Err(failure(res).await);
     }
@@ -262,4 +296,49 @@ pub async fn download(path: &str, file_name: &str) -> Result<(), ApiFailure> {
         a.click();
     }
     Ok(())
+}
+
+/// Data of a page, loaded from the API: `None` until the first answer.
+pub type Loaded<T> = RwSignal<Option<Result<T, ApiFailure>>>;
+
+/// Loads `GET path()` and loads it again whenever a signal read by `path` changes (filters,
+/// a reload counter). An older answer never overwrites a newer one; the previous data stays
+/// shown while reloading.
+///
+/// One small copy per result type instead of a `LocalResource` per call site keeps the WASM
+/// bundle within budget.
+pub fn load<T>(path: impl Fn() -> String + 'static) -> Loaded<T>
+where
+    T: DeserializeOwned + Send + Sync + 'static,
+{
+    load_with(Box::new(path), false)
+}
+
+/// [`load`] for the public client portal (no token).
+pub fn load_public<T>(path: impl Fn() -> String + 'static) -> Loaded<T>
+where
+    T: DeserializeOwned + Send + Sync + 'static,
+{
+    load_with(Box::new(path), true)
+}
+
+fn load_with<T>(path: Box<dyn Fn() -> String>, public: bool) -> Loaded<T>
+where
+    T: DeserializeOwned + Send + Sync + 'static,
+{
+    let data: Loaded<T> = RwSignal::new(None);
+    let latest = std::rc::Rc::new(std::cell::Cell::new(0u32));
+    Effect::new(move |_| {
+        let p = path();
+        let ticket = latest.get().wrapping_add(1);
+        latest.set(ticket);
+        let latest = latest.clone();
+        leptos::task::spawn_local(async move {
+            let text = if public { public_call(Method::Get, &p, None).await } else { call(Method::Get, &p, None).await };
+            if latest.get() == ticket {
+                data.try_set(Some(text.and_then(|t| parse::<T>(&t))));
+            }
+        });
+    });
+    data
 }

@@ -11,9 +11,9 @@ use crate::api;
 #[component]
 pub fn ClientsList() -> impl IntoView {
     let q = RwSignal::new(String::new());
-    let clients = LocalResource::new(move || {
+    let clients = api::load::<Page<Client>>(move || {
         let text = q.get();
-        async move { api::get::<Page<Client>>(&format!("/api/v1/clients?limit=200&q={}", api::url_encode(&text))).await }
+        format!("/api/v1/clients?limit=200&q={}", api::url_encode(&text))
     });
     view! {
         <div class="board-header">
@@ -41,11 +41,11 @@ pub fn ClientsList() -> impl IntoView {
 
 #[component]
 pub fn ClientRecord(id: i32) -> impl IntoView {
-    let client = LocalResource::new(move || async move { api::get::<Client>(&format!("/api/v1/clients/{id}")).await });
-    let proposals = LocalResource::new(move || async move { api::get::<Page<Proposal>>(&format!("/api/v1/proposals?client_id={id}")).await });
-    let invoices = LocalResource::new(move || async move { api::get::<InvoicePage>(&format!("/api/v1/invoices?client_id={id}")).await });
-    let contracts = LocalResource::new(move || async move { api::get::<Page<Contract>>(&format!("/api/v1/contracts?client_id={id}")).await });
-    let history = LocalResource::new(move || async move { api::get::<Page<TimelineEntry>>(&format!("/api/v1/clients/{id}/history")).await });
+    let client = api::load::<Client>(move || format!("/api/v1/clients/{id}"));
+    let proposals = api::load::<Page<Proposal>>(move || format!("/api/v1/proposals?client_id={id}"));
+    let invoices = api::load::<InvoicePage>(move || format!("/api/v1/invoices?client_id={id}"));
+    let contracts = api::load::<Page<Contract>>(move || format!("/api/v1/contracts?client_id={id}"));
+    let history = api::load::<Page<TimelineEntry>>(move || format!("/api/v1/clients/{id}/history"));
     view! {
         {move || match client.get() {
             None => view! { <p class="muted">"Loading…"</p> }.into_any(),

@@ -10,7 +10,7 @@ use crate::app::Session;
 #[component]
 pub fn Dashboard() -> impl IntoView {
     let session = expect_context::<Session>();
-    let new_leads = LocalResource::new(|| api::get::<Page<Lead>>("/api/v1/leads?created=today&uncontacted=true&limit=20"));
+    let new_leads = api::load::<Page<Lead>>(move || "/api/v1/leads?created=today&uncontacted=true&limit=20".to_string());
     let due = LocalResource::new(|| async {
         let today = api::get::<Page<Reminder>>("/api/v1/reminders?due=today").await?;
         let overdue = api::get::<Page<Reminder>>("/api/v1/reminders?due=overdue").await?;
@@ -20,8 +20,8 @@ pub fn Dashboard() -> impl IntoView {
     });
     // "Of my clients": invoices where I am the sale agent or the client is assigned to me
     // (view-own roles are limited to exactly that by the API).
-    let expired = LocalResource::new(|| api::get::<Page<Proposal>>("/api/v1/proposals?expired=true&assigned=me&limit=10"));
-    let overdue = LocalResource::new(|| api::get::<InvoicePage>("/api/v1/invoices?status=4&limit=10"));
+    let expired = api::load::<Page<Proposal>>(move || "/api/v1/proposals?expired=true&assigned=me&limit=10".to_string());
+    let overdue = api::load::<InvoicePage>(move || "/api/v1/invoices?status=4&limit=10".to_string());
     view! {
         <h1>"Dashboard"</h1>
         <p id="welcome">{move || session.me.get().map(|m| format!("Good to see you, {}.", m.name)).unwrap_or_default()}</p>

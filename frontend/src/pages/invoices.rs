@@ -37,10 +37,10 @@ fn status_badge(code: i32, name: &str) -> AnyView {
 #[component]
 pub fn InvoicesList() -> impl IntoView {
     let query = use_query_map();
-    let invoices = LocalResource::new(move || {
+    let invoices = api::load::<InvoicePage>(move || {
         let q = query.get();
         let status = q.get("status").map(|s| format!("&status={s}")).unwrap_or_default();
-        async move { api::get::<InvoicePage>(&format!("/api/v1/invoices?limit=100{status}")).await }
+        format!("/api/v1/invoices?limit=100{status}")
     });
     let chips = [("All", ""), ("Draft", "?status=6"), ("Unpaid", "?status=1"), ("Partially paid", "?status=3"), ("Overdue", "?status=4"), ("Paid", "?status=2"), ("Cancelled", "?status=5")];
     view! {
@@ -88,15 +88,15 @@ pub fn InvoicesList() -> impl IntoView {
 #[component]
 pub fn InvoiceView(id: i32) -> impl IntoView {
     let reload = RwSignal::new(0u32);
-    let invoice = LocalResource::new(move || {
+    let invoice = api::load::<Invoice>(move || {
         reload.get();
-        async move { api::get::<Invoice>(&format!("/api/v1/invoices/{id}")).await }
+        format!("/api/v1/invoices/{id}")
     });
-    let payments = LocalResource::new(move || {
+    let payments = api::load::<Page<Payment>>(move || {
         reload.get();
-        async move { api::get::<Page<Payment>>(&format!("/api/v1/invoices/{id}/payments")).await }
+        format!("/api/v1/invoices/{id}/payments")
     });
-    let modes = LocalResource::new(|| async { api::get::<Page<PaymentMode>>("/api/v1/payment-modes").await });
+    let modes = api::load::<Page<PaymentMode>>(move || "/api/v1/payment-modes".to_string());
     let error = RwSignal::new(None::<ApiFailure>);
     let notice = RwSignal::new(None::<String>);
     let show_payment = RwSignal::new(false);
@@ -226,7 +226,7 @@ pub fn InvoiceView(id: i32) -> impl IntoView {
 
 #[component]
 pub fn PaymentsList() -> impl IntoView {
-    let payments = LocalResource::new(|| async { api::get::<Page<Payment>>("/api/v1/payments?limit=200").await });
+    let payments = api::load::<Page<Payment>>(move || "/api/v1/payments?limit=200".to_string());
     view! {
         <h1>"Payments"</h1>
         {move || match payments.get() {
@@ -247,7 +247,7 @@ pub fn PaymentsList() -> impl IntoView {
 
 #[component]
 pub fn RecurringList() -> impl IntoView {
-    let schedules = LocalResource::new(|| async { api::get::<Page<RecurringInvoice>>("/api/v1/recurring-invoices").await });
+    let schedules = api::load::<Page<RecurringInvoice>>(move || "/api/v1/recurring-invoices".to_string());
     view! {
         <h1>"Recurring invoices"</h1>
         {move || match schedules.get() {
@@ -270,9 +270,9 @@ pub fn RecurringList() -> impl IntoView {
 #[component]
 pub fn ContractsList() -> impl IntoView {
     let query = use_query_map();
-    let contracts = LocalResource::new(move || {
+    let contracts = api::load::<Page<Contract>>(move || {
         let days = query.get().get("expiring_in_days").map(|d| format!("&expiring_in_days={d}")).unwrap_or_default();
-        async move { api::get::<Page<Contract>>(&format!("/api/v1/contracts?limit=200{days}")).await }
+        format!("/api/v1/contracts?limit=200{days}")
     });
     view! {
         <h1>"Contracts"</h1>
@@ -297,7 +297,7 @@ pub fn ContractsList() -> impl IntoView {
 
 #[component]
 pub fn SalesOrdersList() -> impl IntoView {
-    let orders = LocalResource::new(|| async { api::get::<Page<SalesOrder>>("/api/v1/sales-orders?limit=200").await });
+    let orders = api::load::<Page<SalesOrder>>(move || "/api/v1/sales-orders?limit=200".to_string());
     view! {
         <h1>"Sales orders"</h1>
         {move || match orders.get() {
@@ -321,9 +321,9 @@ pub fn SalesOrdersList() -> impl IntoView {
 pub fn PortalInvoicePage() -> impl IntoView {
     let params = use_params_map();
     let token = move || params.get().get("token").unwrap_or_default();
-    let invoice = LocalResource::new(move || {
+    let invoice = api::load_public::<PortalInvoice>(move || {
         let t = token();
-        async move { api::public_get::<PortalInvoice>(&format!("/api/v1/portal/invoices/{t}")).await }
+        format!("/api/v1/portal/invoices/{t}")
     });
     let error = RwSignal::new(None::<ApiFailure>);
     let pay = move |_| {
@@ -383,10 +383,10 @@ pub fn PortalContractPage() -> impl IntoView {
     let params = use_params_map();
     let token = move || params.get().get("token").unwrap_or_default();
     let reload = RwSignal::new(0u32);
-    let contract = LocalResource::new(move || {
+    let contract = api::load_public::<PortalContract>(move || {
         reload.get();
         let t = token();
-        async move { api::public_get::<PortalContract>(&format!("/api/v1/portal/contracts/{t}")).await }
+        format!("/api/v1/portal/contracts/{t}")
     });
     let name = RwSignal::new(String::new());
     let error = RwSignal::new(None::<ApiFailure>);

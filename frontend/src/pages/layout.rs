@@ -84,9 +84,9 @@ fn Bell() -> impl IntoView {
     use crmconnect_domain::api::{Notification, Page};
     let reload = RwSignal::new(0u32);
     let open = RwSignal::new(false);
-    let unread = LocalResource::new(move || {
+    let unread = api::load::<Page<Notification>>(move || {
         reload.get();
-        async move { api::get::<Page<Notification>>("/api/v1/notifications?unread=true&limit=20").await }
+        "/api/v1/notifications?unread=true&limit=20".to_string()
     });
     let read = move |id: i32| {
         leptos::task::spawn_local(async move {

@@ -40,23 +40,23 @@ pub const LEAD_FIELDS: &[Field] = &[
 #[component]
 pub fn LeadRecord(id: i32) -> impl IntoView {
     let reload = RwSignal::new(0u32);
-    let lead = LocalResource::new(move || {
+    let lead = api::load::<Lead>(move || {
         reload.get();
-        async move { api::get::<Lead>(&format!("/api/v1/leads/{id}")).await }
+        format!("/api/v1/leads/{id}")
     });
-    let timeline = LocalResource::new(move || {
+    let timeline = api::load::<Page<TimelineEntry>>(move || {
         reload.get();
-        async move { api::get::<Page<TimelineEntry>>(&format!("/api/v1/leads/{id}/timeline")).await }
+        format!("/api/v1/leads/{id}/timeline")
     });
-    let reminders = LocalResource::new(move || {
+    let reminders = api::load::<Page<Reminder>>(move || {
         reload.get();
-        async move { api::get::<Page<Reminder>>(&format!("/api/v1/leads/{id}/reminders")).await }
+        format!("/api/v1/leads/{id}/reminders")
     });
-    let proposals = LocalResource::new(move || {
+    let proposals = api::load::<Page<Proposal>>(move || {
         reload.get();
-        async move { api::get::<Page<Proposal>>(&format!("/api/v1/proposals?lead_id={id}")).await }
+        format!("/api/v1/proposals?lead_id={id}")
     });
-    let lost_reasons = LocalResource::new(|| async { api::get::<Page<NamedOption>>("/api/v1/lost-reasons").await });
+    let lost_reasons = api::load::<Page<NamedOption>>(move || "/api/v1/lost-reasons".to_string());
     let error = RwSignal::new(None::<ApiFailure>);
     let kind = RwSignal::new("call".to_string());
     let summary = RwSignal::new(String::new());
@@ -299,9 +299,9 @@ pub fn LeadRecord(id: i32) -> impl IntoView {
 #[component]
 fn Attachments(lead_id: i32) -> impl IntoView {
     let reload = RwSignal::new(0u32);
-    let files = LocalResource::new(move || {
+    let files = api::load::<Page<Attachment>>(move || {
         reload.get();
-        async move { api::get::<Page<Attachment>>(&format!("/api/v1/leads/{lead_id}/attachments")).await }
+        format!("/api/v1/leads/{lead_id}/attachments")
     });
     let error = RwSignal::new(None::<ApiFailure>);
     let uploading = RwSignal::new(false);

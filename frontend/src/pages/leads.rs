@@ -150,9 +150,9 @@ impl ColumnState {
 fn Board(filters: Filters) -> impl IntoView {
     let query = filters.query();
     let board_query = query.clone();
-    let board = LocalResource::new(move || {
+    let board = api::load::<Vec<KanbanColumn>>(move || {
         let q = board_query.clone();
-        async move { api::get::<Vec<KanbanColumn>>(&format!("/api/v1/leads/kanban?limit=20&{q}")).await }
+        format!("/api/v1/leads/kanban?limit=20&{q}")
     });
     let columns = RwSignal::new(Vec::<RwSignal<ColumnState>>::new());
     Effect::new(move |_| {

@@ -55,11 +55,13 @@ pub fn OpportunitiesPage() -> impl IntoView {
     let items = RwSignal::new(Vec::<Lead>::new());
     let loaded = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiFailure>);
-    let statuses = LocalResource::new(|| async { api::get::<Page<NamedOption>>("/api/v1/opportunity-statuses?limit=100").await.map(|p| p.items) });
-    let forecast = LocalResource::new(move || {
+    let statuses = api::load::<Page<NamedOption>>(|| "/api/v1/opportunity-statuses?limit=100".to_string());
+    let forecast_tick = RwSignal::new(0u32);
+    let forecast = api::load::<Forecast>(move || {
         reload.get();
+        forecast_tick.get();
         let q = if mine.get() { "&assigned=me" } else { "" };
-        async move { api::get::<Forecast>(&format!("/api/v1/opportunities/forecast?group_by=status{q}")).await }
+        format!("/api/v1/opportunities/forecast?group_by=status{q}")
     });
     Effect::new(move |_| {
         reload.get();
@@ -91,7 +93,7 @@ pub fn OpportunitiesPage() -> impl IntoView {
     let dragging = RwSignal::new(None::<i32>);
     let set_status = move |id: i32, status_id: i32| {
         let before = items.get_untracked();
-        let Some(name) = statuses.get_untracked().and_then(Result::ok).and_then(|s| s.into_iter().find(|s| s.id == status_id)).map(|s| s.name) else { return };
+        let Some(name) = statuses.get_untracked().and_then(Result::ok).and_then(|s| s.items.into_iter().find(|s| s.id == status_id)).map(|s| s.name) else { return };
         items.update(|all| {
             if let Some(o) = all.iter_mut().find(|o| o.id == id) {
                 o.opportunity_status_id = Some(status_id);
@@ -103,7 +105,7 @@ pub fn OpportunitiesPage() -> impl IntoView {
             match api::patch::<_, Lead>(&format!("/api/v1/opportunities/{id}"), &body).await {
                 Ok(_) => {
                     error.set(None);
-                    forecast.refetch();
+                    forecast_tick.update(|n| *n += 1);
                 }
                 Err(e) => {
                     items.set(before);
@@ -129,7 +131,7 @@ pub fn OpportunitiesPage() -> impl IntoView {
         {move || if !loaded.get() {
             view! { <p class="muted">"Loading…"</p> }.into_any()
         } else if board_view.get() {
-            let columns = statuses.get().and_then(Result::ok).unwrap_or_default();
+            let columns = statuses.get().and_then(Result::ok).map(|p| p.items).unwrap_or_default();
             view! {
                 <div class="board" id="opportunity-board">
                     {columns.into_iter().map(|s| {
@@ -197,9 +199,9 @@ pub fn OpportunitiesPage() -> impl IntoView {
 #[component]
 pub fn OpportunityRecord(id: i32) -> impl IntoView {
     let reload = RwSignal::new(0u32);
-    let opportunity = LocalResource::new(move || {
+    let opportunity = api::load::<Lead>(move || {
         reload.get();
-        async move { api::get::<Lead>(&format!("/api/v1/opportunities/{id}")).await }
+        format!("/api/v1/opportunities/{id}")
     });
     let editing = RwSignal::new(false);
     view! {

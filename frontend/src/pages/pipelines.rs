@@ -11,9 +11,9 @@ use crate::api::{self, ApiFailure};
 #[component]
 pub fn PipelinesPage() -> impl IntoView {
     let reload = RwSignal::new(0u32);
-    let pipelines = LocalResource::new(move || {
+    let pipelines = api::load::<Page<Pipeline>>(move || {
         reload.get();
-        api::get::<Page<Pipeline>>("/api/v1/pipelines?limit=100")
+        "/api/v1/pipelines?limit=100".to_string()
     });
     let selected = RwSignal::new(None::<i32>);
     let error = RwSignal::new(None::<ApiFailure>);

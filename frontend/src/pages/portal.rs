@@ -14,15 +14,15 @@ pub fn PortalProposalPage() -> impl IntoView {
     let params = use_params_map();
     let token = move || params.get().get("token").unwrap_or_default();
     let reload = RwSignal::new(0u32);
-    let proposal = LocalResource::new(move || {
+    let proposal = api::load_public::<PortalProposal>(move || {
         reload.get();
         let t = token();
-        async move { api::public_get::<PortalProposal>(&format!("/api/v1/portal/proposals/{t}")).await }
+        format!("/api/v1/portal/proposals/{t}")
     });
-    let comments = LocalResource::new(move || {
+    let comments = api::load_public::<Page<Comment>>(move || {
         reload.get();
         let t = token();
-        async move { api::public_get::<Page<Comment>>(&format!("/api/v1/portal/proposals/{t}/comments")).await }
+        format!("/api/v1/portal/proposals/{t}/comments")
     });
     let name = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());

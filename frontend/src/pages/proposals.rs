@@ -72,7 +72,7 @@ pub fn money(amount: Decimal, currency: &str) -> String {
 #[component]
 pub fn ProposalsList() -> impl IntoView {
     let query = use_query_map();
-    let proposals = LocalResource::new(move || {
+    let proposals = api::load::<Page<Proposal>>(move || {
         let q = query.get();
         let mut params = vec!["limit=100".to_string()];
         if let Some(s) = q.get("status") {
@@ -81,7 +81,7 @@ pub fn ProposalsList() -> impl IntoView {
         if let Some(e) = q.get("expired") {
             params.push(format!("expired={e}"));
         }
-        async move { api::get::<Page<Proposal>>(&format!("/api/v1/proposals?{}", params.join("&"))).await }
+        format!("/api/v1/proposals?{}", params.join("&"))
     });
     let chips = [("All", ""), ("Draft", "?status=6"), ("Sent", "?status=4"), ("Viewed", "?status=1"), ("Accepted", "?status=3"), ("Declined", "?status=2"), ("Expired", "?expired=true")];
     view! {
@@ -574,17 +574,17 @@ where
 #[component]
 pub fn ProposalView(id: i32) -> impl IntoView {
     let reload = RwSignal::new(0u32);
-    let proposal = LocalResource::new(move || {
+    let proposal = api::load::<Proposal>(move || {
         reload.get();
-        async move { api::get::<Proposal>(&format!("/api/v1/proposals/{id}")).await }
+        format!("/api/v1/proposals/{id}")
     });
-    let comments = LocalResource::new(move || {
+    let comments = api::load::<Page<Comment>>(move || {
         reload.get();
-        async move { api::get::<Page<Comment>>(&format!("/api/v1/proposals/{id}/comments")).await }
+        format!("/api/v1/proposals/{id}/comments")
     });
-    let emails = LocalResource::new(move || {
+    let emails = api::load::<Page<SentEmail>>(move || {
         reload.get();
-        async move { api::get::<Page<SentEmail>>(&format!("/api/v1/proposals/{id}/emails")).await }
+        format!("/api/v1/proposals/{id}/emails")
     });
     let error = RwSignal::new(None::<ApiFailure>);
     let notice = RwSignal::new(None::<String>);

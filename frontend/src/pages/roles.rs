@@ -21,9 +21,9 @@ fn action_label(a: Action) -> &'static str {
 #[component]
 pub fn RolesPage() -> impl IntoView {
     let reload = RwSignal::new(0u32);
-    let roles = LocalResource::new(move || {
+    let roles = api::load::<Page<Role>>(move || {
         reload.get();
-        api::get::<Page<Role>>("/api/v1/roles?limit=500")
+        "/api/v1/roles?limit=500".to_string()
     });
     // `Some(None)`: a new role; `Some(Some(id))`: editing that role.
     let editing = RwSignal::new(None::<Option<i32>>);

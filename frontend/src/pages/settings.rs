@@ -592,9 +592,9 @@ fn Inputs(fields: &'static [Field], values: RwSignal<FormValues>, error: RwSigna
 #[component]
 pub fn ResourcePage(resource: &'static Resource) -> impl IntoView {
     let reload = RwSignal::new(0u32);
-    let list = LocalResource::new(move || {
+    let list = api::load::<Value>(move || {
         reload.get();
-        async move { api::get::<Value>(&format!("{}?limit=500", resource.api)).await.map(|v| rows(&v)) }
+        format!("{}?limit=500", resource.api)
     });
     let refs = RwSignal::new(RefOptions::new());
     leptos::task::spawn_local(async move { refs.set(load_refs(ref_paths(resource.fields)).await) });
@@ -669,7 +669,7 @@ pub fn ResourcePage(resource: &'static Resource) -> impl IntoView {
             </section>
         })}
         {move || (!form_open.get()).then(|| error.get().map(|e| view! { <div class="alert" role="alert">{e.summary()}</div> })).flatten()}
-        {move || match list.get() {
+        {move || match list.get().map(|r| r.map(|v| rows(&v))) {
             None => view! { <p class="muted">"Loading…"</p> }.into_any(),
             Some(Err(e)) => view! { <div class="alert" role="alert">{e.summary()}</div> }.into_any(),
             Some(Ok(items)) if items.is_empty() => view! { <p class="muted">"Nothing here yet."</p> }.into_any(),
