@@ -338,3 +338,170 @@ async fn a_proposal_goes_from_the_editor_to_the_clients_acceptance_and_an_invoic
     screenshot(&client, "proposals-list").await;
     client.close().await.unwrap();
 }
+
+/// Signs the browser in with tokens from the API (the login form has its own test).
+async fn sign_in(app: &helpers::TestApp, client: &Client) {
+    let tokens = app.login(helpers::ADMIN_EMAIL, helpers::PASSWORD).await;
+    client.goto(&app.url("/login")).await.unwrap();
+    client
+        .execute(
+            "localStorage.setItem('crm.access_token', arguments[0]); localStorage.setItem('crm.refresh_token', arguments[1]);",
+            vec![json!(tokens.access_token), json!(tokens.refresh_token)],
+        )
+        .await
+        .unwrap();
+}
+
+/// Clicks an element after scrolling it to the middle of the window (clear of the sticky header).
+async fn click(client: &Client, css: &str) {
+    let el = client.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+    client.execute("document.querySelector(arguments[0]).scrollIntoView({block: 'center'})", vec![json!(css)]).await.unwrap();
+    el.click().await.unwrap();
+}
+
+/// A real HTML5 drag: dragstart on the source, dragover and drop on the target, with one
+/// DataTransfer, as the browser fires them when a mouse drags a card.
+async fn drag(client: &Client, source_css: &str, target_css: &str) {
+    client.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(source_css)).await.unwrap();
+    client
+        .execute(
+            "const [s, t] = [document.querySelector(arguments[0]), document.querySelector(arguments[1])];
+             const dt = new DataTransfer();
+             s.dispatchEvent(new DragEvent('dragstart', {bubbles: true, cancelable: true, dataTransfer: dt}));
+             t.dispatchEvent(new DragEvent('dragover', {bubbles: true, cancelable: true, dataTransfer: dt}));
+             t.dispatchEvent(new DragEvent('drop', {bubbles: true, cancelable: true, dataTransfer: dt}));
+             s.dispatchEvent(new DragEvent('dragend', {bubbles: true, cancelable: true, dataTransfer: dt}));",
+            vec![json!(source_css), json!(target_css)],
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs Chromium, chromedriver and the built SPA: run `cargo xtask test`"]
+async fn a_manager_works_the_board_the_list_settings_opportunities_and_invoices() {
+    let spa_dir = PathBuf::from(std::env::var("CRM_SPA_DIR").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/spa").into()));
+    assert!(spa_dir.join("index.html").is_file(), "SPA not built at {}: run `cargo xtask build-spa`", spa_dir.display());
+    let app = helpers::spawn_app_with(|s| s.spa_dir = spa_dir.clone()).await;
+    let (_, token) = app.admin().await;
+    let (_, a) = app.post("/api/v1/leads", Some(&token), json!({"name": "Dora Drag", "email": "dora@drag.ro", "tags": ["vip"], "estimated_value": "1000.00", "currency": "RON"})).await;
+    let (_, b) = app.post("/api/v1/leads", Some(&token), json!({"name": "Bogdan Back", "email": "bogdan@back.ro"})).await;
+    let (a_id, b_id) = (a["id"].as_i64().unwrap(), b["id"].as_i64().unwrap());
+    let (_driver, client) = start_browser().await;
+    sign_in(&app, &client).await;
+
+    // Drag Dora from New to Contacted: there at once, still there after a reload; the
+    // column figures follow.
+    client.goto(&app.url("/admin/leads")).await.unwrap();
+    let card = |id: i64| format!("article[data-lead='{id}']");
+    let in_column = |status: &str, name: &str| format!("//section[@data-status='{status}']//strong[text()='{name}']");
+    text_of_xpath(&client, &in_column("New", "Dora Drag")).await;
+    drag(&client, &card(a_id), "section[data-status='Contacted']").await;
+    text_of_xpath(&client, &in_column("Contacted", "Dora Drag")).await;
+    wait_for_text(&client, "section[data-status='Contacted'] header", "1000.00 RON").await;
+    client.refresh().await.unwrap();
+    text_of_xpath(&client, &in_column("Contacted", "Dora Drag")).await;
+    let (_, stored) = app.get(&format!("/api/v1/leads/{a_id}"), &token).await;
+    assert_eq!(stored["status"], "Contacted");
+
+    // A move the server refuses is rolled back: the target status is deleted meanwhile.
+    let (_, pipelines) = app.get("/api/v1/pipelines", &token).await;
+    let pipeline = &pipelines["items"][0];
+    let qualified = pipeline["statuses"].as_array().unwrap().iter().find(|s| s["name"] == "Qualified").unwrap()["id"].as_i64().unwrap();
+    let (st, _) = app.delete(&format!("/api/v1/pipelines/{}/statuses/{qualified}", pipeline["id"]), &token).await;
+    assert!(st.is_success(), "{st}");
+    drag(&client, &card(b_id), "section[data-status='Qualified']").await;
+    text_of(&client, "#board-error").await;
+    text_of_xpath(&client, &in_column("New", "Bogdan Back")).await;
+    screenshot(&client, "kanban-rollback").await;
+
+    // Filters: tag.
+    fill(&client, "#filter-tag", "vip").await;
+    client.find(Locator::Css("#filter-tag")).await.unwrap().send_keys("\u{E007}").await.unwrap();
+    for _ in 0..100 {
+        let board = text_of(&client, "main").await;
+        if !board.contains("Bogdan Back") && board.contains("Dora Drag") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let board = text_of(&client, "main").await;
+    assert!(board.contains("Dora Drag") && !board.contains("Bogdan Back"), "{board}");
+
+    // The list view: select every lead, tag them in bulk.
+    client.goto(&app.url("/admin/leads?view=list")).await.unwrap();
+    wait_for_text(&client, "#leads-table", "Bogdan Back").await;
+    wait_for_text(&client, "#leads-table", "Dora Drag").await;
+    click(&client, "#select-all").await;
+    wait_for_text(&client, "#bulk-bar", "2 selected").await;
+    client.find(Locator::Css("#bulk-action")).await.unwrap().select_by_value("add_tag").await.unwrap();
+    fill(&client, "#bulk-param", "hot").await;
+    click(&client, "#bulk-apply").await;
+    wait_for_text(&client, "#bulk-notice", "2 leads updated").await;
+    let (_, tagged) = app.get("/api/v1/leads?tag=hot", &token).await;
+    assert_eq!(tagged["items"].as_array().unwrap().len(), 2, "{tagged}");
+    screenshot(&client, "leads-list").await;
+
+    // Settings: add a tax; the catalogue has it.
+    client.goto(&app.url("/admin/settings")).await.unwrap();
+    client.wait().at_most(Duration::from_secs(20)).for_element(Locator::LinkText("Taxes")).await.unwrap().click().await.unwrap();
+    wait_for_path(&client, "/admin/taxes").await;
+    wait_for_text(&client, "#settings-table", "VAT 21%").await;
+    click(&client, "#add-row").await;
+    fill(&client, "#field-name", "Reduced 5%").await;
+    fill(&client, "#field-rate", "five").await;
+    click(&client, "#save-row").await;
+    wait_for_text(&client, "#row-form", "must be a number").await;
+    fill(&client, "#field-rate", "5").await;
+    click(&client, "#save-row").await;
+    wait_for_text(&client, "#settings-table", "Reduced 5%").await;
+    let (_, taxes) = app.get("/api/v1/taxes", &token).await;
+    assert!(taxes["items"].as_array().unwrap().iter().any(|t| t["name"] == "Reduced 5%" && t["rate"] == "5"), "{taxes}");
+    screenshot(&client, "settings-taxes").await;
+
+    // Statuses: move "Contacted" up, the board order follows.
+    client.goto(&app.url("/admin/leads/statuses")).await.unwrap();
+    let up = "//table[@id='statuses']//tr[@data-status='Contacted']//button[@aria-label='Move up']";
+    client.wait().at_most(Duration::from_secs(20)).for_element(Locator::XPath(up)).await.unwrap().click().await.unwrap();
+    for _ in 0..100 {
+        let (_, p) = app.get(&format!("/api/v1/pipelines/{}", pipeline["id"]), &token).await;
+        if p["statuses"][0]["name"] == "Contacted" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (_, p) = app.get(&format!("/api/v1/pipelines/{}", pipeline["id"]), &token).await;
+    assert_eq!(p["statuses"][0]["name"], "Contacted", "{p}");
+    screenshot(&client, "settings-statuses").await;
+
+    // The lead record: edit, then convert to an opportunity; the board weighs it.
+    client.goto(&app.url(&format!("/admin/leads/{a_id}"))).await.unwrap();
+    wait_for_text(&client, "#lead-name", "Dora Drag").await;
+    click(&client, "#edit-lead").await;
+    fill(&client, "#field-company", "Drag Logistics SRL").await;
+    click(&client, "#edit-save").await;
+    wait_for_text(&client, "main", "Drag Logistics SRL").await;
+    click(&client, "#open-convert-opportunity").await;
+    fill(&client, "#opp-value", "20000").await;
+    fill(&client, "#opp-probability", "40").await;
+    click(&client, "#convert-opportunity-submit").await;
+    wait_for_text(&client, "#opportunity-figures", "weighted 8000.00 RON").await;
+    client.goto(&app.url("/admin/opportunities")).await.unwrap();
+    wait_for_text(&client, "#forecast-totals", "1 open: 20000.00 RON · weighted 8000.00 RON").await;
+    wait_for_text(&client, "#opportunity-board", "Dora Drag").await;
+    screenshot(&client, "opportunities").await;
+
+    // An invoice made in the editor, for a client.
+    let (_, client_row) = app.post("/api/v1/clients", Some(&token), json!({"company": "Editor Client SRL"})).await;
+    client.goto(&app.url(&format!("/admin/invoices/new?client_id={}", client_row["id"]))).await.unwrap();
+    let line = |field: &str| format!("tr.line[data-index='0'] .{field}");
+    fill(&client, &line("l-description"), "Consulting").await;
+    fill(&client, &line("l-qty"), "2").await;
+    fill(&client, &line("l-price"), "150").await;
+    wait_for_text(&client, "#t-total", "300.00 RON").await;
+    click(&client, "#save-invoice").await;
+    wait_for_text(&client, "#invoice-status", "Draft").await;
+    wait_for_text(&client, "#invoice-total", "300.00 RON").await;
+    screenshot(&client, "invoice-editor-saved").await;
+    client.close().await.unwrap();
+}

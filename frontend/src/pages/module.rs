@@ -20,14 +20,12 @@ pub fn ModulePage() -> impl IntoView {
             "/admin/leads" => view! { <crate::pages::leads::LeadsBoard/> }.into_any(),
             "/admin/proposals" | "/admin/proposals/list_proposals" => view! { <ProposalsList/> }.into_any(),
             "/admin/clients" => view! { <crate::pages::clients::ClientsList/> }.into_any(),
-            other if other.starts_with("/admin/clients/") => match other["/admin/clients/".len()..].parse::<i32>() {
-                Ok(id) => view! { <crate::pages::clients::ClientRecord id=id/> }.into_any(),
-                Err(_) => not_found(),
-            },
-            other if other.starts_with("/admin/leads/") => match other["/admin/leads/".len()..].parse::<i32>() {
-                Ok(id) => view! { <crate::pages::lead::LeadRecord id=id/> }.into_any(),
-                Err(_) => not_found(),
-            },
+            other if id_after(other, "/admin/clients/").is_some() => {
+                view! { <crate::pages::clients::ClientRecord id=id_after(other, "/admin/clients/").unwrap_or_default()/> }.into_any()
+            }
+            other if id_after(other, "/admin/leads/").is_some() => {
+                view! { <crate::pages::lead::LeadRecord id=id_after(other, "/admin/leads/").unwrap_or_default()/> }.into_any()
+            }
             "/admin/proposals/new" => view! { <ProposalEditor/> }.into_any(),
             "/admin/invoices" | "/admin/invoices/list_invoices" => view! { <InvoicesList/> }.into_any(),
             "/admin/invoices/recurring" => view! { <RecurringList/> }.into_any(),
@@ -60,9 +58,8 @@ pub fn ModulePage() -> impl IntoView {
                 }
             }
             "/admin/opportunities" => view! { <OpportunitiesPage/> }.into_any(),
-            other if other.starts_with("/admin/opportunities/") && other["/admin/opportunities/".len()..].parse::<i32>().is_ok() => {
-                let id = other["/admin/opportunities/".len()..].parse::<i32>().unwrap_or_default();
-                view! { <OpportunityRecord id=id/> }.into_any()
+            other if id_after(other, "/admin/opportunities/").is_some() => {
+                view! { <OpportunityRecord id=id_after(other, "/admin/opportunities/").unwrap_or_default()/> }.into_any()
             }
             "/admin/roles" => view! { <RolesPage/> }.into_any(),
             "/admin/settings" => view! { <SettingsIndex/> }.into_any(),
@@ -82,6 +79,11 @@ pub fn ModulePage() -> impl IntoView {
             }
         }
     }
+}
+
+/// The record id of `/admin/leads/42`-style paths (`None` for `/admin/leads/statuses`).
+fn id_after(path: &str, prefix: &str) -> Option<i32> {
+    path.strip_prefix(prefix)?.parse().ok()
 }
 
 fn not_found() -> AnyView {
