@@ -503,5 +503,54 @@ async fn a_manager_works_the_board_the_list_settings_opportunities_and_invoices(
     wait_for_text(&client, "#invoice-status", "Draft").await;
     wait_for_text(&client, "#invoice-total", "300.00 RON").await;
     screenshot(&client, "invoice-editor-saved").await;
+
+    // A sales order from the same editor, then converted to an invoice from the list.
+    client.goto(&app.url(&format!("/admin/sales_orders/new?client_id={}", client_row["id"]))).await.unwrap();
+    fill(&client, &line("l-description"), "Hardware").await;
+    fill(&client, &line("l-price"), "80").await;
+    wait_for_text(&client, "#t-total", "80.00 RON").await;
+    click(&client, "#save-document").await;
+    wait_for_path(&client, "/admin/sales_orders").await;
+    wait_for_text(&client, "#orders-table", "80.00 RON").await;
+    client.find(Locator::Css("#orders-table select")).await.unwrap().select_by_value("confirmed").await.unwrap();
+    client.wait().at_most(Duration::from_secs(20)).for_element(Locator::XPath("//table[@id='orders-table']//button[text()='Convert to invoice']")).await.unwrap().click().await.unwrap();
+    wait_for_text(&client, "#orders-table", "#").await;
+    let (_, orders) = app.get("/api/v1/sales-orders", &token).await;
+    assert!(orders["items"][0]["invoice_id"].is_i64(), "{orders}");
+
+    // A recurring schedule.
+    client.goto(&app.url(&format!("/admin/invoices/recurring/new?client_id={}", client_row["id"]))).await.unwrap();
+    fill(&client, &line("l-description"), "Hosting").await;
+    fill(&client, &line("l-price"), "100").await;
+    set_value(&client, "#i-date", "2026-12-01").await;
+    click(&client, "#save-document").await;
+    wait_for_path(&client, "/admin/invoices/recurring").await;
+    wait_for_text(&client, "#recurring-table", "100.00 RON").await;
+    wait_for_text(&client, "#recurring-table", "2026-12-01").await;
+
+    // A contract through the generic form.
+    client.goto(&app.url("/admin/contracts")).await.unwrap();
+    click(&client, "#new-contract").await;
+    client.wait().at_most(Duration::from_secs(20)).for_element(Locator::XPath("//select[@id='field-client_id']/option[text()='Editor Client SRL']")).await.unwrap();
+    client.find(Locator::Css("#field-client_id")).await.unwrap().select_by_label("Editor Client SRL").await.unwrap();
+    fill(&client, "#field-subject", "Support 2027").await;
+    fill(&client, "#field-value", "5000").await;
+    set_value(&client, "#field-start_date", "2027-01-01").await;
+    click(&client, "#edit-save").await;
+    wait_for_text(&client, "#contracts-table", "Support 2027").await;
+    wait_for_text(&client, "#contracts-table", "5000.00 RON").await;
+    screenshot(&client, "contracts").await;
     client.close().await.unwrap();
+}
+
+/// Sets an input's value as typing would (date inputs take keys in the locale's order).
+async fn set_value(client: &Client, css: &str, value: &str) {
+    client.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+    client
+        .execute(
+            "const el = document.querySelector(arguments[0]); el.value = arguments[1]; el.dispatchEvent(new Event('input', {bubbles: true}));",
+            vec![json!(css), json!(value)],
+        )
+        .await
+        .unwrap();
 }

@@ -14,6 +14,7 @@ use rust_decimal::Decimal;
 use std::str::FromStr;
 
 use super::proposals::money;
+use super::settings::{EditForm, Field, Kind, Mode};
 use crate::api::{self, ApiFailure};
 
 fn alert(e: ApiFailure) -> AnyView {
@@ -249,17 +250,21 @@ pub fn PaymentsList() -> impl IntoView {
 pub fn RecurringList() -> impl IntoView {
     let schedules = api::load::<Page<RecurringInvoice>>(move || "/api/v1/recurring-invoices".to_string());
     view! {
-        <h1>"Recurring invoices"</h1>
+        <div class="board-header">
+            <h1>"Recurring invoices"</h1>
+            <A href="/admin/invoices/recurring/new" attr:class="button" attr:id="new-recurring">"+ Recurring invoice"</A>
+        </div>
         {move || match schedules.get() {
             None => view! { <p class="muted">"Loading…"</p> }.into_any(),
             Some(Err(e)) => alert(e),
             Some(Ok(page)) => view! {
                 <table class="grid" id="recurring-table">
-                    <thead><tr><th>"Client"</th><th>"Frequency"</th><th>"Amount"</th><th>"Generated"</th><th>"Next"</th></tr></thead>
+                    <thead><tr><th>"Client"</th><th>"Frequency"</th><th>"Amount"</th><th>"Generated"</th><th>"Next"</th><th></th></tr></thead>
                     <tbody>{page.items.into_iter().map(|r| view! {
                         <tr><td>{r.client_name.clone()}</td><td>{format!("{:?} × {}", r.frequency, r.interval)}</td><td class="num">{money(r.amounts.total, &r.currency)}</td>
                             <td>{if r.cycles == 0 { format!("{}", r.generated) } else { format!("{} of {}", r.generated, r.cycles) }}</td>
-                            <td>{r.next_date.map(|d| d.to_string()).unwrap_or_else(|| "done".into())}</td></tr>
+                            <td>{r.next_date.map(|d| d.to_string()).unwrap_or_else(|| if r.active { "done".into() } else { "paused".into() })}</td>
+                            <td><A href=format!("/admin/invoices/recurring/{}/edit", r.id)>"Edit"</A></td></tr>
                     }).collect_view()}</tbody>
                 </table>
             }.into_any(),
@@ -267,27 +272,70 @@ pub fn RecurringList() -> impl IntoView {
     }
 }
 
+const fn field(key: &'static str, label: &'static str, kind: Kind) -> Field {
+    Field { key, label, kind, mode: Mode::Both }
+}
+
+const CONTRACT_FIELDS: &[Field] = &[
+    Field { key: "client_id", label: "Client", kind: Kind::Ref("/api/v1/clients"), mode: Mode::CreateOnly },
+    field("subject", "Subject", Kind::Text),
+    field("contract_type", "Type", Kind::Text),
+    field("status_id", "Status", Kind::Ref("/api/v1/contract-statuses")),
+    field("value", "Value", Kind::Decimal),
+    field("currency", "Currency (ISO code)", Kind::Text),
+    field("start_date", "Start", Kind::Date),
+    field("end_date", "End", Kind::Date),
+    field("content", "Content (HTML)", Kind::LongText),
+];
+
 #[component]
 pub fn ContractsList() -> impl IntoView {
     let query = use_query_map();
+    let reload = RwSignal::new(0u32);
     let contracts = api::load::<Page<Contract>>(move || {
+        reload.get();
         let days = query.get().get("expiring_in_days").map(|d| format!("&expiring_in_days={d}")).unwrap_or_default();
         format!("/api/v1/contracts?limit=200{days}")
     });
+    let creating = RwSignal::new(false);
+    let editing = RwSignal::new(None::<i32>);
     view! {
-        <h1>"Contracts"</h1>
+        <div class="board-header">
+            <h1>"Contracts"</h1>
+            <button id="new-contract" on:click=move |_| creating.update(|c| *c = !*c)>"+ Contract"</button>
+        </div>
+        {move || creating.get().then(|| view! {
+            <section class="card">
+                <h2>"New contract"</h2>
+                <EditForm api="/api/v1/contracts".to_string() create=true fields=CONTRACT_FIELDS initial=serde_json::json!({"currency": "RON"})
+                    on_saved=Callback::new(move |_| { creating.set(false); reload.update(|n| *n += 1); })
+                    on_cancel=Callback::new(move |_| creating.set(false))/>
+            </section>
+        })}
         <nav class="chips"><A href="/admin/contracts">"All"</A><A href="/admin/contracts?expiring_in_days=30">"Expiring in 30 days"</A></nav>
         {move || match contracts.get() {
             None => view! { <p class="muted">"Loading…"</p> }.into_any(),
             Some(Err(e)) => alert(e),
             Some(Ok(page)) => view! {
                 <table class="grid" id="contracts-table">
-                    <thead><tr><th>"Subject"</th><th>"Client"</th><th>"Value"</th><th>"Period"</th><th>"Status"</th><th>"Signed"</th></tr></thead>
-                    <tbody>{page.items.into_iter().map(|c| view! {
+                    <thead><tr><th>"Subject"</th><th>"Client"</th><th>"Value"</th><th>"Period"</th><th>"Status"</th><th>"Signed"</th><th></th></tr></thead>
+                    <tbody>{page.items.into_iter().map(|c| {
+                        let id = c.id;
+                        let initial = serde_json::to_value(&c).unwrap_or_default();
+                        view! {
                         <tr><td>{c.subject.clone()}</td><td>{c.client_name.clone()}</td><td class="num">{money(c.value, &c.currency)}</td>
                             <td>{format!("{} → {}", c.start_date, c.end_date.map(|d| d.to_string()).unwrap_or_else(|| "open".into()))}</td>
                             <td>{c.status.clone().unwrap_or_default()}</td>
-                            <td>{c.signature.as_ref().map(|s| format!("{} ({})", s.name, s.at.date())).unwrap_or_default()}{c.changed_after_signing.then(|| view! { <span class="badge danger">"changed since"</span> })}</td></tr>
+                            <td>{c.signature.as_ref().map(|s| format!("{} ({})", s.name, s.at.date())).unwrap_or_default()}{c.changed_after_signing.then(|| view! { <span class="badge danger">"changed since"</span> })}</td>
+                            <td><button class="link" on:click=move |_| editing.set(Some(id))>"Edit"</button></td></tr>
+                        {move || (editing.get() == Some(id)).then(|| view! {
+                            <tr class="edit-row"><td colspan="7">
+                                <EditForm api=format!("/api/v1/contracts/{id}") fields=CONTRACT_FIELDS initial=initial.clone()
+                                    on_saved=Callback::new(move |_| { editing.set(None); reload.update(|n| *n += 1); })
+                                    on_cancel=Callback::new(move |_| editing.set(None))/>
+                            </td></tr>
+                        })}
+                        }
                     }).collect_view()}</tbody>
                 </table>
             }.into_any(),
@@ -297,18 +345,55 @@ pub fn ContractsList() -> impl IntoView {
 
 #[component]
 pub fn SalesOrdersList() -> impl IntoView {
-    let orders = api::load::<Page<SalesOrder>>(move || "/api/v1/sales-orders?limit=200".to_string());
+    let reload = RwSignal::new(0u32);
+    let orders = api::load::<Page<SalesOrder>>(move || {
+        reload.get();
+        "/api/v1/sales-orders?limit=200".to_string()
+    });
+    let error = RwSignal::new(None::<ApiFailure>);
+    let act = move |path: String, body: serde_json::Value| {
+        leptos::task::spawn_local(async move {
+            match api::post::<_, serde_json::Value>(&path, &body).await {
+                Ok(_) => {
+                    error.set(None);
+                    reload.update(|n| *n += 1);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
     view! {
-        <h1>"Sales orders"</h1>
+        <div class="board-header">
+            <h1>"Sales orders"</h1>
+            <A href="/admin/sales_orders/new" attr:class="button" attr:id="new-sales-order">"+ Sales order"</A>
+        </div>
+        {move || error.get().map(alert)}
         {move || match orders.get() {
             None => view! { <p class="muted">"Loading…"</p> }.into_any(),
             Some(Err(e)) => alert(e),
             Some(Ok(page)) => view! {
                 <table class="grid" id="orders-table">
-                    <thead><tr><th>"Number"</th><th>"Date"</th><th>"Total"</th><th>"Status"</th><th>"Invoice"</th></tr></thead>
-                    <tbody>{page.items.into_iter().map(|o| view! {
-                        <tr><td>{o.number.clone()}</td><td>{o.date.to_string()}</td><td class="num">{money(o.amounts.total, &o.currency)}</td><td>{o.status.replace('_', " ")}</td>
-                            <td>{o.invoice_id.map(|i| view! { <A href=format!("/admin/invoices/{i}")>{format!("#{i}")}</A> })}</td></tr>
+                    <thead><tr><th>"Number"</th><th>"Date"</th><th>"Total"</th><th>"Status"</th><th>"Invoice"</th><th></th></tr></thead>
+                    <tbody>{page.items.into_iter().map(|o| {
+                        let id = o.id;
+                        let open = o.invoice_id.is_none() && o.status != "cancelled";
+                        view! {
+                            <tr><td>{o.number.clone()}</td><td>{o.date.to_string()}</td><td class="num">{money(o.amounts.total, &o.currency)}</td>
+                                <td>
+                                    <label class="visually-hidden" for=format!("so-status-{id}")>"Status"</label>
+                                    <select id=format!("so-status-{id}") on:change=move |ev| act(format!("/api/v1/sales-orders/{id}/status"), serde_json::json!({"status": event_target_value(&ev)}))>
+                                        {["draft", "confirmed", "partially_delivered", "delivered", "cancelled"].map(|st| view! { <option value=st selected=o.status == st>{st.replace('_', " ")}</option> })}
+                                    </select>
+                                </td>
+                                <td>{o.invoice_id.map(|i| view! { <A href=format!("/admin/invoices/{i}")>{format!("#{i}")}</A> })}</td>
+                                <td class="actions">
+                                    {open.then(|| view! { <A href=format!("/admin/sales_orders/{id}/edit")>"Edit"</A> })}
+                                    {(open && crmconnect_domain::sales_orders::can_invoice(&o.status)).then(|| view! {
+                                        <button class="link" on:click=move |_| act(format!("/api/v1/sales-orders/{id}/convert-to-invoice"), serde_json::json!({}))>"Convert to invoice"</button>
+                                    })}
+                                </td>
+                            </tr>
+                        }
                     }).collect_view()}</tbody>
                 </table>
             }.into_any(),

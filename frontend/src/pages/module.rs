@@ -9,7 +9,7 @@ use crate::pages::pipelines::PipelinesPage;
 use crate::pages::roles::RolesPage;
 use crate::pages::settings::{resource_for, BillingConfigPage, ResourcePage, SettingsIndex};
 use crate::pages::invoices::{ContractsList, InvoiceView, InvoicesList, PaymentsList, RecurringList, SalesOrdersList};
-use crate::pages::proposals::{InvoiceEditor, ProposalEditor, ProposalView, ProposalsList};
+use crate::pages::proposals::{InvoiceEditor, ProposalEditor, ProposalView, ProposalsList, RecurringEditor, SalesOrderEditor};
 
 #[component]
 pub fn ModulePage() -> impl IntoView {
@@ -33,6 +33,14 @@ pub fn ModulePage() -> impl IntoView {
             "/admin/contracts" => view! { <ContractsList/> }.into_any(),
             "/admin/sales_orders" => view! { <SalesOrdersList/> }.into_any(),
             "/admin/invoices/new" => view! { <InvoiceEditor/> }.into_any(),
+            "/admin/invoices/recurring/new" => view! { <RecurringEditor/> }.into_any(),
+            "/admin/sales_orders/new" => view! { <SalesOrderEditor/> }.into_any(),
+            other if edit_id(other, "/admin/invoices/recurring/").is_some() => {
+                view! { <RecurringEditor id=edit_id(other, "/admin/invoices/recurring/").unwrap_or_default()/> }.into_any()
+            }
+            other if edit_id(other, "/admin/sales_orders/").is_some() => {
+                view! { <SalesOrderEditor id=edit_id(other, "/admin/sales_orders/").unwrap_or_default()/> }.into_any()
+            }
             other if other.starts_with("/admin/invoices/") => match other["/admin/invoices/".len()..].split_once('/') {
                 Some((id, "edit")) => match id.parse::<i32>() {
                     Ok(id) => view! { <InvoiceEditor id=id/> }.into_any(),
@@ -84,6 +92,11 @@ pub fn ModulePage() -> impl IntoView {
 /// The record id of `/admin/leads/42`-style paths (`None` for `/admin/leads/statuses`).
 fn id_after(path: &str, prefix: &str) -> Option<i32> {
     path.strip_prefix(prefix)?.parse().ok()
+}
+
+/// The record id of `/admin/sales_orders/42/edit`-style paths.
+fn edit_id(path: &str, prefix: &str) -> Option<i32> {
+    path.strip_prefix(prefix)?.strip_suffix("/edit")?.parse().ok()
 }
 
 fn not_found() -> AnyView {

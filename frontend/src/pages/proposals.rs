@@ -5,7 +5,7 @@
 use std::str::FromStr;
 
 use crmconnect_domain::api::{
-    Client, Comment, CommentInput, CurrencyInfo, Invoice, InvoiceInput, Item, LineInput, Page, Proposal, ProposalInput, ProposalStatusInput, ProposalTemplate,
+    Client, Comment, CommentInput, CurrencyInfo, Invoice, Item, LineInput, Page, Proposal, ProposalInput, ProposalStatusInput, ProposalTemplate,
     SalesOrder, SendInput, SendResult, SentEmail, StatusRef, Tax,
 };
 use crmconnect_domain::documents::{self, AppliedTax, DiscountApplies, DiscountType, DocumentDiscount};
@@ -164,16 +164,75 @@ fn dec(s: &str) -> Decimal {
 }
 
 /// New (`/admin/proposals/new?lead_id=…|client_id=…`) or edit (`/admin/proposals/{id}/edit`).
-/// The editor of proposals and (with `invoice`) invoices: the same lines, taxes, discounts and
-/// live totals; proposals add subject, relation, template, validity and content, invoices the
-/// client, dates and notes.
-#[component]
-pub fn InvoiceEditor(#[prop(optional)] id: Option<i32>) -> impl IntoView {
-    ProposalEditor(ProposalEditorProps { id, invoice: true })
+/// The documents the editor makes. All share lines, taxes and live totals; proposals add
+/// subject, relation, template, validity and content; the billed ones (invoices, sales orders,
+/// recurring schedules) a client, dates and notes; schedules their cycle.
+#[derive(Clone, Copy, PartialEq, Default)]
+pub enum DocKind {
+    #[default]
+    Proposal,
+    Invoice,
+    SalesOrder,
+    Recurring,
+}
+
+impl DocKind {
+    fn api(self) -> &'static str {
+        match self {
+            DocKind::Proposal => "/api/v1/proposals",
+            DocKind::Invoice => "/api/v1/invoices",
+            DocKind::SalesOrder => "/api/v1/sales-orders",
+            DocKind::Recurring => "/api/v1/recurring-invoices",
+        }
+    }
+
+    /// Where the saved document is shown.
+    fn shown_at(self, id: i64) -> String {
+        match self {
+            DocKind::Proposal => format!("/admin/proposals/{id}"),
+            DocKind::Invoice => format!("/admin/invoices/{id}"),
+            DocKind::SalesOrder => "/admin/sales_orders".into(),
+            DocKind::Recurring => "/admin/invoices/recurring".into(),
+        }
+    }
+
+    fn noun(self) -> &'static str {
+        match self {
+            DocKind::Proposal => "proposal",
+            DocKind::Invoice => "invoice",
+            DocKind::SalesOrder => "sales order",
+            DocKind::Recurring => "recurring invoice",
+        }
+    }
+
+    fn billed(self) -> bool {
+        self != DocKind::Proposal
+    }
+
+    /// Recurring schedules have no document discount.
+    fn discounts(self) -> bool {
+        self != DocKind::Recurring
+    }
 }
 
 #[component]
-pub fn ProposalEditor(#[prop(optional)] id: Option<i32>, #[prop(optional)] invoice: bool) -> impl IntoView {
+pub fn InvoiceEditor(#[prop(optional)] id: Option<i32>) -> impl IntoView {
+    ProposalEditor(ProposalEditorProps { id, kind: DocKind::Invoice })
+}
+
+#[component]
+pub fn SalesOrderEditor(#[prop(optional)] id: Option<i32>) -> impl IntoView {
+    ProposalEditor(ProposalEditorProps { id, kind: DocKind::SalesOrder })
+}
+
+#[component]
+pub fn RecurringEditor(#[prop(optional)] id: Option<i32>) -> impl IntoView {
+    ProposalEditor(ProposalEditorProps { id, kind: DocKind::Recurring })
+}
+
+#[component]
+pub fn ProposalEditor(#[prop(optional)] id: Option<i32>, #[prop(optional)] kind: DocKind) -> impl IntoView {
+    let billed = kind.billed();
     let query = use_query_map();
     let navigate = use_navigate();
     let catalogue = LocalResource::new(|| async {
@@ -202,8 +261,13 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>, #[prop(optional)] invoi
     let date = RwSignal::new(String::new());
     let due_date = RwSignal::new(String::new());
     let client_note = RwSignal::new(String::new());
+    let frequency = RwSignal::new("monthly".to_string());
+    let interval = RwSignal::new("1".to_string());
+    let cycles = RwSignal::new("0".to_string());
+    let mode = RwSignal::new("issue_and_send".to_string());
+    let active = RwSignal::new(true);
     let clients = LocalResource::new(move || async move {
-        if invoice { api::get::<Page<Client>>("/api/v1/clients?limit=500").await.map(|p| p.items).unwrap_or_default() } else { Vec::new() }
+        if billed { api::get::<Page<Client>>("/api/v1/clients?limit=500").await.map(|p| p.items).unwrap_or_default() } else { Vec::new() }
     });
     guard_unsaved_changes(dirty);
 
@@ -241,19 +305,32 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>, #[prop(optional)] invoi
         None => String::new(),
     };
     match id {
-        Some(id) if invoice => leptos::task::spawn_local(async move {
-            match api::get::<Invoice>(&format!("/api/v1/invoices/{id}")).await {
-                Ok(i) => {
-                    client.set(i.client_id.to_string());
-                    currency.set(i.currency.clone());
-                    date.set(i.date.to_string());
-                    due_date.set(i.due_date.map(|d| d.to_string()).unwrap_or_default());
-                    discount_kind.set(discount_name(i.discount_type));
-                    discount_value.set(if i.discount_value.is_zero() { String::new() } else { i.discount_value.normalize().to_string() });
-                    discount_after_tax.set(i.discount_applies == DiscountApplies::AfterTax);
-                    terms.set(i.terms.clone());
-                    client_note.set(i.client_note.clone().unwrap_or_default());
-                    fill_lines(&i.lines);
+        // Billed documents are read as JSON: one code path for the three kinds.
+        Some(id) if billed => leptos::task::spawn_local(async move {
+            match api::get::<serde_json::Value>(&format!("{}/{id}", kind.api())).await {
+                Ok(d) => {
+                    let text = |k: &str| match &d[k] {
+                        serde_json::Value::String(s) => s.clone(),
+                        serde_json::Value::Null => String::new(),
+                        other => other.to_string(),
+                    };
+                    client.set(text("client_id"));
+                    currency.set(text("currency"));
+                    date.set(if kind == DocKind::Recurring { text("start_date") } else { text("date") });
+                    due_date.set(text("due_date"));
+                    discount_kind.set(text("discount_type"));
+                    let discount = dec(&text("discount_value"));
+                    discount_value.set(if discount.is_zero() { String::new() } else { discount.normalize().to_string() });
+                    discount_after_tax.set(text("discount_applies") == "after_tax");
+                    terms.set(text("terms"));
+                    client_note.set(text("client_note"));
+                    frequency.set(text("frequency"));
+                    interval.set(text("interval"));
+                    cycles.set(text("cycles"));
+                    mode.set(text("mode"));
+                    active.set(d["active"].as_bool().unwrap_or(true));
+                    let doc_lines: Vec<crmconnect_domain::api::DocumentLine> = serde_json::from_value(d["lines"].clone()).unwrap_or_default();
+                    fill_lines(&doc_lines);
                 }
                 Err(e) => error.set(Some(e)),
             }
@@ -322,31 +399,52 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>, #[prop(optional)] invoi
             _ => None,
         };
         let discount_applies = if discount_after_tax.get_untracked() { DiscountApplies::AfterTax } else { DiscountApplies::BeforeTax };
-        if invoice {
-            let body = InvoiceInput {
-                client_id: if id.is_none() { client.get_untracked().parse().ok() } else { None },
-                currency: Some(currency.get_untracked()),
-                date: crmconnect_domain::dates::parse(&date.get_untracked()),
-                due_date: Some(crmconnect_domain::dates::parse(&due_date.get_untracked())),
-                lines: Some(lines.get_untracked().into_iter().map(LineRow::to_input).collect()),
-                discount_type: Some(discount_type),
-                discount_value: Some(dec(&discount_value.get_untracked())),
-                discount_applies: Some(discount_applies),
-                terms: Some(terms.get_untracked()),
-                client_note: Some(client_note.get_untracked()),
-                ..Default::default()
-            };
+        if billed {
+            // Each kind accepts exactly its own fields (unknown fields are refused).
+            let mut body = serde_json::json!({
+                "currency": currency.get_untracked(),
+                "lines": lines.get_untracked().into_iter().map(LineRow::to_input).collect::<Vec<_>>(),
+            });
+            let date_value = crmconnect_domain::dates::parse(&date.get_untracked()).map(|d| d.to_string());
+            if id.is_none() {
+                body["client_id"] = serde_json::json!(client.get_untracked().parse::<i32>().ok());
+            }
+            if kind.discounts() {
+                body["discount_type"] = serde_json::json!(discount_type);
+                body["discount_value"] = serde_json::json!(dec(&discount_value.get_untracked()).to_string());
+                body["discount_applies"] = serde_json::json!(discount_applies);
+            }
+            match kind {
+                DocKind::Invoice => {
+                    body["date"] = serde_json::json!(date_value);
+                    body["due_date"] = serde_json::json!(crmconnect_domain::dates::parse(&due_date.get_untracked()).map(|d| d.to_string()));
+                }
+                DocKind::SalesOrder => body["date"] = serde_json::json!(date_value),
+                DocKind::Recurring => {
+                    body["start_date"] = serde_json::json!(date_value);
+                    body["frequency"] = serde_json::json!(frequency.get_untracked());
+                    body["interval"] = serde_json::json!(interval.get_untracked().trim().parse::<i32>().ok());
+                    body["cycles"] = serde_json::json!(cycles.get_untracked().trim().parse::<i32>().ok());
+                    body["mode"] = serde_json::json!(mode.get_untracked());
+                    body["active"] = serde_json::json!(active.get_untracked());
+                }
+                DocKind::Proposal => {}
+            }
+            if matches!(kind, DocKind::Invoice | DocKind::Recurring) {
+                body["terms"] = serde_json::json!(terms.get_untracked());
+                body["client_note"] = serde_json::json!(client_note.get_untracked());
+            }
             let navigate = navigate.clone();
             leptos::task::spawn_local(async move {
                 let result = match id {
-                    Some(id) => api::patch::<_, Invoice>(&format!("/api/v1/invoices/{id}"), &body).await,
-                    None => api::post::<_, Invoice>("/api/v1/invoices", &body).await,
+                    Some(id) => api::patch::<_, serde_json::Value>(&format!("{}/{id}", kind.api()), &body).await,
+                    None => api::post::<_, serde_json::Value>(kind.api(), &body).await,
                 };
                 saving.set(false);
                 match result {
-                    Ok(i) => {
+                    Ok(saved) => {
                         dirty.set(false);
-                        navigate(&format!("/admin/invoices/{}", i.id), Default::default());
+                        navigate(&kind.shown_at(saved["id"].as_i64().unwrap_or_default()), Default::default());
                     }
                     Err(e) => error.set(Some(e)),
                 }
@@ -389,7 +487,7 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>, #[prop(optional)] invoi
     let field_error = move |name: &'static str| move || error.get().and_then(|e| e.field(name)).map(|m| view! { <span class="field-error">{m}</span> });
 
     view! {
-        <h1>{match (invoice, id.is_some()) { (true, true) => "Edit invoice", (true, false) => "New invoice", (false, true) => "Edit proposal", (false, false) => "New proposal" }}</h1>
+        <h1>{format!("{} {}", if id.is_some() { "Edit" } else { "New" }, kind.noun())}</h1>
         {move || error.get().map(alert)}
         {move || match catalogue.get() {
             None => view! { <p class="muted">"Loading…"</p> }.into_any(),
@@ -398,7 +496,7 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>, #[prop(optional)] invoi
                 let templates_for_change = templates.clone();
                 view! {
                 <form class="editor" id="proposal-editor" on:submit=save.clone() on:input=move |_| dirty.set(true)>
-                    {invoice.then(|| view! {
+                    {billed.then(|| view! {
                         <div class="form-grid">
                             {id.is_none().then(|| view! {
                                 <label for="i-client">"Client"</label>
@@ -413,18 +511,40 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>, #[prop(optional)] invoi
                                     {field_error("client_id")}
                                 </div>
                             })}
-                            <label for="i-date">"Date"</label>
-                            <div><input id="i-date" type="date" bind:value=date/>{field_error("date")}</div>
-                            <label for="i-due">"Due date"</label>
-                            <div><input id="i-due" type="date" bind:value=due_date/><span class="small muted">" empty: the billing default"</span>{field_error("due_date")}</div>
+                            <label for="i-date">{if kind == DocKind::Recurring { "First invoice on" } else { "Date" }}</label>
+                            <div><input id="i-date" type="date" bind:value=date/>{field_error("date")}{field_error("start_date")}</div>
+                            {(kind == DocKind::Invoice).then(|| view! {
+                                <label for="i-due">"Due date"</label>
+                                <div><input id="i-due" type="date" bind:value=due_date/><span class="small muted">" empty: the billing default"</span>{field_error("due_date")}</div>
+                            })}
+                            {(kind == DocKind::Recurring).then(|| view! {
+                                <label for="r-frequency">"Repeat"</label>
+                                <div>
+                                    <select id="r-frequency" prop:value=move || frequency.get() on:change=move |ev| frequency.set(event_target_value(&ev))>
+                                        {["monthly", "quarterly", "annual", "days", "weeks", "months"].map(|f| view! { <option value=f>{f}</option> })}
+                                    </select>
+                                    " every "<input id="r-interval" size="3" inputmode="numeric" bind:value=interval/>
+                                    {field_error("frequency")}{field_error("interval")}
+                                </div>
+                                <label for="r-cycles">"Total cycles (0 = until stopped)"</label>
+                                <div><input id="r-cycles" inputmode="numeric" bind:value=cycles/>{field_error("cycles")}</div>
+                                <label for="r-mode">"Each invoice is"</label>
+                                <select id="r-mode" prop:value=move || mode.get() on:change=move |ev| mode.set(event_target_value(&ev))>
+                                    <option value="draft">"left as a draft"</option>
+                                    <option value="issue">"issued"</option>
+                                    <option value="issue_and_send">"issued and e-mailed"</option>
+                                </select>
+                                <label for="r-active">"Active"</label>
+                                <input id="r-active" type="checkbox" bind:checked=active/>
+                            })}
                         </div>
                     })}
                     <div class="form-grid">
-                        {(!invoice).then(|| view! {
+                        {(!billed).then(|| view! {
                         <label for="p-subject">"Subject"</label>
                         <div><input id="p-subject" required bind:value=subject/>{field_error("subject")}</div>
                         })}
-                        {(id.is_none() && !invoice).then(|| view! {
+                        {(id.is_none() && !billed).then(|| view! {
                             <label for="p-relation">"Related to"</label>
                             <div>
                                 <input id="p-relation" placeholder="lead:12 or client:3" bind:value=relation/>
@@ -443,7 +563,7 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>, #[prop(optional)] invoi
                         <select id="p-currency" on:change=move |ev| currency.set(event_target_value(&ev))>
                             {currencies.iter().map(|c| { let code = c.code.clone(); view! { <option value=code.clone() selected=move || currency.get() == code>{c.code.clone()}</option> } }).collect_view()}
                         </select>
-                        {(!invoice).then(|| view! {
+                        {(!billed).then(|| view! {
                         <label for="p-open-till">"Open till"</label>
                         <div><input id="p-open-till" type="date" bind:value=open_till/>{field_error("open_till")}</div>
                         <label for="p-comments">"Allow comments"</label>
@@ -464,7 +584,7 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>, #[prop(optional)] invoi
                     <button type="button" class="secondary" id="add-line" on:click=move |_| add_line(None)>"+ Add line"</button>
 
                     <div class="totals-box">
-                        <div class="discount">
+                        <div class="discount" style=(!kind.discounts()).then_some("visibility: hidden")>
                             <label for="p-discount-kind">"Discount"</label>
                             <select id="p-discount-kind" on:change=move |ev| discount_kind.set(event_target_value(&ev))>
                                 <option value="" selected=move || discount_kind.get().is_empty()>"none"</option>
@@ -492,18 +612,20 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>, #[prop(optional)] invoi
                         }}
                     </div>
 
-                    {(!invoice).then(|| view! {
+                    {(!billed).then(|| view! {
                         <label for="p-content">"Content (HTML)"</label>
                         <textarea id="p-content" rows="5" bind:value=content></textarea>
                     })}
-                    {invoice.then(|| view! {
+                    {matches!(kind, DocKind::Invoice | DocKind::Recurring).then(|| view! {
                         <label for="i-client-note">"Note to the client"</label>
                         <textarea id="i-client-note" rows="2" bind:value=client_note></textarea>
                     })}
-                    <label for="p-terms">"Terms and conditions"</label>
-                    <textarea id="p-terms" rows="3" bind:value=terms></textarea>
+                    {(kind != DocKind::SalesOrder).then(|| view! {
+                        <label for="p-terms">"Terms and conditions"</label>
+                        <textarea id="p-terms" rows="3" bind:value=terms></textarea>
+                    })}
                     <div class="actions">
-                        <button type="submit" id=if invoice { "save-invoice" } else { "save-proposal" } disabled=move || saving.get()>"Save"</button>
+                        <button type="submit" id=match kind { DocKind::Proposal => "save-proposal", DocKind::Invoice => "save-invoice", _ => "save-document" } disabled=move || saving.get()>"Save"</button>
                         {move || dirty.get().then(|| view! { <span class="muted small">"Unsaved changes"</span> })}
                     </div>
                 </form>

@@ -383,7 +383,8 @@ async fn load_refs(paths: Vec<&'static str>) -> RefOptions {
     let mut out = RefOptions::new();
     for path in paths {
         let list = api::get::<Value>(&format!("{path}?limit=500")).await.map(|v| rows(&v)).unwrap_or_default();
-        let options = list.iter().filter_map(|r| Some((r.get("id")?.as_i64()?, text_of(r.get("name"))))).collect();
+        let label = |r: &Value| ["name", "company", "code", "description"].iter().find_map(|k| r.get(*k).filter(|v| !v.is_null())).map(|v| text_of(Some(v))).unwrap_or_default();
+        let options = list.iter().filter_map(|r| Some((r.get("id")?.as_i64()?, label(r)))).collect();
         out.insert(path, options);
     }
     out
@@ -484,23 +485,32 @@ pub fn SettingsForm(api: &'static str, fields: &'static [Field]) -> impl IntoVie
     }
 }
 
-/// Edits one record in place: the form starts from `initial`, sends the fields that may change
-/// (`PATCH api`) and hands the saved record to `on_saved`.
+/// Edits one record in place (`PATCH api`), or with `create` makes one (`POST api`): the form
+/// starts from `initial` and hands the saved record to `on_saved`.
 #[component]
-pub fn EditForm(api: String, fields: &'static [Field], initial: Value, on_saved: Callback<Value>, on_cancel: Callback<()>) -> impl IntoView {
-    let values = RwSignal::new(values_of(fields, Some(&initial), true));
+pub fn EditForm(
+    api: String,
+    fields: &'static [Field],
+    initial: Value,
+    on_saved: Callback<Value>,
+    on_cancel: Callback<()>,
+    #[prop(optional)] create: bool,
+) -> impl IntoView {
+    let editing = !create;
+    let values = RwSignal::new(values_of(fields, Some(&initial), editing));
     let error = RwSignal::new(None::<ApiFailure>);
     let refs = RwSignal::new(RefOptions::new());
     leptos::task::spawn_local(async move { refs.set(load_refs(ref_paths(fields)).await) });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let body = match body_of(fields, &values.get_untracked(), true) {
+        let body = match body_of(fields, &values.get_untracked(), editing) {
             Ok(b) => b,
             Err(e) => return error.set(Some(e)),
         };
         let path = api.clone();
         leptos::task::spawn_local(async move {
-            match api::patch::<_, Value>(&path, &body).await {
+            let saved = if editing { api::patch::<_, Value>(&path, &body).await } else { api::post::<_, Value>(&path, &body).await };
+            match saved {
                 Ok(v) => on_saved.run(v),
                 Err(e) => error.set(Some(e)),
             }
@@ -508,7 +518,7 @@ pub fn EditForm(api: String, fields: &'static [Field], initial: Value, on_saved:
     };
     view! {
         <form class="settings-form" id="edit-form" on:submit=submit>
-            <Inputs fields=fields values=values error=error refs=refs editing=true/>
+            <Inputs fields=fields values=values error=error refs=refs editing=editing/>
             <div class="actions">
                 <button type="submit" id="edit-save">"Save"</button>
                 <button type="button" class="secondary" on:click=move |_| on_cancel.run(())>"Cancel"</button>
