@@ -91,7 +91,7 @@ pub fn LeadsBoard() -> impl IntoView {
     view! {
         <div class="board-header">
             <h1>"Leads"</h1>
-            <QuickAdd on_added=move || reload.update(|n| *n += 1)/>
+            <QuickAdd pipeline=Signal::derive(move || filters.with(|f| f.pipeline_id)) on_added=move || reload.update(|n| *n += 1)/>
         </div>
         <form class="filters" on:submit=move |ev| { ev.prevent_default(); filters.update(|f| f.tag = tag_input.get_untracked()); }>
             <label for="pipeline">"Pipeline"</label>
@@ -547,7 +547,7 @@ fn LeadsTable(filters: Filters, lookups: RwSignal<Lookups>) -> impl IntoView {
 }
 
 #[component]
-fn QuickAdd<F>(on_added: F) -> impl IntoView
+fn QuickAdd<F>(pipeline: Signal<Option<i32>>, on_added: F) -> impl IntoView
 where
     F: Fn() + Copy + Send + Sync + 'static,
 {
@@ -558,7 +558,8 @@ where
         ev.prevent_default();
         let c = contact.get_untracked();
         let (email, phone) = if c.contains('@') { (Some(c), None) } else { (None, Some(c).filter(|p| !p.is_empty())) };
-        let body = CreateLead { name: name.get_untracked(), email, phone, ..Default::default() };
+        // Into the pipeline on screen (the default one when none is picked).
+        let body = CreateLead { name: name.get_untracked(), email, phone, pipeline_id: pipeline.get_untracked(), ..Default::default() };
         leptos::task::spawn_local(async move {
             match api::post::<_, Lead>("/api/v1/leads", &body).await {
                 Ok(_) => {
