@@ -191,6 +191,7 @@ async fn sign_in_see_the_layout_navigate_and_sign_out() {
     assert_eq!(text_of(&client, "main h1").await, "Proposals");
 
     // Sign out: back to the login page, refresh token revoked on the server.
+    client.find(Locator::Css("#user-menu")).await.unwrap().click().await.unwrap();
     client.find(Locator::Css("#logout")).await.unwrap().click().await.unwrap();
     wait_for_path(&client, "/login").await;
     let stored = client.execute("return localStorage.getItem('crm.refresh_token')", vec![]).await.unwrap();

@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 use std::str::FromStr;
 
 use super::proposals::money;
-use super::settings::{EditForm, Field, Kind, Mode};
+use super::settings::{field, EditForm, Field, Kind, Mode};
 use crate::api::{self, ApiFailure};
 
 fn alert(e: ApiFailure) -> AnyView {
@@ -270,10 +270,6 @@ pub fn RecurringList() -> impl IntoView {
             }.into_any(),
         }}
     }
-}
-
-const fn field(key: &'static str, label: &'static str, kind: Kind) -> Field {
-    Field { key, label, kind, mode: Mode::Both }
 }
 
 const CONTRACT_FIELDS: &[Field] = &[

@@ -1,4 +1,5 @@
 use crmconnect_domain::api::Me;
+use crmconnect_domain::permissions::Module;
 use leptos::prelude::*;
 use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::use_location;
@@ -52,9 +53,21 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
                 <crate::pages::clients::GlobalSearch/>
                 <div class="user">
                     <Bell/>
-                    <span id="current-user">{move || session.me.get().map(|m| m.name).unwrap_or_default()}</span>
-                    <span class="role">{move || session.me.get().map(|m| m.role.name).unwrap_or_default()}</span>
-                    <button id="logout" on:click=sign_out>"Sign out"</button>
+                    // The user menu: a native <details>, so it opens with the keyboard too.
+                    <details class="user-menu">
+                        <summary id="user-menu">
+                            <span id="current-user">{move || session.me.get().map(|m| m.name).unwrap_or_default()}</span>
+                            " "<span class="role">{move || session.me.get().map(|m| m.role.name).unwrap_or_default()}</span>
+                        </summary>
+                        <div class="card bell-menu">
+                            <p class="small muted">{move || session.me.get().map(|m| m.email).unwrap_or_default()}</p>
+                            {move || {
+                                let admin = session.me.get().is_some_and(|m| m.permissions.0.get(&Module::Settings).is_some_and(|a| !a.is_empty()));
+                                admin.then(|| view! { <p><A href="/admin/settings">"Settings"</A></p><p><A href="/admin/api_tokens">"API tokens"</A></p> })
+                            }}
+                            <button id="logout" on:click=sign_out>"Sign out"</button>
+                        </div>
+                    </details>
                 </div>
             </header>
             <div class="frame">

@@ -9,12 +9,8 @@ use leptos_router::hooks::use_navigate;
 use rust_decimal::Decimal;
 
 use super::proposals::{money, status_label};
-use super::settings::{EditForm, Field, Kind, Mode};
+use super::settings::{field, EditForm, Field, Kind};
 use crate::api::{self, ApiFailure};
-
-const fn field(key: &'static str, label: &'static str, kind: Kind) -> Field {
-    Field { key, label, kind, mode: Mode::Both }
-}
 
 /// The fields the lead record edits (`PATCH /leads/{id}`).
 pub const LEAD_FIELDS: &[Field] = &[

@@ -8,12 +8,8 @@ use leptos_router::components::A;
 use rust_decimal::Decimal;
 
 use super::proposals::money;
-use super::settings::{EditForm, Field, Kind, Mode};
+use super::settings::{field, EditForm, Field, Kind};
 use crate::api::{self, ApiFailure};
-
-const fn field(key: &'static str, label: &'static str, kind: Kind) -> Field {
-    Field { key, label, kind, mode: Mode::Both }
-}
 
 const OPPORTUNITY_FIELDS: &[Field] = &[
     field("name", "Name", Kind::Text),

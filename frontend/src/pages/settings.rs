@@ -55,7 +55,8 @@ pub struct Field {
     pub mode: Mode,
 }
 
-const fn f(key: &'static str, label: &'static str, kind: Kind) -> Field {
+/// A field shown in tables and set on create and edit.
+pub const fn field(key: &'static str, label: &'static str, kind: Kind) -> Field {
     Field { key, label, kind, mode: Mode::Both }
 }
 
@@ -73,7 +74,7 @@ pub struct Resource {
     pub help: &'static str,
 }
 
-const NAME: &[Field] = &[f("name", "Name", Kind::Text)];
+const NAME: &[Field] = &[field("name", "Name", Kind::Text)];
 
 pub const LEAD_SOURCES: Resource = Resource {
     title: "Lead sources",
@@ -118,7 +119,7 @@ pub const CONTRACT_STATUSES: Resource = Resource {
 pub const TAXES: Resource = Resource {
     title: "Taxes",
     api: "/api/v1/taxes",
-    fields: &[f("name", "Name", Kind::Text), f("rate", "Rate (%)", Kind::Decimal)],
+    fields: &[field("name", "Name", Kind::Text), field("rate", "Rate (%)", Kind::Decimal)],
     create: true,
     edit: true,
     delete: true,
@@ -129,13 +130,13 @@ pub const ITEMS: Resource = Resource {
     title: "Items",
     api: "/api/v1/items",
     fields: &[
-        f("description", "Description", Kind::Text),
-        f("long_description", "Long description", Kind::LongText),
-        f("unit", "Unit", Kind::Text),
-        f("unit_price", "Unit price (base currency)", Kind::Decimal),
-        f("purchase_price", "Purchase price", Kind::Decimal),
-        f("tax_ids", "Taxes", Kind::RefList("/api/v1/taxes")),
-        f("group_name", "Group", Kind::Text),
+        field("description", "Description", Kind::Text),
+        field("long_description", "Long description", Kind::LongText),
+        field("unit", "Unit", Kind::Text),
+        field("unit_price", "Unit price (base currency)", Kind::Decimal),
+        field("purchase_price", "Purchase price", Kind::Decimal),
+        field("tax_ids", "Taxes", Kind::RefList("/api/v1/taxes")),
+        field("group_name", "Group", Kind::Text),
     ],
     create: true,
     edit: true,
@@ -147,10 +148,10 @@ pub const CURRENCIES: Resource = Resource {
     title: "Currencies",
     api: "/api/v1/currencies",
     fields: &[
-        f("code", "ISO code", Kind::Text),
-        f("symbol", "Symbol", Kind::Text),
+        field("code", "ISO code", Kind::Text),
+        field("symbol", "Symbol", Kind::Text),
         only("decimal_places", "Decimals", Kind::Int, Mode::ReadOnly),
-        f("is_base", "Base currency", Kind::Bool),
+        field("is_base", "Base currency", Kind::Bool),
     ],
     create: true,
     edit: true,
@@ -161,7 +162,7 @@ pub const CURRENCIES: Resource = Resource {
 pub const PAYMENT_MODES: Resource = Resource {
     title: "Payment modes",
     api: "/api/v1/payment-modes",
-    fields: &[f("name", "Name", Kind::Text), f("active", "Active", Kind::Bool)],
+    fields: &[field("name", "Name", Kind::Text), field("active", "Active", Kind::Bool)],
     create: true,
     edit: true,
     delete: true,
@@ -172,12 +173,12 @@ pub const CUSTOM_FIELDS: Resource = Resource {
     title: "Custom fields",
     api: "/api/v1/custom-fields",
     fields: &[
-        f("entity", "Record", Kind::Choice(&["lead", "client", "proposal", "invoice"])),
-        f("label", "Label", Kind::Text),
-        f("key", "Key", Kind::Text),
-        f("field_type", "Type", Kind::Choice(&["text", "number", "date", "select", "multi_select", "checkbox"])),
-        f("options", "Choices (comma-separated)", Kind::List),
-        f("required", "Required", Kind::Bool),
+        field("entity", "Record", Kind::Choice(&["lead", "client", "proposal", "invoice"])),
+        field("label", "Label", Kind::Text),
+        field("key", "Key", Kind::Text),
+        field("field_type", "Type", Kind::Choice(&["text", "number", "date", "select", "multi_select", "checkbox"])),
+        field("options", "Choices (comma-separated)", Kind::List),
+        field("required", "Required", Kind::Bool),
     ],
     create: true,
     edit: true,
@@ -190,8 +191,8 @@ pub const EMAIL_TEMPLATES: Resource = Resource {
     api: "/api/v1/email-templates",
     fields: &[
         only("slug", "Template", Kind::Text, Mode::ReadOnly),
-        f("name", "Name", Kind::Text),
-        f("subject", "Subject", Kind::Text),
+        field("name", "Name", Kind::Text),
+        field("subject", "Subject", Kind::Text),
         only("body", "Body (HTML)", Kind::LongText, Mode::EditOnly),
         only("merge_fields", "Merge fields", Kind::List, Mode::ReadOnly),
     ],
@@ -205,8 +206,8 @@ pub const API_TOKENS: Resource = Resource {
     title: "API tokens",
     api: "/api/v1/api-tokens",
     fields: &[
-        f("name", "Name", Kind::Text),
-        f("scopes", "Scopes (comma-separated, e.g. leads:view, proposals:*)", Kind::List),
+        field("name", "Name", Kind::Text),
+        field("scopes", "Scopes (comma-separated, e.g. leads:view, proposals:*)", Kind::List),
         only("last_used_at", "Last used", Kind::Text, Mode::ReadOnly),
     ],
     create: true,
@@ -219,9 +220,9 @@ pub const STAFF: Resource = Resource {
     title: "Staff",
     api: "/api/v1/staff",
     fields: &[
-        f("name", "Name", Kind::Text),
-        f("email", "E-mail", Kind::Text),
-        f("role_id", "Role", Kind::Ref("/api/v1/roles")),
+        field("name", "Name", Kind::Text),
+        field("email", "E-mail", Kind::Text),
+        field("role_id", "Role", Kind::Ref("/api/v1/roles")),
         only("password", "Password", Kind::Secret, Mode::CreateOnly),
         only("password", "New password (leave empty to keep)", Kind::Secret, Mode::EditOnly),
         only("active", "Active", Kind::Bool, Mode::EditOnly),
@@ -234,27 +235,27 @@ pub const STAFF: Resource = Resource {
 };
 
 pub const COMPANY: &[Field] = &[
-    f("company_name", "Company name", Kind::Text),
-    f("company_address", "Address", Kind::LongText),
-    f("company_vat_number", "VAT number (CUI)", Kind::Text),
-    f("company_registration_number", "Registration number", Kind::Text),
-    f("company_email", "E-mail", Kind::Text),
-    f("proposal_number_prefix", "Proposal number prefix", Kind::Text),
-    f("proposal_number_padding", "Proposal number padding", Kind::Int),
-    f("proposal_open_till_days", "Proposals open for (days)", Kind::Int),
-    f("estimate_auto_convert_to_invoice_on_client_accept", "Convert to invoice on client acceptance (1 = yes)", Kind::Int),
+    field("company_name", "Company name", Kind::Text),
+    field("company_address", "Address", Kind::LongText),
+    field("company_vat_number", "VAT number (CUI)", Kind::Text),
+    field("company_registration_number", "Registration number", Kind::Text),
+    field("company_email", "E-mail", Kind::Text),
+    field("proposal_number_prefix", "Proposal number prefix", Kind::Text),
+    field("proposal_number_padding", "Proposal number padding", Kind::Int),
+    field("proposal_open_till_days", "Proposals open for (days)", Kind::Int),
+    field("estimate_auto_convert_to_invoice_on_client_accept", "Convert to invoice on client acceptance (1 = yes)", Kind::Int),
 ];
 
 pub const BILLING: &[Field] = &[
-    f("series", "Series", Kind::Text),
-    f("prefix", "Prefix", Kind::Text),
-    f("format", "Number format", Kind::Choice(&["number", "year_number"])),
-    f("padding", "Padding (digits)", Kind::Int),
-    f("next_number", "Next number", Kind::Int),
-    f("default_due_days", "Due after (days)", Kind::Int),
-    f("overdue_reminder_after_days", "First overdue reminder after (days)", Kind::Int),
-    f("overdue_reminder_every_days", "Repeat reminders every (days)", Kind::Int),
-    f("payment_instructions", "Payment instructions", Kind::LongText),
+    field("series", "Series", Kind::Text),
+    field("prefix", "Prefix", Kind::Text),
+    field("format", "Number format", Kind::Choice(&["number", "year_number"])),
+    field("padding", "Padding (digits)", Kind::Int),
+    field("next_number", "Next number", Kind::Int),
+    field("default_due_days", "Due after (days)", Kind::Int),
+    field("overdue_reminder_after_days", "First overdue reminder after (days)", Kind::Int),
+    field("overdue_reminder_every_days", "Repeat reminders every (days)", Kind::Int),
+    field("payment_instructions", "Payment instructions", Kind::LongText),
 ];
 
 /// The settings index: every screen an admin configures, with the URLs users know.

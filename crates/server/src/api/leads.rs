@@ -797,6 +797,18 @@ impl Sort {
         matches!(self, Sort::Newest | Sort::ScoreDesc | Sort::NameDesc)
     }
 
+    /// Orders a query by this sort, ties broken by id in the same direction (what the keyset
+    /// cursor relies on).
+    fn apply(self, q: sea_orm::Select<lead::Entity>) -> sea_orm::Select<lead::Entity> {
+        let order = if self.descending() { sea_orm::Order::Desc } else { sea_orm::Order::Asc };
+        let q = match self {
+            Sort::Newest | Sort::Oldest => q,
+            Sort::ScoreDesc | Sort::ScoreAsc => q.order_by(lead::Column::Score, order.clone()),
+            Sort::NameAsc | Sort::NameDesc => q.order_by(lead::Column::Name, order.clone()),
+        };
+        q.order_by(lead::Column::Id, order)
+    }
+
     fn key(self, l: &lead::Model) -> serde_json::Value {
         match self {
             Sort::Newest | Sort::Oldest => json!(l.id),
@@ -845,14 +857,7 @@ pub async fn list(
             Sort::NameAsc | Sort::NameDesc => after(lead::Column::Name, cur.k.as_str().ok_or_else(bad)?.to_string().into()),
         });
     }
-    let mut q = lead::Entity::find().filter(cond).limit(page.limit + 1);
-    let order = if sort.descending() { sea_orm::Order::Desc } else { sea_orm::Order::Asc };
-    q = match sort {
-        Sort::Newest | Sort::Oldest => q,
-        Sort::ScoreDesc | Sort::ScoreAsc => q.order_by(lead::Column::Score, order.clone()),
-        Sort::NameAsc | Sort::NameDesc => q.order_by(lead::Column::Name, order.clone()),
-    };
-    let mut rows = q.order_by(lead::Column::Id, order).all(&state.db).await?;
+    let mut rows = sort.apply(lead::Entity::find().filter(cond).limit(page.limit + 1)).all(&state.db).await?;
     let more = rows.len() as u64 > page.limit;
     rows.truncate(page.limit as usize);
     let next_cursor = if more {
@@ -883,14 +888,7 @@ pub async fn export(
     let scope = user.view_scope(Module::Leads)?;
     let sort = Sort::parse(params.sort.as_deref())?;
     let cond = filter.condition(&user, scope)?.add(crate::custom_fields::filter(&state.db, crate::custom_fields::LEAD, lead::Column::Id, &custom).await?);
-    let order = if sort.descending() { sea_orm::Order::Desc } else { sea_orm::Order::Asc };
-    let mut q = lead::Entity::find().filter(cond).limit(EXPORT_MAX_ROWS);
-    q = match sort {
-        Sort::Newest | Sort::Oldest => q,
-        Sort::ScoreDesc | Sort::ScoreAsc => q.order_by(lead::Column::Score, order.clone()),
-        Sort::NameAsc | Sort::NameDesc => q.order_by(lead::Column::Name, order.clone()),
-    };
-    let rows = q.order_by(lead::Column::Id, order).all(&state.db).await?;
+    let rows = sort.apply(lead::Entity::find().filter(cond).limit(EXPORT_MAX_ROWS)).all(&state.db).await?;
     let leads = load_many(&state.db, &rows).await?;
     let body = crate::csv_export::leads(&leads).map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok()
