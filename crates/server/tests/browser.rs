@@ -268,6 +268,9 @@ async fn a_proposal_goes_from_the_editor_to_the_clients_acceptance_and_an_invoic
     wait_for_text(&client, "#t-total", "853.16 RON").await;
     assert_eq!(text_of(&client, "#t-subtotal").await, "719.97 RON");
     screenshot(&client, "proposal-editor").await;
+    client.find(Locator::Css("#open-preview")).await.unwrap().click().await.unwrap();
+    let preview = client.find(Locator::Css("#preview")).await.unwrap().attr("srcdoc").await.unwrap().unwrap_or_default();
+    assert!(preview.contains("Fleet tracking") && preview.contains("Total 853.16 RON"), "{preview}");
     client.find(Locator::Css("#save-proposal")).await.unwrap().click().await.unwrap();
     wait_for_text(&client, "#proposal-total", "853.16 RON").await;
     assert_eq!(text_of(&client, "#proposal-status").await, "Draft");
@@ -482,6 +485,16 @@ async fn a_manager_works_the_board_the_list_settings_opportunities_and_invoices(
     fill(&client, "#field-company", "Drag Logistics SRL").await;
     click(&client, "#edit-save").await;
     wait_for_text(&client, "main", "Drag Logistics SRL").await;
+    client.find(Locator::Css("#lead-status")).await.unwrap().select_by_label("Demo Scheduled").await.unwrap();
+    for _ in 0..100 {
+        let (_, l) = app.get(&format!("/api/v1/leads/{a_id}"), &token).await;
+        if l["status"] == "Demo Scheduled" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (_, stored) = app.get(&format!("/api/v1/leads/{a_id}"), &token).await;
+    assert_eq!(stored["status"], "Demo Scheduled");
     click(&client, "#open-convert-opportunity").await;
     fill(&client, "#opp-value", "20000").await;
     fill(&client, "#opp-probability", "40").await;

@@ -2,7 +2,10 @@
 //! logging a call / e-mail / meeting / note, reminders, conversion, lost / junk / restore,
 //! and its proposals with "Add".
 
-use crmconnect_domain::api::{ActivityType, Activity, Attachment, ConvertToOpportunity, CreateActivity, CreateReminder, Lead, MarkLost, NamedOption, Page, Proposal, Reminder, TimelineEntry};
+use crmconnect_domain::api::{
+    ActivityType, Activity, Attachment, ConvertToOpportunity, CreateActivity, CreateReminder, Lead, MarkLost, MoveLead, NamedOption, Page, Pipeline, Proposal,
+    Reminder, TimelineEntry,
+};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
@@ -53,7 +56,20 @@ pub fn LeadRecord(id: i32) -> impl IntoView {
         format!("/api/v1/proposals?lead_id={id}")
     });
     let lost_reasons = api::load::<Page<NamedOption>>(move || "/api/v1/lost-reasons".to_string());
+    let pipelines = api::load::<Page<Pipeline>>(move || "/api/v1/pipelines?limit=100".to_string());
     let error = RwSignal::new(None::<ApiFailure>);
+    let change_status = move |status_id: i32| {
+        leptos::task::spawn_local(async move {
+            let moved = api::post::<_, Lead>(&format!("/api/v1/leads/{id}/move"), &MoveLead { status_id, after_id: None }).await;
+            match moved {
+                Ok(_) => {
+                    error.set(None);
+                    reload.update(|n| *n += 1);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
     let kind = RwSignal::new("call".to_string());
     let summary = RwSignal::new(String::new());
     let duration = RwSignal::new(String::new());
@@ -160,7 +176,18 @@ pub fn LeadRecord(id: i32) -> impl IntoView {
             Some(Ok(l)) => view! {
                 <div class="board-header">
                     <h1 id="lead-name">{l.name.clone()}</h1>
-                    <span class="badge">{l.status.clone()}</span>
+                    {
+                        let (pipeline_id, status_id) = (l.pipeline_id, l.status_id);
+                        move || {
+                            let statuses = pipelines.get().and_then(Result::ok).and_then(|p| p.items.into_iter().find(|p| p.id == pipeline_id)).map(|p| p.statuses).unwrap_or_default();
+                            view! {
+                                <label class="visually-hidden" for="lead-status">"Status"</label>
+                                <select id="lead-status" on:change=move |ev| { if let Ok(s) = event_target_value(&ev).parse() { change_status(s) } }>
+                                    {statuses.into_iter().map(|s| view! { <option value=s.id selected=s.id == status_id>{s.name}</option> }).collect_view()}
+                                </select>
+                            }
+                        }
+                    }
                 </div>
                 <p class="muted">
                     {[l.company.clone(), l.title.clone(), l.email.clone(), l.phone.clone(), l.city.clone()].into_iter().flatten().collect::<Vec<_>>().join(" · ")}

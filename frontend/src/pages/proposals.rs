@@ -38,6 +38,25 @@ pub fn guard_unsaved_changes(dirty: RwSignal<bool>) {
     });
 }
 
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// The proposal as a standalone HTML page for the editor's preview frame.
+fn preview_html(subject: &str, content: &str, lines: &[(String, String, String)], total: Option<String>) -> String {
+    let rows: String = lines
+        .iter()
+        .map(|(d, q, p)| format!("<tr><td>{}</td><td style=\"text-align:right\">{}</td><td style=\"text-align:right\">{}</td></tr>", escape(d), escape(q), escape(p)))
+        .collect();
+    format!(
+        "<!doctype html><meta charset=\"utf-8\"><body style=\"font-family:sans-serif;margin:1rem\"><h1>{}</h1><div>{content}</div>\
+         <table style=\"width:100%;border-collapse:collapse\"><tr><th align=left>Description</th><th>Qty</th><th>Unit price</th></tr>{rows}</table>\
+         <p style=\"text-align:right\"><strong>Total {}</strong></p></body>",
+        escape(subject),
+        escape(&total.unwrap_or_default()),
+    )
+}
+
 fn alert(e: ApiFailure) -> AnyView {
     view! { <div class="alert" role="alert">{e.summary()}</div> }.into_any()
 }
@@ -615,6 +634,17 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>, #[prop(optional)] kind:
                     {(!billed).then(|| view! {
                         <label for="p-content">"Content (HTML)"</label>
                         <textarea id="p-content" rows="5" bind:value=content></textarea>
+                        <details class="preview">
+                            <summary id="open-preview">"Preview"</summary>
+                            // A sandboxed frame (no scripts, no same-origin access): the content
+                            // is shown as the client will see it before the server sanitises it.
+                            <iframe id="preview" title="Proposal preview" sandbox="" srcdoc=move || preview_html(
+                                &subject.get(),
+                                &content.get(),
+                                &lines.get().iter().map(|r| (r.description.get(), r.qty.get(), r.unit_price.get())).collect::<Vec<_>>(),
+                                totals.get().and_then(Result::ok).map(|t| money(t.total, &currency.get())),
+                            )></iframe>
+                        </details>
                     })}
                     {matches!(kind, DocKind::Invoice | DocKind::Recurring).then(|| view! {
                         <label for="i-client-note">"Note to the client"</label>
