@@ -268,6 +268,11 @@ async fn a_proposal_goes_from_the_editor_to_the_clients_acceptance_and_an_invoic
     wait_for_text(&client, "#t-total", "853.16 RON").await;
     assert_eq!(text_of(&client, "#t-subtotal").await, "719.97 RON");
     screenshot(&client, "proposal-editor").await;
+    // Leaving with unsaved changes asks first; staying keeps the work.
+    client.find(Locator::LinkText("Dashboard")).await.unwrap().click().await.unwrap();
+    assert!(client.get_alert_text().await.unwrap().contains("not saved"));
+    client.dismiss_alert().await.unwrap();
+    assert_eq!(client.current_url().await.unwrap().path(), "/admin/proposals/new");
     client.find(Locator::Css("#open-preview")).await.unwrap().click().await.unwrap();
     let preview = client.find(Locator::Css("#preview")).await.unwrap().attr("srcdoc").await.unwrap().unwrap_or_default();
     assert!(preview.contains("Fleet tracking") && preview.contains("Total 853.16 RON"), "{preview}");
@@ -567,4 +572,38 @@ async fn set_value(client: &Client, css: &str, value: &str) {
         )
         .await
         .unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs Chromium, chromedriver and the built SPA: run `cargo xtask test`"]
+async fn a_long_column_loads_more_cards_as_it_is_scrolled() {
+    let spa_dir = PathBuf::from(std::env::var("CRM_SPA_DIR").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/spa").into()));
+    assert!(spa_dir.join("index.html").is_file(), "SPA not built at {}: run `cargo xtask build-spa`", spa_dir.display());
+    let app = helpers::spawn_app_with(|s| s.spa_dir = spa_dir.clone()).await;
+    let (_, token) = app.admin().await;
+    for i in 0..27 {
+        let (st, _) = app.post("/api/v1/leads", Some(&token), json!({"name": format!("Scroll lead {i:02}"), "phone": format!("+40 700 000 {i:03}")})).await;
+        assert!(st.is_success());
+    }
+    let (_driver, client) = start_browser().await;
+    sign_in(&app, &client).await;
+    client.goto(&app.url("/admin/leads")).await.unwrap();
+    let count = || async {
+        client.execute("return document.querySelectorAll(\"section[data-status='New'] article\").length", vec![]).await.unwrap().as_u64().unwrap()
+    };
+    wait_for_text(&client, "section[data-status='New'] .count", "27").await;
+    assert_eq!(count().await, 20, "the first page of the column");
+    client
+        .execute("const c = document.querySelector(\"section[data-status='New']\"); c.scrollTop = c.scrollHeight;", vec![])
+        .await
+        .unwrap();
+    for _ in 0..100 {
+        if count().await == 27 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(count().await, 27, "the rest loaded on scroll");
+    assert!(client.find(Locator::Css("section[data-status='New'] .load-more")).await.is_err(), "nothing more to load");
+    client.close().await.unwrap();
 }

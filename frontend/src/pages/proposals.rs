@@ -18,22 +18,37 @@ use rust_decimal::Decimal;
 
 use crate::api::{self, ApiFailure};
 
-/// Asks before leaving the page (closing the tab, reloading) while `dirty`; the browser shows
-/// its own "Leave site?" prompt.
+/// Asks before leaving an editor with unsaved changes: closing the tab or reloading (the
+/// browser's own "Leave site?" prompt) and following a link inside the app (a confirm dialog; a
+/// capture-phase listener on the window runs before the router's click handler and stops it).
 pub fn guard_unsaved_changes(dirty: RwSignal<bool>) {
     use wasm_bindgen::{closure::Closure, JsCast};
     let Some(window) = web_sys::window() else { return };
-    let handler = Closure::<dyn Fn(web_sys::BeforeUnloadEvent)>::new(move |ev: web_sys::BeforeUnloadEvent| {
+    let before_unload = Closure::<dyn Fn(web_sys::BeforeUnloadEvent)>::new(move |ev: web_sys::BeforeUnloadEvent| {
         if dirty.try_get_untracked().unwrap_or(false) {
             ev.prevent_default();
             ev.set_return_value("unsaved");
         }
     });
-    let _ = window.add_event_listener_with_callback("beforeunload", handler.as_ref().unchecked_ref());
-    let function: js_sys::Function = handler.into_js_value().unchecked_into();
+    let link_click = Closure::<dyn Fn(web_sys::MouseEvent)>::new(move |ev: web_sys::MouseEvent| {
+        if !dirty.try_get_untracked().unwrap_or(false) {
+            return;
+        }
+        let on_link = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).and_then(|e| e.closest("a[href]").ok().flatten()).is_some();
+        let leave = || web_sys::window().and_then(|w| w.confirm_with_message("Leave this page? Your changes are not saved.").ok()).unwrap_or(true);
+        if on_link && !leave() {
+            ev.prevent_default();
+            ev.stop_immediate_propagation();
+        }
+    });
+    let _ = window.add_event_listener_with_callback("beforeunload", before_unload.as_ref().unchecked_ref());
+    let _ = window.add_event_listener_with_callback_and_bool("click", link_click.as_ref().unchecked_ref(), true);
+    let before_unload: js_sys::Function = before_unload.into_js_value().unchecked_into();
+    let link_click: js_sys::Function = link_click.into_js_value().unchecked_into();
     on_cleanup(move || {
         if let Some(w) = web_sys::window() {
-            let _ = w.remove_event_listener_with_callback("beforeunload", &function);
+            let _ = w.remove_event_listener_with_callback("beforeunload", &before_unload);
+            let _ = w.remove_event_listener_with_callback_and_bool("click", &link_click, true);
         }
     });
 }
