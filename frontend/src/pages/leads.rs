@@ -104,6 +104,8 @@ pub fn LeadsBoard() -> impl IntoView {
                 <option value="">"Any"</option>
                 {move || lookups.with(|l| l.sources.iter().map(|s| view! { <option value=s.id>{s.name.clone()}</option> }).collect_view())}
             </select>
+            <label for="filter-q">"Search"</label>
+            <input id="filter-q" size="12" placeholder="name, e-mail, company" on:change=move |ev| filters.update(|f| f.q = event_target_value(&ev))/>
             <label for="filter-tag">"Tag"</label>
             <input id="filter-tag" size="10" bind:value=tag_input on:change=move |ev| filters.update(|f| f.tag = event_target_value(&ev))/>
             <label><input type="checkbox" id="filter-stagnant" on:change=move |ev| filters.update(|f| f.stagnant = event_target_checked(&ev))/>{format!("Stagnant > {STAGNANT_DAYS} days")}</label>
