@@ -605,5 +605,64 @@ async fn a_long_column_loads_more_cards_as_it_is_scrolled() {
     }
     assert_eq!(count().await, 27, "the rest loaded on scroll");
     assert!(client.find(Locator::Css("section[data-status='New'] .load-more")).await.is_err(), "nothing more to load");
+
+    // Within a column: drop the last card on the first one; it takes the top, also after a reload.
+    let names = || async {
+        let v = client
+            .execute("return [...document.querySelectorAll(\"section[data-status='New'] .lead-name\")].map(e => e.textContent)", vec![])
+            .await
+            .unwrap();
+        v.as_array().unwrap().iter().map(|n| n.as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
+    let before = names().await;
+    let (first, last) = (before[0].clone(), before[26].clone());
+    let driver = &client;
+    let id_of = |name: String| async move {
+        let v = driver.execute("return [...document.querySelectorAll('article.lead-card')].find(a => a.querySelector('.lead-name').textContent === arguments[0]).dataset.lead", vec![json!(name)]).await.unwrap();
+        v.as_str().unwrap().to_string()
+    };
+    let (first_id, last_id) = (id_of(first.clone()).await, id_of(last.clone()).await);
+    drag(&client, &format!("article[data-lead='{last_id}']"), &format!("article[data-lead='{first_id}']")).await;
+    for _ in 0..50 {
+        if names().await[0] == last {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(names().await[..2], [last.clone(), first.clone()]);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    client.refresh().await.unwrap();
+    wait_for_text(&client, "section[data-status='New'] .count", "27").await;
+    assert_eq!(names().await[..2], [last, first], "the order was saved");
+
+    // The list view's CSV export downloads the filtered list (the download is caught in the page).
+    client.goto(&app.url("/admin/leads?view=list")).await.unwrap();
+    wait_for_text(&client, "#leads-table", "Scroll lead 26").await;
+    client
+        .execute("window.__downloads = []; HTMLAnchorElement.prototype.click = function () { window.__downloads.push([this.download, this.href]); };", vec![])
+        .await
+        .unwrap();
+    click(&client, "#export-csv").await;
+    let mut csv = String::new();
+    for _ in 0..50 {
+        let got = client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 const d = window.__downloads[0];
+                 if (!d) { done(null); } else { fetch(d[1]).then(r => r.text()).then(t => done(d[0] + '\\n' + t)); }",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if let Some(text) = got.as_str() {
+            csv = text.to_string();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("leads.csv"), "{csv}");
+    assert!(lines.next().unwrap_or_default().starts_with("id,name,"), "{csv}");
+    assert_eq!(lines.count(), 27, "{csv}");
     client.close().await.unwrap();
 }
