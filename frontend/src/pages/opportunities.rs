@@ -45,7 +45,6 @@ fn sums(items: &[Lead]) -> String {
 
 #[component]
 pub fn OpportunitiesPage() -> impl IntoView {
-    let reload = RwSignal::new(0u32);
     let mine = RwSignal::new(false);
     let board_view = RwSignal::new(true);
     let items = RwSignal::new(Vec::<Lead>::new());
@@ -54,13 +53,11 @@ pub fn OpportunitiesPage() -> impl IntoView {
     let statuses = api::load::<Page<NamedOption>>(|| "/api/v1/opportunity-statuses?limit=100".to_string());
     let forecast_tick = RwSignal::new(0u32);
     let forecast = api::load::<Forecast>(move || {
-        reload.get();
         forecast_tick.get();
         let q = if mine.get() { "&assigned=me" } else { "" };
         format!("/api/v1/opportunities/forecast?group_by=status{q}")
     });
     Effect::new(move |_| {
-        reload.get();
         let q = if mine.get() { "&assigned=me" } else { "" };
         leptos::task::spawn_local(async move {
             // Every open opportunity, page by page: the board needs them all for its totals.
