@@ -273,13 +273,18 @@ async fn blob_url(path: &str, mime: &str) -> Result<String, ApiFailure> {
     web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| ApiFailure::network("object URL"))
 }
 
-/// Fetches an authenticated file (a PDF) and opens it in a new tab.
-pub async fn open_file(path: &str) -> Result<(), ApiFailure> {
-    let url = blob_url(path, "application/pdf").await?;
-    if let Some(w) = web_sys::window() {
-        let _ = w.open_with_url_and_target(&url, "_blank");
-    }
-    Ok(())
+/// Fetches an authenticated file (a PDF) and opens it in a new tab; a failure lands in `error`.
+pub fn open_file(path: String, error: RwSignal<Option<ApiFailure>>) {
+    leptos::task::spawn_local(async move {
+        match blob_url(&path, "application/pdf").await {
+            Ok(url) => {
+                if let Some(w) = web_sys::window() {
+                    let _ = w.open_with_url_and_target(&url, "_blank");
+                }
+            }
+            Err(e) => error.set(Some(e)),
+        }
+    });
 }
 
 /// Fetches an authenticated file and saves it under `file_name` (CSV exports, attachments).

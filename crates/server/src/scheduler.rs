@@ -150,14 +150,21 @@ pub async fn generate_recurring(db: &DatabaseConnection, public_url: &str, today
 
 /// The first cycle of a schedule with no invoice yet.
 pub async fn next_cycle(db: &impl ConnectionTrait, schedule_id: i32) -> ApiResult<i32> {
-    let last: Option<Option<i32>> = invoice::Entity::find()
+    Ok(next_cycles(db, &[schedule_id]).await?.get(&schedule_id).copied().unwrap_or(0))
+}
+
+/// [`next_cycle`] of many schedules in one query; schedules without invoices are absent (0).
+pub async fn next_cycles(db: &impl ConnectionTrait, schedule_ids: &[i32]) -> ApiResult<std::collections::HashMap<i32, i32>> {
+    let rows: Vec<(Option<i32>, Option<i32>)> = invoice::Entity::find()
         .select_only()
+        .column(invoice::Column::RecurringId)
         .column_as(invoice::Column::RecurringCycle.max(), "last")
-        .filter(invoice::Column::RecurringId.eq(schedule_id))
+        .filter(invoice::Column::RecurringId.is_in(schedule_ids.iter().copied()))
+        .group_by(invoice::Column::RecurringId)
         .into_tuple()
-        .one(db)
+        .all(db)
         .await?;
-    Ok(last.flatten().map(|c| c + 1).unwrap_or(0))
+    Ok(rows.into_iter().filter_map(|(id, last)| Some((id?, last? + 1))).collect())
 }
 
 /// Creates the invoice of one cycle unless it exists. `false` when another run made it.

@@ -72,6 +72,13 @@ async fn start_browser() -> (Driver, Client) {
     panic!("chromedriver did not accept a session at {url}: {last_error}");
 }
 
+/// The server with the built browser app (CRM_SPA_DIR, else `target/spa`).
+async fn spawn_with_spa() -> helpers::TestApp {
+    let spa_dir = PathBuf::from(std::env::var("CRM_SPA_DIR").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/spa").into()));
+    assert!(spa_dir.join("index.html").is_file(), "SPA not built at {}: run `cargo xtask build-spa`", spa_dir.display());
+    helpers::spawn_app_with(|s| s.spa_dir = spa_dir).await
+}
+
 async fn text_of(client: &Client, css: &str) -> String {
     let el = client.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(css)).await
         .unwrap_or_else(|e| panic!("{css} never appeared: {e}"));
@@ -105,9 +112,7 @@ async fn screenshot(client: &Client, name: &str) {
 #[tokio::test]
 #[ignore = "needs Chromium, chromedriver and the built SPA: run `cargo xtask test`"]
 async fn sign_in_see_the_layout_navigate_and_sign_out() {
-    let spa_dir = PathBuf::from(std::env::var("CRM_SPA_DIR").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/spa").into()));
-    assert!(spa_dir.join("index.html").is_file(), "SPA not built at {}: run `cargo xtask build-spa`", spa_dir.display());
-    let app = helpers::spawn_app_with(|s| s.spa_dir = spa_dir.clone()).await;
+    let app = spawn_with_spa().await;
     app.create_staff(helpers::ADMIN_EMAIL, "Administrator").await;
     let (_driver, client) = start_browser().await;
 
@@ -231,9 +236,7 @@ async fn wait_for_text(client: &Client, css: &str, expected: &str) {
 #[tokio::test]
 #[ignore = "needs Chromium, chromedriver and the built SPA: run `cargo xtask test`"]
 async fn a_proposal_goes_from_the_editor_to_the_clients_acceptance_and_an_invoice() {
-    let spa_dir = PathBuf::from(std::env::var("CRM_SPA_DIR").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/spa").into()));
-    assert!(spa_dir.join("index.html").is_file(), "SPA not built at {}: run `cargo xtask build-spa`", spa_dir.display());
-    let app = helpers::spawn_app_with(|s| s.spa_dir = spa_dir.clone()).await;
+    let app = spawn_with_spa().await;
     let (_, token) = app.admin().await;
     let (_, lead) = app.post("/api/v1/leads", Some(&token), json!({"name": "Ana Pop", "email": "ana@pop.example"})).await;
     let (_, taxes) = app.get("/api/v1/taxes", &token).await;
@@ -241,15 +244,7 @@ async fn a_proposal_goes_from_the_editor_to_the_clients_acceptance_and_an_invoic
     let (v21, v11) = (tax("VAT 21%"), tax("VAT 11%"));
 
     let (_driver, client) = start_browser().await;
-    let tokens = app.login(helpers::ADMIN_EMAIL, helpers::PASSWORD).await;
-    client.goto(&app.url("/login")).await.unwrap();
-    client
-        .execute(
-            "localStorage.setItem('crm.access_token', arguments[0]); localStorage.setItem('crm.refresh_token', arguments[1]);",
-            vec![json!(tokens.access_token), json!(tokens.refresh_token)],
-        )
-        .await
-        .unwrap();
+    sign_in(&app, &client).await;
 
     // The editor: two lines, live totals from the domain arithmetic.
     client.goto(&app.url(&format!("/admin/proposals/new?lead_id={}", lead["id"]))).await.unwrap();
@@ -389,9 +384,7 @@ async fn drag(client: &Client, source_css: &str, target_css: &str) {
 #[tokio::test]
 #[ignore = "needs Chromium, chromedriver and the built SPA: run `cargo xtask test`"]
 async fn a_manager_works_the_board_the_list_settings_opportunities_and_invoices() {
-    let spa_dir = PathBuf::from(std::env::var("CRM_SPA_DIR").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/spa").into()));
-    assert!(spa_dir.join("index.html").is_file(), "SPA not built at {}: run `cargo xtask build-spa`", spa_dir.display());
-    let app = helpers::spawn_app_with(|s| s.spa_dir = spa_dir.clone()).await;
+    let app = spawn_with_spa().await;
     let (_, token) = app.admin().await;
     let (_, a) = app.post("/api/v1/leads", Some(&token), json!({"name": "Dora Drag", "email": "dora@drag.ro", "tags": ["vip"], "estimated_value": "1000.00", "currency": "RON"})).await;
     let (_, b) = app.post("/api/v1/leads", Some(&token), json!({"name": "Bogdan Back", "email": "bogdan@back.ro"})).await;
@@ -577,9 +570,7 @@ async fn set_value(client: &Client, css: &str, value: &str) {
 #[tokio::test]
 #[ignore = "needs Chromium, chromedriver and the built SPA: run `cargo xtask test`"]
 async fn a_long_column_loads_more_cards_as_it_is_scrolled() {
-    let spa_dir = PathBuf::from(std::env::var("CRM_SPA_DIR").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/spa").into()));
-    assert!(spa_dir.join("index.html").is_file(), "SPA not built at {}: run `cargo xtask build-spa`", spa_dir.display());
-    let app = helpers::spawn_app_with(|s| s.spa_dir = spa_dir.clone()).await;
+    let app = spawn_with_spa().await;
     let (_, token) = app.admin().await;
     for i in 0..27 {
         let (st, _) = app.post("/api/v1/leads", Some(&token), json!({"name": format!("Scroll lead {i:02}"), "phone": format!("+40 700 000 {i:03}")})).await;

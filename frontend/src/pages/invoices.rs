@@ -142,13 +142,6 @@ pub fn InvoiceView(id: i32) -> impl IntoView {
             done(r.map(|i| format!("Payment recorded; {} due.", money(i.balance_due, &i.currency))));
         });
     };
-    let open_pdf = move |_| {
-        leptos::task::spawn_local(async move {
-            if let Err(e) = api::open_file(&format!("/api/v1/invoices/{id}/pdf")).await {
-                error.set(Some(e));
-            }
-        });
-    };
     view! {
         {move || error.get().map(alert)}
         {move || notice.get().map(|n| view! { <div class="notice" role="status" id="notice">{n}</div> })}
@@ -172,7 +165,7 @@ pub fn InvoiceView(id: i32) -> impl IntoView {
                         {matches!(i.status_code, 1 | 3 | 4).then(|| view! { <button id="record-payment" on:click=move |_| show_payment.set(true)>"Record payment"</button> })}
                         {(i.status_code != 5 && i.status_code != 6 && i.total_paid.is_zero()).then(|| view! { <button class="secondary" on:click=move |_| action("cancel")>"Cancel"</button> })}
                         {(i.status_code == 5).then(|| view! { <button class="secondary" on:click=move |_| action("uncancel")>"Uncancel"</button> })}
-                        <button class="secondary" on:click=open_pdf>"PDF"</button>
+                        <button class="secondary" on:click=move |_| api::open_file(format!("/api/v1/invoices/{id}/pdf"), error)>"PDF"</button>
                     </div>
                     <Show when=move || show_payment.get()>
                         <form class="card send-dialog" id="payment-form" on:submit=record>

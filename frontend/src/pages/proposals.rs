@@ -813,13 +813,6 @@ pub fn ProposalView(id: i32) -> impl IntoView {
             done(r.map(|_| "Reply posted.".to_string()));
         });
     };
-    let open_pdf = move |_| {
-        leptos::task::spawn_local(async move {
-            if let Err(e) = api::open_file(&format!("/api/v1/proposals/{id}/pdf")).await {
-                error.set(Some(e));
-            }
-        });
-    };
 
     view! {
         {move || error.get().map(alert)}
@@ -847,7 +840,7 @@ pub fn ProposalView(id: i32) -> impl IntoView {
                         })}
                         {(status == ProposalStatus::Accepted && p.invoice_id.is_none()).then(|| view! { <button id="convert-invoice" on:click=move |_| convert("invoice")>"Convert to invoice"</button> })}
                         {(status == ProposalStatus::Accepted && p.sales_order_id.is_none()).then(|| view! { <button class="secondary" on:click=move |_| convert("sales-order")>"Convert to sales order"</button> })}
-                        <button class="secondary" on:click=open_pdf>"PDF"</button>
+                        <button class="secondary" on:click=move |_| api::open_file(format!("/api/v1/proposals/{id}/pdf"), error)>"PDF"</button>
                     </div>
                     <Show when=move || show_send.get()>
                         <form class="card send-dialog" id="send-form" on:submit=send>

@@ -668,6 +668,11 @@ pub struct LeadFilter {
 }
 
 impl LeadFilter {
+    /// [`Self::condition`] plus the `cf.<key>=…` custom field filters of the query string.
+    async fn with_custom_fields(&self, db: &impl ConnectionTrait, user: &AuthUser, scope: ViewScope, custom: &HashMap<String, String>) -> ApiResult<Condition> {
+        Ok(self.condition(user, scope)?.add(crate::custom_fields::filter(db, crate::custom_fields::LEAD, lead::Column::Id, custom).await?))
+    }
+
     /// The conditions, including the caller's `view_own` restriction.
     pub fn condition(&self, user: &AuthUser, scope: ViewScope) -> ApiResult<Condition> {
         let mut c = Condition::all().add(lead::Column::IsOpportunity.eq(false));
@@ -841,7 +846,7 @@ pub async fn list(
     let scope = user.view_scope(Module::Leads)?;
     let sort = Sort::parse(params.sort.as_deref())?;
     let page = crate::pagination::PageParams { limit: params.limit, cursor: None }.parse()?;
-    let mut cond = filter.condition(&user, scope)?.add(crate::custom_fields::filter(&state.db, crate::custom_fields::LEAD, lead::Column::Id, &custom).await?);
+    let mut cond = filter.with_custom_fields(&state.db, &user, scope, &custom).await?;
     if let Some(raw) = params.cursor.as_deref() {
         let cur = decode_sort_cursor(raw)?;
         let id = lead::Column::Id;
@@ -887,7 +892,7 @@ pub async fn export(
 ) -> ApiResult<HttpResponse> {
     let scope = user.view_scope(Module::Leads)?;
     let sort = Sort::parse(params.sort.as_deref())?;
-    let cond = filter.condition(&user, scope)?.add(crate::custom_fields::filter(&state.db, crate::custom_fields::LEAD, lead::Column::Id, &custom).await?);
+    let cond = filter.with_custom_fields(&state.db, &user, scope, &custom).await?;
     let rows = sort.apply(lead::Entity::find().filter(cond).limit(EXPORT_MAX_ROWS)).all(&state.db).await?;
     let leads = load_many(&state.db, &rows).await?;
     let body = crate::csv_export::leads(&leads).map_err(ApiError::internal)?;

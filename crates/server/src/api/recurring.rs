@@ -6,6 +6,8 @@ use crmconnect_domain::api::{InvoicePage, Page, Problem, RecurringInvoice, Recur
 use crmconnect_domain::permissions::{Action, Module, ViewScope};
 use crmconnect_domain::recurring::{self, Frequency};
 use crmconnect_domain::validation::Validator;
+use std::collections::HashMap;
+
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use time::OffsetDateTime;
 
@@ -16,38 +18,58 @@ use crate::documents;
 use crate::entities::{client, invoice, recurring_invoice};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
-use crate::scheduler::{next_cycle, RECURRING_LINES};
+use crate::scheduler::{next_cycles, RECURRING_LINES};
 use crate::state::AppState;
 use crate::db;
 
 const MODES: [&str; 3] = ["draft", "issue", "issue_and_send"];
 
 async fn to_api(db: &impl ConnectionTrait, s: &recurring_invoice::Model) -> ApiResult<RecurringInvoice> {
-    let rows = documents::lines_of(db, RECURRING_LINES, &[s.id]).await?.remove(&s.id).unwrap_or_default();
-    let (lines, amounts) = documents::present(currency_of(&s.currency), &rows, None);
-    let frequency = Frequency::parse(&s.frequency).unwrap_or(Frequency::Monthly);
-    let next = next_cycle(db, s.id).await?;
-    let client_name = client::Entity::find_by_id(s.client_id).one(db).await?.map(|c| c.company).unwrap_or_default();
-    Ok(RecurringInvoice {
-        id: s.id,
-        client_id: s.client_id,
-        client_name,
-        currency: s.currency.clone(),
-        frequency,
-        interval: s.interval,
-        start_date: s.start_date,
-        cycles: s.cycles,
-        mode: s.mode.clone(),
-        active: s.active,
-        sale_agent: s.sale_agent,
-        terms: s.terms.clone(),
-        client_note: s.client_note.clone(),
-        lines,
-        amounts,
-        generated: next,
-        next_date: if s.active { recurring::next_date(s.start_date, frequency, s.interval, s.cycles, next) } else { None },
-        created_at: s.created_at,
-    })
+    let mut one = to_api_many(db, std::slice::from_ref(s)).await?;
+    Ok(one.pop().expect("one schedule in, one out"))
+}
+
+/// API schedules for many rows in three queries (lines, clients, last generated cycles),
+/// whatever their number.
+async fn to_api_many(db: &impl ConnectionTrait, schedules: &[recurring_invoice::Model]) -> ApiResult<Vec<RecurringInvoice>> {
+    if schedules.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i32> = schedules.iter().map(|s| s.id).collect();
+    let mut lines_by_schedule = documents::lines_of(db, RECURRING_LINES, &ids).await?;
+    let client_ids: Vec<i32> = schedules.iter().map(|s| s.client_id).collect();
+    let clients: HashMap<i32, String> =
+        client::Entity::find().filter(client::Column::Id.is_in(client_ids)).all(db).await?.into_iter().map(|c| (c.id, c.company)).collect();
+    let next_cycles = next_cycles(db, &ids).await?;
+    Ok(schedules
+        .iter()
+        .map(|s| {
+            let rows = lines_by_schedule.remove(&s.id).unwrap_or_default();
+            let (lines, amounts) = documents::present(currency_of(&s.currency), &rows, None);
+            let frequency = Frequency::parse(&s.frequency).unwrap_or(Frequency::Monthly);
+            let next = next_cycles.get(&s.id).copied().unwrap_or(0);
+            RecurringInvoice {
+                id: s.id,
+                client_id: s.client_id,
+                client_name: clients.get(&s.client_id).cloned().unwrap_or_default(),
+                currency: s.currency.clone(),
+                frequency,
+                interval: s.interval,
+                start_date: s.start_date,
+                cycles: s.cycles,
+                mode: s.mode.clone(),
+                active: s.active,
+                sale_agent: s.sale_agent,
+                terms: s.terms.clone(),
+                client_note: s.client_note.clone(),
+                lines,
+                amounts,
+                generated: next,
+                next_date: if s.active { recurring::next_date(s.start_date, frequency, s.interval, s.cycles, next) } else { None },
+                created_at: s.created_at,
+            }
+        })
+        .collect())
 }
 
 async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<recurring_invoice::Model> {
@@ -156,10 +178,7 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpR
     if let ViewScope::Own(me) = scope {
         q = q.filter(sea_orm::Condition::any().add(recurring_invoice::Column::SaleAgent.eq(me)).add(recurring_invoice::Column::CreatedBy.eq(me)));
     }
-    let mut items = Vec::new();
-    for s in q.all(&state.db).await? {
-        items.push(to_api(&state.db, &s).await?);
-    }
+    let items = to_api_many(&state.db, &q.all(&state.db).await?).await?;
     Ok(HttpResponse::Ok().json(Page { items, next_cursor: None }))
 }
 

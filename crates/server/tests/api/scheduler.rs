@@ -93,6 +93,10 @@ async fn a_server_that_was_down_catches_up_one_invoice_per_missed_cycle() {
     assert!(invoice["number"].is_string() && invoice["sent_at"].is_string(), "{invoice}");
     let (_, emails) = app.get(&format!("/api/v1/invoices/{}/emails", invoice["id"]), &token).await;
     assert_eq!(emails["items"][0]["to"], json!(["billing@subscriber.example"]));
+    // The list shows each schedule with its own progress (computed for all rows at once).
+    let (_, list) = app.get("/api/v1/recurring-invoices", &token).await;
+    let progress: Vec<_> = list["items"].as_array().unwrap().iter().map(|s| (s["id"].clone(), s["generated"].clone(), s["client_name"].clone())).collect();
+    assert_eq!(progress, [(r["id"].clone(), json!(4), c["company"].clone()), (sending["id"].clone(), json!(1), c["company"].clone())]);
     let (s, b) = app.post("/api/v1/recurring-invoices", Some(&token), json!({"client_id": c["id"], "frequency": "weeks", "interval": 60, "lines": []})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
 }
