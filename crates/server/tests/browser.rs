@@ -299,6 +299,11 @@ async fn a_proposal_goes_from_the_editor_to_the_clients_acceptance_and_an_invoic
     // Staff see it accepted and convert it to an invoice with the same total.
     client.goto(&app.url(&proposal_path)).await.unwrap();
     wait_for_text(&client, "#proposal-status", "Accepted").await;
+    // The bell tells the owner; opening the notification marks it read.
+    click(&client, "#bell").await;
+    wait_for_text(&client, "#bell-menu", "PRO-000001 was accepted").await;
+    wait_for_text(&client, "#bell-menu", "PRO-000001 was opened by the client").await;
+    click(&client, "#bell").await;
     client.find(Locator::Css("#convert-invoice")).await.unwrap().click().await.unwrap();
     wait_for_text(&client, "#notice", "853.16 RON").await;
     wait_for_text(&client, "#invoice-link", "Invoice #").await;
@@ -461,6 +466,27 @@ async fn a_manager_works_the_board_the_list_settings_opportunities_and_invoices(
     assert!(taxes["items"].as_array().unwrap().iter().any(|t| t["name"] == "Reduced 5%" && t["rate"] == "5"), "{taxes}");
     screenshot(&client, "settings-taxes").await;
 
+    // Roles: a new role from the permission grid.
+    client.goto(&app.url("/admin/roles")).await.unwrap();
+    click(&client, "#add-role").await;
+    fill(&client, "#role-name", "Lead Scout").await;
+    click(&client, "#perm-leads-view_own").await;
+    click(&client, "#perm-leads-create").await;
+    click(&client, "#save-role").await;
+    wait_for_text(&client, "#roles-table", "Lead Scout").await;
+    let (_, roles) = app.get("/api/v1/roles", &token).await;
+    let scout = roles["items"].as_array().unwrap().iter().find(|r| r["name"] == "Lead Scout").unwrap().clone();
+    assert_eq!(scout["permissions"], json!({"leads": ["view_own", "create"]}), "{scout}");
+
+    // A second pipeline: the board's picker shows its own columns.
+    let (_, second) = app.post("/api/v1/pipelines", Some(&token), json!({"name": "Partners", "statuses": [{"name": "Intro"}, {"name": "Signed"}]})).await;
+    client.goto(&app.url("/admin/leads")).await.unwrap();
+    client.wait().at_most(Duration::from_secs(20)).for_element(Locator::XPath("//select[@id='pipeline']/option[text()='Partners']")).await.unwrap();
+    client.find(Locator::Css("#pipeline")).await.unwrap().select_by_value(&second["id"].to_string()).await.unwrap();
+    text_of(&client, "section[data-status='Intro']").await;
+    text_of(&client, "section[data-status='Signed']").await;
+    assert!(client.find(Locator::Css("section[data-status='New']")).await.is_err(), "the sales pipeline's columns are gone");
+
     // Statuses: move "Contacted" up, the board order follows.
     client.goto(&app.url("/admin/leads/statuses")).await.unwrap();
     let up = "//table[@id='statuses']//tr[@data-status='Contacted']//button[@aria-label='Move up']";
@@ -483,6 +509,13 @@ async fn a_manager_works_the_board_the_list_settings_opportunities_and_invoices(
     fill(&client, "#field-company", "Drag Logistics SRL").await;
     click(&client, "#edit-save").await;
     wait_for_text(&client, "main", "Drag Logistics SRL").await;
+    // Attachments: upload a real file through the file input, see it listed and stored.
+    let file = std::env::temp_dir().join(format!("offer-{a_id}.txt"));
+    std::fs::write(&file, "signed offer").unwrap();
+    client.find(Locator::Css("#attachment-file")).await.unwrap().send_keys(&file.display().to_string()).await.unwrap();
+    wait_for_text(&client, "#attachments", &format!("offer-{a_id}.txt")).await;
+    let (_, files) = app.get(&format!("/api/v1/leads/{a_id}/attachments"), &token).await;
+    assert_eq!(files["items"][0]["size_bytes"], 12, "{files}");
     client.find(Locator::Css("#lead-status")).await.unwrap().select_by_label("Demo Scheduled").await.unwrap();
     for _ in 0..100 {
         let (_, l) = app.get(&format!("/api/v1/leads/{a_id}"), &token).await;
