@@ -12,7 +12,7 @@ use crmconnect_domain::validation::Validator;
 use rust_decimal::Decimal;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement};
 
-use crate::entities::{currency, document_line, item, tax};
+use crate::entities::{client, currency, document_line, item, tax};
 use crate::error::{ApiError, ApiResult};
 
 pub const PROPOSAL: &str = "proposal";
@@ -288,6 +288,25 @@ pub async fn enabled_currency(db: &impl ConnectionTrait, v: &mut Validator, fiel
         return Ok(None);
     }
     Ok(Some(c))
+}
+
+/// The client a document names: required when creating, must exist when given; problems go
+/// into `v` (so every field error is reported at once). `None` when not given on an update.
+pub async fn requested_client(db: &impl ConnectionTrait, v: &mut Validator, client_id: Option<i32>, creating: bool) -> ApiResult<Option<client::Model>> {
+    match client_id {
+        Some(id) => {
+            let c = client::Entity::find_by_id(id).one(db).await?;
+            if c.is_none() {
+                v.push("client_id", "not_found", format!("no client {id}"));
+            }
+            Ok(c)
+        }
+        None if creating => {
+            v.push("client_id", "required", "a client is required");
+            Ok(None)
+        }
+        None => Ok(None),
+    }
 }
 
 /// A default currency taken from a lead or client: used when enabled, else the base currency.

@@ -99,20 +99,7 @@ async fn status_named(db: &impl ConnectionTrait, name: &str) -> ApiResult<Option
 async fn apply(db: &impl ConnectionTrait, row: &mut contract::ActiveModel, current: Option<&contract::Model>, b: &ContractInput) -> ApiResult<()> {
     let creating = current.is_none();
     let mut v = Validator::new();
-    let client = match b.client_id {
-        Some(id) => {
-            let c = client::Entity::find_by_id(id).one(db).await?;
-            if c.is_none() {
-                v.push("client_id", "not_found", format!("no client {id}"));
-            }
-            c
-        }
-        None if creating => {
-            v.push("client_id", "required", "a client is required");
-            None
-        }
-        None => None,
-    };
+    let client = documents::requested_client(db, &mut v, b.client_id, creating).await?;
     let subject = match &b.subject {
         Some(s) => v.check("subject", parse_name(s, 300)),
         None if creating => {

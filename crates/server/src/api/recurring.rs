@@ -84,20 +84,7 @@ async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> Ap
 async fn apply(db: &impl ConnectionTrait, row: &mut recurring_invoice::ActiveModel, current: Option<&recurring_invoice::Model>, b: &RecurringInvoiceInput) -> ApiResult<Option<Vec<documents::Line>>> {
     let mut v = Validator::new();
     let creating = current.is_none();
-    let client = match b.client_id {
-        Some(id) => {
-            let c = client::Entity::find_by_id(id).one(db).await?;
-            if c.is_none() {
-                v.push("client_id", "not_found", format!("no client {id}"));
-            }
-            c
-        }
-        None if creating => {
-            v.push("client_id", "required", "a client is required");
-            None
-        }
-        None => None,
-    };
+    let client = documents::requested_client(db, &mut v, b.client_id, creating).await?;
     let currency = match (&b.currency, &client) {
         (Some(c), _) => documents::enabled_currency(db, &mut v, "currency", c).await?,
         (None, Some(c)) if creating => Some(documents::enabled_or_base(db, &c.currency).await?),

@@ -110,20 +110,7 @@ async fn apply(db: &impl ConnectionTrait, row: &mut sales_order::ActiveModel, cu
             return Err(ApiError::new(ErrorCode::InvalidStatusTransition, format!("A {} order cannot change; only draft and confirmed orders can.", o.status)));
         }
     }
-    let client = match b.client_id {
-        Some(id) => {
-            let c = client::Entity::find_by_id(id).one(db).await?;
-            if c.is_none() {
-                v.push("client_id", "not_found", format!("no client {id}"));
-            }
-            c
-        }
-        None if current.is_none() => {
-            v.push("client_id", "required", "a client is required");
-            None
-        }
-        None => None,
-    };
+    let client = documents::requested_client(db, &mut v, b.client_id, current.is_none()).await?;
     let currency = match (&b.currency, current, &client) {
         (Some(c), _, _) => documents::enabled_currency(db, &mut v, "currency", c).await?,
         (None, Some(o), _) => Some(currency_of(&o.currency)),

@@ -87,3 +87,17 @@ async fn an_accepted_proposal_becomes_a_contract() {
     let (_, lead) = app.get(&format!("/api/v1/leads/{}", lead["id"]), &token).await;
     assert_eq!(lead["converted_client_id"], k["client_id"], "the lead became the contract's client");
 }
+
+#[tokio::test]
+async fn billed_documents_need_an_existing_client() {
+    let app = spawn_app().await;
+    let (_, token) = app.admin().await;
+    for path in ["/api/v1/contracts", "/api/v1/sales-orders", "/api/v1/recurring-invoices"] {
+        let (st, b) = app.post(path, Some(&token), json!({"currency": "RON"})).await;
+        assert_problem(st, &b, 422, "validation_failed");
+        assert!(b["errors"].as_array().unwrap().iter().any(|e| e["field"] == "client_id" && e["code"] == "required"), "{path}: {b}");
+        let (st, b) = app.post(path, Some(&token), json!({"client_id": 999_999})).await;
+        assert_problem(st, &b, 422, "validation_failed");
+        assert!(b["errors"].as_array().unwrap().iter().any(|e| e["field"] == "client_id" && e["code"] == "not_found"), "{path}: {b}");
+    }
+}
