@@ -14,9 +14,21 @@ pub mod iso {
     pub use super::iso_date_format::{deserialize, serialize};
 }
 
-/// For PATCH bodies: absent → `None`, `null` → `Some(None)`, `"YYYY-MM-DD"` → `Some(Some(d))`.
-pub fn double_option<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<Option<Date>>, D::Error> {
-    iso_date_format::option::deserialize(de).map(Some)
+/// `#[serde(default, with = "crate::dates::patch", skip_serializing_if = "Option::is_none")]` for
+/// PATCH fields `Option<Option<Date>>`: absent → `None`, `null` → `Some(None)`, `"YYYY-MM-DD"` →
+/// `Some(Some(d))`. Both directions are explicit: the browser app *serialises* these bodies, and
+/// `time`'s own impl would write `[2026,356]` there (its human-readable format is a cargo feature
+/// that is on in the server build and off in the WASM build).
+pub mod patch {
+    use time::Date;
+
+    pub fn serialize<S: serde::Serializer>(value: &Option<Option<Date>>, ser: S) -> Result<S::Ok, S::Error> {
+        super::iso_date_format::option::serialize(&value.flatten(), ser)
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<Option<Date>>, D::Error> {
+        super::iso_date_format::option::deserialize(de).map(Some)
+    }
 }
 
 pub fn parse(raw: &str) -> Option<Date> {

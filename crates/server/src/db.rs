@@ -31,7 +31,8 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
 /// Starts a transaction that will write. On SQLite it takes the write lock at once (a no-op
 /// UPDATE), so concurrent writers queue on the busy timeout instead of failing: a deferred
 /// transaction that reads first and writes later cannot wait for the lock and gets SQLITE_BUSY.
-/// PostgreSQL needs nothing: row locks queue writers.
+/// On PostgreSQL an operation that checks a row and then writes must also read that row with
+/// [`Read::ForUpdate`]: without it, simultaneous requests all pass the check.
 pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
     use sea_orm::ConnectionTrait;
     let txn = db.begin().await?;
@@ -39,6 +40,27 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTra
         txn.execute_unprepared("UPDATE app_settings SET key = key WHERE 1 = 0").await?;
     }
     Ok(txn)
+}
+
+/// How a write operation reads the row it is about to check.
+///
+/// `ForUpdate` is `SELECT … FOR UPDATE` on PostgreSQL: a second transaction reading the same row
+/// waits until the first commits, then sees its result — so "issue once", "never beyond the
+/// balance" and "convert once" hold under simultaneous requests. SQLite ignores the clause; its
+/// single writer, taken first by [`begin_write`], already serialises the operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Read {
+    Plain,
+    ForUpdate,
+}
+
+impl Read {
+    pub fn apply<Q: sea_orm::QuerySelect>(self, query: Q) -> Q {
+        match self {
+            Read::Plain => query,
+            Read::ForUpdate => query.lock_exclusive(),
+        }
+    }
 }
 
 /// Applies pending migrations, then the first-start defaults.

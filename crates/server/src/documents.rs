@@ -12,8 +12,10 @@ use crmconnect_domain::validation::Validator;
 use rust_decimal::Decimal;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement};
 
+use crate::auth::AuthUser;
 use crate::entities::{client, currency, document_line, item, tax};
 use crate::error::{ApiError, ApiResult};
+use crate::visibility;
 
 pub const PROPOSAL: &str = "proposal";
 pub const INVOICE: &str = "invoice";
@@ -292,12 +294,12 @@ pub async fn enabled_currency(db: &impl ConnectionTrait, v: &mut Validator, fiel
 
 /// The client a document names: required when creating, must exist when given; problems go
 /// into `v` (so every field error is reported at once). `None` when not given on an update.
-pub async fn requested_client(db: &impl ConnectionTrait, v: &mut Validator, client_id: Option<i32>, creating: bool) -> ApiResult<Option<client::Model>> {
+pub async fn requested_client(db: &impl ConnectionTrait, user: &AuthUser, v: &mut Validator, client_id: Option<i32>, creating: bool) -> ApiResult<Option<client::Model>> {
     match client_id {
         Some(id) => {
-            let c = client::Entity::find_by_id(id).one(db).await?;
+            let c = visibility::referenced_client(db, user, id).await?;
             if c.is_none() {
-                v.push("client_id", "not_found", format!("no client {id}"));
+                v.push("client_id", "not_found", format!("no client {id} that you can see"));
             }
             Ok(c)
         }

@@ -24,3 +24,4 @@ pub mod settings;
 pub mod spa;
 pub mod startup;
 pub mod state;
+pub mod visibility;

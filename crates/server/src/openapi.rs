@@ -80,6 +80,7 @@ opaque `cursor`, and answer `{\"items\": [...], \"next_cursor\": ...}`. Authenti
         api::clients::delete_contact,
         api::clients::convert_lead,
         api::opportunities::convert,
+        api::opportunities::create,
         api::opportunities::list,
         api::opportunities::get,
         api::opportunities::update,

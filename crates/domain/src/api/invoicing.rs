@@ -78,7 +78,7 @@ pub struct InvoiceInput {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub date: Option<Date>,
     /// Defaults to date + the client's payment terms (else the billing setting); `null` = none.
-    #[serde(default, deserialize_with = "crate::dates::double_option", skip_serializing_if = "Option::is_none")]
+    #[serde(default, with = "crate::dates::patch", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub due_date: Option<Option<Date>>,
     #[serde(default, deserialize_with = "super::double_option", skip_serializing_if = "Option::is_none")]
@@ -437,7 +437,7 @@ pub struct ContractInput {
     #[serde(default, with = "crate::dates::option")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub start_date: Option<Date>,
-    #[serde(default, deserialize_with = "crate::dates::double_option", skip_serializing_if = "Option::is_none")]
+    #[serde(default, with = "crate::dates::patch", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub end_date: Option<Option<Date>>,
     pub content: Option<String>,

@@ -427,6 +427,43 @@ pub struct ConvertToOpportunity {
     pub opportunity_status_id: Option<i32>,
 }
 
+/// `POST /opportunities`: an opportunity added directly (the guide's "or Add Opportunity"),
+/// for an existing client (`client_id`: company and contact come from it) or with the company
+/// and contact fields of a new prospect (then `email` or `phone` is required, as for a lead).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateOpportunity {
+    /// The contact person's name (defaults to the client's primary contact).
+    pub name: Option<String>,
+    pub client_id: Option<i32>,
+    pub company: Option<String>,
+    pub title: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub website: Option<String>,
+    pub address: Option<String>,
+    pub city: Option<String>,
+    pub country: Option<String>,
+    pub source_id: Option<i32>,
+    /// Defaults to the caller.
+    pub assigned_to: Option<i32>,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "25000.00"))]
+    pub estimated_value: Decimal,
+    pub currency: String,
+    /// 0–100.
+    pub probability: i32,
+    #[serde(default, with = "crate::dates::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    pub expected_close_date: Option<Date>,
+    /// Defaults to the first opportunity status.
+    #[serde(default)]
+    pub opportunity_status_id: Option<i32>,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
 /// `PATCH /opportunities/{id}`: only the fields sent change.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -11,6 +11,8 @@ mod invoicing;
 mod lead_tools;
 mod leads;
 mod sales_docs;
+#[cfg(test)]
+mod wasm_serde_tests;
 
 pub use clients::*;
 pub use invoicing::*;

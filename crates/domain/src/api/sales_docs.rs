@@ -270,7 +270,7 @@ pub struct ProposalInput {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub date: Option<Date>,
     /// Defaults to date + the `proposal_open_till_days` setting; `null` means no expiry.
-    #[serde(default, deserialize_with = "crate::dates::double_option", skip_serializing_if = "Option::is_none")]
+    #[serde(default, with = "crate::dates::patch", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub open_till: Option<Option<Date>>,
     pub allow_comments: Option<bool>,

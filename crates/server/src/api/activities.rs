@@ -2,13 +2,13 @@
 
 use actix_web::{web, HttpResponse};
 use crmconnect_domain::api::{Activity, ActivityType, CreateActivity, Page, Problem, TimelineEntry};
-use crmconnect_domain::permissions::{Action, Module};
 use crmconnect_domain::validation::{parse_name, Validator};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use time::OffsetDateTime;
 
-use super::leads::find_visible;
+use crate::db::Read;
+use crate::visibility::{funnel_record, require_funnel_edit};
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
 use crate::entities::{audit_log, lead, lead_activity, lead_status_change, pipeline_status};
@@ -36,7 +36,7 @@ fn to_api(a: &lead_activity::Model) -> Activity {
 #[utoipa::path(get, path = "/api/v1/leads/{id}/activities", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Page<Activity>), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
-    let l = find_visible(&state.db, &user, *id).await?;
+    let l = funnel_record(&state.db, &user, *id, Read::Plain).await?;
     let rows = lead_activity::Entity::find()
         .filter(lead_activity::Column::LeadId.eq(l.id))
         .order_by_desc(lead_activity::Column::OccurredAt)
@@ -53,8 +53,12 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>
     responses((status = 201, body = Activity), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<CreateActivity>) -> ApiResult<HttpResponse> {
-    user.require(Module::Leads, Action::Edit)?;
     let body = body.0;
+    // The record and the right to edit it come first: a refused caller learns nothing from
+    // validation messages.
+    let txn = db::begin_write(&state.db).await?;
+    let l = funnel_record(&txn, &user, *id, Read::ForUpdate).await?;
+    require_funnel_edit(&user, &l)?;
     let now = OffsetDateTime::now_utc();
     let mut v = Validator::new();
     let summary = v.check("summary", parse_name(&body.summary, 500));
@@ -76,9 +80,6 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
     }
     v.finish().map_err(ApiError::validation)?;
     let occurred_at = body.occurred_at.unwrap_or(now);
-
-    let txn = db::begin_write(&state.db).await?;
-    let l = find_visible(&txn, &user, *id).await?;
     let saved = lead_activity::ActiveModel {
         lead_id: Set(l.id),
         activity_type: Set(body.activity_type.as_str().to_string()),
@@ -113,7 +114,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 #[utoipa::path(get, path = "/api/v1/leads/{id}/timeline", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Page<TimelineEntry>), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn timeline(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
-    let l = find_visible(&state.db, &user, *id).await?;
+    let l = funnel_record(&state.db, &user, *id, Read::Plain).await?;
     let mut items = timeline_of(&state.db, l.id).await?;
     items.sort_by_key(|e| e.at);
     Ok(HttpResponse::Ok().json(Page { items, next_cursor: None }))

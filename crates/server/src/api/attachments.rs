@@ -8,13 +8,13 @@ use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use crmconnect_domain::api::{Attachment, Page, Problem};
-use crmconnect_domain::permissions::{Action, Module};
 use futures_util::StreamExt;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use time::OffsetDateTime;
 use tokio::io::AsyncWriteExt;
 
-use super::leads::find_visible;
+use crate::db::Read;
+use crate::visibility::{funnel_record, require_funnel_edit};
 use crate::audit::{self, Change};
 use crate::auth::{secrets, AuthUser};
 use crate::entities::attachment;
@@ -102,8 +102,8 @@ async fn receive(state: &AppState, mut payload: Multipart) -> ApiResult<Upload> 
         (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json")))]
 pub async fn upload(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, payload: Multipart) -> ApiResult<HttpResponse> {
-    user.require(Module::Leads, Action::Edit)?;
-    let l = find_visible(&state.db, &user, *id).await?;
+    let l = funnel_record(&state.db, &user, *id, Read::Plain).await?;
+    require_funnel_edit(&user, &l)?;
     let up = receive(&state, payload).await?;
     let key = secrets::random_secret();
     let final_path = dir(&state).join(&key);
@@ -143,13 +143,13 @@ pub async fn upload(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 #[utoipa::path(get, path = "/api/v1/leads/{id}/attachments", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Page<Attachment>), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
-    let l = find_visible(&state.db, &user, *id).await?;
+    let l = funnel_record(&state.db, &user, *id, Read::Plain).await?;
     let rows = attachment::Entity::find().filter(attachment::Column::LeadId.eq(l.id)).order_by_desc(attachment::Column::Id).all(&state.db).await?;
     Ok(HttpResponse::Ok().json(Page { items: rows.iter().map(to_api).collect(), next_cursor: None }))
 }
 
 async fn find(state: &AppState, user: &AuthUser, lead_id: i32, attachment_id: i32) -> ApiResult<attachment::Model> {
-    let l = find_visible(&state.db, user, lead_id).await?;
+    let l = funnel_record(&state.db, user, lead_id, Read::Plain).await?;
     attachment::Entity::find_by_id(attachment_id)
         .filter(attachment::Column::LeadId.eq(l.id))
         .one(&state.db)
@@ -183,9 +183,9 @@ pub async fn download(state: web::Data<AppState>, user: AuthUser, path: web::Pat
     params(("id" = i32, Path), ("attachment_id" = i32, Path)),
     responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(state: web::Data<AppState>, user: AuthUser, path: web::Path<(i32, i32)>) -> ApiResult<HttpResponse> {
-    user.require(Module::Leads, Action::Edit)?;
     let (lead_id, attachment_id) = path.into_inner();
     let a = find(&state, &user, lead_id, attachment_id).await?;
+    require_funnel_edit(&user, &funnel_record(&state.db, &user, lead_id, Read::Plain).await?)?;
     let txn = db::begin_write(&state.db).await?;
     attachment::Entity::delete_by_id(a.id).exec(&txn).await?;
     audit::record(&txn, &user.actor(), Change::new("lead.attachment_removed", "lead", lead_id).before(&to_api(&a))).await?;

@@ -160,10 +160,11 @@ pub struct ItemFilter {
     pub group: Option<String>,
 }
 
-/// The catalogue of products and services (item picker).
+/// The catalogue of products and services (item picker). `purchase_price` is shown only to
+/// roles that may edit the catalogue (`settings: edit`); others get `null`.
 #[utoipa::path(get, path = "/api/v1/items", tag = "catalogue", security(("bearer" = [])), params(ItemFilter),
     responses((status = 200, body = Page<Item>), (status = 401, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_items(state: web::Data<AppState>, _user: AuthUser, filter: web::Query<ItemFilter>) -> ApiResult<HttpResponse> {
+pub async fn list_items(state: web::Data<AppState>, user: AuthUser, filter: web::Query<ItemFilter>) -> ApiResult<HttpResponse> {
     let mut q = item::Entity::find().order_by_asc(item::Column::Description).order_by_asc(item::Column::Id);
     if let Some(text) = filter.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         q = q.filter(Expr::expr(Func::lower(Expr::col(item::Column::Description))).like(format!("%{}%", text.to_lowercase())));
@@ -171,7 +172,9 @@ pub async fn list_items(state: web::Data<AppState>, _user: AuthUser, filter: web
     if let Some(g) = filter.group.as_deref() {
         q = q.filter(item::Column::GroupName.eq(g));
     }
-    let items: Vec<Item> = q.all(&state.db).await?.iter().map(item_to_api).collect();
+    // Purchase prices (margins) are for those who manage the catalogue, not every seller.
+    let show_cost = user.permissions.allows(Module::Settings, Action::Edit);
+    let items: Vec<Item> = q.all(&state.db).await?.iter().map(item_to_api).map(|i| Item { purchase_price: i.purchase_price.filter(|_| show_cost), ..i }).collect();
     Ok(HttpResponse::Ok().json(Page { items, next_cursor: None }))
 }
 

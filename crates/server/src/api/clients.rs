@@ -16,7 +16,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 use utoipa::IntoParams;
 
-use super::leads::{find_visible as find_visible_lead, load_api as load_lead};
+use super::leads::{load_api as load_lead, lock_visible as lock_visible_lead};
 use crate::audit::{self, Change};
 use crate::custom_fields;
 use crate::auth::AuthUser;
@@ -27,6 +27,7 @@ use crate::outbox;
 use crate::pagination::{finish_page, PageParams};
 use crate::state::AppState;
 use crate::db;
+use crate::db::Read;
 
 pub const DEFAULT_CURRENCY: &str = "RON";
 pub const DEFAULT_PAYMENT_TERMS_DAYS: i32 = 30;
@@ -107,8 +108,17 @@ pub async fn load_many(db: &impl ConnectionTrait, rows: &[client::Model]) -> Api
 }
 
 async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<client::Model> {
+    visible(db, user, id, Read::Plain).await
+}
+
+/// [`find_visible`], locking the row until the transaction ends (write paths use this).
+async fn lock_visible(txn: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<client::Model> {
+    visible(txn, user, id, Read::ForUpdate).await
+}
+
+async fn visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: Read) -> ApiResult<client::Model> {
     let scope = user.view_scope(Module::Clients)?;
-    let c = client::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found("client"))?;
+    let c = read.apply(client::Entity::find_by_id(id)).one(db).await?.ok_or_else(|| ApiError::not_found("client"))?;
     if matches!(scope, ViewScope::Own(me) if c.assigned_to != Some(me)) {
         return Err(ApiError::not_found("client"));
     }
@@ -292,7 +302,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<ClientInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Clients, Action::Edit)?;
     let txn = db::begin_write(&state.db).await?;
-    let current = find_visible(&txn, &user, *id).await?;
+    let current = lock_visible(&txn, &user, *id).await?;
     let before = load_api(&txn, &current).await?;
     let mut row: client::ActiveModel = current.into();
     let custom = apply_client(&txn, &mut row, &body.0, false).await?;
@@ -311,7 +321,7 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Clients, Action::Delete)?;
     let txn = db::begin_write(&state.db).await?;
-    let current = find_visible(&txn, &user, *id).await?;
+    let current = lock_visible(&txn, &user, *id).await?;
     let before = load_api(&txn, &current).await?;
     client::Entity::delete_by_id(current.id).exec(&txn).await?;
     audit::record(&txn, &user.actor(), Change::new("client.deleted", "client", current.id).before(&before)).await?;
@@ -394,9 +404,9 @@ pub async fn list_contacts(state: web::Data<AppState>, user: AuthUser, id: web::
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_contact(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<ContactInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Clients, Action::Edit)?;
-    let valid = validate_contact(&body.0, true)?;
     let txn = db::begin_write(&state.db).await?;
-    let c = find_visible(&txn, &user, *id).await?;
+    let c = lock_visible(&txn, &user, *id).await?;
+    let valid = validate_contact(&body.0, true)?;
     let first = contacts_of(&txn, c.id).await?.is_empty();
     let saved = insert_contact(&txn, c.id, valid, first || body.0.is_primary == Some(true)).await?;
     let api = contact_to_api(&saved);
@@ -444,7 +454,7 @@ pub async fn update_contact(state: web::Data<AppState>, user: AuthUser, path: we
     let (client_id, contact_id) = path.into_inner();
     let valid = validate_contact(&body.0, false)?;
     let txn = db::begin_write(&state.db).await?;
-    let c = find_visible(&txn, &user, client_id).await?;
+    let c = lock_visible(&txn, &user, client_id).await?;
     let current = find_contact(&txn, c.id, contact_id).await?;
     let before = contact_to_api(&current);
     let mut row: client_contact::ActiveModel = current.into();
@@ -479,7 +489,7 @@ pub async fn delete_contact(state: web::Data<AppState>, user: AuthUser, path: we
     user.require(Module::Clients, Action::Edit)?;
     let (client_id, contact_id) = path.into_inner();
     let txn = db::begin_write(&state.db).await?;
-    let c = find_visible(&txn, &user, client_id).await?;
+    let c = lock_visible(&txn, &user, client_id).await?;
     let current = find_contact(&txn, c.id, contact_id).await?;
     client_contact::Entity::delete_by_id(contact_id).exec(&txn).await?;
     if current.is_primary {
@@ -503,7 +513,7 @@ pub async fn convert_lead(state: web::Data<AppState>, user: AuthUser, id: web::P
     user.require(Module::Clients, Action::Create)?;
     user.require(Module::Leads, Action::Edit)?;
     let txn = db::begin_write(&state.db).await?;
-    let l = find_visible_lead(&txn, &user, *id).await?;
+    let l = lock_visible_lead(&txn, &user, *id).await?;
     if let Some(client_id) = l.converted_client_id {
         return Err(ApiError::new(ErrorCode::AlreadyConverted, format!("This lead was already converted to client {client_id}.")));
     }

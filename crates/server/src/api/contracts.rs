@@ -27,6 +27,7 @@ use crate::extract::Json;
 use crate::pagination::{finish_page, PageParams};
 use crate::state::AppState;
 use crate::{db, outbox, settings};
+use crate::db::Read;
 
 pub fn content_hash(content: &str) -> String {
     Sha256::digest(content.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
@@ -81,8 +82,17 @@ async fn load_api(db: &impl ConnectionTrait, public_url: &str, c: &contract::Mod
 }
 
 async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<contract::Model> {
+    visible(db, user, id, Read::Plain).await
+}
+
+/// [`find_visible`], locking the row until the transaction ends (write paths use this).
+async fn lock_visible(txn: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<contract::Model> {
+    visible(txn, user, id, Read::ForUpdate).await
+}
+
+async fn visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: Read) -> ApiResult<contract::Model> {
     let scope = user.view_scope(Module::Contracts)?;
-    let c = contract::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found("contract"))?;
+    let c = read.apply(contract::Entity::find_by_id(id)).one(db).await?.ok_or_else(|| ApiError::not_found("contract"))?;
     if let ViewScope::Own(me) = scope {
         let owner = client::Entity::find_by_id(c.client_id).one(db).await?.and_then(|x| x.assigned_to);
         if owner != Some(me) && c.created_by != Some(me) {
@@ -96,10 +106,10 @@ async fn status_named(db: &impl ConnectionTrait, name: &str) -> ApiResult<Option
     Ok(contract_status::Entity::find().filter(contract_status::Column::Name.eq(name)).one(db).await?.map(|s| s.id))
 }
 
-async fn apply(db: &impl ConnectionTrait, row: &mut contract::ActiveModel, current: Option<&contract::Model>, b: &ContractInput) -> ApiResult<()> {
+async fn apply(db: &impl ConnectionTrait, user: &AuthUser, row: &mut contract::ActiveModel, current: Option<&contract::Model>, b: &ContractInput) -> ApiResult<()> {
     let creating = current.is_none();
     let mut v = Validator::new();
-    let client = documents::requested_client(db, &mut v, b.client_id, creating).await?;
+    let client = documents::requested_client(db, user, &mut v, b.client_id, creating).await?;
     let subject = match &b.subject {
         Some(s) => v.check("subject", parse_name(s, 300)),
         None if creating => {
@@ -233,7 +243,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Contr
     user.require(Module::Contracts, Action::Create)?;
     let txn = db::begin_write(&state.db).await?;
     let mut row = new_row(Some(user.id()));
-    apply(&txn, &mut row, None, &body.0).await?;
+    apply(&txn, &user, &mut row, None, &body.0).await?;
     let saved = row.insert(&txn).await?;
     let api = load_api(&txn, &state.settings.public_url, &saved).await?;
     audit::record(&txn, &user.actor(), Change::new("contract.created", "contract", saved.id).after(&api)).await?;
@@ -257,10 +267,10 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<ContractInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Contracts, Action::Edit)?;
     let txn = db::begin_write(&state.db).await?;
-    let current = find_visible(&txn, &user, *id).await?;
+    let current = lock_visible(&txn, &user, *id).await?;
     let before = load_api(&txn, &state.settings.public_url, &current).await?;
     let mut row: contract::ActiveModel = current.clone().into();
-    apply(&txn, &mut row, Some(&current), &body.0).await?;
+    apply(&txn, &user, &mut row, Some(&current), &body.0).await?;
     let saved = row.update(&txn).await?;
     let after = load_api(&txn, &state.settings.public_url, &saved).await?;
     audit::record(&txn, &user.actor(), Change::new("contract.updated", "contract", saved.id).before(&before).after(&after)).await?;
@@ -274,7 +284,7 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Contracts, Action::Delete)?;
     let txn = db::begin_write(&state.db).await?;
-    let current = find_visible(&txn, &user, *id).await?;
+    let current = lock_visible(&txn, &user, *id).await?;
     if current.signed_at.is_some() {
         return Err(ApiError::new(ErrorCode::InUse, "A signed contract is kept; set its status to Terminated instead."));
     }
@@ -288,25 +298,18 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 /// Create a contract from an accepted proposal: client, subject, value (total) and currency,
 /// content from the proposal.
 #[utoipa::path(post, path = "/api/v1/proposals/{id}/create-contract", tag = "contracts", security(("bearer" = [])), params(("id" = i32, Path)),
-    responses((status = 201, body = Contract), (status = 409, description = "`proposal_not_accepted`", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = Contract), (status = 409, description = "`proposal_not_accepted`, `already_converted`", body = Problem, content_type = "application/problem+json")))]
 pub async fn from_proposal(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Contracts, Action::Create)?;
     let txn = db::begin_write(&state.db).await?;
-    let p = super::proposals::find_visible(&txn, &user, *id).await?;
+    let p = super::proposals::lock_visible(&txn, &user, *id).await?;
     if ProposalStatus::from_code(p.status_code) != Some(ProposalStatus::Accepted) {
         return Err(ApiError::new(ErrorCode::ProposalNotAccepted, "Contracts are created from accepted proposals."));
     }
-    let client_id = match (p.client_id, p.lead_id) {
-        (Some(c), _) => c,
-        (None, Some(lead_id)) => {
-            let l = crate::entities::lead::Entity::find_by_id(lead_id).one(&txn).await?.ok_or_else(|| ApiError::not_found("lead"))?;
-            match l.converted_client_id {
-                Some(c) => c,
-                None => super::clients::convert_lead_in(&txn, &user.actor(), &l).await?.id,
-            }
-        }
-        (None, None) => return Err(ApiError::field("client_id", "required", "relate the proposal to a client first")),
-    };
+    if let Some(c) = contract::Entity::find().filter(contract::Column::ProposalId.eq(p.id)).one(&txn).await? {
+        return Err(ApiError::new(ErrorCode::AlreadyConverted, format!("{} already has contract {}.", p.number, c.id)));
+    }
+    let client_id = super::proposals::billing_client(&txn, &user.actor(), &p).await?;
     let mut row = new_row(Some(user.id()));
     row.client_id = Set(client_id);
     row.subject = Set(p.subject.clone());
@@ -331,7 +334,7 @@ pub async fn from_proposal(state: web::Data<AppState>, user: AuthUser, id: web::
 pub async fn renew(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<RenewInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Contracts, Action::Create)?;
     let txn = db::begin_write(&state.db).await?;
-    let old = find_visible(&txn, &user, *id).await?;
+    let old = lock_visible(&txn, &user, *id).await?;
     let start = body.0.start_date.or(old.end_date.map(|e| e + Duration::days(1))).unwrap_or_else(today);
     let length = old.end_date.map(|e| e - old.start_date);
     let end = body.0.end_date.or(length.map(|l| start + l));
@@ -362,11 +365,11 @@ pub async fn renew(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32
     Ok(HttpResponse::Created().json(api))
 }
 
-async fn by_token(db: &impl ConnectionTrait, token: &str) -> ApiResult<contract::Model> {
+async fn by_token(db: &impl ConnectionTrait, token: &str, read: Read) -> ApiResult<contract::Model> {
     if token.len() > 100 {
         return Err(ApiError::not_found("contract"));
     }
-    contract::Entity::find().filter(contract::Column::PortalToken.eq(token)).one(db).await?.ok_or_else(|| ApiError::not_found("contract"))
+    read.apply(contract::Entity::find().filter(contract::Column::PortalToken.eq(token))).one(db).await?.ok_or_else(|| ApiError::not_found("contract"))
 }
 
 async fn portal_view(db: &impl ConnectionTrait, c: &contract::Model) -> ApiResult<PortalContract> {
@@ -391,7 +394,7 @@ async fn portal_view(db: &impl ConnectionTrait, c: &contract::Model) -> ApiResul
     responses((status = 200, body = PortalContract), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn portal_get(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>) -> ApiResult<HttpResponse> {
     super::portal::throttle(&state, &req)?;
-    let c = by_token(&state.db, &token).await?;
+    let c = by_token(&state.db, &token, Read::Plain).await?;
     Ok(HttpResponse::Ok().json(portal_view(&state.db, &c).await?))
 }
 
@@ -413,7 +416,7 @@ pub async fn portal_sign(state: web::Data<AppState>, req: HttpRequest, token: we
     }
     v.finish().map_err(ApiError::validation)?;
     let txn = db::begin_write(&state.db).await?;
-    let c = by_token(&txn, &token).await?;
+    let c = by_token(&txn, &token, Read::ForUpdate).await?;
     if c.signed_at.is_some() {
         return Err(ApiError::new(ErrorCode::AlreadyDone, "This contract is already signed."));
     }

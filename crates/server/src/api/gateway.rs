@@ -168,10 +168,21 @@ pub async fn webhook(state: web::Data<AppState>, req: HttpRequest, body: web::By
     }
     let invoice_id: i32 = session.client_reference_id.as_deref().and_then(|s| s.parse().ok()).ok_or_else(|| ApiError::new(ErrorCode::BadRequest, "The session names no invoice."))?;
     let txn = db::begin_write(&state.db).await?;
-    if payment::Entity::find().filter(payment::Column::GatewayEventId.eq(session.id.clone())).one(&txn).await?.is_some() {
+    // Lock the invoice first: the gateway retries deliveries, and simultaneous copies of one event
+    // must queue here so that the duplicate check below sees the first one's payment.
+    let inv = db::Read::ForUpdate.apply(invoice::Entity::find_by_id(invoice_id)).one(&txn).await?.ok_or_else(|| ApiError::not_found("invoice"))?;
+    let paid_before = payment::Entity::find().filter(payment::Column::GatewayEventId.eq(session.id.clone())).one(&txn).await?.is_some();
+    // An event whose whole amount went to credit (the invoice was paid meanwhile) left no payment;
+    // its credit entry names the session.
+    let credited_before = client_credit::Entity::find()
+        .filter(client_credit::Column::ClientId.eq(inv.client_id))
+        .filter(client_credit::Column::Note.contains(format!("({})", session.id)))
+        .one(&txn)
+        .await?
+        .is_some();
+    if paid_before || credited_before {
         return Ok(HttpResponse::Ok().json(serde_json::json!({"received": true, "duplicate": true})));
     }
-    let inv = invoice::Entity::find_by_id(invoice_id).one(&txn).await?.ok_or_else(|| ApiError::not_found("invoice"))?;
     if session.currency.as_deref().is_some_and(|c| !c.eq_ignore_ascii_case(&inv.currency)) {
         return Err(ApiError::new(ErrorCode::BadRequest, "The session's currency is not the invoice's."));
     }

@@ -32,6 +32,7 @@ use crate::extract::Json;
 use crate::pagination::{finish_page, PageParams};
 use crate::state::AppState;
 use crate::{custom_fields, db, email, outbox, pdf, settings};
+use crate::db::Read;
 
 /// The lifecycle stored in `status_code`: Draft (6), Cancelled (5) or issued (1); the rest
 /// of the status is computed.
@@ -137,8 +138,17 @@ pub async fn check_client_visible(db: &impl ConnectionTrait, user: &AuthUser, mo
 }
 
 pub async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<invoice::Model> {
+    visible(db, user, id, Read::Plain).await
+}
+
+/// [`find_visible`], locking the row until the transaction ends (every write path uses this).
+pub async fn lock_visible(txn: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<invoice::Model> {
+    visible(txn, user, id, Read::ForUpdate).await
+}
+
+async fn visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: Read) -> ApiResult<invoice::Model> {
     let scope = user.view_scope(Module::Invoices)?;
-    let i = invoice::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found("invoice"))?;
+    let i = read.apply(invoice::Entity::find_by_id(id)).one(db).await?.ok_or_else(|| ApiError::not_found("invoice"))?;
     if let ViewScope::Own(me) = scope {
         if i.sale_agent != Some(me) && i.created_by != Some(me) {
             check_client_visible(db, user, Module::Invoices, i.client_id, "invoice").await?;
@@ -306,10 +316,10 @@ async fn resolve(db: &impl ConnectionTrait, user: &AuthUser, current: Option<&in
         }
     }
     let client = match (b.client_id, current) {
-        (Some(id), _) => match client::Entity::find_by_id(id).one(db).await? {
+        (Some(id), _) => match crate::visibility::referenced_client(db, user, id).await? {
             Some(c) => Some(c),
             None => {
-                v.push("client_id", "not_found", format!("no client {id}"));
+                v.push("client_id", "not_found", format!("no client {id} that you can see"));
                 None
             }
         },
@@ -541,7 +551,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<InvoiceInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Invoices, Action::Edit)?;
     let txn = db::begin_write(&state.db).await?;
-    let current = find_visible(&txn, &user, *id).await?;
+    let current = lock_visible(&txn, &user, *id).await?;
     let before = load_api(&txn, &state.settings.public_url, &current).await?;
     let fields = resolve(&txn, &user, Some(&current), &body.0).await?;
     let mut row: invoice::ActiveModel = current.into();
@@ -564,7 +574,7 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Invoices, Action::Delete)?;
     let txn = db::begin_write(&state.db).await?;
-    let current = find_visible(&txn, &user, *id).await?;
+    let current = lock_visible(&txn, &user, *id).await?;
     if current.number.is_some() {
         return Err(ApiError::new(ErrorCode::InvoiceLocked, "An issued invoice keeps its number; cancel it instead of deleting it."));
     }
@@ -580,6 +590,16 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
     audit::record(&txn, &user.actor(), Change::new("invoice.deleted", "invoice", current.id).before(&before)).await?;
     txn.commit().await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Issuing and sending an invoice one created is part of Invoices `create` (the guide's agent
+/// converts an accepted proposal, then issues and sends it); other people's invoices need
+/// `action` itself (`edit` to issue, `send` to send).
+fn require_own_unless(user: &AuthUser, inv: &invoice::Model, action: Action) -> ApiResult<()> {
+    if user.permissions.allows(Module::Invoices, action) || inv.created_by == Some(user.id()) {
+        return Ok(());
+    }
+    user.require(Module::Invoices, action)
 }
 
 /// Gives a draft the next number of its series (gap-free, never duplicated) and makes it
@@ -611,9 +631,10 @@ pub async fn issue_in(db: &impl ConnectionTrait, actor: &Actor, i: &invoice::Mod
     responses((status = 200, body = Invoice), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invalid_status_transition` (not a draft)", body = Problem, content_type = "application/problem+json")))]
 pub async fn issue(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
-    user.require(Module::Invoices, Action::Edit)?;
+    user.require_any(Module::Invoices, &[Action::Edit, Action::Create])?;
     let txn = db::begin_write(&state.db).await?;
-    let current = find_visible(&txn, &user, *id).await?;
+    let current = lock_visible(&txn, &user, *id).await?;
+    require_own_unless(&user, &current, Action::Edit)?;
     let saved = issue_in(&txn, &user.actor(), &current).await?;
     let api = load_api(&txn, &state.settings.public_url, &saved).await?;
     txn.commit().await?;
@@ -639,7 +660,7 @@ pub async fn uncancel(state: web::Data<AppState>, user: AuthUser, id: web::Path<
 async fn set_cancelled(state: web::Data<AppState>, user: AuthUser, id: i32, cancel: bool) -> ApiResult<HttpResponse> {
     user.require(Module::Invoices, Action::Edit)?;
     let txn = db::begin_write(&state.db).await?;
-    let current = find_visible(&txn, &user, id).await?;
+    let current = lock_visible(&txn, &user, id).await?;
     let cancelled = current.status_code == InvoiceStatus::Cancelled.code();
     if cancel && cancelled || !cancel && !cancelled {
         return Err(ApiError::new(ErrorCode::InvalidStatusTransition, if cancel { "The invoice is already cancelled." } else { "The invoice is not cancelled." }));
@@ -944,10 +965,11 @@ pub async fn send_in(db: &impl ConnectionTrait, actor: &Actor, public_url: &str,
         (status = 409, description = "`invalid_status_transition` (cancelled)", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn send(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<SendInput>) -> ApiResult<HttpResponse> {
-    user.require(Module::Invoices, Action::Send)?;
+    user.require_any(Module::Invoices, &[Action::Send, Action::Create])?;
     let body = body.0;
     let txn = db::begin_write(&state.db).await?;
-    let current = find_visible(&txn, &user, *id).await?;
+    let current = lock_visible(&txn, &user, *id).await?;
+    require_own_unless(&user, &current, Action::Send)?;
     let mut v = Validator::new();
     let list = |v: &mut Validator, field: &str, raw: Vec<String>| -> Vec<String> {
         raw.iter().enumerate().filter_map(|(i, a)| v.check(&format!("{field}[{i}]"), EmailAddress::parse(a)).map(|e| e.into_inner())).collect()

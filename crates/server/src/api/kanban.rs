@@ -17,7 +17,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 use utoipa::IntoParams;
 
-use super::leads::{find_visible, load_api, record_status_change, tags_of, top_position, LeadFilter, LeadNames};
+use super::leads::{load_api, lock_visible, record_status_change, tags_of, top_position, LeadFilter, LeadNames};
 use super::pipelines::{find_pipeline, status_to_api, statuses_of};
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
@@ -299,7 +299,7 @@ pub async fn move_lead(state: web::Data<AppState>, user: AuthUser, id: web::Path
     user.require(Module::Leads, Action::Edit)?;
     let MoveLead { status_id, after_id } = body.0;
     let txn = db::begin_write(&state.db).await?;
-    let current = find_visible(&txn, &user, *id).await?;
+    let current = lock_visible(&txn, &user, *id).await?;
     if current.lost || current.junk {
         return Err(ApiError::field("id", "not_on_board", "lost and junk leads are not on the board; restore it first"));
     }

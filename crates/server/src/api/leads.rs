@@ -33,6 +33,7 @@ use crate::extract::Json;
 use crate::outbox;
 use crate::state::AppState;
 use crate::db;
+use crate::db::Read;
 
 /// Names referenced by leads, loaded once per request (small configuration tables).
 pub struct LeadNames {
@@ -165,10 +166,19 @@ pub async fn load_many_with(db: &impl ConnectionTrait, names: &LeadNames, rows: 
 
 /// A lead the caller may see (`view_own` → only assigned to them); 404 otherwise.
 pub async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<lead::Model> {
+    visible(db, user, id, Read::Plain).await
+}
+
+/// [`find_visible`], locking the row until the transaction ends (write paths use this).
+pub async fn lock_visible(txn: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<lead::Model> {
+    visible(txn, user, id, Read::ForUpdate).await
+}
+
+async fn visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: Read) -> ApiResult<lead::Model> {
     let scope = user.view_scope(Module::Leads)?;
-    let lead = lead::Entity::find_by_id(id)
+    let lead = read.apply(lead::Entity::find_by_id(id)
         .filter(lead::Column::IsOpportunity.eq(false))
-        .one(db)
+        ).one(db)
         .await?
         .ok_or_else(|| ApiError::not_found("lead"))?;
     if let ViewScope::Own(me) = scope {
@@ -525,15 +535,31 @@ pub async fn record_status_change(
 #[tracing::instrument(skip_all, fields(actor = user.id()))]
 pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<CreateLead>) -> ApiResult<HttpResponse> {
     user.require(Module::Leads, Action::Create)?;
-    let mut body = body.0;
-    let custom = std::mem::take(&mut body.custom_fields);
     let txn = db::begin_write(&state.db).await?;
-    let valid = validate(&txn, LeadDraft::from(body)).await?;
-    let defs = crate::custom_fields::definitions(&txn, crate::custom_fields::LEAD).await?;
+    let saved = insert_new(&txn, &user, body.0, |_| Ok(())).await?;
+    let api = load_api(&txn, &saved).await?;
+    audit::record(&txn, &user.actor(), Change::new("lead.created", "lead", saved.id).after(&api)).await?;
+    outbox::emit(&txn, "lead_created", "lead", saved.id, json!({"lead_id": saved.id, "assigned_to": saved.assigned_to})).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Created().json(api))
+}
+
+/// Validates and inserts a new funnel record in the caller's transaction: the lead rules
+/// (contact, pipeline and status defaults, value, tags, custom fields, scoring), then `extra`
+/// sets what a direct opportunity adds. The caller writes the audit entry and the event.
+pub async fn insert_new(
+    txn: &impl ConnectionTrait,
+    user: &AuthUser,
+    mut body: CreateLead,
+    extra: impl FnOnce(&mut lead::ActiveModel) -> ApiResult<()>,
+) -> ApiResult<lead::Model> {
+    let custom = std::mem::take(&mut body.custom_fields);
+    let valid = validate(txn, LeadDraft::from(body)).await?;
+    let defs = crate::custom_fields::definitions(txn, crate::custom_fields::LEAD).await?;
     let custom = crate::custom_fields::validate(&defs, &custom, true).map_err(ApiError::validation)?;
     let now = OffsetDateTime::now_utc();
     let mut row = lead::ActiveModel {
-        position: Set(top_position(&txn, valid.status_id, None).await?),
+        position: Set(top_position(txn, valid.status_id, None).await?),
         score: Set(0),
         is_opportunity: Set(false),
         lost: Set(false),
@@ -549,17 +575,13 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Creat
         ..Default::default()
     };
     valid.write_to(&mut row);
-    let saved = row.insert(&txn).await?;
-    replace_tags(&txn, saved.id, &valid.tags).await?;
-    crate::custom_fields::save(&txn, saved.id, custom).await?;
-    record_status_change(&txn, &saved, None, Some(user.id()), now).await?;
-    crate::scoring::rescore(&txn, Some(&[saved.id])).await?;
-    let saved = reload(&txn, saved.id).await?;
-    let api = load_api(&txn, &saved).await?;
-    audit::record(&txn, &user.actor(), Change::new("lead.created", "lead", saved.id).after(&api)).await?;
-    outbox::emit(&txn, "lead_created", "lead", saved.id, json!({"lead_id": saved.id, "assigned_to": saved.assigned_to})).await?;
-    txn.commit().await?;
-    Ok(HttpResponse::Created().json(api))
+    extra(&mut row)?;
+    let saved = row.insert(txn).await?;
+    replace_tags(txn, saved.id, &valid.tags).await?;
+    crate::custom_fields::save(txn, saved.id, custom).await?;
+    record_status_change(txn, &saved, None, Some(user.id()), now).await?;
+    crate::scoring::rescore(txn, Some(&[saved.id])).await?;
+    reload(txn, saved.id).await
 }
 
 /// Get one lead.
@@ -581,7 +603,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<UpdateLead>) -> ApiResult<HttpResponse> {
     user.require(Module::Leads, Action::Edit)?;
     let txn = db::begin_write(&state.db).await?;
-    let current = find_visible(&txn, &user, *id).await?;
+    let current = lock_visible(&txn, &user, *id).await?;
     let before = load_api(&txn, &current).await?;
     let mut patch = body.0;
     let custom = std::mem::take(&mut patch.custom_fields);
@@ -621,7 +643,7 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Leads, Action::Delete)?;
     let txn = db::begin_write(&state.db).await?;
-    let current = find_visible(&txn, &user, *id).await?;
+    let current = lock_visible(&txn, &user, *id).await?;
     let before = load_api(&txn, &current).await?;
     lead::Entity::delete_by_id(current.id).exec(&txn).await?;
     audit::record(&txn, &user.actor(), Change::new("lead.deleted", "lead", current.id).before(&before)).await?;
@@ -922,7 +944,7 @@ async fn set_flags(
 ) -> ApiResult<HttpResponse> {
     user.require(Module::Leads, Action::Edit)?;
     let txn = db::begin_write(&state.db).await?;
-    let current = find_visible(&txn, user, id).await?;
+    let current = lock_visible(&txn, user, id).await?;
     let before = load_api(&txn, &current).await?;
     let mut row: lead::ActiveModel = current.clone().into();
     apply(&mut row, &current)?;

@@ -267,7 +267,7 @@ fn configure_leads(cfg: &mut web::ServiceConfig) {
         )
         // Before `/opportunities/{id}`, which would otherwise capture "forecast".
         .service(web::resource("/opportunities/forecast").route(web::get().to(opportunities::forecast)))
-        .service(web::resource("/opportunities").route(web::get().to(opportunities::list)))
+        .service(web::resource("/opportunities").route(web::get().to(opportunities::list)).route(web::post().to(opportunities::create)))
         .service(web::resource("/opportunities/{id}").route(web::get().to(opportunities::get)).route(web::patch().to(opportunities::update)));
 }
 

@@ -2,7 +2,7 @@
 //! `/api/v1/opportunities`, `/api/v1/leads/{id}/convert-to-opportunity`.
 
 use actix_web::{web, HttpResponse};
-use crmconnect_domain::api::{ConvertToOpportunity, Forecast, ForecastRow, Lead, Page, Problem, UpdateOpportunity};
+use crmconnect_domain::api::{ConvertToOpportunity, CreateLead, CreateOpportunity, Forecast, ForecastRow, Lead, Page, Problem, UpdateOpportunity};
 use crmconnect_domain::money::{non_negative_minor, Currency};
 use crmconnect_domain::opportunities::{check_probability, forecast as forecast_buckets};
 use crmconnect_domain::permissions::{Action, Module, ViewScope};
@@ -17,23 +17,33 @@ use serde_json::json;
 use time::{Date, OffsetDateTime};
 use utoipa::IntoParams;
 
-use super::leads::{assigned_condition, find_visible as find_visible_lead, load_api, load_many, replace_tags, tags_of, LeadNames};
+use super::leads::{assigned_condition, lock_visible as lock_visible_lead, load_api, load_many, replace_tags, tags_of, LeadNames};
 use super::lookups::OPPORTUNITY_STATUSES;
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
 use crate::entities::{lead, lead_tag, opportunity_status, staff};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::outbox;
 use crate::pagination::PageParams;
 use crate::state::AppState;
 use crate::db;
+use crate::db::Read;
 
-async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<lead::Model> {
+pub async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<lead::Model> {
+    visible(db, user, id, Read::Plain).await
+}
+
+/// [`find_visible`], locking the row until the transaction ends (write paths use this).
+async fn lock_visible(txn: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<lead::Model> {
+    visible(txn, user, id, Read::ForUpdate).await
+}
+
+async fn visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: Read) -> ApiResult<lead::Model> {
     let scope = user.view_scope(Module::Opportunities)?;
-    let o = lead::Entity::find_by_id(id)
+    let o = read.apply(lead::Entity::find_by_id(id)
         .filter(lead::Column::IsOpportunity.eq(true))
-        .one(db)
+        ).one(db)
         .await?
         .ok_or_else(|| ApiError::not_found("opportunity"))?;
     if matches!(scope, ViewScope::Own(me) if o.assigned_to != Some(me)) {
@@ -62,7 +72,12 @@ pub async fn convert(state: web::Data<AppState>, user: AuthUser, id: web::Path<i
     user.require(Module::Opportunities, Action::Create)?;
     let b = body.0;
     let txn = db::begin_write(&state.db).await?;
-    let l = find_visible_lead(&txn, &user, *id).await?;
+    let l = lock_visible_lead(&txn, &user, *id).await?;
+    // One opportunity per lead: a second conversion (a double click, a retry) is refused.
+    let existing = lead::Entity::find().filter(lead::Column::OriginLeadId.eq(l.id)).filter(lead::Column::IsOpportunity.eq(true)).one(&txn).await?;
+    if let Some(o) = existing {
+        return Err(ApiError::new(ErrorCode::AlreadyConverted, format!("This lead was already converted to opportunity {}.", o.id)));
+    }
     let mut v = Validator::new();
     let currency = v.check("currency", Currency::parse(&b.currency));
     let minor = currency.and_then(|c| v.check("estimated_value", non_negative_minor(b.estimated_value, c)));
@@ -101,6 +116,87 @@ pub async fn convert(state: web::Data<AppState>, user: AuthUser, id: web::Path<i
     lead_change.after = Some(json!({"details": {"opportunity_id": saved.id}}));
     audit::record(&txn, &user.actor(), lead_change).await?;
     outbox::emit(&txn, "opportunity_created", "opportunity", saved.id, json!({"opportunity_id": saved.id, "lead_id": l.id})).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Created().json(api))
+}
+
+/// Add an opportunity directly — for an existing client (`client_id`) or a new prospect (company
+/// and contact fields, `email` or `phone` required). Value, currency, probability, expected close
+/// date, status and assignee as on conversion; it starts in the default pipeline's first stage.
+#[utoipa::path(post, path = "/api/v1/opportunities", tag = "opportunities", security(("bearer" = [])), request_body = CreateOpportunity,
+    responses((status = 201, body = Lead), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all, fields(actor = user.id()))]
+pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<CreateOpportunity>) -> ApiResult<HttpResponse> {
+    user.require(Module::Opportunities, Action::Create)?;
+    let b = body.0;
+    let txn = db::begin_write(&state.db).await?;
+    let mut v = Validator::new();
+    let probability = v.check("probability", check_probability(b.probability));
+    let status_id = match b.opportunity_status_id {
+        Some(s) => {
+            check_status(&mut v, &txn, s).await?;
+            Some(s)
+        }
+        None => OPPORTUNITY_STATUSES.first(&txn).await?.map(|s| s.id),
+    };
+    let client = match b.client_id {
+        Some(id) => {
+            let c = crate::visibility::referenced_client(&txn, &user, id).await?;
+            if c.is_none() {
+                v.push("client_id", "not_found", format!("no client {id} that you can see"));
+            }
+            c
+        }
+        None => None,
+    };
+    v.finish().map_err(ApiError::validation)?;
+    // An existing client supplies what the body leaves out: company, address, primary contact.
+    let contact = match &client {
+        Some(c) => crate::entities::client_contact::Entity::find()
+            .filter(crate::entities::client_contact::Column::ClientId.eq(c.id))
+            .order_by_desc(crate::entities::client_contact::Column::IsPrimary)
+            .order_by_asc(crate::entities::client_contact::Column::Id)
+            .one(&txn)
+            .await?,
+        None => None,
+    };
+    let pick = |given: Option<String>, from_client: Option<String>| given.filter(|s| !s.trim().is_empty()).or(from_client);
+    let name = pick(b.name, contact.as_ref().map(|x| x.name.clone())).or_else(|| client.as_ref().map(|c| c.company.clone())).unwrap_or_default();
+    let lead_body = CreateLead {
+        name,
+        company: pick(b.company, client.as_ref().map(|c| c.company.clone())),
+        title: pick(b.title, contact.as_ref().and_then(|x| x.title.clone())),
+        email: pick(b.email, contact.as_ref().and_then(|x| x.email.clone())),
+        phone: pick(b.phone, contact.as_ref().and_then(|x| x.phone.clone()).or_else(|| client.as_ref().and_then(|c| c.phone.clone()))),
+        website: pick(b.website, client.as_ref().and_then(|c| c.website.clone())),
+        address: pick(b.address, client.as_ref().and_then(|c| c.address.clone())),
+        city: pick(b.city, client.as_ref().and_then(|c| c.city.clone())),
+        country: pick(b.country, client.as_ref().and_then(|c| c.country.clone())),
+        source_id: b.source_id,
+        assigned_to: b.assigned_to.or(Some(user.id())),
+        estimated_value: Some(b.estimated_value),
+        currency: Some(b.currency),
+        description: b.description,
+        tags: b.tags,
+        ..Default::default()
+    };
+    let client_id = client.as_ref().map(|c| c.id);
+    let now = OffsetDateTime::now_utc();
+    let saved = super::leads::insert_new(&txn, &user, lead_body, |row| {
+        row.is_opportunity = Set(true);
+        row.probability = Set(probability.map(i32::from));
+        row.expected_close_date = Set(b.expected_close_date);
+        row.opportunity_status_id = Set(status_id);
+        // Billed as this client when its proposal converts (no second client is created).
+        row.converted_client_id = Set(client_id);
+        row.converted_at = Set(client_id.map(|_| now));
+        Ok(())
+    })
+    .await?;
+    let api = load_api(&txn, &saved).await?;
+    audit::record(&txn, &user.actor(), Change::new("opportunity.created", "opportunity", saved.id).after(&api)).await?;
+    outbox::emit(&txn, "opportunity_created", "opportunity", saved.id, json!({"opportunity_id": saved.id, "client_id": client_id})).await?;
     txn.commit().await?;
     Ok(HttpResponse::Created().json(api))
 }
@@ -232,7 +328,7 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
     user.require(Module::Opportunities, Action::Edit)?;
     let b = body.0;
     let txn = db::begin_write(&state.db).await?;
-    let current = find_visible(&txn, &user, *id).await?;
+    let current = lock_visible(&txn, &user, *id).await?;
     let mut v = Validator::new();
     let name = b.name.as_deref().and_then(|n| v.check("name", parse_name(n, 200)));
     let currency_raw = b.currency.clone().or_else(|| current.currency.clone());

@@ -17,7 +17,7 @@ use serde_json::json;
 use time::{Date, OffsetDateTime};
 use utoipa::IntoParams;
 
-use super::invoices::{find_visible as find_invoice, load_api as load_invoice, refresh_paid, status_inputs};
+use super::invoices::{find_visible as find_invoice, load_api as load_invoice, lock_visible as lock_invoice, refresh_paid, status_inputs};
 use super::proposals::{currency_of, pdf_response, today};
 use crate::audit::{self, Actor, Change};
 use crate::auth::AuthUser;
@@ -146,7 +146,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
     user.require(Module::Payments, Action::Create)?;
     let b = body.0;
     let txn = db::begin_write(&state.db).await?;
-    let inv = find_invoice(&txn, &user, *id).await?;
+    let inv = lock_invoice(&txn, &user, *id).await?;
     let mut v = Validator::new();
     check_mode(&txn, &mut v, b.payment_mode_id).await?;
     let transaction_id = check_text(&mut v, "transaction_id", &b.transaction_id, 200);
@@ -166,6 +166,8 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 #[utoipa::path(get, path = "/api/v1/invoices/{id}/payments", tag = "payments", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Page<Payment>), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_for_invoice(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+    // Payments are their own module: seeing an invoice does not show who paid what, when.
+    user.view_scope(Module::Payments)?;
     let inv = find_invoice(&state.db, &user, *id).await?;
     let rows = payment::Entity::find().filter(payment::Column::InvoiceId.eq(inv.id)).order_by_asc(payment::Column::Id).all(&state.db).await?;
     Ok(HttpResponse::Ok().json(Page { items: to_api_many(&state.db, &rows).await?, next_cursor: None }))
@@ -226,7 +228,9 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
     user.require(Module::Payments, Action::Delete)?;
     let txn = db::begin_write(&state.db).await?;
     let p = payment::Entity::find_by_id(*id).one(&txn).await?.ok_or_else(|| ApiError::not_found("payment"))?;
-    find_invoice(&txn, &user, p.invoice_id).await?;
+    lock_invoice(&txn, &user, p.invoice_id).await?;
+    // Re-read under the invoice's lock: a simultaneous delete of the same payment lost the race.
+    let p = payment::Entity::find_by_id(p.id).one(&txn).await?.ok_or_else(|| ApiError::not_found("payment"))?;
     let before = to_api_many(&txn, std::slice::from_ref(&p)).await?.remove(0);
     client_credit::Entity::delete_many().filter(client_credit::Column::PaymentId.eq(p.id)).exec(&txn).await?;
     payment::Entity::delete_by_id(p.id).exec(&txn).await?;
@@ -430,7 +434,10 @@ pub async fn create_credit(state: web::Data<AppState>, user: AuthUser, id: web::
 pub async fn apply_credit(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<ApplyCreditInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Payments, Action::Create)?;
     let txn = db::begin_write(&state.db).await?;
-    let inv = find_invoice(&txn, &user, *id).await?;
+    let inv = lock_invoice(&txn, &user, *id).await?;
+    // The credit balance is the client's, shared by all its invoices: hold the client row so two
+    // applications to different invoices cannot both spend the same credit.
+    db::Read::ForUpdate.apply(client::Entity::find_by_id(inv.client_id)).one(&txn).await?;
     let c = currency_of(&inv.currency);
     let available: i64 = credit_of(&txn, inv.client_id)
         .await?

@@ -20,6 +20,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::notifications::{self, Notice};
 use crate::state::AppState;
+use crate::db::Read;
 use crate::{db, outbox, settings};
 
 /// Refuses the request when this IP went over its per-minute budget (429 with Retry-After).
@@ -32,12 +33,12 @@ pub fn throttle(state: &AppState, req: &HttpRequest) -> ApiResult<()> {
 }
 
 /// The proposal behind a token, as long as the client may see it (drafts are not published).
-async fn by_token(db: &impl ConnectionTrait, token: &str) -> ApiResult<proposal::Model> {
+async fn by_token(db: &impl ConnectionTrait, token: &str, read: Read) -> ApiResult<proposal::Model> {
     let not_found = || ApiError::not_found("proposal");
     if token.len() > 100 {
         return Err(not_found());
     }
-    let p = proposal::Entity::find().filter(proposal::Column::PortalToken.eq(token)).one(db).await?.ok_or_else(not_found)?;
+    let p = read.apply(proposal::Entity::find().filter(proposal::Column::PortalToken.eq(token))).one(db).await?.ok_or_else(not_found)?;
     if status_of(&p) == ProposalStatus::Draft {
         return Err(not_found());
     }
@@ -95,7 +96,7 @@ async fn portal_view(db: &impl ConnectionTrait, public_url: &str, p: &proposal::
 pub async fn view(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>) -> ApiResult<HttpResponse> {
     throttle(&state, &req)?;
     let txn = db::begin_write(&state.db).await?;
-    let mut p = by_token(&txn, &token).await?;
+    let mut p = by_token(&txn, &token, Read::ForUpdate).await?;
     let status = status_of(&p);
     let new = rules::transition(status, ProposalEvent::ClientViewed).unwrap_or(status);
     if new != status || p.viewed_at.is_none() {
@@ -148,7 +149,7 @@ pub async fn accept(state: web::Data<AppState>, req: HttpRequest, token: web::Pa
     }
     v.finish().map_err(ApiError::validation)?;
     let txn = db::begin_write(&state.db).await?;
-    let p = by_token(&txn, &token).await?;
+    let p = by_token(&txn, &token, Read::ForUpdate).await?;
     refuse_if_expired(&p)?;
     let new = rules::transition(status_of(&p), ProposalEvent::ClientAccepted).map_err(|r| ApiError::new(ErrorCode::InvalidStatusTransition, r))?;
     let now = OffsetDateTime::now_utc();
@@ -167,6 +168,7 @@ pub async fn accept(state: web::Data<AppState>, req: HttpRequest, token: web::Pa
     change.after = Some(json!({"accepted": acceptance_of(&p)}));
     audit::record(&txn, &actor, change).await?;
     outbox::emit(&txn, "proposal_accepted", "proposal", p.id, json!({"proposal_id": p.id})).await?;
+    proposals::win_opportunity(&txn, &actor, &p).await?;
     notify_owner(&txn, &p, "proposal_accepted", format!("{} was accepted", p.number), format!("{} accepted “{}”.", name.unwrap_or_default(), p.subject)).await?;
     let p = if settings::load(&txn).await?.estimate_auto_convert_to_invoice_on_client_accept == 1 {
         proposals::convert_in(&txn, &actor, &p, Target::Invoice).await?;
@@ -191,7 +193,7 @@ pub async fn decline(state: web::Data<AppState>, req: HttpRequest, token: web::P
         return Err(ApiError::field("reason", "too_long", "at most 2000 characters"));
     }
     let txn = db::begin_write(&state.db).await?;
-    let p = by_token(&txn, &token).await?;
+    let p = by_token(&txn, &token, Read::ForUpdate).await?;
     refuse_if_expired(&p)?;
     let new = rules::transition(status_of(&p), ProposalEvent::ClientDeclined).map_err(|r| ApiError::new(ErrorCode::InvalidStatusTransition, r))?;
     let now = OffsetDateTime::now_utc();
@@ -225,7 +227,7 @@ fn require_comments(p: &proposal::Model) -> ApiResult<()> {
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_comments(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>) -> ApiResult<HttpResponse> {
     throttle(&state, &req)?;
-    let p = by_token(&state.db, &token).await?;
+    let p = by_token(&state.db, &token, Read::Plain).await?;
     require_comments(&p)?;
     Ok(HttpResponse::Ok().json(Page { items: proposals::comments_of(&state.db, p.id).await?, next_cursor: None }))
 }
@@ -238,7 +240,7 @@ pub async fn add_comment(state: web::Data<AppState>, req: HttpRequest, token: we
     throttle(&state, &req)?;
     let content = proposals::check_comment(&body.0)?;
     let txn = db::begin_write(&state.db).await?;
-    let p = by_token(&txn, &token).await?;
+    let p = by_token(&txn, &token, Read::ForUpdate).await?;
     require_comments(&p)?;
     let author = p.recipient_name.clone().unwrap_or_else(|| "Client".into());
     let saved = proposal_comment::ActiveModel {
@@ -264,7 +266,7 @@ pub async fn add_comment(state: web::Data<AppState>, req: HttpRequest, token: we
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn pdf(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>) -> ApiResult<HttpResponse> {
     throttle(&state, &req)?;
-    let p = by_token(&state.db, &token).await?;
+    let p = by_token(&state.db, &token, Read::Plain).await?;
     let api = proposals::load_api(&state.db, &state.settings.public_url, &p).await?;
     let company = settings::load(&state.db).await?;
     Ok(proposals::pdf_response(&api.number, proposals::pdf_of(&api, &company)))

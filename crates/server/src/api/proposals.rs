@@ -27,12 +27,13 @@ use utoipa::IntoParams;
 use crate::audit::{self, Actor, Change};
 use crate::auth::{secrets, AuthUser};
 use crate::documents::{self, dec, Line, PROPOSAL};
-use crate::entities::{client, client_contact, email_outbox, lead, proposal, proposal_comment, proposal_template, staff};
+use crate::entities::{client, client_contact, email_outbox, lead, opportunity_status, proposal, proposal_comment, proposal_template, staff};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::pagination::{finish_page, PageParams};
 use crate::state::AppState;
 use crate::{custom_fields, db, email, outbox, pdf, settings};
+use crate::db::Read;
 
 pub fn status_of(p: &proposal::Model) -> ProposalStatus {
     ProposalStatus::from_code(p.status_code).unwrap_or(ProposalStatus::Draft)
@@ -154,8 +155,17 @@ pub async fn load_api(db: &impl ConnectionTrait, public_url: &str, p: &proposal:
 
 /// A proposal the caller may see ("view own": assigned to or created by them).
 pub async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<proposal::Model> {
+    visible(db, user, id, Read::Plain).await
+}
+
+/// [`find_visible`], locking the row until the transaction ends (write paths use this).
+pub async fn lock_visible(txn: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<proposal::Model> {
+    visible(txn, user, id, Read::ForUpdate).await
+}
+
+async fn visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: Read) -> ApiResult<proposal::Model> {
     let scope = user.view_scope(Module::Proposals)?;
-    let p = proposal::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found("proposal"))?;
+    let p = read.apply(proposal::Entity::find_by_id(id)).one(db).await?.ok_or_else(|| ApiError::not_found("proposal"))?;
     if let ViewScope::Own(me) = scope {
         if p.assigned_to != Some(me) && p.created_by != Some(me) {
             return Err(ApiError::not_found("proposal"));
@@ -201,19 +211,17 @@ async fn relation_defaults(db: &impl ConnectionTrait, v: &mut Validator, user: &
         return Ok(None);
     }
     if let Some(id) = b.lead_id.or(b.opportunity_id) {
-        let field = if b.lead_id.is_some() { "lead_id" } else { "opportunity_id" };
-        let l = match super::leads::find_visible(db, user, id).await {
-            Ok(l) => l,
-            Err(e) if e.code == ErrorCode::NotFound => {
-                v.push(field, "not_found", format!("no visible lead {id}"));
-                return Ok(None);
-            }
-            Err(e) => return Err(e),
+        // The same row either way (opportunities are leads with `is_opportunity`), but each
+        // field is looked up under its own module's visibility.
+        let (field, found) = match b.lead_id {
+            Some(_) => ("lead_id", visible_reference(super::leads::find_visible(db, user, id).await)?),
+            None => ("opportunity_id", visible_reference(super::opportunities::find_visible(db, user, id).await)?),
         };
-        if field == "opportunity_id" && !l.is_opportunity {
-            v.push(field, "not_an_opportunity", format!("lead {id} is not an opportunity"));
+        let Some(l) = found else {
+            let what = if field == "lead_id" { "lead" } else { "opportunity" };
+            v.push(field, "not_found", format!("no {what} {id} that you can see"));
             return Ok(None);
-        }
+        };
         let recipient = Recipient {
             name: Some(l.name.clone()),
             email: l.email.clone(),
@@ -226,9 +234,9 @@ async fn relation_defaults(db: &impl ConnectionTrait, v: &mut Validator, user: &
         // A converted lead is billed as its client.
         return Ok(Some((Some(l.id), l.converted_client_id, RelationDefaults { recipient, currency: l.currency.clone(), assigned_to: l.assigned_to })));
     }
-    let id = b.client_id.expect("one relation given");
-    let Some(c) = client::Entity::find_by_id(id).one(db).await? else {
-        v.push("client_id", "not_found", format!("no client {id}"));
+    let Some(id) = b.client_id else { return Ok(None) };
+    let Some(c) = crate::visibility::referenced_client(db, user, id).await? else {
+        v.push("client_id", "not_found", format!("no client {id} that you can see"));
         return Ok(None);
     };
     let contact = client_contact::Entity::find()
@@ -247,6 +255,16 @@ async fn relation_defaults(db: &impl ConnectionTrait, v: &mut Validator, user: &
         zip: c.zip.clone(),
     };
     Ok(Some((None, Some(c.id), RelationDefaults { recipient, currency: Some(c.currency.clone()), assigned_to: c.assigned_to })))
+}
+
+/// A referenced record the caller cannot see is a field error (422), not a 404 or 403 of the
+/// request.
+fn visible_reference<T>(found: ApiResult<T>) -> ApiResult<Option<T>> {
+    match found {
+        Ok(row) => Ok(Some(row)),
+        Err(e) if matches!(e.code, ErrorCode::NotFound | ErrorCode::Forbidden) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 fn text(v: &mut Validator, field: &str, value: &Option<String>, max: usize) -> Option<Option<String>> {
@@ -528,7 +546,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<ProposalInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Proposals, Action::Edit)?;
     let txn = db::begin_write(&state.db).await?;
-    let current = find_visible(&txn, &user, *id).await?;
+    let current = lock_visible(&txn, &user, *id).await?;
     let before = load_api(&txn, &state.settings.public_url, &current).await?;
     let (fields, custom) = resolve(&txn, &user, Some(&current), &body.0).await?;
     let mut row: proposal::ActiveModel = current.clone().into();
@@ -551,7 +569,7 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Proposals, Action::Delete)?;
     let txn = db::begin_write(&state.db).await?;
-    let current = find_visible(&txn, &user, *id).await?;
+    let current = lock_visible(&txn, &user, *id).await?;
     if current.invoice_id.is_some() || current.sales_order_id.is_some() {
         return Err(ApiError::new(ErrorCode::ProposalLocked, "A converted proposal is part of the invoice's history and cannot be deleted."));
     }
@@ -671,6 +689,36 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(Page { items: load_many(&state.db, &state.settings.public_url, &rows).await?, next_cursor }))
 }
 
+/// An accepted proposal wins the opportunity it was made for: the opportunity moves to the
+/// status named "Won" (one of the default statuses; a company without it keeps its status) at
+/// probability 100. In the caller's transaction; a proposal of a plain lead changes nothing.
+pub async fn win_opportunity(txn: &impl ConnectionTrait, actor: &Actor, p: &proposal::Model) -> ApiResult<()> {
+    let Some(lead_id) = p.lead_id else { return Ok(()) };
+    let Some(o) = lead::Entity::find_by_id(lead_id).filter(lead::Column::IsOpportunity.eq(true)).one(txn).await? else {
+        return Ok(());
+    };
+    let won = opportunity_status::Entity::find()
+        .filter(Expr::expr(Func::lower(Expr::col(opportunity_status::Column::Name))).eq("won"))
+        .one(txn)
+        .await?;
+    let Some(won) = won.filter(|w| o.opportunity_status_id != Some(w.id)) else { return Ok(()) };
+    let now = OffsetDateTime::now_utc();
+    lead::Entity::update_many()
+        .col_expr(lead::Column::OpportunityStatusId, Expr::value(won.id))
+        .col_expr(lead::Column::Probability, Expr::value(100))
+        .col_expr(lead::Column::LastStatusChangeAt, Expr::value(now))
+        .col_expr(lead::Column::UpdatedAt, Expr::value(now))
+        .filter(lead::Column::Id.eq(o.id))
+        .exec(txn)
+        .await?;
+    let mut change = Change::new("opportunity.won", "opportunity", o.id);
+    change.before = Some(json!({"opportunity_status_id": o.opportunity_status_id, "probability": o.probability}));
+    change.after = Some(json!({"opportunity_status_id": won.id, "probability": 100, "proposal_id": p.id}));
+    audit::record(txn, actor, change).await?;
+    outbox::emit(txn, "opportunity_won", "opportunity", o.id, json!({"opportunity_id": o.id, "proposal_id": p.id})).await?;
+    Ok(())
+}
+
 fn transition_error(reason: String) -> ApiError {
     ApiError::new(ErrorCode::InvalidStatusTransition, reason)
 }
@@ -687,7 +735,7 @@ pub async fn set_status(state: web::Data<AppState>, user: AuthUser, id: web::Pat
     user.require(Module::Proposals, Action::Edit)?;
     let to = ProposalStatus::parse(&body.0.status.as_text()).map_err(|e| ApiError::field("status", e.code, e.message))?;
     let txn = db::begin_write(&state.db).await?;
-    let current = find_visible(&txn, &user, *id).await?;
+    let current = lock_visible(&txn, &user, *id).await?;
     let before = load_api(&txn, &state.settings.public_url, &current).await?;
     let new = rules::transition(status_of(&current), ProposalEvent::Manual(to)).map_err(transition_error)?;
     let now = OffsetDateTime::now_utc();
@@ -708,6 +756,9 @@ pub async fn set_status(state: web::Data<AppState>, user: AuthUser, id: web::Pat
     let saved = row.update(&txn).await?;
     let after = load_api(&txn, &state.settings.public_url, &saved).await?;
     audit::record(&txn, &user.actor(), Change::new("proposal.status_changed", "proposal", saved.id).before(&before).after(&after)).await?;
+    if new == ProposalStatus::Accepted {
+        win_opportunity(&txn, &user.actor(), &saved).await?;
+    }
     outbox::emit(&txn, "proposal_status_changed", "proposal", saved.id, json!({"proposal_id": saved.id, "from": before.status_code, "to": new.code()})).await?;
     txn.commit().await?;
     Ok(HttpResponse::Ok().json(after))
@@ -763,7 +814,7 @@ pub fn pdf_of(p: &Proposal, company: &crmconnect_domain::api::AppSettings) -> Ve
 pub async fn send(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<SendInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Proposals, Action::Send)?;
     let txn = db::begin_write(&state.db).await?;
-    let current = find_visible(&txn, &user, *id).await?;
+    let current = lock_visible(&txn, &user, *id).await?;
     let new = rules::transition(status_of(&current), ProposalEvent::SentByEmail).map_err(transition_error)?;
     let before = load_api(&txn, &state.settings.public_url, &current).await?;
     let body = body.0;
@@ -912,7 +963,7 @@ pub async fn add_comment(state: web::Data<AppState>, user: AuthUser, id: web::Pa
     user.require(Module::Proposals, Action::Edit)?;
     let content = check_comment(&body.0)?;
     let txn = db::begin_write(&state.db).await?;
-    let p = find_visible(&txn, &user, *id).await?;
+    let p = lock_visible(&txn, &user, *id).await?;
     let saved = proposal_comment::ActiveModel {
         proposal_id: Set(p.id),
         content: Set(content),
@@ -946,7 +997,7 @@ pub async fn revoke_token(state: web::Data<AppState>, user: AuthUser, id: web::P
 async fn set_token(state: web::Data<AppState>, user: AuthUser, id: i32, token: Option<String>) -> ApiResult<HttpResponse> {
     user.require(Module::Proposals, Action::Edit)?;
     let txn = db::begin_write(&state.db).await?;
-    let current = find_visible(&txn, &user, id).await?;
+    let current = lock_visible(&txn, &user, id).await?;
     let action = if token.is_some() { "proposal.portal_token_regenerated" } else { "proposal.portal_token_revoked" };
     let mut row: proposal::ActiveModel = current.into();
     row.portal_token = Set(token);
@@ -968,12 +1019,13 @@ pub enum Target {
 
 /// The client a converted document is billed to: the proposal's, or its lead's (converting
 /// the lead to a client first, as the leads module defines).
-async fn billing_client(txn: &impl ConnectionTrait, actor: &Actor, p: &proposal::Model) -> ApiResult<i32> {
+pub async fn billing_client(txn: &impl ConnectionTrait, actor: &Actor, p: &proposal::Model) -> ApiResult<i32> {
     if let Some(id) = p.client_id {
         return Ok(id);
     }
     let lead_id = p.lead_id.ok_or_else(|| ApiError::field("client_id", "required", "relate the proposal to a client before converting it"))?;
-    let l = lead::Entity::find_by_id(lead_id).one(txn).await?.ok_or_else(|| ApiError::not_found("lead"))?;
+    // Locked: two proposals of one lead converted at once must make one client, not two.
+    let l = Read::ForUpdate.apply(lead::Entity::find_by_id(lead_id)).one(txn).await?.ok_or_else(|| ApiError::not_found("lead"))?;
     match l.converted_client_id {
         Some(id) => Ok(id),
         None => Ok(super::clients::convert_lead_in(txn, actor, &l).await?.id),
@@ -1073,10 +1125,11 @@ pub async fn convert_in(txn: &impl ConnectionTrait, actor: &Actor, p: &proposal:
     responses((status = 201, body = Invoice), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`proposal_not_accepted`, `already_converted`", body = Problem, content_type = "application/problem+json")))]
 pub async fn convert_to_invoice(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
-    user.require(Module::Proposals, Action::Edit)?;
+    // Converting needs `create` on what it creates and sight of the proposal — not `edit` on
+    // proposals: the guide's sales agent converts the proposals they won.
     user.require(Module::Invoices, Action::Create)?;
     let txn = db::begin_write(&state.db).await?;
-    let p = find_visible(&txn, &user, *id).await?;
+    let p = lock_visible(&txn, &user, *id).await?;
     let invoice_id = convert_in(&txn, &user.actor(), &p, Target::Invoice).await?;
     let invoice = super::invoices::load(&txn, &state.settings.public_url, invoice_id).await?;
     txn.commit().await?;
@@ -1088,10 +1141,9 @@ pub async fn convert_to_invoice(state: web::Data<AppState>, user: AuthUser, id: 
     responses((status = 201, body = SalesOrder), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`proposal_not_accepted`, `already_converted`", body = Problem, content_type = "application/problem+json")))]
 pub async fn convert_to_sales_order(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
-    user.require(Module::Proposals, Action::Edit)?;
     user.require(Module::SalesOrders, Action::Create)?;
     let txn = db::begin_write(&state.db).await?;
-    let p = find_visible(&txn, &user, *id).await?;
+    let p = lock_visible(&txn, &user, *id).await?;
     let order_id = convert_in(&txn, &user.actor(), &p, Target::SalesOrder).await?;
     let order = super::sales_orders::load_sales_order(&txn, order_id).await?;
     txn.commit().await?;

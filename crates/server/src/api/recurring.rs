@@ -21,6 +21,7 @@ use crate::extract::Json;
 use crate::scheduler::{next_cycles, RECURRING_LINES};
 use crate::state::AppState;
 use crate::db;
+use crate::db::Read;
 
 const MODES: [&str; 3] = ["draft", "issue", "issue_and_send"];
 
@@ -73,18 +74,27 @@ async fn to_api_many(db: &impl ConnectionTrait, schedules: &[recurring_invoice::
 }
 
 async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<recurring_invoice::Model> {
+    visible(db, user, id, Read::Plain).await
+}
+
+/// [`find_visible`], locking the row until the transaction ends (write paths use this).
+async fn lock_visible(txn: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<recurring_invoice::Model> {
+    visible(txn, user, id, Read::ForUpdate).await
+}
+
+async fn visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: Read) -> ApiResult<recurring_invoice::Model> {
     let scope = user.view_scope(Module::Invoices)?;
-    let s = recurring_invoice::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found("recurring invoice"))?;
+    let s = read.apply(recurring_invoice::Entity::find_by_id(id)).one(db).await?.ok_or_else(|| ApiError::not_found("recurring invoice"))?;
     if matches!(scope, ViewScope::Own(me) if s.sale_agent != Some(me) && s.created_by != Some(me)) {
         return Err(ApiError::not_found("recurring invoice"));
     }
     Ok(s)
 }
 
-async fn apply(db: &impl ConnectionTrait, row: &mut recurring_invoice::ActiveModel, current: Option<&recurring_invoice::Model>, b: &RecurringInvoiceInput) -> ApiResult<Option<Vec<documents::Line>>> {
+async fn apply(db: &impl ConnectionTrait, user: &AuthUser, row: &mut recurring_invoice::ActiveModel, current: Option<&recurring_invoice::Model>, b: &RecurringInvoiceInput) -> ApiResult<Option<Vec<documents::Line>>> {
     let mut v = Validator::new();
     let creating = current.is_none();
-    let client = documents::requested_client(db, &mut v, b.client_id, creating).await?;
+    let client = documents::requested_client(db, user, &mut v, b.client_id, creating).await?;
     let currency = match (&b.currency, &client) {
         (Some(c), _) => documents::enabled_currency(db, &mut v, "currency", c).await?,
         (None, Some(c)) if creating => Some(documents::enabled_or_base(db, &c.currency).await?),
@@ -179,7 +189,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Recur
     let txn = db::begin_write(&state.db).await?;
     let now = OffsetDateTime::now_utc();
     let mut row = recurring_invoice::ActiveModel { created_by: Set(Some(user.id())), created_at: Set(now), updated_at: Set(now), ..Default::default() };
-    let lines = apply(&txn, &mut row, None, &body.0).await?;
+    let lines = apply(&txn, &user, &mut row, None, &body.0).await?;
     let saved = row.insert(&txn).await?;
     documents::save_lines(&txn, RECURRING_LINES, saved.id, &lines.unwrap_or_default()).await?;
     let api = to_api(&txn, &saved).await?;
@@ -204,10 +214,10 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<RecurringInvoiceInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Invoices, Action::Edit)?;
     let txn = db::begin_write(&state.db).await?;
-    let current = find_visible(&txn, &user, *id).await?;
+    let current = lock_visible(&txn, &user, *id).await?;
     let before = to_api(&txn, &current).await?;
     let mut row: recurring_invoice::ActiveModel = current.clone().into();
-    let lines = apply(&txn, &mut row, Some(&current), &body.0).await?;
+    let lines = apply(&txn, &user, &mut row, Some(&current), &body.0).await?;
     row.updated_at = Set(OffsetDateTime::now_utc());
     let saved = row.update(&txn).await?;
     if let Some(lines) = lines {
@@ -225,7 +235,7 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Invoices, Action::Delete)?;
     let txn = db::begin_write(&state.db).await?;
-    let current = find_visible(&txn, &user, *id).await?;
+    let current = lock_visible(&txn, &user, *id).await?;
     if invoice::Entity::find().filter(invoice::Column::RecurringId.eq(current.id)).one(&txn).await?.is_some() {
         return Err(ApiError::new(crate::error::ErrorCode::InUse, "This schedule generated invoices; stop it with `active: false` instead."));
     }

@@ -4,14 +4,14 @@ use std::collections::HashMap;
 
 use actix_web::{web, HttpResponse};
 use crmconnect_domain::api::{CreateReminder, Page, Problem, Reminder};
-use crmconnect_domain::permissions::{Action, Module};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 use serde::Deserialize;
 use time::{Duration, OffsetDateTime, Time};
 use utoipa::IntoParams;
 
-use super::leads::find_visible;
+use crate::db::Read;
+use crate::visibility::{funnel_condition, funnel_record, require_funnel_edit};
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
 use crate::entities::{lead, reminder, staff};
@@ -47,7 +47,6 @@ async fn to_api(db: &impl ConnectionTrait, rows: &[reminder::Model]) -> ApiResul
     responses((status = 201, body = Reminder), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<CreateReminder>) -> ApiResult<HttpResponse> {
-    user.require(Module::Leads, Action::Edit)?;
     let b = body.0;
     let note = b.note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
     if note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
@@ -55,7 +54,8 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
     }
     let staff_id = b.staff_id.unwrap_or(user.id());
     let txn = db::begin_write(&state.db).await?;
-    let l = find_visible(&txn, &user, *id).await?;
+    let l = funnel_record(&txn, &user, *id, Read::ForUpdate).await?;
+    require_funnel_edit(&user, &l)?;
     if !staff::Entity::find_by_id(staff_id).one(&txn).await?.is_some_and(|s| s.active) {
         return Err(ApiError::field("staff_id", "not_found", format!("no active staff member {staff_id}")));
     }
@@ -81,7 +81,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 #[utoipa::path(get, path = "/api/v1/leads/{id}/reminders", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Page<Reminder>), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_for_lead(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
-    let l = find_visible(&state.db, &user, *id).await?;
+    let l = funnel_record(&state.db, &user, *id, Read::Plain).await?;
     let rows = reminder::Entity::find().filter(reminder::Column::LeadId.eq(l.id)).order_by_asc(reminder::Column::RemindAt).all(&state.db).await?;
     Ok(HttpResponse::Ok().json(Page { items: to_api(&state.db, &rows).await?, next_cursor: None }))
 }
@@ -110,7 +110,10 @@ pub async fn mine(state: web::Data<AppState>, user: AuthUser, params: web::Query
         "all" => q,
         _ => return Err(ApiError::field("due", "invalid", "use today, overdue, upcoming or all")),
     };
-    let rows = q.all(&state.db).await?;
+    // Only reminders on records the caller can still see (a lead reassigned to a colleague
+    // takes its reminders out of a "view own" agent's list).
+    let visible = lead::Entity::find().select_only().column(lead::Column::Id).filter(funnel_condition(&user)).into_query();
+    let rows = q.filter(reminder::Column::LeadId.in_subquery(visible)).all(&state.db).await?;
     Ok(HttpResponse::Ok().json(Page { items: to_api(&state.db, &rows).await?, next_cursor: None }))
 }
 
@@ -121,8 +124,8 @@ pub async fn done(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>
     let txn = db::begin_write(&state.db).await?;
     let r = reminder::Entity::find_by_id(*id).one(&txn).await?.ok_or_else(|| ApiError::not_found("reminder"))?;
     if r.staff_id != user.id() {
-        user.require(Module::Leads, Action::Edit)?;
-        find_visible(&txn, &user, r.lead_id).await.map_err(|_| ApiError::not_found("reminder"))?;
+        let l = funnel_record(&txn, &user, r.lead_id, Read::ForUpdate).await.map_err(|_| ApiError::not_found("reminder"))?;
+        require_funnel_edit(&user, &l)?;
     }
     if r.done_at.is_some() {
         return Err(ApiError::new(ErrorCode::AlreadyDone, "This reminder is already done."));

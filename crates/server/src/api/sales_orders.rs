@@ -23,6 +23,7 @@ use crate::extract::Json;
 use crate::pagination::{finish_page, PageParams};
 use crate::state::AppState;
 use crate::{db, outbox};
+use crate::db::Read;
 
 fn discount_of(o: &sales_order::Model) -> Option<DocumentDiscount> {
     documents::discount_of(o.discount_type.as_deref(), &o.discount_value, &o.discount_applies)
@@ -61,8 +62,17 @@ pub async fn load_sales_order(db: &impl ConnectionTrait, id: i32) -> ApiResult<S
 }
 
 async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<sales_order::Model> {
+    visible(db, user, id, Read::Plain).await
+}
+
+/// [`find_visible`], locking the row until the transaction ends (write paths use this).
+async fn lock_visible(txn: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<sales_order::Model> {
+    visible(txn, user, id, Read::ForUpdate).await
+}
+
+async fn visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: Read) -> ApiResult<sales_order::Model> {
     user.view_scope(Module::SalesOrders)?;
-    let o = sales_order::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found("sales order"))?;
+    let o = read.apply(sales_order::Entity::find_by_id(id)).one(db).await?.ok_or_else(|| ApiError::not_found("sales order"))?;
     if o.created_by != Some(user.id()) {
         check_client_visible(db, user, Module::SalesOrders, o.client_id, "sales order").await?;
     }
@@ -103,14 +113,14 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query
     Ok(HttpResponse::Ok().json(Page { items: load_many(&state.db, &rows).await?, next_cursor }))
 }
 
-async fn apply(db: &impl ConnectionTrait, row: &mut sales_order::ActiveModel, current: Option<&sales_order::Model>, b: &SalesOrderInput) -> ApiResult<Option<Vec<documents::Line>>> {
+async fn apply(db: &impl ConnectionTrait, user: &AuthUser, row: &mut sales_order::ActiveModel, current: Option<&sales_order::Model>, b: &SalesOrderInput) -> ApiResult<Option<Vec<documents::Line>>> {
     let mut v = Validator::new();
     if let Some(o) = current {
         if !matches!(o.status.as_str(), "draft" | "confirmed") {
             return Err(ApiError::new(ErrorCode::InvalidStatusTransition, format!("A {} order cannot change; only draft and confirmed orders can.", o.status)));
         }
     }
-    let client = documents::requested_client(db, &mut v, b.client_id, current.is_none()).await?;
+    let client = documents::requested_client(db, user, &mut v, b.client_id, current.is_none()).await?;
     let currency = match (&b.currency, current, &client) {
         (Some(c), _, _) => documents::enabled_currency(db, &mut v, "currency", c).await?,
         (None, Some(o), _) => Some(currency_of(&o.currency)),
@@ -173,7 +183,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Sales
         created_at: Set(now),
         ..Default::default()
     };
-    let lines = apply(&txn, &mut row, None, &body.0).await?;
+    let lines = apply(&txn, &user, &mut row, None, &body.0).await?;
     row.number = Set(format_number("SO-", documents::next_number(&txn, "sales_order").await?, 6));
     let saved = row.insert(&txn).await?;
     documents::save_lines(&txn, SALES_ORDER, saved.id, &lines.unwrap_or_default()).await?;
@@ -190,10 +200,10 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Sales
 pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<SalesOrderInput>) -> ApiResult<HttpResponse> {
     user.require(Module::SalesOrders, Action::Edit)?;
     let txn = db::begin_write(&state.db).await?;
-    let current = find_visible(&txn, &user, *id).await?;
+    let current = lock_visible(&txn, &user, *id).await?;
     let before = load_sales_order(&txn, current.id).await?;
     let mut row: sales_order::ActiveModel = current.clone().into();
-    let lines = apply(&txn, &mut row, Some(&current), &body.0).await?;
+    let lines = apply(&txn, &user, &mut row, Some(&current), &body.0).await?;
     row.update(&txn).await?;
     if let Some(lines) = lines {
         documents::save_lines(&txn, SALES_ORDER, current.id, &lines).await?;
@@ -210,7 +220,7 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::SalesOrders, Action::Delete)?;
     let txn = db::begin_write(&state.db).await?;
-    let current = find_visible(&txn, &user, *id).await?;
+    let current = lock_visible(&txn, &user, *id).await?;
     if current.status != "draft" {
         return Err(ApiError::new(ErrorCode::InvalidStatusTransition, "Only draft orders are deleted; cancel the others."));
     }
@@ -234,9 +244,9 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn set_status(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<SalesOrderStatusInput>) -> ApiResult<HttpResponse> {
     user.require(Module::SalesOrders, Action::Edit)?;
-    let to = rules::parse_status(&body.0.status).map_err(|e| ApiError::field("status", e.code, e.message))?;
     let txn = db::begin_write(&state.db).await?;
-    let current = find_visible(&txn, &user, *id).await?;
+    let current = lock_visible(&txn, &user, *id).await?;
+    let to = rules::parse_status(&body.0.status).map_err(|e| ApiError::field("status", e.code, e.message))?;
     if !rules::can_set(&current.status, to) {
         return Err(ApiError::new(ErrorCode::InvalidStatusTransition, format!("A {} order cannot become {to}.", current.status)));
     }
@@ -257,10 +267,9 @@ pub async fn set_status(state: web::Data<AppState>, user: AuthUser, id: web::Pat
 #[utoipa::path(post, path = "/api/v1/sales-orders/{id}/convert-to-invoice", tag = "sales orders", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 201, body = Invoice), (status = 409, description = "`invalid_status_transition`, `already_converted`", body = Problem, content_type = "application/problem+json")))]
 pub async fn convert_to_invoice(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
-    user.require(Module::SalesOrders, Action::Edit)?;
     user.require(Module::Invoices, Action::Create)?;
     let txn = db::begin_write(&state.db).await?;
-    let o = find_visible(&txn, &user, *id).await?;
+    let o = lock_visible(&txn, &user, *id).await?;
     if let Some(inv) = o.invoice_id {
         return Err(ApiError::new(ErrorCode::AlreadyConverted, format!("{} was already invoiced (invoice {inv}).", o.number)));
     }

@@ -23,6 +23,7 @@ use crate::extract::Json;
 use crate::pagination::{finish_page, PageParams};
 use crate::state::AppState;
 use crate::db;
+use crate::db::Read;
 
 pub const NAME_MAX: usize = 200;
 
@@ -198,11 +199,20 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Creat
 }
 
 async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<staff::Model> {
+    visible(db, user, id, Read::Plain).await
+}
+
+/// [`find_visible`], locking the row until the transaction ends (write paths use this).
+async fn lock_visible(txn: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<staff::Model> {
+    visible(txn, user, id, Read::ForUpdate).await
+}
+
+async fn visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: Read) -> ApiResult<staff::Model> {
     let scope = user.view_scope(Module::Staff)?;
     if matches!(scope, ViewScope::Own(me) if me != id) {
         return Err(ApiError::not_found("staff member"));
     }
-    staff::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found("staff member"))
+    read.apply(staff::Entity::find_by_id(id)).one(db).await?.ok_or_else(|| ApiError::not_found("staff member"))
 }
 
 /// Get one staff member.
@@ -275,7 +285,7 @@ pub async fn update(
     };
 
     let txn = db::begin_write(&state.db).await?;
-    let current = find_visible(&txn, &user, id).await?;
+    let current = lock_visible(&txn, &user, id).await?;
     let current_role = find_role(&txn, current.role_id).await?;
     let before = to_api(&current, &current_role.name);
     let new_role = match body.role_id {
@@ -349,7 +359,7 @@ pub async fn deactivate(state: web::Data<AppState>, user: AuthUser, id: web::Pat
         return Err(ApiError::new(ErrorCode::CannotChangeSelf, "You cannot deactivate yourself."));
     }
     let txn = db::begin_write(&state.db).await?;
-    let current = find_visible(&txn, &user, id).await?;
+    let current = lock_visible(&txn, &user, id).await?;
     let role = find_role(&txn, current.role_id).await?;
     if !current.active {
         return Ok(HttpResponse::NoContent().finish());

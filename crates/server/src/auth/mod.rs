@@ -43,15 +43,16 @@ impl AuthUser {
     }
 
     pub fn require(&self, module: Module, action: Action) -> ApiResult<()> {
-        if self.permissions.allows(module, action) {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(format!(
-                "Your role does not grant `{}` on `{}`.",
-                action.as_str(),
-                module.as_str()
-            )))
+        self.require_any(module, &[action])
+    }
+
+    /// One of `actions` on `module` (e.g. issuing an invoice: `edit`, or `create` for one's own).
+    pub fn require_any(&self, module: Module, actions: &[Action]) -> ApiResult<()> {
+        if actions.iter().any(|a| self.permissions.allows(module, *a)) {
+            return Ok(());
         }
+        let names: Vec<&str> = actions.iter().map(|a| a.as_str()).collect();
+        Err(ApiError::forbidden(format!("Your role does not grant `{}` on `{}`.", names.join("` or `"), module.as_str())))
     }
 
     /// What the caller may read in `module`; lists filter by it, single reads check it.

@@ -3,8 +3,10 @@
 mod api_tokens;
 mod audit;
 mod auth;
+mod authz_matrix;
 mod cli;
 mod clients;
+mod concurrency;
 mod contracts;
 mod errors;
 mod gateway;
