@@ -317,16 +317,44 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 
 /// Delete a client and its contacts.
 #[utoipa::path(delete, path = "/api/v1/clients/{id}", tag = "clients", security(("bearer" = [])), params(("id" = i32, Path)),
-    responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`in_use`: the client has invoices, proposals, orders, contracts or credit", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Clients, Action::Delete)?;
     let txn = db::begin_write(&state.db).await?;
     let current = lock_visible(&txn, &user, *id).await?;
+    if let Some(what) = documents_of(&txn, current.id).await? {
+        return Err(ApiError::new(ErrorCode::InUse, format!("{} has {what}; a client with documents cannot be deleted.", current.company)));
+    }
     let before = load_api(&txn, &current).await?;
     client::Entity::delete_by_id(current.id).exec(&txn).await?;
     audit::record(&txn, &user.actor(), Change::new("client.deleted", "client", current.id).before(&before)).await?;
     txn.commit().await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// The first kind of document a client still has (they keep it from being deleted), if any.
+async fn documents_of(db: &impl ConnectionTrait, client_id: i32) -> ApiResult<Option<&'static str>> {
+    use crate::entities::{client_credit, contract, invoice, proposal, recurring_invoice, sales_order};
+    if invoice::Entity::find().filter(invoice::Column::ClientId.eq(client_id)).one(db).await?.is_some() {
+        return Ok(Some("invoices"));
+    }
+    if proposal::Entity::find().filter(proposal::Column::ClientId.eq(client_id)).one(db).await?.is_some() {
+        return Ok(Some("proposals"));
+    }
+    if sales_order::Entity::find().filter(sales_order::Column::ClientId.eq(client_id)).one(db).await?.is_some() {
+        return Ok(Some("sales orders"));
+    }
+    if contract::Entity::find().filter(contract::Column::ClientId.eq(client_id)).one(db).await?.is_some() {
+        return Ok(Some("contracts"));
+    }
+    if recurring_invoice::Entity::find().filter(recurring_invoice::Column::ClientId.eq(client_id)).one(db).await?.is_some() {
+        return Ok(Some("recurring invoices"));
+    }
+    if client_credit::Entity::find().filter(client_credit::Column::ClientId.eq(client_id)).one(db).await?.is_some() {
+        return Ok(Some("credit entries"));
+    }
+    Ok(None)
 }
 
 /// The history of the lead this client was converted from (empty for direct clients).

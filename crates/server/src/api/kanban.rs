@@ -26,6 +26,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::state::AppState;
 use crate::db;
+use crate::db::Read;
 
 pub const DEFAULT_CARDS: u64 = 20;
 pub const MAX_CARDS: u64 = 200;
@@ -303,7 +304,10 @@ pub async fn move_lead(state: web::Data<AppState>, user: AuthUser, id: web::Path
     if current.lost || current.junk {
         return Err(ApiError::field("id", "not_on_board", "lost and junk leads are not on the board; restore it first"));
     }
-    let target = pipeline_status::Entity::find_by_id(status_id)
+    // The target column's row is the lock for positions in it: simultaneous drops into one
+    // column queue here, so each computes its position from the others' results.
+    let target = Read::ForUpdate
+        .apply(pipeline_status::Entity::find_by_id(status_id))
         .one(&txn)
         .await?
         .ok_or_else(|| ApiError::field("status_id", "not_found", format!("status {status_id} does not exist")))?;

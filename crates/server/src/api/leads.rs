@@ -481,7 +481,10 @@ pub async fn replace_tags(db: &impl ConnectionTrait, lead_id: i32, tags: &[Strin
 }
 
 /// Position for a card arriving at the top of a column.
+/// The position above the first card of a column. Locks the column (its status row) for the
+/// rest of the caller's transaction, so two cards put on top at once get distinct positions.
 pub async fn top_position(db: &impl ConnectionTrait, status_id: i32, except: Option<i32>) -> ApiResult<i64> {
+    Read::ForUpdate.apply(pipeline_status::Entity::find_by_id(status_id)).one(db).await?;
     let mut q = lead::Entity::find()
         .filter(lead::Column::StatusId.eq(status_id))
         .filter(lead::Column::Lost.eq(false))

@@ -121,3 +121,144 @@ async fn the_weighted_forecast_groups_without_mixing_currencies() {
     let totals: Vec<_> = own["totals"].as_array().unwrap().iter().map(|r| (r["currency"].as_str().unwrap(), r["total"].as_str().unwrap())).collect();
     assert_eq!(totals, [("EUR", "2000.00"), ("RON", "5000.50")]);
 }
+
+async fn vat21(app: &TestApp, token: &str) -> i64 {
+    let (_, taxes) = app.get("/api/v1/taxes", token).await;
+    taxes["items"].as_array().unwrap().iter().find(|t| t["name"] == "VAT 21%").expect("seeded VAT 21%")["id"].as_i64().unwrap()
+}
+
+/// The guide's flow as the Sales Agent role gives it: lead → opportunity → proposal made *from
+/// the opportunity* → client accepts → the opportunity is won → the agent converts to an
+/// invoice and issues it (Invoices Create covers issuing one's own invoice), but cannot issue a
+/// colleague's draft or record the payment (no Payments permission).
+#[tokio::test]
+async fn a_sales_agent_takes_an_opportunity_from_proposal_to_issued_invoice() {
+    let app = spawn_app().await;
+    let (_, admin_token) = app.admin().await;
+    let (agent, token) = app.staff_with_token("agent@test.example", "Sales Agent").await;
+    let lead = create_lead(&app, &token, json!({"name": "Ana Pop", "company": "Pop Design SRL", "email": "ana@pop.example", "assigned_to": agent.id})).await;
+    let o = convert(&app, &token, lead["id"].as_i64().unwrap(), json!({"estimated_value": "1000", "currency": "RON", "probability": 50})).await;
+    let oid = o["id"].as_i64().unwrap();
+    // A second conversion of the same lead is refused, naming the first.
+    let (s, again) = app.post(&format!("/api/v1/leads/{}/convert-to-opportunity", lead["id"]), Some(&token), json!({"estimated_value": "1000", "currency": "RON", "probability": 50})).await;
+    assert_problem(s, &again, 409, "already_converted");
+    assert!(again["detail"].as_str().unwrap().contains(&oid.to_string()), "{again}");
+
+    // Activities and reminders hang off the opportunity through the lead routes.
+    let (s, call) = app.post(&format!("/api/v1/leads/{oid}/activities"), Some(&token), json!({"type": "call", "summary": "Budget confirmed", "duration_minutes": 12})).await;
+    assert_eq!(s, StatusCode::CREATED, "{call}");
+    let (s, reminder) = app.post(&format!("/api/v1/leads/{oid}/reminders"), Some(&token), json!({"remind_at": "2030-01-15T09:00:00Z", "note": "follow up"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{reminder}");
+    let (_, activities) = app.get(&format!("/api/v1/leads/{oid}/activities"), &token).await;
+    assert_eq!(activities["items"][0]["summary"], "Budget confirmed");
+    let (_, mine) = app.get("/api/v1/reminders", &token).await;
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1, "{mine}");
+
+    // The proposal is made for the opportunity and listed under it.
+    let tax = vat21(&app, &token).await;
+    let (s, p) = app
+        .post(
+            "/api/v1/proposals",
+            Some(&token),
+            json!({"subject": "Website", "opportunity_id": oid, "open_till": "2030-12-31",
+                   "lines": [{"description": "Design", "qty": "1", "unit_price": "1000", "tax_ids": [tax]}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    assert_eq!((p["opportunity_id"].as_i64(), p["open_till"].as_str()), (Some(oid), Some("2030-12-31")), "{p}");
+    let (_, listed) = app.get(&format!("/api/v1/proposals?opportunity_id={oid}"), &token).await;
+    assert_eq!(listed["items"][0]["id"], p["id"]);
+    let pid = p["id"].as_i64().unwrap();
+    let (s, sent) = app.post(&format!("/api/v1/proposals/{pid}/status"), Some(&admin_token), json!({"status": "sent_manually"})).await;
+    assert_eq!(s, StatusCode::OK, "{sent}");
+    let portal_token = sent["portal_url"].as_str().expect("portal_url").rsplit('/').next().unwrap().to_string();
+    let (s, accepted) = app.post(&format!("/api/v1/portal/proposals/{portal_token}/accept"), None, json!({"name": "Ana Pop"})).await;
+    assert_eq!(s, StatusCode::OK, "{accepted}");
+
+    // Accepting the proposal won the opportunity.
+    let (_, won) = app.get(&format!("/api/v1/opportunities/{oid}"), &token).await;
+    assert_eq!((won["opportunity_status"].as_str(), won["probability"].as_i64()), (Some("Won"), Some(100)), "{won}");
+
+    // Convert (Invoices Create, no `edit` on proposals needed) and issue one's own invoice.
+    let (s, inv) = app.post(&format!("/api/v1/proposals/{pid}/convert-to-invoice"), Some(&token), json!({})).await;
+    assert_eq!(s, StatusCode::CREATED, "{inv}");
+    assert_eq!(inv["total"], "1210.00");
+    let iid = inv["id"].as_i64().unwrap();
+    let (s, issued) = app.post(&format!("/api/v1/invoices/{iid}/issue"), Some(&token), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{issued}");
+    assert_eq!(issued["status_code"], 1);
+    // Payments stay with the Payments permission.
+    let (s, refused) = app.post(&format!("/api/v1/invoices/{iid}/payments"), Some(&token), json!({"amount": "1210.00"})).await;
+    assert_problem(s, &refused, 403, "forbidden");
+
+    // A colleague's draft for the same client is not the agent's to issue.
+    let client_id = inv["client_id"].as_i64().unwrap();
+    let (s, other) = app
+        .post("/api/v1/invoices", Some(&admin_token), json!({"client_id": client_id, "lines": [{"description": "Hosting", "qty": "1", "unit_price": "100", "tax_ids": [tax]}]}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{other}");
+    let (s, refused) = app.post(&format!("/api/v1/invoices/{}/issue", other["id"]), Some(&token), json!({})).await;
+    assert_eq!(s.as_u16(), 403, "{refused}");
+    let (_, still) = app.get(&format!("/api/v1/invoices/{}", other["id"]), &admin_token).await;
+    assert_eq!(still["status_code"], 6, "still a draft");
+}
+
+/// `POST /opportunities` adds one directly: for an existing client (company and contact from
+/// it, billed as that client on conversion) or a new prospect; bad input changes nothing.
+#[tokio::test]
+async fn opportunities_are_added_directly_for_a_client_or_a_prospect() {
+    let app = spawn_app().await;
+    let (admin, token) = app.admin().await;
+    let (s, client) = app.post("/api/v1/clients", Some(&token), json!({"company": "Vest Trade SRL", "currency": "RON"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{client}");
+    let cid = client["id"].as_i64().unwrap();
+    let (s, _) = app.post(&format!("/api/v1/clients/{cid}/contacts"), Some(&token), json!({"name": "Ion Vest", "email": "ion@vest.example"})).await;
+    assert_eq!(s, StatusCode::CREATED);
+
+    let before = app.count("leads").await;
+    for (body, field) in [
+        (json!({"client_id": cid, "estimated_value": "100", "currency": "RON", "probability": 140}), "probability"),
+        (json!({"client_id": 999_999, "estimated_value": "100", "currency": "RON", "probability": 10}), "client_id"),
+        (json!({"name": "Nobody", "estimated_value": "100", "currency": "RON", "probability": 10}), "email"),
+        (json!({"client_id": cid, "estimated_value": "-1", "currency": "RON", "probability": 10}), "estimated_value"),
+    ] {
+        let (s, b) = app.post("/api/v1/opportunities", Some(&token), body.clone()).await;
+        assert_problem(s, &b, 422, "validation_failed");
+        assert!(b["errors"].as_array().unwrap().iter().any(|e| e["field"] == field), "{body} → {b}");
+    }
+    assert_eq!(app.count("leads").await, before, "refused input creates nothing");
+
+    let (s, o) = app
+        .post("/api/v1/opportunities", Some(&token), json!({"client_id": cid, "estimated_value": "25000", "currency": "RON", "probability": 60, "expected_close_date": "2030-03-31"}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    assert_eq!((o["is_opportunity"].as_bool(), o["company"].as_str(), o["name"].as_str(), o["email"].as_str()), (Some(true), Some("Vest Trade SRL"), Some("Ion Vest"), Some("ion@vest.example")));
+    assert_eq!((o["estimated_value"].as_str(), o["probability"].as_i64(), o["opportunity_status"].as_str()), (Some("25000.00"), Some(60), Some("Prospecting")));
+    assert_eq!(o["assigned_to"].as_i64(), Some(i64::from(admin.id)), "assigned to its creator by default");
+    let (_, listed) = app.get("/api/v1/opportunities", &token).await;
+    assert_eq!(listed["items"][0]["id"], o["id"]);
+
+    let (s, prospect) = app
+        .post("/api/v1/opportunities", Some(&token), json!({"name": "Maria Ene", "company": "Ene Soft", "phone": "+40722000111", "estimated_value": "5000", "currency": "EUR", "probability": 20}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{prospect}");
+    assert_eq!((prospect["company"].as_str(), prospect["currency"].as_str()), (Some("Ene Soft"), Some("EUR")));
+
+    // Converting a proposal of the client's opportunity bills that client (no second client).
+    let tax = vat21(&app, &token).await;
+    let (_, p) = app.post("/api/v1/proposals", Some(&token), json!({"subject": "Deal", "opportunity_id": o["id"], "lines": [{"description": "x", "qty": "1", "unit_price": "10", "tax_ids": [tax]}]})).await;
+    let pid = p["id"].as_i64().unwrap();
+    for status in ["sent_manually", "accepted"] {
+        let (s, b) = app.post(&format!("/api/v1/proposals/{pid}/status"), Some(&token), json!({"status": status})).await;
+        assert_eq!(s, StatusCode::OK, "{status}: {b}");
+    }
+    let clients_before = app.count("clients").await;
+    let (s, inv) = app.post(&format!("/api/v1/proposals/{pid}/convert-to-invoice"), Some(&token), json!({})).await;
+    assert_eq!(s, StatusCode::CREATED, "{inv}");
+    assert_eq!(inv["client_id"].as_i64(), Some(cid));
+    assert_eq!(app.count("clients").await, clients_before);
+
+    // A client with documents cannot be deleted (409, not a database error).
+    let (s, b) = app.delete(&format!("/api/v1/clients/{cid}"), &token).await;
+    assert_problem(s, &b, 409, "in_use");
+}
