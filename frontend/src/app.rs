@@ -1,4 +1,5 @@
 use crmconnect_domain::api::Me;
+use crmconnect_domain::permissions::{Action, Module};
 use leptos::prelude::*;
 use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::path;
@@ -10,6 +11,21 @@ use crate::pages::{dashboard::Dashboard, layout::Layout, login::LoginPage, modul
 #[derive(Clone, Copy)]
 pub struct Session {
     pub me: RwSignal<Option<Me>>,
+}
+
+impl Session {
+    /// Whether the signed-in user may do `action` in `module` (reactive: read inside a view
+    /// closure, it follows the session). The server sends an administrator's permissions as
+    /// everything, so this is the one check pages need to hide or disable what a role cannot use.
+    pub fn can(&self, module: Module, action: Action) -> bool {
+        self.me.with(|me| me.as_ref().is_some_and(|me| me.permissions.allows(module, action)))
+    }
+}
+
+/// An action the guide mentions but the user's role cannot use: shown disabled, with the
+/// reason on hover and in plain words beside it (never a refusal after the click).
+pub fn denied(label: &'static str, reason: &'static str) -> AnyView {
+    view! { <button class="secondary" disabled title=reason>{label}</button><span class="small muted denied">{reason}</span> }.into_any()
 }
 
 #[component]

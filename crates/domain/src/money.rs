@@ -30,6 +30,9 @@ impl Currency {
             .ok_or_else(|| FieldProblem::new("invalid_currency", format!("`{}` is not a supported ISO 4217 currency code", raw.trim())))
     }
 
+    /// The Romanian leu, the product's home currency.
+    pub const RON: Currency = Currency("RON", 2);
+
     pub fn code(self) -> &'static str {
         self.0
     }
@@ -48,6 +51,13 @@ pub fn round(amount: Decimal, currency: Currency) -> Decimal {
     let mut rounded = amount.round_dp_with_strategy(currency.minor_units(), RoundingStrategy::MidpointAwayFromZero);
     rounded.rescale(currency.minor_units());
     rounded
+}
+
+/// A stored optional amount (minor units + currency code) as a decimal; `None` when either is
+/// missing or the code is unknown.
+pub fn amount_of(minor: Option<i64>, currency: Option<&str>) -> Option<Decimal> {
+    let currency = Currency::parse(currency?).ok()?;
+    minor.map(|m| from_minor(m, currency))
 }
 
 /// Exact conversion to minor units; refuses more decimals than the currency has.

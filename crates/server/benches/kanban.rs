@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use crmconnect::api::staff::{insert_staff, NewStaff};
+use crmconnect::ops::staff::{insert_staff, NewStaff};
 use crmconnect::audit::Actor;
 use crmconnect::config::Settings;
 use crmconnect::entities::{lead, pipeline_status, role, staff};

@@ -311,6 +311,17 @@ pub async fn requested_client(db: &impl ConnectionTrait, user: &AuthUser, v: &mu
     }
 }
 
+/// The currency of a stored document (its code was validated when written; an unknown code —
+/// a currency disabled since — still prints with two decimals, like RON).
+pub fn currency_of(code: &str) -> Currency {
+    Currency::parse(code).unwrap_or(Currency::RON)
+}
+
+/// Today in UTC: document dates, due dates and expiry are calendar days in UTC.
+pub fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
 /// A default currency taken from a lead or client: used when enabled, else the base currency.
 pub async fn enabled_or_base(db: &impl ConnectionTrait, code: &str) -> ApiResult<Currency> {
     let mut ignored = Validator::new();

@@ -14,6 +14,7 @@ pub mod error;
 pub mod extract;
 pub mod notifications;
 pub mod openapi;
+pub mod ops;
 pub mod outbox;
 pub mod pagination;
 pub mod pdf;

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use crmconnect::api::staff::{insert_staff, NewStaff};
+use crmconnect::ops::staff::{insert_staff, NewStaff};
 use crmconnect::audit::Actor;
 use crmconnect::config::Settings;
 use crmconnect::entities::role;

@@ -18,8 +18,8 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection
 use serde_json::json;
 use time::{Date, OffsetDateTime};
 
-use crate::api::invoices::{self, InvoiceMail};
-use crate::api::proposals::currency_of;
+use crate::ops::invoices::{self, InvoiceMail};
+use crate::documents::currency_of;
 use crate::audit::Actor;
 use crate::documents::{self};
 use crate::entities::{client, invoice, job, proposal, recurring_invoice, reminder_sent};
@@ -324,7 +324,7 @@ async fn mark_once(db: &impl ConnectionTrait, kind: &str, entity_id: i32, on: Da
 /// author) is told once, and `contract_expiring` is emitted for automation (renewal task).
 pub async fn contract_expiry(db: &DatabaseConnection, today: Date) -> ApiResult<usize> {
     let mut told = 0;
-    for c in crate::api::contracts::ending_within(db, today, 30).await? {
+    for c in crate::ops::contracts::ending_within(db, today, 30).await? {
         let Some(end) = c.end_date else { continue };
         let owner = client::Entity::find_by_id(c.client_id).one(db).await?.and_then(|x| x.assigned_to).or(c.created_by);
         let txn = db::begin_write(db).await?;

@@ -7,7 +7,7 @@ use crmconnect_domain::scoring::{score, LeadFacts, Rule};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use crate::api::leads::money_of;
+use crmconnect_domain::money::amount_of as money_of;
 use crate::entities::{custom_field, custom_field_value, lead, lead_source, lead_tag, scoring_rule};
 use crate::error::{ApiError, ApiResult};
 

@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use time::{Duration, OffsetDateTime};
 
-use crate::api::staff::{insert_staff, NewStaff};
+use crate::ops::staff::{insert_staff, NewStaff};
 use crate::audit::Actor;
 use crate::entities::{
     client, client_contact, lead, lead_activity, lead_source, lead_status_change, lead_tag, lost_reason, opportunity_status,
@@ -504,7 +504,7 @@ async fn seed_quoting(db: &DatabaseConnection, sellers: &[i32]) -> anyhow::Resul
             .await?;
         }
         if accepted && n % 2 == 0 {
-            crate::api::proposals::convert_in(&txn, &Actor::system(), &p, crate::api::proposals::Target::Invoice).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            crate::ops::proposals::convert_in(&txn, &Actor::system(), &p, crate::ops::proposals::Target::Invoice).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         }
         count += 1;
     }
@@ -515,8 +515,8 @@ async fn seed_quoting(db: &DatabaseConnection, sellers: &[i32]) -> anyhow::Resul
 /// Invoices in every status (draft, unpaid, partially paid, paid, overdue, cancelled) with
 /// payments, and a monthly recurring schedule. One transaction.
 async fn seed_invoicing(db: &DatabaseConnection) -> anyhow::Result<(usize, usize)> {
-    use crate::api::invoices::issue_in;
-    use crate::api::payments::{record_in, NewPayment};
+    use crate::ops::invoices::issue_in;
+    use crate::ops::payments::{record_in, NewPayment};
     use crate::documents::{self, Line};
     use crate::entities::{invoice, item, payment_mode, recurring_invoice};
     use crmconnect_domain::documents::AppliedTax;
@@ -560,7 +560,7 @@ async fn seed_invoicing(db: &DatabaseConnection) -> anyhow::Result<(usize, usize
     for (n, (ago, due_in, paid_pct, cancelled, draft)) in plan.iter().enumerate() {
         let c = &clients[n % clients.len()];
         let lines = vec![line(&items[n % items.len()], 1 + (n as i64 % 3)), line(&items[(n + 2) % items.len()], 2)];
-        let draft_invoice = crate::api::invoices::DraftInvoice {
+        let draft_invoice = crate::ops::invoices::DraftInvoice {
             client: c,
             currency: ron,
             date: today - Duration::days(*ago),
@@ -575,7 +575,7 @@ async fn seed_invoicing(db: &DatabaseConnection) -> anyhow::Result<(usize, usize
             recurring: None,
             created_by: c.assigned_to,
         };
-        let inv = crate::api::invoices::insert_draft(&txn, draft_invoice).await.map_err(err)?;
+        let inv = crate::ops::invoices::insert_draft(&txn, draft_invoice).await.map_err(err)?;
         let (total, date) = (inv.total_minor, inv.date);
         invoices += 1;
         if *draft {

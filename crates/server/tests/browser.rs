@@ -276,6 +276,25 @@ async fn a_proposal_goes_from_the_editor_to_the_clients_acceptance_and_an_invoic
     assert_eq!(text_of(&client, "#proposal-status").await, "Draft");
     let proposal_path = client.current_url().await.unwrap().path().to_string();
 
+    // Edit it: a new "open till" date is saved as a date (the browser once sent `[2026,356]`)
+    // and is still there after a reload, in the view and in the editor.
+    let open_till = (time::OffsetDateTime::now_utc().date() + time::Duration::days(21)).to_string();
+    click(&client, "#edit-proposal").await;
+    wait_for_path(&client, &format!("{proposal_path}/edit")).await;
+    wait_for_value(&client, "#p-subject", "Fleet tracking").await;
+    set_value(&client, "#p-open-till", &open_till).await;
+    click(&client, "#save-proposal").await;
+    wait_for_path(&client, &proposal_path).await;
+    wait_for_text(&client, "main", &format!("open till {open_till}")).await;
+    client.refresh().await.unwrap();
+    wait_for_text(&client, "main", &format!("open till {open_till}")).await;
+    client.goto(&app.url(&format!("{proposal_path}/edit"))).await.unwrap();
+    wait_for_value(&client, "#p-subject", "Fleet tracking").await;
+    wait_for_value(&client, "#p-open-till", &open_till).await;
+    screenshot(&client, "proposal-editor-open-till").await;
+    client.goto(&app.url(&proposal_path)).await.unwrap();
+    wait_for_text(&client, "#proposal-total", "853.16 RON").await;
+
     // Send it (no SMTP server here: the e-mail waits in the outbox; the status is Sent).
     client.find(Locator::Css("#open-send")).await.unwrap().click().await.unwrap();
     client.find(Locator::Css("#send-submit")).await.unwrap().click().await.unwrap();
@@ -350,7 +369,12 @@ async fn a_proposal_goes_from_the_editor_to_the_clients_acceptance_and_an_invoic
 
 /// Signs the browser in with tokens from the API (the login form has its own test).
 async fn sign_in(app: &helpers::TestApp, client: &Client) {
-    let tokens = app.login(helpers::ADMIN_EMAIL, helpers::PASSWORD).await;
+    sign_in_as(app, client, helpers::ADMIN_EMAIL).await;
+}
+
+/// Signs the browser in as another staff member (password `helpers::PASSWORD`).
+async fn sign_in_as(app: &helpers::TestApp, client: &Client, email: &str) {
+    let tokens = app.login(email, helpers::PASSWORD).await;
     client.goto(&app.url("/login")).await.unwrap();
     client
         .execute(
@@ -588,6 +612,26 @@ async fn a_manager_works_the_board_the_list_settings_opportunities_and_invoices(
     client.close().await.unwrap();
 }
 
+/// Waits until an input holds `expected` (editors fill their inputs after loading).
+async fn wait_for_value(client: &Client, css: &str, expected: &str) {
+    let mut last = String::new();
+    for _ in 0..100 {
+        if let Ok(el) = client.find(Locator::Css(css)).await {
+            last = el.prop("value").await.ok().flatten().unwrap_or_default();
+            if last == expected {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("{css} never held `{expected}`; last: `{last}`");
+}
+
+/// Whether an element is on the page now (for buttons a role must not see).
+async fn present(client: &Client, css: &str) -> bool {
+    client.find(Locator::Css(css)).await.is_ok()
+}
+
 /// Sets an input's value as typing would (date inputs take keys in the locale's order).
 async fn set_value(client: &Client, css: &str, value: &str) {
     client.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
@@ -688,5 +732,156 @@ async fn a_long_column_loads_more_cards_as_it_is_scrolled() {
     assert_eq!(lines.next(), Some("leads.csv"), "{csv}");
     assert!(lines.next().unwrap_or_default().starts_with("id,name,"), "{csv}");
     assert_eq!(lines.count(), 27, "{csv}");
+    client.close().await.unwrap();
+}
+
+/// A staff member of a default role, created by the admin through the API.
+async fn staff_member(app: &helpers::TestApp, admin_token: &str, name: &str, email: &str, role: &str) {
+    let role_id = app.role_id(role).await;
+    let (st, body) = app
+        .post("/api/v1/staff", Some(admin_token), json!({"name": name, "email": email, "password": helpers::PASSWORD, "role_id": role_id}))
+        .await;
+    assert!(st.is_success(), "creating {email}: {st} {body}");
+}
+
+/// The requests the page made so far (to show a call was never made).
+async fn requested_urls(client: &Client) -> Vec<String> {
+    let v = client.execute("return performance.getEntriesByType('resource').map(e => e.name)", vec![]).await.unwrap();
+    v.as_array().unwrap().iter().map(|u| u.as_str().unwrap_or_default().to_string()).collect()
+}
+
+#[tokio::test]
+#[ignore = "needs Chromium, chromedriver and the built SPA: run `cargo xtask test`"]
+async fn each_role_sees_only_what_it_may_do_and_a_sales_agent_closes_the_sale() {
+    let app = spawn_with_spa().await;
+    let (_, token) = app.admin().await;
+    staff_member(&app, &token, "Sorina SDR", "sdr@test.example", "SDR").await;
+    staff_member(&app, &token, "Andrei Agent", "agent@test.example", "Sales Agent").await;
+    let (_driver, client) = start_browser().await;
+
+    // The SDR: no Opportunities or Proposals menu, no "+ Proposal" / "Convert to client" on
+    // its lead, no call for the staff list; converting to an opportunity it cannot see leads
+    // back to its leads, not to "permission denied".
+    sign_in_as(&app, &client, "sdr@test.example").await;
+    client.goto(&app.url("/admin/leads")).await.unwrap();
+    wait_for_text(&client, "#current-user", "Sorina SDR").await;
+    let nav = text_of(&client, "nav.sidebar").await;
+    assert!(nav.contains("Leads") && nav.contains("Clients"), "{nav}");
+    for hidden in ["Opportunities", "Proposals", "Invoices", "Staff", "Settings"] {
+        assert!(!nav.contains(hidden), "the SDR sees {hidden}: {nav}");
+    }
+    fill(&client, "#quick-name", "Sara Scout").await;
+    fill(&client, "#quick-contact", "sara@scout.example").await;
+    click(&client, "#quick-add").await;
+    client.wait().at_most(Duration::from_secs(20)).for_element(Locator::XPath("//a[@class='lead-link'][strong[text()='Sara Scout']]")).await.unwrap().click().await.unwrap();
+    wait_for_text(&client, "#lead-name", "Sara Scout").await;
+    text_of(&client, "#open-convert-opportunity").await;
+    for css in ["#add-proposal", "#convert-client"] {
+        assert!(!present(&client, css).await, "the SDR sees {css}");
+    }
+    let staff_calls: Vec<String> = requested_urls(&client).await.into_iter().filter(|u| u.contains("/api/v1/staff")).collect();
+    assert!(staff_calls.is_empty(), "the SDR's pages asked for staff: {staff_calls:?}");
+    screenshot(&client, "sdr-lead-record").await;
+    click(&client, "#open-convert-opportunity").await;
+    fill(&client, "#opp-value", "3000").await;
+    click(&client, "#convert-opportunity-submit").await;
+    wait_for_path(&client, "/admin/leads").await;
+    assert!(!text_of(&client, "main").await.contains("denied"));
+
+    // The Sales Agent: lead → opportunity → proposal (from the opportunity) → sent → accepted
+    // by the client → invoice → issued.
+    sign_in_as(&app, &client, "agent@test.example").await;
+    client.goto(&app.url("/admin/leads")).await.unwrap();
+    wait_for_text(&client, "#current-user", "Andrei Agent").await;
+    let nav = text_of(&client, "nav.sidebar").await;
+    assert!(nav.contains("Opportunities") && nav.contains("Proposals") && !nav.contains("Staff"), "{nav}");
+    fill(&client, "#quick-name", "Radu Rapid").await;
+    fill(&client, "#quick-contact", "radu@rapid.example").await;
+    click(&client, "#quick-add").await;
+    client.wait().at_most(Duration::from_secs(20)).for_element(Locator::XPath("//a[@class='lead-link'][strong[text()='Radu Rapid']]")).await.unwrap().click().await.unwrap();
+    wait_for_text(&client, "#lead-name", "Radu Rapid").await;
+    click(&client, "#open-convert-opportunity").await;
+    fill(&client, "#opp-value", "12000").await;
+    fill(&client, "#opp-probability", "60").await;
+    click(&client, "#convert-opportunity-submit").await;
+    wait_for_text(&client, "#opportunity-figures", "weighted 7200.00 RON").await;
+    let opportunity_path = client.current_url().await.unwrap().path().to_string();
+    let opportunity_id = opportunity_path.rsplit('/').next().unwrap().to_string();
+
+    // The opportunity record has the lead record's activity and reminder forms.
+    fill(&client, "#activity-summary", "Demo booked").await;
+    fill(&client, "#activity-duration", "20").await;
+    click(&client, "#activity-submit").await;
+    wait_for_text(&client, "#timeline", "Demo booked").await;
+    set_value(&client, "#remind-at", "2030-01-15T09:30").await;
+    fill(&client, "#remind-note", "Call after the demo").await;
+    click(&client, "#reminder-submit").await;
+    wait_for_text(&client, "#reminders", "Call after the demo").await;
+    text_of(&client, "#opportunity-proposals").await;
+    screenshot(&client, "agent-opportunity").await;
+
+    // "+ Proposal" opens the editor related to the opportunity.
+    click(&client, "#add-proposal").await;
+    wait_for_path(&client, "/admin/proposals/new").await;
+    wait_for_value(&client, "#p-relation", &format!("opportunity:{opportunity_id}")).await;
+    fill(&client, "#p-subject", "Rapid rollout").await;
+    let line = |field: &str| format!("tr.line[data-index='0'] .{field}");
+    fill(&client, &line("l-description"), "Rollout").await;
+    fill(&client, &line("l-qty"), "2").await;
+    fill(&client, &line("l-price"), "500").await;
+    let open_till = (time::OffsetDateTime::now_utc().date() + time::Duration::days(30)).to_string();
+    set_value(&client, "#p-open-till", &open_till).await;
+    wait_for_text(&client, "#t-total", "1000.00 RON").await;
+    click(&client, "#save-proposal").await;
+    wait_for_text(&client, "#proposal-status", "Draft").await;
+    wait_for_text(&client, "main", &format!("open till {open_till}")).await;
+    let proposal_path = client.current_url().await.unwrap().path().to_string();
+    let number = text_of(&client, "#proposal-number").await;
+    assert_eq!(text_of(&client, "#relation-link").await, format!("Opportunity #{opportunity_id}"));
+    let link = client.find(Locator::Css("#relation-link")).await.unwrap().attr("href").await.unwrap();
+    assert_eq!(link.as_deref(), Some(opportunity_path.as_str()));
+    // Proposals → View / Create / Send: no editing, no marking.
+    for css in ["#edit-proposal", "#mark-sent"] {
+        assert!(!present(&client, css).await, "the agent sees {css}");
+    }
+    click(&client, "#open-send").await;
+    click(&client, "#send-submit").await;
+    wait_for_text(&client, "#proposal-status", "Sent").await;
+    screenshot(&client, "agent-proposal").await;
+    let portal_link = client.find(Locator::Css("#portal-link")).await.unwrap().attr("href").await.unwrap().expect("a portal link");
+    let portal_path = portal_link.strip_prefix("http://crm.test").expect("the configured public URL").to_string();
+
+    // The client accepts in a browser of their own.
+    let (_driver2, portal) = start_browser().await;
+    portal.goto(&app.url(&portal_path)).await.unwrap();
+    wait_for_text(&portal, "#portal-total", "1000.00 RON").await;
+    fill(&portal, "#accept-name", "Radu Rapid").await;
+    portal.find(Locator::Css("#accept-submit")).await.unwrap().click().await.unwrap();
+    wait_for_text(&portal, "#portal-accepted", "Accepted by Radu Rapid").await;
+    portal.close().await.unwrap();
+
+    // The opportunity lists its proposal and is won.
+    client.goto(&app.url(&opportunity_path)).await.unwrap();
+    wait_for_text(&client, "#opportunity-proposals", &number).await;
+    wait_for_text(&client, "#opportunity-proposals", "Accepted").await;
+    wait_for_text(&client, "#opportunity-status", "Won").await;
+    screenshot(&client, "agent-opportunity-won").await;
+
+    // The agent converts it to an invoice and issues it; a converted proposal offers no
+    // sales order.
+    client.goto(&app.url(&proposal_path)).await.unwrap();
+    wait_for_text(&client, "#proposal-status", "Accepted").await;
+    click(&client, "#convert-invoice").await;
+    wait_for_text(&client, "#invoice-link", "Invoice #").await;
+    assert!(!present(&client, "#convert-sales-order").await, "a sales order is still offered");
+    assert!(!present(&client, ".alert").await, "{}", text_of(&client, ".alert").await);
+    click(&client, "#invoice-link").await;
+    wait_for_text(&client, "#invoice-status", "Draft").await;
+    click(&client, "#issue-invoice").await;
+    wait_for_text(&client, "#invoice-number", "INV-").await;
+    wait_for_text(&client, "#invoice-status", "Unpaid").await;
+    // Payments are not the agent's: the button says why instead of failing.
+    assert!(text_of(&client, "main").await.contains("Your role cannot record payments."));
+    screenshot(&client, "agent-invoice").await;
     client.close().await.unwrap();
 }

@@ -3,6 +3,7 @@
 
 use crmconnect_domain::api::{Client, Contract, InvoicePage, Page, Proposal, SearchResults, TimelineEntry};
 use leptos::prelude::*;
+use crmconnect_domain::permissions::{Action, Module};
 use leptos_router::components::A;
 
 use super::proposals::{money, status_label};
@@ -46,6 +47,7 @@ pub fn ClientRecord(id: i32) -> impl IntoView {
     let invoices = api::load::<InvoicePage>(move || format!("/api/v1/invoices?client_id={id}"));
     let contracts = api::load::<Page<Contract>>(move || format!("/api/v1/contracts?client_id={id}"));
     let history = api::load::<Page<TimelineEntry>>(move || format!("/api/v1/clients/{id}/history"));
+    let session = expect_context::<crate::app::Session>();
     view! {
         {move || match client.get() {
             None => view! { <p class="muted">"Loading…"</p> }.into_any(),
@@ -53,8 +55,8 @@ pub fn ClientRecord(id: i32) -> impl IntoView {
             Some(Ok(c)) => view! {
                 <div class="board-header">
                     <h1 id="client-name">{c.company.clone()}</h1>
-                    <A href=format!("/admin/proposals/new?client_id={id}") attr:class="button">"+ Proposal"</A>
-                    <A href=format!("/admin/invoices/new?client_id={id}") attr:class="button secondary">"+ Invoice"</A>
+                    {session.can(Module::Proposals, Action::Create).then(|| view! { <A href=format!("/admin/proposals/new?client_id={id}") attr:class="button">"+ Proposal"</A> })}
+                    {session.can(Module::Invoices, Action::Create).then(|| view! { <A href=format!("/admin/invoices/new?client_id={id}") attr:class="button secondary">"+ Invoice"</A> })}
                 </div>
                 <p class="muted">{[c.vat_number.clone(), c.registration_number.clone(), c.address.clone(), c.city.clone(), c.phone.clone()].into_iter().flatten().collect::<Vec<_>>().join(" · ")}</p>
                 <p class="small">{format!("Currency {} · payment terms {} days", c.currency, c.payment_terms_days)}</p>
@@ -107,7 +109,7 @@ pub fn GlobalSearch() -> impl IntoView {
             {move || results.get().flatten().map(|r| view! {
                 <div class="bell-menu card" id="search-results">
                     {(!r.leads.is_empty()).then(|| view! { <h3>"Leads"</h3>{r.leads.iter().map(|l| view! { <p><a href=format!("/admin/leads/{}", l.id)>{l.name.clone()}</a></p> }).collect_view()} })}
-                    {(!r.opportunities.is_empty()).then(|| view! { <h3>"Opportunities"</h3>{r.opportunities.iter().map(|l| view! { <p><a href=format!("/admin/leads/{}", l.id)>{l.name.clone()}</a></p> }).collect_view()} })}
+                    {(!r.opportunities.is_empty()).then(|| view! { <h3>"Opportunities"</h3>{r.opportunities.iter().map(|l| view! { <p><a href=format!("/admin/opportunities/{}", l.id)>{l.name.clone()}</a></p> }).collect_view()} })}
                     {(!r.clients.is_empty()).then(|| view! { <h3>"Clients"</h3>{r.clients.iter().map(|c| view! { <p><a href=format!("/admin/clients/{}", c.id)>{c.company.clone()}</a></p> }).collect_view()} })}
                     {(r.leads.is_empty() && r.opportunities.is_empty() && r.clients.is_empty()).then(|| view! { <p class="muted">"No matches."</p> })}
                 </div>

@@ -7,6 +7,7 @@ use crmconnect_domain::api::{
     Contract, Invoice, InvoicePage, Page, Payment, PaymentInput, PaymentMode, PortalContract, PortalInvoice, RecurringInvoice, SalesOrder, SendInput,
     SignInput,
 };
+use crmconnect_domain::permissions::{Action, Module};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -16,6 +17,7 @@ use std::str::FromStr;
 use super::proposals::money;
 use super::settings::{field, EditForm, Field, Kind, Mode};
 use crate::api::{self, ApiFailure};
+use crate::app::{denied, Session};
 
 fn alert(e: ApiFailure) -> AnyView {
     view! { <div class="alert" role="alert">{e.summary()}</div> }.into_any()
@@ -38,6 +40,7 @@ fn status_badge(code: i32, name: &str) -> AnyView {
 #[component]
 pub fn InvoicesList() -> impl IntoView {
     let query = use_query_map();
+    let session = expect_context::<Session>();
     let invoices = api::load::<InvoicePage>(move || {
         let q = query.get();
         let status = q.get("status").map(|s| format!("&status={s}")).unwrap_or_default();
@@ -47,7 +50,7 @@ pub fn InvoicesList() -> impl IntoView {
     view! {
         <div class="board-header">
             <h1>"Invoices"</h1>
-            <A href="/admin/invoices/new" attr:class="button" attr:id="new-invoice">"+ Invoice"</A>
+            {session.can(Module::Invoices, Action::Create).then(|| view! { <A href="/admin/invoices/new" attr:class="button" attr:id="new-invoice">"+ Invoice"</A> })}
         </div>
         <nav class="chips" aria-label="Filter by status">
             {chips.into_iter().map(|(label, q)| view! { <A href=format!("/admin/invoices/list_invoices{q}")>{label}</A> }).collect_view()}
@@ -105,6 +108,11 @@ pub fn InvoiceView(id: i32) -> impl IntoView {
     let pay_date = RwSignal::new(String::new());
     let mode = RwSignal::new(String::new());
     let reference = RwSignal::new(String::new());
+    let session = expect_context::<Session>();
+    let can = move |m: Module, a: Action| session.can(m, a);
+    // Whoever may create invoices may issue and send the ones they made (the server checks
+    // whose draft it is); editing any invoice, or the Send permission, covers the rest.
+    let (can_issue, can_send) = (can(Module::Invoices, Action::Create) || can(Module::Invoices, Action::Edit), can(Module::Invoices, Action::Send) || can(Module::Invoices, Action::Create));
     let done = move |r: Result<String, ApiFailure>| match r {
         Ok(msg) => {
             error.set(None);
@@ -157,14 +165,26 @@ pub fn InvoiceView(id: i32) -> impl IntoView {
                     </div>
                     {i.is_overdue.then(|| view! { <div class="alert">{format!("{} days past due.", i.days_overdue)}</div> })}
                     <div class="actions">
-                        {(i.status_code == 6).then(|| view! {
-                            <button id="issue-invoice" on:click=move |_| action("issue")>"Issue"</button>
+                        {(i.status_code == 6).then(|| if can_issue {
+                            view! { <button id="issue-invoice" on:click=move |_| action("issue")>"Issue"</button> }.into_any()
+                        } else {
+                            denied("Issue", "Your role cannot issue invoices.")
+                        })}
+                        {(i.status_code == 6 && can(Module::Invoices, Action::Edit)).then(|| view! {
                             <A href=format!("/admin/invoices/{id}/edit") attr:class="button secondary" attr:id="edit-invoice">"Edit"</A>
                         })}
-                        {(i.status_code != 5).then(|| view! { <button class="secondary" on:click=move |_| action("send")>"Send"</button> })}
-                        {matches!(i.status_code, 1 | 3 | 4).then(|| view! { <button id="record-payment" on:click=move |_| show_payment.set(true)>"Record payment"</button> })}
-                        {(i.status_code != 5 && i.status_code != 6 && i.total_paid.is_zero()).then(|| view! { <button class="secondary" on:click=move |_| action("cancel")>"Cancel"</button> })}
-                        {(i.status_code == 5).then(|| view! { <button class="secondary" on:click=move |_| action("uncancel")>"Uncancel"</button> })}
+                        {(i.status_code != 5).then(|| if can_send {
+                            view! { <button class="secondary" id="send-invoice" on:click=move |_| action("send")>"Send"</button> }.into_any()
+                        } else {
+                            denied("Send", "Your role cannot send invoices.")
+                        })}
+                        {matches!(i.status_code, 1 | 3 | 4).then(|| if can(Module::Payments, Action::Create) {
+                            view! { <button id="record-payment" on:click=move |_| show_payment.set(true)>"Record payment"</button> }.into_any()
+                        } else {
+                            denied("Record payment", "Your role cannot record payments.")
+                        })}
+                        {(i.status_code != 5 && i.status_code != 6 && i.total_paid.is_zero() && can(Module::Invoices, Action::Edit)).then(|| view! { <button class="secondary" on:click=move |_| action("cancel")>"Cancel"</button> })}
+                        {(i.status_code == 5 && can(Module::Invoices, Action::Edit)).then(|| view! { <button class="secondary" on:click=move |_| action("uncancel")>"Uncancel"</button> })}
                         <button class="secondary" on:click=move |_| api::open_file(format!("/api/v1/invoices/{id}/pdf"), error)>"PDF"</button>
                     </div>
                     <Show when=move || show_payment.get()>
@@ -241,11 +261,12 @@ pub fn PaymentsList() -> impl IntoView {
 
 #[component]
 pub fn RecurringList() -> impl IntoView {
+    let session = expect_context::<Session>();
     let schedules = api::load::<Page<RecurringInvoice>>(move || "/api/v1/recurring-invoices".to_string());
     view! {
         <div class="board-header">
             <h1>"Recurring invoices"</h1>
-            <A href="/admin/invoices/recurring/new" attr:class="button" attr:id="new-recurring">"+ Recurring invoice"</A>
+            {session.can(Module::Invoices, Action::Create).then(|| view! { <A href="/admin/invoices/recurring/new" attr:class="button" attr:id="new-recurring">"+ Recurring invoice"</A> })}
         </div>
         {move || match schedules.get() {
             None => view! { <p class="muted">"Loading…"</p> }.into_any(),
@@ -257,7 +278,7 @@ pub fn RecurringList() -> impl IntoView {
                         <tr><td>{r.client_name.clone()}</td><td>{format!("{:?} × {}", r.frequency, r.interval)}</td><td class="num">{money(r.amounts.total, &r.currency)}</td>
                             <td>{if r.cycles == 0 { format!("{}", r.generated) } else { format!("{} of {}", r.generated, r.cycles) }}</td>
                             <td>{r.next_date.map(|d| d.to_string()).unwrap_or_else(|| if r.active { "done".into() } else { "paused".into() })}</td>
-                            <td><A href=format!("/admin/invoices/recurring/{}/edit", r.id)>"Edit"</A></td></tr>
+                            <td>{session.can(Module::Invoices, Action::Edit).then(|| view! { <A href=format!("/admin/invoices/recurring/{}/edit", r.id)>"Edit"</A> })}</td></tr>
                     }).collect_view()}</tbody>
                 </table>
             }.into_any(),
@@ -288,10 +309,11 @@ pub fn ContractsList() -> impl IntoView {
     });
     let creating = RwSignal::new(false);
     let editing = RwSignal::new(None::<i32>);
+    let session = expect_context::<Session>();
     view! {
         <div class="board-header">
             <h1>"Contracts"</h1>
-            <button id="new-contract" on:click=move |_| creating.update(|c| *c = !*c)>"+ Contract"</button>
+            {session.can(Module::Contracts, Action::Create).then(|| view! { <button id="new-contract" on:click=move |_| creating.update(|c| *c = !*c)>"+ Contract"</button> })}
         </div>
         {move || creating.get().then(|| view! {
             <section class="card">
@@ -316,7 +338,7 @@ pub fn ContractsList() -> impl IntoView {
                             <td>{format!("{} → {}", c.start_date, c.end_date.map(|d| d.to_string()).unwrap_or_else(|| "open".into()))}</td>
                             <td>{c.status.clone().unwrap_or_default()}</td>
                             <td>{c.signature.as_ref().map(|s| format!("{} ({})", s.name, s.at.date())).unwrap_or_default()}{c.changed_after_signing.then(|| view! { <span class="badge danger">"changed since"</span> })}</td>
-                            <td><button class="link" on:click=move |_| editing.set(Some(id))>"Edit"</button></td></tr>
+                            <td>{session.can(Module::Contracts, Action::Edit).then(|| view! { <button class="link" on:click=move |_| editing.set(Some(id))>"Edit"</button> })}</td></tr>
                         {move || (editing.get() == Some(id)).then(|| view! {
                             <tr class="edit-row"><td colspan="7">
                                 <EditForm api=format!("/api/v1/contracts/{id}") fields=CONTRACT_FIELDS initial=initial.clone()
@@ -340,6 +362,7 @@ pub fn SalesOrdersList() -> impl IntoView {
         "/api/v1/sales-orders?limit=200".to_string()
     });
     let error = RwSignal::new(None::<ApiFailure>);
+    let session = expect_context::<Session>();
     let act = move |path: String, body: serde_json::Value| {
         leptos::task::spawn_local(async move {
             match api::post::<_, serde_json::Value>(&path, &body).await {
@@ -354,7 +377,7 @@ pub fn SalesOrdersList() -> impl IntoView {
     view! {
         <div class="board-header">
             <h1>"Sales orders"</h1>
-            <A href="/admin/sales_orders/new" attr:class="button" attr:id="new-sales-order">"+ Sales order"</A>
+            {session.can(Module::SalesOrders, Action::Create).then(|| view! { <A href="/admin/sales_orders/new" attr:class="button" attr:id="new-sales-order">"+ Sales order"</A> })}
         </div>
         {move || error.get().map(alert)}
         {move || match orders.get() {
@@ -370,14 +393,14 @@ pub fn SalesOrdersList() -> impl IntoView {
                             <tr><td>{o.number.clone()}</td><td>{o.date.to_string()}</td><td class="num">{money(o.amounts.total, &o.currency)}</td>
                                 <td>
                                     <label class="visually-hidden" for=format!("so-status-{id}")>"Status"</label>
-                                    <select id=format!("so-status-{id}") on:change=move |ev| act(format!("/api/v1/sales-orders/{id}/status"), serde_json::json!({"status": event_target_value(&ev)}))>
+                                    <select id=format!("so-status-{id}") disabled=!session.can(Module::SalesOrders, Action::Edit) on:change=move |ev| act(format!("/api/v1/sales-orders/{id}/status"), serde_json::json!({"status": event_target_value(&ev)}))>
                                         {["draft", "confirmed", "partially_delivered", "delivered", "cancelled"].map(|st| view! { <option value=st selected=o.status == st>{st.replace('_', " ")}</option> })}
                                     </select>
                                 </td>
                                 <td>{o.invoice_id.map(|i| view! { <A href=format!("/admin/invoices/{i}")>{format!("#{i}")}</A> })}</td>
                                 <td class="actions">
-                                    {open.then(|| view! { <A href=format!("/admin/sales_orders/{id}/edit")>"Edit"</A> })}
-                                    {(open && crmconnect_domain::sales_orders::can_invoice(&o.status)).then(|| view! {
+                                    {(open && session.can(Module::SalesOrders, Action::Edit)).then(|| view! { <A href=format!("/admin/sales_orders/{id}/edit")>"Edit"</A> })}
+                                    {(open && crmconnect_domain::sales_orders::can_invoice(&o.status) && session.can(Module::Invoices, Action::Create)).then(|| view! {
                                         <button class="link" on:click=move |_| act(format!("/api/v1/sales-orders/{id}/convert-to-invoice"), serde_json::json!({}))>"Convert to invoice"</button>
                                     })}
                                 </td>

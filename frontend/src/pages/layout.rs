@@ -1,5 +1,5 @@
 use crmconnect_domain::api::Me;
-use crmconnect_domain::permissions::Module;
+use crmconnect_domain::permissions::{Action, Module};
 use leptos::prelude::*;
 use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::use_location;
@@ -62,7 +62,7 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
                         <div class="card bell-menu">
                             <p class="small muted">{move || session.me.get().map(|m| m.email).unwrap_or_default()}</p>
                             {move || {
-                                let admin = session.me.get().is_some_and(|m| m.permissions.0.get(&Module::Settings).is_some_and(|a| !a.is_empty()));
+                                let admin = session.can(Module::Settings, Action::View) || session.can(Module::Settings, Action::ViewOwn);
                                 admin.then(|| view! { <p><A href="/admin/settings">"Settings"</A></p><p><A href="/admin/api_tokens">"API tokens"</A></p> })
                             }}
                             <button id="logout" on:click=sign_out>"Sign out"</button>
@@ -73,13 +73,10 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
             <div class="frame">
                 <nav class="sidebar" aria-label="Modules">
                     {move || {
-                        let me = session.me.get();
+                        // A module's screens list its records: shown to roles that may see some
+                        // (an SDR who may only create opportunities gets no Opportunities entry).
                         NAV.iter()
-                            .filter(|item| match (item.module, &me) {
-                                (None, _) => true,
-                                (Some(m), Some(me)) => me.permissions.0.get(&m).is_some_and(|a| !a.is_empty()),
-                                (Some(_), None) => false,
-                            })
+                            .filter(|item| item.module.is_none_or(|m| session.can(m, Action::View) || session.can(m, Action::ViewOwn)))
                             .map(|item| view! { <A href=item.href exact=item.href == "/admin">{item.label}</A> })
                             .collect_view()
                     }}

@@ -1,6 +1,7 @@
 //! `/admin/leads/{id}`: the lead record — details, status and score, the activity timeline,
 //! logging a call / e-mail / meeting / note, reminders, conversion, lost / junk / restore,
-//! and its proposals with "Add".
+//! and its proposals with "Add". The activity, attachments and proposals panels are shared
+//! with the opportunity record (an opportunity is a lead row; the same routes serve both).
 
 use crmconnect_domain::api::{
     ActivityType, Activity, Attachment, ConvertToOpportunity, CreateActivity, CreateReminder, Lead, MarkLost, MoveLead, NamedOption, Page, Pipeline, Proposal,
@@ -11,9 +12,12 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use rust_decimal::Decimal;
 
+use crmconnect_domain::permissions::{Action, Module};
+
 use super::proposals::{money, status_label};
 use super::settings::{field, EditForm, Field, Kind};
 use crate::api::{self, ApiFailure};
+use crate::app::Session;
 
 /// The fields the lead record edits (`PATCH /leads/{id}`).
 pub const LEAD_FIELDS: &[Field] = &[
@@ -43,18 +47,7 @@ pub fn LeadRecord(id: i32) -> impl IntoView {
         reload.get();
         format!("/api/v1/leads/{id}")
     });
-    let timeline = api::load::<Page<TimelineEntry>>(move || {
-        reload.get();
-        format!("/api/v1/leads/{id}/timeline")
-    });
-    let reminders = api::load::<Page<Reminder>>(move || {
-        reload.get();
-        format!("/api/v1/leads/{id}/reminders")
-    });
-    let proposals = api::load::<Page<Proposal>>(move || {
-        reload.get();
-        format!("/api/v1/proposals?lead_id={id}")
-    });
+    let session = expect_context::<Session>();
     let lost_reasons = api::load::<Page<NamedOption>>(move || "/api/v1/lost-reasons".to_string());
     let pipelines = api::load::<Page<Pipeline>>(move || "/api/v1/pipelines?limit=100".to_string());
     let error = RwSignal::new(None::<ApiFailure>);
@@ -70,11 +63,6 @@ pub fn LeadRecord(id: i32) -> impl IntoView {
             }
         });
     };
-    let kind = RwSignal::new("call".to_string());
-    let summary = RwSignal::new(String::new());
-    let duration = RwSignal::new(String::new());
-    let remind_at = RwSignal::new(String::new());
-    let remind_note = RwSignal::new(String::new());
     let lost_reason = RwSignal::new(String::new());
     let editing = RwSignal::new(false);
     let converting = RwSignal::new(false);
@@ -100,6 +88,11 @@ pub fn LeadRecord(id: i32) -> impl IntoView {
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             match api::post::<_, Lead>(&format!("/api/v1/leads/{id}/convert-to-opportunity"), &body).await {
+                // A role that may create opportunities but not see them (SDR) goes back to its
+                // leads: the opportunity record would only say "permission denied".
+                Ok(_) if !(session.can(Module::Opportunities, Action::View) || session.can(Module::Opportunities, Action::ViewOwn)) => {
+                    navigate("/admin/leads", Default::default())
+                }
                 Ok(opportunity) => navigate(&format!("/admin/opportunities/{}", opportunity.id), Default::default()),
                 Err(e) => error.set(Some(e)),
             }
@@ -111,45 +104,6 @@ pub fn LeadRecord(id: i32) -> impl IntoView {
             reload.update(|n| *n += 1);
         }
         Err(e) => error.set(Some(e)),
-    };
-    let log = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let activity_type = match kind.get_untracked().as_str() {
-            "email" => ActivityType::Email,
-            "meeting" => ActivityType::Meeting,
-            "note" => ActivityType::Note,
-            _ => ActivityType::Call,
-        };
-        let body = CreateActivity {
-            activity_type,
-            summary: summary.get_untracked(),
-            body: None,
-            duration_minutes: duration.get_untracked().trim().parse().ok(),
-            attendees: None,
-            occurred_at: None,
-        };
-        leptos::task::spawn_local(async move {
-            let r = api::post::<_, Activity>(&format!("/api/v1/leads/{id}/activities"), &body).await.map(|_| ());
-            if r.is_ok() {
-                summary.set(String::new());
-                duration.set(String::new());
-            }
-            done(r);
-        });
-    };
-    let add_reminder = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        // datetime-local gives "YYYY-MM-DDTHH:MM" in the user's clock; sent as UTC.
-        let raw = remind_at.get_untracked();
-        let at = time::PrimitiveDateTime::parse(&raw, time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]")).map(|p| p.assume_utc());
-        let Ok(at) = at else {
-            error.set(Some(ApiFailure { status: 0, problem: None, message: "Pick a date and time.".into() }));
-            return;
-        };
-        let body = CreateReminder { remind_at: at, staff_id: None, note: Some(remind_note.get_untracked()).filter(|n| !n.trim().is_empty()) };
-        leptos::task::spawn_local(async move {
-            done(api::post::<_, Reminder>(&format!("/api/v1/leads/{id}/reminders"), &body).await.map(|_| ()));
-        });
     };
     let act = move |path: &'static str| {
         leptos::task::spawn_local(async move {
@@ -182,7 +136,7 @@ pub fn LeadRecord(id: i32) -> impl IntoView {
                             let statuses = pipelines.get().and_then(Result::ok).and_then(|p| p.items.into_iter().find(|p| p.id == pipeline_id)).map(|p| p.statuses).unwrap_or_default();
                             view! {
                                 <label class="visually-hidden" for="lead-status">"Status"</label>
-                                <select id="lead-status" on:change=move |ev| { if let Ok(s) = event_target_value(&ev).parse() { change_status(s) } }>
+                                <select id="lead-status" disabled=!session.can(Module::Leads, Action::Edit) on:change=move |ev| { if let Ok(s) = event_target_value(&ev).parse() { change_status(s) } }>
                                     {statuses.into_iter().map(|s| view! { <option value=s.id selected=s.id == status_id>{s.name}</option> }).collect_view()}
                                 </select>
                             }
@@ -199,12 +153,14 @@ pub fn LeadRecord(id: i32) -> impl IntoView {
                     {l.junk.then_some(" · JUNK")}
                 </p>
                 <div class="actions">
-                    <A href=format!("/admin/proposals/new?lead_id={id}") attr:class="button" attr:id="add-proposal">"+ Proposal"</A>
-                    <button class="secondary" id="edit-lead" on:click=move |_| editing.update(|e| *e = !*e)>"Edit"</button>
-                    {(!l.is_opportunity).then(|| view! { <button class="secondary" id="open-convert-opportunity" on:click=move |_| converting.update(|c| *c = !*c)>"Convert to opportunity"</button> })}
-                    {l.converted_client_id.is_none().then(|| view! { <button class="secondary" on:click=move |_| act("convert-to-client")>"Convert to client"</button> })}
-                    {(l.lost || l.junk).then(|| view! { <button class="secondary" on:click=move |_| act("restore")>"Restore"</button> })}
-                    {(!l.lost && !l.junk).then(|| view! {
+                    {session.can(Module::Proposals, Action::Create).then(|| view! { <A href=format!("/admin/proposals/new?lead_id={id}") attr:class="button" attr:id="add-proposal">"+ Proposal"</A> })}
+                    {session.can(Module::Leads, Action::Edit).then(|| view! { <button class="secondary" id="edit-lead" on:click=move |_| editing.update(|e| *e = !*e)>"Edit"</button> })}
+                    {(!l.is_opportunity && session.can(Module::Opportunities, Action::Create)).then(|| view! { <button class="secondary" id="open-convert-opportunity" on:click=move |_| converting.update(|c| *c = !*c)>"Convert to opportunity"</button> })}
+                    {(l.converted_client_id.is_none() && session.can(Module::Clients, Action::Create) && session.can(Module::Leads, Action::Edit)).then(|| view! {
+                        <button class="secondary" id="convert-client" on:click=move |_| act("convert-to-client")>"Convert to client"</button>
+                    })}
+                    {((l.lost || l.junk) && session.can(Module::Leads, Action::Edit)).then(|| view! { <button class="secondary" on:click=move |_| act("restore")>"Restore"</button> })}
+                    {(!l.lost && !l.junk && session.can(Module::Leads, Action::Edit)).then(|| view! {
                         <label class="visually-hidden" for="lost-reason">"Lost reason"</label>
                         <select id="lost-reason" on:change=move |ev| lost_reason.set(event_target_value(&ev))>
                             <option value="">"Lost reason…"</option>
@@ -257,9 +213,86 @@ pub fn LeadRecord(id: i32) -> impl IntoView {
                 }
             }.into_any(),
         }}
+        <RecordActivity id=id reload=reload error=error editable=session.can(Module::Leads, Action::Edit)/>
+        <Attachments lead_id=id editable=session.can(Module::Leads, Action::Edit)/>
+        <RecordProposals of="lead" id=id/>
+    }
+}
+
+/// The activity panel of a lead or an opportunity record (`id` is the lead row's): log a call /
+/// e-mail / meeting / note, reminders, and the timeline. `reload` is shared with the record so
+/// its own actions (status, conversion) show in the timeline; errors go to the record's alert.
+#[component]
+pub fn RecordActivity(id: i32, reload: RwSignal<u32>, error: RwSignal<Option<ApiFailure>>, editable: bool) -> impl IntoView {
+    let timeline = api::load::<Page<TimelineEntry>>(move || {
+        reload.get();
+        format!("/api/v1/leads/{id}/timeline")
+    });
+    let reminders = api::load::<Page<Reminder>>(move || {
+        reload.get();
+        format!("/api/v1/leads/{id}/reminders")
+    });
+    let kind = RwSignal::new("call".to_string());
+    let summary = RwSignal::new(String::new());
+    let duration = RwSignal::new(String::new());
+    let remind_at = RwSignal::new(String::new());
+    let remind_note = RwSignal::new(String::new());
+    let done = move |r: Result<(), ApiFailure>| match r {
+        Ok(()) => {
+            error.set(None);
+            reload.update(|n| *n += 1);
+        }
+        Err(e) => error.set(Some(e)),
+    };
+    let log = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let activity_type = match kind.get_untracked().as_str() {
+            "email" => ActivityType::Email,
+            "meeting" => ActivityType::Meeting,
+            "note" => ActivityType::Note,
+            _ => ActivityType::Call,
+        };
+        let body = CreateActivity {
+            activity_type,
+            summary: summary.get_untracked(),
+            body: None,
+            duration_minutes: duration.get_untracked().trim().parse().ok(),
+            attendees: None,
+            occurred_at: None,
+        };
+        leptos::task::spawn_local(async move {
+            let r = api::post::<_, Activity>(&format!("/api/v1/leads/{id}/activities"), &body).await.map(|_| ());
+            if r.is_ok() {
+                summary.set(String::new());
+                duration.set(String::new());
+            }
+            done(r);
+        });
+    };
+    let add_reminder = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        // datetime-local gives "YYYY-MM-DDTHH:MM" in the user's clock; sent as UTC.
+        let raw = remind_at.get_untracked();
+        let at = time::PrimitiveDateTime::parse(&raw, time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]")).map(|p| p.assume_utc());
+        let Ok(at) = at else {
+            error.set(Some(ApiFailure { status: 0, problem: None, message: "Pick a date and time.".into() }));
+            return;
+        };
+        let body = CreateReminder { remind_at: at, staff_id: None, note: Some(remind_note.get_untracked()).filter(|n| !n.trim().is_empty()) };
+        leptos::task::spawn_local(async move {
+            let r = api::post::<_, Reminder>(&format!("/api/v1/leads/{id}/reminders"), &body).await.map(|_| ());
+            if r.is_ok() {
+                remind_note.set(String::new());
+            }
+            done(r);
+        });
+    };
+
+    view! {
         <div class="two-col">
             <section class="card">
-                <h2>"Log activity"</h2>
+                <h2>{if editable { "Log activity" } else { "Activity" }}</h2>
+                <Show when=move || editable>
                 <form class="send-dialog" id="activity-form" on:submit=log>
                     <label for="activity-type">"Type"</label>
                     <select id="activity-type" on:change=move |ev| kind.set(event_target_value(&ev))>
@@ -276,17 +309,20 @@ pub fn LeadRecord(id: i32) -> impl IntoView {
                     </Show>
                     <button type="submit" id="activity-submit">"Log"</button>
                 </form>
+                </Show>
                 <h2>"Reminders"</h2>
                 {move || reminders.get().and_then(|r| r.ok()).map(|p| view! {
-                    <ul class="plain">{p.items.into_iter().map(|r| view! { <li>{format!("{} · {}{}", r.remind_at.date(), r.note.unwrap_or_default(), if r.done_at.is_some() { " (done)" } else { "" })}</li> }).collect_view()}</ul>
+                    <ul class="plain" id="reminders">{p.items.into_iter().map(|r| view! { <li>{format!("{} · {}{}", r.remind_at.date(), r.note.unwrap_or_default(), if r.done_at.is_some() { " (done)" } else { "" })}</li> }).collect_view()}</ul>
                 })}
-                <form class="send-dialog" on:submit=add_reminder>
+                <Show when=move || editable>
+                <form class="send-dialog" id="reminder-form" on:submit=add_reminder>
                     <label for="remind-at">"Remind me at (UTC)"</label>
                     <input id="remind-at" type="datetime-local" bind:value=remind_at/>
                     <label for="remind-note">"Note"</label>
                     <input id="remind-note" bind:value=remind_note/>
-                    <button type="submit" class="secondary">"Add reminder"</button>
+                    <button type="submit" class="secondary" id="reminder-submit">"Add reminder"</button>
                 </form>
+                </Show>
             </section>
             <section class="card" id="timeline">
                 <h2>"Timeline"</h2>
@@ -302,25 +338,32 @@ pub fn LeadRecord(id: i32) -> impl IntoView {
                 })}
             </section>
         </div>
-        <Attachments lead_id=id/>
-        <section class="card" id="lead-proposals">
+    }
+}
+
+/// The proposals of a lead (`of="lead"`) or an opportunity (`of="opportunity"`).
+#[component]
+pub fn RecordProposals(of: &'static str, id: i32) -> impl IntoView {
+    let proposals = api::load::<Page<Proposal>>(move || format!("/api/v1/proposals?{of}_id={id}"));
+    view! {
+        <section class="card" id=format!("{of}-proposals")>
             <h2>"Proposals"</h2>
-            {move || proposals.get().and_then(|r| r.ok()).map(|p| if p.items.is_empty() {
-                view! { <p class="muted">"No proposals yet."</p> }.into_any()
-            } else {
-                view! {
+            {move || proposals.get().map(|r| match r {
+                Err(e) => view! { <p class="muted">{e.summary()}</p> }.into_any(),
+                Ok(p) if p.items.is_empty() => view! { <p class="muted">"No proposals yet."</p> }.into_any(),
+                Ok(p) => view! {
                     <ul class="plain">{p.items.into_iter().map(|p| view! {
                         <li><A href=format!("/admin/proposals/{}", p.id)>{p.number.clone()}</A>{format!(" · {} · {} · {}", p.subject, money(p.amounts.total, &p.currency), status_label(p.status_code))}</li>
                     }).collect_view()}</ul>
-                }.into_any()
+                }.into_any(),
             })}
         </section>
     }
 }
 
-/// Files on a lead: upload, download, delete.
+/// Files on a lead or an opportunity: upload, download, delete (the last two need `editable`).
 #[component]
-fn Attachments(lead_id: i32) -> impl IntoView {
+pub fn Attachments(lead_id: i32, editable: bool) -> impl IntoView {
     let reload = RwSignal::new(0u32);
     let files = api::load::<Page<Attachment>>(move || {
         reload.get();
@@ -364,7 +407,7 @@ fn Attachments(lead_id: i32) -> impl IntoView {
                                         leptos::task::spawn_local(async move { if let Err(e) = api::download(&p, &n).await { error.set(Some(e)); } });
                                     }>{f.file_name.clone()}</button>
                                     <span class="small muted">{format!(" {} KiB · {}", (f.size_bytes + 1023) / 1024, f.created_at.date())}</span>
-                                    <button class="link small" on:click=move |_| {
+                                    <button class="link small" hidden=!editable on:click=move |_| {
                                         let p = del_path.clone();
                                         leptos::task::spawn_local(async move {
                                             match api::delete(&p).await {
@@ -379,8 +422,10 @@ fn Attachments(lead_id: i32) -> impl IntoView {
                     </ul>
                 }.into_any()
             })}
-            <label for="attachment-file">{move || if uploading.get() { "Uploading…" } else { "Add a file (max 10 MiB)" }}</label>
-            <input id="attachment-file" type="file" on:change=on_file/>
+            <Show when=move || editable>
+                <label for="attachment-file">{move || if uploading.get() { "Uploading…" } else { "Add a file (max 10 MiB)" }}</label>
+                <input id="attachment-file" type="file" on:change=on_file/>
+            </Show>
         </section>
     }
 }

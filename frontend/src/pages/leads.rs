@@ -7,6 +7,7 @@
 //! scrolled. The list view (`?view=list`) sorts, multi-selects, runs bulk actions and
 //! exports the filtered list as CSV.
 
+use crmconnect_domain::permissions::{Action, Module};
 use crmconnect_domain::api::{BulkLeadAction, BulkResult, CreateLead, CurrencyAmount, KanbanColumn, Lead, LeadCard, MoveLead, NamedOption, Page, Pipeline, PipelineStatus, Staff};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -67,13 +68,14 @@ struct Lookups {
     staff: Vec<Staff>,
 }
 
-async fn load_lookups() -> Lookups {
+async fn load_lookups(staff_visible: bool) -> Lookups {
     Lookups {
         pipelines: api::get::<Page<Pipeline>>("/api/v1/pipelines?limit=100").await.map(|p| p.items).unwrap_or_default(),
         sources: api::get::<Page<NamedOption>>("/api/v1/lead-sources?limit=500").await.map(|p| p.items).unwrap_or_default(),
         lost_reasons: api::get::<Page<NamedOption>>("/api/v1/lost-reasons?limit=500").await.map(|p| p.items).unwrap_or_default(),
-        // Only staff managers may list staff; the others simply get no "assign" choices.
-        staff: api::get::<Page<Staff>>("/api/v1/staff?limit=500").await.map(|p| p.items).unwrap_or_default(),
+        // Only roles that may see staff list them; the others get no "assign" choices (and
+        // the board does not make a call the server refuses).
+        staff: if staff_visible { api::get::<Page<Staff>>("/api/v1/staff?limit=500").await.map(|p| p.items).unwrap_or_default() } else { Vec::new() },
     }
 }
 
@@ -85,7 +87,8 @@ pub fn LeadsBoard() -> impl IntoView {
     let filters = RwSignal::new(initial);
     let reload = RwSignal::new(0u32);
     let lookups = RwSignal::new(Lookups::default());
-    leptos::task::spawn_local(async move { lookups.set(load_lookups().await) });
+    let staff_visible = super::settings::staff_visible();
+    leptos::task::spawn_local(async move { lookups.set(load_lookups(staff_visible).await) });
     let tag_input = RwSignal::new(String::new());
 
     view! {
@@ -367,6 +370,7 @@ fn LeadsTable(filters: Filters, lookups: RwSignal<Lookups>) -> impl IntoView {
     let selected = RwSignal::new(Vec::<i32>::new());
     let error = RwSignal::new(None::<ApiFailure>);
     let notice = RwSignal::new(None::<String>);
+    let session = expect_context::<crate::app::Session>();
     let query = filters.query();
     let statuses = move || {
         lookups.with(|l| {
@@ -479,7 +483,7 @@ fn LeadsTable(filters: Filters, lookups: RwSignal<Lookups>) -> impl IntoView {
                     <option value="add_tag">"Add tag"</option>
                     <option value="mark_lost">"Mark lost"</option>
                     <option value="mark_junk">"Mark junk"</option>
-                    <option value="delete">"Delete"</option>
+                    {session.can(Module::Leads, Action::Delete).then(|| view! { <option value="delete">"Delete"</option> })}
                 </select>
                 <label class="visually-hidden" for="bulk-param">"Value"</label>
                 {move || match action.get().as_str() {
@@ -556,12 +560,15 @@ where
     let name = RwSignal::new(String::new());
     let contact = RwSignal::new(String::new());
     let error = RwSignal::new(None::<ApiFailure>);
+    let session = expect_context::<crate::app::Session>();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let c = contact.get_untracked();
         let (email, phone) = if c.contains('@') { (Some(c), None) } else { (None, Some(c).filter(|p| !p.is_empty())) };
-        // Into the pipeline on screen (the default one when none is picked).
-        let body = CreateLead { name: name.get_untracked(), email, phone, pipeline_id: pipeline.get_untracked(), ..Default::default() };
+        // Into the pipeline on screen (the default one when none is picked). A role that only
+        // sees its own leads (SDR) gets the lead assigned to itself, or it would vanish.
+        let assigned_to = (!session.can(Module::Leads, Action::View)).then(|| session.me.with_untracked(|m| m.as_ref().map(|m| m.id))).flatten();
+        let body = CreateLead { name: name.get_untracked(), email, phone, pipeline_id: pipeline.get_untracked(), assigned_to, ..Default::default() };
         leptos::task::spawn_local(async move {
             match api::post::<_, Lead>("/api/v1/leads", &body).await {
                 Ok(_) => {

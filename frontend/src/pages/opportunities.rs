@@ -1,15 +1,19 @@
 //! `/admin/opportunities`: the weighted pipeline — a board by opportunity status (drag a card
 //! to change its status, rolled back if refused) or a list, with totals and weighted totals
-//! (value × probability) per currency; and the opportunity record.
+//! (value × probability) per currency; and the opportunity record (its proposals, activity,
+//! reminders and files, with the lead record's panels).
 
 use crmconnect_domain::api::{Forecast, Lead, NamedOption, Page, UpdateOpportunity};
+use crmconnect_domain::permissions::{Action, Module};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use rust_decimal::Decimal;
 
+use super::lead::{Attachments, RecordActivity, RecordProposals};
 use super::proposals::money;
 use super::settings::{field, EditForm, Field, Kind};
 use crate::api::{self, ApiFailure};
+use crate::app::Session;
 
 const OPPORTUNITY_FIELDS: &[Field] = &[
     field("name", "Name", Kind::Text),
@@ -197,7 +201,11 @@ pub fn OpportunityRecord(id: i32) -> impl IntoView {
         format!("/api/v1/opportunities/{id}")
     });
     let editing = RwSignal::new(false);
+    let error = RwSignal::new(None::<ApiFailure>);
+    let session = expect_context::<Session>();
+    let editable = session.can(Module::Opportunities, Action::Edit);
     view! {
+        {move || error.get().map(|e| view! { <div class="alert" role="alert">{e.summary()}</div> })}
         {move || match opportunity.get() {
             None => view! { <p class="muted">"Loading…"</p> }.into_any(),
             Some(Err(e)) => view! { <div class="alert" role="alert">{e.summary()}</div> }.into_any(),
@@ -207,7 +215,7 @@ pub fn OpportunityRecord(id: i32) -> impl IntoView {
                 view! {
                     <div class="board-header">
                         <h1 id="opportunity-name">{o.name.clone()}</h1>
-                        <span class="badge">{o.opportunity_status.clone().unwrap_or_default()}</span>
+                        <span class="badge" id="opportunity-status">{o.opportunity_status.clone().unwrap_or_default()}</span>
                     </div>
                     <p class="muted">{[o.company.clone(), o.email.clone(), o.phone.clone()].into_iter().flatten().collect::<Vec<_>>().join(" · ")}</p>
                     <p id="opportunity-figures">
@@ -221,8 +229,10 @@ pub fn OpportunityRecord(id: i32) -> impl IntoView {
                         )}
                     </p>
                     <div class="actions">
-                        <A href=format!("/admin/proposals/new?lead_id={id}") attr:class="button">"+ Proposal"</A>
-                        <button class="secondary" id="edit-opportunity" on:click=move |_| editing.update(|e| *e = !*e)>"Edit"</button>
+                        {session.can(Module::Proposals, Action::Create).then(|| view! {
+                            <A href=format!("/admin/proposals/new?opportunity_id={id}") attr:class="button" attr:id="add-proposal">"+ Proposal"</A>
+                        })}
+                        {editable.then(|| view! { <button class="secondary" id="edit-opportunity" on:click=move |_| editing.update(|e| *e = !*e)>"Edit"</button> })}
                         {o.origin_lead_id.map(|l| view! { <A href=format!("/admin/leads/{l}") attr:class="button secondary">"Original lead"</A> })}
                     </div>
                     {move || editing.get().then(|| view! {
@@ -239,5 +249,8 @@ pub fn OpportunityRecord(id: i32) -> impl IntoView {
                 }.into_any()
             }
         }}
+        <RecordProposals of="opportunity" id=id/>
+        <RecordActivity id=id reload=reload error=error editable=editable/>
+        <Attachments lead_id=id editable=editable/>
     }
 }

@@ -3,10 +3,12 @@
 //! ↑/↓ buttons, for the keyboard).
 
 use crmconnect_domain::api::{CreatePipeline, CreatePipelineStatus, Page, Pipeline, PipelineStatus, StatusOrder, UpdatePipeline, UpdatePipelineStatus};
+use crmconnect_domain::permissions::{Action, Module};
 use leptos::prelude::*;
 use serde_json::Value;
 
 use crate::api::{self, ApiFailure};
+use crate::app::Session;
 
 #[component]
 pub fn PipelinesPage() -> impl IntoView {
@@ -21,6 +23,8 @@ pub fn PipelinesPage() -> impl IntoView {
     let new_status = RwSignal::new(String::new());
     let new_color = RwSignal::new("#1f5eff".to_string());
     let dragged = RwSignal::new(None::<i32>);
+    let session = expect_context::<Session>();
+    let (can_add, can_edit, can_delete) = (session.can(Module::Settings, Action::Create), session.can(Module::Settings, Action::Edit), session.can(Module::Settings, Action::Delete));
 
     let finish = move |r: Result<(), ApiFailure>| match r {
         Ok(()) => {
@@ -68,7 +72,7 @@ pub fn PipelinesPage() -> impl IntoView {
 
     view! {
         <h1>"Pipelines and lead statuses"</h1>
-        <p class="muted">"Statuses are the Kanban columns, left to right. Drag a row (or use ↑ ↓) to reorder."</p>
+        <p class="muted">{if can_edit { "Statuses are the Kanban columns, left to right. Drag a row (or use ↑ ↓) to reorder." } else { "Statuses are the Kanban columns, left to right. Your role cannot change them." }}</p>
         {move || error.get().map(|e| view! { <div class="alert" role="alert">{e.summary()}</div> })}
         <div class="two-col">
             <section class="card">
@@ -91,7 +95,10 @@ pub fn PipelinesPage() -> impl IntoView {
                                         {if p.is_default {
                                             view! { <span class="badge">"default"</span> }.into_any()
                                         } else {
-                                            view! { <button class="link small" on:click=make_default>"make default"</button><button class="link small" on:click=remove>"delete"</button> }.into_any()
+                                            view! {
+                                                {can_edit.then(|| view! { <button class="link small" on:click=make_default>"make default"</button> })}
+                                                {can_delete.then(|| view! { <button class="link small" on:click=remove>"delete"</button> })}
+                                            }.into_any()
                                         }}
                                     </li>
                                 }
@@ -99,7 +106,7 @@ pub fn PipelinesPage() -> impl IntoView {
                         </ul>
                     }
                 })}
-                <form class="quick-add" on:submit=add_pipeline>
+                <form class="quick-add" hidden=!can_add on:submit=add_pipeline>
                     <label class="visually-hidden" for="new-pipeline">"New pipeline name"</label>
                     <input id="new-pipeline" placeholder="New pipeline" required bind:value=new_pipeline/>
                     <button type="submit">"Add pipeline"</button>
@@ -140,7 +147,7 @@ pub fn PipelinesPage() -> impl IntoView {
                                     });
                                     view! {
                                         <tr
-                                            draggable="true"
+                                            draggable=if can_edit { "true" } else { "false" }
                                             data-status=s.name.clone()
                                             on:dragstart=move |_| dragged.set(Some(status_id))
                                             on:dragover=|ev| ev.prevent_default()
@@ -155,13 +162,15 @@ pub fn PipelinesPage() -> impl IntoView {
                                                 }
                                             }
                                         >
-                                            <td><input type="color" aria-label="Colour" bind:value=color/></td>
-                                            <td><input aria-label="Status name" class="status-name" bind:value=name/></td>
+                                            <td><input type="color" aria-label="Colour" disabled=!can_edit bind:value=color/></td>
+                                            <td><input aria-label="Status name" class="status-name" disabled=!can_edit bind:value=name/></td>
                                             <td class="actions">
-                                                <button class="link" aria-label="Move up" disabled=i == 0 on:click=move |_| reorder(pipeline_id, up(i.saturating_sub(1)))>"↑"</button>
-                                                <button class="link" aria-label="Move down" disabled=i + 1 == count on:click=move |_| reorder(pipeline_id, down(i + 1))>"↓"</button>
-                                                <button class="link" on:click=save>"Save"</button>
-                                                <button class="link" on:click=remove>"Delete"</button>
+                                                {can_edit.then(|| view! {
+                                                    <button class="link" aria-label="Move up" disabled=i == 0 on:click=move |_| reorder(pipeline_id, up(i.saturating_sub(1)))>"↑"</button>
+                                                    <button class="link" aria-label="Move down" disabled=i + 1 == count on:click=move |_| reorder(pipeline_id, down(i + 1))>"↓"</button>
+                                                    <button class="link" on:click=save>"Save"</button>
+                                                })}
+                                                {can_delete.then(|| view! { <button class="link" on:click=remove>"Delete"</button> })}
                                             </td>
                                         </tr>
                                     }
@@ -170,7 +179,7 @@ pub fn PipelinesPage() -> impl IntoView {
                         </table>
                     }
                 })}
-                <form class="quick-add" id="add-status" on:submit=add_status>
+                <form class="quick-add" id="add-status" hidden=!can_add on:submit=add_status>
                     <label class="visually-hidden" for="new-status">"New status name"</label>
                     <input id="new-status" placeholder="New status" required bind:value=new_status/>
                     <label class="visually-hidden" for="new-status-color">"Colour"</label>

@@ -10,6 +10,7 @@ use crmconnect_domain::api::{
 };
 use crmconnect_domain::documents::{self, AppliedTax, DiscountApplies, DiscountType, DocumentDiscount};
 use crmconnect_domain::money::Currency;
+use crmconnect_domain::permissions::{Action, Module};
 use crmconnect_domain::proposals::ProposalStatus;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -17,6 +18,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use rust_decimal::Decimal;
 
 use crate::api::{self, ApiFailure};
+use crate::app::{denied, Session};
 
 /// Asks before leaving an editor with unsaved changes: closing the tab or reloading (the
 /// browser's own "Leave site?" prompt) and following a link inside the app (a confirm dialog; a
@@ -106,6 +108,7 @@ pub fn money(amount: Decimal, currency: &str) -> String {
 #[component]
 pub fn ProposalsList() -> impl IntoView {
     let query = use_query_map();
+    let session = expect_context::<Session>();
     let proposals = api::load::<Page<Proposal>>(move || {
         let q = query.get();
         let mut params = vec!["limit=100".to_string()];
@@ -121,7 +124,7 @@ pub fn ProposalsList() -> impl IntoView {
     view! {
         <div class="board-header">
             <h1>"Proposals"</h1>
-            <A href="/admin/proposals/new" attr:class="button" attr:id="new-proposal">"+ New proposal"</A>
+            {session.can(Module::Proposals, Action::Create).then(|| view! { <A href="/admin/proposals/new" attr:class="button" attr:id="new-proposal">"+ New proposal"</A> })}
         </div>
         <nav class="chips" aria-label="Filter by status">
             {chips.into_iter().map(|(label, q)| view! { <A href=format!("/admin/proposals{q}")>{label}</A> }).collect_view()}
@@ -197,7 +200,7 @@ fn dec(s: &str) -> Decimal {
     Decimal::from_str(s.trim().replace(',', ".").as_str()).unwrap_or_default()
 }
 
-/// New (`/admin/proposals/new?lead_id=…|client_id=…`) or edit (`/admin/proposals/{id}/edit`).
+/// New (`/admin/proposals/new?lead_id=…|opportunity_id=…|client_id=…`) or edit (`/admin/proposals/{id}/edit`).
 /// The documents the editor makes. All share lines, taxes and live totals; proposals add
 /// subject, relation, template, validity and content; the billed ones (invoices, sales orders,
 /// recurring schedules) a client, dates and notes; schedules their cycle.
@@ -314,6 +317,8 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>, #[prop(optional)] kind:
     let q = query.get_untracked();
     if let Some(lead) = q.get("lead_id") {
         relation.set(format!("lead:{lead}"));
+    } else if let Some(o) = q.get("opportunity_id") {
+        relation.set(format!("opportunity:{o}"));
     } else if let Some(c) = q.get("client_id") {
         relation.set(format!("client:{c}"));
         client.set(c);
@@ -490,6 +495,7 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>, #[prop(optional)] kind:
         let body = ProposalInput {
             subject: Some(subject.get_untracked()),
             lead_id: if id.is_none() && kind == "lead" { rel_id } else { None },
+            opportunity_id: if id.is_none() && kind == "opportunity" { rel_id } else { None },
             client_id: if id.is_none() && kind == "client" { rel_id } else { None },
             currency: Some(currency.get_untracked()),
             open_till: Some(crmconnect_domain::dates::parse(&open_till.get_untracked())),
@@ -581,9 +587,9 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>, #[prop(optional)] kind:
                         {(id.is_none() && !billed).then(|| view! {
                             <label for="p-relation">"Related to"</label>
                             <div>
-                                <input id="p-relation" placeholder="lead:12 or client:3" bind:value=relation/>
-                                <span class="small muted">" a lead, an opportunity (lead:id) or a client (client:id)"</span>
-                                {field_error("lead_id")}{field_error("client_id")}
+                                <input id="p-relation" placeholder="lead:12, opportunity:7 or client:3" bind:value=relation/>
+                                <span class="small muted">" a lead (lead:id), an opportunity (opportunity:id) or a client (client:id)"</span>
+                                {field_error("lead_id")}{field_error("opportunity_id")}{field_error("client_id")}
                             </div>
                             <label for="p-template">"Template"</label>
                             <select id="p-template" on:change=move |ev| {
@@ -755,6 +761,8 @@ pub fn ProposalView(id: i32) -> impl IntoView {
     });
     let error = RwSignal::new(None::<ApiFailure>);
     let notice = RwSignal::new(None::<String>);
+    let session = expect_context::<Session>();
+    let can = move |m: Module, a: Action| session.can(m, a);
     let show_send = RwSignal::new(false);
     let send_to = RwSignal::new(String::new());
     let send_message = RwSignal::new(String::new());
@@ -831,15 +839,26 @@ pub fn ProposalView(id: i32) -> impl IntoView {
                     </div>
                     {p.expired.then(|| view! { <div class="alert">"Expired: the client can no longer accept. Extend “open till” or mark it."</div> })}
                     <div class="actions">
-                        {editable.then(|| view! { <A href=format!("/admin/proposals/{id}/edit") attr:class="button secondary">"Edit"</A> })}
-                        {(!matches!(status, ProposalStatus::Accepted | ProposalStatus::Declined)).then(|| view! { <button id="open-send" on:click=move |_| show_send.set(true)>"Send"</button> })}
-                        {matches!(status, ProposalStatus::Draft | ProposalStatus::Revised).then(|| view! { <button class="secondary" id="mark-sent" on:click=move |_| set_status(7)>"Mark as sent"</button> })}
-                        {status.awaiting_client().then(|| view! {
+                        {(editable && can(Module::Proposals, Action::Edit)).then(|| view! { <A href=format!("/admin/proposals/{id}/edit") attr:class="button secondary" attr:id="edit-proposal">"Edit"</A> })}
+                        {(!matches!(status, ProposalStatus::Accepted | ProposalStatus::Declined) && can(Module::Proposals, Action::Send)).then(|| view! { <button id="open-send" on:click=move |_| show_send.set(true)>"Send"</button> })}
+                        {(matches!(status, ProposalStatus::Draft | ProposalStatus::Revised) && can(Module::Proposals, Action::Edit)).then(|| view! { <button class="secondary" id="mark-sent" on:click=move |_| set_status(7)>"Mark as sent"</button> })}
+                        {(status.awaiting_client() && can(Module::Proposals, Action::Edit)).then(|| view! {
                             <button class="secondary" id="mark-accepted" on:click=move |_| set_status(3)>"Mark accepted"</button>
                             <button class="secondary" on:click=move |_| set_status(2)>"Mark declined"</button>
                         })}
-                        {(status == ProposalStatus::Accepted && p.invoice_id.is_none()).then(|| view! { <button id="convert-invoice" on:click=move |_| convert("invoice")>"Convert to invoice"</button> })}
-                        {(status == ProposalStatus::Accepted && p.sales_order_id.is_none()).then(|| view! { <button class="secondary" on:click=move |_| convert("sales-order")>"Convert to sales order"</button> })}
+                        // One conversion per proposal: once invoiced, no sales order is offered (and back).
+                        {(status == ProposalStatus::Accepted && p.invoice_id.is_none() && p.sales_order_id.is_none()).then(|| view! {
+                            {if can(Module::Invoices, Action::Create) {
+                                view! { <button id="convert-invoice" on:click=move |_| convert("invoice")>"Convert to invoice"</button> }.into_any()
+                            } else {
+                                denied("Convert to invoice", "Your role cannot convert to invoices.")
+                            }}
+                            {if can(Module::SalesOrders, Action::Create) {
+                                view! { <button class="secondary" id="convert-sales-order" on:click=move |_| convert("sales-order")>"Convert to sales order"</button> }.into_any()
+                            } else {
+                                denied("Convert to sales order", "Your role cannot convert to sales orders.")
+                            }}
+                        })}
                         <button class="secondary" on:click=move |_| api::open_file(format!("/api/v1/proposals/{id}/pdf"), error)>"PDF"</button>
                     </div>
                     <Show when=move || show_send.get()>
@@ -856,6 +875,12 @@ pub fn ProposalView(id: i32) -> impl IntoView {
                         <div class="card">
                             <h2>"Recipient"</h2>
                             <p>{p.recipient.name.clone().unwrap_or_default()}<br/>{p.recipient.email.clone().unwrap_or_default()}</p>
+                            {match (p.opportunity_id, p.lead_id, p.client_id) {
+                                (Some(o), _, _) => Some(("Opportunity", "opportunities", o)),
+                                (None, Some(l), _) => Some(("Lead", "leads", l)),
+                                (None, None, Some(c)) => Some(("Client", "clients", c)),
+                                _ => None,
+                            }.map(|(what, path, rid)| view! { <p class="small">"Related to "<A href=format!("/admin/{path}/{rid}") attr:id="relation-link">{format!("{what} #{rid}")}</A></p> })}
                             <p class="small muted">{format!("Date {} · open till {}", p.date, p.open_till.map(|d| d.to_string()).unwrap_or_else(|| "—".into()))}</p>
                             {p.portal_url.clone().map(|u| view! { <p class="small">"Client link: "<a id="portal-link" href=u.clone() target="_blank">{u.clone()}</a></p> })}
                             {p.invoice_id.map(|i| view! { <p><A href=format!("/admin/invoices/{i}") attr:id="invoice-link">{format!("Invoice #{i}")}</A></p> })}
@@ -897,11 +922,13 @@ pub fn ProposalView(id: i32) -> impl IntoView {
                         <p>{c.content}</p>
                     </div>
                 }).collect_view())}
-                <form on:submit=add_reply>
-                    <label class="visually-hidden" for="reply">"Reply"</label>
-                    <textarea id="reply" rows="2" bind:value=reply placeholder="Reply to the client"></textarea>
-                    <button type="submit">"Reply"</button>
-                </form>
+                <Show when=move || can(Module::Proposals, Action::Edit)>
+                    <form on:submit=add_reply>
+                        <label class="visually-hidden" for="reply">"Reply"</label>
+                        <textarea id="reply" rows="2" bind:value=reply placeholder="Reply to the client"></textarea>
+                        <button type="submit">"Reply"</button>
+                    </form>
+                </Show>
             </section>
             <section class="card" id="emails">
                 <h2>"E-mails"</h2>

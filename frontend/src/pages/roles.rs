@@ -6,6 +6,7 @@ use crmconnect_domain::permissions::{Action, Module, PermissionSet};
 use leptos::prelude::*;
 
 use crate::api::{self, ApiFailure};
+use crate::app::Session;
 
 fn action_label(a: Action) -> &'static str {
     match a {
@@ -58,6 +59,7 @@ pub fn RolesPage() -> impl IntoView {
             }
         });
     };
+    let session = expect_context::<Session>();
     let remove = move |id: i32| {
         leptos::task::spawn_local(async move {
             match api::delete(&format!("/api/v1/roles/{id}")).await {
@@ -70,7 +72,7 @@ pub fn RolesPage() -> impl IntoView {
     view! {
         <div class="board-header">
             <h1>"Roles"</h1>
-            <button id="add-role" on:click=move |_| open(None)>"+ Role"</button>
+            {session.can(Module::Roles, Action::Create).then(|| view! { <button id="add-role" on:click=move |_| open(None)>"+ Role"</button> })}
         </div>
         {move || (editing.get().is_none()).then(|| error.get().map(|e| view! { <div class="alert" role="alert">{e.summary()}</div> })).flatten()}
         {move || editing.get().map(|_| view! {
@@ -147,10 +149,8 @@ pub fn RolesPage() -> impl IntoView {
                                     <td>{r.staff_count}</td>
                                     <td class="small">{grants}</td>
                                     <td class="actions">
-                                        {(!admin).then(|| view! {
-                                            <button class="link" on:click=move |_| open(Some(role.clone()))>"Edit"</button>
-                                            <button class="link" on:click=move |_| remove(id)>"Delete"</button>
-                                        })}
+                                        {(!admin && session.can(Module::Roles, Action::Edit)).then(|| view! { <button class="link" on:click=move |_| open(Some(role.clone()))>"Edit"</button> })}
+                                        {(!admin && session.can(Module::Roles, Action::Delete)).then(|| view! { <button class="link" on:click=move |_| remove(id)>"Delete"</button> })}
                                     </td>
                                 </tr>
                             }

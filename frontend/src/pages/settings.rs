@@ -7,11 +7,13 @@
 
 use std::collections::BTreeMap;
 
+use crmconnect_domain::permissions::{Action, Module};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use serde_json::{json, Map, Value};
 
 use crate::api::{self, ApiFailure};
+use crate::app::Session;
 
 /// How a field is edited and sent.
 #[derive(Clone, Copy, PartialEq)]
@@ -72,6 +74,17 @@ pub struct Resource {
     pub edit: bool,
     pub delete: bool,
     pub help: &'static str,
+}
+
+impl Resource {
+    /// The permission module guarding the rows; `None`: the user's own (API tokens).
+    fn module(&self) -> Option<Module> {
+        match self.api {
+            "/api/v1/staff" => Some(Module::Staff),
+            "/api/v1/api-tokens" => None,
+            _ => Some(Module::Settings),
+        }
+    }
 }
 
 const NAME: &[Field] = &[field("name", "Name", Kind::Text)];
@@ -365,6 +378,12 @@ fn body_of(fields: &[Field], values: &FormValues, editing: bool) -> Result<Value
     Ok(Value::Object(body))
 }
 
+/// Whether the signed-in user may list staff (assignee pickers).
+pub fn staff_visible() -> bool {
+    let session = expect_context::<Session>();
+    session.can(Module::Staff, Action::View) || session.can(Module::Staff, Action::ViewOwn)
+}
+
 /// Options of `Ref`/`RefList` fields, loaded once per screen: path → [(id, name)].
 type RefOptions = BTreeMap<&'static str, Vec<(i64, String)>>;
 
@@ -380,9 +399,11 @@ fn ref_paths(fields: &[Field]) -> Vec<&'static str> {
     paths
 }
 
-async fn load_refs(paths: Vec<&'static str>) -> RefOptions {
+/// The lookups of a form. The staff list is only asked for by roles that may see staff: the
+/// others keep the current value (shown by id) instead of a refused call on every form.
+async fn load_refs(paths: Vec<&'static str>, staff_visible: bool) -> RefOptions {
     let mut out = RefOptions::new();
-    for path in paths {
+    for path in paths.into_iter().filter(|p| staff_visible || *p != "/api/v1/staff") {
         let list = api::get::<Value>(&format!("{path}?limit=500")).await.map(|v| rows(&v)).unwrap_or_default();
         let label = |r: &Value| ["name", "company", "code", "description"].iter().find_map(|k| r.get(*k).filter(|v| !v.is_null())).map(|v| text_of(Some(v))).unwrap_or_default();
         let options = list.iter().filter_map(|r| Some((r.get("id")?.as_i64()?, label(r)))).collect();
@@ -443,6 +464,7 @@ pub fn BillingConfigPage() -> impl IntoView {
 /// One settings object (`GET api` → form → `PATCH api`).
 #[component]
 pub fn SettingsForm(api: &'static str, fields: &'static [Field]) -> impl IntoView {
+    let session = expect_context::<Session>();
     let values = RwSignal::new(FormValues::new());
     let error = RwSignal::new(None::<ApiFailure>);
     let saved = RwSignal::new(false);
@@ -477,7 +499,11 @@ pub fn SettingsForm(api: &'static str, fields: &'static [Field]) -> impl IntoVie
                 <form class="settings-form" on:submit=submit>
                     <Inputs fields=fields values=values error=error refs=RwSignal::new(RefOptions::new()) editing=true/>
                     <div class="actions">
-                        <button type="submit">"Save"</button>
+                        {if session.can(Module::Settings, Action::Edit) {
+                            view! { <button type="submit">"Save"</button> }.into_any()
+                        } else {
+                            crate::app::denied("Save", "Your role cannot change settings.")
+                        }}
                         {move || saved.get().then(|| view! { <span class="muted" role="status">"Saved."</span> })}
                     </div>
                 </form>
@@ -501,7 +527,8 @@ pub fn EditForm(
     let values = RwSignal::new(values_of(fields, Some(&initial), editing));
     let error = RwSignal::new(None::<ApiFailure>);
     let refs = RwSignal::new(RefOptions::new());
-    leptos::task::spawn_local(async move { refs.set(load_refs(ref_paths(fields)).await) });
+    let staff_visible = staff_visible();
+    leptos::task::spawn_local(async move { refs.set(load_refs(ref_paths(fields), staff_visible).await) });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let body = match body_of(fields, &values.get_untracked(), editing) {
@@ -608,7 +635,10 @@ pub fn ResourcePage(resource: &'static Resource) -> impl IntoView {
         format!("{}?limit=500", resource.api)
     });
     let refs = RwSignal::new(RefOptions::new());
-    leptos::task::spawn_local(async move { refs.set(load_refs(ref_paths(resource.fields)).await) });
+    let staff_visible = staff_visible();
+    leptos::task::spawn_local(async move { refs.set(load_refs(ref_paths(resource.fields), staff_visible).await) });
+    let session = expect_context::<Session>();
+    let may = move |action: Action| resource.module().is_none_or(|m| session.can(m, action));
     // `None`: the add form; `Some(id)`: editing that row.
     let editing = RwSignal::new(None::<i64>);
     let values = RwSignal::new(values_of(resource.fields, None, false));
@@ -664,7 +694,7 @@ pub fn ResourcePage(resource: &'static Resource) -> impl IntoView {
     view! {
         <div class="board-header">
             <h1>{resource.title}</h1>
-            {resource.create.then(|| view! { <button id="add-row" on:click=move |_| { reset(); form_open.set(true); }>"+ Add"</button> })}
+            {(resource.create && may(Action::Create)).then(|| view! { <button id="add-row" on:click=move |_| { reset(); form_open.set(true); }>"+ Add"</button> })}
         </div>
         {(!resource.help.is_empty()).then(|| view! { <p class="muted">{resource.help}</p> })}
         {move || created_secret.get().map(|t| view! {
@@ -702,13 +732,13 @@ pub fn ResourcePage(resource: &'static Resource) -> impl IntoView {
                                     <tr data-id=id>
                                         {cells}
                                         <td class="actions">
-                                            {resource.edit.then(|| view! { <button class="link" on:click=move |_| {
+                                            {(resource.edit && may(Action::Edit)).then(|| view! { <button class="link" on:click=move |_| {
                                                 values.set(values_of(resource.fields, Some(&row_for_edit), true));
                                                 error.set(None);
                                                 editing.set(Some(id));
                                                 form_open.set(true);
                                             }>"Edit"</button> })}
-                                            {resource.delete.then(|| view! { <button class="link" on:click=move |_| remove(id)>"Delete"</button> })}
+                                            {(resource.delete && may(Action::Delete)).then(|| view! { <button class="link" on:click=move |_| remove(id)>"Delete"</button> })}
                                         </td>
                                     </tr>
                                     {move || (editing.get() == Some(id)).then(|| view! {

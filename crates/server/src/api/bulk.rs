@@ -8,8 +8,8 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Quer
 use serde_json::json;
 use time::OffsetDateTime;
 
-use super::leads::{load_many_with, record_status_change, top_position, LeadNames};
-use super::lookups::LOST_REASONS;
+use crate::ops::leads::{load_many_with, record_status_change, top_position, LeadNames};
+use crate::ops::lookups::LOST_REASONS;
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
 use crate::entities::{lead, lead_tag, pipeline_status, staff};

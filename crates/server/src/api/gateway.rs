@@ -11,36 +11,19 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use crmconnect_domain::api::Problem;
 use crmconnect_domain::money;
-use hmac::{Hmac, Mac};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 use time::OffsetDateTime;
 
-use super::payments::{record_in, NewPayment};
-use super::proposals::{currency_of, today};
+use crate::ops::payments::{record_in, NewPayment};
+use crate::documents::{currency_of, today};
 use crate::audit::Actor;
 use crate::config::GatewaySettings;
 use crate::entities::{client_credit, invoice, payment, payment_mode};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 use crate::db;
+use crate::ops::gateway::*;
 
-/// Signatures older than this are refused (replays).
-const TOLERANCE_SECS: i64 = 300;
-
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct CheckoutStarted {
-    /// Send the client's browser here.
-    pub checkout_url: String,
-    pub session_id: String,
-}
-
-#[derive(Deserialize)]
-struct Session {
-    id: String,
-    url: Option<String>,
-}
 
 fn gateway(state: &AppState) -> ApiResult<&GatewaySettings> {
     state.settings.gateway.as_ref().ok_or_else(|| ApiError::new(ErrorCode::PaymentsUnavailable, "Online payment is not configured; please pay by bank transfer."))
@@ -55,7 +38,7 @@ fn gateway(state: &AppState) -> ApiResult<&GatewaySettings> {
 pub async fn pay(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>) -> ApiResult<HttpResponse> {
     super::portal::throttle(&state, &req)?;
     let gw = gateway(&state)?;
-    let inv = super::portal::invoice_by_token(&state.db, &token).await?;
+    let inv = crate::ops::portal::invoice_by_token(&state.db, &token).await?;
     let balance_minor = inv.total_minor - inv.paid_minor;
     if inv.status_code == 5 || balance_minor <= 0 {
         return Err(ApiError::new(ErrorCode::InvalidStatusTransition, "Nothing is due on this invoice."));
@@ -92,61 +75,6 @@ pub async fn pay(state: web::Data<AppState>, req: HttpRequest, token: web::Path<
     let session: Session = response.json().await.map_err(|e| ApiError::new(ErrorCode::GatewayError, format!("Unexpected gateway answer: {e}")))?;
     let url = session.url.ok_or_else(|| ApiError::new(ErrorCode::GatewayError, "The gateway gave no checkout URL."))?;
     Ok(HttpResponse::Ok().json(CheckoutStarted { checkout_url: url, session_id: session.id }))
-}
-
-/// Checks `t=…,v1=…` against HMAC-SHA256(secret, "{t}.{body}") within the tolerance.
-pub fn verify_signature(header: &str, body: &[u8], secret: &str, now: i64) -> bool {
-    let mut timestamp = None;
-    let mut signatures = Vec::new();
-    for part in header.split(',') {
-        match part.trim().split_once('=') {
-            Some(("t", t)) => timestamp = t.parse::<i64>().ok(),
-            Some(("v1", s)) => signatures.push(s.to_string()),
-            _ => {}
-        }
-    }
-    let Some(t) = timestamp else { return false };
-    if (now - t).abs() > TOLERANCE_SECS {
-        return false;
-    }
-    signatures.iter().any(|sig| {
-        let Ok(expected) = hex_decode(sig) else { return false };
-        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
-        mac.update(t.to_string().as_bytes());
-        mac.update(b".");
-        mac.update(body);
-        mac.verify_slice(&expected).is_ok()
-    })
-}
-
-fn hex_decode(s: &str) -> Result<Vec<u8>, ()> {
-    if !s.len().is_multiple_of(2) {
-        return Err(());
-    }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).map_err(|_| ())).collect()
-}
-
-#[derive(Deserialize)]
-struct Event {
-    id: String,
-    #[serde(rename = "type")]
-    kind: String,
-    data: EventData,
-}
-
-#[derive(Deserialize)]
-struct EventData {
-    object: CheckoutSession,
-}
-
-#[derive(Deserialize)]
-struct CheckoutSession {
-    id: String,
-    amount_total: Option<i64>,
-    currency: Option<String>,
-    payment_status: Option<String>,
-    client_reference_id: Option<String>,
-    payment_intent: Option<String>,
 }
 
 /// The gateway's webhook. Signed with the webhook secret; `checkout.session.completed` of a
@@ -224,27 +152,4 @@ pub async fn webhook(state: web::Data<AppState>, req: HttpRequest, body: web::By
     }
     txn.commit().await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"received": true, "payment_id": payment_id})))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sign(secret: &str, t: i64, body: &[u8]) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-        mac.update(format!("{t}.").as_bytes());
-        mac.update(body);
-        mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
-    }
-
-    #[test]
-    fn signatures_are_checked_with_the_secret_body_and_time() {
-        let body = br#"{"id":"evt_1"}"#;
-        let header = format!("t=1000,v1={}", sign("whsec_x", 1000, body));
-        assert!(verify_signature(&header, body, "whsec_x", 1100));
-        assert!(!verify_signature(&header, body, "whsec_other", 1100), "wrong secret");
-        assert!(!verify_signature(&header, br#"{"id":"evt_2"}"#, "whsec_x", 1100), "changed body");
-        assert!(!verify_signature(&header, body, "whsec_x", 2000), "too old");
-        assert!(!verify_signature("v1=abc", body, "whsec_x", 1000), "no timestamp");
-    }
 }

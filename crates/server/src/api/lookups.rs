@@ -6,54 +6,18 @@ use crmconnect_domain::api::{NamedOption, NamedOptionInput, Page, Problem};
 use crmconnect_domain::permissions::{Action, Module};
 use crmconnect_domain::validation::parse_name;
 use sea_orm::sea_query::{Alias, Expr, Query};
-use sea_orm::{ConnectionTrait, FromQueryResult, StatementBuilder};
+use sea_orm::{ConnectionTrait, FromQueryResult};
 use time::OffsetDateTime;
 
-use super::pipelines::require_read;
+use crate::ops::pipelines::require_read;
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::state::AppState;
 use crate::db;
+use crate::ops::lookups::*;
 
-pub struct Lookup {
-    table: &'static str,
-    entity_type: &'static str,
-    label: &'static str,
-    /// Deleting an option still used by a lead: `Some(column)` refuses; `None` lets the
-    /// database clear the reference (ON DELETE SET NULL).
-    refuse_when_used_by: Option<&'static str>,
-    /// Statuses keep their creation order; plain options sort by name.
-    ordered_by_id: bool,
-}
-
-pub const SOURCES: Lookup = Lookup { table: "lead_sources", entity_type: "lead_source", label: "lead source", refuse_when_used_by: None, ordered_by_id: false };
-pub const LOST_REASONS: Lookup =
-    Lookup { table: "lost_reasons", entity_type: "lost_reason", label: "lost reason", refuse_when_used_by: Some("lost_reason_id"), ordered_by_id: false };
-pub const OPPORTUNITY_STATUSES: Lookup = Lookup {
-    table: "opportunity_statuses",
-    entity_type: "opportunity_status",
-    label: "opportunity status",
-    refuse_when_used_by: Some("opportunity_status_id"),
-    ordered_by_id: true,
-};
-
-#[derive(FromQueryResult)]
-struct Row {
-    id: i32,
-    name: String,
-}
-
-#[derive(FromQueryResult)]
-struct Count {
-    n: i64,
-}
-
-async fn fetch<S: StatementBuilder>(db: &impl ConnectionTrait, stmt: &S) -> ApiResult<Vec<NamedOption>> {
-    let rows = Row::find_by_statement(db.get_database_backend().build(stmt)).all(db).await?;
-    Ok(rows.into_iter().map(|r| NamedOption { id: r.id, name: r.name }).collect())
-}
 
 impl Lookup {
     async fn all(&self, db: &impl ConnectionTrait) -> ApiResult<Vec<NamedOption>> {

@@ -33,7 +33,7 @@ pub mod search;
 pub mod settings;
 pub mod staff;
 
-use actix_web::web;
+use actix_web::{web, HttpResponse};
 
 /// Routes are `web::resource`s so a wrong method gets 405 (not the scope's 404).
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -288,4 +288,12 @@ fn configure_clients(cfg: &mut web::ServiceConfig) {
                 .route(web::patch().to(clients::update_contact))
                 .route(web::delete().to(clients::delete_contact)),
         );
+}
+
+/// A PDF shown inline in the browser (documents, receipts).
+pub fn pdf_response(number: &str, bytes: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header(("Content-Disposition", format!("inline; filename=\"{number}.pdf\"")))
+        .body(bytes)
 }

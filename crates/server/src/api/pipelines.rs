@@ -6,10 +6,9 @@ use crmconnect_domain::api::{
     UpdatePipelineStatus,
 };
 use crmconnect_domain::permissions::{Action, Module};
-use crmconnect_domain::validation::{parse_name, FieldProblem, Validator};
-use sea_orm::sea_query::Expr;
+use crmconnect_domain::validation::{parse_name, Validator};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect,
 };
 use serde::Deserialize;
@@ -24,89 +23,8 @@ use crate::extract::Json;
 use crate::pagination::{finish_page, PageParams};
 use crate::state::AppState;
 use crate::db;
+use crate::ops::pipelines::*;
 
-pub const DEFAULT_COLOR: &str = "#64748b";
-
-/// Pipelines are configuration: anyone who works leads may read them, settings staff edit them.
-pub fn require_read(user: &AuthUser) -> ApiResult<()> {
-    if user.view_scope(Module::Leads).is_ok() || user.view_scope(Module::Opportunities).is_ok() {
-        return Ok(());
-    }
-    user.view_scope(Module::Settings).map(|_| ())
-}
-
-fn parse_color(raw: &str) -> Result<String, FieldProblem> {
-    let c = raw.trim();
-    let hex = c.strip_prefix('#').unwrap_or("");
-    if (hex.len() == 3 || hex.len() == 6) && hex.chars().all(|ch| ch.is_ascii_hexdigit()) {
-        Ok(c.to_ascii_lowercase())
-    } else {
-        Err(FieldProblem::new("invalid_color", "use a CSS hex colour like #1f5eff"))
-    }
-}
-
-pub fn status_to_api(s: &pipeline_status::Model) -> PipelineStatus {
-    PipelineStatus { id: s.id, pipeline_id: s.pipeline_id, name: s.name.clone(), color: s.color.clone(), order: s.sort_order }
-}
-
-pub async fn statuses_of(db: &impl ConnectionTrait, pipeline_id: i32) -> ApiResult<Vec<pipeline_status::Model>> {
-    Ok(pipeline_status::Entity::find()
-        .filter(pipeline_status::Column::PipelineId.eq(pipeline_id))
-        .order_by_asc(pipeline_status::Column::SortOrder)
-        .order_by_asc(pipeline_status::Column::Id)
-        .all(db)
-        .await?)
-}
-
-async fn to_api(db: &impl ConnectionTrait, p: &pipeline::Model) -> ApiResult<Pipeline> {
-    let statuses = statuses_of(db, p.id).await?;
-    Ok(Pipeline { id: p.id, name: p.name.clone(), is_default: p.is_default, statuses: statuses.iter().map(status_to_api).collect() })
-}
-
-pub async fn find_pipeline(db: &impl ConnectionTrait, id: i32) -> ApiResult<pipeline::Model> {
-    pipeline::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found("pipeline"))
-}
-
-pub async fn default_pipeline(db: &impl ConnectionTrait) -> ApiResult<pipeline::Model> {
-    pipeline::Entity::find()
-        .order_by_desc(pipeline::Column::IsDefault)
-        .order_by_asc(pipeline::Column::Id)
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::field("pipeline_id", "required", "no pipeline exists; create one first"))
-}
-
-async fn ensure_name_free(db: &impl ConnectionTrait, name: &str, except: Option<i32>) -> ApiResult<()> {
-    let mut q = pipeline::Entity::find().filter(pipeline::Column::Name.eq(name));
-    if let Some(id) = except {
-        q = q.filter(pipeline::Column::Id.ne(id));
-    }
-    if q.count(db).await? > 0 {
-        return Err(ApiError::new(ErrorCode::NameTaken, format!("A pipeline named `{name}` already exists.")));
-    }
-    Ok(())
-}
-
-async fn make_sole_default(db: &impl ConnectionTrait, id: i32) -> ApiResult<()> {
-    pipeline::Entity::update_many()
-        .col_expr(pipeline::Column::IsDefault, Expr::value(false))
-        .filter(pipeline::Column::Id.ne(id))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
-/// Writes `sort_order` 0..n in the given order.
-async fn write_order(db: &impl ConnectionTrait, ids: &[i32]) -> ApiResult<()> {
-    for (i, id) in ids.iter().enumerate() {
-        pipeline_status::Entity::update_many()
-            .col_expr(pipeline_status::Column::SortOrder, Expr::value(i as i32))
-            .filter(pipeline_status::Column::Id.eq(*id))
-            .exec(db)
-            .await?;
-    }
-    Ok(())
-}
 
 /// List pipelines with their statuses.
 #[utoipa::path(get, path = "/api/v1/pipelines", tag = "leads", security(("bearer" = [])), params(PageParams),
@@ -226,10 +144,6 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
     Ok(HttpResponse::Ok().json(after))
 }
 
-async fn lead_count(db: &impl ConnectionTrait, col: lead::Column, id: i32) -> ApiResult<u64> {
-    Ok(lead::Entity::find().filter(col.eq(id)).count(db).await?)
-}
-
 /// Delete a pipeline that has no leads and is not the default.
 #[utoipa::path(delete, path = "/api/v1/pipelines/{id}", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json"),
@@ -260,19 +174,6 @@ pub async fn list_statuses(state: web::Data<AppState>, user: AuthUser, id: web::
     let p = find_pipeline(&state.db, *id).await?;
     let items = statuses_of(&state.db, p.id).await?.iter().map(status_to_api).collect();
     Ok(HttpResponse::Ok().json(Page::<PipelineStatus> { items, next_cursor: None }))
-}
-
-async fn ensure_status_name_free(db: &impl ConnectionTrait, pipeline_id: i32, name: &str, except: Option<i32>) -> ApiResult<()> {
-    let mut q = pipeline_status::Entity::find()
-        .filter(pipeline_status::Column::PipelineId.eq(pipeline_id))
-        .filter(pipeline_status::Column::Name.eq(name));
-    if let Some(id) = except {
-        q = q.filter(pipeline_status::Column::Id.ne(id));
-    }
-    if q.count(db).await? > 0 {
-        return Err(ApiError::new(ErrorCode::NameTaken, format!("This pipeline already has a status named `{name}`.")));
-    }
-    Ok(())
 }
 
 /// Add a status (at `order`, or at the end).
@@ -317,14 +218,6 @@ pub async fn create_status(state: web::Data<AppState>, user: AuthUser, id: web::
     audit::record(&txn, &user.actor(), Change::new("pipeline_status.created", "pipeline_status", saved.id).after(&api)).await?;
     txn.commit().await?;
     Ok(HttpResponse::Created().json(api))
-}
-
-pub async fn find_status(db: &impl ConnectionTrait, pipeline_id: i32, status_id: i32) -> ApiResult<pipeline_status::Model> {
-    pipeline_status::Entity::find_by_id(status_id)
-        .filter(pipeline_status::Column::PipelineId.eq(pipeline_id))
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("status of this pipeline"))
 }
 
 /// Rename, recolour or move a status.
@@ -413,7 +306,7 @@ pub async fn delete_status(
         find_status(&txn, pipeline_id, target)
             .await
             .map_err(|_| ApiError::field("move_to", "wrong_pipeline", "move_to must be a status of the same pipeline"))?;
-        super::kanban::move_all(&txn, &user, status_id, target).await?;
+        crate::ops::kanban::move_all(&txn, &user, status_id, target).await?;
     }
     pipeline_status::Entity::delete_by_id(status_id).exec(&txn).await?;
     let ids: Vec<i32> = statuses_of(&txn, pipeline_id).await?.iter().map(|s| s.id).collect();

@@ -8,20 +8,20 @@ use crmconnect_domain::api::{AcceptInput, Comment, CommentInput, DeclineInput, P
 use crmconnect_domain::proposals::{self as rules, ProposalEvent, ProposalStatus};
 use crmconnect_domain::validation::{parse_name, EmailAddress, Validator};
 use governor::clock::{Clock, DefaultClock};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use time::OffsetDateTime;
 
-use super::proposals::{self, acceptance_of, status_of, Target};
+use crate::ops::proposals::{self, acceptance_of, status_of, Target};
 use crate::audit::{self, Actor, Change};
 use crate::auth::peer_ip;
 use crate::entities::{proposal, proposal_comment};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
-use crate::notifications::{self, Notice};
 use crate::state::AppState;
 use crate::db::Read;
 use crate::{db, outbox, settings};
+use crate::ops::portal::*;
 
 /// Refuses the request when this IP went over its per-minute budget (429 with Retry-After).
 pub fn throttle(state: &AppState, req: &HttpRequest) -> ApiResult<()> {
@@ -32,60 +32,8 @@ pub fn throttle(state: &AppState, req: &HttpRequest) -> ApiResult<()> {
     })
 }
 
-/// The proposal behind a token, as long as the client may see it (drafts are not published).
-async fn by_token(db: &impl ConnectionTrait, token: &str, read: Read) -> ApiResult<proposal::Model> {
-    let not_found = || ApiError::not_found("proposal");
-    if token.len() > 100 {
-        return Err(not_found());
-    }
-    let p = read.apply(proposal::Entity::find().filter(proposal::Column::PortalToken.eq(token))).one(db).await?.ok_or_else(not_found)?;
-    if status_of(&p) == ProposalStatus::Draft {
-        return Err(not_found());
-    }
-    Ok(p)
-}
-
 fn client_actor(req: &HttpRequest) -> Actor {
     Actor { ip: peer_ip(req), ..Actor::system() }
-}
-
-/// Staff to tell about what the client did: the assignee, else the author.
-fn owner(p: &proposal::Model) -> Option<i32> {
-    p.assigned_to.or(p.created_by)
-}
-
-async fn notify_owner(db: &impl ConnectionTrait, p: &proposal::Model, kind: &str, title: String, body: String) -> ApiResult<()> {
-    if let Some(staff_id) = owner(p) {
-        let notice = Notice { kind, title, body, link: Some(format!("/admin/proposals/{}", p.id)), entity: Some(("proposal", p.id)) };
-        notifications::notify(db, staff_id, notice).await?;
-    }
-    Ok(())
-}
-
-async fn portal_view(db: &impl ConnectionTrait, public_url: &str, p: &proposal::Model) -> ApiResult<PortalProposal> {
-    let api = proposals::load_api(db, public_url, p).await?;
-    let company = settings::load(db).await?;
-    let status = status_of(p);
-    let expired = rules::is_expired(status, p.open_till, proposals::today());
-    Ok(PortalProposal {
-        number: api.number,
-        subject: api.subject,
-        company_name: company.company_name,
-        recipient: api.recipient,
-        currency: api.currency,
-        date: api.date,
-        open_till: api.open_till,
-        content: api.content,
-        terms: api.terms,
-        lines: api.lines,
-        amounts: api.amounts,
-        status: api.status,
-        status_code: api.status_code,
-        expired,
-        allow_comments: api.allow_comments,
-        can_respond: status.awaiting_client() && !expired,
-        accepted: acceptance_of(p),
-    })
 }
 
 /// The proposal as the client sees it. The first view of a sent proposal marks it Viewed (1)
@@ -118,14 +66,6 @@ pub async fn view(state: web::Data<AppState>, req: HttpRequest, token: web::Path
     let view = portal_view(&txn, &state.settings.public_url, &p).await?;
     txn.commit().await?;
     Ok(HttpResponse::Ok().json(view))
-}
-
-fn refuse_if_expired(p: &proposal::Model) -> ApiResult<()> {
-    if rules::is_expired(status_of(p), p.open_till, proposals::today()) {
-        let till = p.open_till.map(|d| d.to_string()).unwrap_or_default();
-        return Err(ApiError::new(ErrorCode::ProposalExpired, format!("This proposal was open until {till}; ask us for an updated one.")));
-    }
-    Ok(())
 }
 
 fn user_agent(req: &HttpRequest) -> Option<String> {
@@ -214,13 +154,6 @@ pub async fn decline(state: web::Data<AppState>, req: HttpRequest, token: web::P
     Ok(HttpResponse::Ok().json(view))
 }
 
-fn require_comments(p: &proposal::Model) -> ApiResult<()> {
-    if !p.allow_comments {
-        return Err(ApiError::new(ErrorCode::CommentsDisabled, "Comments are turned off for this proposal."));
-    }
-    Ok(())
-}
-
 /// The comment thread (the client's comments and staff replies), oldest first.
 #[utoipa::path(get, path = "/api/v1/portal/proposals/{token}/comments", tag = "portal", params(("token" = String, Path)),
     responses((status = 200, body = Page<Comment>), (status = 403, description = "`comments_disabled`", body = Problem, content_type = "application/problem+json"),
@@ -269,21 +202,7 @@ pub async fn pdf(state: web::Data<AppState>, req: HttpRequest, token: web::Path<
     let p = by_token(&state.db, &token, Read::Plain).await?;
     let api = proposals::load_api(&state.db, &state.settings.public_url, &p).await?;
     let company = settings::load(&state.db).await?;
-    Ok(proposals::pdf_response(&api.number, proposals::pdf_of(&api, &company)))
-}
-
-pub async fn invoice_by_token(db: &impl ConnectionTrait, token: &str) -> ApiResult<crate::entities::invoice::Model> {
-    use crate::entities::invoice;
-    let not_found = || ApiError::not_found("invoice");
-    if token.len() > 100 {
-        return Err(not_found());
-    }
-    let i = invoice::Entity::find().filter(invoice::Column::PortalToken.eq(token)).one(db).await?.ok_or_else(not_found)?;
-    // Drafts have no number yet and are not the client's business.
-    if i.number.is_none() {
-        return Err(not_found());
-    }
-    Ok(i)
+    Ok(super::pdf_response(&api.number, proposals::pdf_of(&api, &company)))
 }
 
 /// The invoice as the client sees it: lines, totals, payments made and the balance due.
@@ -295,12 +214,12 @@ pub async fn view_invoice(state: web::Data<AppState>, req: HttpRequest, token: w
     use sea_orm::QueryOrder;
     throttle(&state, &req)?;
     let i = invoice_by_token(&state.db, &token).await?;
-    let api = super::invoices::load_api(&state.db, &state.settings.public_url, &i).await?;
+    let api = crate::ops::invoices::load_api(&state.db, &state.settings.public_url, &i).await?;
     let company = settings::load(&state.db).await?;
-    let billing = super::invoices::billing_config(&state.db).await?;
+    let billing = crate::ops::invoices::billing_config(&state.db).await?;
     let modes: std::collections::HashMap<i32, String> = payment_mode::Entity::find().all(&state.db).await?.into_iter().map(|m| (m.id, m.name)).collect();
     let payments = payment::Entity::find().filter(payment::Column::InvoiceId.eq(i.id)).order_by_asc(payment::Column::Id).all(&state.db).await?;
-    let currency = proposals::currency_of(&i.currency);
+    let currency = crate::documents::currency_of(&i.currency);
     Ok(HttpResponse::Ok().json(crmconnect_domain::api::PortalInvoice {
         number: api.number.clone().unwrap_or_default(),
         company_name: company.company_name,
@@ -335,7 +254,7 @@ pub async fn view_invoice(state: web::Data<AppState>, req: HttpRequest, token: w
 pub async fn invoice_pdf(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>) -> ApiResult<HttpResponse> {
     throttle(&state, &req)?;
     let i = invoice_by_token(&state.db, &token).await?;
-    let api = super::invoices::load_api(&state.db, &state.settings.public_url, &i).await?;
-    let bytes = super::invoices::pdf_of(&state.db, &api).await?;
-    Ok(proposals::pdf_response(api.number.as_deref().unwrap_or("invoice"), bytes))
+    let api = crate::ops::invoices::load_api(&state.db, &state.settings.public_url, &i).await?;
+    let bytes = crate::ops::invoices::pdf_of(&state.db, &api).await?;
+    Ok(super::pdf_response(api.number.as_deref().unwrap_or("invoice"), bytes))
 }

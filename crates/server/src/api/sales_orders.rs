@@ -3,81 +3,25 @@
 
 use actix_web::{web, HttpResponse};
 use crmconnect_domain::api::{Invoice, Page, Problem, SalesOrder, SalesOrderInput, SalesOrderStatusInput};
-use crmconnect_domain::documents::DocumentDiscount;
 use crmconnect_domain::permissions::{Action, Module, ViewScope};
 use crmconnect_domain::proposals::format_number;
 use crmconnect_domain::sales_orders as rules;
-use crmconnect_domain::validation::Validator;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 use time::OffsetDateTime;
 
-use super::invoices::check_client_visible;
-use super::proposals::{currency_of, today};
+use crate::documents::{currency_of, today};
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
-use crate::documents::{self, dec, SALES_ORDER};
+use crate::documents::{self, SALES_ORDER};
 use crate::entities::{client, sales_order};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::pagination::{finish_page, PageParams};
 use crate::state::AppState;
 use crate::{db, outbox};
-use crate::db::Read;
+use crate::ops::sales_orders::*;
 
-fn discount_of(o: &sales_order::Model) -> Option<DocumentDiscount> {
-    documents::discount_of(o.discount_type.as_deref(), &o.discount_value, &o.discount_applies)
-}
-
-pub async fn load_many(db: &impl ConnectionTrait, rows: &[sales_order::Model]) -> ApiResult<Vec<SalesOrder>> {
-    let ids: Vec<i32> = rows.iter().map(|o| o.id).collect();
-    let mut lines = documents::lines_of(db, SALES_ORDER, &ids).await?;
-    Ok(rows
-        .iter()
-        .map(|o| {
-            let (lines, amounts) = documents::present(currency_of(&o.currency), &lines.remove(&o.id).unwrap_or_default(), discount_of(o));
-            SalesOrder {
-                id: o.id,
-                number: o.number.clone(),
-                client_id: o.client_id,
-                currency: o.currency.clone(),
-                date: o.date,
-                discount_type: documents::parse_discount_type(o.discount_type.as_deref()),
-                discount_value: dec(&o.discount_value),
-                discount_applies: documents::parse_discount_applies(&o.discount_applies),
-                lines,
-                amounts,
-                status: o.status.clone(),
-                proposal_id: o.proposal_id,
-                invoice_id: o.invoice_id,
-                created_at: o.created_at,
-            }
-        })
-        .collect())
-}
-
-pub async fn load_sales_order(db: &impl ConnectionTrait, id: i32) -> ApiResult<SalesOrder> {
-    let o = sales_order::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found("sales order"))?;
-    Ok(load_many(db, &[o]).await?.remove(0))
-}
-
-async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<sales_order::Model> {
-    visible(db, user, id, Read::Plain).await
-}
-
-/// [`find_visible`], locking the row until the transaction ends (write paths use this).
-async fn lock_visible(txn: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<sales_order::Model> {
-    visible(txn, user, id, Read::ForUpdate).await
-}
-
-async fn visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: Read) -> ApiResult<sales_order::Model> {
-    user.view_scope(Module::SalesOrders)?;
-    let o = read.apply(sales_order::Entity::find_by_id(id)).one(db).await?.ok_or_else(|| ApiError::not_found("sales order"))?;
-    if o.created_by != Some(user.id()) {
-        check_client_visible(db, user, Module::SalesOrders, o.client_id, "sales order").await?;
-    }
-    Ok(o)
-}
 
 /// A sales order with its lines and amounts.
 #[utoipa::path(get, path = "/api/v1/sales-orders/{id}", tag = "sales orders", security(("bearer" = [])), params(("id" = i32, Path)),
@@ -111,61 +55,6 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query
     }
     let (rows, next_cursor) = finish_page(q.all(&state.db).await?, page, |o| o.id);
     Ok(HttpResponse::Ok().json(Page { items: load_many(&state.db, &rows).await?, next_cursor }))
-}
-
-async fn apply(db: &impl ConnectionTrait, user: &AuthUser, row: &mut sales_order::ActiveModel, current: Option<&sales_order::Model>, b: &SalesOrderInput) -> ApiResult<Option<Vec<documents::Line>>> {
-    let mut v = Validator::new();
-    if let Some(o) = current {
-        if !matches!(o.status.as_str(), "draft" | "confirmed") {
-            return Err(ApiError::new(ErrorCode::InvalidStatusTransition, format!("A {} order cannot change; only draft and confirmed orders can.", o.status)));
-        }
-    }
-    let client = documents::requested_client(db, user, &mut v, b.client_id, current.is_none()).await?;
-    let currency = match (&b.currency, current, &client) {
-        (Some(c), _, _) => documents::enabled_currency(db, &mut v, "currency", c).await?,
-        (None, Some(o), _) => Some(currency_of(&o.currency)),
-        (None, None, Some(_)) => Some(documents::base_currency(db).await?),
-        _ => None,
-    };
-    let lines = match (&b.lines, current) {
-        (Some(inputs), _) => documents::resolve_lines(db, &mut v, inputs).await?,
-        (None, Some(o)) => documents::lines_from_rows(&documents::lines_of(db, SALES_ORDER, &[o.id]).await?.remove(&o.id).unwrap_or_default()),
-        (None, None) => Vec::new(),
-    };
-    let kind = match b.discount_type {
-        Some(k) => k,
-        None => current.and_then(|o| documents::parse_discount_type(o.discount_type.as_deref())),
-    };
-    let value = b.discount_value.or(current.map(|o| dec(&o.discount_value))).unwrap_or_default();
-    let applies = b.discount_applies.or(current.map(|o| documents::parse_discount_applies(&o.discount_applies))).unwrap_or_default();
-    let discount = kind.map(|kind| DocumentDiscount { kind, value, applies });
-    let totals = match currency {
-        Some(c) => match documents::compute(c, &lines, discount) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                v.push("discount_value", e.code, e.message);
-                None
-            }
-        },
-        None => None,
-    };
-    v.finish().map_err(ApiError::validation)?;
-    let (currency, totals) = (currency.expect("validated"), totals.expect("validated"));
-    let (subtotal, disc, tax, total) = documents::minor_totals(&totals, currency);
-    if let Some(c) = client {
-        row.client_id = Set(c.id);
-    }
-    row.currency = Set(currency.code().to_string());
-    row.date = Set(b.date.or(current.map(|o| o.date)).unwrap_or_else(today));
-    row.discount_type = Set(discount.map(|d| documents::discount_type_name(d.kind).to_string()));
-    row.discount_value = Set(discount.map(|d| d.value.normalize().to_string()).unwrap_or_else(|| "0".into()));
-    row.discount_applies = Set(documents::discount_applies_name(applies).to_string());
-    row.subtotal_minor = Set(subtotal);
-    row.discount_minor = Set(disc);
-    row.total_tax_minor = Set(tax);
-    row.total_minor = Set(total);
-    row.updated_at = Set(OffsetDateTime::now_utc());
-    Ok(b.lines.is_some().then_some(lines))
 }
 
 /// Create a draft sales order (number `SO-000001`).
@@ -279,7 +168,7 @@ pub async fn convert_to_invoice(state: web::Data<AppState>, user: AuthUser, id: 
     let c = client::Entity::find_by_id(o.client_id).one(&txn).await?.ok_or_else(|| ApiError::not_found("client"))?;
     let lines = documents::lines_from_rows(&documents::lines_of(&txn, SALES_ORDER, &[o.id]).await?.remove(&o.id).unwrap_or_default());
     let now = OffsetDateTime::now_utc();
-    let draft = super::invoices::DraftInvoice {
+    let draft = crate::ops::invoices::DraftInvoice {
         client: &c,
         currency: currency_of(&o.currency),
         date: today(),
@@ -294,7 +183,7 @@ pub async fn convert_to_invoice(state: web::Data<AppState>, user: AuthUser, id: 
         recurring: None,
         created_by: Some(user.id()),
     };
-    let inv = super::invoices::insert_draft(&txn, draft).await?;
+    let inv = crate::ops::invoices::insert_draft(&txn, draft).await?;
     let mut row: sales_order::ActiveModel = o.clone().into();
     row.invoice_id = Set(Some(inv.id));
     row.status = Set("invoiced".into());
@@ -304,7 +193,7 @@ pub async fn convert_to_invoice(state: web::Data<AppState>, user: AuthUser, id: 
     change.after = Some(json!({"invoice_id": inv.id}));
     audit::record(&txn, &user.actor(), change).await?;
     outbox::emit(&txn, "sales_order_invoiced", "sales_order", o.id, json!({"invoice_id": inv.id})).await?;
-    let api = super::invoices::load(&txn, &state.settings.public_url, inv.id).await?;
+    let api = crate::ops::invoices::load(&txn, &state.settings.public_url, inv.id).await?;
     txn.commit().await?;
     Ok(HttpResponse::Created().json(api))
 }

@@ -8,7 +8,7 @@ use crmconnect_domain::scoring::Rule;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryOrder};
 use time::OffsetDateTime;
 
-use super::pipelines::require_read;
+use crate::ops::pipelines::require_read;
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
 use crate::entities::scoring_rule;

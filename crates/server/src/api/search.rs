@@ -9,7 +9,8 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Quer
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::leads::{load_many_with, LeadFilter, LeadNames};
+use crate::ops::leads::{load_many_with, LeadNames};
+use crate::ops::leads::LeadFilter;
 use crate::auth::AuthUser;
 use crate::entities::{client, lead};
 use crate::error::{ApiError, ApiResult};
@@ -63,7 +64,7 @@ pub async fn search(state: web::Data<AppState>, user: AuthUser, params: web::Que
             cond = Condition::all().add(cond).add(client::Column::AssignedTo.eq(me));
         }
         let rows = client::Entity::find().filter(cond).order_by_asc(client::Column::Company).limit(PER_TYPE).all(&state.db).await?;
-        results.clients = super::clients::load_many(&state.db, &rows).await?;
+        results.clients = crate::ops::clients::load_many(&state.db, &rows).await?;
     }
     Ok(HttpResponse::Ok().json(results))
 }

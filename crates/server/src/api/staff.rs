@@ -1,6 +1,5 @@
 //! Staff accounts: `/api/v1/staff`.
 
-use std::collections::HashMap;
 
 use actix_web::{web, HttpResponse};
 use crmconnect_domain::api::{CreateStaff, Page, Problem, Staff, UpdateStaff};
@@ -8,47 +7,23 @@ use crmconnect_domain::permissions::{Action, Module, ViewScope};
 use crmconnect_domain::validation::{check_password, parse_name, EmailAddress, Validator};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Deserialize;
 use time::OffsetDateTime;
 use utoipa::IntoParams;
 
-use crate::audit::{self, Actor, Change};
+use crate::audit::{self, Change};
 use crate::auth::{password, AuthUser};
-use crate::entities::{refresh_token, role, staff};
+use crate::entities::staff;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::pagination::{finish_page, PageParams};
 use crate::state::AppState;
 use crate::db;
-use crate::db::Read;
+use crate::ops::staff::*;
 
-pub const NAME_MAX: usize = 200;
-
-pub fn to_api(s: &staff::Model, role_name: &str) -> Staff {
-    Staff {
-        id: s.id,
-        name: s.name.clone(),
-        email: s.email.clone(),
-        role_id: s.role_id,
-        role_name: role_name.to_string(),
-        active: s.active,
-        last_login_at: s.last_login_at,
-        created_at: s.created_at,
-        updated_at: s.updated_at,
-    }
-}
-
-async fn role_names(db: &impl ConnectionTrait) -> ApiResult<HashMap<i32, String>> {
-    Ok(role::Entity::find().all(db).await?.into_iter().map(|r| (r.id, r.name)).collect())
-}
-
-async fn load_api(db: &impl ConnectionTrait, s: &staff::Model) -> ApiResult<Staff> {
-    let role = role::Entity::find_by_id(s.role_id).one(db).await?;
-    Ok(to_api(s, role.map(|r| r.name).as_deref().unwrap_or("")))
-}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -105,83 +80,6 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
 }
 
-/// Validated input for a new staff member.
-pub struct NewStaff {
-    pub name: String,
-    pub email: EmailAddress,
-    pub password: String,
-    pub role_id: i32,
-}
-
-impl TryFrom<CreateStaff> for NewStaff {
-    type Error = ApiError;
-
-    fn try_from(body: CreateStaff) -> ApiResult<Self> {
-        let mut v = Validator::new();
-        let name = v.check("name", parse_name(&body.name, NAME_MAX));
-        let email = v.check("email", EmailAddress::parse(&body.email));
-        v.check("password", check_password(&body.password));
-        v.finish().map_err(ApiError::validation)?;
-        Ok(NewStaff { name: name.unwrap_or_default(), email: email.expect("validated"), password: body.password, role_id: body.role_id })
-    }
-}
-
-async fn ensure_email_free(db: &impl ConnectionTrait, email: &str, except_id: Option<i32>) -> ApiResult<()> {
-    let mut query = staff::Entity::find().filter(staff::Column::Email.eq(email));
-    if let Some(id) = except_id {
-        query = query.filter(staff::Column::Id.ne(id));
-    }
-    if query.count(db).await? > 0 {
-        return Err(ApiError::new(ErrorCode::EmailTaken, format!("A staff member with e-mail {email} already exists.")));
-    }
-    Ok(())
-}
-
-async fn find_role(db: &impl ConnectionTrait, role_id: i32) -> ApiResult<role::Model> {
-    role::Entity::find_by_id(role_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::field("role_id", "not_found", format!("role {role_id} does not exist")))
-}
-
-/// Creates a staff member in one transaction with its audit entry. Used by the API, the
-/// `create-admin` command and the demo seed.
-pub async fn insert_staff(db: &impl TransactionTrait, actor: &Actor, new: NewStaff) -> ApiResult<Staff> {
-    let hash = password::hash(new.password).await?;
-    let txn = db.begin().await?;
-    let role = find_role(&txn, new.role_id).await?;
-    ensure_email_free(&txn, new.email.as_str(), None).await?;
-    let now = OffsetDateTime::now_utc();
-    let row = staff::ActiveModel {
-        name: Set(new.name),
-        email: Set(new.email.into_inner()),
-        password_hash: Set(hash),
-        role_id: Set(role.id),
-        active: Set(true),
-        last_login_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await
-    .map_err(email_conflict)?;
-    let api = to_api(&row, &role.name);
-    audit::record(&txn, actor, Change::new("staff.created", "staff", row.id).after(&api)).await?;
-    txn.commit().await?;
-    Ok(api)
-}
-
-/// The unique index catches a concurrent insert of the same e-mail.
-fn email_conflict(err: sea_orm::DbErr) -> ApiError {
-    match err.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
-            ApiError::new(ErrorCode::EmailTaken, "A staff member with this e-mail already exists.")
-        }
-        _ => ApiError::from(err),
-    }
-}
-
 /// Create a staff member.
 #[utoipa::path(post, path = "/api/v1/staff", tag = "staff", security(("bearer" = [])), request_body = CreateStaff,
     responses(
@@ -198,23 +96,6 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Creat
     Ok(HttpResponse::Created().json(created))
 }
 
-async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<staff::Model> {
-    visible(db, user, id, Read::Plain).await
-}
-
-/// [`find_visible`], locking the row until the transaction ends (write paths use this).
-async fn lock_visible(txn: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<staff::Model> {
-    visible(txn, user, id, Read::ForUpdate).await
-}
-
-async fn visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: Read) -> ApiResult<staff::Model> {
-    let scope = user.view_scope(Module::Staff)?;
-    if matches!(scope, ViewScope::Own(me) if me != id) {
-        return Err(ApiError::not_found("staff member"));
-    }
-    read.apply(staff::Entity::find_by_id(id)).one(db).await?.ok_or_else(|| ApiError::not_found("staff member"))
-}
-
 /// Get one staff member.
 #[utoipa::path(get, path = "/api/v1/staff/{id}", tag = "staff", security(("bearer" = [])),
     params(("id" = i32, Path)),
@@ -226,30 +107,6 @@ async fn visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: Read
 pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     let row = find_visible(&state.db, &user, *id).await?;
     Ok(HttpResponse::Ok().json(load_api(&state.db, &row).await?))
-}
-
-/// Fails when `staff_id` is the last active administrator and the change would remove that.
-async fn keep_an_admin(db: &impl ConnectionTrait, staff_id: i32) -> ApiResult<()> {
-    let admin_roles: Vec<i32> = role::Entity::find()
-        .filter(role::Column::IsAdmin.eq(true))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
-    let others = staff::Entity::find()
-        .filter(staff::Column::RoleId.is_in(admin_roles))
-        .filter(staff::Column::Active.eq(true))
-        .filter(staff::Column::Id.ne(staff_id))
-        .count(db)
-        .await?;
-    if others == 0 {
-        return Err(ApiError::new(
-            ErrorCode::LastAdministrator,
-            "This is the last active administrator; appoint another one first.",
-        ));
-    }
-    Ok(())
 }
 
 /// Update a staff member (only the fields sent). A new password signs them out everywhere.
@@ -330,16 +187,6 @@ pub async fn update(
     audit::record(&txn, &user.actor(), change).await?;
     txn.commit().await?;
     Ok(HttpResponse::Ok().json(after))
-}
-
-async fn revoke_sessions(db: &impl ConnectionTrait, staff_id: i32) -> ApiResult<()> {
-    refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::RevokedAt, Expr::value(OffsetDateTime::now_utc()))
-        .filter(refresh_token::Column::StaffId.eq(staff_id))
-        .filter(refresh_token::Column::RevokedAt.is_null())
-        .exec(db)
-        .await?;
-    Ok(())
 }
 
 /// Deactivate a staff member. Nothing is deleted: their records keep pointing at them.

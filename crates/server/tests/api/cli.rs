@@ -85,7 +85,7 @@ async fn seed_demo_fills_a_new_database_once() {
     assert_eq!(invoices.iter().filter(|i| i.proposal_id.is_some()).count(), 1, "one accepted proposal converted");
     let statuses: std::collections::BTreeSet<i32> = invoices
         .iter()
-        .map(|i| crmconnect_domain::invoices::status(crmconnect::api::invoices::status_inputs(i, today)).code())
+        .map(|i| crmconnect_domain::invoices::status(crmconnect::ops::invoices::status_inputs(i, today)).code())
         .collect();
     assert_eq!(statuses.into_iter().collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6], "invoices in every status");
     assert!(crmconnect::entities::payment::Entity::find().count(&db).await.unwrap() >= 4);

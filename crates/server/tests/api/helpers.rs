@@ -4,7 +4,7 @@
 //! a `postgres://…` URL → a fresh database created on that server and dropped afterwards.
 
 
-use crmconnect::api::staff::{insert_staff, NewStaff};
+use crmconnect::ops::staff::{insert_staff, NewStaff};
 use crmconnect::audit::Actor;
 use crmconnect::config::Settings;
 use crmconnect::entities::role;

@@ -1,6 +1,7 @@
 //! Integration tests: the real server over HTTP, on SQLite or PostgreSQL (see helpers.rs).
 
 mod api_tokens;
+mod architecture;
 mod audit;
 mod auth;
 mod authz_matrix;

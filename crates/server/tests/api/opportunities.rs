@@ -169,7 +169,10 @@ async fn a_sales_agent_takes_an_opportunity_from_proposal_to_issued_invoice() {
     let (_, listed) = app.get(&format!("/api/v1/proposals?opportunity_id={oid}"), &token).await;
     assert_eq!(listed["items"][0]["id"], p["id"]);
     let pid = p["id"].as_i64().unwrap();
-    let (s, sent) = app.post(&format!("/api/v1/proposals/{pid}/status"), Some(&admin_token), json!({"status": "sent_manually"})).await;
+    // `send` covers marking it sent by other means; other hand-set statuses need `edit`.
+    let (s, refused) = app.post(&format!("/api/v1/proposals/{pid}/status"), Some(&token), json!({"status": "accepted"})).await;
+    assert_problem(s, &refused, 403, "forbidden");
+    let (s, sent) = app.post(&format!("/api/v1/proposals/{pid}/status"), Some(&token), json!({"status": "sent_manually"})).await;
     assert_eq!(s, StatusCode::OK, "{sent}");
     let portal_token = sent["portal_url"].as_str().expect("portal_url").rsplit('/').next().unwrap().to_string();
     let (s, accepted) = app.post(&format!("/api/v1/portal/proposals/{portal_token}/accept"), None, json!({"name": "Ana Pop"})).await;

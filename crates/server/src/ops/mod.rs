@@ -1,0 +1,21 @@
+//! Business operations: what the API does, below HTTP. Each module mirrors its resource in
+//! `api/` and holds its queries (visibility, loading into API types) and its operations (issue,
+//! pay, accept, convert, move…), which run in the caller's transaction. Nothing here imports
+//! `crate::api`; handlers in `api/` parse, authorise, call one operation and map the result.
+
+pub mod activities;
+pub mod clients;
+pub mod contracts;
+pub mod gateway;
+pub mod invoices;
+pub mod kanban;
+pub mod leads;
+pub mod lookups;
+pub mod opportunities;
+pub mod payments;
+pub mod pipelines;
+pub mod portal;
+pub mod proposals;
+pub mod recurring;
+pub mod sales_orders;
+pub mod staff;
