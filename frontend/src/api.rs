@@ -10,11 +10,12 @@ use serde::{de::DeserializeOwned, Serialize};
 const ACCESS_KEY: &str = "crm.access_token";
 const REFRESH_KEY: &str = "crm.refresh_token";
 
-/// A failed call: the server's problem document when it sent one.
+/// A failed call: the server's problem document when it sent one (boxed, so the many
+/// `Result<_, ApiFailure>` stay small).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiFailure {
     pub status: u16,
-    pub problem: Option<Problem>,
+    pub problem: Option<Box<Problem>>,
     pub message: String,
 }
 
@@ -34,7 +35,7 @@ impl ApiFailure {
             code: "validation_failed".into(),
             errors: vec![FieldError { field: field.into(), code: "invalid".into(), message: message.clone() }],
         };
-        Self { status: 422, problem: Some(problem), message }
+        Self { status: 422, problem: Some(Box::new(problem)), message }
     }
 
     /// One readable sentence: the problem's detail, else a generic message.
@@ -79,7 +80,7 @@ pub fn clear_session() {
 
 async fn failure(res: Response) -> ApiFailure {
     let status = res.status();
-    let problem = res.json::<Problem>().await.ok();
+    let problem = res.json::<Problem>().await.ok().map(Box::new);
     ApiFailure { status, problem, message: format!("The server answered {status}.") }
 }
 
@@ -291,10 +292,8 @@ pub fn open_file(path: String, error: RwSignal<Option<ApiFailure>>) {
 pub async fn download(path: &str, file_name: &str) -> Result<(), ApiFailure> {
     use wasm_bindgen::JsCast;
     let url = blob_url(path, "application/octet-stream").await?;
-    let link = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.create_element("a").ok())
-        .and_then(|e| e.dyn_into::<web_sys::HtmlAnchorElement>().ok());
+    let link =
+        web_sys::window().and_then(|w| w.document()).and_then(|d| d.create_element("a").ok()).and_then(|e| e.dyn_into::<web_sys::HtmlAnchorElement>().ok());
     if let Some(a) = link {
         a.set_href(&url);
         a.set_download(file_name);

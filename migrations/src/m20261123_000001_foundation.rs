@@ -37,17 +37,11 @@ impl MigrationTrait for Migration {
                 .col(ts_null("last_login_at"))
                 .col(ts("created_at"))
                 .col(ts("updated_at"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(t("staff"), t("role_id"))
-                        .to(t("roles"), t("id"))
-                        .on_delete(ForeignKeyAction::Restrict),
-                )
+                .foreign_key(ForeignKey::create().from(t("staff"), t("role_id")).to(t("roles"), t("id")).on_delete(ForeignKeyAction::Restrict))
                 .to_owned(),
         )
         .await?;
-        m.create_index(Index::create().name("ix_staff_role").table(t("staff")).col(t("role_id")).to_owned())
-            .await?;
+        m.create_index(Index::create().name("ix_staff_role").table(t("staff")).col(t("role_id")).to_owned()).await?;
 
         m.create_table(
             Table::create()
@@ -59,19 +53,11 @@ impl MigrationTrait for Migration {
                 .col(ts("expires_at"))
                 .col(ts_null("revoked_at"))
                 .col(ts("created_at"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(t("refresh_tokens"), t("staff_id"))
-                        .to(t("staff"), t("id"))
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
+                .foreign_key(ForeignKey::create().from(t("refresh_tokens"), t("staff_id")).to(t("staff"), t("id")).on_delete(ForeignKeyAction::Cascade))
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create().name("ix_refresh_tokens_staff").table(t("refresh_tokens")).col(t("staff_id")).to_owned(),
-        )
-        .await?;
+        m.create_index(Index::create().name("ix_refresh_tokens_staff").table(t("refresh_tokens")).col(t("staff_id")).to_owned()).await?;
 
         m.create_table(
             Table::create()
@@ -85,40 +71,18 @@ impl MigrationTrait for Migration {
                 .col(ts_null("last_used_at"))
                 .col(ts_null("revoked_at"))
                 .col(ts("created_at"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(t("api_tokens"), t("staff_id"))
-                        .to(t("staff"), t("id"))
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
+                .foreign_key(ForeignKey::create().from(t("api_tokens"), t("staff_id")).to(t("staff"), t("id")).on_delete(ForeignKeyAction::Cascade))
                 .to_owned(),
         )
         .await?;
-        m.create_index(Index::create().name("ix_api_tokens_staff").table(t("api_tokens")).col(t("staff_id")).to_owned())
-            .await?;
+        m.create_index(Index::create().name("ix_api_tokens_staff").table(t("api_tokens")).col(t("staff_id")).to_owned()).await?;
 
         // Failed sign-ins, keyed `email:<address>` or `ip:<address>`; shared by every server.
-        m.create_table(
-            Table::create()
-                .table(t("login_failures"))
-                .col(pk_auto(t("id")))
-                .col(string_len(t("key"), 300))
-                .col(ts("at"))
-                .to_owned(),
-        )
-        .await?;
-        m.create_index(
-            Index::create().name("ix_login_failures_key_at").table(t("login_failures")).col(t("key")).col(t("at")).to_owned(),
-        )
-        .await?;
+        m.create_table(Table::create().table(t("login_failures")).col(pk_auto(t("id"))).col(string_len(t("key"), 300)).col(ts("at")).to_owned()).await?;
+        m.create_index(Index::create().name("ix_login_failures_key_at").table(t("login_failures")).col(t("key")).col(t("at")).to_owned()).await?;
 
         m.create_table(
-            Table::create()
-                .table(t("app_settings"))
-                .col(string_len(t("key"), 100).primary_key())
-                .col(text(t("value")))
-                .col(ts("updated_at"))
-                .to_owned(),
+            Table::create().table(t("app_settings")).col(string_len(t("key"), 100).primary_key()).col(text(t("value"))).col(ts("updated_at")).to_owned(),
         )
         .await?;
 
@@ -138,19 +102,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_audit_log_entity")
-                .table(t("audit_log"))
-                .col(t("entity_type"))
-                .col(t("entity_id"))
-                .to_owned(),
-        )
-        .await?;
-        m.create_index(
-            Index::create().name("ix_audit_log_actor").table(t("audit_log")).col(t("actor_staff_id")).to_owned(),
-        )
-        .await?;
+        m.create_index(Index::create().name("ix_audit_log_entity").table(t("audit_log")).col(t("entity_type")).col(t("entity_id")).to_owned()).await?;
+        m.create_index(Index::create().name("ix_audit_log_actor").table(t("audit_log")).col(t("actor_staff_id")).to_owned()).await?;
         Ok(())
     }
 

@@ -48,19 +48,10 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("ux_pipeline_statuses_name", "pipeline_statuses", &["pipeline_id", "name"]).unique().to_owned())
-            .await?;
+        m.create_index(index("ux_pipeline_statuses_name", "pipeline_statuses", &["pipeline_id", "name"]).unique().to_owned()).await?;
 
         for table in ["lead_sources", "lost_reasons"] {
-            m.create_table(
-                Table::create()
-                    .table(t(table))
-                    .col(pk_auto(t("id")))
-                    .col(string_len_uniq(t("name"), 100))
-                    .col(ts("created_at"))
-                    .to_owned(),
-            )
-            .await?;
+            m.create_table(Table::create().table(t(table)).col(pk_auto(t("id"))).col(string_len_uniq(t("name"), 100)).col(ts("created_at")).to_owned()).await?;
         }
 
         m.create_table(
@@ -232,8 +223,17 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for table in [
-            "events", "lead_activities", "lead_status_changes", "lead_tags", "leads", "client_contacts", "clients",
-            "lost_reasons", "lead_sources", "pipeline_statuses", "pipelines",
+            "events",
+            "lead_activities",
+            "lead_status_changes",
+            "lead_tags",
+            "leads",
+            "client_contacts",
+            "clients",
+            "lost_reasons",
+            "lead_sources",
+            "pipeline_statuses",
+            "pipelines",
         ] {
             m.drop_table(Table::drop().table(t(table)).to_owned()).await?;
         }

@@ -22,23 +22,13 @@ impl MigrationTrait for Migration {
         )
         .await?;
         // SQLite adds one column per ALTER TABLE.
-        for column in [
-            integer_null(t("probability")),
-            date_null(t("expected_close_date")),
-            integer_null(t("opportunity_status_id")),
-            integer_null(t("origin_lead_id")),
-        ] {
+        for column in
+            [integer_null(t("probability")), date_null(t("expected_close_date")), integer_null(t("opportunity_status_id")), integer_null(t("origin_lead_id"))]
+        {
             m.alter_table(Table::alter().table(t("leads")).add_column(column).to_owned()).await?;
         }
-        m.create_index(
-            Index::create()
-                .name("ix_leads_opportunities")
-                .table(t("leads"))
-                .col(t("is_opportunity"))
-                .col(t("opportunity_status_id"))
-                .to_owned(),
-        )
-        .await?;
+        m.create_index(Index::create().name("ix_leads_opportunities").table(t("leads")).col(t("is_opportunity")).col(t("opportunity_status_id")).to_owned())
+            .await?;
         m.create_index(Index::create().name("ix_leads_origin").table(t("leads")).col(t("origin_lead_id")).to_owned()).await?;
         Ok(())
     }

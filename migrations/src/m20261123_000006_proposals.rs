@@ -88,14 +88,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_table(
-            Table::create()
-                .table(t("number_sequences"))
-                .col(string_len(t("name"), 50).primary_key())
-                .col(big_integer(t("next_value")))
-                .to_owned(),
-        )
-        .await?;
+        m.create_table(Table::create().table(t("number_sequences")).col(string_len(t("name"), 50).primary_key()).col(big_integer(t("next_value"))).to_owned())
+            .await?;
 
         let mut invoices = Table::create();
         invoices

@@ -27,7 +27,9 @@ impl MigrationTrait for Migration {
             m.alter_table(Table::alter().table(t("invoices")).add_column(column).to_owned()).await?;
         }
         m.create_index(Index::create().name("ux_invoices_portal_token").table(t("invoices")).col(t("portal_token")).unique().to_owned()).await?;
-        for (name, cols) in [("ix_invoices_client", &["client_id"][..]), ("ix_invoices_due", &["status_code", "due_date"][..]), ("ix_invoices_date", &["date"][..])] {
+        for (name, cols) in
+            [("ix_invoices_client", &["client_id"][..]), ("ix_invoices_due", &["status_code", "due_date"][..]), ("ix_invoices_date", &["date"][..])]
+        {
             m.create_index(index(name, "invoices", cols)).await?;
         }
         m.create_table(

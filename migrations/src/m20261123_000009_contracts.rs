@@ -13,12 +13,7 @@ pub struct Migration;
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.create_table(
-            Table::create()
-                .table(t("contract_statuses"))
-                .col(pk_auto(t("id")))
-                .col(string_len_uniq(t("name"), 100))
-                .col(ts("created_at"))
-                .to_owned(),
+            Table::create().table(t("contract_statuses")).col(pk_auto(t("id"))).col(string_len_uniq(t("name"), 100)).col(ts("created_at")).to_owned(),
         )
         .await?;
         m.create_table(

@@ -5,6 +5,9 @@
 //! - `build-spa` compile the Leptos app to WASM and bundle it into `target/spa`
 //! - `openapi`   regenerate `openapi/openapi.json` from the code
 
+// A developer tool: panicking with a message is an acceptable way to stop.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::env;
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
@@ -88,25 +91,14 @@ fn build_spa() -> Result<PathBuf> {
     let wasm = root().join("target/wasm32-unknown-unknown/wasm-release/crmconnect-frontend.wasm");
     let out = spa_dir();
     std::fs::create_dir_all(&out)?;
-    wasm_bindgen_cli_support::Bindgen::new()
-        .input_path(&wasm)
-        .web(true)?
-        .out_name("crmconnect")
-        .typescript(false)
-        .generate(&out)
-        .context("wasm-bindgen")?;
+    wasm_bindgen_cli_support::Bindgen::new().input_path(&wasm).web(true)?.out_name("crmconnect").typescript(false).generate(&out).context("wasm-bindgen")?;
     let bundle = out.join("crmconnect_bg.wasm");
     optimise_wasm(&bundle);
     for file in ["index.html", "style.css"] {
         std::fs::copy(root().join("frontend").join(file), out.join(file)).with_context(|| format!("copying {file}"))?;
     }
     let size = std::fs::metadata(&bundle)?.len();
-    eprintln!(
-        "xtask: browser app built in {:.0?} → {} ({} KiB wasm)",
-        started.elapsed(),
-        out.display(),
-        size / 1024
-    );
+    eprintln!("xtask: browser app built in {:.0?} → {} ({} KiB wasm)", started.elapsed(), out.display(), size / 1024);
     Ok(out)
 }
 
@@ -120,11 +112,7 @@ fn optimise_wasm(bundle: &Path) {
     let wasm_opt = tools.join("node_modules/.bin/wasm-opt");
     if !wasm_opt.exists() {
         let _ = std::fs::create_dir_all(&tools);
-        let installed = Command::new("npm")
-            .args(["install", "--silent", "--no-audit", "--no-fund", "--prefix"])
-            .arg(&tools)
-            .arg("binaryen@132")
-            .status();
+        let installed = Command::new("npm").args(["install", "--silent", "--no-audit", "--no-fund", "--prefix"]).arg(&tools).arg("binaryen@132").status();
         if !matches!(installed, Ok(s) if s.success()) {
             eprintln!("xtask: npm package `binaryen` unavailable; skipping wasm-opt (bundle stays larger)");
             return;
@@ -186,11 +174,7 @@ fn postgres_reachable(url: &str) -> bool {
     let rest = url.split("://").nth(1).unwrap_or("");
     let host_port = rest.rsplit('@').next().unwrap_or(rest).split('/').next().unwrap_or("");
     let host_port = if host_port.contains(':') { host_port.to_string() } else { format!("{host_port}:5432") };
-    host_port
-        .to_socket_addrs()
-        .ok()
-        .and_then(|mut addrs| addrs.next())
-        .is_some_and(|addr| TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok())
+    host_port.to_socket_addrs().ok().and_then(|mut addrs| addrs.next()).is_some_and(|addr| TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok())
 }
 
 fn which(name: &str) -> Option<PathBuf> {
@@ -216,20 +200,14 @@ fn test(extra: &[String]) -> Result<()> {
         ]);
     }
     let chromedriver = env::var_os("CRM_CHROMEDRIVER").map(PathBuf::from).or_else(|| which("chromedriver"));
-    let chromium = env::var_os("CRM_CHROMIUM")
-        .map(PathBuf::from)
-        .or_else(|| which("chromium"))
-        .or_else(|| which("chromium-browser"))
-        .or_else(|| which("google-chrome"));
+    let chromium =
+        env::var_os("CRM_CHROMIUM").map(PathBuf::from).or_else(|| which("chromium")).or_else(|| which("chromium-browser")).or_else(|| which("google-chrome"));
     let browser = chromedriver.is_some() && chromium.is_some();
     if !browser {
         if required("CRM_REQUIRE_BROWSER") {
             bail!("Chromium + chromedriver are required (CRM_REQUIRE_BROWSER=1) but were not found on PATH");
         }
-        loud(&[
-            "Browser test SKIPPED: chromium and/or chromedriver not found on PATH.",
-            "enable it: apt-get install -y chromium chromium-driver",
-        ]);
+        loud(&["Browser test SKIPPED: chromium and/or chromedriver not found on PATH.", "enable it: apt-get install -y chromium chromium-driver"]);
     }
 
     // 1. Unit tests of every crate + integration tests on SQLite.
@@ -250,7 +228,9 @@ fn test(extra: &[String]) -> Result<()> {
     if let (Some(driver), Some(chrome)) = (chromedriver, chromium) {
         eprintln!("xtask: browser test (headless Chromium)");
         let mut cmd = cargo();
-        cmd.arg("test").args(TESTED_PACKAGES).args(["--test", "browser", "--", "--ignored"])
+        cmd.arg("test")
+            .args(TESTED_PACKAGES)
+            .args(["--test", "browser", "--", "--ignored"])
             .env("CRM_SPA_DIR", &spa)
             .env("CRM_CHROMEDRIVER", driver)
             .env("CRM_CHROMIUM", chrome);

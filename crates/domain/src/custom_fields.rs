@@ -65,7 +65,11 @@ pub fn canonical(field_type: FieldType, options: &[String], value: &Value) -> Re
             if s.chars().count() > 2000 {
                 return Err(FieldProblem::new("too_long", "at most 2000 characters"));
             }
-            if s.is_empty() { vec![] } else { vec![s.to_string()] }
+            if s.is_empty() {
+                vec![]
+            } else {
+                vec![s.to_string()]
+            }
         }
         FieldType::Number => {
             let d = match value {

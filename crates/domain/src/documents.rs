@@ -16,6 +16,7 @@
 //! All rounding goes through [`crate::money::round`].
 
 use std::collections::BTreeMap;
+use std::convert::Infallible;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -162,6 +163,33 @@ fn percent_of(amount: Decimal, pct: Decimal, currency: Currency) -> Decimal {
 /// Computes every amount of a document. Fails only when a fixed discount exceeds what it
 /// is taken from (the caller reports it on `discount_value`).
 pub fn compute(currency: Currency, lines: &[LineInput], discount: Option<DocumentDiscount>) -> Result<DocumentTotals, FieldProblem> {
+    let (before_tax, after_tax) = match discount {
+        Some(d) if !d.value.is_zero() && d.applies == DiscountApplies::BeforeTax => (Some(d), None),
+        Some(d) if !d.value.is_zero() => (None, Some(d)),
+        _ => (None, None),
+    };
+    let amount_of = |d: Option<DocumentDiscount>, of: Decimal| match d {
+        Some(d) => discount_amount(d, of, currency),
+        None => Ok(Decimal::ZERO),
+    };
+    totals(currency, lines, |subtotal| amount_of(before_tax, subtotal), |with_tax| amount_of(after_tax, with_tax))
+}
+
+/// Every amount of a document without a document discount: the same as `compute(.., None)`,
+/// which cannot fail.
+pub fn compute_undiscounted(currency: Currency, lines: &[LineInput]) -> DocumentTotals {
+    let Ok(totals) = totals::<Infallible>(currency, lines, |_| Ok(Decimal::ZERO), |_| Ok(Decimal::ZERO));
+    totals
+}
+
+/// The document arithmetic; `before_tax` and `after_tax` give the document discount taken
+/// from the subtotal and from subtotal plus tax.
+fn totals<E>(
+    currency: Currency,
+    lines: &[LineInput],
+    before_tax: impl FnOnce(Decimal) -> Result<Decimal, E>,
+    after_tax: impl FnOnce(Decimal) -> Result<Decimal, E>,
+) -> Result<DocumentTotals, E> {
     let line_totals: Vec<LineTotals> = lines
         .iter()
         .map(|l| {
@@ -172,15 +200,7 @@ pub fn compute(currency: Currency, lines: &[LineInput], discount: Option<Documen
         .collect();
     let subtotal: Decimal = line_totals.iter().map(|l| l.net).sum();
 
-    let (before_tax, after_tax) = match discount {
-        Some(d) if !d.value.is_zero() && d.applies == DiscountApplies::BeforeTax => (Some(d), None),
-        Some(d) if !d.value.is_zero() => (None, Some(d)),
-        _ => (None, None),
-    };
-    let before_amount = match before_tax {
-        Some(d) => discount_amount(d, subtotal, currency)?,
-        None => Decimal::ZERO,
-    };
+    let before_amount = before_tax(subtotal)?;
     let shares = allocate(before_amount, &line_totals.iter().map(|l| l.net).collect::<Vec<_>>(), currency);
 
     // Tax bases per (tax id, rate): ordered by rate then id so output is stable.
@@ -191,16 +211,11 @@ pub fn compute(currency: Currency, lines: &[LineInput], discount: Option<Documen
             entry.1 += totals.net - share;
         }
     }
-    let taxes: Vec<TaxTotal> = bases
-        .into_iter()
-        .map(|((rate, tax_id), (name, base))| TaxTotal { tax_id, name, rate, base, amount: percent_of(base, rate, currency) })
-        .collect();
+    let taxes: Vec<TaxTotal> =
+        bases.into_iter().map(|((rate, tax_id), (name, base))| TaxTotal { tax_id, name, rate, base, amount: percent_of(base, rate, currency) }).collect();
     let total_tax: Decimal = taxes.iter().map(|t| t.amount).sum();
 
-    let after_amount = match after_tax {
-        Some(d) => discount_amount(d, subtotal + total_tax, currency)?,
-        None => Decimal::ZERO,
-    };
+    let after_amount = after_tax(subtotal + total_tax)?;
     let discount_total = before_amount + after_amount;
     Ok(DocumentTotals { lines: line_totals, subtotal, discount_total, taxes, total_tax, total: subtotal - discount_total + total_tax })
 }
@@ -327,7 +342,15 @@ mod tests {
                 vec![("19", "19.00")],
                 "113.05",
             ),
-            ("two taxes on one line", vec![line("1", "100", "0", &[&v19, &tax(5, "2.5")])], None, "100.00", "0", vec![("2.5", "2.50"), ("19", "19.00")], "121.50"),
+            (
+                "two taxes on one line",
+                vec![line("1", "100", "0", &[&v19, &tax(5, "2.5")])],
+                None,
+                "100.00",
+                "0",
+                vec![("2.5", "2.50"), ("19", "19.00")],
+                "121.50",
+            ),
             ("no tax", vec![line("2", "10", "0", &[])], None, "20.00", "0", vec![], "20.00"),
             (
                 "large amounts",
@@ -352,6 +375,7 @@ mod tests {
             let want: Vec<(Decimal, Decimal)> = taxes.iter().map(|(r, a)| (d(r), d(a))).collect();
             assert_eq!(got, want, "{name}: taxes");
             assert_eq!(t.total, d(total), "{name}: total");
+            assert_eq!(compute_undiscounted(ron(), &lines), compute(ron(), &lines, None).unwrap(), "{name}: undiscounted");
         }
     }
 

@@ -62,7 +62,10 @@ impl InvoiceStatus {
             "canceled" => "cancelled",
             other => other,
         };
-        Self::ALL.into_iter().find(|st| st.name() == alias).ok_or_else(|| FieldProblem::new("invalid_status", format!("`{}` is not an invoice status", raw.trim())))
+        Self::ALL
+            .into_iter()
+            .find(|st| st.name() == alias)
+            .ok_or_else(|| FieldProblem::new("invalid_status", format!("`{}` is not an invoice status", raw.trim())))
     }
 }
 

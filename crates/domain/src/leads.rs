@@ -15,9 +15,7 @@ pub const STAGNANT_DAYS: i64 = 14;
 pub fn parse_phone(raw: &str) -> Result<String, FieldProblem> {
     let phone = raw.trim();
     let digits = phone.chars().filter(|c| c.is_ascii_digit()).count();
-    let allowed = phone
-        .char_indices()
-        .all(|(i, c)| c.is_ascii_digit() || matches!(c, ' ' | '-' | '.' | '(' | ')' | '/') || (c == '+' && i == 0));
+    let allowed = phone.char_indices().all(|(i, c)| c.is_ascii_digit() || matches!(c, ' ' | '-' | '.' | '(' | ')' | '/') || (c == '+' && i == 0));
     if !allowed || !(6..=20).contains(&digits) {
         return Err(FieldProblem::new("invalid_phone", format!("`{phone}` is not a valid phone number")));
     }
@@ -28,7 +26,11 @@ pub fn parse_phone(raw: &str) -> Result<String, FieldProblem> {
 pub fn phone_key(phone: &str) -> String {
     let plus = phone.trim_start().starts_with('+');
     let digits: String = phone.chars().filter(|c| c.is_ascii_digit()).collect();
-    if plus { format!("+{digits}") } else { digits }
+    if plus {
+        format!("+{digits}")
+    } else {
+        digits
+    }
 }
 
 pub const MAX_TAGS: usize = 20;

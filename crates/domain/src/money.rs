@@ -9,11 +9,43 @@ use crate::validation::FieldProblem;
 
 /// ISO 4217 codes we accept, with their minor-unit exponent.
 const CURRENCIES: &[(&str, u32)] = &[
-    ("RON", 2), ("EUR", 2), ("USD", 2), ("GBP", 2), ("CHF", 2), ("HUF", 2), ("PLN", 2), ("CZK", 2),
-    ("BGN", 2), ("MDL", 2), ("SEK", 2), ("NOK", 2), ("DKK", 2), ("TRY", 2), ("UAH", 2), ("RSD", 2),
-    ("CAD", 2), ("AUD", 2), ("NZD", 2), ("CNY", 2), ("INR", 2), ("BRL", 2), ("MXN", 2), ("ZAR", 2),
-    ("SGD", 2), ("HKD", 2), ("ILS", 2), ("AED", 2), ("SAR", 2), ("JPY", 0), ("KRW", 0), ("ISK", 0),
-    ("BHD", 3), ("KWD", 3), ("OMR", 3), ("JOD", 3), ("TND", 3),
+    ("RON", 2),
+    ("EUR", 2),
+    ("USD", 2),
+    ("GBP", 2),
+    ("CHF", 2),
+    ("HUF", 2),
+    ("PLN", 2),
+    ("CZK", 2),
+    ("BGN", 2),
+    ("MDL", 2),
+    ("SEK", 2),
+    ("NOK", 2),
+    ("DKK", 2),
+    ("TRY", 2),
+    ("UAH", 2),
+    ("RSD", 2),
+    ("CAD", 2),
+    ("AUD", 2),
+    ("NZD", 2),
+    ("CNY", 2),
+    ("INR", 2),
+    ("BRL", 2),
+    ("MXN", 2),
+    ("ZAR", 2),
+    ("SGD", 2),
+    ("HKD", 2),
+    ("ILS", 2),
+    ("AED", 2),
+    ("SAR", 2),
+    ("JPY", 0),
+    ("KRW", 0),
+    ("ISK", 0),
+    ("BHD", 3),
+    ("KWD", 3),
+    ("OMR", 3),
+    ("JOD", 3),
+    ("TND", 3),
 ];
 
 /// A known ISO 4217 currency.
@@ -63,10 +95,7 @@ pub fn amount_of(minor: Option<i64>, currency: Option<&str>) -> Option<Decimal> 
 /// Exact conversion to minor units; refuses more decimals than the currency has.
 pub fn to_minor(amount: Decimal, currency: Currency) -> Result<i64, FieldProblem> {
     if round(amount, currency) != amount {
-        return Err(FieldProblem::new(
-            "too_precise",
-            format!("{} amounts have at most {} decimals", currency.code(), currency.minor_units()),
-        ));
+        return Err(FieldProblem::new("too_precise", format!("{} amounts have at most {} decimals", currency.code(), currency.minor_units())));
     }
     let scaled = amount * Decimal::from(10i64.pow(currency.minor_units()));
     i64::try_from(scaled.trunc()).map_err(|_| FieldProblem::new("out_of_range", "amount is too large"))

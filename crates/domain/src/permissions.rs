@@ -80,9 +80,7 @@ impl Module {
     pub fn actions(self) -> &'static [Action] {
         use Action::*;
         match self {
-            Module::Proposals | Module::SalesOrders | Module::Contracts | Module::Invoices => {
-                &[View, ViewOwn, Create, Edit, Delete, Send]
-            }
+            Module::Proposals | Module::SalesOrders | Module::Contracts | Module::Invoices => &[View, ViewOwn, Create, Edit, Delete, Send],
             Module::Reports | Module::AuditLog => &[View, ViewOwn],
             _ => &[View, ViewOwn, Create, Edit, Delete],
         }
@@ -103,14 +101,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 6] = [
-        Action::View,
-        Action::ViewOwn,
-        Action::Create,
-        Action::Edit,
-        Action::Delete,
-        Action::Send,
-    ];
+    pub const ALL: [Action; 6] = [Action::View, Action::ViewOwn, Action::Create, Action::Edit, Action::Delete, Action::Send];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -154,16 +145,8 @@ pub enum PermissionError {
 impl std::fmt::Display for PermissionError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            PermissionError::ActionNotApplicable { module, action } => write!(
-                f,
-                "action `{}` does not apply to module `{}`",
-                action.as_str(),
-                module.as_str()
-            ),
-            PermissionError::UnknownScope(s) => write!(
-                f,
-                "unknown scope `{s}`; use `*`, `<module>:*` or `<module>:<action>`"
-            ),
+            PermissionError::ActionNotApplicable { module, action } => write!(f, "action `{}` does not apply to module `{}`", action.as_str(), module.as_str()),
+            PermissionError::UnknownScope(s) => write!(f, "unknown scope `{s}`; use `*`, `<module>:*` or `<module>:<action>`"),
         }
     }
 }
@@ -176,9 +159,7 @@ impl PermissionSet {
 
     /// Every applicable action on every module.
     pub fn everything() -> Self {
-        Module::ALL
-            .into_iter()
-            .fold(PermissionSet::default(), |set, m| set.grant(m, m.actions()))
+        Module::ALL.into_iter().fold(PermissionSet::default(), |set, m| set.grant(m, m.actions()))
     }
 
     pub fn allows(&self, module: Module, action: Action) -> bool {
@@ -200,10 +181,7 @@ impl PermissionSet {
     pub fn validate(&self) -> Result<(), PermissionError> {
         for (module, actions) in &self.0 {
             if let Some(action) = actions.iter().find(|a| !module.actions().contains(a)) {
-                return Err(PermissionError::ActionNotApplicable {
-                    module: *module,
-                    action: *action,
-                });
+                return Err(PermissionError::ActionNotApplicable { module: *module, action: *action });
             }
         }
         Ok(())
@@ -341,9 +319,7 @@ mod tests {
 
     #[test]
     fn view_beats_view_own_and_nothing_means_no_access() {
-        let set = PermissionSet::default()
-            .grant(Module::Leads, &[Action::ViewOwn])
-            .grant(Module::Clients, &[Action::View, Action::ViewOwn]);
+        let set = PermissionSet::default().grant(Module::Leads, &[Action::ViewOwn]).grant(Module::Clients, &[Action::View, Action::ViewOwn]);
         assert_eq!(set.view_scope(Module::Leads, 7), Some(ViewScope::Own(7)));
         assert_eq!(set.view_scope(Module::Clients, 7), Some(ViewScope::All));
         assert_eq!(set.view_scope(Module::Invoices, 7), None);
@@ -376,10 +352,7 @@ mod tests {
     fn validate_rejects_inapplicable_actions() {
         assert!(PermissionSet::everything().validate().is_ok());
         let bad = PermissionSet::default().grant(Module::Leads, &[Action::Send]);
-        assert_eq!(
-            bad.validate(),
-            Err(PermissionError::ActionNotApplicable { module: Module::Leads, action: Action::Send })
-        );
+        assert_eq!(bad.validate(), Err(PermissionError::ActionNotApplicable { module: Module::Leads, action: Action::Send }));
     }
 
     #[test]

@@ -33,7 +33,9 @@ impl Frequency {
     }
 
     pub fn parse(raw: &str) -> Option<Frequency> {
-        [Frequency::Monthly, Frequency::Quarterly, Frequency::Annual, Frequency::Days, Frequency::Weeks, Frequency::Months].into_iter().find(|f| f.name() == raw)
+        [Frequency::Monthly, Frequency::Quarterly, Frequency::Annual, Frequency::Days, Frequency::Weeks, Frequency::Months]
+            .into_iter()
+            .find(|f| f.name() == raw)
     }
 }
 
@@ -51,12 +53,15 @@ pub fn check_interval(frequency: Frequency, interval: i32) -> Result<i32, FieldP
 }
 
 /// `date` plus `months`, keeping the day of month where it exists (31 Jan + 1 month = 28/29 Feb).
+/// Saturates at `Date::MIN`/`Date::MAX` beyond the years `time` supports (±9999).
 pub fn add_months(date: Date, months: i32) -> Date {
     let total = date.year() * 12 + (date.month() as i32 - 1) + months;
     let (year, month0) = (total.div_euclid(12), total.rem_euclid(12));
-    let month = Month::try_from((month0 + 1) as u8).expect("1..=12");
+    // `rem_euclid(12)` is in 0..12, so the cast is lossless and this is the month it names.
+    let month = Month::January.nth_next(month0 as u8);
     let day = date.day().min(month.length(year));
-    Date::from_calendar_date(year, month, day).expect("a valid date")
+    // The day exists in that month, so only a year out of range can fail.
+    Date::from_calendar_date(year, month, day).unwrap_or(if months < 0 { Date::MIN } else { Date::MAX })
 }
 
 /// The date of cycle `n` (0 = the start date). Month-based cycles are counted from the start

@@ -6,7 +6,10 @@ pub const STATUSES: [&str; 6] = ["draft", "confirmed", "partially_delivered", "d
 
 pub fn parse_status(raw: &str) -> Result<&'static str, FieldProblem> {
     let s = raw.trim().to_ascii_lowercase().replace(' ', "_");
-    STATUSES.into_iter().find(|x| *x == s).ok_or_else(|| FieldProblem::new("invalid_status", format!("`{}` is not a sales order status ({})", raw.trim(), STATUSES.join(", "))))
+    STATUSES
+        .into_iter()
+        .find(|x| *x == s)
+        .ok_or_else(|| FieldProblem::new("invalid_status", format!("`{}` is not a sales order status ({})", raw.trim(), STATUSES.join(", "))))
 }
 
 /// Set by hand through `/status`; `invoiced` is set only by converting to an invoice.

@@ -25,11 +25,7 @@ impl Validator {
     }
 
     pub fn push(&mut self, field: &str, code: &str, message: impl Into<String>) {
-        self.errors.push(FieldError {
-            field: field.to_string(),
-            code: code.to_string(),
-            message: message.into(),
-        });
+        self.errors.push(FieldError { field: field.to_string(), code: code.to_string(), message: message.into() });
     }
 
     /// Runs a parser and records its error under `field`; `None` when it failed.
@@ -88,12 +84,9 @@ impl EmailAddress {
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !domain.contains("..")
-            && domain.split('.').all(|label| {
-                !label.is_empty()
-                    && !label.starts_with('-')
-                    && !label.ends_with('-')
-                    && label.chars().all(|c| c.is_alphanumeric() || c == '-')
-            });
+            && domain
+                .split('.')
+                .all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-') && label.chars().all(|c| c.is_alphanumeric() || c == '-'));
         if local.is_empty() || local.len() > 64 || local.contains('@') || !domain_ok {
             return Err(invalid());
         }

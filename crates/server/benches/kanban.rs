@@ -5,12 +5,15 @@
 //! also prints `EXPLAIN ANALYZE` of the board's two queries. Results go to stdout as
 //! Markdown; `benchmarks/RESULTS.md` keeps the recorded runs.
 
+// A benchmark harness: panicking on a broken setup is the right outcome.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::{Duration, Instant};
 
-use crmconnect::ops::staff::{insert_staff, NewStaff};
 use crmconnect::audit::Actor;
 use crmconnect::config::Settings;
 use crmconnect::entities::{lead, pipeline_status, role, staff};
+use crmconnect::ops::staff::{insert_staff, NewStaff};
 use crmconnect::startup::Application;
 use crmconnect_domain::leads::POSITION_GAP;
 use crmconnect_domain::validation::EmailAddress;
@@ -103,7 +106,8 @@ async fn main() {
 
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}/api/v1");
-    let login: Value = client.post(format!("{base}/auth/login")).json(&json!({"email": "bench@x.ro", "password": PASSWORD})).send().await.unwrap().json().await.unwrap();
+    let login: Value =
+        client.post(format!("{base}/auth/login")).json(&json!({"email": "bench@x.ro", "password": PASSWORD})).send().await.unwrap().json().await.unwrap();
     let token = login["access_token"].as_str().unwrap().to_string();
 
     let (b50, b95, board) = time_get(&client, &format!("{base}/leads/kanban?pipeline_id={pipeline_id}&limit=20"), &token, 30).await;
@@ -115,7 +119,13 @@ async fn main() {
     let creates = 300;
     let started = Instant::now();
     for i in 0..creates {
-        let res = client.post(format!("{base}/leads")).bearer_auth(&token).json(&json!({"name": format!("New {i}"), "email": format!("new{i}@x.ro"), "estimated_value": "100", "currency": "RON"})).send().await.unwrap();
+        let res = client
+            .post(format!("{base}/leads"))
+            .bearer_auth(&token)
+            .json(&json!({"name": format!("New {i}"), "email": format!("new{i}@x.ro"), "estimated_value": "100", "currency": "RON"}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status().as_u16(), 201);
     }
     let create_rate = creates as f64 / started.elapsed().as_secs_f64();

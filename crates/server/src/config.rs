@@ -49,8 +49,7 @@ impl Settings {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let number = |name: &str, default: u64| var(name).and_then(|v| v.trim().parse().ok()).filter(|n| *n > 0).unwrap_or(default);
         let data_dir = PathBuf::from(var("CRM_DATA_DIR").unwrap_or_else(|| "./data".into()));
-        let database_url = var("DATABASE_URL")
-            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", data_dir.join("crmconnect.db").display()));
+        let database_url = var("DATABASE_URL").unwrap_or_else(|| format!("sqlite://{}?mode=rwc", data_dir.join("crmconnect.db").display()));
         let bind = var("CRM_BIND").unwrap_or_else(|| DEFAULT_BIND.into());
         let public_url = var("CRM_PUBLIC_URL").unwrap_or_else(|| format!("http://{bind}"));
         Settings {

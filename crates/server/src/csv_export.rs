@@ -20,8 +20,23 @@ fn opt(s: &Option<String>) -> String {
 pub fn leads(leads: &[Lead]) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
-        "id", "name", "company", "title", "email", "phone", "city", "country", "status", "source", "assigned_to",
-        "estimated_value", "currency", "score", "tags", "last_contacted_at", "created_at",
+        "id",
+        "name",
+        "company",
+        "title",
+        "email",
+        "phone",
+        "city",
+        "country",
+        "status",
+        "source",
+        "assigned_to",
+        "estimated_value",
+        "currency",
+        "score",
+        "tags",
+        "last_contacted_at",
+        "created_at",
     ])?;
     for l in leads {
         let rfc3339 = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();

@@ -54,7 +54,11 @@ pub fn validate(defs: &[custom_field::Model], input: &Map<String, Value>, creati
             None => {}
         }
     }
-    if errors.is_empty() { Ok(changes) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(changes)
+    } else {
+        Err(errors)
+    }
 }
 
 pub async fn save(db: &impl ConnectionTrait, entity_id: i32, changes: Changes) -> ApiResult<()> {

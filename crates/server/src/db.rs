@@ -6,9 +6,7 @@ use anyhow::Context;
 use crmconnect_domain::permissions::default_roles;
 use crmconnect_migration::{Migrator, MigratorTrait};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ActiveValue::Set, ConnectOptions, Database, DatabaseConnection, EntityTrait, TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ConnectOptions, Database, DatabaseConnection, EntityTrait, TransactionTrait};
 use time::OffsetDateTime;
 
 use crate::entities::{app_setting, currency, email_template, pipeline, pipeline_status, role, tax};
@@ -16,15 +14,11 @@ use crate::entities::{app_setting, currency, email_template, pipeline, pipeline_
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     if let Some(path) = sqlite_file(url) {
         if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("creating the database directory {}", parent.display()))?;
+            std::fs::create_dir_all(parent).with_context(|| format!("creating the database directory {}", parent.display()))?;
         }
     }
     let mut options = ConnectOptions::new(url.to_string());
-    options
-        .max_connections(if url.starts_with("sqlite") { 8 } else { 20 })
-        .connect_timeout(Duration::from_secs(10))
-        .sqlx_logging(false);
+    options.max_connections(if url.starts_with("sqlite") { 8 } else { 20 }).connect_timeout(Duration::from_secs(10)).sqlx_logging(false);
     Database::connect(options).await.with_context(|| format!("connecting to {}", redact(url)))
 }
 
@@ -186,13 +180,8 @@ async fn ensure_defaults(db: &DatabaseConnection) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub const DEFAULT_STATUSES: &[(&str, &str)] = &[
-    ("New", "#64748b"),
-    ("Contacted", "#0ea5e9"),
-    ("Qualified", "#8b5cf6"),
-    ("Demo Scheduled", "#f59e0b"),
-    ("Proposal Sent", "#10b981"),
-];
+pub const DEFAULT_STATUSES: &[(&str, &str)] =
+    &[("New", "#64748b"), ("Contacted", "#0ea5e9"), ("Qualified", "#8b5cf6"), ("Demo Scheduled", "#f59e0b"), ("Proposal Sent", "#10b981")];
 /// (code, symbol, is base): the Romanian leu as base, and the two currencies most quoted in.
 pub const DEFAULT_CURRENCIES: &[(&str, &str, bool)] = &[("RON", "lei", true), ("EUR", "€", false), ("USD", "$", false)];
 /// Romanian VAT since 1 August 2025: 21 % standard, 11 % reduced, and 0 % (exempt, reverse charge).
@@ -233,11 +222,7 @@ where
 }
 
 fn setting(key: &str, value: &str) -> app_setting::ActiveModel {
-    app_setting::ActiveModel {
-        key: Set(key.to_string()),
-        value: Set(value.to_string()),
-        updated_at: Set(OffsetDateTime::now_utc()),
-    }
+    app_setting::ActiveModel { key: Set(key.to_string()), value: Set(value.to_string()), updated_at: Set(OffsetDateTime::now_utc()) }
 }
 
 pub async fn get_setting(db: &DatabaseConnection, key: &str) -> anyhow::Result<Option<String>> {

@@ -112,8 +112,7 @@ pub async fn resolve_lines(db: &impl ConnectionTrait, v: &mut Validator, inputs:
         if description.is_none() {
             v.push(&f("description"), "required", "a description (or an item) is required");
         }
-        let long_description = opt_text(v, &f("long_description"), &input.long_description, 5000)
-            .or_else(|| item.and_then(|it| it.long_description.clone()));
+        let long_description = opt_text(v, &f("long_description"), &input.long_description, 5000).or_else(|| item.and_then(|it| it.long_description.clone()));
         let unit = opt_text(v, &f("unit"), &input.unit, 30).or_else(|| item.and_then(|it| it.unit.clone()));
         let qty = v.check(&f("qty"), documents::check_qty(input.qty));
         let unit_price = match input.unit_price.or_else(|| item.map(|it| dec(&it.unit_price))) {
@@ -191,6 +190,11 @@ pub fn compute(currency: Currency, lines: &[Line], discount: Option<DocumentDisc
     documents::compute(currency, &lines.iter().map(Line::calc).collect::<Vec<_>>(), discount)
 }
 
+/// The totals without a document discount, which cannot fail.
+pub fn compute_undiscounted(currency: Currency, lines: &[Line]) -> DocumentTotals {
+    documents::compute_undiscounted(currency, &lines.iter().map(Line::calc).collect::<Vec<_>>())
+}
+
 /// Replaces a document's lines.
 pub async fn save_lines(db: &impl ConnectionTrait, document_type: &str, document_id: i32, lines: &[Line]) -> ApiResult<()> {
     document_line::Entity::delete_many()
@@ -247,7 +251,7 @@ pub fn present(currency: Currency, rows: &[document_line::Model], discount: Opti
     let lines = lines_from_rows(rows);
     // Stored documents were validated when written; if a discount no longer fits (it cannot,
     // lines and discount are written together) show the document without it rather than fail.
-    let totals = compute(currency, &lines, discount).or_else(|_| compute(currency, &lines, None)).expect("computing without discount cannot fail");
+    let totals = compute(currency, &lines, discount).unwrap_or_else(|_| compute_undiscounted(currency, &lines));
     let api_lines = rows
         .iter()
         .zip(&lines)
@@ -294,7 +298,13 @@ pub async fn enabled_currency(db: &impl ConnectionTrait, v: &mut Validator, fiel
 
 /// The client a document names: required when creating, must exist when given; problems go
 /// into `v` (so every field error is reported at once). `None` when not given on an update.
-pub async fn requested_client(db: &impl ConnectionTrait, user: &AuthUser, v: &mut Validator, client_id: Option<i32>, creating: bool) -> ApiResult<Option<client::Model>> {
+pub async fn requested_client(
+    db: &impl ConnectionTrait,
+    user: &AuthUser,
+    v: &mut Validator,
+    client_id: Option<i32>,
+    creating: bool,
+) -> ApiResult<Option<client::Model>> {
     match client_id {
         Some(id) => {
             let c = visibility::referenced_client(db, user, id).await?;
@@ -333,7 +343,7 @@ pub async fn enabled_or_base(db: &impl ConnectionTrait, code: &str) -> ApiResult
 
 pub async fn base_currency(db: &impl ConnectionTrait) -> ApiResult<Currency> {
     let row = currency::Entity::find().filter(currency::Column::IsBase.eq(true)).one(db).await?;
-    Ok(row.and_then(|c| Currency::parse(&c.code).ok()).unwrap_or_else(|| Currency::parse("RON").expect("RON is known")))
+    Ok(row.and_then(|c| Currency::parse(&c.code).ok()).unwrap_or(Currency::RON))
 }
 
 /// The next number of a sequence, inside the caller's transaction. The row is updated in

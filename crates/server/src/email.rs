@@ -104,7 +104,8 @@ pub fn check_template(source: &str) -> Result<(), String> {
 
 pub fn render(source: &str, context: &serde_json::Value) -> ApiResult<String> {
     let env = minijinja::Environment::new();
-    env.render_str(source, minijinja::value::Serde(context)).map_err(|e| ApiError::field("template", "render_failed", format!("the e-mail template failed to render: {e}")))
+    env.render_str(source, minijinja::value::Serde(context))
+        .map_err(|e| ApiError::field("template", "render_failed", format!("the e-mail template failed to render: {e}")))
 }
 
 pub async fn template(db: &impl ConnectionTrait, slug: &str) -> ApiResult<email_template::Model> {
@@ -135,11 +136,7 @@ fn mailbox(field: &str, name: Option<&str>, address: &str) -> ApiResult<Mailbox>
 
 /// Builds the message once and stores it as `queued`, in the caller's transaction.
 pub async fn queue(db: &impl ConnectionTrait, out: Outgoing) -> ApiResult<email_outbox::Model> {
-    let mut builder = Message::builder()
-        .from(mailbox("from", Some(&out.from_name), &out.from)?)
-        .subject(out.subject.clone())
-        .message_id(None)
-        .date_now();
+    let mut builder = Message::builder().from(mailbox("from", Some(&out.from_name), &out.from)?).subject(out.subject.clone()).message_id(None).date_now();
     for to in &out.to {
         builder = builder.to(mailbox("to", None, to)?);
     }

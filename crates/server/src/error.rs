@@ -10,7 +10,7 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpResponse, ResponseError};
 use crmconnect_domain::api::Problem;
-use crmconnect_domain::validation::FieldError;
+use crmconnect_domain::validation::{FieldError, Validator};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -115,6 +115,14 @@ impl ApiError {
         Self { errors, ..Self::new(ErrorCode::ValidationFailed, detail) }
     }
 
+    /// Ends a request's validation with the value its parsers built (`None` when one failed):
+    /// 422 with every recorded field error, else the value. Every failing parser records why,
+    /// so a `None` with nothing recorded is a bug in the validation code: a 500, not a panic.
+    pub fn validated<T>(v: Validator, value: Option<T>) -> ApiResult<T> {
+        v.finish().map_err(Self::validation)?;
+        value.ok_or_else(|| Self::internal(anyhow::anyhow!("validation passed but left a required value unset")))
+    }
+
     pub fn field(field: &str, code: &str, message: impl Into<String>) -> Self {
         Self::validation(vec![FieldError { field: field.into(), code: code.into(), message: message.into() }])
     }
@@ -135,10 +143,7 @@ impl ApiError {
     }
 
     pub fn internal(source: impl Into<anyhow::Error>) -> Self {
-        Self {
-            source: Some(source.into()),
-            ..Self::new(ErrorCode::InternalError, "The server failed to handle the request; it has been logged.")
-        }
+        Self { source: Some(source.into()), ..Self::new(ErrorCode::InternalError, "The server failed to handle the request; it has been logged.") }
     }
 
     pub fn with_retry_after(mut self, secs: u64) -> Self {
@@ -229,13 +234,8 @@ impl From<actix_web::error::BlockingError> for ApiError {
 
 /// Last line of defence (wraps the whole app): any error response that is not already
 /// problem+json — actix's plain-text 404/405/413 and friends — is replaced by one.
-pub fn problemize<B: MessageBody + 'static>(
-    res: ServiceResponse<B>,
-) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_problem = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+pub fn problemize<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
     if is_problem {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
@@ -288,5 +288,15 @@ mod tests {
         let err = ApiError::field("email", "invalid_email", "bad");
         assert_eq!(err.detail, "`email`: bad");
         assert_eq!(err.problem().errors.len(), 1);
+    }
+
+    #[test]
+    fn validated_reports_field_errors_then_yields_the_value() {
+        let mut v = Validator::new();
+        v.push("name", "required", "a name is required");
+        assert_eq!(ApiError::validated(v, None::<i32>).map_err(|e| e.code).unwrap_err(), ErrorCode::ValidationFailed);
+        assert_eq!(ApiError::validated(Validator::new(), Some(7)).map_err(|e| e.code).unwrap(), 7);
+        // A parser that failed without saying why is a server bug, not the client's.
+        assert_eq!(ApiError::validated(Validator::new(), None::<i32>).map_err(|e| e.code).unwrap_err(), ErrorCode::InternalError);
     }
 }

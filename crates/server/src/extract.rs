@@ -32,18 +32,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                 mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
             })
             .unwrap_or(false);
-        let declared_len = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
+        let declared_len = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             if !content_type_ok {
-                return Err(ApiError::new(
-                    ErrorCode::UnsupportedMediaType,
-                    "Send the body as JSON with `Content-Type: application/json`.",
-                ));
+                return Err(ApiError::new(ErrorCode::UnsupportedMediaType, "Send the body as JSON with `Content-Type: application/json`."));
             }
             if declared_len.is_some_and(|n| n > JSON_LIMIT_BYTES) {
                 return Err(too_large());
@@ -91,15 +84,11 @@ fn strip_position(message: &str) -> String {
 
 /// Query-string extractor configuration: a bad query is a 400 problem, not actix's text.
 pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(|err, _req| {
-        ApiError::new(ErrorCode::InvalidQuery, format!("Invalid query string: {err}")).into()
-    })
+    web::QueryConfig::default().error_handler(|err, _req| ApiError::new(ErrorCode::InvalidQuery, format!("Invalid query string: {err}")).into())
 }
 
 pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default().error_handler(|err, _req| {
-        ApiError::new(ErrorCode::InvalidPath, format!("Invalid path parameter: {err}")).into()
-    })
+    web::PathConfig::default().error_handler(|err, _req| ApiError::new(ErrorCode::InvalidPath, format!("Invalid path parameter: {err}")).into())
 }
 
 pub fn payload_config() -> web::PayloadConfig {

@@ -59,8 +59,20 @@ fn glyph_width(c: char, bold: bool) -> f32 {
         '.' | ',' | ' ' => 278.0,
         '-' => 333.0,
         '%' => 889.0,
-        'A'..='Z' => if bold { 722.0 } else { 667.0 },
-        _ => if bold { 611.0 } else { 556.0 },
+        'A'..='Z' => {
+            if bold {
+                722.0
+            } else {
+                667.0
+            }
+        }
+        _ => {
+            if bold {
+                611.0
+            } else {
+                556.0
+            }
+        }
     }
 }
 
@@ -119,23 +131,32 @@ fn amount(d: Decimal) -> String {
 }
 
 struct Writer {
-    pages: Vec<Content>,
+    /// Finished pages, before `current`.
+    done: Vec<Content>,
+    current: Content,
     y: f32,
 }
 
 impl Writer {
     fn new() -> Writer {
-        Writer { pages: vec![Content::new()], y: PAGE_H - MARGIN }
+        Writer { done: Vec::new(), current: Content::new(), y: PAGE_H - MARGIN }
     }
 
     fn page(&mut self) -> &mut Content {
-        self.pages.last_mut().expect("at least one page")
+        &mut self.current
+    }
+
+    /// Every page, in order.
+    fn into_pages(self) -> Vec<Content> {
+        let mut pages = self.done;
+        pages.push(self.current);
+        pages
     }
 
     /// Starts a new page when fewer than `needed` points are left.
     fn ensure(&mut self, needed: f32) {
         if self.y - needed < BOTTOM {
-            self.pages.push(Content::new());
+            self.done.push(std::mem::replace(&mut self.current, Content::new()));
             self.y = PAGE_H - MARGIN;
         }
     }
@@ -276,7 +297,7 @@ pub fn render(doc: &DocumentPdf) -> Vec<u8> {
             w.y -= 12.0;
         }
     }
-    finish(w.pages, &doc.title, &doc.number)
+    finish(w.into_pages(), &doc.title, &doc.number)
 }
 
 fn finish(pages: Vec<Content>, title: &str, number: &str) -> Vec<u8> {

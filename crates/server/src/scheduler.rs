@@ -18,13 +18,13 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection
 use serde_json::json;
 use time::{Date, OffsetDateTime};
 
-use crate::ops::invoices::{self, InvoiceMail};
-use crate::documents::currency_of;
 use crate::audit::Actor;
+use crate::documents::currency_of;
 use crate::documents::{self};
 use crate::entities::{client, invoice, job, proposal, recurring_invoice, reminder_sent};
 use crate::error::{ApiError, ApiResult};
 use crate::notifications::{self, Notice};
+use crate::ops::invoices::{self, InvoiceMail};
 use crate::{db, outbox};
 
 pub const RECURRING: &str = "recurring_invoices";
@@ -99,11 +99,17 @@ impl Scheduler {
     }
 
     async fn acquire(&self, name: &str, now: OffsetDateTime) -> ApiResult<bool> {
-        job::Entity::insert(job::ActiveModel { name: Set(name.into()), locked_by: Set(None), locked_until: Set(None), last_run_at: Set(None), last_error: Set(None) })
-            .on_conflict(OnConflict::column(job::Column::Name).do_nothing().to_owned())
-            .do_nothing()
-            .exec(&self.db)
-            .await?;
+        job::Entity::insert(job::ActiveModel {
+            name: Set(name.into()),
+            locked_by: Set(None),
+            locked_until: Set(None),
+            last_run_at: Set(None),
+            last_error: Set(None),
+        })
+        .on_conflict(OnConflict::column(job::Column::Name).do_nothing().to_owned())
+        .do_nothing()
+        .exec(&self.db)
+        .await?;
         let claimed = job::Entity::update_many()
             .col_expr(job::Column::LockedBy, Expr::value(self.id.clone()))
             .col_expr(job::Column::LockedUntil, Expr::value(now + LEASE))
@@ -134,7 +140,8 @@ fn system() -> Actor {
 
 /// Generates every due cycle of every active schedule, one transaction per invoice.
 pub async fn generate_recurring(db: &DatabaseConnection, public_url: &str, today: Date) -> ApiResult<usize> {
-    let schedules = recurring_invoice::Entity::find().filter(recurring_invoice::Column::Active.eq(true)).order_by_asc(recurring_invoice::Column::Id).all(db).await?;
+    let schedules =
+        recurring_invoice::Entity::find().filter(recurring_invoice::Column::Active.eq(true)).order_by_asc(recurring_invoice::Column::Id).all(db).await?;
     let mut made = 0;
     for s in schedules {
         let Some(frequency) = Frequency::parse(&s.frequency) else { continue };
@@ -227,7 +234,15 @@ async fn create_cycle_invoice(txn: &impl ConnectionTrait, public_url: &str, s: &
         "issue_and_send" => {
             let issued = invoices::issue_in(txn, &system(), &saved).await?;
             if let Some(to) = invoices::client_email(txn, s.client_id).await? {
-                let mail = InvoiceMail { template: "invoice_send", to: vec![to], cc: Vec::new(), subject: None, message: String::new(), staff_name: String::new(), staff_email: String::new() };
+                let mail = InvoiceMail {
+                    template: "invoice_send",
+                    to: vec![to],
+                    cc: Vec::new(),
+                    subject: None,
+                    message: String::new(),
+                    staff_name: String::new(),
+                    staff_email: String::new(),
+                };
                 invoices::send_in(txn, &system(), public_url, issued, mail).await?;
             }
         }
@@ -295,7 +310,15 @@ pub async fn overdue_reminders(db: &DatabaseConnection, public_url: &str, today:
         let txn = db::begin_write(db).await?;
         // The unique (kind, invoice, day) row makes a second server's attempt a no-op.
         if mark_once(&txn, "overdue_invoice", inv.id, today).await? {
-            let mail = InvoiceMail { template: "invoice_overdue_reminder", to: vec![to], cc: Vec::new(), subject: None, message: String::new(), staff_name: String::new(), staff_email: String::new() };
+            let mail = InvoiceMail {
+                template: "invoice_overdue_reminder",
+                to: vec![to],
+                cc: Vec::new(),
+                subject: None,
+                message: String::new(),
+                staff_name: String::new(),
+                staff_email: String::new(),
+            };
             invoices::send_in(&txn, &system(), public_url, inv, mail).await?;
             sent += 1;
         }

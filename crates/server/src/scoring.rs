@@ -7,9 +7,9 @@ use crmconnect_domain::scoring::{score, LeadFacts, Rule};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use crmconnect_domain::money::amount_of as money_of;
 use crate::entities::{custom_field, custom_field_value, lead, lead_source, lead_tag, scoring_rule};
 use crate::error::{ApiError, ApiResult};
+use crmconnect_domain::money::amount_of as money_of;
 
 pub async fn rules(db: &impl ConnectionTrait) -> ApiResult<Vec<Rule>> {
     scoring_rule::Entity::find()
@@ -17,7 +17,10 @@ pub async fn rules(db: &impl ConnectionTrait) -> ApiResult<Vec<Rule>> {
         .all(db)
         .await?
         .into_iter()
-        .map(|r| Rule::parse(&r.field, &r.operator, &r.value, r.points).map_err(|(_, p)| ApiError::internal(anyhow::anyhow!("stored rule {} invalid: {}", r.id, p.message))))
+        .map(|r| {
+            Rule::parse(&r.field, &r.operator, &r.value, r.points)
+                .map_err(|(_, p)| ApiError::internal(anyhow::anyhow!("stored rule {} invalid: {}", r.id, p.message)))
+        })
         .collect()
 }
 
@@ -29,13 +32,7 @@ struct Lookups {
 async fn lookups(db: &impl ConnectionTrait) -> ApiResult<Lookups> {
     Ok(Lookups {
         sources: lead_source::Entity::find().all(db).await?.into_iter().map(|s| (s.id, s.name)).collect(),
-        custom_keys: custom_field::Entity::find()
-            .filter(custom_field::Column::Entity.eq("lead"))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|f| (f.id, f.key))
-            .collect(),
+        custom_keys: custom_field::Entity::find().filter(custom_field::Column::Entity.eq("lead")).all(db).await?.into_iter().map(|f| (f.id, f.key)).collect(),
     })
 }
 

@@ -5,18 +5,15 @@ use crmconnect_domain::leads::{phone_key, POSITION_GAP};
 use crmconnect_domain::validation::EmailAddress;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait};
 use time::{Duration, OffsetDateTime};
 
-use crate::ops::staff::{insert_staff, NewStaff};
 use crate::audit::Actor;
 use crate::entities::{
-    client, client_contact, lead, lead_activity, lead_source, lead_status_change, lead_tag, lost_reason, opportunity_status,
-    pipeline, pipeline_status, reminder, role, scoring_rule, staff,
+    client, client_contact, lead, lead_activity, lead_source, lead_status_change, lead_tag, lost_reason, opportunity_status, pipeline, pipeline_status,
+    reminder, role, scoring_rule, staff,
 };
+use crate::ops::staff::{insert_staff, NewStaff};
 
 pub const DEMO_PASSWORD: &str = "demo1234";
 pub const DEMO_ADMIN_EMAIL: &str = "admin@demo.crmconnect.dev";
@@ -35,8 +32,12 @@ const DEMO_STAFF: &[(&str, &str, &str)] = &[
     ("Maria Constantin", "maria.constantin@demo.crmconnect.dev", "SDR"),
 ];
 
-const FIRST: &[&str] = &["Ana", "Bogdan", "Cristina", "Dan", "Elena", "Florin", "Gabriela", "Horia", "Irina", "Ion", "Laura", "Matei", "Nicoleta", "Ovidiu", "Paula", "Radu", "Sorina", "Tudor", "Vlad", "Zoe"];
-const LAST: &[&str] = &["Popa", "Ionescu", "Stoica", "Munteanu", "Rusu", "Lazăr", "Matei", "Ciobanu", "Toma", "Neagu", "Barbu", "Dobre", "Vasile", "Moldovan", "Oprea"];
+const FIRST: &[&str] = &[
+    "Ana", "Bogdan", "Cristina", "Dan", "Elena", "Florin", "Gabriela", "Horia", "Irina", "Ion", "Laura", "Matei", "Nicoleta", "Ovidiu", "Paula", "Radu",
+    "Sorina", "Tudor", "Vlad", "Zoe",
+];
+const LAST: &[&str] =
+    &["Popa", "Ionescu", "Stoica", "Munteanu", "Rusu", "Lazăr", "Matei", "Ciobanu", "Toma", "Neagu", "Barbu", "Dobre", "Vasile", "Moldovan", "Oprea"];
 const COMPANY_A: &[&str] = &["Carpați", "Dacia", "Nord", "Delta", "Transilvania", "Banat", "Olt", "Siret", "Mureș", "Prahova", "Argeș", "Danubius"];
 const COMPANY_B: &[&str] = &["Tech", "Logistic", "Construct", "Agro", "Soft", "Media", "Retail", "Energy", "Med", "Print"];
 const INDUSTRIES: &[&str] = &["Software", "Manufacturing", "Retail", "Construction", "Healthcare", "Logistics", "Agriculture", "Energy"];
@@ -57,11 +58,8 @@ pub async fn seed_demo(db: &DatabaseConnection) -> anyhow::Result<DemoSummary> {
     }
     let mut staff_ids = Vec::new();
     for (name, email, role_name) in DEMO_STAFF {
-        let role = role::Entity::find()
-            .filter(role::Column::Name.eq(*role_name))
-            .one(db)
-            .await?
-            .with_context(|| format!("default role {role_name} missing"))?;
+        let role =
+            role::Entity::find().filter(role::Column::Name.eq(*role_name)).one(db).await?.with_context(|| format!("default role {role_name} missing"))?;
         let new = NewStaff {
             name: name.to_string(),
             email: EmailAddress::parse(email).map_err(|p| anyhow::anyhow!(p.message))?,
@@ -233,7 +231,8 @@ async fn seed_pipeline(db: &DatabaseConnection, sellers: &[i32]) -> anyhow::Resu
     summary.leads = lead_rows.len();
 
     // Clients: the first ones converted from late-stage leads, the rest direct.
-    let converted: Vec<&lead::Model> = lead_rows.iter().filter(|l| l.status_id == statuses[statuses.len() - 1].id && !l.lost && !l.junk).take(DEMO_CLIENTS / 2).collect();
+    let converted: Vec<&lead::Model> =
+        lead_rows.iter().filter(|l| l.status_id == statuses[statuses.len() - 1].id && !l.lost && !l.junk).take(DEMO_CLIENTS / 2).collect();
     for i in 0..DEMO_CLIENTS {
         let from = converted.get(i).copied();
         let company = match from {
@@ -285,7 +284,8 @@ async fn seed_pipeline(db: &DatabaseConnection, sellers: &[i32]) -> anyhow::Resu
     summary.clients = DEMO_CLIENTS;
 
     // Opportunities from qualified-and-later leads, with probabilities and close dates.
-    let opp_statuses: Vec<i32> = opportunity_status::Entity::find().order_by_asc(opportunity_status::Column::Id).all(&txn).await?.into_iter().map(|s| s.id).collect();
+    let opp_statuses: Vec<i32> =
+        opportunity_status::Entity::find().order_by_asc(opportunity_status::Column::Id).all(&txn).await?.into_iter().map(|s| s.id).collect();
     let candidates: Vec<&lead::Model> = lead_rows.iter().filter(|l| !l.lost && !l.junk && l.status_id != statuses[0].id).take(DEMO_OPPORTUNITIES).collect();
     for l in candidates {
         let mut row: lead::ActiveModel = l.clone().into();
@@ -410,9 +410,15 @@ async fn seed_quoting(db: &DatabaseConnection, sellers: &[i32]) -> anyhow::Resul
     };
     let mut templates = Vec::new();
     for (name, content, lines) in DEMO_TEMPLATES {
-        let t = proposal_template::ActiveModel { name: Set(name.to_string()), content: Set(content.to_string()), created_at: Set(now), updated_at: Set(now), ..Default::default() }
-            .insert(&txn)
-            .await?;
+        let t = proposal_template::ActiveModel {
+            name: Set(name.to_string()),
+            content: Set(content.to_string()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
         let lines: Vec<Line> = lines.iter().map(|(i, q)| line(*i, q)).collect();
         documents::save_lines(&txn, documents::PROPOSAL_TEMPLATE, t.id, &lines).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         templates.push((t, lines));
@@ -425,7 +431,7 @@ async fn seed_quoting(db: &DatabaseConnection, sellers: &[i32]) -> anyhow::Resul
         .order_by_asc(lead::Column::Id)
         .all(&txn)
         .await?;
-    let ron = crmconnect_domain::money::Currency::parse("RON").expect("RON");
+    let ron = crmconnect_domain::money::Currency::RON;
     // Two of each status; the first Sent and the first Sent-manually ones are past open_till.
     let plan: Vec<ProposalStatus> = ProposalStatus::ALL.iter().flat_map(|s| [*s, *s]).collect();
     let mut count = 0;
@@ -515,17 +521,17 @@ async fn seed_quoting(db: &DatabaseConnection, sellers: &[i32]) -> anyhow::Resul
 /// Invoices in every status (draft, unpaid, partially paid, paid, overdue, cancelled) with
 /// payments, and a monthly recurring schedule. One transaction.
 async fn seed_invoicing(db: &DatabaseConnection) -> anyhow::Result<(usize, usize)> {
-    use crate::ops::invoices::issue_in;
-    use crate::ops::payments::{record_in, NewPayment};
     use crate::documents::{self, Line};
     use crate::entities::{invoice, item, payment_mode, recurring_invoice};
+    use crate::ops::invoices::issue_in;
+    use crate::ops::payments::{record_in, NewPayment};
     use crmconnect_domain::documents::AppliedTax;
 
     let err = |e: crate::error::ApiError| anyhow::anyhow!("{e}");
     let txn = db.begin().await?;
     let now = OffsetDateTime::now_utc();
     let today = now.date();
-    let ron = crmconnect_domain::money::Currency::parse("RON").expect("RON");
+    let ron = crmconnect_domain::money::Currency::RON;
     let clients = sea_orm::QuerySelect::limit(client::Entity::find().order_by_asc(client::Column::Id), 12).all(&txn).await?;
     let items = item::Entity::find().order_by_asc(item::Column::Id).all(&txn).await?;
     let taxes = crate::entities::tax::Entity::find().all(&txn).await?;
@@ -584,7 +590,15 @@ async fn seed_invoicing(db: &DatabaseConnection) -> anyhow::Result<(usize, usize
         let inv = issue_in(&txn, &Actor::system(), &inv).await.map_err(err)?;
         if *paid_pct > 0 {
             let amount = crmconnect_domain::money::from_minor(total * paid_pct / 100, ron);
-            let p = NewPayment { amount, date: date + Duration::days(1), payment_mode_id: mode, transaction_id: Some(format!("OP-{}", 1000 + n)), note: None, source: "manual", gateway_event_id: None };
+            let p = NewPayment {
+                amount,
+                date: date + Duration::days(1),
+                payment_mode_id: mode,
+                transaction_id: Some(format!("OP-{}", 1000 + n)),
+                note: None,
+                source: "manual",
+                gateway_event_id: None,
+            };
             record_in(&txn, &Actor::system(), &inv, p).await.map_err(err)?;
             payments += 1;
         }

@@ -76,23 +76,17 @@ pub async fn update(db: &impl ConnectionTrait, patch: &AppSettingsPatch) -> ApiR
     }
     v.finish().map_err(ApiError::validation)?;
 
-    let serde_json::Value::Object(sent) = serde_json::to_value(patch).map_err(ApiError::internal)? else {
-        unreachable!("a patch serialises to an object")
-    };
+    let serde_json::Value::Object(sent) = serde_json::to_value(patch).map_err(ApiError::internal)? else { unreachable!("a patch serialises to an object") };
     let now = OffsetDateTime::now_utc();
     for (key, value) in sent.into_iter().filter(|(_, v)| !v.is_null()) {
         let value = match value {
             serde_json::Value::String(s) => serde_json::Value::String(s.trim().to_string()),
             other => other,
         };
-        app_setting::Entity::insert(app_setting::ActiveModel {
-            key: Set(format!("{PREFIX}{key}")),
-            value: Set(value.to_string()),
-            updated_at: Set(now),
-        })
-        .on_conflict(OnConflict::column(app_setting::Column::Key).update_columns([app_setting::Column::Value, app_setting::Column::UpdatedAt]).to_owned())
-        .exec(db)
-        .await?;
+        app_setting::Entity::insert(app_setting::ActiveModel { key: Set(format!("{PREFIX}{key}")), value: Set(value.to_string()), updated_at: Set(now) })
+            .on_conflict(OnConflict::column(app_setting::Column::Key).update_columns([app_setting::Column::Value, app_setting::Column::UpdatedAt]).to_owned())
+            .exec(db)
+            .await?;
     }
     load(db).await
 }

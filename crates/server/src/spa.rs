@@ -39,9 +39,7 @@ fn fallback_response(path: &str, index: &PathBuf) -> HttpResponse {
             // The shell is tiny and must pick up new bundles after an upgrade.
             .insert_header((header::CACHE_CONTROL, "no-cache"))
             .body(html),
-        Err(_) => HttpResponse::Ok()
-            .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
-            .body(NOT_BUILT),
+        Err(_) => HttpResponse::Ok().insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8")).body(NOT_BUILT),
     }
 }
 

@@ -116,11 +116,12 @@ fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .app_data(extract::path_config())
             .app_data(extract::payload_config())
             // Before the /api/v1 scope: it serves /api/v1/openapi.json itself.
-            .service(web::resource("/api/docs").route(web::get().to(|| async {
-                actix_web::HttpResponse::MovedPermanently()
-                    .insert_header((actix_web::http::header::LOCATION, "/api/docs/"))
-                    .finish()
-            })))
+            .service(
+                web::resource("/api/docs")
+                    .route(web::get().to(|| async {
+                        actix_web::HttpResponse::MovedPermanently().insert_header((actix_web::http::header::LOCATION, "/api/docs/")).finish()
+                    })),
+            )
             .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/v1/openapi.json", openapi::spec()))
             .service(
                 web::scope("/api/v1")

@@ -4,6 +4,9 @@
 //! `cargo test`; `cargo xtask test` builds the SPA and runs it with `--ignored`
 //! (CRM_CHROMEDRIVER, CRM_CHROMIUM and CRM_SPA_DIR tell it where things are).
 
+// Test harness code: a failed unwrap/expect is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "api/helpers.rs"]
 #[allow(dead_code)]
 mod helpers;
@@ -40,12 +43,7 @@ async fn start_browser() -> (Driver, Client) {
     });
     let chromium = chromium.expect("set CRM_CHROMIUM or put chromium on PATH");
     let port = free_port();
-    let child = Command::new(driver_bin)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver starts");
+    let child = Command::new(driver_bin).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("chromedriver starts");
     let driver = Driver(child);
     let profile = tempfile::tempdir().unwrap().keep();
     let mut caps = serde_json::Map::new();
@@ -80,14 +78,12 @@ async fn spawn_with_spa() -> helpers::TestApp {
 }
 
 async fn text_of(client: &Client, css: &str) -> String {
-    let el = client.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(css)).await
-        .unwrap_or_else(|e| panic!("{css} never appeared: {e}"));
+    let el = client.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css} never appeared: {e}"));
     el.text().await.unwrap()
 }
 
 async fn text_of_xpath(client: &Client, xpath: &str) -> String {
-    let el = client.wait().at_most(Duration::from_secs(20)).for_element(Locator::XPath(xpath)).await
-        .unwrap_or_else(|e| panic!("{xpath} never appeared: {e}"));
+    let el = client.wait().at_most(Duration::from_secs(20)).for_element(Locator::XPath(xpath)).await.unwrap_or_else(|e| panic!("{xpath} never appeared: {e}"));
     el.text().await.unwrap()
 }
 
@@ -159,7 +155,6 @@ async fn sign_in_see_the_layout_navigate_and_sign_out() {
     client.refresh().await.unwrap();
     text_of_xpath(&client, &in_column("Contacted")).await;
     screenshot(&client, "layout-leads").await;
-
 
     // Client-side navigation to a screen backed by the API.
     client.find(Locator::LinkText("Staff")).await.unwrap().click().await.unwrap();
@@ -415,7 +410,13 @@ async fn drag(client: &Client, source_css: &str, target_css: &str) {
 async fn a_manager_works_the_board_the_list_settings_opportunities_and_invoices() {
     let app = spawn_with_spa().await;
     let (_, token) = app.admin().await;
-    let (_, a) = app.post("/api/v1/leads", Some(&token), json!({"name": "Dora Drag", "email": "dora@drag.ro", "tags": ["vip"], "estimated_value": "1000.00", "currency": "RON"})).await;
+    let (_, a) = app
+        .post(
+            "/api/v1/leads",
+            Some(&token),
+            json!({"name": "Dora Drag", "email": "dora@drag.ro", "tags": ["vip"], "estimated_value": "1000.00", "currency": "RON"}),
+        )
+        .await;
     let (_, b) = app.post("/api/v1/leads", Some(&token), json!({"name": "Bogdan Back", "email": "bogdan@back.ro"})).await;
     let (a_id, b_id) = (a["id"].as_i64().unwrap(), b["id"].as_i64().unwrap());
     let (_driver, client) = start_browser().await;
@@ -582,7 +583,15 @@ async fn a_manager_works_the_board_the_list_settings_opportunities_and_invoices(
     wait_for_path(&client, "/admin/sales_orders").await;
     wait_for_text(&client, "#orders-table", "80.00 RON").await;
     client.find(Locator::Css("#orders-table select")).await.unwrap().select_by_value("confirmed").await.unwrap();
-    client.wait().at_most(Duration::from_secs(20)).for_element(Locator::XPath("//table[@id='orders-table']//button[text()='Convert to invoice']")).await.unwrap().click().await.unwrap();
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::XPath("//table[@id='orders-table']//button[text()='Convert to invoice']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     wait_for_text(&client, "#orders-table", "#").await;
     let (_, orders) = app.get("/api/v1/sales-orders", &token).await;
     assert!(orders["items"][0]["invoice_id"].is_i64(), "{orders}");
@@ -600,7 +609,12 @@ async fn a_manager_works_the_board_the_list_settings_opportunities_and_invoices(
     // A contract through the generic form.
     client.goto(&app.url("/admin/contracts")).await.unwrap();
     click(&client, "#new-contract").await;
-    client.wait().at_most(Duration::from_secs(20)).for_element(Locator::XPath("//select[@id='field-client_id']/option[text()='Editor Client SRL']")).await.unwrap();
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::XPath("//select[@id='field-client_id']/option[text()='Editor Client SRL']"))
+        .await
+        .unwrap();
     client.find(Locator::Css("#field-client_id")).await.unwrap().select_by_label("Editor Client SRL").await.unwrap();
     fill(&client, "#field-subject", "Support 2027").await;
     fill(&client, "#field-value", "5000").await;
@@ -656,15 +670,11 @@ async fn a_long_column_loads_more_cards_as_it_is_scrolled() {
     let (_driver, client) = start_browser().await;
     sign_in(&app, &client).await;
     client.goto(&app.url("/admin/leads")).await.unwrap();
-    let count = || async {
-        client.execute("return document.querySelectorAll(\"section[data-status='New'] article\").length", vec![]).await.unwrap().as_u64().unwrap()
-    };
+    let count =
+        || async { client.execute("return document.querySelectorAll(\"section[data-status='New'] article\").length", vec![]).await.unwrap().as_u64().unwrap() };
     wait_for_text(&client, "section[data-status='New'] .count", "27").await;
     assert_eq!(count().await, 20, "the first page of the column");
-    client
-        .execute("const c = document.querySelector(\"section[data-status='New']\"); c.scrollTop = c.scrollHeight;", vec![])
-        .await
-        .unwrap();
+    client.execute("const c = document.querySelector(\"section[data-status='New']\"); c.scrollTop = c.scrollHeight;", vec![]).await.unwrap();
     for _ in 0..100 {
         if count().await == 27 {
             break;
@@ -676,17 +686,21 @@ async fn a_long_column_loads_more_cards_as_it_is_scrolled() {
 
     // Within a column: drop the last card on the first one; it takes the top, also after a reload.
     let names = || async {
-        let v = client
-            .execute("return [...document.querySelectorAll(\"section[data-status='New'] .lead-name\")].map(e => e.textContent)", vec![])
-            .await
-            .unwrap();
+        let v =
+            client.execute("return [...document.querySelectorAll(\"section[data-status='New'] .lead-name\")].map(e => e.textContent)", vec![]).await.unwrap();
         v.as_array().unwrap().iter().map(|n| n.as_str().unwrap().to_string()).collect::<Vec<_>>()
     };
     let before = names().await;
     let (first, last) = (before[0].clone(), before[26].clone());
     let driver = &client;
     let id_of = |name: String| async move {
-        let v = driver.execute("return [...document.querySelectorAll('article.lead-card')].find(a => a.querySelector('.lead-name').textContent === arguments[0]).dataset.lead", vec![json!(name)]).await.unwrap();
+        let v = driver
+            .execute(
+                "return [...document.querySelectorAll('article.lead-card')].find(a => a.querySelector('.lead-name').textContent === arguments[0]).dataset.lead",
+                vec![json!(name)],
+            )
+            .await
+            .unwrap();
         v.as_str().unwrap().to_string()
     };
     let (first_id, last_id) = (id_of(first.clone()).await, id_of(last.clone()).await);
@@ -738,9 +752,8 @@ async fn a_long_column_loads_more_cards_as_it_is_scrolled() {
 /// A staff member of a default role, created by the admin through the API.
 async fn staff_member(app: &helpers::TestApp, admin_token: &str, name: &str, email: &str, role: &str) {
     let role_id = app.role_id(role).await;
-    let (st, body) = app
-        .post("/api/v1/staff", Some(admin_token), json!({"name": name, "email": email, "password": helpers::PASSWORD, "role_id": role_id}))
-        .await;
+    let (st, body) =
+        app.post("/api/v1/staff", Some(admin_token), json!({"name": name, "email": email, "password": helpers::PASSWORD, "role_id": role_id})).await;
     assert!(st.is_success(), "creating {email}: {st} {body}");
 }
 
@@ -773,7 +786,15 @@ async fn each_role_sees_only_what_it_may_do_and_a_sales_agent_closes_the_sale() 
     fill(&client, "#quick-name", "Sara Scout").await;
     fill(&client, "#quick-contact", "sara@scout.example").await;
     click(&client, "#quick-add").await;
-    client.wait().at_most(Duration::from_secs(20)).for_element(Locator::XPath("//a[@class='lead-link'][strong[text()='Sara Scout']]")).await.unwrap().click().await.unwrap();
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::XPath("//a[@class='lead-link'][strong[text()='Sara Scout']]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     wait_for_text(&client, "#lead-name", "Sara Scout").await;
     text_of(&client, "#open-convert-opportunity").await;
     for css in ["#add-proposal", "#convert-client"] {
@@ -798,7 +819,15 @@ async fn each_role_sees_only_what_it_may_do_and_a_sales_agent_closes_the_sale() 
     fill(&client, "#quick-name", "Radu Rapid").await;
     fill(&client, "#quick-contact", "radu@rapid.example").await;
     click(&client, "#quick-add").await;
-    client.wait().at_most(Duration::from_secs(20)).for_element(Locator::XPath("//a[@class='lead-link'][strong[text()='Radu Rapid']]")).await.unwrap().click().await.unwrap();
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::XPath("//a[@class='lead-link'][strong[text()='Radu Rapid']]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     wait_for_text(&client, "#lead-name", "Radu Rapid").await;
     click(&client, "#open-convert-opportunity").await;
     fill(&client, "#opp-value", "12000").await;

@@ -2,8 +2,8 @@
 //! invoices, contracts, history), and the header's global search.
 
 use crmconnect_domain::api::{Client, Contract, InvoicePage, Page, Proposal, SearchResults, TimelineEntry};
-use leptos::prelude::*;
 use crmconnect_domain::permissions::{Action, Module};
+use leptos::prelude::*;
 use leptos_router::components::A;
 
 use super::proposals::{money, status_label};
@@ -117,4 +117,3 @@ pub fn GlobalSearch() -> impl IntoView {
         </div>
     }
 }
-

@@ -4,8 +4,7 @@
 //! `/contract/{token}` pages.
 
 use crmconnect_domain::api::{
-    Contract, Invoice, InvoicePage, Page, Payment, PaymentInput, PaymentMode, PortalContract, PortalInvoice, RecurringInvoice, SalesOrder, SendInput,
-    SignInput,
+    Contract, Invoice, InvoicePage, Page, Payment, PaymentInput, PaymentMode, PortalContract, PortalInvoice, RecurringInvoice, SalesOrder, SendInput, SignInput,
 };
 use crmconnect_domain::permissions::{Action, Module};
 use leptos::prelude::*;
@@ -46,7 +45,15 @@ pub fn InvoicesList() -> impl IntoView {
         let status = q.get("status").map(|s| format!("&status={s}")).unwrap_or_default();
         format!("/api/v1/invoices?limit=100{status}")
     });
-    let chips = [("All", ""), ("Draft", "?status=6"), ("Unpaid", "?status=1"), ("Partially paid", "?status=3"), ("Overdue", "?status=4"), ("Paid", "?status=2"), ("Cancelled", "?status=5")];
+    let chips = [
+        ("All", ""),
+        ("Draft", "?status=6"),
+        ("Unpaid", "?status=1"),
+        ("Partially paid", "?status=3"),
+        ("Overdue", "?status=4"),
+        ("Paid", "?status=2"),
+        ("Cancelled", "?status=5"),
+    ];
     view! {
         <div class="board-header">
             <h1>"Invoices"</h1>
@@ -112,7 +119,10 @@ pub fn InvoiceView(id: i32) -> impl IntoView {
     let can = move |m: Module, a: Action| session.can(m, a);
     // Whoever may create invoices may issue and send the ones they made (the server checks
     // whose draft it is); editing any invoice, or the Send permission, covers the rest.
-    let (can_issue, can_send) = (can(Module::Invoices, Action::Create) || can(Module::Invoices, Action::Edit), can(Module::Invoices, Action::Send) || can(Module::Invoices, Action::Create));
+    let (can_issue, can_send) = (
+        can(Module::Invoices, Action::Create) || can(Module::Invoices, Action::Edit),
+        can(Module::Invoices, Action::Send) || can(Module::Invoices, Action::Create),
+    );
     let done = move |r: Result<String, ApiFailure>| match r {
         Ok(msg) => {
             error.set(None);

@@ -4,7 +4,7 @@
 //! with the opportunity record (an opportunity is a lead row; the same routes serve both).
 
 use crmconnect_domain::api::{
-    ActivityType, Activity, Attachment, ConvertToOpportunity, CreateActivity, CreateReminder, Lead, MarkLost, MoveLead, NamedOption, Page, Pipeline, Proposal,
+    Activity, ActivityType, Attachment, ConvertToOpportunity, CreateActivity, CreateReminder, Lead, MarkLost, MoveLead, NamedOption, Page, Pipeline, Proposal,
     Reminder, TimelineEntry,
 };
 use leptos::prelude::*;
@@ -115,7 +115,9 @@ pub fn LeadRecord(id: i32) -> impl IntoView {
                     };
                     api::post::<_, Lead>(&format!("/api/v1/leads/{id}/lost"), &MarkLost { lost_reason_id: reason, note: None }).await.map(|_| ())
                 }
-                "convert-to-client" => api::post::<_, serde_json::Value>(&format!("/api/v1/leads/{id}/convert-to-client"), &serde_json::json!({})).await.map(|_| ()),
+                "convert-to-client" => {
+                    api::post::<_, serde_json::Value>(&format!("/api/v1/leads/{id}/convert-to-client"), &serde_json::json!({})).await.map(|_| ())
+                }
                 other => api::post::<_, Lead>(&format!("/api/v1/leads/{id}/{other}"), &serde_json::json!({})).await.map(|_| ()),
             };
             done(r);

@@ -7,8 +7,10 @@
 //! scrolled. The list view (`?view=list`) sorts, multi-selects, runs bulk actions and
 //! exports the filtered list as CSV.
 
+use crmconnect_domain::api::{
+    BulkLeadAction, BulkResult, CreateLead, CurrencyAmount, KanbanColumn, Lead, LeadCard, MoveLead, NamedOption, Page, Pipeline, PipelineStatus, Staff,
+};
 use crmconnect_domain::permissions::{Action, Module};
-use crmconnect_domain::api::{BulkLeadAction, BulkResult, CreateLead, CurrencyAmount, KanbanColumn, Lead, LeadCard, MoveLead, NamedOption, Page, Pipeline, PipelineStatus, Staff};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use rust_decimal::Decimal;
@@ -182,10 +184,15 @@ fn Board(filters: Filters) -> impl IntoView {
             return;
         }
         let snapshot = (from.get_untracked(), to.get_untracked());
-        let Some(mut card) = from.try_update(|c| {
-            let at = c.items.iter().position(|i| i.id == lead_id)?;
-            Some(c.items.remove(at))
-        }).flatten() else { return };
+        let Some(mut card) = from
+            .try_update(|c| {
+                let at = c.items.iter().position(|i| i.id == lead_id)?;
+                Some(c.items.remove(at))
+            })
+            .flatten()
+        else {
+            return;
+        };
         let changes_column = from != to;
         if changes_column {
             card.days_in_stage = 0;
@@ -194,15 +201,17 @@ fn Board(filters: Filters) -> impl IntoView {
                 c.add_value(&card, Decimal::NEGATIVE_ONE);
             });
         }
-        let after_id = to.try_update(|c| {
-            let at = before.and_then(|b| c.items.iter().position(|i| i.id == b)).unwrap_or(c.items.len());
-            if changes_column {
-                c.count += 1;
-                c.add_value(&card, Decimal::ONE);
-            }
-            c.items.insert(at, card);
-            at.checked_sub(1).map(|p| c.items[p].id)
-        }).flatten();
+        let after_id = to
+            .try_update(|c| {
+                let at = before.and_then(|b| c.items.iter().position(|i| i.id == b)).unwrap_or(c.items.len());
+                if changes_column {
+                    c.count += 1;
+                    c.add_value(&card, Decimal::ONE);
+                }
+                c.items.insert(at, card);
+                at.checked_sub(1).map(|p| c.items[p].id)
+            })
+            .flatten();
         leptos::task::spawn_local(async move {
             match api::post::<_, Lead>(&format!("/api/v1/leads/{lead_id}/move"), &MoveLead { status_id: to_status, after_id }).await {
                 Ok(_) => error.set(None),
@@ -241,7 +250,14 @@ fn Board(filters: Filters) -> impl IntoView {
 }
 
 #[component]
-fn Column<F>(col: RwSignal<ColumnState>, statuses: Vec<PipelineStatus>, dragging: RwSignal<Option<i32>>, query: String, on_move: F, error: RwSignal<Option<ApiFailure>>) -> impl IntoView
+fn Column<F>(
+    col: RwSignal<ColumnState>,
+    statuses: Vec<PipelineStatus>,
+    dragging: RwSignal<Option<i32>>,
+    query: String,
+    on_move: F,
+    error: RwSignal<Option<ApiFailure>>,
+) -> impl IntoView
 where
     F: Fn(i32, i32, Option<i32>) + Copy + Send + Sync + 'static,
 {
@@ -382,12 +398,8 @@ fn LeadsTable(filters: Filters, lookups: RwSignal<Lookups>) -> impl IntoView {
     let q = query.clone();
     let fetch = move |append: bool| {
         let after = if append { cursor.get_untracked() } else { None };
-        let path = format!(
-            "/api/v1/leads?limit=50&sort={}&{}{}",
-            sort.get_untracked(),
-            q,
-            after.map(|c| format!("&cursor={}", url_encode(&c))).unwrap_or_default()
-        );
+        let path =
+            format!("/api/v1/leads?limit=50&sort={}&{}{}", sort.get_untracked(), q, after.map(|c| format!("&cursor={}", url_encode(&c))).unwrap_or_default());
         loading.set(true);
         leptos::task::spawn_local(async move {
             match api::get::<Page<Lead>>(&path).await {

@@ -20,11 +20,7 @@ pub fn LoginPage() -> impl IntoView {
         busy.set(true);
         error.set(None);
         // Only same-site paths: never follow an absolute URL from the query string.
-        let next = query
-            .get_untracked()
-            .get("next")
-            .filter(|n| n.starts_with('/') && !n.starts_with("//"))
-            .unwrap_or_else(|| "/admin".to_string());
+        let next = query.get_untracked().get("next").filter(|n| n.starts_with('/') && !n.starts_with("//")).unwrap_or_else(|| "/admin".to_string());
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             match api::login(email.get_untracked(), password.get_untracked()).await {

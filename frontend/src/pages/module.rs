@@ -4,12 +4,12 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
 use crate::nav::item_for;
+use crate::pages::invoices::{ContractsList, InvoiceView, InvoicesList, PaymentsList, RecurringList, SalesOrdersList};
 use crate::pages::opportunities::{OpportunitiesPage, OpportunityRecord};
 use crate::pages::pipelines::PipelinesPage;
+use crate::pages::proposals::{InvoiceEditor, ProposalEditor, ProposalView, ProposalsList, RecurringEditor, SalesOrderEditor};
 use crate::pages::roles::RolesPage;
 use crate::pages::settings::{resource_for, BillingConfigPage, ResourcePage, SettingsIndex};
-use crate::pages::invoices::{ContractsList, InvoiceView, InvoicesList, PaymentsList, RecurringList, SalesOrdersList};
-use crate::pages::proposals::{InvoiceEditor, ProposalEditor, ProposalView, ProposalsList, RecurringEditor, SalesOrderEditor};
 
 #[component]
 pub fn ModulePage() -> impl IntoView {
@@ -73,18 +73,17 @@ pub fn ModulePage() -> impl IntoView {
             "/admin/settings" => view! { <SettingsIndex/> }.into_any(),
             "/admin/billing/config" => view! { <BillingConfigPage/> }.into_any(),
             "/admin/leads/pipelines" | "/admin/leads/statuses" => view! { <PipelinesPage/> }.into_any(),
-            other if resource_for(other).is_some() => {
-                let resource = resource_for(other).expect("checked by the guard");
-                view! { <ResourcePage resource=resource/> }.into_any()
-            }
-            other => {
-                let title = item_for(other).map(|i| i.label).unwrap_or("Not found");
-                view! {
-                    <h1>{title}</h1>
-                    <p class="muted">"This module is not part of this build yet."</p>
+            other => match resource_for(other) {
+                Some(resource) => view! { <ResourcePage resource=resource/> }.into_any(),
+                None => {
+                    let title = item_for(other).map(|i| i.label).unwrap_or("Not found");
+                    view! {
+                        <h1>{title}</h1>
+                        <p class="muted">"This module is not part of this build yet."</p>
+                    }
+                    .into_any()
                 }
-                .into_any()
-            }
+            },
         }
     }
 }

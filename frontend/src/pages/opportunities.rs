@@ -90,7 +90,9 @@ pub fn OpportunitiesPage() -> impl IntoView {
     let dragging = RwSignal::new(None::<i32>);
     let set_status = move |id: i32, status_id: i32| {
         let before = items.get_untracked();
-        let Some(name) = statuses.get_untracked().and_then(Result::ok).and_then(|s| s.items.into_iter().find(|s| s.id == status_id)).map(|s| s.name) else { return };
+        let Some(name) = statuses.get_untracked().and_then(Result::ok).and_then(|s| s.items.into_iter().find(|s| s.id == status_id)).map(|s| s.name) else {
+            return;
+        };
         items.update(|all| {
             if let Some(o) = all.iter_mut().find(|o| o.id == id) {
                 o.opportunity_status_id = Some(status_id);

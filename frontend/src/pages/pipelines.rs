@@ -24,7 +24,8 @@ pub fn PipelinesPage() -> impl IntoView {
     let new_color = RwSignal::new("#1f5eff".to_string());
     let dragged = RwSignal::new(None::<i32>);
     let session = expect_context::<Session>();
-    let (can_add, can_edit, can_delete) = (session.can(Module::Settings, Action::Create), session.can(Module::Settings, Action::Edit), session.can(Module::Settings, Action::Delete));
+    let (can_add, can_edit, can_delete) =
+        (session.can(Module::Settings, Action::Create), session.can(Module::Settings, Action::Edit), session.can(Module::Settings, Action::Delete));
 
     let finish = move |r: Result<(), ApiFailure>| match r {
         Ok(()) => {

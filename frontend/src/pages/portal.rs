@@ -38,7 +38,11 @@ pub fn PortalProposalPage() -> impl IntoView {
     };
     let accept = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let body = AcceptInput { name: name.get_untracked(), email: Some(email.get_untracked()).filter(|e| !e.trim().is_empty()), signature: Some(name.get_untracked()) };
+        let body = AcceptInput {
+            name: name.get_untracked(),
+            email: Some(email.get_untracked()).filter(|e| !e.trim().is_empty()),
+            signature: Some(name.get_untracked()),
+        };
         let t = token();
         leptos::task::spawn_local(async move {
             after(api::public_post::<_, PortalProposal>(&format!("/api/v1/portal/proposals/{t}/accept"), &body).await.map(|_| ()));

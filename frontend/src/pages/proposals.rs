@@ -5,8 +5,8 @@
 use std::str::FromStr;
 
 use crmconnect_domain::api::{
-    Client, Comment, CommentInput, CurrencyInfo, Invoice, Item, LineInput, Page, Proposal, ProposalInput, ProposalStatusInput, ProposalTemplate,
-    SalesOrder, SendInput, SendResult, SentEmail, StatusRef, Tax,
+    Client, Comment, CommentInput, CurrencyInfo, Invoice, Item, LineInput, Page, Proposal, ProposalInput, ProposalStatusInput, ProposalTemplate, SalesOrder,
+    SendInput, SendResult, SentEmail, StatusRef, Tax,
 };
 use crmconnect_domain::documents::{self, AppliedTax, DiscountApplies, DiscountType, DocumentDiscount};
 use crmconnect_domain::money::Currency;
@@ -63,7 +63,9 @@ fn escape(s: &str) -> String {
 fn preview_html(subject: &str, content: &str, lines: &[(String, String, String)], total: Option<String>) -> String {
     let rows: String = lines
         .iter()
-        .map(|(d, q, p)| format!("<tr><td>{}</td><td style=\"text-align:right\">{}</td><td style=\"text-align:right\">{}</td></tr>", escape(d), escape(q), escape(p)))
+        .map(|(d, q, p)| {
+            format!("<tr><td>{}</td><td style=\"text-align:right\">{}</td><td style=\"text-align:right\">{}</td></tr>", escape(d), escape(q), escape(p))
+        })
         .collect();
     format!(
         "<!doctype html><meta charset=\"utf-8\"><body style=\"font-family:sans-serif;margin:1rem\"><h1>{}</h1><div>{content}</div>\
@@ -120,7 +122,15 @@ pub fn ProposalsList() -> impl IntoView {
         }
         format!("/api/v1/proposals?{}", params.join("&"))
     });
-    let chips = [("All", ""), ("Draft", "?status=6"), ("Sent", "?status=4"), ("Viewed", "?status=1"), ("Accepted", "?status=3"), ("Declined", "?status=2"), ("Expired", "?expired=true")];
+    let chips = [
+        ("All", ""),
+        ("Draft", "?status=6"),
+        ("Sent", "?status=4"),
+        ("Viewed", "?status=1"),
+        ("Accepted", "?status=3"),
+        ("Declined", "?status=2"),
+        ("Expired", "?expired=true"),
+    ];
     view! {
         <div class="board-header">
             <h1>"Proposals"</h1>
@@ -304,7 +314,11 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>, #[prop(optional)] kind:
     let mode = RwSignal::new("issue_and_send".to_string());
     let active = RwSignal::new(true);
     let clients = LocalResource::new(move || async move {
-        if billed { api::get::<Page<Client>>("/api/v1/clients?limit=500").await.map(|p| p.items).unwrap_or_default() } else { Vec::new() }
+        if billed {
+            api::get::<Page<Client>>("/api/v1/clients?limit=500").await.map(|p| p.items).unwrap_or_default()
+        } else {
+            Vec::new()
+        }
     });
     guard_unsaved_changes(dirty);
 
@@ -405,7 +419,13 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>, #[prop(optional)] kind:
                 qty: dec(&row.qty.get()),
                 unit_price: dec(&row.unit_price.get()),
                 discount_percent: dec(&row.discount.get()),
-                taxes: row.tax_ids.get().iter().filter_map(|id| taxes.iter().find(|t| t.id == *id)).map(|t| AppliedTax { tax_id: t.id, name: t.name.clone(), rate: t.rate }).collect(),
+                taxes: row
+                    .tax_ids
+                    .get()
+                    .iter()
+                    .filter_map(|id| taxes.iter().find(|t| t.id == *id))
+                    .map(|t| AppliedTax { tax_id: t.id, name: t.name.clone(), rate: t.rate })
+                    .collect(),
             })
             .collect();
         let kind = match discount_kind.get().as_str() {
@@ -686,7 +706,14 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>, #[prop(optional)] kind:
 }
 
 #[component]
-fn LineEditor<F>(row: LineRow, index: usize, items: Vec<Item>, taxes: Vec<Tax>, totals: Memo<Option<Result<documents::DocumentTotals, String>>>, on_remove: F) -> impl IntoView
+fn LineEditor<F>(
+    row: LineRow,
+    index: usize,
+    items: Vec<Item>,
+    taxes: Vec<Tax>,
+    totals: Memo<Option<Result<documents::DocumentTotals, String>>>,
+    on_remove: F,
+) -> impl IntoView
 where
     F: Fn() + Copy + 'static,
 {
@@ -803,7 +830,9 @@ pub fn ProposalView(id: i32) -> impl IntoView {
         leptos::task::spawn_local(async move {
             let path = format!("/api/v1/proposals/{id}/convert-to-{target}");
             let r = if target == "invoice" {
-                api::post::<_, Invoice>(&path, &serde_json::json!({})).await.map(|i| format!("Invoice draft #{} created ({}).", i.id, money(i.amounts.total, &i.currency)))
+                api::post::<_, Invoice>(&path, &serde_json::json!({}))
+                    .await
+                    .map(|i| format!("Invoice draft #{} created ({}).", i.id, money(i.amounts.total, &i.currency)))
             } else {
                 api::post::<_, SalesOrder>(&path, &serde_json::json!({})).await.map(|o| format!("Sales order {} created.", o.number))
             };
@@ -939,4 +968,3 @@ pub fn ProposalView(id: i32) -> impl IntoView {
         </div>
     }
 }
-

@@ -46,7 +46,9 @@ pub fn RolesPage() -> impl IntoView {
         let (n, d, p) = (name.get_untracked(), description.get_untracked(), grants.get_untracked());
         leptos::task::spawn_local(async move {
             let r = match target {
-                Some(id) => api::patch::<_, Role>(&format!("/api/v1/roles/{id}"), &UpdateRole { name: Some(n), description: Some(d), permissions: Some(p) }).await,
+                Some(id) => {
+                    api::patch::<_, Role>(&format!("/api/v1/roles/{id}"), &UpdateRole { name: Some(n), description: Some(d), permissions: Some(p) }).await
+                }
                 None => api::post::<_, Role>("/api/v1/roles", &CreateRole { name: n, description: d, permissions: p }).await,
             };
             match r {

@@ -119,15 +119,8 @@ pub const OPPORTUNITY_STATUSES: Resource = Resource {
     help: "The columns of the opportunities board.",
 };
 
-pub const CONTRACT_STATUSES: Resource = Resource {
-    title: "Contract types",
-    api: "/api/v1/contract-statuses",
-    fields: NAME,
-    create: true,
-    edit: false,
-    delete: false,
-    help: "",
-};
+pub const CONTRACT_STATUSES: Resource =
+    Resource { title: "Contract types", api: "/api/v1/contract-statuses", fields: NAME, create: true, edit: false, delete: false, help: "" };
 
 pub const TAXES: Resource = Resource {
     title: "Taxes",
@@ -405,7 +398,9 @@ async fn load_refs(paths: Vec<&'static str>, staff_visible: bool) -> RefOptions 
     let mut out = RefOptions::new();
     for path in paths.into_iter().filter(|p| staff_visible || *p != "/api/v1/staff") {
         let list = api::get::<Value>(&format!("{path}?limit=500")).await.map(|v| rows(&v)).unwrap_or_default();
-        let label = |r: &Value| ["name", "company", "code", "description"].iter().find_map(|k| r.get(*k).filter(|v| !v.is_null())).map(|v| text_of(Some(v))).unwrap_or_default();
+        let label = |r: &Value| {
+            ["name", "company", "code", "description"].iter().find_map(|k| r.get(*k).filter(|v| !v.is_null())).map(|v| text_of(Some(v))).unwrap_or_default()
+        };
         let options = list.iter().filter_map(|r| Some((r.get("id")?.as_i64()?, label(r)))).collect();
         out.insert(path, options);
     }
@@ -427,7 +422,11 @@ fn cell(field: &Field, row: &Value, refs: &RefOptions) -> String {
         }
         Kind::LongText => {
             let t = text_of(v);
-            if t.chars().count() > 60 { format!("{}…", t.chars().take(60).collect::<String>()) } else { t }
+            if t.chars().count() > 60 {
+                format!("{}…", t.chars().take(60).collect::<String>())
+            } else {
+                t
+            }
         }
         _ => text_of(v),
     }
@@ -557,7 +556,13 @@ pub fn EditForm(
 
 /// The inputs of a form, with labels and the server's field errors beside them.
 #[component]
-fn Inputs(fields: &'static [Field], values: RwSignal<FormValues>, error: RwSignal<Option<ApiFailure>>, refs: RwSignal<RefOptions>, editing: bool) -> impl IntoView {
+fn Inputs(
+    fields: &'static [Field],
+    values: RwSignal<FormValues>,
+    error: RwSignal<Option<ApiFailure>>,
+    refs: RwSignal<RefOptions>,
+    editing: bool,
+) -> impl IntoView {
     let shown = fields.iter().filter(move |f| f.mode == Mode::Both || f.mode == if editing { Mode::EditOnly } else { Mode::CreateOnly });
     view! {
         <div class="form-grid">
@@ -689,7 +694,8 @@ pub fn ResourcePage(resource: &'static Resource) -> impl IntoView {
             }
         });
     };
-    let table_fields: Vec<&'static Field> = resource.fields.iter().filter(|f| matches!(f.mode, Mode::Both | Mode::ReadOnly) && f.kind != Kind::LongText).collect();
+    let table_fields: Vec<&'static Field> =
+        resource.fields.iter().filter(|f| matches!(f.mode, Mode::Both | Mode::ReadOnly) && f.kind != Kind::LongText).collect();
 
     view! {
         <div class="board-header">

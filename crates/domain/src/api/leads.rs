@@ -319,7 +319,6 @@ pub struct KanbanColumn {
     pub next_cursor: Option<String>,
 }
 
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -341,9 +340,7 @@ impl ActivityType {
     }
 
     pub fn parse(s: &str) -> Option<ActivityType> {
-        [ActivityType::Call, ActivityType::Email, ActivityType::Meeting, ActivityType::Note]
-            .into_iter()
-            .find(|t| t.as_str() == s)
+        [ActivityType::Call, ActivityType::Email, ActivityType::Meeting, ActivityType::Note].into_iter().find(|t| t.as_str() == s)
     }
 
     /// A note is not contact with the lead; the others are.

@@ -62,8 +62,14 @@ fn billing_inputs_send_dates_as_text() {
 fn funnel_inputs_send_dates_and_timestamps_as_text() {
     assert_dates_survive::<CreateReminder>(json!({"remind_at": "2026-12-02T09:30:00Z", "description": "call back"}), &["remind_at"]);
     assert_dates_survive::<CreateActivity>(json!({"type": "meeting", "summary": "demo", "occurred_at": "2026-12-02T09:30:00Z"}), &["occurred_at"]);
-    assert_dates_survive::<ConvertToOpportunity>(json!({"estimated_value": "100.00", "currency": "RON", "probability": 40, "expected_close_date": "2027-02-28"}), &["expected_close_date"]);
-    assert_dates_survive::<CreateOpportunity>(json!({"estimated_value": "100.00", "currency": "RON", "probability": 40, "expected_close_date": "2027-02-28"}), &["expected_close_date"]);
+    assert_dates_survive::<ConvertToOpportunity>(
+        json!({"estimated_value": "100.00", "currency": "RON", "probability": 40, "expected_close_date": "2027-02-28"}),
+        &["expected_close_date"],
+    );
+    assert_dates_survive::<CreateOpportunity>(
+        json!({"estimated_value": "100.00", "currency": "RON", "probability": 40, "expected_close_date": "2027-02-28"}),
+        &["expected_close_date"],
+    );
     assert_dates_survive::<UpdateOpportunity>(json!({"expected_close_date": "2027-02-28"}), &["expected_close_date"]);
     assert_dates_survive::<CreateApiToken>(json!({"name": "erp", "scopes": ["leads:view"], "expires_at": "2027-01-01T00:00:00Z"}), &["expires_at"]);
 }

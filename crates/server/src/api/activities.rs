@@ -7,17 +7,16 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use time::OffsetDateTime;
 
-use crate::db::Read;
-use crate::visibility::{funnel_record, require_funnel_edit};
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
+use crate::db;
+use crate::db::Read;
 use crate::entities::{lead, lead_activity};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
-use crate::state::AppState;
-use crate::db;
 use crate::ops::activities::*;
-
+use crate::state::AppState;
+use crate::visibility::{funnel_record, require_funnel_edit};
 
 /// Activities of a lead, newest first.
 #[utoipa::path(get, path = "/api/v1/leads/{id}/activities", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),

@@ -13,12 +13,12 @@ use time::OffsetDateTime;
 
 use crate::audit::{self, Change};
 use crate::auth::{secrets, AuthUser};
+use crate::db;
 use crate::entities::api_token;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::pagination::{finish_page, PageParams};
 use crate::state::AppState;
-use crate::db;
 
 fn to_api(t: &api_token::Model) -> ApiToken {
     ApiToken {

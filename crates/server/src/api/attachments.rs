@@ -13,14 +13,14 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Quer
 use time::OffsetDateTime;
 use tokio::io::AsyncWriteExt;
 
-use crate::db::Read;
-use crate::visibility::{funnel_record, require_funnel_edit};
 use crate::audit::{self, Change};
 use crate::auth::{secrets, AuthUser};
+use crate::db;
+use crate::db::Read;
 use crate::entities::attachment;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
-use crate::db;
+use crate::visibility::{funnel_record, require_funnel_edit};
 
 /// Largest file accepted.
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;
@@ -45,7 +45,11 @@ fn to_api(a: &attachment::Model) -> Attachment {
 fn clean_file_name(raw: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or("").trim();
     let cleaned: String = base.chars().filter(|c| !c.is_control() && *c != '"').take(255).collect();
-    if cleaned.is_empty() || cleaned == "." || cleaned == ".." { "file".into() } else { cleaned }
+    if cleaned.is_empty() || cleaned == "." || cleaned == ".." {
+        "file".into()
+    } else {
+        cleaned
+    }
 }
 
 fn multipart_error(e: actix_multipart::MultipartError) -> ApiError {

@@ -31,12 +31,7 @@ pub struct AuditFilter {
         (status = 200, body = Page<AuditEntry>),
         (status = 403, body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn list(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    filter: web::Query<AuditFilter>,
-    page: web::Query<PageParams>,
-) -> ApiResult<HttpResponse> {
+pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query<AuditFilter>, page: web::Query<PageParams>) -> ApiResult<HttpResponse> {
     let scope = user.view_scope(Module::AuditLog)?;
     let page = page.parse()?;
     let mut query = audit_log::Entity::find().order_by_desc(audit_log::Column::Id).limit(page.limit + 1);

@@ -4,18 +4,16 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use crmconnect_domain::api::{LoginRequest, Me, Problem, RefreshRequest, RoleSummary, TokenResponse};
 use crmconnect_domain::validation::EmailAddress;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use time::{Duration, OffsetDateTime};
 
 use crate::audit::{self, Actor, Change};
 use crate::auth::{password, peer_ip, secrets, throttle, AuthMethod, AuthUser};
+use crate::db;
 use crate::entities::{refresh_token, staff};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::state::AppState;
-use crate::db;
 
 /// Refresh tokens live 30 days and are single-use (rotated on every refresh).
 pub const REFRESH_TOKEN_TTL: Duration = Duration::days(30);
@@ -41,11 +39,7 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: Json<Logi
     let now = OffsetDateTime::now_utc();
     throttle::check(&state.db, email.as_str(), ip.as_deref(), now).await?;
 
-    let account = staff::Entity::find()
-        .filter(staff::Column::Email.eq(email.as_str()))
-        .one(&state.db)
-        .await?
-        .filter(|s| s.active);
+    let account = staff::Entity::find().filter(staff::Column::Email.eq(email.as_str())).one(&state.db).await?.filter(|s| s.active);
     let ok = password::verify(given, account.as_ref().map(|s| s.password_hash.clone())).await?;
     let Some(account) = account.filter(|_| ok) else {
         throttle::record_failure(&state.db, email.as_str(), ip.as_deref(), now).await?;
@@ -55,11 +49,7 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: Json<Logi
 
     let txn = db::begin_write(&state.db).await?;
     throttle::clear_account(&txn, email.as_str()).await?;
-    staff::Entity::update_many()
-        .col_expr(staff::Column::LastLoginAt, Expr::value(now))
-        .filter(staff::Column::Id.eq(account.id))
-        .exec(&txn)
-        .await?;
+    staff::Entity::update_many().col_expr(staff::Column::LastLoginAt, Expr::value(now)).filter(staff::Column::Id.eq(account.id)).exec(&txn).await?;
     let tokens = issue_tokens(&state, &txn, account.id, now).await?;
     let actor = Actor { staff_id: Some(account.id), api_token_id: None, ip };
     audit::record(&txn, &actor, Change::new("auth.login", "staff", account.id)).await?;
@@ -67,12 +57,7 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: Json<Logi
     Ok(HttpResponse::Ok().json(tokens))
 }
 
-async fn issue_tokens(
-    state: &AppState,
-    db: &impl ConnectionTrait,
-    staff_id: i32,
-    now: OffsetDateTime,
-) -> ApiResult<TokenResponse> {
+async fn issue_tokens(state: &AppState, db: &impl ConnectionTrait, staff_id: i32, now: OffsetDateTime) -> ApiResult<TokenResponse> {
     let refresh = secrets::random_secret();
     refresh_token::Entity::insert(refresh_token::ActiveModel {
         staff_id: Set(staff_id),
@@ -106,11 +91,7 @@ pub async fn refresh(state: web::Data<AppState>, body: Json<RefreshRequest>) -> 
     let now = OffsetDateTime::now_utc();
     let hash = secrets::hash_secret(body.0.refresh_token.trim());
     let txn = db::begin_write(&state.db).await?;
-    let row = refresh_token::Entity::find()
-        .filter(refresh_token::Column::TokenHash.eq(hash))
-        .one(&txn)
-        .await?
-        .ok_or_else(invalid_refresh)?;
+    let row = refresh_token::Entity::find().filter(refresh_token::Column::TokenHash.eq(hash)).one(&txn).await?.ok_or_else(invalid_refresh)?;
     if row.revoked_at.is_some() {
         revoke_all_sessions(&txn, row.staff_id, now).await?;
         txn.commit().await?;
@@ -160,11 +141,8 @@ pub async fn logout(state: web::Data<AppState>, req: HttpRequest, body: Json<Ref
     let now = OffsetDateTime::now_utc();
     let hash = secrets::hash_secret(body.0.refresh_token.trim());
     let txn = db::begin_write(&state.db).await?;
-    let row = refresh_token::Entity::find()
-        .filter(refresh_token::Column::TokenHash.eq(hash))
-        .filter(refresh_token::Column::RevokedAt.is_null())
-        .one(&txn)
-        .await?;
+    let row =
+        refresh_token::Entity::find().filter(refresh_token::Column::TokenHash.eq(hash)).filter(refresh_token::Column::RevokedAt.is_null()).one(&txn).await?;
     if let Some(row) = row {
         refresh_token::Entity::update_many()
             .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))

@@ -8,15 +8,15 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Quer
 use serde_json::json;
 use time::OffsetDateTime;
 
-use crate::ops::leads::{load_many_with, record_status_change, top_position, LeadNames};
-use crate::ops::lookups::LOST_REASONS;
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
+use crate::db;
 use crate::entities::{lead, lead_tag, pipeline_status, staff};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
+use crate::ops::leads::{load_many_with, record_status_change, top_position, LeadNames};
+use crate::ops::lookups::LOST_REASONS;
 use crate::state::AppState;
-use crate::db;
 
 pub const MAX_SELECTION: usize = 500;
 
@@ -38,13 +38,8 @@ pub async fn bulk(state: web::Data<AppState>, user: AuthUser, body: Json<BulkLea
         return Err(ApiError::field("ids", "out_of_range", format!("select 1 to {MAX_SELECTION} leads")));
     }
     let txn = db::begin_write(&state.db).await?;
-    let leads = lead::Entity::find()
-        .filter(lead::Column::Id.is_in(ids.clone()))
-        .filter(lead::Column::IsOpportunity.eq(false))
-        .all(&txn)
-        .await?;
-    let visible: Vec<lead::Model> =
-        leads.into_iter().filter(|l| !matches!(scope, ViewScope::Own(me) if l.assigned_to != Some(me))).collect();
+    let leads = lead::Entity::find().filter(lead::Column::Id.is_in(ids.clone())).filter(lead::Column::IsOpportunity.eq(false)).all(&txn).await?;
+    let visible: Vec<lead::Model> = leads.into_iter().filter(|l| !matches!(scope, ViewScope::Own(me) if l.assigned_to != Some(me))).collect();
     if visible.len() != ids.len() {
         let found: Vec<i32> = visible.iter().map(|l| l.id).collect();
         let missing: Vec<String> = ids.iter().filter(|id| !found.contains(id)).map(|id| id.to_string()).collect();
@@ -106,7 +101,11 @@ pub async fn bulk(state: web::Data<AppState>, user: AuthUser, body: Json<BulkLea
                 continue;
             }
             other => {
-                return Err(ApiError::field("action", "invalid", format!("unknown action `{other}`; use assign, change_status, add_tag, mark_lost, mark_junk or delete")))
+                return Err(ApiError::field(
+                    "action",
+                    "invalid",
+                    format!("unknown action `{other}`; use assign, change_status, add_tag, mark_lost, mark_junk or delete"),
+                ))
             }
         }
         let saved = row.update(&txn).await?;
@@ -114,7 +113,8 @@ pub async fn bulk(state: web::Data<AppState>, user: AuthUser, body: Json<BulkLea
             record_status_change(&txn, &saved, Some(l.status_id), Some(user.id()), now).await?;
         }
         let after = load_many_with(&txn, &names, std::slice::from_ref(&saved)).await?.remove(0);
-        audit::record(&txn, &user.actor(), Change::new(&action_name, "lead", l.id).before(&before).after(&json!({"lead": after, "details": {"bulk": true}}))).await?;
+        audit::record(&txn, &user.actor(), Change::new(&action_name, "lead", l.id).before(&before).after(&json!({"lead": after, "details": {"bulk": true}})))
+            .await?;
     }
     if b.action == "add_tag" {
         crate::scoring::rescore(&txn, Some(&ids)).await?;

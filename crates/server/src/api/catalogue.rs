@@ -16,12 +16,12 @@ use utoipa::IntoParams;
 
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
+use crate::db;
 use crate::documents::dec;
 use crate::entities::{currency, item, proposal, tax};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::state::AppState;
-use crate::db;
 
 fn tax_to_api(t: &tax::Model) -> Tax {
     Tax { id: t.id, name: t.name.clone(), rate: dec(&t.rate) }
@@ -174,7 +174,8 @@ pub async fn list_items(state: web::Data<AppState>, user: AuthUser, filter: web:
     }
     // Purchase prices (margins) are for those who manage the catalogue, not every seller.
     let show_cost = user.permissions.allows(Module::Settings, Action::Edit);
-    let items: Vec<Item> = q.all(&state.db).await?.iter().map(item_to_api).map(|i| Item { purchase_price: i.purchase_price.filter(|_| show_cost), ..i }).collect();
+    let items: Vec<Item> =
+        q.all(&state.db).await?.iter().map(item_to_api).map(|i| Item { purchase_price: i.purchase_price.filter(|_| show_cost), ..i }).collect();
     Ok(HttpResponse::Ok().json(Page { items, next_cursor: None }))
 }
 
@@ -328,8 +329,7 @@ pub async fn create_currency(state: web::Data<AppState>, user: AuthUser, body: J
     if symbol.chars().count() > 10 {
         v.push("symbol", "too_long", "at most 10 characters");
     }
-    v.finish().map_err(ApiError::validation)?;
-    let code = code.expect("validated").code();
+    let code = ApiError::validated(v, code)?.code();
     let txn = db::begin_write(&state.db).await?;
     if currency::Entity::find().filter(currency::Column::Code.eq(code)).one(&txn).await?.is_some() {
         return Err(ApiError::new(ErrorCode::NameTaken, format!("{code} is already enabled.")));

@@ -4,26 +4,22 @@ use actix_web::{web, HttpResponse};
 use crmconnect_domain::api::{Client, ClientInput, Contact, ContactInput, Page, Problem, TimelineEntry};
 use crmconnect_domain::permissions::{Action, Module, ViewScope};
 use sea_orm::sea_query::{Expr, Func};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use utoipa::IntoParams;
 
-use crate::ops::leads::lock_visible as lock_visible_lead;
 use crate::audit::{self, Change};
-use crate::custom_fields;
 use crate::auth::AuthUser;
+use crate::custom_fields;
+use crate::db;
 use crate::entities::{client, client_contact};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
+use crate::ops::clients::*;
+use crate::ops::leads::lock_visible as lock_visible_lead;
 use crate::pagination::{finish_page, PageParams};
 use crate::state::AppState;
-use crate::db;
-use crate::ops::clients::*;
-
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -16,18 +16,17 @@ use serde_json::json;
 use time::{Duration, OffsetDateTime};
 use utoipa::IntoParams;
 
-use crate::documents::{currency_of, today};
 use crate::audit::{self, Actor, Change};
 use crate::auth::{peer_ip, AuthUser};
+use crate::db::Read;
+use crate::documents::{currency_of, today};
 use crate::entities::{client, contract, contract_status};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
+use crate::ops::contracts::*;
 use crate::pagination::{finish_page, PageParams};
 use crate::state::AppState;
 use crate::{db, outbox};
-use crate::db::Read;
-use crate::ops::contracts::*;
-
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -46,7 +45,13 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query
     let page = page.parse()?;
     let mut q = contract::Entity::find().order_by_desc(contract::Column::Id).limit(page.limit + 1);
     if let ViewScope::Own(me) = scope {
-        let mine = client::Entity::find().select_only().column(client::Column::Id).filter(client::Column::AssignedTo.eq(me)).into_tuple::<i32>().all(&state.db).await?;
+        let mine = client::Entity::find()
+            .select_only()
+            .column(client::Column::Id)
+            .filter(client::Column::AssignedTo.eq(me))
+            .into_tuple::<i32>()
+            .all(&state.db)
+            .await?;
         q = q.filter(sea_orm::Condition::any().add(contract::Column::ClientId.is_in(mine)).add(contract::Column::CreatedBy.eq(me)));
     }
     if let Some(before) = page.after_id {

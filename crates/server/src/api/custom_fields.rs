@@ -13,11 +13,11 @@ use utoipa::IntoParams;
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
 use crate::custom_fields::{options, CLIENT, INVOICE, LEAD, PROPOSAL};
+use crate::db;
 use crate::entities::custom_field;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::state::AppState;
-use crate::db;
 
 fn to_api(f: &custom_field::Model) -> CustomField {
     CustomField {

@@ -14,19 +14,22 @@ use crmconnect_domain::money;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use time::OffsetDateTime;
 
-use crate::ops::payments::{record_in, NewPayment};
-use crate::documents::{currency_of, today};
 use crate::audit::Actor;
 use crate::config::GatewaySettings;
+use crate::db;
+use crate::documents::{currency_of, today};
 use crate::entities::{client_credit, invoice, payment, payment_mode};
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::state::AppState;
-use crate::db;
 use crate::ops::gateway::*;
-
+use crate::ops::payments::{record_in, NewPayment};
+use crate::state::AppState;
 
 fn gateway(state: &AppState) -> ApiResult<&GatewaySettings> {
-    state.settings.gateway.as_ref().ok_or_else(|| ApiError::new(ErrorCode::PaymentsUnavailable, "Online payment is not configured; please pay by bank transfer."))
+    state
+        .settings
+        .gateway
+        .as_ref()
+        .ok_or_else(|| ApiError::new(ErrorCode::PaymentsUnavailable, "Online payment is not configured; please pay by bank transfer."))
 }
 
 /// Start a card payment of the balance due: answers the gateway's checkout URL.
@@ -94,7 +97,11 @@ pub async fn webhook(state: web::Data<AppState>, req: HttpRequest, body: web::By
     if event.kind != "checkout.session.completed" || session.payment_status.as_deref() != Some("paid") {
         return Ok(HttpResponse::Ok().json(serde_json::json!({"received": true, "ignored": event.kind})));
     }
-    let invoice_id: i32 = session.client_reference_id.as_deref().and_then(|s| s.parse().ok()).ok_or_else(|| ApiError::new(ErrorCode::BadRequest, "The session names no invoice."))?;
+    let invoice_id: i32 = session
+        .client_reference_id
+        .as_deref()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| ApiError::new(ErrorCode::BadRequest, "The session names no invoice."))?;
     let txn = db::begin_write(&state.db).await?;
     // Lock the invoice first: the gateway retries deliveries, and simultaneous copies of one event
     // must queue here so that the duplicate check below sees the first one's payment.

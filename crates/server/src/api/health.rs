@@ -13,22 +13,14 @@ use crate::state::AppState;
     ))]
 pub async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let backend = state.db.get_database_backend();
-    state
-        .db
-        .execute(sea_orm::Statement::from_string(backend, "SELECT 1"))
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "health check: database unreachable");
-            ApiError::new(ErrorCode::DatabaseUnavailable, "The database does not answer.")
-        })?;
+    state.db.execute(sea_orm::Statement::from_string(backend, "SELECT 1")).await.map_err(|e| {
+        tracing::error!(error = %e, "health check: database unreachable");
+        ApiError::new(ErrorCode::DatabaseUnavailable, "The database does not answer.")
+    })?;
     let database = match backend {
         sea_orm::DatabaseBackend::Postgres => "postgres",
         sea_orm::DatabaseBackend::Sqlite => "sqlite",
         sea_orm::DatabaseBackend::MySql => "mysql",
     };
-    Ok(HttpResponse::Ok().json(Health {
-        status: "ok".into(),
-        database: database.into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-    }))
+    Ok(HttpResponse::Ok().json(Health { status: "ok".into(), database: database.into(), version: env!("CARGO_PKG_VERSION").into() }))
 }

@@ -12,26 +12,23 @@ use crmconnect_domain::money::{self};
 use crmconnect_domain::permissions::{Action, Module, ViewScope};
 use crmconnect_domain::validation::{parse_name, EmailAddress, Validator};
 use sea_orm::sea_query::{Expr, Func};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use time::{Date, OffsetDateTime};
 use utoipa::IntoParams;
 
-use crate::documents::{currency_of, today};
 use super::pdf_response;
 use crate::audit::{self, Change};
 use crate::auth::{secrets, AuthUser};
 use crate::documents::{self, INVOICE};
+use crate::documents::{currency_of, today};
 use crate::entities::{app_setting, client, email_outbox, invoice};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
+use crate::ops::invoices::*;
 use crate::pagination::{finish_page, PageParams};
 use crate::state::AppState;
 use crate::{custom_fields, db, email};
-use crate::ops::invoices::*;
-
 
 /// Invoice numbering and defaults (settings: view).
 #[utoipa::path(get, path = "/api/v1/billing/config", tag = "invoices", security(("bearer" = [])),
@@ -86,7 +83,11 @@ pub async fn update_billing(state: web::Data<AppState>, user: AuthUser, body: Js
     let serde_json::Value::Object(sent) = serde_json::to_value(&b).map_err(ApiError::internal)? else { unreachable!() };
     for (key, value) in sent.into_iter().filter(|(k, v)| !v.is_null() && k != "next_number") {
         app_setting::Entity::insert(app_setting::ActiveModel { key: Set(format!("{BILLING}{key}")), value: Set(value.to_string()), updated_at: Set(now) })
-            .on_conflict(sea_orm::sea_query::OnConflict::column(app_setting::Column::Key).update_columns([app_setting::Column::Value, app_setting::Column::UpdatedAt]).to_owned())
+            .on_conflict(
+                sea_orm::sea_query::OnConflict::column(app_setting::Column::Key)
+                    .update_columns([app_setting::Column::Value, app_setting::Column::UpdatedAt])
+                    .to_owned(),
+            )
             .exec(&txn)
             .await?;
     }
@@ -228,7 +229,10 @@ async fn set_cancelled(state: web::Data<AppState>, user: AuthUser, id: i32, canc
     let current = lock_visible(&txn, &user, id).await?;
     let cancelled = current.status_code == InvoiceStatus::Cancelled.code();
     if cancel && cancelled || !cancel && !cancelled {
-        return Err(ApiError::new(ErrorCode::InvalidStatusTransition, if cancel { "The invoice is already cancelled." } else { "The invoice is not cancelled." }));
+        return Err(ApiError::new(
+            ErrorCode::InvalidStatusTransition,
+            if cancel { "The invoice is already cancelled." } else { "The invoice is not cancelled." },
+        ));
     }
     if cancel && current.paid_minor > 0 {
         return Err(ApiError::new(ErrorCode::InvoiceHasPayments, "Payments were recorded on this invoice; delete them before cancelling it."));
@@ -275,10 +279,7 @@ pub struct InvoiceFilter {
 }
 
 fn statuses_from_query(req: &HttpRequest) -> ApiResult<Vec<InvoiceStatus>> {
-    crate::pagination::repeated_param(req, "status")
-        .iter()
-        .map(|raw| InvoiceStatus::parse(raw).map_err(|e| ApiError::field_query("status", e)))
-        .collect()
+    crate::pagination::repeated_param(req, "status").iter().map(|raw| InvoiceStatus::parse(raw).map_err(|e| ApiError::field_query("status", e))).collect()
 }
 
 /// List invoices, newest first, with the guide's filters (`?status=4` = overdue) and the
@@ -299,8 +300,15 @@ pub async fn list(
     let today = today();
     let mut cond = Condition::all().add(custom_fields::filter(&state.db, custom_fields::INVOICE, invoice::Column::Id, &custom).await?);
     if let ViewScope::Own(me) = scope {
-        let mine = client::Entity::find().select_only().column(client::Column::Id).filter(client::Column::AssignedTo.eq(me)).into_tuple::<i32>().all(&state.db).await?;
-        cond = cond.add(Condition::any().add(invoice::Column::SaleAgent.eq(me)).add(invoice::Column::CreatedBy.eq(me)).add(invoice::Column::ClientId.is_in(mine)));
+        let mine = client::Entity::find()
+            .select_only()
+            .column(client::Column::Id)
+            .filter(client::Column::AssignedTo.eq(me))
+            .into_tuple::<i32>()
+            .all(&state.db)
+            .await?;
+        cond =
+            cond.add(Condition::any().add(invoice::Column::SaleAgent.eq(me)).add(invoice::Column::CreatedBy.eq(me)).add(invoice::Column::ClientId.is_in(mine)));
     }
     let statuses = statuses_from_query(&req)?;
     if !statuses.is_empty() {
@@ -331,7 +339,8 @@ pub async fn list(
             .into_tuple::<i32>()
             .all(&state.db)
             .await?;
-        cond = cond.add(Condition::any().add(Expr::expr(Func::lower(Expr::col(invoice::Column::Number))).like(pattern)).add(invoice::Column::ClientId.is_in(clients)));
+        cond = cond
+            .add(Condition::any().add(Expr::expr(Func::lower(Expr::col(invoice::Column::Number))).like(pattern)).add(invoice::Column::ClientId.is_in(clients)));
     }
     // Totals of the filtered set, per currency (SUM of bigint is numeric on PostgreSQL).
     let totals: Vec<(String, i64, i64, i64)> = invoice::Entity::find()

@@ -3,26 +3,23 @@
 use actix_web::{web, HttpResponse};
 use crmconnect_domain::api::{KanbanColumn, Lead, MoveLead, Problem};
 use crmconnect_domain::permissions::{Action, Module};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use utoipa::IntoParams;
 
-use crate::ops::leads::{load_api, lock_visible, record_status_change, LeadNames};
-use crate::ops::leads::LeadFilter;
-use crate::ops::pipelines::{find_pipeline, statuses_of};
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
+use crate::db;
+use crate::db::Read;
 use crate::entities::{lead, pipeline_status};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
-use crate::state::AppState;
-use crate::db;
-use crate::db::Read;
 use crate::ops::kanban::*;
-
+use crate::ops::leads::LeadFilter;
+use crate::ops::leads::{load_api, lock_visible, record_status_change, LeadNames};
+use crate::ops::pipelines::{find_pipeline, statuses_of};
+use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -43,12 +40,7 @@ pub struct BoardParams {
     responses((status = 200, body = Vec<KanbanColumn>), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn board(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    params: web::Query<BoardParams>,
-    filter: web::Query<LeadFilter>,
-) -> ApiResult<HttpResponse> {
+pub async fn board(state: web::Data<AppState>, user: AuthUser, params: web::Query<BoardParams>, filter: web::Query<LeadFilter>) -> ApiResult<HttpResponse> {
     let scope = user.view_scope(Module::Leads)?;
     let limit = card_limit(params.limit)?;
     let pipeline = match params.pipeline_id {

@@ -9,26 +9,22 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use crmconnect_domain::api::{CreateLead, Lead, MarkLost, Page, Problem, UpdateLead};
 use crmconnect_domain::permissions::{Action, Module, ViewScope};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter,
-    QuerySelect,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect};
 use serde::Deserialize;
 use serde_json::json;
 use time::OffsetDateTime;
 use utoipa::IntoParams;
 
-use crate::ops::lookups::LOST_REASONS;
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
+use crate::db;
 use crate::entities::lead;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
+use crate::ops::leads::*;
+use crate::ops::lookups::LOST_REASONS;
 use crate::outbox;
 use crate::state::AppState;
-use crate::db;
-use crate::ops::leads::*;
-
 
 /// Create a lead (it lands at the top of its status column).
 #[utoipa::path(post, path = "/api/v1/leads", tag = "leads", security(("bearer" = [])), request_body = CreateLead,
@@ -113,7 +109,6 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
     Ok(HttpResponse::NoContent().finish())
 }
 
-
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
@@ -161,11 +156,8 @@ pub async fn list(
     let mut rows = sort.apply(lead::Entity::find().filter(cond).limit(page.limit + 1)).all(&state.db).await?;
     let more = rows.len() as u64 > page.limit;
     rows.truncate(page.limit as usize);
-    let next_cursor = if more {
-        rows.last().map(|l| URL_SAFE_NO_PAD.encode(serde_json::to_vec(&SortCursor { k: sort.key(l), id: l.id }).unwrap_or_default()))
-    } else {
-        None
-    };
+    let next_cursor =
+        if more { rows.last().map(|l| URL_SAFE_NO_PAD.encode(serde_json::to_vec(&SortCursor { k: sort.key(l), id: l.id }).unwrap_or_default())) } else { None };
     Ok(HttpResponse::Ok().json(Page { items: load_many(&state.db, &rows).await?, next_cursor }))
 }
 
@@ -189,10 +181,7 @@ pub async fn export(
     let rows = sort.apply(lead::Entity::find().filter(cond).limit(EXPORT_MAX_ROWS)).all(&state.db).await?;
     let leads = load_many(&state.db, &rows).await?;
     let body = crate::csv_export::leads(&leads).map_err(ApiError::internal)?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header(("Content-Disposition", "attachment; filename=\"leads.csv\""))
-        .body(body))
+    Ok(HttpResponse::Ok().content_type("text/csv; charset=utf-8").insert_header(("Content-Disposition", "attachment; filename=\"leads.csv\"")).body(body))
 }
 
 async fn set_flags(
@@ -237,12 +226,19 @@ pub async fn mark_lost(state: web::Data<AppState>, user: AuthUser, id: web::Path
         return Err(ApiError::field("note", "too_long", "must have at most 2000 characters"));
     }
     let details = json!({"lost_reason_id": lost_reason_id, "note": note});
-    set_flags(&state, &user, *id, "lead.marked_lost", |row, _| {
-        row.lost = Set(true);
-        row.junk = Set(false);
-        row.lost_reason_id = Set(Some(lost_reason_id));
-        Ok(())
-    }, Some(details))
+    set_flags(
+        &state,
+        &user,
+        *id,
+        "lead.marked_lost",
+        |row, _| {
+            row.lost = Set(true);
+            row.junk = Set(false);
+            row.lost_reason_id = Set(Some(lost_reason_id));
+            Ok(())
+        },
+        Some(details),
+    )
     .await
 }
 
@@ -250,12 +246,19 @@ pub async fn mark_lost(state: web::Data<AppState>, user: AuthUser, id: web::Path
 #[utoipa::path(post, path = "/api/v1/leads/{id}/junk", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Lead), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn mark_junk(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
-    set_flags(&state, &user, *id, "lead.marked_junk", |row, _| {
-        row.junk = Set(true);
-        row.lost = Set(false);
-        row.lost_reason_id = Set(None);
-        Ok(())
-    }, None)
+    set_flags(
+        &state,
+        &user,
+        *id,
+        "lead.marked_junk",
+        |row, _| {
+            row.junk = Set(true);
+            row.lost = Set(false);
+            row.lost_reason_id = Set(None);
+            Ok(())
+        },
+        None,
+    )
     .await
 }
 
@@ -275,12 +278,19 @@ pub async fn restore(state: web::Data<AppState>, user: AuthUser, id: web::Path<i
         return Err(ApiError::field("lost", "not_lost_or_junk", "the lead is neither lost nor junk"));
     }
     let top = top_position(&state.db, current.status_id, Some(current.id)).await?;
-    set_flags(&state, &user, current.id, "lead.restored", move |row, _| {
-        row.lost = Set(false);
-        row.junk = Set(false);
-        row.lost_reason_id = Set(None);
-        row.position = Set(top);
-        Ok(())
-    }, None)
+    set_flags(
+        &state,
+        &user,
+        current.id,
+        "lead.restored",
+        move |row, _| {
+            row.lost = Set(false);
+            row.junk = Set(false);
+            row.lost_reason_id = Set(None);
+            row.position = Set(top);
+            Ok(())
+        },
+        None,
+    )
     .await
 }

@@ -9,15 +9,14 @@ use sea_orm::sea_query::{Alias, Expr, Query};
 use sea_orm::{ConnectionTrait, FromQueryResult};
 use time::OffsetDateTime;
 
-use crate::ops::pipelines::require_read;
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
+use crate::db;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
-use crate::state::AppState;
-use crate::db;
 use crate::ops::lookups::*;
-
+use crate::ops::pipelines::require_read;
+use crate::state::AppState;
 
 impl Lookup {
     async fn all(&self, db: &impl ConnectionTrait) -> ApiResult<Vec<NamedOption>> {
@@ -85,11 +84,8 @@ impl Lookup {
         let txn = db::begin_write(&state.db).await?;
         let before = self.find(&txn, id).await?.ok_or_else(|| ApiError::not_found(self.label))?;
         self.ensure_name_free(&txn, &name, Some(id)).await?;
-        let update = Query::update()
-            .table(Alias::new(self.table))
-            .value(Alias::new("name"), name.clone())
-            .and_where(Expr::col(Alias::new("id")).eq(id))
-            .to_owned();
+        let update =
+            Query::update().table(Alias::new(self.table)).value(Alias::new("name"), name.clone()).and_where(Expr::col(Alias::new("id")).eq(id)).to_owned();
         txn.execute(txn.get_database_backend().build(&update)).await?;
         let after = NamedOption { id, name };
         audit::record(&txn, &user.actor(), Change::new(&format!("{}.updated", self.entity_type), self.entity_type, id).before(&before).after(&after)).await?;
@@ -203,7 +199,12 @@ pub async fn create_opportunity_status(state: web::Data<AppState>, user: AuthUse
     request_body = NamedOptionInput,
     responses((status = 200, body = NamedOption), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json")))]
-pub async fn update_opportunity_status(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<NamedOptionInput>) -> ApiResult<HttpResponse> {
+pub async fn update_opportunity_status(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i32>,
+    body: Json<NamedOptionInput>,
+) -> ApiResult<HttpResponse> {
     OPPORTUNITY_STATUSES.rename(&state, &user, *id, body.0).await
 }
 

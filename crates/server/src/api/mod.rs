@@ -42,34 +42,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/auth/refresh").route(web::post().to(auth::refresh)))
         .service(web::resource("/auth/logout").route(web::post().to(auth::logout)))
         .service(web::resource("/me").route(web::get().to(auth::me)))
-        .service(
-            web::resource("/api-tokens")
-                .route(web::get().to(api_tokens::list))
-                .route(web::post().to(api_tokens::create)),
-        )
+        .service(web::resource("/api-tokens").route(web::get().to(api_tokens::list)).route(web::post().to(api_tokens::create)))
         .service(web::resource("/api-tokens/{id}").route(web::delete().to(api_tokens::revoke)))
-        .service(
-            web::resource("/staff")
-                .route(web::get().to(staff::list))
-                .route(web::post().to(staff::create)),
-        )
-        .service(
-            web::resource("/staff/{id}")
-                .route(web::get().to(staff::get))
-                .route(web::patch().to(staff::update))
-                .route(web::delete().to(staff::deactivate)),
-        )
-        .service(
-            web::resource("/roles")
-                .route(web::get().to(roles::list))
-                .route(web::post().to(roles::create)),
-        )
-        .service(
-            web::resource("/roles/{id}")
-                .route(web::get().to(roles::get))
-                .route(web::patch().to(roles::update))
-                .route(web::delete().to(roles::delete)),
-        )
+        .service(web::resource("/staff").route(web::get().to(staff::list)).route(web::post().to(staff::create)))
+        .service(web::resource("/staff/{id}").route(web::get().to(staff::get)).route(web::patch().to(staff::update)).route(web::delete().to(staff::deactivate)))
+        .service(web::resource("/roles").route(web::get().to(roles::list)).route(web::post().to(roles::create)))
+        .service(web::resource("/roles/{id}").route(web::get().to(roles::get)).route(web::patch().to(roles::update)).route(web::delete().to(roles::delete)))
         .service(web::resource("/audit-log").route(web::get().to(audit_log::list)))
         .configure(configure_leads)
         .configure(configure_clients)
@@ -83,9 +61,7 @@ fn configure_quoting(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/items").route(web::get().to(catalogue::list_items)).route(web::post().to(catalogue::create_item)))
         .service(web::resource("/items/{id}").route(web::patch().to(catalogue::update_item)).route(web::delete().to(catalogue::delete_item)))
         .service(web::resource("/currencies").route(web::get().to(catalogue::list_currencies)).route(web::post().to(catalogue::create_currency)))
-        .service(
-            web::resource("/currencies/{id}").route(web::patch().to(catalogue::update_currency)).route(web::delete().to(catalogue::delete_currency)),
-        )
+        .service(web::resource("/currencies/{id}").route(web::patch().to(catalogue::update_currency)).route(web::delete().to(catalogue::delete_currency)))
         .service(web::resource("/settings").route(web::get().to(settings::get)).route(web::patch().to(settings::update)))
         .service(web::resource("/email-templates").route(web::get().to(settings::list_email_templates)))
         .service(web::resource("/email-templates/{id}").route(web::patch().to(settings::update_email_template)))
@@ -191,11 +167,7 @@ fn configure_leads(cfg: &mut web::ServiceConfig) {
                 .route(web::patch().to(pipelines::update))
                 .route(web::delete().to(pipelines::delete)),
         )
-        .service(
-            web::resource("/pipelines/{id}/statuses")
-                .route(web::get().to(pipelines::list_statuses))
-                .route(web::post().to(pipelines::create_status)),
-        )
+        .service(web::resource("/pipelines/{id}/statuses").route(web::get().to(pipelines::list_statuses)).route(web::post().to(pipelines::create_status)))
         // Before `/statuses/{status_id}`, which would otherwise capture "order".
         .service(web::resource("/pipelines/{id}/statuses/order").route(web::put().to(pipelines::reorder_statuses)))
         .service(
@@ -204,45 +176,26 @@ fn configure_leads(cfg: &mut web::ServiceConfig) {
                 .route(web::delete().to(pipelines::delete_status)),
         )
         .service(web::resource("/lead-sources").route(web::get().to(lookups::list_sources)).route(web::post().to(lookups::create_source)))
-        .service(
-            web::resource("/lead-sources/{id}").route(web::patch().to(lookups::update_source)).route(web::delete().to(lookups::delete_source)),
-        )
-        .service(
-            web::resource("/lost-reasons").route(web::get().to(lookups::list_lost_reasons)).route(web::post().to(lookups::create_lost_reason)),
-        )
-        .service(
-            web::resource("/lost-reasons/{id}")
-                .route(web::patch().to(lookups::update_lost_reason))
-                .route(web::delete().to(lookups::delete_lost_reason)),
-        )
+        .service(web::resource("/lead-sources/{id}").route(web::patch().to(lookups::update_source)).route(web::delete().to(lookups::delete_source)))
+        .service(web::resource("/lost-reasons").route(web::get().to(lookups::list_lost_reasons)).route(web::post().to(lookups::create_lost_reason)))
+        .service(web::resource("/lost-reasons/{id}").route(web::patch().to(lookups::update_lost_reason)).route(web::delete().to(lookups::delete_lost_reason)))
         // The board before `/leads/{id}`, which would otherwise capture "kanban".
         .service(web::resource("/leads/kanban").route(web::get().to(kanban::board)))
         .service(web::resource("/leads/kanban/{status_id}").route(web::get().to(kanban::column_page)))
         .service(web::resource("/leads/bulk").route(web::post().to(bulk::bulk)))
         .service(web::resource("/leads").route(web::get().to(leads::list)).route(web::post().to(leads::create)))
         .service(web::resource("/leads/export").route(web::get().to(leads::export)))
-        .service(
-            web::resource("/leads/{id}")
-                .route(web::get().to(leads::get))
-                .route(web::patch().to(leads::update))
-                .route(web::delete().to(leads::delete)),
-        )
+        .service(web::resource("/leads/{id}").route(web::get().to(leads::get)).route(web::patch().to(leads::update)).route(web::delete().to(leads::delete)))
         .service(web::resource("/leads/{id}/move").route(web::post().to(kanban::move_lead)))
         .service(web::resource("/leads/{id}/lost").route(web::post().to(leads::mark_lost)))
         .service(web::resource("/leads/{id}/junk").route(web::post().to(leads::mark_junk)))
         .service(web::resource("/leads/{id}/restore").route(web::post().to(leads::restore)))
-        .service(
-            web::resource("/leads/{id}/activities").route(web::get().to(activities::list)).route(web::post().to(activities::create)),
-        )
+        .service(web::resource("/leads/{id}/activities").route(web::get().to(activities::list)).route(web::post().to(activities::create)))
         .service(web::resource("/leads/{id}/timeline").route(web::get().to(activities::timeline)))
-        .service(
-            web::resource("/leads/{id}/reminders").route(web::get().to(reminders::list_for_lead)).route(web::post().to(reminders::create)),
-        )
+        .service(web::resource("/leads/{id}/reminders").route(web::get().to(reminders::list_for_lead)).route(web::post().to(reminders::create)))
         .service(web::resource("/leads/{id}/attachments").route(web::get().to(attachments::list)).route(web::post().to(attachments::upload)))
         .service(
-            web::resource("/leads/{id}/attachments/{attachment_id}")
-                .route(web::get().to(attachments::download))
-                .route(web::delete().to(attachments::delete)),
+            web::resource("/leads/{id}/attachments/{attachment_id}").route(web::get().to(attachments::download)).route(web::delete().to(attachments::delete)),
         )
         .service(web::resource("/reminders").route(web::get().to(reminders::mine)))
         .service(web::resource("/reminders/{id}/done").route(web::post().to(reminders::done)))
@@ -250,9 +203,7 @@ fn configure_leads(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/lead-scoring/rules/{id}").route(web::patch().to(scoring::update)).route(web::delete().to(scoring::delete)))
         .service(web::resource("/search").route(web::get().to(search::search)))
         .service(web::resource("/custom-fields").route(web::get().to(custom_fields::list)).route(web::post().to(custom_fields::create)))
-        .service(
-            web::resource("/custom-fields/{id}").route(web::patch().to(custom_fields::update)).route(web::delete().to(custom_fields::delete)),
-        )
+        .service(web::resource("/custom-fields/{id}").route(web::patch().to(custom_fields::update)).route(web::delete().to(custom_fields::delete)))
         .service(web::resource("/leads/{id}/convert-to-client").route(web::post().to(clients::convert_lead)))
         .service(web::resource("/leads/{id}/convert-to-opportunity").route(web::post().to(opportunities::convert)))
         .service(
@@ -274,15 +225,10 @@ fn configure_leads(cfg: &mut web::ServiceConfig) {
 fn configure_clients(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/clients").route(web::get().to(clients::list)).route(web::post().to(clients::create)))
         .service(
-            web::resource("/clients/{id}")
-                .route(web::get().to(clients::get))
-                .route(web::patch().to(clients::update))
-                .route(web::delete().to(clients::delete)),
+            web::resource("/clients/{id}").route(web::get().to(clients::get)).route(web::patch().to(clients::update)).route(web::delete().to(clients::delete)),
         )
         .service(web::resource("/clients/{id}/history").route(web::get().to(clients::history)))
-        .service(
-            web::resource("/clients/{id}/contacts").route(web::get().to(clients::list_contacts)).route(web::post().to(clients::create_contact)),
-        )
+        .service(web::resource("/clients/{id}/contacts").route(web::get().to(clients::list_contacts)).route(web::post().to(clients::create_contact)))
         .service(
             web::resource("/clients/{id}/contacts/{contact_id}")
                 .route(web::patch().to(clients::update_contact))
@@ -292,8 +238,5 @@ fn configure_clients(cfg: &mut web::ServiceConfig) {
 
 /// A PDF shown inline in the browser (documents, receipts).
 pub fn pdf_response(number: &str, bytes: Vec<u8>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/pdf")
-        .insert_header(("Content-Disposition", format!("inline; filename=\"{number}.pdf\"")))
-        .body(bytes)
+    HttpResponse::Ok().content_type("application/pdf").insert_header(("Content-Disposition", format!("inline; filename=\"{number}.pdf\""))).body(bytes)
 }

@@ -40,10 +40,7 @@ pub struct NotificationFilter {
     responses((status = 200, body = Page<Notification>), (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query<NotificationFilter>, page: web::Query<PageParams>) -> ApiResult<HttpResponse> {
     let page = page.parse()?;
-    let mut q = notification::Entity::find()
-        .filter(notification::Column::StaffId.eq(user.id()))
-        .order_by_desc(notification::Column::Id)
-        .limit(page.limit + 1);
+    let mut q = notification::Entity::find().filter(notification::Column::StaffId.eq(user.id())).order_by_desc(notification::Column::Id).limit(page.limit + 1);
     if let Some(before) = page.after_id {
         q = q.filter(notification::Column::Id.lt(before));
     }

@@ -7,28 +7,24 @@ use crmconnect_domain::money::{non_negative_minor, Currency};
 use crmconnect_domain::opportunities::{check_probability, forecast as forecast_buckets};
 use crmconnect_domain::permissions::{Action, Module};
 use crmconnect_domain::validation::{parse_name, Validator};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use serde_json::json;
 use time::OffsetDateTime;
 use utoipa::IntoParams;
 
-use crate::ops::leads::{lock_visible as lock_visible_lead, load_api, load_many, replace_tags, tags_of, LeadNames};
-use crate::ops::lookups::OPPORTUNITY_STATUSES;
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
+use crate::db;
 use crate::entities::{lead, staff};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
+use crate::ops::leads::{load_api, load_many, lock_visible as lock_visible_lead, replace_tags, tags_of, LeadNames};
+use crate::ops::lookups::OPPORTUNITY_STATUSES;
+use crate::ops::opportunities::*;
 use crate::outbox;
 use crate::pagination::PageParams;
 use crate::state::AppState;
-use crate::db;
-use crate::ops::opportunities::*;
-
 
 /// Turn a lead into an opportunity: a new record (`is_opportunity = true`) with the lead's
 /// contact data, value, probability and close date. The lead stays active and linked
@@ -124,12 +120,14 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Creat
     v.finish().map_err(ApiError::validation)?;
     // An existing client supplies what the body leaves out: company, address, primary contact.
     let contact = match &client {
-        Some(c) => crate::entities::client_contact::Entity::find()
-            .filter(crate::entities::client_contact::Column::ClientId.eq(c.id))
-            .order_by_desc(crate::entities::client_contact::Column::IsPrimary)
-            .order_by_asc(crate::entities::client_contact::Column::Id)
-            .one(&txn)
-            .await?,
+        Some(c) => {
+            crate::entities::client_contact::Entity::find()
+                .filter(crate::entities::client_contact::Column::ClientId.eq(c.id))
+                .order_by_desc(crate::entities::client_contact::Column::IsPrimary)
+                .order_by_asc(crate::entities::client_contact::Column::Id)
+                .one(&txn)
+                .await?
+        }
         None => None,
     };
     let pick = |given: Option<String>, from_client: Option<String>| given.filter(|s| !s.trim().is_empty()).or(from_client);
@@ -171,7 +169,6 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Creat
     txn.commit().await?;
     Ok(HttpResponse::Created().json(api))
 }
-
 
 /// List opportunities, newest first (they never appear in the leads list, nor leads here).
 #[utoipa::path(get, path = "/api/v1/opportunities", tag = "opportunities", security(("bearer" = [])), params(OpportunityFilter, PageParams),
@@ -329,7 +326,6 @@ pub async fn forecast(
         weighted: b.weighted,
     };
     let rows_out: Vec<ForecastRow> = forecast_buckets(items.clone()).iter().map(|b| to_row(b, label(&b.key))).collect();
-    let totals: Vec<ForecastRow> =
-        forecast_buckets(items.into_iter().map(|(_, c, m, p)| (None, c, m, p))).iter().map(|b| to_row(b, "Total".into())).collect();
+    let totals: Vec<ForecastRow> = forecast_buckets(items.into_iter().map(|(_, c, m, p)| (None, c, m, p))).iter().map(|b| to_row(b, "Total".into())).collect();
     Ok(HttpResponse::Ok().json(Forecast { group_by, rows: rows_out, totals }))
 }

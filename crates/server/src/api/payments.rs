@@ -1,7 +1,6 @@
 //! Payments: recording them on invoices (never above the balance), the payments list,
 //! deleting, receipts, payment modes, and client credit (advances applied later).
 
-
 use actix_web::{web, HttpResponse};
 use crmconnect_domain::api::{ApplyCreditInput, ClientCredit, CreditInput, Invoice, Page, Payment, PaymentInput, PaymentMode, PaymentModeInput, Problem};
 use crmconnect_domain::money::{self, Currency};
@@ -14,19 +13,18 @@ use serde_json::json;
 use time::{Date, OffsetDateTime};
 use utoipa::IntoParams;
 
-use crate::ops::invoices::{find_visible as find_invoice, load_api as load_invoice, lock_visible as lock_invoice, refresh_paid};
-use crate::documents::{currency_of, today};
 use super::pdf_response;
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
+use crate::documents::{currency_of, today};
 use crate::entities::{client, client_credit, invoice, payment, payment_mode};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
+use crate::ops::invoices::{find_visible as find_invoice, load_api as load_invoice, lock_visible as lock_invoice, refresh_paid};
+use crate::ops::payments::*;
 use crate::pagination::{finish_page, PageParams};
 use crate::state::AppState;
 use crate::{db, pdf, settings};
-use crate::ops::payments::*;
-
 
 /// Record a payment (amount, date, mode, reference). Partial payments accumulate; the status
 /// follows (Partially paid 3, Paid 2). More than the balance → 409 `payment_exceeds_balance`.
@@ -49,8 +47,16 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
         v.push("date", "in_future", "a payment cannot be dated in the future");
     }
     v.finish().map_err(ApiError::validation)?;
-    record_in(&txn, &user.actor(), &inv, NewPayment { amount: b.amount, date, payment_mode_id: b.payment_mode_id, transaction_id, note, source: "manual", gateway_event_id: None }).await?;
-    let after = load_invoice(&txn, &state.settings.public_url, &invoice::Entity::find_by_id(inv.id).one(&txn).await?.ok_or_else(|| ApiError::not_found("invoice"))?).await?;
+    record_in(
+        &txn,
+        &user.actor(),
+        &inv,
+        NewPayment { amount: b.amount, date, payment_mode_id: b.payment_mode_id, transaction_id, note, source: "manual", gateway_event_id: None },
+    )
+    .await?;
+    let after =
+        load_invoice(&txn, &state.settings.public_url, &invoice::Entity::find_by_id(inv.id).one(&txn).await?.ok_or_else(|| ApiError::not_found("invoice"))?)
+            .await?;
     txn.commit().await?;
     Ok(HttpResponse::Created().json(after))
 }
@@ -88,7 +94,13 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query
     let page = page.parse()?;
     let mut q = payment::Entity::find().order_by_desc(payment::Column::Id).limit(page.limit + 1);
     if let ViewScope::Own(me) = scope {
-        let mine = client::Entity::find().select_only().column(client::Column::Id).filter(client::Column::AssignedTo.eq(me)).into_tuple::<i32>().all(&state.db).await?;
+        let mine = client::Entity::find()
+            .select_only()
+            .column(client::Column::Id)
+            .filter(client::Column::AssignedTo.eq(me))
+            .into_tuple::<i32>()
+            .all(&state.db)
+            .await?;
         q = q.filter(payment::Column::ClientId.is_in(mine));
     }
     if let Some(before) = page.after_id {
@@ -158,7 +170,13 @@ pub async fn receipt(state: web::Data<AppState>, user: AuthUser, id: web::Path<i
         ],
         currency: p.currency.clone(),
         lines: Vec::new(),
-        amounts: crmconnect_domain::api::Amounts { subtotal: api.amount, discount_total: Decimal::ZERO, taxes: Vec::new(), total_tax: Decimal::ZERO, total: api.amount },
+        amounts: crmconnect_domain::api::Amounts {
+            subtotal: api.amount,
+            discount_total: Decimal::ZERO,
+            taxes: Vec::new(),
+            total_tax: Decimal::ZERO,
+            total: api.amount,
+        },
         extra_totals: vec![(format!("Balance due {}", p.currency), invoice_api.balance_due)],
         sections: vec![("Reference".into(), api.transaction_id.unwrap_or_default())],
     });
@@ -182,9 +200,14 @@ pub async fn create_mode(state: web::Data<AppState>, user: AuthUser, body: Json<
     let name = parse_name(body.0.name.as_deref().unwrap_or_default(), 100).map_err(|e| ApiError::field("name", e.code, e.message))?;
     let txn = db::begin_write(&state.db).await?;
     name_free(&txn, &name, None).await?;
-    let saved = payment_mode::ActiveModel { name: Set(name), active: Set(body.0.active.unwrap_or(true)), created_at: Set(OffsetDateTime::now_utc()), ..Default::default() }
-        .insert(&txn)
-        .await?;
+    let saved = payment_mode::ActiveModel {
+        name: Set(name),
+        active: Set(body.0.active.unwrap_or(true)),
+        created_at: Set(OffsetDateTime::now_utc()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
     let api = mode_to_api(&saved);
     audit::record(&txn, &user.actor(), Change::new("payment_mode.created", "payment_mode", saved.id).after(&api)).await?;
     txn.commit().await?;
@@ -308,7 +331,15 @@ pub async fn apply_credit(state: web::Data<AppState>, user: AuthUser, id: web::P
         &txn,
         &user.actor(),
         &inv,
-        NewPayment { amount: body.0.amount, date: today(), payment_mode_id: None, transaction_id: None, note: Some("Applied from client credit".into()), source: "credit", gateway_event_id: None },
+        NewPayment {
+            amount: body.0.amount,
+            date: today(),
+            payment_mode_id: None,
+            transaction_id: None,
+            note: Some("Applied from client credit".into()),
+            source: "credit",
+            gateway_event_id: None,
+        },
     )
     .await?;
     client_credit::ActiveModel {
@@ -326,7 +357,9 @@ pub async fn apply_credit(state: web::Data<AppState>, user: AuthUser, id: web::P
     }
     .insert(&txn)
     .await?;
-    let after = load_invoice(&txn, &state.settings.public_url, &invoice::Entity::find_by_id(inv.id).one(&txn).await?.ok_or_else(|| ApiError::not_found("invoice"))?).await?;
+    let after =
+        load_invoice(&txn, &state.settings.public_url, &invoice::Entity::find_by_id(inv.id).one(&txn).await?.ok_or_else(|| ApiError::not_found("invoice"))?)
+            .await?;
     txn.commit().await?;
     Ok(HttpResponse::Ok().json(after))
 }

@@ -2,29 +2,24 @@
 
 use actix_web::{web, HttpResponse};
 use crmconnect_domain::api::{
-    CreatePipeline, CreatePipelineStatus, Page, Pipeline, PipelineStatus, Problem, StatusOrder, UpdatePipeline,
-    UpdatePipelineStatus,
+    CreatePipeline, CreatePipelineStatus, Page, Pipeline, PipelineStatus, Problem, StatusOrder, UpdatePipeline, UpdatePipelineStatus,
 };
 use crmconnect_domain::permissions::{Action, Module};
 use crmconnect_domain::validation::{parse_name, Validator};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use utoipa::IntoParams;
 
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
+use crate::db;
 use crate::entities::{lead, pipeline, pipeline_status};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
+use crate::ops::pipelines::*;
 use crate::pagination::{finish_page, PageParams};
 use crate::state::AppState;
-use crate::db;
-use crate::ops::pipelines::*;
-
 
 /// List pipelines with their statuses.
 #[utoipa::path(get, path = "/api/v1/pipelines", tag = "leads", security(("bearer" = [])), params(PageParams),

@@ -12,16 +12,16 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Quer
 use serde_json::json;
 use time::OffsetDateTime;
 
-use crate::ops::proposals::{self, acceptance_of, status_of, Target};
 use crate::audit::{self, Actor, Change};
 use crate::auth::peer_ip;
+use crate::db::Read;
 use crate::entities::{proposal, proposal_comment};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
-use crate::state::AppState;
-use crate::db::Read;
-use crate::{db, outbox, settings};
 use crate::ops::portal::*;
+use crate::ops::proposals::{self, acceptance_of, status_of, Target};
+use crate::state::AppState;
+use crate::{db, outbox, settings};
 
 /// Refuses the request when this IP went over its per-minute budget (429 with Retry-After).
 pub fn throttle(state: &AppState, req: &HttpRequest) -> ApiResult<()> {
@@ -56,7 +56,14 @@ pub async fn view(state: web::Data<AppState>, req: HttpRequest, token: web::Path
         }
         p = row.update(&txn).await?;
         if new == ProposalStatus::Viewed && status != new {
-            notify_owner(&txn, &p, "proposal_viewed", format!("{} was opened by the client", p.number), format!("{} opened “{}”.", p.recipient_name.clone().unwrap_or_else(|| "The client".into()), p.subject)).await?;
+            notify_owner(
+                &txn,
+                &p,
+                "proposal_viewed",
+                format!("{} was opened by the client", p.number),
+                format!("{} opened “{}”.", p.recipient_name.clone().unwrap_or_else(|| "The client".into()), p.subject),
+            )
+            .await?;
             let mut change = Change::new("proposal.viewed", "proposal", p.id);
             change.after = Some(json!({"status_code": new.code()}));
             audit::record(&txn, &client_actor(&req), change).await?;
@@ -109,7 +116,8 @@ pub async fn accept(state: web::Data<AppState>, req: HttpRequest, token: web::Pa
     audit::record(&txn, &actor, change).await?;
     outbox::emit(&txn, "proposal_accepted", "proposal", p.id, json!({"proposal_id": p.id})).await?;
     proposals::win_opportunity(&txn, &actor, &p).await?;
-    notify_owner(&txn, &p, "proposal_accepted", format!("{} was accepted", p.number), format!("{} accepted “{}”.", name.unwrap_or_default(), p.subject)).await?;
+    notify_owner(&txn, &p, "proposal_accepted", format!("{} was accepted", p.number), format!("{} accepted “{}”.", name.unwrap_or_default(), p.subject))
+        .await?;
     let p = if settings::load(&txn).await?.estimate_auto_convert_to_invoice_on_client_accept == 1 {
         proposals::convert_in(&txn, &actor, &p, Target::Invoice).await?;
         proposal::Entity::find_by_id(p.id).one(&txn).await?.ok_or_else(|| ApiError::not_found("proposal"))?

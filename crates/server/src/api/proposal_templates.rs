@@ -11,12 +11,12 @@ use time::OffsetDateTime;
 
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
+use crate::db;
 use crate::documents::{self, PROPOSAL_TEMPLATE};
 use crate::entities::proposal_template;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::state::AppState;
-use crate::db;
 
 async fn load_many(db: &impl ConnectionTrait, rows: &[proposal_template::Model]) -> ApiResult<Vec<ProposalTemplate>> {
     let ids: Vec<i32> = rows.iter().map(|t| t.id).collect();
@@ -91,7 +91,7 @@ async fn save(db: &impl ConnectionTrait, current: Option<proposal_template::Mode
     }
     row.updated_at = Set(now);
     let saved = row.save(db).await?;
-    let id = saved.id.unwrap();
+    let id = *saved.id.try_as_ref().ok_or_else(|| ApiError::internal(anyhow::anyhow!("a saved proposal template has no id")))?;
     if let Some(lines) = lines {
         documents::save_lines(db, PROPOSAL_TEMPLATE, id, &lines).await?;
     }

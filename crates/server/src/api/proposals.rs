@@ -6,34 +6,30 @@ use std::collections::HashMap;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use crmconnect_domain::api::{
-    Comment, CommentInput, Invoice, Page, Problem, Proposal, ProposalInput, ProposalStatusInput, SalesOrder, SendInput,
-    SendResult, SentEmail,
+    Comment, CommentInput, Invoice, Page, Problem, Proposal, ProposalInput, ProposalStatusInput, SalesOrder, SendInput, SendResult, SentEmail,
 };
 use crmconnect_domain::permissions::{Action, Module, ViewScope};
 use crmconnect_domain::proposals::{self as rules, ProposalEvent, ProposalStatus};
 use crmconnect_domain::validation::{parse_name, Validator};
 use sea_orm::sea_query::{Expr, Func};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use serde_json::json;
 use time::{Date, OffsetDateTime};
 use utoipa::IntoParams;
 
+use super::pdf_response;
 use crate::audit::{self, Change};
 use crate::auth::{secrets, AuthUser};
+use crate::documents::today;
 use crate::documents::{self, PROPOSAL};
 use crate::entities::{email_outbox, proposal, proposal_comment};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
+use crate::ops::proposals::*;
 use crate::pagination::{finish_page, PageParams};
 use crate::state::AppState;
 use crate::{custom_fields, db, email, outbox, settings};
-use crate::ops::proposals::*;
-use crate::documents::today;
-use super::pdf_response;
-
 
 /// Create a proposal from a lead, opportunity or client (their contact data is copied),
 /// optionally starting from a template. Starts as Draft (6) with the next number.
@@ -45,7 +41,8 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Propo
     let txn = db::begin_write(&state.db).await?;
     let (fields, custom) = resolve(&txn, &user, None, &body.0).await?;
     let settings = settings::load(&txn).await?;
-    let number = rules::format_number(&settings.proposal_number_prefix, documents::next_number(&txn, "proposal").await?, settings.proposal_number_padding as usize);
+    let number =
+        rules::format_number(&settings.proposal_number_prefix, documents::next_number(&txn, "proposal").await?, settings.proposal_number_padding as usize);
     let now = OffsetDateTime::now_utc();
     let mut row = proposal::ActiveModel {
         number: Set(number),
@@ -73,7 +70,8 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Propo
     custom_fields::save(&txn, saved.id, custom).await?;
     let api = load_api(&txn, &state.settings.public_url, &saved).await?;
     audit::record(&txn, &user.actor(), Change::new("proposal.created", "proposal", saved.id).after(&api)).await?;
-    outbox::emit(&txn, "proposal_created", "proposal", saved.id, json!({"proposal_id": saved.id, "lead_id": saved.lead_id, "client_id": saved.client_id})).await?;
+    outbox::emit(&txn, "proposal_created", "proposal", saved.id, json!({"proposal_id": saved.id, "lead_id": saved.lead_id, "client_id": saved.client_id}))
+        .await?;
     txn.commit().await?;
     Ok(HttpResponse::Created().json(api))
 }
@@ -163,10 +161,7 @@ pub struct ProposalFilter {
 }
 
 fn statuses_from_query(req: &HttpRequest) -> ApiResult<Vec<ProposalStatus>> {
-    crate::pagination::repeated_param(req, "status")
-        .iter()
-        .map(|raw| ProposalStatus::parse(raw).map_err(|e| ApiError::field_query("status", e)))
-        .collect()
+    crate::pagination::repeated_param(req, "status").iter().map(|raw| ProposalStatus::parse(raw).map_err(|e| ApiError::field_query("status", e))).collect()
 }
 
 /// List proposals, newest first, with the guide's filters (`?status=4` = sent, awaiting answer).
@@ -385,7 +380,6 @@ pub async fn emails(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
         .await?;
     Ok(HttpResponse::Ok().json(Page { items: rows.iter().map(email::to_api).collect::<Vec<_>>(), next_cursor: None }))
 }
-
 
 /// The proposal as a printable PDF (text is selectable and searchable).
 #[utoipa::path(get, path = "/api/v1/proposals/{id}/pdf", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),

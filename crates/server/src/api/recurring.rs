@@ -10,15 +10,14 @@ use time::OffsetDateTime;
 
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
+use crate::db;
 use crate::documents;
 use crate::entities::{invoice, recurring_invoice};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
+use crate::ops::recurring::*;
 use crate::scheduler::RECURRING_LINES;
 use crate::state::AppState;
-use crate::db;
-use crate::ops::recurring::*;
-
 
 /// Recurring schedules with their next date.
 #[utoipa::path(get, path = "/api/v1/recurring-invoices", tag = "invoices", security(("bearer" = [])),

@@ -10,15 +10,15 @@ use serde::Deserialize;
 use time::{Duration, OffsetDateTime, Time};
 use utoipa::IntoParams;
 
-use crate::db::Read;
-use crate::visibility::{funnel_condition, funnel_record, require_funnel_edit};
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
+use crate::db;
+use crate::db::Read;
 use crate::entities::{lead, reminder, staff};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::state::AppState;
-use crate::db;
+use crate::visibility::{funnel_condition, funnel_record, require_funnel_edit};
 
 async fn to_api(db: &impl ConnectionTrait, rows: &[reminder::Model]) -> ApiResult<Vec<Reminder>> {
     let ids: Vec<i32> = rows.iter().map(|r| r.lead_id).collect();

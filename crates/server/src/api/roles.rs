@@ -4,20 +4,17 @@ use actix_web::{web, HttpResponse};
 use crmconnect_domain::api::{CreateRole, Page, Problem, Role, UpdateRole};
 use crmconnect_domain::permissions::{Action, Module, PermissionSet};
 use crmconnect_domain::validation::{parse_name, Validator};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use time::OffsetDateTime;
 
 use crate::audit::{self, Change};
 use crate::auth::{role_permissions, AuthUser};
+use crate::db;
 use crate::entities::{role, staff};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::pagination::{finish_page, PageParams};
 use crate::state::AppState;
-use crate::db;
 
 async fn to_api(db: &impl ConnectionTrait, r: &role::Model) -> ApiResult<Role> {
     let staff_count = staff::Entity::find().filter(staff::Column::RoleId.eq(r.id)).count(db).await? as i64;
@@ -144,12 +141,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip_all, fields(actor = user.id(), role_id = *id))]
-pub async fn update(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    id: web::Path<i32>,
-    body: Json<UpdateRole>,
-) -> ApiResult<HttpResponse> {
+pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<UpdateRole>) -> ApiResult<HttpResponse> {
     user.require(Module::Roles, Action::Edit)?;
     let body = body.0;
     let mut v = Validator::new();
@@ -162,11 +154,7 @@ pub async fn update(
     let txn = db::begin_write(&state.db).await?;
     let current = find(&txn, *id).await?;
     if current.is_admin && body.permissions.is_some() {
-        return Err(ApiError::field(
-            "permissions",
-            "not_editable",
-            "The administrator role always has every permission.",
-        ));
+        return Err(ApiError::field("permissions", "not_editable", "The administrator role always has every permission."));
     }
     if let Some(name) = &name {
         ensure_name_free(&txn, name, Some(current.id)).await?;
@@ -208,10 +196,7 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
     }
     let before = to_api(&txn, &current).await?;
     if before.staff_count > 0 {
-        return Err(ApiError::new(
-            ErrorCode::RoleInUse,
-            format!("{} staff member(s) hold this role; move them to another role first.", before.staff_count),
-        ));
+        return Err(ApiError::new(ErrorCode::RoleInUse, format!("{} staff member(s) hold this role; move them to another role first.", before.staff_count)));
     }
     role::Entity::delete_by_id(current.id).exec(&txn).await?;
     audit::record(&txn, &user.actor(), Change::new("role.deleted", "role", current.id).before(&before)).await?;

@@ -10,18 +10,17 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Quer
 use serde_json::json;
 use time::OffsetDateTime;
 
-use crate::documents::{currency_of, today};
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
 use crate::documents::{self, SALES_ORDER};
+use crate::documents::{currency_of, today};
 use crate::entities::{client, sales_order};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
+use crate::ops::sales_orders::*;
 use crate::pagination::{finish_page, PageParams};
 use crate::state::AppState;
 use crate::{db, outbox};
-use crate::ops::sales_orders::*;
-
 
 /// A sales order with its lines and amounts.
 #[utoipa::path(get, path = "/api/v1/sales-orders/{id}", tag = "sales orders", security(("bearer" = [])), params(("id" = i32, Path)),
@@ -35,12 +34,23 @@ pub async fn get_sales_order(state: web::Data<AppState>, user: AuthUser, id: web
 #[utoipa::path(get, path = "/api/v1/sales-orders", tag = "sales orders", security(("bearer" = [])),
     params(("status" = Option<String>, Query), ("client_id" = Option<i32>, Query), PageParams),
     responses((status = 200, body = Page<SalesOrder>), (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query<std::collections::HashMap<String, String>>, page: web::Query<PageParams>) -> ApiResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    filter: web::Query<std::collections::HashMap<String, String>>,
+    page: web::Query<PageParams>,
+) -> ApiResult<HttpResponse> {
     let scope = user.view_scope(Module::SalesOrders)?;
     let page = page.parse()?;
     let mut q = sales_order::Entity::find().order_by_desc(sales_order::Column::Id).limit(page.limit + 1);
     if let ViewScope::Own(me) = scope {
-        let mine = client::Entity::find().select_only().column(client::Column::Id).filter(client::Column::AssignedTo.eq(me)).into_tuple::<i32>().all(&state.db).await?;
+        let mine = client::Entity::find()
+            .select_only()
+            .column(client::Column::Id)
+            .filter(client::Column::AssignedTo.eq(me))
+            .into_tuple::<i32>()
+            .all(&state.db)
+            .await?;
         q = q.filter(sea_orm::Condition::any().add(sales_order::Column::ClientId.is_in(mine)).add(sales_order::Column::CreatedBy.eq(me)));
     }
     if let Some(before) = page.after_id {

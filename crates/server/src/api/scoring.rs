@@ -8,15 +8,15 @@ use crmconnect_domain::scoring::Rule;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryOrder};
 use time::OffsetDateTime;
 
-use crate::ops::pipelines::require_read;
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
+use crate::db;
 use crate::entities::scoring_rule;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
+use crate::ops::pipelines::require_read;
 use crate::scoring::rescore;
 use crate::state::AppState;
-use crate::db;
 
 fn to_api(r: &scoring_rule::Model) -> ScoringRule {
     ScoringRule { id: r.id, field: r.field.clone(), operator: r.operator.clone(), value: r.value.clone(), points: r.points }

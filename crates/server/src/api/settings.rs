@@ -10,13 +10,13 @@ use time::OffsetDateTime;
 
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
+use crate::db;
 use crate::email;
 use crate::entities::email_template;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::settings;
 use crate::state::AppState;
-use crate::db;
 
 /// Company settings (settings: view).
 #[utoipa::path(get, path = "/api/v1/settings", tag = "settings", security(("bearer" = [])),

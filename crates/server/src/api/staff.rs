@@ -1,29 +1,24 @@
 //! Staff accounts: `/api/v1/staff`.
 
-
 use actix_web::{web, HttpResponse};
 use crmconnect_domain::api::{CreateStaff, Page, Problem, Staff, UpdateStaff};
 use crmconnect_domain::permissions::{Action, Module, ViewScope};
 use crmconnect_domain::validation::{check_password, parse_name, EmailAddress, Validator};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use utoipa::IntoParams;
 
 use crate::audit::{self, Change};
 use crate::auth::{password, AuthUser};
+use crate::db;
 use crate::entities::staff;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
+use crate::ops::staff::*;
 use crate::pagination::{finish_page, PageParams};
 use crate::state::AppState;
-use crate::db;
-use crate::ops::staff::*;
-
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -44,12 +39,7 @@ pub struct StaffFilter {
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn list(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    filter: web::Query<StaffFilter>,
-    page: web::Query<PageParams>,
-) -> ApiResult<HttpResponse> {
+pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query<StaffFilter>, page: web::Query<PageParams>) -> ApiResult<HttpResponse> {
     let scope = user.view_scope(Module::Staff)?;
     let page = page.parse()?;
     let mut query = staff::Entity::find().order_by_asc(staff::Column::Id).limit(page.limit + 1);
@@ -120,12 +110,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip_all, fields(actor = user.id(), staff_id = *id))]
-pub async fn update(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    id: web::Path<i32>,
-    body: Json<UpdateStaff>,
-) -> ApiResult<HttpResponse> {
+pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<UpdateStaff>) -> ApiResult<HttpResponse> {
     user.require(Module::Staff, Action::Edit)?;
     let id = *id;
     let body = body.0;

@@ -28,12 +28,7 @@ impl JwtKeys {
     /// Returns the token and its lifetime in seconds.
     pub fn issue(&self, staff_id: i32) -> anyhow::Result<(String, i64)> {
         let now = OffsetDateTime::now_utc().unix_timestamp();
-        let claims = Claims {
-            sub: staff_id.to_string(),
-            iat: now,
-            exp: now + ACCESS_TOKEN_TTL_SECS,
-            typ: "access".into(),
-        };
+        let claims = Claims { sub: staff_id.to_string(), iat: now, exp: now + ACCESS_TOKEN_TTL_SECS, typ: "access".into() };
         Ok((encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?, ACCESS_TOKEN_TTL_SECS))
     }
 

@@ -57,19 +57,16 @@ impl AuthUser {
 
     /// What the caller may read in `module`; lists filter by it, single reads check it.
     pub fn view_scope(&self, module: Module) -> ApiResult<ViewScope> {
-        self.permissions.view_scope(module, self.staff.id).ok_or_else(|| {
-            ApiError::forbidden(format!("Your role does not grant `view` or `view_own` on `{}`.", module.as_str()))
-        })
+        self.permissions
+            .view_scope(module, self.staff.id)
+            .ok_or_else(|| ApiError::forbidden(format!("Your role does not grant `view` or `view_own` on `{}`.", module.as_str())))
     }
 
     /// Account management (API tokens) needs a real sign-in, not another API token.
     pub fn require_session(&self) -> ApiResult<()> {
         match self.method {
             AuthMethod::Session => Ok(()),
-            AuthMethod::ApiToken(_) => Err(ApiError::new(
-                ErrorCode::SessionRequired,
-                "API tokens cannot manage API tokens; sign in instead.",
-            )),
+            AuthMethod::ApiToken(_) => Err(ApiError::new(ErrorCode::SessionRequired, "API tokens cannot manage API tokens; sign in instead.")),
         }
     }
 
@@ -91,17 +88,11 @@ impl FromRequest for AuthUser {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let bearer = req
-            .headers()
-            .get(actix_web::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.trim().to_string());
+        let bearer = req.headers().get(actix_web::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(|v| v.trim().to_string());
         let ip = peer_ip(req);
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("AppState missing")))?;
-            let header = bearer.ok_or_else(|| {
-                ApiError::new(ErrorCode::Unauthenticated, "Send `Authorization: Bearer <token>`.")
-            })?;
+            let header = bearer.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "Send `Authorization: Bearer <token>`."))?;
             let token = header
                 .strip_prefix("Bearer ")
                 .or_else(|| header.strip_prefix("bearer "))
@@ -139,15 +130,9 @@ async fn authenticate(state: &AppState, token: &str, ip: Option<String>) -> ApiR
         let id = state.jwt.verify(token).ok_or_else(invalid_token)?;
         (id, AuthMethod::Session, None)
     };
-    let staff = staff::Entity::find_by_id(staff_id)
-        .one(&state.db)
-        .await?
-        .filter(|s| s.active)
-        .ok_or_else(invalid_token)?;
-    let role = role::Entity::find_by_id(staff.role_id)
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("staff {} has no role", staff.id)))?;
+    let staff = staff::Entity::find_by_id(staff_id).one(&state.db).await?.filter(|s| s.active).ok_or_else(invalid_token)?;
+    let role =
+        role::Entity::find_by_id(staff.role_id).one(&state.db).await?.ok_or_else(|| ApiError::internal(anyhow::anyhow!("staff {} has no role", staff.id)))?;
     let role_permissions = role_permissions(&role)?;
     let permissions = match scopes {
         Some(scopes) => role_permissions.intersect(&scopes),

@@ -12,10 +12,7 @@ pub async fn hash(password: String) -> ApiResult<String> {
 
 pub fn hash_blocking(password: &str) -> ApiResult<String> {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("hashing password: {e}")))
+    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| ApiError::internal(anyhow::anyhow!("hashing password: {e}")))
 }
 
 /// Verifies against `stored`; with `None` it burns the same time on a dummy hash, so response
@@ -23,16 +20,14 @@ pub fn hash_blocking(password: &str) -> ApiResult<String> {
 pub async fn verify(password: String, stored: Option<String>) -> ApiResult<bool> {
     actix_web::web::block(move || {
         let stored = stored.unwrap_or_else(|| DUMMY_HASH.to_string());
-        let parsed = PasswordHash::new(&stored)
-            .map_err(|e| ApiError::internal(anyhow::anyhow!("stored password hash unreadable: {e}")))?;
+        let parsed = PasswordHash::new(&stored).map_err(|e| ApiError::internal(anyhow::anyhow!("stored password hash unreadable: {e}")))?;
         Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok() && stored != DUMMY_HASH)
     })
     .await?
 }
 
 /// Hash of a random string nobody knows, with the default parameters.
-const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$hLXxVf9HlWx6Hu2Kc3fXb5ZBtvZ1eq9Z4l3bX6Jf4cQ";
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$hLXxVf9HlWx6Hu2Kc3fXb5ZBtvZ1eq9Z4l3bX6Jf4cQ";
 
 #[cfg(test)]
 mod tests {

@@ -1,9 +1,7 @@
 //! Failed sign-in throttling, per account and per client IP. Kept in the database so every
 //! server behind a load balancer counts the same failures.
 
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use time::{Duration, OffsetDateTime};
 
 use crate::entities::login_failure;
@@ -24,21 +22,14 @@ pub fn ip_key(ip: &str) -> String {
 }
 
 async fn recent(db: &impl ConnectionTrait, key: &str, now: OffsetDateTime) -> ApiResult<u64> {
-    Ok(login_failure::Entity::find()
-        .filter(login_failure::Column::Key.eq(key))
-        .filter(login_failure::Column::At.gt(now - WINDOW))
-        .count(db)
-        .await?)
+    Ok(login_failure::Entity::find().filter(login_failure::Column::Key.eq(key)).filter(login_failure::Column::At.gt(now - WINDOW)).count(db).await?)
 }
 
 /// Refuses with 429 (and `Retry-After`) while either counter is over its limit.
 pub async fn check(db: &impl ConnectionTrait, email: &str, ip: Option<&str>, now: OffsetDateTime) -> ApiResult<()> {
     let too_many = || {
-        ApiError::new(
-            ErrorCode::TooManyLoginAttempts,
-            format!("Too many failed sign-ins; try again in {} minutes.", WINDOW.whole_minutes()),
-        )
-        .with_retry_after(WINDOW.whole_seconds() as u64)
+        ApiError::new(ErrorCode::TooManyLoginAttempts, format!("Too many failed sign-ins; try again in {} minutes.", WINDOW.whole_minutes()))
+            .with_retry_after(WINDOW.whole_seconds() as u64)
     };
     if recent(db, &account_key(email), now).await? >= MAX_PER_ACCOUNT {
         return Err(too_many());
@@ -57,18 +48,12 @@ pub async fn record_failure(db: &impl ConnectionTrait, email: &str, ip: Option<&
     let rows = keys.into_iter().map(|key| login_failure::ActiveModel { key: Set(key), at: Set(now), ..Default::default() });
     login_failure::Entity::insert_many(rows).exec(db).await?;
     // Housekeeping: failures older than the window no longer count.
-    login_failure::Entity::delete_many()
-        .filter(login_failure::Column::At.lt(now - WINDOW))
-        .exec(db)
-        .await?;
+    login_failure::Entity::delete_many().filter(login_failure::Column::At.lt(now - WINDOW)).exec(db).await?;
     Ok(())
 }
 
 /// A successful sign-in clears the account's counter (not the IP's).
 pub async fn clear_account(db: &impl ConnectionTrait, email: &str) -> ApiResult<()> {
-    login_failure::Entity::delete_many()
-        .filter(login_failure::Column::Key.eq(account_key(email)))
-        .exec(db)
-        .await?;
+    login_failure::Entity::delete_many().filter(login_failure::Column::Key.eq(account_key(email))).exec(db).await?;
     Ok(())
 }

@@ -33,8 +33,7 @@ pub async fn timeline_of(db: &sea_orm::DatabaseConnection, lead_id: i32) -> ApiR
             activity_id: Some(a.id),
         });
     }
-    let statuses: std::collections::HashMap<i32, String> =
-        pipeline_status::Entity::find().all(db).await?.into_iter().map(|s| (s.id, s.name)).collect();
+    let statuses: std::collections::HashMap<i32, String> = pipeline_status::Entity::find().all(db).await?.into_iter().map(|s| (s.id, s.name)).collect();
     let name = |id: Option<i32>| id.and_then(|id| statuses.get(&id).cloned()).unwrap_or_else(|| "(deleted status)".into());
     for c in lead_status_change::Entity::find().filter(lead_status_change::Column::LeadId.eq(lead_id)).all(db).await? {
         let title = match c.from_status_id {
@@ -62,4 +61,3 @@ pub async fn timeline_of(db: &sea_orm::DatabaseConnection, lead_id: i32) -> ApiR
     }
     Ok(items)
 }
-

@@ -6,20 +6,18 @@ use crmconnect_domain::money::Currency;
 use crmconnect_domain::permissions::{Module, ViewScope};
 use crmconnect_domain::validation::{parse_name, EmailAddress, Validator};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 use time::OffsetDateTime;
 
-use crate::ops::leads::load_api as load_lead;
 use crate::audit::{self, Change};
-use crate::custom_fields;
 use crate::auth::AuthUser;
+use crate::custom_fields;
+use crate::db::Read;
 use crate::entities::{client, client_contact, lead, staff};
 use crate::error::{ApiError, ApiResult};
+use crate::ops::leads::load_api as load_lead;
 use crate::outbox;
-use crate::db::Read;
 
 pub const DEFAULT_CURRENCY: &str = "RON";
 pub const DEFAULT_PAYMENT_TERMS_DAYS: i32 = 30;
@@ -339,12 +337,7 @@ pub async fn convert_lead_in(txn: &impl ConnectionTrait, actor: &crate::audit::A
     }
     .insert(txn)
     .await?;
-    let contact = ValidContact {
-        name: Some(l.name.clone()),
-        email: Some(l.email.clone()),
-        phone: Some(l.phone.clone()),
-        title: Some(l.title.clone()),
-    };
+    let contact = ValidContact { name: Some(l.name.clone()), email: Some(l.email.clone()), phone: Some(l.phone.clone()), title: Some(l.title.clone()) };
     insert_contact(txn, saved.id, contact, true).await?;
     lead::Entity::update_many()
         .col_expr(lead::Column::ConvertedClientId, Expr::value(saved.id))
@@ -362,4 +355,3 @@ pub async fn convert_lead_in(txn: &impl ConnectionTrait, actor: &crate::audit::A
     outbox::emit(txn, "lead_converted", "lead", l.id, json!({"lead_id": l.id, "client_id": saved.id})).await?;
     Ok(saved)
 }
-

@@ -8,13 +8,13 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use sha2::{Digest, Sha256};
 use time::{Date, Duration, OffsetDateTime};
 
-use crate::documents::{currency_of, today};
 use crate::auth::{secrets, AuthUser};
+use crate::db::Read;
 use crate::documents;
+use crate::documents::{currency_of, today};
 use crate::entities::{client, contract, contract_status};
 use crate::error::{ApiError, ApiResult};
 use crate::settings;
-use crate::db::Read;
 
 pub fn content_hash(content: &str) -> String {
     Sha256::digest(content.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
@@ -93,7 +93,13 @@ pub async fn status_named(db: &impl ConnectionTrait, name: &str) -> ApiResult<Op
     Ok(contract_status::Entity::find().filter(contract_status::Column::Name.eq(name)).one(db).await?.map(|s| s.id))
 }
 
-pub async fn apply(db: &impl ConnectionTrait, user: &AuthUser, row: &mut contract::ActiveModel, current: Option<&contract::Model>, b: &ContractInput) -> ApiResult<()> {
+pub async fn apply(
+    db: &impl ConnectionTrait,
+    user: &AuthUser,
+    row: &mut contract::ActiveModel,
+    current: Option<&contract::Model>,
+    b: &ContractInput,
+) -> ApiResult<()> {
     let creating = current.is_none();
     let mut v = Validator::new();
     let client = documents::requested_client(db, user, &mut v, b.client_id, creating).await?;
@@ -218,4 +224,3 @@ pub async fn ending_within(db: &impl ConnectionTrait, today: Date, days: i64) ->
         .all(db)
         .await?)
 }
-

@@ -3,27 +3,25 @@
 use std::collections::HashMap;
 
 use crmconnect_domain::api::{BillingConfig, Invoice, InvoiceInput};
-use crmconnect_domain::documents::DocumentDiscount;
+use crmconnect_domain::documents::{DocumentDiscount, DocumentTotals};
 use crmconnect_domain::invoices::{self as rules, InvoiceStatus, NumberFormat, StatusInputs};
 use crmconnect_domain::leads::normalize_tags;
 use crmconnect_domain::money::{self, Currency};
 use crmconnect_domain::permissions::{Action, Module, ViewScope};
 use crmconnect_domain::validation::Validator;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 use time::{Date, Duration, OffsetDateTime};
 
-use crate::documents::{currency_of, today};
 use crate::audit::{self, Actor, Change};
 use crate::auth::{secrets, AuthUser};
+use crate::db::Read;
 use crate::documents::{self, dec, Line, INVOICE};
+use crate::documents::{currency_of, today};
 use crate::entities::{app_setting, client, client_contact, invoice, payment};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::{custom_fields, email, outbox, pdf, settings};
-use crate::db::Read;
 
 /// The lifecycle stored in `status_code`: Draft (6), Cancelled (5) or issued (1); the rest
 /// of the status is computed.
@@ -207,6 +205,8 @@ pub struct Fields {
     pub tags: Vec<String>,
     pub allowed_payment_modes: Vec<i32>,
     pub lines: Vec<Line>,
+    /// The totals of `lines` under `discount` in `currency`, computed once while validating.
+    pub totals: DocumentTotals,
     pub custom: custom_fields::Changes,
 }
 
@@ -230,12 +230,20 @@ pub async fn resolve(db: &impl ConnectionTrait, user: &AuthUser, current: Option
     });
     if let Some(i) = current {
         let has_payments = i.paid_minor > 0;
-        let commercial = b.lines.is_some() || b.currency.is_some() || b.discount_type.is_some() || b.discount_value.is_some() || b.discount_applies.is_some() || b.client_id.is_some();
+        let commercial = b.lines.is_some()
+            || b.currency.is_some()
+            || b.discount_type.is_some()
+            || b.discount_value.is_some()
+            || b.discount_applies.is_some()
+            || b.client_id.is_some();
         if i.status_code == InvoiceStatus::Cancelled.code() {
             return Err(ApiError::new(ErrorCode::InvoiceLocked, "A cancelled invoice cannot change; uncancel it first."));
         }
         if commercial && has_payments {
-            return Err(ApiError::new(ErrorCode::InvoiceLocked, "This invoice has payments; remove them before changing its lines, client, currency or discount."));
+            return Err(ApiError::new(
+                ErrorCode::InvoiceLocked,
+                "This invoice has payments; remove them before changing its lines, client, currency or discount.",
+            ));
         }
     }
     let client = match (b.client_id, current) {
@@ -312,22 +320,16 @@ pub async fn resolve(db: &impl ConnectionTrait, user: &AuthUser, current: Option
         None => current.and_then(|i| i.allowed_payment_modes.clone()).and_then(|t| serde_json::from_value(t).ok()).unwrap_or_default(),
     };
     let discount = kind.map(|kind| DocumentDiscount { kind, value, applies });
-    if let Some(c) = currency {
-        match documents::compute(c, &lines, discount) {
-            Err(e) => v.push("discount_value", e.code, e.message),
-            Ok(t) => {
-                if let Some(i) = current {
-                    if money::to_minor(t.total, c).unwrap_or(i64::MAX) < i.paid_minor {
-                        v.push("lines", "below_paid", "the new total is below what was already paid");
-                    }
-                }
-            }
+    let priced = currency.and_then(|c| v.check("discount_value", documents::compute(c, &lines, discount)).map(|t| (c, t)));
+    if let (Some((c, t)), Some(i)) = (&priced, current) {
+        if money::to_minor(t.total, *c).unwrap_or(i64::MAX) < i.paid_minor {
+            v.push("lines", "below_paid", "the new total is below what was already paid");
         }
     }
-    v.finish().map_err(ApiError::validation)?;
+    let (client, (currency, totals)) = ApiError::validated(v, client.zip(priced))?;
     Ok(Fields {
-        client_id: client.map(|c| c.id).expect("validated"),
-        currency: currency.expect("validated"),
+        client_id: client.id,
+        currency,
         date,
         due_date,
         sale_agent,
@@ -339,13 +341,13 @@ pub async fn resolve(db: &impl ConnectionTrait, user: &AuthUser, current: Option
         tags,
         allowed_payment_modes,
         lines,
+        totals,
         custom,
     })
 }
 
 pub fn write(row: &mut invoice::ActiveModel, f: &Fields) {
-    let totals = documents::compute(f.currency, &f.lines, f.discount).expect("validated in resolve");
-    let (subtotal, discount, tax, total) = documents::minor_totals(&totals, f.currency);
+    let (subtotal, discount, tax, total) = documents::minor_totals(&f.totals, f.currency);
     row.client_id = Set(f.client_id);
     row.currency = Set(f.currency.code().to_string());
     row.date = Set(f.date);
@@ -622,4 +624,3 @@ pub async fn refresh_paid(db: &impl ConnectionTrait, invoice_id: i32) -> ApiResu
         .await?;
     invoice::Entity::find_by_id(invoice_id).one(db).await?.ok_or_else(|| ApiError::not_found("invoice"))
 }
-

@@ -8,19 +8,18 @@ use crmconnect_domain::money::{from_minor, Currency};
 use crmconnect_domain::permissions::ViewScope;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::json;
 use time::OffsetDateTime;
 
-use crate::ops::leads::{record_status_change, tags_of, top_position, LeadNames};
-use crate::ops::leads::LeadFilter;
-use crate::ops::pipelines::status_to_api;
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
 use crate::entities::{lead, pipeline_status};
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::ops::leads::LeadFilter;
+use crate::ops::leads::{record_status_change, tags_of, top_position, LeadNames};
+use crate::ops::pipelines::status_to_api;
 
 pub const DEFAULT_CARDS: u64 = 20;
 pub const MAX_CARDS: u64 = 200;
@@ -91,19 +90,10 @@ pub async fn column(
 ) -> ApiResult<KanbanColumn> {
     let mut cond = base.clone().add(live_in(status.id));
     if let Some((pos, id)) = after {
-        cond = cond.add(
-            Condition::any()
-                .add(lead::Column::Position.gt(pos))
-                .add(Condition::all().add(lead::Column::Position.eq(pos)).add(lead::Column::Id.gt(id))),
-        );
+        cond = cond
+            .add(Condition::any().add(lead::Column::Position.gt(pos)).add(Condition::all().add(lead::Column::Position.eq(pos)).add(lead::Column::Id.gt(id))));
     }
-    let mut rows = lead::Entity::find()
-        .filter(cond)
-        .order_by_asc(lead::Column::Position)
-        .order_by_asc(lead::Column::Id)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
+    let mut rows = lead::Entity::find().filter(cond).order_by_asc(lead::Column::Position).order_by_asc(lead::Column::Id).limit(limit + 1).all(db).await?;
     let more = rows.len() as u64 > limit;
     rows.truncate(limit as usize);
     let next_cursor = if more { rows.last().map(|l| encode_cursor(l.position, l.id)) } else { None };
@@ -133,13 +123,7 @@ pub async fn column(
         })
         .collect();
     value_totals.sort_by(|a, b| a.currency.cmp(&b.currency));
-    Ok(KanbanColumn {
-        status: status_to_api(status),
-        count: mine.iter().map(|t| t.n as u64).sum(),
-        value_totals,
-        items,
-        next_cursor,
-    })
+    Ok(KanbanColumn { status: status_to_api(status), count: mine.iter().map(|t| t.n as u64).sum(), value_totals, items, next_cursor })
 }
 
 /// The filter conditions for the board, without the list-only lost/junk switches.
@@ -222,12 +206,8 @@ pub async fn drop_position(db: &impl ConnectionTrait, status_id: i32, moving: i3
 /// like a drag-drop, appended in their order below the target's cards.
 pub async fn move_all(db: &impl ConnectionTrait, user: &AuthUser, from: i32, to: i32) -> ApiResult<()> {
     let now = OffsetDateTime::now_utc();
-    let leads = lead::Entity::find()
-        .filter(lead::Column::StatusId.eq(from))
-        .order_by_asc(lead::Column::Position)
-        .order_by_asc(lead::Column::Id)
-        .all(db)
-        .await?;
+    let leads =
+        lead::Entity::find().filter(lead::Column::StatusId.eq(from)).order_by_asc(lead::Column::Position).order_by_asc(lead::Column::Id).all(db).await?;
     let bottom = lead::Entity::find().filter(live_in(to)).order_by_desc(lead::Column::Position).one(db).await?.map(|l| l.position);
     let mut pos = bottom;
     for l in leads {
@@ -248,4 +228,3 @@ pub async fn move_all(db: &impl ConnectionTrait, user: &AuthUser, from: i32, to:
     }
     Ok(())
 }
-

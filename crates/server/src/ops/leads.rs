@@ -11,22 +11,19 @@ use crmconnect_domain::permissions::{Module, ViewScope};
 use crmconnect_domain::validation::{parse_name, EmailAddress, Validator};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, Func, Query};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use time::{Duration, OffsetDateTime, Time};
 use utoipa::IntoParams;
 
-use crate::ops::lookups::SOURCES;
-use crate::ops::pipelines::{default_pipeline, find_pipeline, statuses_of};
 use crate::auth::AuthUser;
+use crate::db::Read;
 use crate::entities::{lead, lead_source, lead_status_change, lead_tag, lost_reason, opportunity_status, pipeline_status, reminder, staff};
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::ops::lookups::SOURCES;
+use crate::ops::pipelines::{default_pipeline, find_pipeline, statuses_of};
 use crate::outbox;
-use crate::db::Read;
 
 /// Names referenced by leads, loaded once per request (small configuration tables).
 pub struct LeadNames {
@@ -164,11 +161,8 @@ pub async fn lock_visible(txn: &impl ConnectionTrait, user: &AuthUser, id: i32) 
 
 pub async fn visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: Read) -> ApiResult<lead::Model> {
     let scope = user.view_scope(Module::Leads)?;
-    let lead = read.apply(lead::Entity::find_by_id(id)
-        .filter(lead::Column::IsOpportunity.eq(false))
-        ).one(db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("lead"))?;
+    let lead =
+        read.apply(lead::Entity::find_by_id(id).filter(lead::Column::IsOpportunity.eq(false))).one(db).await?.ok_or_else(|| ApiError::not_found("lead"))?;
     if let ViewScope::Own(me) = scope {
         if lead.assigned_to != Some(me) {
             return Err(ApiError::not_found("lead"));
@@ -394,10 +388,9 @@ pub async fn validate(db: &impl ConnectionTrait, d: LeadDraft) -> ApiResult<Vali
             },
         }
     }
-    v.finish().map_err(ApiError::validation)?;
-    let (pipeline, status_id) = (pipeline.expect("validated"), status_id.expect("validated"));
+    let ((name, pipeline), status_id) = ApiError::validated(v, name.zip(pipeline).zip(status_id))?;
     Ok(ValidLead {
-        name: name.expect("validated"),
+        name,
         company: fields.company,
         title: fields.title,
         phone_key: phone.as_deref().map(phone_key),
@@ -576,7 +569,13 @@ pub fn assigned_condition<C: ColumnTrait>(raw: Option<&str>, user: &AuthUser, co
 
 impl LeadFilter {
     /// [`Self::condition`] plus the `cf.<key>=…` custom field filters of the query string.
-    pub async fn with_custom_fields(&self, db: &impl ConnectionTrait, user: &AuthUser, scope: ViewScope, custom: &HashMap<String, String>) -> ApiResult<Condition> {
+    pub async fn with_custom_fields(
+        &self,
+        db: &impl ConnectionTrait,
+        user: &AuthUser,
+        scope: ViewScope,
+        custom: &HashMap<String, String>,
+    ) -> ApiResult<Condition> {
         Ok(self.condition(user, scope)?.add(crate::custom_fields::filter(db, crate::custom_fields::LEAD, lead::Column::Id, custom).await?))
     }
 
@@ -688,9 +687,7 @@ impl Sort {
             "score" => Sort::ScoreAsc,
             "name" => Sort::NameAsc,
             "-name" => Sort::NameDesc,
-            other => {
-                return Err(ApiError::field("sort", "invalid", format!("cannot sort by `{other}`; use created_at, score or name, `-` for descending")))
-            }
+            other => return Err(ApiError::field("sort", "invalid", format!("cannot sort by `{other}`; use created_at, score or name, `-` for descending"))),
         })
     }
 

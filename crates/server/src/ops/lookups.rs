@@ -42,4 +42,3 @@ pub async fn fetch<S: StatementBuilder>(db: &impl ConnectionTrait, stmt: &S) -> 
     let rows = Row::find_by_statement(db.get_database_backend().build(stmt)).all(db).await?;
     Ok(rows.into_iter().map(|r| NamedOption { id: r.id, name: r.name }).collect())
 }
-

@@ -4,19 +4,17 @@ use crmconnect_domain::opportunities::check_probability;
 use crmconnect_domain::permissions::{Module, ViewScope};
 use crmconnect_domain::validation::Validator;
 use sea_orm::sea_query::{Expr, Func, Query};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use time::Date;
 use utoipa::IntoParams;
 
-use crate::ops::leads::assigned_condition;
-use crate::ops::lookups::OPPORTUNITY_STATUSES;
 use crate::auth::AuthUser;
+use crate::db::Read;
 use crate::entities::{lead, lead_tag, opportunity_status};
 use crate::error::{ApiError, ApiResult};
-use crate::db::Read;
+use crate::ops::leads::assigned_condition;
+use crate::ops::lookups::OPPORTUNITY_STATUSES;
 
 pub async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<lead::Model> {
     visible(db, user, id, Read::Plain).await
@@ -29,9 +27,9 @@ pub async fn lock_visible(txn: &impl ConnectionTrait, user: &AuthUser, id: i32) 
 
 pub async fn visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: Read) -> ApiResult<lead::Model> {
     let scope = user.view_scope(Module::Opportunities)?;
-    let o = read.apply(lead::Entity::find_by_id(id)
-        .filter(lead::Column::IsOpportunity.eq(true))
-        ).one(db)
+    let o = read
+        .apply(lead::Entity::find_by_id(id).filter(lead::Column::IsOpportunity.eq(true)))
+        .one(db)
         .await?
         .ok_or_else(|| ApiError::not_found("opportunity"))?;
     if matches!(scope, ViewScope::Own(me) if o.assigned_to != Some(me)) {
@@ -56,10 +54,8 @@ pub fn parse_date(field: &str, raw: &Option<String>) -> ApiResult<Option<Date>> 
 
 impl OpportunityFilter {
     pub fn condition(&self, user: &AuthUser, scope: ViewScope) -> ApiResult<Condition> {
-        let mut c = Condition::all()
-            .add(lead::Column::IsOpportunity.eq(true))
-            .add(lead::Column::Junk.eq(false))
-            .add(lead::Column::Lost.eq(self.lost.unwrap_or(false)));
+        let mut c =
+            Condition::all().add(lead::Column::IsOpportunity.eq(true)).add(lead::Column::Junk.eq(false)).add(lead::Column::Lost.eq(self.lost.unwrap_or(false)));
         if let ViewScope::Own(me) = scope {
             c = c.add(lead::Column::AssignedTo.eq(me));
         }
@@ -82,13 +78,15 @@ impl OpportunityFilter {
             c = c.add(lead::Column::SourceId.eq(source));
         }
         if let Some(tag) = self.tag.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            c = c.add(lead::Column::Id.in_subquery(
-                Query::select()
-                    .column(lead_tag::Column::LeadId)
-                    .from(lead_tag::Entity)
-                    .and_where(Expr::expr(Func::lower(Expr::col(lead_tag::Column::Tag))).eq(tag.to_lowercase()))
-                    .to_owned(),
-            ));
+            c = c.add(
+                lead::Column::Id.in_subquery(
+                    Query::select()
+                        .column(lead_tag::Column::LeadId)
+                        .from(lead_tag::Entity)
+                        .and_where(Expr::expr(Func::lower(Expr::col(lead_tag::Column::Tag))).eq(tag.to_lowercase()))
+                        .to_owned(),
+                ),
+            );
         }
         if let Some(d) = parse_date("close_from", &self.close_from)? {
             c = c.add(lead::Column::ExpectedCloseDate.gte(d));

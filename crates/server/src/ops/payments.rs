@@ -13,12 +13,12 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, 
 use serde_json::json;
 use time::{Date, OffsetDateTime};
 
-use crate::ops::invoices::{refresh_paid, status_inputs};
-use crate::documents::{currency_of, today};
 use crate::audit::{self, Actor, Change};
 use crate::auth::AuthUser;
+use crate::documents::{currency_of, today};
 use crate::entities::{client, client_credit, invoice, payment, payment_mode};
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::ops::invoices::{refresh_paid, status_inputs};
 use crate::outbox;
 
 pub async fn mode_names(db: &impl ConnectionTrait) -> ApiResult<HashMap<i32, String>> {
@@ -78,7 +78,9 @@ pub async fn record_in(db: &impl ConnectionTrait, actor: &Actor, inv: &invoice::
     let balance = money::from_minor(inv.total_minor - inv.paid_minor, c);
     if let Err(e) = rules::check_payment(p.amount, balance) {
         return Err(match e.code {
-            "exceeds_balance" => ApiError::new(ErrorCode::PaymentExceedsBalance, format!("The balance due is {balance} {}; nothing was recorded.", inv.currency)),
+            "exceeds_balance" => {
+                ApiError::new(ErrorCode::PaymentExceedsBalance, format!("The balance due is {balance} {}; nothing was recorded.", inv.currency))
+            }
             _ => ApiError::field("amount", e.code, e.message),
         });
     }
@@ -153,7 +155,14 @@ pub async fn credit_of(db: &impl ConnectionTrait, client_id: i32) -> ApiResult<C
         balances: sums.into_iter().map(|(code, minor)| CreditBalance { amount: money::from_minor(minor, currency_of(&code)), currency: code }).collect(),
         entries: rows
             .iter()
-            .map(|r| CreditEntry { id: r.id, amount: money::from_minor(r.amount_minor, currency_of(&r.currency)), currency: r.currency.clone(), date: r.date, invoice_id: r.invoice_id, note: r.note.clone() })
+            .map(|r| CreditEntry {
+                id: r.id,
+                amount: money::from_minor(r.amount_minor, currency_of(&r.currency)),
+                currency: r.currency.clone(),
+                date: r.date,
+                invoice_id: r.invoice_id,
+                note: r.note.clone(),
+            })
             .collect(),
     })
 }
@@ -166,4 +175,3 @@ pub async fn visible_client(db: &impl ConnectionTrait, user: &AuthUser, id: i32)
     }
     Ok(c)
 }
-

@@ -1,15 +1,10 @@
 //! The business operations and queries of `api::pipelines` (no HTTP here).
 
-use crmconnect_domain::api::{
-    Pipeline, PipelineStatus,
-};
+use crmconnect_domain::api::{Pipeline, PipelineStatus};
 use crmconnect_domain::permissions::Module;
 use crmconnect_domain::validation::FieldProblem;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 
 use crate::auth::AuthUser;
 use crate::entities::{lead, pipeline, pipeline_status};
@@ -78,11 +73,7 @@ pub async fn ensure_name_free(db: &impl ConnectionTrait, name: &str, except: Opt
 }
 
 pub async fn make_sole_default(db: &impl ConnectionTrait, id: i32) -> ApiResult<()> {
-    pipeline::Entity::update_many()
-        .col_expr(pipeline::Column::IsDefault, Expr::value(false))
-        .filter(pipeline::Column::Id.ne(id))
-        .exec(db)
-        .await?;
+    pipeline::Entity::update_many().col_expr(pipeline::Column::IsDefault, Expr::value(false)).filter(pipeline::Column::Id.ne(id)).exec(db).await?;
     Ok(())
 }
 
@@ -103,9 +94,7 @@ pub async fn lead_count(db: &impl ConnectionTrait, col: lead::Column, id: i32) -
 }
 
 pub async fn ensure_status_name_free(db: &impl ConnectionTrait, pipeline_id: i32, name: &str, except: Option<i32>) -> ApiResult<()> {
-    let mut q = pipeline_status::Entity::find()
-        .filter(pipeline_status::Column::PipelineId.eq(pipeline_id))
-        .filter(pipeline_status::Column::Name.eq(name));
+    let mut q = pipeline_status::Entity::find().filter(pipeline_status::Column::PipelineId.eq(pipeline_id)).filter(pipeline_status::Column::Name.eq(name));
     if let Some(id) = except {
         q = q.filter(pipeline_status::Column::Id.ne(id));
     }
@@ -122,4 +111,3 @@ pub async fn find_status(db: &impl ConnectionTrait, pipeline_id: i32, status_id:
         .await?
         .ok_or_else(|| ApiError::not_found("status of this pipeline"))
 }
-

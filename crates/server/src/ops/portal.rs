@@ -4,13 +4,12 @@ use crmconnect_domain::api::PortalProposal;
 use crmconnect_domain::proposals::{self as rules, ProposalStatus};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use crate::ops::proposals::{self, acceptance_of, status_of};
+use crate::db::Read;
 use crate::entities::proposal;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::notifications::{self, Notice};
-use crate::db::Read;
+use crate::ops::proposals::{self, acceptance_of, status_of};
 use crate::settings;
-
 
 /// The proposal behind a token, as long as the client may see it (drafts are not published).
 pub async fn by_token(db: &impl ConnectionTrait, token: &str, read: Read) -> ApiResult<proposal::Model> {
@@ -92,4 +91,3 @@ pub async fn invoice_by_token(db: &impl ConnectionTrait, token: &str) -> ApiResu
     }
     Ok(i)
 }
-

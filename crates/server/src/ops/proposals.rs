@@ -2,29 +2,25 @@
 
 use std::collections::HashMap;
 
-use crmconnect_domain::api::{
-    Acceptance, Comment, CommentInput, Proposal, ProposalInput, Recipient,
-};
-use crmconnect_domain::documents::{DiscountApplies, DocumentDiscount};
+use crmconnect_domain::api::{Acceptance, Comment, CommentInput, Proposal, ProposalInput, Recipient};
+use crmconnect_domain::documents::{DiscountApplies, DocumentDiscount, DocumentTotals};
 use crmconnect_domain::leads::normalize_tags;
 use crmconnect_domain::money::Currency;
 use crmconnect_domain::permissions::{Module, ViewScope};
 use crmconnect_domain::proposals::{self as rules, ProposalStatus};
 use crmconnect_domain::validation::{parse_name, EmailAddress, Validator};
 use sea_orm::sea_query::{Expr, Func};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 use time::{Date, Duration, OffsetDateTime};
 
 use crate::audit::{self, Actor, Change};
 use crate::auth::AuthUser;
+use crate::db::Read;
 use crate::documents::{self, currency_of, dec, today, Line, PROPOSAL};
 use crate::entities::{client, client_contact, lead, opportunity_status, proposal, proposal_comment, proposal_template, staff};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::{custom_fields, outbox, pdf, settings};
-use crate::db::Read;
 
 pub fn status_of(p: &proposal::Model) -> ProposalStatus {
     ProposalStatus::from_code(p.status_code).unwrap_or(ProposalStatus::Draft)
@@ -175,6 +171,8 @@ pub struct Fields {
     pub internal_notes: Option<String>,
     pub tags: Vec<String>,
     pub lines: Vec<Line>,
+    /// The totals of `lines` under `discount` in `currency`, computed once while validating.
+    pub totals: DocumentTotals,
 }
 
 /// What a relation contributes to a new proposal: recipient, currency, assignee.
@@ -184,7 +182,12 @@ pub struct RelationDefaults {
     pub assigned_to: Option<i32>,
 }
 
-pub async fn relation_defaults(db: &impl ConnectionTrait, v: &mut Validator, user: &AuthUser, b: &ProposalInput) -> ApiResult<Option<(Option<i32>, Option<i32>, RelationDefaults)>> {
+pub async fn relation_defaults(
+    db: &impl ConnectionTrait,
+    v: &mut Validator,
+    user: &AuthUser,
+    b: &ProposalInput,
+) -> ApiResult<Option<(Option<i32>, Option<i32>, RelationDefaults)>> {
     let given = [b.lead_id.is_some(), b.opportunity_id.is_some(), b.client_id.is_some()].iter().filter(|x| **x).count();
     if given == 0 {
         return Ok(None);
@@ -261,7 +264,12 @@ pub fn text(v: &mut Validator, field: &str, value: &Option<String>, max: usize) 
 }
 
 /// Validates a create or patch body on top of `current` (the stored proposal, or `None`).
-pub async fn resolve(db: &impl ConnectionTrait, user: &AuthUser, current: Option<&proposal::Model>, b: &ProposalInput) -> ApiResult<(Fields, custom_fields::Changes)> {
+pub async fn resolve(
+    db: &impl ConnectionTrait,
+    user: &AuthUser,
+    current: Option<&proposal::Model>,
+    b: &ProposalInput,
+) -> ApiResult<(Fields, custom_fields::Changes)> {
     let creating = current.is_none();
     let mut v = Validator::new();
     let defs = custom_fields::definitions(db, custom_fields::PROPOSAL).await?;
@@ -276,7 +284,10 @@ pub async fn resolve(db: &impl ConnectionTrait, user: &AuthUser, current: Option
         let status = status_of(p);
         let commercial = b.lines.is_some() || b.currency.is_some() || b.discount_type.is_some() || b.discount_value.is_some() || b.discount_applies.is_some();
         if commercial && (status.lines_locked() || p.invoice_id.is_some() || p.sales_order_id.is_some()) {
-            return Err(ApiError::new(ErrorCode::ProposalLocked, "An accepted or converted proposal's lines, currency and discount cannot change; create a new proposal."));
+            return Err(ApiError::new(
+                ErrorCode::ProposalLocked,
+                "An accepted or converted proposal's lines, currency and discount cannot change; create a new proposal.",
+            ));
         }
         if b.template_id.is_some() {
             v.push("template_id", "create_only", "templates apply when a proposal is created");
@@ -284,7 +295,10 @@ pub async fn resolve(db: &impl ConnectionTrait, user: &AuthUser, current: Option
     }
     let template = match b.template_id.filter(|_| creating) {
         Some(id) => match proposal_template::Entity::find_by_id(id).one(db).await? {
-            Some(t) => Some((t.content.clone(), documents::lines_from_rows(&documents::lines_of(db, documents::PROPOSAL_TEMPLATE, &[t.id]).await?.remove(&t.id).unwrap_or_default()))),
+            Some(t) => Some((
+                t.content.clone(),
+                documents::lines_from_rows(&documents::lines_of(db, documents::PROPOSAL_TEMPLATE, &[t.id]).await?.remove(&t.id).unwrap_or_default()),
+            )),
             None => {
                 v.push("template_id", "not_found", format!("no proposal template {id}"));
                 None
@@ -406,19 +420,15 @@ pub async fn resolve(db: &impl ConnectionTrait, user: &AuthUser, current: Option
         None => current.map(|p| serde_json::from_value(p.tags.clone()).unwrap_or_default()).unwrap_or_default(),
     };
     let discount = kind.map(|kind| DocumentDiscount { kind, value, applies });
-    if let Some(c) = currency {
-        if let Err(e) = documents::compute(c, &lines, discount) {
-            v.push("discount_value", e.code, e.message);
-        }
-    }
-    v.finish().map_err(ApiError::validation)?;
+    let priced = currency.and_then(|c| v.check("discount_value", documents::compute(c, &lines, discount)).map(|t| (c, t)));
+    let (subject, (currency, totals)) = ApiError::validated(v, subject.zip(priced))?;
     Ok((
         Fields {
-            subject: subject.expect("validated"),
+            subject,
             lead_id,
             client_id,
             recipient,
-            currency: currency.expect("validated"),
+            currency,
             date,
             open_till,
             allow_comments: b.allow_comments.or(current.map(|p| p.allow_comments)).unwrap_or(true),
@@ -430,6 +440,7 @@ pub async fn resolve(db: &impl ConnectionTrait, user: &AuthUser, current: Option
             internal_notes,
             tags,
             lines,
+            totals,
         },
         custom,
     ))
@@ -437,8 +448,7 @@ pub async fn resolve(db: &impl ConnectionTrait, user: &AuthUser, current: Option
 
 /// Writes the resolved fields and the cached totals onto a row.
 pub fn write(row: &mut proposal::ActiveModel, f: &Fields) {
-    let totals = documents::compute(f.currency, &f.lines, f.discount).expect("validated in resolve");
-    let (subtotal, discount, tax, total) = documents::minor_totals(&totals, f.currency);
+    let (subtotal, discount, tax, total) = documents::minor_totals(&f.totals, f.currency);
     row.subject = Set(f.subject.clone());
     row.lead_id = Set(f.lead_id);
     row.client_id = Set(f.client_id);
@@ -476,10 +486,7 @@ pub async fn win_opportunity(txn: &impl ConnectionTrait, actor: &Actor, p: &prop
     let Some(o) = lead::Entity::find_by_id(lead_id).filter(lead::Column::IsOpportunity.eq(true)).one(txn).await? else {
         return Ok(());
     };
-    let won = opportunity_status::Entity::find()
-        .filter(Expr::expr(Func::lower(Expr::col(opportunity_status::Column::Name))).eq("won"))
-        .one(txn)
-        .await?;
+    let won = opportunity_status::Entity::find().filter(Expr::expr(Func::lower(Expr::col(opportunity_status::Column::Name))).eq("won")).one(txn).await?;
     let Some(won) = won.filter(|w| o.opportunity_status_id != Some(w.id)) else { return Ok(()) };
     let now = OffsetDateTime::now_utc();
     lead::Entity::update_many()
@@ -675,4 +682,3 @@ pub async fn convert_in(txn: &impl ConnectionTrait, actor: &Actor, p: &proposal:
     outbox::emit(txn, "proposal_converted", "proposal", p.id, json!({"proposal_id": p.id, "document_type": document_type, "document_id": new_id})).await?;
     Ok(new_id)
 }
-

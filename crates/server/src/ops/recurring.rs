@@ -8,19 +8,19 @@ use std::collections::HashMap;
 
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use crate::documents::{currency_of, today};
 use crate::auth::AuthUser;
+use crate::db::Read;
 use crate::documents;
+use crate::documents::{currency_of, today};
 use crate::entities::{client, recurring_invoice};
 use crate::error::{ApiError, ApiResult};
 use crate::scheduler::{next_cycles, RECURRING_LINES};
-use crate::db::Read;
 
 pub const MODES: [&str; 3] = ["draft", "issue", "issue_and_send"];
 
 pub async fn to_api(db: &impl ConnectionTrait, s: &recurring_invoice::Model) -> ApiResult<RecurringInvoice> {
     let mut one = to_api_many(db, std::slice::from_ref(s)).await?;
-    Ok(one.pop().expect("one schedule in, one out"))
+    one.pop().ok_or_else(|| ApiError::internal(anyhow::anyhow!("recurring schedule {} produced no API value", s.id)))
 }
 
 /// API schedules for many rows in three queries (lines, clients, last generated cycles),
@@ -84,7 +84,13 @@ pub async fn visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: 
     Ok(s)
 }
 
-pub async fn apply(db: &impl ConnectionTrait, user: &AuthUser, row: &mut recurring_invoice::ActiveModel, current: Option<&recurring_invoice::Model>, b: &RecurringInvoiceInput) -> ApiResult<Option<Vec<documents::Line>>> {
+pub async fn apply(
+    db: &impl ConnectionTrait,
+    user: &AuthUser,
+    row: &mut recurring_invoice::ActiveModel,
+    current: Option<&recurring_invoice::Model>,
+    b: &RecurringInvoiceInput,
+) -> ApiResult<Option<Vec<documents::Line>>> {
     let mut v = Validator::new();
     let creating = current.is_none();
     let client = documents::requested_client(db, user, &mut v, b.client_id, creating).await?;
@@ -158,4 +164,3 @@ pub async fn apply(db: &impl ConnectionTrait, user: &AuthUser, row: &mut recurri
     }
     Ok(lines)
 }
-

@@ -7,13 +7,13 @@ use crmconnect_domain::validation::Validator;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 use time::OffsetDateTime;
 
-use crate::ops::invoices::check_client_visible;
-use crate::documents::{currency_of, today};
 use crate::auth::AuthUser;
+use crate::db::Read;
 use crate::documents::{self, dec, SALES_ORDER};
+use crate::documents::{currency_of, today};
 use crate::entities::sales_order;
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::db::Read;
+use crate::ops::invoices::check_client_visible;
 
 pub fn discount_of(o: &sales_order::Model) -> Option<DocumentDiscount> {
     documents::discount_of(o.discount_type.as_deref(), &o.discount_value, &o.discount_applies)
@@ -69,7 +69,13 @@ pub async fn visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: 
     Ok(o)
 }
 
-pub async fn apply(db: &impl ConnectionTrait, user: &AuthUser, row: &mut sales_order::ActiveModel, current: Option<&sales_order::Model>, b: &SalesOrderInput) -> ApiResult<Option<Vec<documents::Line>>> {
+pub async fn apply(
+    db: &impl ConnectionTrait,
+    user: &AuthUser,
+    row: &mut sales_order::ActiveModel,
+    current: Option<&sales_order::Model>,
+    b: &SalesOrderInput,
+) -> ApiResult<Option<Vec<documents::Line>>> {
     let mut v = Validator::new();
     if let Some(o) = current {
         if !matches!(o.status.as_str(), "draft" | "confirmed") {
@@ -95,18 +101,8 @@ pub async fn apply(db: &impl ConnectionTrait, user: &AuthUser, row: &mut sales_o
     let value = b.discount_value.or(current.map(|o| dec(&o.discount_value))).unwrap_or_default();
     let applies = b.discount_applies.or(current.map(|o| documents::parse_discount_applies(&o.discount_applies))).unwrap_or_default();
     let discount = kind.map(|kind| DocumentDiscount { kind, value, applies });
-    let totals = match currency {
-        Some(c) => match documents::compute(c, &lines, discount) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                v.push("discount_value", e.code, e.message);
-                None
-            }
-        },
-        None => None,
-    };
-    v.finish().map_err(ApiError::validation)?;
-    let (currency, totals) = (currency.expect("validated"), totals.expect("validated"));
+    let priced = currency.and_then(|c| v.check("discount_value", documents::compute(c, &lines, discount)).map(|t| (c, t)));
+    let (currency, totals) = ApiError::validated(v, priced)?;
     let (subtotal, disc, tax, total) = documents::minor_totals(&totals, currency);
     if let Some(c) = client {
         row.client_id = Set(c.id);
@@ -123,4 +119,3 @@ pub async fn apply(db: &impl ConnectionTrait, user: &AuthUser, row: &mut sales_o
     row.updated_at = Set(OffsetDateTime::now_utc());
     Ok(b.lines.is_some().then_some(lines))
 }
-

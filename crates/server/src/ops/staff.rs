@@ -6,17 +6,14 @@ use crmconnect_domain::api::{CreateStaff, Staff};
 use crmconnect_domain::permissions::{Module, ViewScope};
 use crmconnect_domain::validation::{check_password, parse_name, EmailAddress, Validator};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
 use time::OffsetDateTime;
 
 use crate::audit::{self, Actor, Change};
 use crate::auth::{password, AuthUser};
+use crate::db::Read;
 use crate::entities::{refresh_token, role, staff};
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::db::Read;
 
 pub const NAME_MAX: usize = 200;
 
@@ -59,8 +56,8 @@ impl TryFrom<CreateStaff> for NewStaff {
         let name = v.check("name", parse_name(&body.name, NAME_MAX));
         let email = v.check("email", EmailAddress::parse(&body.email));
         v.check("password", check_password(&body.password));
-        v.finish().map_err(ApiError::validation)?;
-        Ok(NewStaff { name: name.unwrap_or_default(), email: email.expect("validated"), password: body.password, role_id: body.role_id })
+        let (name, email) = ApiError::validated(v, name.zip(email))?;
+        Ok(NewStaff { name, email, password: body.password, role_id: body.role_id })
     }
 }
 
@@ -76,10 +73,7 @@ pub async fn ensure_email_free(db: &impl ConnectionTrait, email: &str, except_id
 }
 
 pub async fn find_role(db: &impl ConnectionTrait, role_id: i32) -> ApiResult<role::Model> {
-    role::Entity::find_by_id(role_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::field("role_id", "not_found", format!("role {role_id} does not exist")))
+    role::Entity::find_by_id(role_id).one(db).await?.ok_or_else(|| ApiError::field("role_id", "not_found", format!("role {role_id} does not exist")))
 }
 
 /// Creates a staff member in one transaction with its audit entry. Used by the API, the
@@ -113,9 +107,7 @@ pub async fn insert_staff(db: &impl TransactionTrait, actor: &Actor, new: NewSta
 /// The unique index catches a concurrent insert of the same e-mail.
 pub fn email_conflict(err: sea_orm::DbErr) -> ApiError {
     match err.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
-            ApiError::new(ErrorCode::EmailTaken, "A staff member with this e-mail already exists.")
-        }
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => ApiError::new(ErrorCode::EmailTaken, "A staff member with this e-mail already exists."),
         _ => ApiError::from(err),
     }
 }
@@ -139,13 +131,7 @@ pub async fn visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: 
 
 /// Fails when `staff_id` is the last active administrator and the change would remove that.
 pub async fn keep_an_admin(db: &impl ConnectionTrait, staff_id: i32) -> ApiResult<()> {
-    let admin_roles: Vec<i32> = role::Entity::find()
-        .filter(role::Column::IsAdmin.eq(true))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
+    let admin_roles: Vec<i32> = role::Entity::find().filter(role::Column::IsAdmin.eq(true)).all(db).await?.into_iter().map(|r| r.id).collect();
     let others = staff::Entity::find()
         .filter(staff::Column::RoleId.is_in(admin_roles))
         .filter(staff::Column::Active.eq(true))
@@ -153,10 +139,7 @@ pub async fn keep_an_admin(db: &impl ConnectionTrait, staff_id: i32) -> ApiResul
         .count(db)
         .await?;
     if others == 0 {
-        return Err(ApiError::new(
-            ErrorCode::LastAdministrator,
-            "This is the last active administrator; appoint another one first.",
-        ));
+        return Err(ApiError::new(ErrorCode::LastAdministrator, "This is the last active administrator; appoint another one first."));
     }
     Ok(())
 }
@@ -170,4 +153,3 @@ pub async fn revoke_sessions(db: &impl ConnectionTrait, staff_id: i32) -> ApiRes
         .await?;
     Ok(())
 }
-

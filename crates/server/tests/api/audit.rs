@@ -35,9 +35,8 @@ async fn view_own_sees_only_own_actions_and_others_are_forbidden() {
     let (s, b) = app.get("/api/v1/audit-log", &agent).await;
     assert_problem(s, &b, 403, "forbidden");
     let (_, role) = app.post("/api/v1/roles", Some(&admin_token), json!({"name": "Auditee", "permissions": {"audit_log": ["view_own"]}})).await;
-    let (_, own) = app
-        .post("/api/v1/staff", Some(&admin_token), json!({"name": "O", "email": "o@test.example", "password": PASSWORD, "role_id": role["id"]}))
-        .await;
+    let (_, own) =
+        app.post("/api/v1/staff", Some(&admin_token), json!({"name": "O", "email": "o@test.example", "password": PASSWORD, "role_id": role["id"]})).await;
     let token = app.login("o@test.example", PASSWORD).await.access_token;
     let (s, log) = app.get("/api/v1/audit-log", &token).await;
     assert_eq!(s, StatusCode::OK);

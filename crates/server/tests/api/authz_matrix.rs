@@ -23,33 +23,14 @@ const MIN_OPERATIONS: usize = 189;
 /// Operations that take no token (none of them has `security` in the spec).
 const PUBLIC_OPERATIONS: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/health", "load-balancer health check"),
-    (
-        "POST",
-        "/api/v1/auth/login",
-        "signing in: the e-mail and password are the credential",
-    ),
-    (
-        "POST",
-        "/api/v1/auth/refresh",
-        "the refresh token in the body is the credential",
-    ),
-    (
-        "POST",
-        "/api/v1/auth/logout",
-        "revokes the refresh token given in the body",
-    ),
-    (
-        "POST",
-        "/api/v1/payments/webhook",
-        "the payment gateway's callback, authenticated by its Stripe-Signature",
-    ),
+    ("POST", "/api/v1/auth/login", "signing in: the e-mail and password are the credential"),
+    ("POST", "/api/v1/auth/refresh", "the refresh token in the body is the credential"),
+    ("POST", "/api/v1/auth/logout", "revokes the refresh token given in the body"),
+    ("POST", "/api/v1/payments/webhook", "the payment gateway's callback, authenticated by its Stripe-Signature"),
 ];
 
 /// Path prefixes whose every operation is public.
-const PUBLIC_PREFIXES: &[(&str, &str)] = &[(
-    "/api/v1/portal/",
-    "the client portal: keyed by an unguessable token, rate-limited per IP, no AuthUser",
-)];
+const PUBLIC_PREFIXES: &[(&str, &str)] = &[("/api/v1/portal/", "the client portal: keyed by an unguessable token, rate-limited per IP, no AuthUser")];
 
 /// The spec itself: public, served beside the API (not one of its operations).
 const SPEC_PATH: &str = "/api/v1/openapi.json";
@@ -125,19 +106,11 @@ impl Op {
             .iter()
             .find(|(m, p, _)| *m == self.method && *p == self.template)
             .map(|(_, _, r)| *r)
-            .or_else(|| {
-                PUBLIC_PREFIXES
-                    .iter()
-                    .find(|(p, _)| self.template.starts_with(p))
-                    .map(|(_, r)| *r)
-            })
+            .or_else(|| PUBLIC_PREFIXES.iter().find(|(p, _)| self.template.starts_with(p)).map(|(_, r)| *r))
     }
 
     fn allowed_reason(&self) -> Option<&'static str> {
-        ALLOWED_FOR_EVERY_SIGNED_IN_USER
-            .iter()
-            .find(|(m, p, _)| *m == self.method && *p == self.template)
-            .map(|(_, _, r)| *r)
+        ALLOWED_FOR_EVERY_SIGNED_IN_USER.iter().find(|(m, p, _)| *m == self.method && *p == self.template).map(|(_, _, r)| *r)
     }
 
     /// The path with ids of real records (by the segment before each parameter), random
@@ -151,12 +124,7 @@ impl Op {
                 if name == "token" {
                     out.push_str(&format!("matrix{}", uuid::Uuid::new_v4().simple()));
                 } else {
-                    let id = overrides
-                        .iter()
-                        .find(|(k, _)| *k == prev)
-                        .map(|(_, v)| *v)
-                        .or_else(|| ids.get(prev).copied())
-                        .unwrap_or(999_999);
+                    let id = overrides.iter().find(|(k, _)| *k == prev).map(|(_, v)| *v).or_else(|| ids.get(prev).copied()).unwrap_or(999_999);
                     out.push_str(&id.to_string());
                 }
             } else {
@@ -174,15 +142,12 @@ impl Op {
     /// The segments before each parameter (`/clients/{id}/contacts/{contact_id}` → clients, contacts).
     fn param_segments(&self) -> Vec<&str> {
         let segs: Vec<&str> = self.template.split('/').collect();
-        segs.windows(2)
-            .filter(|w| w[1].starts_with('{'))
-            .map(|w| w[0])
-            .collect()
+        segs.windows(2).filter(|w| w[1].starts_with('{')).map(|w| w[0]).collect()
     }
 }
 
 fn spec() -> Value {
-    serde_json::from_str(&crmconnect::openapi::spec_json()).expect("the live spec is JSON")
+    serde_json::from_str(&crmconnect::openapi::spec_json().unwrap()).expect("the live spec is JSON")
 }
 
 /// Every operation of the live spec: reads first, then writes, deletes last (so a leaking
@@ -201,13 +166,7 @@ fn operations() -> Vec<Op> {
                 .map(|ps| {
                     ps.iter()
                         .filter(|p| p["in"] == "query" && p["required"] == true)
-                        .map(|p| {
-                            format!(
-                                "{}={}",
-                                p["name"].as_str().unwrap(),
-                                example_scalar(&p["schema"])
-                            )
-                        })
+                        .map(|p| format!("{}={}", p["name"].as_str().unwrap(), example_scalar(&p["schema"])))
                         .collect::<Vec<_>>()
                         .join("&")
                 })
@@ -216,9 +175,7 @@ fn operations() -> Vec<Op> {
                 method: method.to_uppercase(),
                 template: path.clone(),
                 public_in_spec: op.get("security").is_none(),
-                body: content
-                    .get("application/json")
-                    .map(|c| example(&spec, &c["schema"], 0)),
+                body: content.get("application/json").map(|c| example(&spec, &c["schema"], 0)),
                 multipart: content.get("multipart/form-data").is_some(),
                 query,
             });
@@ -229,9 +186,7 @@ fn operations() -> Vec<Op> {
         "DELETE" => 2,
         _ => 1,
     };
-    ops.sort_by(|a, b| {
-        (phase(&a.method), &a.template, &a.method).cmp(&(phase(&b.method), &b.template, &b.method))
-    });
+    ops.sort_by(|a, b| (phase(&a.method), &a.template, &a.method).cmp(&(phase(&b.method), &b.template, &b.method)));
     ops
 }
 
@@ -255,11 +210,7 @@ fn example(spec: &Value, schema: &Value, depth: usize) -> Value {
     if let Some(e) = schema.get("example") {
         return e.clone();
     }
-    if let Some(first) = schema
-        .get("enum")
-        .and_then(Value::as_array)
-        .and_then(|a| a.first())
-    {
+    if let Some(first) = schema.get("enum").and_then(Value::as_array).and_then(|a| a.first()) {
         return first.clone();
     }
     for key in ["allOf", "oneOf", "anyOf"] {
@@ -271,27 +222,15 @@ fn example(spec: &Value, schema: &Value, depth: usize) -> Value {
     }
     let ty = match schema.get("type") {
         Some(Value::String(t)) => t.as_str(),
-        Some(Value::Array(ts)) => ts
-            .iter()
-            .filter_map(Value::as_str)
-            .find(|t| *t != "null")
-            .unwrap_or("null"),
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).find(|t| *t != "null").unwrap_or("null"),
         _ if schema.get("properties").is_some() => "object",
         _ => "object",
     };
     match ty {
         "object" => {
             let mut out = serde_json::Map::new();
-            for name in schema["required"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-            {
-                out.insert(
-                    name.to_string(),
-                    example(spec, &schema["properties"][name], depth + 1),
-                );
+            for name in schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+                out.insert(name.to_string(), example(spec, &schema["properties"][name], depth + 1));
             }
             Value::Object(out)
         }
@@ -309,26 +248,13 @@ fn example(spec: &Value, schema: &Value, depth: usize) -> Value {
 
 // ---------------------------------------------------------------- requests and reporting
 
-async fn call(
-    app: &TestApp,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-    multipart: bool,
-) -> (StatusCode, Value) {
-    let mut req = app.client.request(
-        Method::from_bytes(method.as_bytes()).unwrap(),
-        app.url(path),
-    );
+async fn call(app: &TestApp, method: &str, path: &str, token: Option<&str>, body: Option<Value>, multipart: bool) -> (StatusCode, Value) {
+    let mut req = app.client.request(Method::from_bytes(method.as_bytes()).unwrap(), app.url(path));
     if let Some(t) = token {
         req = req.bearer_auth(t);
     }
     if multipart {
-        let part = reqwest::multipart::Part::bytes(b"matrix".to_vec())
-            .file_name("matrix.txt")
-            .mime_str("text/plain")
-            .unwrap();
+        let part = reqwest::multipart::Part::bytes(b"matrix".to_vec()).file_name("matrix.txt").mime_str("text/plain").unwrap();
         req = req.multipart(reqwest::multipart::Form::new().part("file", part));
     } else if let Some(b) = body {
         req = req.json(&b);
@@ -339,12 +265,7 @@ async fn call(
 fn describe(status: StatusCode, body: &Value) -> String {
     match body["code"].as_str() {
         Some(code) => {
-            let fields: Vec<&str> = body["errors"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|e| e["field"].as_str())
-                .collect();
+            let fields: Vec<&str> = body["errors"].as_array().into_iter().flatten().filter_map(|e| e["field"].as_str()).collect();
             if fields.is_empty() {
                 format!("{} {code}", status.as_u16())
             } else {
@@ -353,11 +274,7 @@ fn describe(status: StatusCode, body: &Value) -> String {
         }
         None => {
             let text = body.to_string();
-            format!(
-                "{} {}",
-                status.as_u16(),
-                text.chars().take(120).collect::<String>()
-            )
+            format!("{} {}", status.as_u16(), text.chars().take(120).collect::<String>())
         }
     }
 }
@@ -366,12 +283,8 @@ fn describe(status: StatusCode, body: &Value) -> String {
 /// needs its duration, a contact its name, …).
 fn valid_body(op: &Op) -> Option<Value> {
     match (op.method.as_str(), op.template.as_str()) {
-        ("POST", "/api/v1/leads/{id}/activities") => {
-            Some(json!({"type": "note", "summary": "Matrix note"}))
-        }
-        ("POST", "/api/v1/clients/{id}/contacts") => {
-            Some(json!({"name": "Matrix contact", "email": "matrix@contact.example"}))
-        }
+        ("POST", "/api/v1/leads/{id}/activities") => Some(json!({"type": "note", "summary": "Matrix note"})),
+        ("POST", "/api/v1/clients/{id}/contacts") => Some(json!({"name": "Matrix contact", "email": "matrix@contact.example"})),
         ("POST", "/api/v1/sales-orders/{id}/status") => Some(json!({"status": "confirmed"})),
         _ => None,
     }
@@ -379,13 +292,7 @@ fn valid_body(op: &Op) -> Option<Value> {
 
 /// An operation refused for its body (400/422) never reached its permission or visibility
 /// check: say so, and what the same request with a valid body answers.
-async fn masked_by_validation(
-    app: &TestApp,
-    op: &Op,
-    path: &str,
-    token: &str,
-    status: StatusCode,
-) -> String {
+async fn masked_by_validation(app: &TestApp, op: &Op, path: &str, token: &str, status: StatusCode) -> String {
     if !matches!(status.as_u16(), 400 | 422) {
         return String::new();
     }
@@ -413,19 +320,11 @@ async fn matrix_app() -> TestApp {
 
 #[track_caller]
 fn report(what: &str, requests: usize, failures: &[String]) {
-    println!(
-        "authz matrix, {what}: {requests} checks, {} failures",
-        failures.len()
-    );
+    println!("authz matrix, {what}: {requests} checks, {} failures", failures.len());
     for f in failures {
         println!("  FAIL {f}");
     }
-    assert!(
-        failures.is_empty(),
-        "authz matrix, {what}: {} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "authz matrix, {what}: {} failures:\n{}", failures.len(), failures.join("\n"));
 }
 
 // ---------------------------------------------------------------- the world the matrix runs in
@@ -449,20 +348,13 @@ async fn created(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
 }
 
 fn id(v: &Value) -> i64 {
-    v["id"]
-        .as_i64()
-        .unwrap_or_else(|| panic!("setup: no id in {v}"))
+    v["id"].as_i64().unwrap_or_else(|| panic!("setup: no id in {v}"))
 }
 
 async fn listed_id(app: &TestApp, token: &str, path: &str, pick: impl Fn(&Value) -> bool) -> i64 {
     let (s, list) = app.get(path, token).await;
     assert_eq!(s, StatusCode::OK, "setup: GET {path}: {list}");
-    id(list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|x| pick(x))
-        .unwrap_or_else(|| panic!("setup: nothing suitable in {path}: {list}")))
+    id(list["items"].as_array().unwrap().iter().find(|x| pick(x)).unwrap_or_else(|| panic!("setup: nothing suitable in {path}: {list}")))
 }
 
 /// As an administrator: roles, staff, and one record of every kind, the sales records assigned
@@ -476,13 +368,7 @@ async fn setup(app: &TestApp) -> World {
         }
         json!(a)
     };
-    created(
-        app,
-        &admin,
-        "/api/v1/roles",
-        json!({"name": "No Permissions", "permissions": {}}),
-    )
-    .await;
+    created(app, &admin, "/api/v1/roles", json!({"name": "No Permissions", "permissions": {}})).await;
     created(
         app,
         &admin,
@@ -492,145 +378,46 @@ async fn setup(app: &TestApp) -> World {
             "proposals": own(true), "sales_orders": own(true), "contracts": own(true), "invoices": own(true)}}),
     )
     .await;
-    let spare_role = id(&created(
-        app,
-        &admin,
-        "/api/v1/roles",
-        json!({"name": "Spare", "permissions": {}}),
-    )
-    .await);
-    let (_, nobody) = app
-        .staff_with_token("nobody@test.example", "No Permissions")
-        .await;
-    let (a_staff, a) = app
-        .staff_with_token("owner.a@test.example", "View Own")
-        .await;
-    let (_, b) = app
-        .staff_with_token("colleague.b@test.example", "View Own")
-        .await;
+    let spare_role = id(&created(app, &admin, "/api/v1/roles", json!({"name": "Spare", "permissions": {}})).await);
+    let (_, nobody) = app.staff_with_token("nobody@test.example", "No Permissions").await;
+    let (a_staff, a) = app.staff_with_token("owner.a@test.example", "View Own").await;
+    let (_, b) = app.staff_with_token("colleague.b@test.example", "View Own").await;
     let spare_staff = app.create_staff("spare@test.example", "Sales Agent").await;
     let a_id = i64::from(a_staff.id);
 
     let mut ids: BTreeMap<&'static str, i64> = BTreeMap::new();
-    ids.insert("roles", i64::from(spare_role));
+    ids.insert("roles", spare_role);
     ids.insert("staff", i64::from(spare_staff.id));
-    ids.insert(
-        "api-tokens",
-        id(&created(
-            app,
-            &admin,
-            "/api/v1/api-tokens",
-            json!({"name": "matrix", "scopes": ["*"]}),
-        )
-        .await),
-    );
+    ids.insert("api-tokens", id(&created(app, &admin, "/api/v1/api-tokens", json!({"name": "matrix", "scopes": ["*"]})).await));
 
     // Configuration.
-    ids.insert(
-        "taxes",
-        id(&created(
-            app,
-            &admin,
-            "/api/v1/taxes",
-            json!({"name": "Matrix tax", "rate": "5"}),
-        )
-        .await),
-    );
-    ids.insert(
-        "items",
-        id(&created(
-            app,
-            &admin,
-            "/api/v1/items",
-            json!({"description": "Matrix item", "unit_price": "10", "purchase_price": "7"}),
-        )
-        .await),
-    );
-    ids.insert(
-        "currencies",
-        listed_id(app, &admin, "/api/v1/currencies", |c| c["code"] == "USD").await,
-    );
+    ids.insert("taxes", id(&created(app, &admin, "/api/v1/taxes", json!({"name": "Matrix tax", "rate": "5"})).await));
+    ids.insert("items", id(&created(app, &admin, "/api/v1/items", json!({"description": "Matrix item", "unit_price": "10", "purchase_price": "7"})).await));
+    ids.insert("currencies", listed_id(app, &admin, "/api/v1/currencies", |c| c["code"] == "USD").await);
     ids.insert(
         "custom-fields",
-        id(&created(app, &admin, "/api/v1/custom-fields", json!({"entity": "lead", "key": "matrix_field", "label": "Matrix field", "field_type": "text"})).await),
+        id(&created(app, &admin, "/api/v1/custom-fields", json!({"entity": "lead", "key": "matrix_field", "label": "Matrix field", "field_type": "text"}))
+            .await),
     );
-    ids.insert(
-        "email-templates",
-        listed_id(app, &admin, "/api/v1/email-templates", |_| true).await,
-    );
+    ids.insert("email-templates", listed_id(app, &admin, "/api/v1/email-templates", |_| true).await);
     ids.insert(
         "rules",
-        id(&created(
-            app,
-            &admin,
-            "/api/v1/lead-scoring/rules",
-            json!({"field": "source", "operator": "equals", "value": "Referral", "points": 5}),
-        )
-        .await),
+        id(&created(app, &admin, "/api/v1/lead-scoring/rules", json!({"field": "source", "operator": "equals", "value": "Referral", "points": 5})).await),
     );
-    ids.insert(
-        "lead-sources",
-        id(&created(
-            app,
-            &admin,
-            "/api/v1/lead-sources",
-            json!({"name": "Matrix source"}),
-        )
-        .await),
-    );
-    ids.insert(
-        "lost-reasons",
-        id(&created(
-            app,
-            &admin,
-            "/api/v1/lost-reasons",
-            json!({"name": "Matrix reason"}),
-        )
-        .await),
-    );
-    ids.insert(
-        "opportunity-statuses",
-        id(&created(
-            app,
-            &admin,
-            "/api/v1/opportunity-statuses",
-            json!({"name": "Matrix status"}),
-        )
-        .await),
-    );
-    let mode = id(&created(
-        app,
-        &admin,
-        "/api/v1/payment-modes",
-        json!({"name": "Matrix mode"}),
-    )
-    .await);
+    ids.insert("lead-sources", id(&created(app, &admin, "/api/v1/lead-sources", json!({"name": "Matrix source"})).await));
+    ids.insert("lost-reasons", id(&created(app, &admin, "/api/v1/lost-reasons", json!({"name": "Matrix reason"})).await));
+    ids.insert("opportunity-statuses", id(&created(app, &admin, "/api/v1/opportunity-statuses", json!({"name": "Matrix status"})).await));
+    let mode = id(&created(app, &admin, "/api/v1/payment-modes", json!({"name": "Matrix mode"})).await);
     ids.insert("payment-modes", mode);
-    let pipeline = created(app, &admin, "/api/v1/pipelines", json!({"name": "Matrix pipeline", "statuses": [{"name": "Matrix stage"}, {"name": "Matrix stage 2"}]})).await;
+    let pipeline =
+        created(app, &admin, "/api/v1/pipelines", json!({"name": "Matrix pipeline", "statuses": [{"name": "Matrix stage"}, {"name": "Matrix stage 2"}]})).await;
     ids.insert("pipelines", id(&pipeline));
-    ids.insert(
-        "statuses",
-        listed_id(
-            app,
-            &admin,
-            &format!("/api/v1/pipelines/{}/statuses", id(&pipeline)),
-            |_| true,
-        )
-        .await,
-    );
-    ids.insert(
-        "proposal-templates",
-        id(&created(
-            app,
-            &admin,
-            "/api/v1/proposal-templates",
-            json!({"name": "Matrix template"}),
-        )
-        .await),
-    );
+    ids.insert("statuses", listed_id(app, &admin, &format!("/api/v1/pipelines/{}/statuses", id(&pipeline)), |_| true).await);
+    ids.insert("proposal-templates", id(&created(app, &admin, "/api/v1/proposal-templates", json!({"name": "Matrix template"})).await));
 
     // A's records.
-    let client = id(&created(app, &admin, "/api/v1/clients", json!({"company": format!("{MARKER} Client SRL"), "vat_number": "RO4455", "assigned_to": a_id})).await);
+    let client =
+        id(&created(app, &admin, "/api/v1/clients", json!({"company": format!("{MARKER} Client SRL"), "vat_number": "RO4455", "assigned_to": a_id})).await);
     ids.insert("clients", client);
     ids.insert(
         "contacts",
@@ -642,16 +429,18 @@ async fn setup(app: &TestApp) -> World {
         )
         .await),
     );
-    let lead = created(app, &admin, "/api/v1/leads", json!({"name": format!("{MARKER} Lead"), "company": format!("{MARKER} Lead SRL"), "email": "lead@zebracorn.example", "assigned_to": a_id})).await;
-    ids.insert("leads", id(&lead));
-    ids.insert("kanban", lead["status_id"].as_i64().expect("lead status"));
-    let for_opp = created(
+    let lead = created(
         app,
         &admin,
         "/api/v1/leads",
-        json!({"name": format!("{MARKER} Opportunity"), "email": "opportunity@zebracorn.example", "assigned_to": a_id}),
+        json!({"name": format!("{MARKER} Lead"), "company": format!("{MARKER} Lead SRL"), "email": "lead@zebracorn.example", "assigned_to": a_id}),
     )
     .await;
+    ids.insert("leads", id(&lead));
+    ids.insert("kanban", lead["status_id"].as_i64().expect("lead status"));
+    let for_opp =
+        created(app, &admin, "/api/v1/leads", json!({"name": format!("{MARKER} Opportunity"), "email": "opportunity@zebracorn.example", "assigned_to": a_id}))
+            .await;
     let opp = created(
         app,
         &admin,
@@ -661,13 +450,7 @@ async fn setup(app: &TestApp) -> World {
     .await;
     let opportunity = id(&opp);
     if opp["assigned_to"].as_i64() != Some(a_id) {
-        let (s, b) = app
-            .patch(
-                &format!("/api/v1/opportunities/{opportunity}"),
-                &admin,
-                json!({"assigned_to": a_id}),
-            )
-            .await;
+        let (s, b) = app.patch(&format!("/api/v1/opportunities/{opportunity}"), &admin, json!({"assigned_to": a_id})).await;
         assert_eq!(s, StatusCode::OK, "setup: assign the opportunity: {b}");
     }
     ids.insert("opportunities", opportunity);
@@ -681,21 +464,9 @@ async fn setup(app: &TestApp) -> World {
         )
         .await),
     );
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(b"offer".to_vec())
-            .file_name("zebracorn.txt")
-            .mime_str("text/plain")
-            .unwrap(),
-    );
-    let res = app
-        .client
-        .post(app.url(&format!("/api/v1/leads/{}/attachments", id(&lead))))
-        .bearer_auth(&admin)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let form = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(b"offer".to_vec()).file_name("zebracorn.txt").mime_str("text/plain").unwrap());
+    let res = app.client.post(app.url(&format!("/api/v1/leads/{}/attachments", id(&lead)))).bearer_auth(&admin).multipart(form).send().await.unwrap();
     let (s, attachment) = json_of(res).await;
     assert!(s.is_success(), "setup: attachment: {s} {attachment}");
     ids.insert("attachments", id(&attachment));
@@ -703,60 +474,21 @@ async fn setup(app: &TestApp) -> World {
     let lines = json!([{"description": format!("{MARKER} work"), "qty": "1", "unit_price": "100"}]);
     ids.insert(
         "proposals",
-        id(&created(app, &admin, "/api/v1/proposals", json!({"subject": format!("{MARKER} proposal"), "client_id": client, "assigned_to": a_id, "lines": lines})).await),
+        id(&created(
+            app,
+            &admin,
+            "/api/v1/proposals",
+            json!({"subject": format!("{MARKER} proposal"), "client_id": client, "assigned_to": a_id, "lines": lines}),
+        )
+        .await),
     );
-    let invoice = id(&created(
-        app,
-        &admin,
-        "/api/v1/invoices",
-        json!({"client_id": client, "sale_agent": a_id, "lines": lines}),
-    )
-    .await);
+    let invoice = id(&created(app, &admin, "/api/v1/invoices", json!({"client_id": client, "sale_agent": a_id, "lines": lines})).await);
     ids.insert("invoices", invoice);
-    created(
-        app,
-        &admin,
-        &format!("/api/v1/invoices/{invoice}/issue"),
-        json!({}),
-    )
-    .await;
-    created(
-        app,
-        &admin,
-        &format!("/api/v1/invoices/{invoice}/payments"),
-        json!({"amount": "10", "payment_mode_id": mode, "transaction_id": "MATRIX-1"}),
-    )
-    .await;
-    ids.insert(
-        "payments",
-        listed_id(
-            app,
-            &admin,
-            &format!("/api/v1/invoices/{invoice}/payments"),
-            |_| true,
-        )
-        .await,
-    );
-    ids.insert(
-        "sales-orders",
-        id(&created(
-            app,
-            &admin,
-            "/api/v1/sales-orders",
-            json!({"client_id": client, "lines": lines}),
-        )
-        .await),
-    );
-    ids.insert(
-        "contracts",
-        id(&created(
-            app,
-            &admin,
-            "/api/v1/contracts",
-            json!({"client_id": client, "subject": format!("{MARKER} contract")}),
-        )
-        .await),
-    );
+    created(app, &admin, &format!("/api/v1/invoices/{invoice}/issue"), json!({})).await;
+    created(app, &admin, &format!("/api/v1/invoices/{invoice}/payments"), json!({"amount": "10", "payment_mode_id": mode, "transaction_id": "MATRIX-1"})).await;
+    ids.insert("payments", listed_id(app, &admin, &format!("/api/v1/invoices/{invoice}/payments"), |_| true).await);
+    ids.insert("sales-orders", id(&created(app, &admin, "/api/v1/sales-orders", json!({"client_id": client, "lines": lines})).await));
+    ids.insert("contracts", id(&created(app, &admin, "/api/v1/contracts", json!({"client_id": client, "subject": format!("{MARKER} contract")})).await));
     ids.insert(
         "recurring-invoices",
         id(&created(
@@ -767,14 +499,7 @@ async fn setup(app: &TestApp) -> World {
         )
         .await),
     );
-    World {
-        admin,
-        nobody,
-        a,
-        b,
-        ids,
-        opportunity,
-    }
+    World { admin, nobody, a, b, ids, opportunity }
 }
 
 // ---------------------------------------------------------------- the tests
@@ -785,69 +510,36 @@ async fn setup(app: &TestApp) -> World {
 #[test]
 fn the_matrix_covers_every_mounted_route() {
     let ops = operations();
-    assert!(
-        ops.len() >= MIN_OPERATIONS,
-        "the spec has {} operations, fewer than the {MIN_OPERATIONS} the matrix was written for",
-        ops.len()
-    );
+    assert!(ops.len() >= MIN_OPERATIONS, "the spec has {} operations, fewer than the {MIN_OPERATIONS} the matrix was written for", ops.len());
     let mut failures = Vec::new();
     for op in &ops {
         match (op.public_in_spec, op.public_reason().is_some()) {
-            (true, false) => failures.push(format!(
-                "{}: documented without `security` but not in PUBLIC_OPERATIONS/PUBLIC_PREFIXES",
-                op.name()
-            )),
-            (false, true) => failures.push(format!(
-                "{}: listed as public but documented with bearer security",
-                op.name()
-            )),
+            (true, false) => failures.push(format!("{}: documented without `security` but not in PUBLIC_OPERATIONS/PUBLIC_PREFIXES", op.name())),
+            (false, true) => failures.push(format!("{}: listed as public but documented with bearer security", op.name())),
             _ => {}
         }
     }
-    for (m, p, _) in PUBLIC_OPERATIONS
-        .iter()
-        .chain(ALLOWED_FOR_EVERY_SIGNED_IN_USER)
-    {
+    for (m, p, _) in PUBLIC_OPERATIONS.iter().chain(ALLOWED_FOR_EVERY_SIGNED_IN_USER) {
         if !ops.iter().any(|o| o.method == *m && o.template == *p) {
-            failures.push(format!(
-                "{m} {p}: in an allow-list but not in the spec (stale entry)"
-            ));
+            failures.push(format!("{m} {p}: in an allow-list but not in the spec (stale entry)"));
         }
     }
-    let shape = |p: &str| -> String {
-        p.split('/')
-            .map(|s| if s.starts_with('{') { "{}" } else { s })
-            .collect::<Vec<_>>()
-            .join("/")
-    };
-    let documented: BTreeSet<(String, String)> = ops
-        .iter()
-        .map(|o| (o.method.clone(), shape(&o.template)))
-        .collect();
-    let mounted: BTreeSet<(String, String)> = mounted_routes()
-        .into_iter()
-        .map(|(m, p)| (m, shape(&p)))
-        .collect();
-    assert!(
-        mounted.len() >= MIN_OPERATIONS,
-        "read only {} routes from api/mod.rs: has the way routes are mounted changed?",
-        mounted.len()
-    );
+    let shape = |p: &str| -> String { p.split('/').map(|s| if s.starts_with('{') { "{}" } else { s }).collect::<Vec<_>>().join("/") };
+    let documented: BTreeSet<(String, String)> = ops.iter().map(|o| (o.method.clone(), shape(&o.template))).collect();
+    let mounted: BTreeSet<(String, String)> = mounted_routes().into_iter().map(|(m, p)| (m, shape(&p))).collect();
+    assert!(mounted.len() >= MIN_OPERATIONS, "read only {} routes from api/mod.rs: has the way routes are mounted changed?", mounted.len());
     for (m, p) in mounted.difference(&documented) {
         failures.push(format!("{m} {p}: mounted in api/mod.rs but not in the OpenAPI document, so the matrix cannot check it"));
     }
     for (m, p) in documented.difference(&mounted) {
-        failures.push(format!(
-            "{m} {p}: in the OpenAPI document but not mounted in api/mod.rs"
-        ));
+        failures.push(format!("{m} {p}: in the OpenAPI document but not mounted in api/mod.rs"));
     }
     report("coverage", ops.len(), &failures);
 }
 
 /// `(METHOD, /api/v1/path)` of every `web::resource("…").route(web::<method>()…)` in api/mod.rs.
 fn mounted_routes() -> Vec<(String, String)> {
-    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/api/mod.rs"))
-        .expect("api/mod.rs");
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/api/mod.rs")).expect("api/mod.rs");
     let mut out = Vec::new();
     let mut resource: Option<String> = None;
     let mut rest = src.as_str();
@@ -855,13 +547,8 @@ fn mounted_routes() -> Vec<(String, String)> {
         rest = &rest[pos + "web::".len()..];
         if let Some(t) = rest.strip_prefix("resource(\"") {
             resource = Some(t[..t.find('"').unwrap()].to_string());
-        } else if let Some(m) = ["get", "post", "put", "patch", "delete"]
-            .into_iter()
-            .find(|m| rest.starts_with(&format!("{m}()")))
-        {
-            let r = resource
-                .clone()
-                .expect("a route before any resource in api/mod.rs");
+        } else if let Some(m) = ["get", "post", "put", "patch", "delete"].into_iter().find(|m| rest.starts_with(&format!("{m}()"))) {
+            let r = resource.clone().expect("a route before any resource in api/mod.rs");
             out.push((m.to_uppercase(), format!("/api/v1{r}")));
         }
     }
@@ -879,10 +566,7 @@ async fn every_operation_without_a_token_answers_401_unless_public() {
     let (s, body) = call(&app, "GET", SPEC_PATH, None, None, false).await;
     requests += 1;
     if s != StatusCode::OK {
-        failures.push(format!(
-            "GET {SPEC_PATH}: the spec is public, got {}",
-            describe(s, &body)
-        ));
+        failures.push(format!("GET {SPEC_PATH}: the spec is public, got {}", describe(s, &body)));
     }
     for op in operations() {
         let path = op.url(&w.ids, &[]);
@@ -891,26 +575,15 @@ async fn every_operation_without_a_token_answers_401_unless_public() {
             let (s, b) = call(&app, &op.method, &path, None, body, false).await;
             requests += 1;
             if s == StatusCode::UNAUTHORIZED || s.is_server_error() {
-                failures.push(format!(
-                    "{} ({path}): public ({reason}), got {}",
-                    op.name(),
-                    describe(s, &b)
-                ));
+                failures.push(format!("{} ({path}): public ({reason}), got {}", op.name(), describe(s, &b)));
             }
             continue;
         }
-        for (label, token) in [
-            ("no token", None),
-            ("garbage token", Some("not-a-real-token")),
-        ] {
+        for (label, token) in [("no token", None), ("garbage token", Some("not-a-real-token"))] {
             let (s, b) = call(&app, &op.method, &path, token, body.clone(), false).await;
             requests += 1;
             if s != StatusCode::UNAUTHORIZED {
-                failures.push(format!(
-                    "{} ({path}, {label}): expected 401, got {}",
-                    op.name(),
-                    describe(s, &b)
-                ));
+                failures.push(format!("{} ({path}, {label}): expected 401, got {}", op.name(), describe(s, &b)));
             }
         }
     }
@@ -929,45 +602,26 @@ async fn a_role_without_permissions_is_refused_everywhere() {
     let mut requests = 0;
     for op in operations().iter().filter(|o| o.public_reason().is_none()) {
         let path = op.url(&w.ids, &[]);
-        let (s, b) = call(
-            &app,
-            &op.method,
-            &path,
-            Some(&w.nobody),
-            op.body.clone(),
-            op.multipart,
-        )
-        .await;
+        let (s, b) = call(&app, &op.method, &path, Some(&w.nobody), op.body.clone(), op.multipart).await;
         requests += 1;
         match op.allowed_reason() {
             Some(reason) => {
                 if matches!(s.as_u16(), 401 | 403) || s.is_server_error() {
-                    failures.push(format!(
-                        "{} ({path}): allowed for every signed-in user ({reason}), got {}",
-                        op.name(),
-                        describe(s, &b)
-                    ));
+                    failures.push(format!("{} ({path}): allowed for every signed-in user ({reason}), got {}", op.name(), describe(s, &b)));
                 }
             }
             None => {
-                let ok =
-                    s == StatusCode::FORBIDDEN || (op.by_id_read() && s == StatusCode::NOT_FOUND);
+                let ok = s == StatusCode::FORBIDDEN || (op.by_id_read() && s == StatusCode::NOT_FOUND);
                 if !ok {
                     let expected = if op.by_id_read() { "403 or 404" } else { "403" };
                     let note = masked_by_validation(&app, op, &path, &w.nobody, s).await;
-                    failures.push(format!(
-                        "{} ({path}): expected {expected}, got {}{note}",
-                        op.name(),
-                        describe(s, &b)
-                    ));
+                    failures.push(format!("{} ({path}): expected {expected}, got {}{note}", op.name(), describe(s, &b)));
                 }
             }
         }
     }
     // What the allow-list relies on.
-    let (s, found) = app
-        .get(&format!("/api/v1/search?q={MARKER}"), &w.nobody)
-        .await;
+    let (s, found) = app.get(&format!("/api/v1/search?q={MARKER}"), &w.nobody).await;
     requests += 1;
     for kind in ["leads", "opportunities", "clients"] {
         if s != StatusCode::OK || found[kind].as_array().is_none_or(|a| !a.is_empty()) {
@@ -976,15 +630,8 @@ async fn a_role_without_permissions_is_refused_everywhere() {
     }
     let (_, items) = app.get("/api/v1/items", &w.nobody).await;
     requests += 1;
-    if items["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .any(|i| !i["purchase_price"].is_null())
-    {
-        failures.push(format!(
-            "GET /api/v1/items: purchase prices shown without settings edit: {items}"
-        ));
+    if items["items"].as_array().into_iter().flatten().any(|i| !i["purchase_price"].is_null()) {
+        failures.push(format!("GET /api/v1/items: purchase prices shown without settings edit: {items}"));
     }
     report("(b) role without permissions", requests, &failures);
 }
@@ -998,12 +645,7 @@ async fn view_own_staff_do_not_reach_a_colleagues_records() {
     let w = setup(&app).await;
     let mut failures = Vec::new();
     let mut requests = 0;
-    let ops: Vec<Op> = operations()
-        .into_iter()
-        .filter(|o| {
-            o.public_reason().is_none() && o.param_segments().iter().any(|s| OWNED.contains(s))
-        })
-        .collect();
+    let ops: Vec<Op> = operations().into_iter().filter(|o| o.public_reason().is_none() && o.param_segments().iter().any(|s| OWNED.contains(s))).collect();
     // The funnel's sub-resources (activities, reminders, attachments, timeline…) also take an
     // opportunity's id.
     let variants = |op: &Op| -> Vec<(&'static str, Vec<(&'static str, i64)>)> {
@@ -1021,11 +663,7 @@ async fn view_own_staff_do_not_reach_a_colleagues_records() {
             let (s, b) = call(&app, "GET", &path, Some(&w.a), None, false).await;
             requests += 1;
             if !s.is_success() {
-                failures.push(format!(
-                    "{}{label} ({path}) as the owner A: expected 2xx, got {}",
-                    op.name(),
-                    describe(s, &b)
-                ));
+                failures.push(format!("{}{label} ({path}) as the owner A: expected 2xx, got {}", op.name(), describe(s, &b)));
             }
         }
     }
@@ -1033,23 +671,11 @@ async fn view_own_staff_do_not_reach_a_colleagues_records() {
     for op in &ops {
         for (label, overrides) in variants(op) {
             let path = op.url(&w.ids, &overrides);
-            let (s, b) = call(
-                &app,
-                &op.method,
-                &path,
-                Some(&w.b),
-                op.body.clone(),
-                op.multipart,
-            )
-            .await;
+            let (s, b) = call(&app, &op.method, &path, Some(&w.b), op.body.clone(), op.multipart).await;
             requests += 1;
             if s != StatusCode::NOT_FOUND {
                 let note = masked_by_validation(&app, op, &path, &w.b, s).await;
-                failures.push(format!(
-                    "{}{label} ({path}) as colleague B: expected 404, got {}{note}",
-                    op.name(),
-                    describe(s, &b)
-                ));
+                failures.push(format!("{}{label} ({path}) as colleague B: expected 404, got {}{note}", op.name(), describe(s, &b)));
             }
         }
     }
@@ -1070,27 +696,18 @@ async fn view_own_staff_do_not_reach_a_colleagues_records() {
         ("/api/v1/leads/export".into(), Seen::Marker),
         ("/api/v1/opportunities".into(), Seen::Items),
         ("/api/v1/opportunities/forecast".into(), Seen::Forecast),
-        (
-            "/api/v1/opportunities/forecast?group_by=staff".into(),
-            Seen::Forecast,
-        ),
+        ("/api/v1/opportunities/forecast?group_by=staff".into(), Seen::Forecast),
         ("/api/v1/clients".into(), Seen::Items),
         ("/api/v1/proposals".into(), Seen::Items),
         ("/api/v1/invoices".into(), Seen::Items),
         (format!("/api/v1/invoices?client_id={client}"), Seen::Items),
         ("/api/v1/sales-orders".into(), Seen::Items),
-        (
-            format!("/api/v1/sales-orders?client_id={client}"),
-            Seen::Items,
-        ),
+        (format!("/api/v1/sales-orders?client_id={client}"), Seen::Items),
         ("/api/v1/contracts".into(), Seen::Items),
         (format!("/api/v1/contracts?client_id={client}"), Seen::Items),
         ("/api/v1/recurring-invoices".into(), Seen::Items),
         ("/api/v1/payments".into(), Seen::Items),
-        (
-            format!("/api/v1/payments?invoice_id={invoice}"),
-            Seen::Items,
-        ),
+        (format!("/api/v1/payments?invoice_id={invoice}"), Seen::Items),
         (format!("/api/v1/payments?client_id={client}"), Seen::Items),
         ("/api/v1/reminders".into(), Seen::Items),
         (format!("/api/v1/search?q={MARKER}"), Seen::Search),
@@ -1101,9 +718,7 @@ async fn view_own_staff_do_not_reach_a_colleagues_records() {
             // B owns nothing, so any item at all is someone else's.
             Seen::Items => nonempty(&body["items"]) || body.to_string().contains(MARKER),
             Seen::Marker => body.to_string().contains(MARKER),
-            Seen::Search => ["leads", "opportunities", "clients"]
-                .iter()
-                .any(|k| nonempty(&body[*k])),
+            Seen::Search => ["leads", "opportunities", "clients"].iter().any(|k| nonempty(&body[*k])),
             Seen::Forecast => nonempty(&body["rows"]) || nonempty(&body["totals"]),
         }
     };
@@ -1132,66 +747,16 @@ async fn view_own_staff_do_not_reach_a_colleagues_records() {
     let lines = json!([{"description": "Matrix", "qty": "1", "unit_price": "10"}]);
     let (client, lead, opp) = (w.ids["clients"], w.ids["leads"], w.opportunity);
     let references = [
-        (
-            "/api/v1/opportunities",
-            "client_id",
-            json!({"estimated_value": "1", "currency": "EUR", "probability": 10}),
-            json!(client),
-        ),
-        (
-            "/api/v1/proposals",
-            "client_id",
-            json!({"subject": "Matrix", "lines": lines}),
-            json!(client),
-        ),
-        (
-            "/api/v1/proposals",
-            "lead_id",
-            json!({"subject": "Matrix", "lines": lines}),
-            json!(lead),
-        ),
-        (
-            "/api/v1/proposals",
-            "opportunity_id",
-            json!({"subject": "Matrix", "lines": lines}),
-            json!(opp),
-        ),
-        (
-            "/api/v1/invoices",
-            "client_id",
-            json!({"lines": lines}),
-            json!(client),
-        ),
-        (
-            "/api/v1/sales-orders",
-            "client_id",
-            json!({"lines": lines}),
-            json!(client),
-        ),
-        (
-            "/api/v1/contracts",
-            "client_id",
-            json!({"subject": "Matrix"}),
-            json!(client),
-        ),
-        (
-            "/api/v1/recurring-invoices",
-            "client_id",
-            json!({"frequency": "monthly", "start_date": "2030-01-15", "lines": lines}),
-            json!(client),
-        ),
-        (
-            "/api/v1/leads/bulk",
-            "ids",
-            json!({"action": "add_tag", "tag": "matrix"}),
-            json!([lead]),
-        ),
-        (
-            "/api/v1/leads/bulk",
-            "ids",
-            json!({"action": "delete"}),
-            json!([lead]),
-        ),
+        ("/api/v1/opportunities", "client_id", json!({"estimated_value": "1", "currency": "EUR", "probability": 10}), json!(client)),
+        ("/api/v1/proposals", "client_id", json!({"subject": "Matrix", "lines": lines}), json!(client)),
+        ("/api/v1/proposals", "lead_id", json!({"subject": "Matrix", "lines": lines}), json!(lead)),
+        ("/api/v1/proposals", "opportunity_id", json!({"subject": "Matrix", "lines": lines}), json!(opp)),
+        ("/api/v1/invoices", "client_id", json!({"lines": lines}), json!(client)),
+        ("/api/v1/sales-orders", "client_id", json!({"lines": lines}), json!(client)),
+        ("/api/v1/contracts", "client_id", json!({"subject": "Matrix"}), json!(client)),
+        ("/api/v1/recurring-invoices", "client_id", json!({"frequency": "monthly", "start_date": "2030-01-15", "lines": lines}), json!(client)),
+        ("/api/v1/leads/bulk", "ids", json!({"action": "add_tag", "tag": "matrix"}), json!([lead])),
+        ("/api/v1/leads/bulk", "ids", json!({"action": "delete"}), json!([lead])),
     ];
     let missing_like = |v: &Value| {
         if v.is_array() {
@@ -1200,15 +765,7 @@ async fn view_own_staff_do_not_reach_a_colleagues_records() {
             json!(999_999)
         }
     };
-    let refusal = |s: StatusCode, b: &Value| {
-        (
-            s,
-            b["code"].clone(),
-            b["errors"]
-                .as_array()
-                .map(|e| e.iter().map(|x| x["field"].clone()).collect::<Vec<_>>()),
-        )
-    };
+    let refusal = |s: StatusCode, b: &Value| (s, b["code"].clone(), b["errors"].as_array().map(|e| e.iter().map(|x| x["field"].clone()).collect::<Vec<_>>()));
     for (path, field, base, theirs) in &references {
         let with = |v: Value| {
             let mut b = base.clone();
@@ -1218,17 +775,14 @@ async fn view_own_staff_do_not_reach_a_colleagues_records() {
         let (s1, b1) = app.post(path, Some(&w.b), with(theirs.clone())).await;
         let (s2, b2) = app.post(path, Some(&w.b), with(missing_like(theirs))).await;
         requests += 2;
-        let names_field = s1 == StatusCode::NOT_FOUND
-            || b1["errors"]
-                .as_array()
-                .is_some_and(|e| e.iter().any(|x| x["field"] == *field));
+        let names_field = s1 == StatusCode::NOT_FOUND || b1["errors"].as_array().is_some_and(|e| e.iter().any(|x| x["field"] == *field));
         if s1.is_success() {
-            failures.push(format!(
-                "POST {path} with A's {field} as colleague B: accepted ({}), expected a refusal",
-                s1.as_u16()
-            ));
+            failures.push(format!("POST {path} with A's {field} as colleague B: accepted ({}), expected a refusal", s1.as_u16()));
         } else if !names_field {
-            failures.push(format!("POST {path} with A's {field} as colleague B: refused for another reason ({}), the matrix's body needs fixing", describe(s1, &b1)));
+            failures.push(format!(
+                "POST {path} with A's {field} as colleague B: refused for another reason ({}), the matrix's body needs fixing",
+                describe(s1, &b1)
+            ));
         } else if refusal(s1, &b1) != refusal(s2, &b2) {
             failures.push(format!(
                 "POST {path} with A's {field} as colleague B: answered {} but {} for an id that does not exist (existence leaks)",
@@ -1244,30 +798,16 @@ async fn view_own_staff_do_not_reach_a_colleagues_records() {
         let (s, b) = app.post(path, Some(&w.a), body).await;
         requests += 1;
         if !s.is_success() {
-            failures.push(format!(
-                "POST {path} with A's {field} as the owner A: expected 2xx, got {}",
-                describe(s, &b)
-            ));
+            failures.push(format!("POST {path} with A's {field} as the owner A: expected 2xx, got {}", describe(s, &b)));
         }
     }
 
     // Nothing B tried changed A's records.
-    for (kind, path) in [
-        ("leads", "leads"),
-        ("clients", "clients"),
-        ("proposals", "proposals"),
-        ("invoices", "invoices"),
-        ("contracts", "contracts"),
-    ] {
-        let (s, b) = app
-            .get(&format!("/api/v1/{path}/{}", w.ids[kind]), &w.admin)
-            .await;
+    for (kind, path) in [("leads", "leads"), ("clients", "clients"), ("proposals", "proposals"), ("invoices", "invoices"), ("contracts", "contracts")] {
+        let (s, b) = app.get(&format!("/api/v1/{path}/{}", w.ids[kind]), &w.admin).await;
         requests += 1;
         if s != StatusCode::OK {
-            failures.push(format!(
-                "GET /api/v1/{path}/{{id}} as admin after B's attempts: {}",
-                describe(s, &b)
-            ));
+            failures.push(format!("GET /api/v1/{path}/{{id}} as admin after B's attempts: {}", describe(s, &b)));
         }
     }
     report("(c) view own", requests, &failures);

@@ -49,13 +49,7 @@ async fn seed_demo_fills_a_new_database_once() {
     let db = crmconnect::db::connect(&url).await.unwrap();
     use sea_orm::{EntityTrait, PaginatorTrait};
     assert_eq!(crmconnect::entities::staff::Entity::find().count(&db).await.unwrap(), 7);
-    let roles: std::collections::HashSet<i32> = crmconnect::entities::staff::Entity::find()
-        .all(&db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|s| s.role_id)
-        .collect();
+    let roles: std::collections::HashSet<i32> = crmconnect::entities::staff::Entity::find().all(&db).await.unwrap().into_iter().map(|s| s.role_id).collect();
     assert_eq!(roles.len(), 5, "staff in every default role");
     use crmconnect::entities::{client, lead, lead_activity, pipeline_status};
     let leads = lead::Entity::find().all(&db).await.unwrap();
@@ -83,10 +77,8 @@ async fn seed_demo_fills_a_new_database_once() {
     }
     let invoices = invoice::Entity::find().all(&db).await.unwrap();
     assert_eq!(invoices.iter().filter(|i| i.proposal_id.is_some()).count(), 1, "one accepted proposal converted");
-    let statuses: std::collections::BTreeSet<i32> = invoices
-        .iter()
-        .map(|i| crmconnect_domain::invoices::status(crmconnect::ops::invoices::status_inputs(i, today)).code())
-        .collect();
+    let statuses: std::collections::BTreeSet<i32> =
+        invoices.iter().map(|i| crmconnect_domain::invoices::status(crmconnect::ops::invoices::status_inputs(i, today)).code()).collect();
     assert_eq!(statuses.into_iter().collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6], "invoices in every status");
     assert!(crmconnect::entities::payment::Entity::find().count(&db).await.unwrap() >= 4);
     db.close().await.ok();

@@ -9,7 +9,11 @@ async fn clients_and_contacts_are_managed_with_one_primary_contact() {
     let app = spawn_app().await;
     let (_, token) = app.admin().await;
     let (s, client) = app
-        .post("/api/v1/clients", Some(&token), json!({"company": "Acme SRL", "vat_number": "RO123456", "county": "Cluj", "currency": "eur", "payment_terms_days": 15}))
+        .post(
+            "/api/v1/clients",
+            Some(&token),
+            json!({"company": "Acme SRL", "vat_number": "RO123456", "county": "Cluj", "currency": "eur", "payment_terms_days": 15}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{client}");
     assert_eq!((client["currency"].as_str(), client["payment_terms_days"].as_i64()), (Some("EUR"), Some(15)));
@@ -58,10 +62,14 @@ async fn clients_and_contacts_are_managed_with_one_primary_contact() {
 async fn converting_a_lead_creates_the_client_and_keeps_the_history() {
     let app = spawn_app().await;
     let (admin, token) = app.admin().await;
-    let lead = create_lead(&app, &token, json!({
-        "name": "Ana Pop", "company": "Acme SRL", "title": "CTO", "email": "ana@acme.ro", "phone": "+40 721 234 567",
-        "city": "Cluj", "estimated_value": "5000", "currency": "EUR", "assigned_to": admin.id
-    }))
+    let lead = create_lead(
+        &app,
+        &token,
+        json!({
+            "name": "Ana Pop", "company": "Acme SRL", "title": "CTO", "email": "ana@acme.ro", "phone": "+40 721 234 567",
+            "city": "Cluj", "estimated_value": "5000", "currency": "EUR", "assigned_to": admin.id
+        }),
+    )
     .await;
     let id = lead["id"].as_i64().unwrap();
     app.post(&format!("/api/v1/leads/{id}/activities"), Some(&token), json!({"type": "call", "summary": "Qualified", "duration_minutes": 20})).await;

@@ -15,12 +15,18 @@ async fn contracts_are_signed_on_the_portal_renewed_and_flagged_when_changed_aft
     let today = OffsetDateTime::now_utc().date();
     let end = today + Duration::days(20);
     let (s, k) = app
-        .post("/api/v1/contracts", Some(&token), json!({"client_id": c["id"], "subject": "Support SLA", "contract_type": "SLA", "value": "12000", "currency": "RON",
-            "start_date": (today - Duration::days(345)).to_string(), "end_date": end.to_string(), "content": "<p>We support you.</p><script>x()</script>"}))
+        .post(
+            "/api/v1/contracts",
+            Some(&token),
+            json!({"client_id": c["id"], "subject": "Support SLA", "contract_type": "SLA", "value": "12000", "currency": "RON",
+            "start_date": (today - Duration::days(345)).to_string(), "end_date": end.to_string(), "content": "<p>We support you.</p><script>x()</script>"}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{k}");
     assert_eq!((k["status"].as_str(), k["value"].as_str(), k["content"].as_str()), (Some("Draft"), Some("12000.00"), Some("<p>We support you.</p>")));
-    let (_, far) = app.post("/api/v1/contracts", Some(&token), json!({"client_id": c["id"], "subject": "Later", "end_date": (today + Duration::days(200)).to_string()})).await;
+    let (_, far) = app
+        .post("/api/v1/contracts", Some(&token), json!({"client_id": c["id"], "subject": "Later", "end_date": (today + Duration::days(200)).to_string()}))
+        .await;
     let (_, expiring) = app.get("/api/v1/contracts?expiring_in_days=30", &token).await;
     let ids: Vec<_> = expiring["items"].as_array().unwrap().iter().map(|x| x["id"].clone()).collect();
     assert_eq!(ids, [k["id"].clone()], "only the one ending within 30 days, not {}", far["id"]);
@@ -30,10 +36,20 @@ async fn contracts_are_signed_on_the_portal_renewed_and_flagged_when_changed_aft
     assert_eq!((s, view["signature"].clone()), (StatusCode::OK, serde_json::Value::Null));
     let (s, b) = app.post(&format!("{portal}/sign"), None, json!({"name": "Ana Signer", "signature": ""})).await;
     assert_problem(s, &b, 422, "validation_failed");
-    let res = app.client.post(app.url(&format!("{portal}/sign"))).header("User-Agent", "SignTest/2.0").json(&json!({"name": "Ana Signer", "signature": "Ana Signer"})).send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url(&format!("{portal}/sign")))
+        .header("User-Agent", "SignTest/2.0")
+        .json(&json!({"name": "Ana Signer", "signature": "Ana Signer"}))
+        .send()
+        .await
+        .unwrap();
     let (s, signed) = json_of(res).await;
     assert_eq!(s, StatusCode::OK, "{signed}");
-    assert_eq!((signed["signature"]["name"].as_str(), signed["signature"]["ip"].as_str(), signed["signature"]["user_agent"].as_str()), (Some("Ana Signer"), Some("127.0.0.1"), Some("SignTest/2.0")));
+    assert_eq!(
+        (signed["signature"]["name"].as_str(), signed["signature"]["ip"].as_str(), signed["signature"]["user_agent"].as_str()),
+        (Some("Ana Signer"), Some("127.0.0.1"), Some("SignTest/2.0"))
+    );
     assert_eq!(signed["signature"]["content_hash"].as_str().unwrap().len(), 64);
     let (s, b) = app.post(&format!("{portal}/sign"), None, json!({"name": "Again", "signature": "x"})).await;
     assert_problem(s, &b, 409, "already_done");
@@ -50,7 +66,10 @@ async fn contracts_are_signed_on_the_portal_renewed_and_flagged_when_changed_aft
     assert_eq!(renewed["renewed_from_id"], k["id"]);
     assert_eq!(renewed["start_date"], (end + Duration::days(1)).to_string());
     assert_eq!(renewed["end_date"], (end + Duration::days(1) + Duration::days(365)).to_string());
-    assert_eq!((renewed["value"].as_str(), renewed["status"].as_str(), renewed["signature"].clone()), (Some("13000.00"), Some("Draft"), serde_json::Value::Null));
+    assert_eq!(
+        (renewed["value"].as_str(), renewed["status"].as_str(), renewed["signature"].clone()),
+        (Some("13000.00"), Some("Draft"), serde_json::Value::Null)
+    );
 
     // The expiry job tells the owner once.
     let scheduler = crmconnect::scheduler::Scheduler {
@@ -74,8 +93,14 @@ async fn an_accepted_proposal_becomes_a_contract() {
     let app = spawn_app().await;
     let (_, token) = app.admin().await;
     let (_, lead) = app.post("/api/v1/leads", Some(&token), json!({"name": "Contract Lead", "email": "cl@example.com"})).await;
-    let (_, p) = app.post("/api/v1/proposals", Some(&token), json!({"subject": "Yearly support", "lead_id": lead["id"], "content": "<p>Scope</p>",
-        "lines": [{"description": "Support", "qty": "12", "unit_price": "100"}]})).await;
+    let (_, p) = app
+        .post(
+            "/api/v1/proposals",
+            Some(&token),
+            json!({"subject": "Yearly support", "lead_id": lead["id"], "content": "<p>Scope</p>",
+        "lines": [{"description": "Support", "qty": "12", "unit_price": "100"}]}),
+        )
+        .await;
     let (s, b) = app.post(&format!("/api/v1/proposals/{}/create-contract", p["id"]), Some(&token), json!({})).await;
     assert_problem(s, &b, 409, "proposal_not_accepted");
     app.post(&format!("/api/v1/proposals/{}/status", p["id"]), Some(&token), json!({"status": 7})).await;

@@ -29,12 +29,7 @@ async fn malformed_bodies_are_problems() {
     let app = spawn_app().await;
     let (_, token) = app.admin().await;
     let send = |content_type: &'static str, body: Vec<u8>| {
-        app.client
-            .post(app.url("/api/v1/staff"))
-            .bearer_auth(&token)
-            .header(header::CONTENT_TYPE, content_type)
-            .body(body)
-            .send()
+        app.client.post(app.url("/api/v1/staff")).bearer_auth(&token).header(header::CONTENT_TYPE, content_type).body(body).send()
     };
     let (s, b) = json_of(send("application/json", b"{\"name\": ".to_vec()).await.unwrap()).await;
     assert_problem(s, &b, 400, "malformed_json");

@@ -33,7 +33,8 @@ async fn start_stand_in() -> (String, Seen) {
                 let mut seen = seen.lock().unwrap();
                 seen.push(form.into_inner());
                 let id = format!("cs_test_{}", seen.len());
-                HttpResponse::Ok().json(json!({"id": id, "object": "checkout.session", "url": format!("https://checkout.test/c/pay/{id}"), "payment_status": "unpaid"}))
+                HttpResponse::Ok()
+                    .json(json!({"id": id, "object": "checkout.session", "url": format!("https://checkout.test/c/pay/{id}"), "payment_status": "unpaid"}))
             }),
         )
     })
@@ -54,22 +55,32 @@ fn signed(body: &str, t: i64, secret: &str) -> String {
 
 async fn issued_invoice(app: &TestApp, token: &str) -> serde_json::Value {
     let (_, c) = app.post("/api/v1/clients", Some(token), json!({"company": "Card Payer SRL"})).await;
-    let (_, inv) = app.post("/api/v1/invoices", Some(token), json!({"client_id": c["id"], "lines": [{"description": "Plan", "qty": "1", "unit_price": "121"}]})).await;
+    let (_, inv) =
+        app.post("/api/v1/invoices", Some(token), json!({"client_id": c["id"], "lines": [{"description": "Plan", "qty": "1", "unit_price": "121"}]})).await;
     let (_, inv) = app.post(&format!("/api/v1/invoices/{}/issue", inv["id"]), Some(token), json!({})).await;
     inv
 }
 
 async fn deliver(app: &TestApp, body: &str, signature: &str) -> (StatusCode, serde_json::Value) {
-    json_of(app.client.post(app.url("/api/v1/payments/webhook")).header("Stripe-Signature", signature).header("content-type", "application/json").body(body.to_string()).send().await.unwrap()).await
+    json_of(
+        app.client
+            .post(app.url("/api/v1/payments/webhook"))
+            .header("Stripe-Signature", signature)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
 }
 
 #[tokio::test]
 async fn card_payments_start_a_checkout_and_the_signed_webhook_records_them_once() {
     let (gateway_url, seen) = start_stand_in().await;
-    let app = spawn_app_with(|s| {
-        s.gateway = Some(GatewaySettings { base_url: gateway_url.clone(), api_key: API_KEY.into(), webhook_secret: WEBHOOK_SECRET.into() })
-    })
-    .await;
+    let app =
+        spawn_app_with(|s| s.gateway = Some(GatewaySettings { base_url: gateway_url.clone(), api_key: API_KEY.into(), webhook_secret: WEBHOOK_SECRET.into() }))
+            .await;
     let (_, token) = app.admin().await;
     let inv = issued_invoice(&app, &token).await;
     let portal_token = inv["portal_url"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
@@ -101,7 +112,10 @@ async fn card_payments_start_a_checkout_and_the_signed_webhook_records_them_once
     let (_, paid) = app.get(&format!("/api/v1/invoices/{}", inv["id"]), &token).await;
     assert_eq!((paid["status_code"].as_i64(), paid["total_paid"].as_str()), (Some(2), Some("121.00")));
     let (_, payments) = app.get(&format!("/api/v1/invoices/{}/payments", inv["id"]), &token).await;
-    assert_eq!((payments["items"][0]["source"].as_str(), payments["items"][0]["payment_mode"].as_str(), payments["items"][0]["transaction_id"].as_str()), (Some("gateway"), Some("Card"), Some("pi_123")));
+    assert_eq!(
+        (payments["items"][0]["source"].as_str(), payments["items"][0]["payment_mode"].as_str(), payments["items"][0]["transaction_id"].as_str()),
+        (Some("gateway"), Some("Card"), Some("pi_123"))
+    );
     // Nothing left to pay.
     let (s, b) = json_of(app.request(Method::POST, &format!("/api/v1/portal/invoices/{portal_token}/pay"), None, None).await).await;
     assert_problem(s, &b, 409, "invalid_status_transition");

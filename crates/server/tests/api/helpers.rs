@@ -3,11 +3,10 @@
 //! The database lane comes from `CRM_TEST_DATABASE`: unset or `sqlite` → a temp SQLite file;
 //! a `postgres://…` URL → a fresh database created on that server and dropped afterwards.
 
-
-use crmconnect::ops::staff::{insert_staff, NewStaff};
 use crmconnect::audit::Actor;
 use crmconnect::config::Settings;
 use crmconnect::entities::role;
+use crmconnect::ops::staff::{insert_staff, NewStaff};
 use crmconnect::startup::Application;
 use crmconnect::state::AppState;
 use crmconnect_domain::api::{Staff, TokenResponse};
@@ -135,12 +134,7 @@ impl TestApp {
     /// Creates a staff member directly (as the CLI does) and returns it.
     pub async fn create_staff(&self, email: &str, role_name: &str) -> Staff {
         let role_id = self.role_id(role_name).await;
-        let new = NewStaff {
-            name: format!("Test {role_name}"),
-            email: EmailAddress::parse(email).unwrap(),
-            password: PASSWORD.into(),
-            role_id,
-        };
+        let new = NewStaff { name: format!("Test {role_name}"), email: EmailAddress::parse(email).unwrap(), password: PASSWORD.into(), role_id };
         insert_staff(&self.state.db, &Actor::system(), new).await.expect("staff created")
     }
 
@@ -166,13 +160,7 @@ impl TestApp {
 
     pub async fn count(&self, table: &str) -> i64 {
         let backend = self.state.db.get_database_backend();
-        let row = self
-            .state
-            .db
-            .query_one(sea_orm::Statement::from_string(backend, format!("SELECT COUNT(*) AS n FROM {table}")))
-            .await
-            .unwrap()
-            .unwrap();
+        let row = self.state.db.query_one(sea_orm::Statement::from_string(backend, format!("SELECT COUNT(*) AS n FROM {table}"))).await.unwrap().unwrap();
         row.try_get::<i64>("", "n").unwrap()
     }
 }
@@ -201,8 +189,13 @@ pub struct SecondServer {
 
 pub async fn spawn_app_on(database_url: &str) -> SecondServer {
     let tmp = std::env::temp_dir();
-    let settings =
-        Settings::with_defaults(database_url.to_string(), "127.0.0.1:0".into(), "http://crm.test".into(), tmp.join("crm-second"), tmp.join("crm-second-no-spa"));
+    let settings = Settings::with_defaults(
+        database_url.to_string(),
+        "127.0.0.1:0".into(),
+        "http://crm.test".into(),
+        tmp.join("crm-second"),
+        tmp.join("crm-second-no-spa"),
+    );
     let app = Application::build(settings).await.expect("second app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());

@@ -16,7 +16,8 @@ async fn tax_id(app: &TestApp, token: &str, name: &str) -> i64 {
 }
 
 async fn client_with_contact(app: &TestApp, token: &str, company: &str) -> Value {
-    let (s, c) = app.post("/api/v1/clients", Some(token), json!({"company": company, "vat_number": "RO998877", "city": "Cluj-Napoca", "payment_terms_days": 15})).await;
+    let (s, c) =
+        app.post("/api/v1/clients", Some(token), json!({"company": company, "vat_number": "RO998877", "city": "Cluj-Napoca", "payment_terms_days": 15})).await;
     assert_eq!(s, StatusCode::CREATED, "{c}");
     app.post(&format!("/api/v1/clients/{}/contacts", c["id"]), Some(token), json!({"name": "Ana", "email": "billing@client.example"})).await;
     c
@@ -46,7 +47,8 @@ async fn lead_to_cash_accepted_proposal_to_paid_invoice() {
     })
     .await;
     let (_, token) = app.admin().await;
-    app.patch("/api/v1/settings", &token, json!({"company_name": "Seller SRL", "company_vat_number": "RO111", "company_registration_number": "J12/1/2020"})).await;
+    app.patch("/api/v1/settings", &token, json!({"company_name": "Seller SRL", "company_vat_number": "RO111", "company_registration_number": "J12/1/2020"}))
+        .await;
     app.patch("/api/v1/billing/config", &token, json!({"payment_instructions": "IBAN RO49 AAAA 1B31 0075 9384 0000"})).await;
     let lead = create_lead(&app, &token, json!({"name": "Dan Deal", "company": "Deal SRL", "email": "dan@deal.example"})).await;
     let (_, p) = app
@@ -93,7 +95,10 @@ async fn lead_to_cash_accepted_proposal_to_paid_invoice() {
     let (s, b) = pay(&app, &token, &id, "-5").await;
     assert_problem(s, &b, 422, "validation_failed");
     let (s, paid) = pay(&app, &token, &id, "710").await;
-    assert_eq!((s, paid["status_code"].as_i64(), paid["status"].as_str(), paid["total_paid"].as_str()), (StatusCode::CREATED, Some(2), Some("paid"), Some("1210.00")));
+    assert_eq!(
+        (s, paid["status_code"].as_i64(), paid["status"].as_str(), paid["total_paid"].as_str()),
+        (StatusCode::CREATED, Some(2), Some("paid"), Some("1210.00"))
+    );
     let (_, payments) = app.get(&format!("/api/v1/invoices/{id}/payments"), &token).await;
     assert_eq!(payments["items"].as_array().unwrap().len(), 2);
     assert_eq!(payments["items"][0]["payment_mode"], "Bank transfer");
@@ -239,13 +244,19 @@ async fn cancellation_deletion_and_edits_respect_the_lifecycle() {
     pay(&app, &token, &id, "10").await;
     let (s, b) = app.patch(&format!("/api/v1/invoices/{id}"), &token, json!({"lines": []})).await;
     assert_problem(s, &b, 409, "invoice_locked");
-    let (s, _) = app.post("/api/v1/custom-fields", Some(&token), json!({"entity": "invoice", "key": "po_number", "label": "PO number", "field_type": "text"})).await;
+    let (s, _) =
+        app.post("/api/v1/custom-fields", Some(&token), json!({"entity": "invoice", "key": "po_number", "label": "PO number", "field_type": "text"})).await;
     assert_eq!(s, StatusCode::CREATED);
-    let (s, ok) = app.patch(&format!("/api/v1/invoices/{id}"), &token, json!({"client_note": "Thank you", "tags": ["q4"], "custom_fields": {"po_number": "PO-7"}})).await;
+    let (s, ok) =
+        app.patch(&format!("/api/v1/invoices/{id}"), &token, json!({"client_note": "Thank you", "tags": ["q4"], "custom_fields": {"po_number": "PO-7"}})).await;
     assert_eq!((s, ok["client_note"].as_str(), ok["custom_fields"]["po_number"].as_str()), (StatusCode::OK, Some("Thank you"), Some("PO-7")), "{ok}");
     let (_, by_po) = app.get("/api/v1/invoices?cf.po_number=PO-7", &token).await;
     assert_eq!(by_po["items"].as_array().unwrap().len(), 1);
-    for (body, field) in [(json!({}), "client_id"), (json!({"client_id": 999}), "client_id"), (json!({"client_id": c["id"], "date": "2026-05-10", "due_date": "2026-05-01"}), "due_date")] {
+    for (body, field) in [
+        (json!({}), "client_id"),
+        (json!({"client_id": 999}), "client_id"),
+        (json!({"client_id": c["id"], "date": "2026-05-10", "due_date": "2026-05-01"}), "due_date"),
+    ] {
         let (s, b) = app.post("/api/v1/invoices", Some(&token), body).await;
         assert_problem(s, &b, 422, "validation_failed");
         assert_eq!(b["errors"][0]["field"], field, "{b}");

@@ -16,11 +16,13 @@ async fn scores_follow_the_rules_and_sort_the_list() {
     let (_, token) = app.admin().await;
     let (_, sources) = app.get("/api/v1/lead-sources", &token).await;
     let referral = sources["items"].as_array().unwrap().iter().find(|s| s["name"] == "Referral").unwrap()["id"].clone();
-    let hot = create_lead(&app, &token, json!({"name": "Hot", "email": "h@x.ro", "source_id": referral, "industry": "Software", "company_size": "51-200"})).await;
+    let hot =
+        create_lead(&app, &token, json!({"name": "Hot", "email": "h@x.ro", "source_id": referral, "industry": "Software", "company_size": "51-200"})).await;
     let cold = create_lead(&app, &token, json!({"name": "Cold", "email": "c@x.ro", "industry": "Retail"})).await;
     assert_eq!(hot["score"], 0, "no rules yet");
 
-    let (s, r1) = app.post("/api/v1/lead-scoring/rules", Some(&token), json!({"field": "source", "operator": "equals", "value": "Referral", "points": 30})).await;
+    let (s, r1) =
+        app.post("/api/v1/lead-scoring/rules", Some(&token), json!({"field": "source", "operator": "equals", "value": "Referral", "points": 30})).await;
     assert_eq!(s, StatusCode::CREATED, "{r1}");
     app.post("/api/v1/lead-scoring/rules", Some(&token), json!({"field": "industry", "operator": "in", "value": ["Software", "Fintech"], "points": 20})).await;
     app.post("/api/v1/lead-scoring/rules", Some(&token), json!({"field": "company_size", "operator": "range", "value": {"min": 50}, "points": 10})).await;
@@ -37,7 +39,9 @@ async fn scores_follow_the_rules_and_sort_the_list() {
     assert_eq!(order, ["Hot", "Cold"]);
 
     // Changing and deleting rules rescore too.
-    let (s, _) = app.patch(&format!("/api/v1/lead-scoring/rules/{}", r1["id"]), &token, json!({"field": "source", "operator": "equals", "value": "Referral", "points": -5})).await;
+    let (s, _) = app
+        .patch(&format!("/api/v1/lead-scoring/rules/{}", r1["id"]), &token, json!({"field": "source", "operator": "equals", "value": "Referral", "points": -5}))
+        .await;
     assert_eq!(s, StatusCode::OK);
     let (_, h) = app.get(&format!("/api/v1/leads/{}", hot["id"]), &token).await;
     assert_eq!(h["score"], 25);
@@ -61,10 +65,13 @@ async fn reminders_are_due_listed_done_and_leave_no_lead_hanging() {
     let a = create_lead(&app, &token, json!({"name": "A", "email": "a@x.ro"})).await;
     let b = create_lead(&app, &token, json!({"name": "B", "email": "b@x.ro"})).await;
     let now = time::OffsetDateTime::now_utc();
-    let (s, overdue) = app.post(&format!("/api/v1/leads/{}/reminders", a["id"]), Some(&token), json!({"remind_at": rfc3339(now - time::Duration::hours(1)), "note": "call back"})).await;
+    let (s, overdue) = app
+        .post(&format!("/api/v1/leads/{}/reminders", a["id"]), Some(&token), json!({"remind_at": rfc3339(now - time::Duration::hours(1)), "note": "call back"}))
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{overdue}");
     assert_eq!((overdue["staff_id"].as_i64(), overdue["lead_name"].as_str()), (Some(admin.id as i64), Some("A")));
-    let (s, future) = app.post(&format!("/api/v1/leads/{}/reminders", b["id"]), Some(&token), json!({"remind_at": rfc3339(now + time::Duration::days(3))})).await;
+    let (s, future) =
+        app.post(&format!("/api/v1/leads/{}/reminders", b["id"]), Some(&token), json!({"remind_at": rfc3339(now + time::Duration::days(3))})).await;
     assert_eq!(s, StatusCode::CREATED, "{future}");
 
     let names = |v: &Value| v["items"].as_array().unwrap().iter().map(|r| r["lead_name"].as_str().unwrap().to_string()).collect::<Vec<_>>();
@@ -156,7 +163,12 @@ async fn global_search_groups_results_and_respects_permissions() {
     let (sdr, sdr_token) = app.staff_with_token("sdr@test.example", "SDR").await;
     create_lead(&app, &admin, json!({"name": "Ana Acme", "company": "Acme SRL", "email": "ana@acme.ro", "assigned_to": sdr.id})).await;
     let other = create_lead(&app, &admin, json!({"name": "Bob", "company": "Acme Logistic", "email": "bob@acme.ro"})).await;
-    app.post(&format!("/api/v1/leads/{}/convert-to-opportunity", other["id"]), Some(&admin), json!({"estimated_value": "10", "currency": "RON", "probability": 10})).await;
+    app.post(
+        &format!("/api/v1/leads/{}/convert-to-opportunity", other["id"]),
+        Some(&admin),
+        json!({"estimated_value": "10", "currency": "RON", "probability": 10}),
+    )
+    .await;
     app.post("/api/v1/clients", Some(&admin), json!({"company": "ACME Holding", "vat_number": "RO999"})).await;
 
     let (st, r) = app.get("/api/v1/search?q=acme", &admin).await;
@@ -198,15 +210,25 @@ async fn custom_fields_are_validated_stored_shown_and_filterable() {
     assert_eq!(fields, ["key", "options"]);
 
     // Required field missing, unknown key, wrong option: refused, nothing stored.
-    let (s, b) = app.post("/api/v1/leads", Some(&token), json!({"name": "X", "email": "x@x.ro", "custom_fields": {"colour": "red", "products": ["CRM", "HR"]}})).await;
+    let (s, b) =
+        app.post("/api/v1/leads", Some(&token), json!({"name": "X", "email": "x@x.ro", "custom_fields": {"colour": "red", "products": ["CRM", "HR"]}})).await;
     assert_problem(s, &b, 422, "validation_failed");
     let fields: Vec<_> = b["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["custom_fields.colour", "custom_fields.tier", "custom_fields.products"]);
     assert_eq!(app.count("leads").await, 0);
 
-    let gold = create_lead(&app, &token, json!({"name": "Gold", "email": "g@x.ro", "custom_fields": {
-        "budget": "15000.50", "tier": "Gold", "products": ["ERP", "CRM"], "nda_signed": true, "first_meeting": "2026-12-01"}})).await;
-    assert_eq!(gold["custom_fields"], json!({"budget": "15000.5", "tier": "Gold", "products": ["CRM", "ERP"], "nda_signed": true, "first_meeting": "2026-12-01"}), "multi-select values in option order");
+    let gold = create_lead(
+        &app,
+        &token,
+        json!({"name": "Gold", "email": "g@x.ro", "custom_fields": {
+        "budget": "15000.50", "tier": "Gold", "products": ["ERP", "CRM"], "nda_signed": true, "first_meeting": "2026-12-01"}}),
+    )
+    .await;
+    assert_eq!(
+        gold["custom_fields"],
+        json!({"budget": "15000.5", "tier": "Gold", "products": ["CRM", "ERP"], "nda_signed": true, "first_meeting": "2026-12-01"}),
+        "multi-select values in option order"
+    );
     let silver = create_lead(&app, &token, json!({"name": "Silver", "email": "s@x.ro", "custom_fields": {"tier": "Silver", "products": ["BI"]}})).await;
     assert_eq!(silver["custom_fields"]["budget"], Value::Null);
 
@@ -259,7 +281,10 @@ async fn attachments_are_uploaded_downloaded_and_deleted_with_their_files() {
     let res = app.client.post(app.url(&base)).bearer_auth(&token).multipart(form).send().await.unwrap();
     let (s, a) = crate::helpers::json_of(res).await;
     assert_eq!(s, StatusCode::CREATED, "{a}");
-    assert_eq!((a["file_name"].as_str(), a["content_type"].as_str(), a["size_bytes"].as_i64()), (Some("Offer 2026.pdf"), Some("application/pdf"), Some(content.len() as i64)));
+    assert_eq!(
+        (a["file_name"].as_str(), a["content_type"].as_str(), a["size_bytes"].as_i64()),
+        (Some("Offer 2026.pdf"), Some("application/pdf"), Some(content.len() as i64))
+    );
     assert_eq!(stored(), 1);
 
     let res = app.client.get(app.url(&format!("{base}/{}", a["id"]))).bearer_auth(&token).send().await.unwrap();
@@ -298,7 +323,12 @@ async fn csv_export_follows_the_list_filters_sort_and_view_own() {
     let app = spawn_app().await;
     let (_, admin) = app.admin().await;
     let (sdr, sdr_token) = app.staff_with_token("sdr@test.example", "SDR").await;
-    create_lead(&app, &admin, json!({"name": "Zed, \"The\" Buyer", "email": "z@x.ro", "tags": ["vip"], "estimated_value": "1500.50", "currency": "EUR", "assigned_to": sdr.id})).await;
+    create_lead(
+        &app,
+        &admin,
+        json!({"name": "Zed, \"The\" Buyer", "email": "z@x.ro", "tags": ["vip"], "estimated_value": "1500.50", "currency": "EUR", "assigned_to": sdr.id}),
+    )
+    .await;
     create_lead(&app, &admin, json!({"name": "=cmd()", "email": "evil@x.ro", "tags": ["vip"]})).await;
     create_lead(&app, &admin, json!({"name": "Untagged", "email": "u@x.ro"})).await;
 

@@ -29,11 +29,16 @@ async fn a_lead_is_created_read_updated_and_deleted() {
     let app = spawn_app().await;
     let (admin, token) = app.admin().await;
     let statuses = sales_statuses(&app, &token).await;
-    let lead = create_lead(&app, &token, json!({
-        "name": " Ana Pop ", "company": "Acme SRL", "title": "CTO", "email": "Ana@Acme.ro", "phone": "+40 721 234 567",
-        "city": "Cluj", "country": "RO", "industry": "Software", "company_size": "11-50",
-        "estimated_value": "12500.50", "currency": "eur", "tags": ["VIP", "vip", " q4 "], "assigned_to": admin.id
-    })).await;
+    let lead = create_lead(
+        &app,
+        &token,
+        json!({
+            "name": " Ana Pop ", "company": "Acme SRL", "title": "CTO", "email": "Ana@Acme.ro", "phone": "+40 721 234 567",
+            "city": "Cluj", "country": "RO", "industry": "Software", "company_size": "11-50",
+            "estimated_value": "12500.50", "currency": "eur", "tags": ["VIP", "vip", " q4 "], "assigned_to": admin.id
+        }),
+    )
+    .await;
     assert_eq!(lead["name"], "Ana Pop");
     assert_eq!(lead["email"], "ana@acme.ro");
     assert_eq!(lead["status_id"], statuses[0], "defaults to the first status of the default pipeline");
@@ -107,7 +112,9 @@ async fn the_list_filters_like_the_guide() {
     let statuses = sales_statuses(&app, &token).await;
     let (agent, _) = app.staff_with_token("agent@test.example", "Sales Agent").await;
     let a = create_lead(&app, &token, json!({"name": "Alpha", "email": "alpha@x.ro", "assigned_to": admin.id, "tags": ["vip"]})).await;
-    let b = create_lead(&app, &token, json!({"name": "Beta", "phone": "0721 555 666", "company": "Beta Corp", "assigned_to": agent.id, "status_id": statuses[2]})).await;
+    let b =
+        create_lead(&app, &token, json!({"name": "Beta", "phone": "0721 555 666", "company": "Beta Corp", "assigned_to": agent.id, "status_id": statuses[2]}))
+            .await;
     let c = create_lead(&app, &token, json!({"name": "Gamma", "email": "gamma@x.ro"})).await;
     let (a, b, c) = (a["id"].as_i64().unwrap(), b["id"].as_i64().unwrap(), c["id"].as_i64().unwrap());
 
@@ -273,8 +280,7 @@ async fn activities_update_last_contact_and_fill_the_timeline() {
     let kinds: Vec<_> = timeline["items"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert!(kinds.contains(&"activity") && kinds.contains(&"status_change") && kinds.contains(&"event"), "{kinds:?}");
     let rfc3339 = &time::format_description::well_known::Rfc3339;
-    let ats: Vec<_> =
-        timeline["items"].as_array().unwrap().iter().map(|e| time::OffsetDateTime::parse(e["at"].as_str().unwrap(), rfc3339).unwrap()).collect();
+    let ats: Vec<_> = timeline["items"].as_array().unwrap().iter().map(|e| time::OffsetDateTime::parse(e["at"].as_str().unwrap(), rfc3339).unwrap()).collect();
     let mut sorted = ats.clone();
     sorted.sort();
     assert_eq!(ats, sorted, "oldest first");

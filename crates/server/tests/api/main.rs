@@ -1,5 +1,8 @@
 //! Integration tests: the real server over HTTP, on SQLite or PostgreSQL (see helpers.rs).
 
+// Test harness code: a failed unwrap/expect is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod api_tokens;
 mod architecture;
 mod audit;

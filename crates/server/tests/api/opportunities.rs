@@ -16,7 +16,8 @@ async fn a_lead_becomes_an_opportunity_and_both_lists_stay_apart() {
     let (admin, token) = app.admin().await;
     let lead = create_lead(&app, &token, json!({"name": "Ana", "company": "Acme", "email": "ana@acme.ro", "assigned_to": admin.id, "tags": ["vip"]})).await;
     let lead_id = lead["id"].as_i64().unwrap();
-    let o = convert(&app, &token, lead_id, json!({"estimated_value": "40000", "currency": "EUR", "probability": 40, "expected_close_date": "2026-12-15"})).await;
+    let o =
+        convert(&app, &token, lead_id, json!({"estimated_value": "40000", "currency": "EUR", "probability": 40, "expected_close_date": "2026-12-15"})).await;
     assert_eq!((o["is_opportunity"].as_bool(), o["origin_lead_id"].as_i64()), (Some(true), Some(lead_id)));
     assert_eq!((o["estimated_value"].as_str(), o["probability"].as_i64(), o["expected_close_date"].as_str()), (Some("40000.00"), Some(40), Some("2026-12-15")));
     assert_eq!(o["opportunity_status"], "Prospecting", "first status by default");
@@ -88,16 +89,31 @@ async fn the_weighted_forecast_groups_without_mixing_currencies() {
     ];
     for (i, (value, currency, p, date, owner)) in specs.iter().enumerate() {
         let l = create_lead(&app, &token, json!({"name": format!("L{i}"), "email": format!("l{i}@x.ro"), "assigned_to": owner})).await;
-        convert(&app, &token, l["id"].as_i64().unwrap(), json!({"estimated_value": value, "currency": currency, "probability": p, "expected_close_date": date})).await;
+        convert(
+            &app,
+            &token,
+            l["id"].as_i64().unwrap(),
+            json!({"estimated_value": value, "currency": currency, "probability": p, "expected_close_date": date}),
+        )
+        .await;
     }
     let (s, f) = app.get("/api/v1/opportunities/forecast?group_by=month", &token).await;
     assert_eq!(s, StatusCode::OK, "{f}");
-    let rows: Vec<_> = f["rows"].as_array().unwrap().iter().map(|r| (r["key"].as_str().unwrap(), r["currency"].as_str().unwrap(), r["count"].as_i64().unwrap(), r["total"].as_str().unwrap(), r["weighted"].as_str().unwrap())).collect();
-    assert_eq!(rows, [
-        ("2026-12", "EUR", 1, "2000.00", "1800.00"),
-        ("2026-12", "RON", 2, "15000.50", "6000.10"),
-        ("2027-01", "RON", 1, "300.00", "300.00"),
-    ]);
+    let rows: Vec<_> = f["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["key"].as_str().unwrap(),
+                r["currency"].as_str().unwrap(),
+                r["count"].as_i64().unwrap(),
+                r["total"].as_str().unwrap(),
+                r["weighted"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(rows, [("2026-12", "EUR", 1, "2000.00", "1800.00"), ("2026-12", "RON", 2, "15000.50", "6000.10"), ("2027-01", "RON", 1, "300.00", "300.00"),]);
     let totals: Vec<_> = f["totals"].as_array().unwrap().iter().map(|r| (r["currency"].as_str().unwrap(), r["weighted"].as_str().unwrap())).collect();
     assert_eq!(totals, [("EUR", "1800.00"), ("RON", "6300.10")]);
 
@@ -140,14 +156,23 @@ async fn a_sales_agent_takes_an_opportunity_from_proposal_to_issued_invoice() {
     let o = convert(&app, &token, lead["id"].as_i64().unwrap(), json!({"estimated_value": "1000", "currency": "RON", "probability": 50})).await;
     let oid = o["id"].as_i64().unwrap();
     // A second conversion of the same lead is refused, naming the first.
-    let (s, again) = app.post(&format!("/api/v1/leads/{}/convert-to-opportunity", lead["id"]), Some(&token), json!({"estimated_value": "1000", "currency": "RON", "probability": 50})).await;
+    let (s, again) = app
+        .post(
+            &format!("/api/v1/leads/{}/convert-to-opportunity", lead["id"]),
+            Some(&token),
+            json!({"estimated_value": "1000", "currency": "RON", "probability": 50}),
+        )
+        .await;
     assert_problem(s, &again, 409, "already_converted");
     assert!(again["detail"].as_str().unwrap().contains(&oid.to_string()), "{again}");
 
     // Activities and reminders hang off the opportunity through the lead routes.
-    let (s, call) = app.post(&format!("/api/v1/leads/{oid}/activities"), Some(&token), json!({"type": "call", "summary": "Budget confirmed", "duration_minutes": 12})).await;
+    let (s, call) = app
+        .post(&format!("/api/v1/leads/{oid}/activities"), Some(&token), json!({"type": "call", "summary": "Budget confirmed", "duration_minutes": 12}))
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{call}");
-    let (s, reminder) = app.post(&format!("/api/v1/leads/{oid}/reminders"), Some(&token), json!({"remind_at": "2030-01-15T09:00:00Z", "note": "follow up"})).await;
+    let (s, reminder) =
+        app.post(&format!("/api/v1/leads/{oid}/reminders"), Some(&token), json!({"remind_at": "2030-01-15T09:00:00Z", "note": "follow up"})).await;
     assert_eq!(s, StatusCode::CREATED, "{reminder}");
     let (_, activities) = app.get(&format!("/api/v1/leads/{oid}/activities"), &token).await;
     assert_eq!(activities["items"][0]["summary"], "Budget confirmed");
@@ -197,7 +222,11 @@ async fn a_sales_agent_takes_an_opportunity_from_proposal_to_issued_invoice() {
     // A colleague's draft for the same client is not the agent's to issue.
     let client_id = inv["client_id"].as_i64().unwrap();
     let (s, other) = app
-        .post("/api/v1/invoices", Some(&admin_token), json!({"client_id": client_id, "lines": [{"description": "Hosting", "qty": "1", "unit_price": "100", "tax_ids": [tax]}]}))
+        .post(
+            "/api/v1/invoices",
+            Some(&admin_token),
+            json!({"client_id": client_id, "lines": [{"description": "Hosting", "qty": "1", "unit_price": "100", "tax_ids": [tax]}]}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{other}");
     let (s, refused) = app.post(&format!("/api/v1/invoices/{}/issue", other["id"]), Some(&token), json!({})).await;
@@ -232,24 +261,41 @@ async fn opportunities_are_added_directly_for_a_client_or_a_prospect() {
     assert_eq!(app.count("leads").await, before, "refused input creates nothing");
 
     let (s, o) = app
-        .post("/api/v1/opportunities", Some(&token), json!({"client_id": cid, "estimated_value": "25000", "currency": "RON", "probability": 60, "expected_close_date": "2030-03-31"}))
+        .post(
+            "/api/v1/opportunities",
+            Some(&token),
+            json!({"client_id": cid, "estimated_value": "25000", "currency": "RON", "probability": 60, "expected_close_date": "2030-03-31"}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{o}");
-    assert_eq!((o["is_opportunity"].as_bool(), o["company"].as_str(), o["name"].as_str(), o["email"].as_str()), (Some(true), Some("Vest Trade SRL"), Some("Ion Vest"), Some("ion@vest.example")));
+    assert_eq!(
+        (o["is_opportunity"].as_bool(), o["company"].as_str(), o["name"].as_str(), o["email"].as_str()),
+        (Some(true), Some("Vest Trade SRL"), Some("Ion Vest"), Some("ion@vest.example"))
+    );
     assert_eq!((o["estimated_value"].as_str(), o["probability"].as_i64(), o["opportunity_status"].as_str()), (Some("25000.00"), Some(60), Some("Prospecting")));
     assert_eq!(o["assigned_to"].as_i64(), Some(i64::from(admin.id)), "assigned to its creator by default");
     let (_, listed) = app.get("/api/v1/opportunities", &token).await;
     assert_eq!(listed["items"][0]["id"], o["id"]);
 
     let (s, prospect) = app
-        .post("/api/v1/opportunities", Some(&token), json!({"name": "Maria Ene", "company": "Ene Soft", "phone": "+40722000111", "estimated_value": "5000", "currency": "EUR", "probability": 20}))
+        .post(
+            "/api/v1/opportunities",
+            Some(&token),
+            json!({"name": "Maria Ene", "company": "Ene Soft", "phone": "+40722000111", "estimated_value": "5000", "currency": "EUR", "probability": 20}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{prospect}");
     assert_eq!((prospect["company"].as_str(), prospect["currency"].as_str()), (Some("Ene Soft"), Some("EUR")));
 
     // Converting a proposal of the client's opportunity bills that client (no second client).
     let tax = vat21(&app, &token).await;
-    let (_, p) = app.post("/api/v1/proposals", Some(&token), json!({"subject": "Deal", "opportunity_id": o["id"], "lines": [{"description": "x", "qty": "1", "unit_price": "10", "tax_ids": [tax]}]})).await;
+    let (_, p) = app
+        .post(
+            "/api/v1/proposals",
+            Some(&token),
+            json!({"subject": "Deal", "opportunity_id": o["id"], "lines": [{"description": "x", "qty": "1", "unit_price": "10", "tax_ids": [tax]}]}),
+        )
+        .await;
     let pid = p["id"].as_i64().unwrap();
     for status in ["sent_manually", "accepted"] {
         let (s, b) = app.post(&format!("/api/v1/proposals/{pid}/status"), Some(&token), json!({"status": status})).await;

@@ -29,7 +29,8 @@ async fn a_new_database_has_the_sales_pipeline_lost_reasons_and_sources() {
 async fn statuses_are_added_renamed_reordered_and_deleted() {
     let app = spawn_app().await;
     let (_, token) = app.admin().await;
-    let (s, p) = app.post("/api/v1/pipelines", Some(&token), json!({"name": "Partners", "statuses": [{"name": "Intro"}, {"name": "Signed", "color": "#10B981"}]})).await;
+    let (s, p) =
+        app.post("/api/v1/pipelines", Some(&token), json!({"name": "Partners", "statuses": [{"name": "Intro"}, {"name": "Signed", "color": "#10B981"}]})).await;
     assert_eq!(s, StatusCode::CREATED, "{p}");
     assert_eq!(p["is_default"], false);
     let id = p["id"].as_i64().unwrap();
@@ -41,7 +42,8 @@ async fn statuses_are_added_renamed_reordered_and_deleted() {
     assert_eq!(names(&statuses["items"]), ["Intro", "Negotiation", "Signed"]);
     let ids: Vec<i64> = statuses["items"].as_array().unwrap().iter().map(|s| s["id"].as_i64().unwrap()).collect();
 
-    let res = app.request(Method::PUT, &format!("/api/v1/pipelines/{id}/statuses/order"), Some(&token), Some(json!({"status_ids": [ids[2], ids[0], ids[1]]}))).await;
+    let res =
+        app.request(Method::PUT, &format!("/api/v1/pipelines/{id}/statuses/order"), Some(&token), Some(json!({"status_ids": [ids[2], ids[0], ids[1]]}))).await;
     let (s, reordered) = json_of(res).await;
     assert_eq!(s, StatusCode::OK, "{reordered}");
     assert_eq!(names(&reordered["statuses"]), ["Signed", "Intro", "Negotiation"]);

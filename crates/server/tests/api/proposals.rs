@@ -70,7 +70,10 @@ async fn proposals_compute_every_amount_and_filter_like_the_guide() {
     assert_eq!(p["lines"][0]["discount"], "60.00");
     assert_eq!(p["lines"][0]["net"], "539.97");
     assert_eq!(p["subtotal"], "719.97");
-    assert_eq!(p["taxes"].as_array().unwrap().iter().map(|t| (t["rate"].as_str().unwrap().to_string(), t["amount"].as_str().unwrap().to_string())).collect::<Vec<_>>(), [("11".into(), "19.80".to_string()), ("21".into(), "113.39".into())]);
+    assert_eq!(
+        p["taxes"].as_array().unwrap().iter().map(|t| (t["rate"].as_str().unwrap().to_string(), t["amount"].as_str().unwrap().to_string())).collect::<Vec<_>>(),
+        [("11".into(), "19.80".to_string()), ("21".into(), "113.39".into())]
+    );
     assert_eq!((p["total_tax"].as_str(), p["total"].as_str()), (Some("133.19"), Some("853.16")));
     assert_eq!((p["status"].as_str(), p["status_code"].as_i64()), (Some("draft"), Some(6)));
     assert_eq!(p["number"], "PRO-000001");
@@ -86,11 +89,18 @@ async fn proposals_compute_every_amount_and_filter_like_the_guide() {
 
     // A document discount before tax lowers the bases; numbering continues.
     let (s, p2) = app
-        .post("/api/v1/proposals", Some(&token), json!({"subject": "Second", "lead_id": lead["id"], "discount_type": "fixed", "discount_value": "100",
-            "lines": [{"description": "Service", "qty": "1", "unit_price": "1000", "tax_ids": [tax_id(&app, &token, "VAT 21%").await]}]}))
+        .post(
+            "/api/v1/proposals",
+            Some(&token),
+            json!({"subject": "Second", "lead_id": lead["id"], "discount_type": "fixed", "discount_value": "100",
+            "lines": [{"description": "Service", "qty": "1", "unit_price": "1000", "tax_ids": [tax_id(&app, &token, "VAT 21%").await]}]}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{p2}");
-    assert_eq!((p2["number"].as_str(), p2["discount_total"].as_str(), p2["total_tax"].as_str(), p2["total"].as_str()), (Some("PRO-000002"), Some("100"), Some("189.00"), Some("1089.00")));
+    assert_eq!(
+        (p2["number"].as_str(), p2["discount_total"].as_str(), p2["total_tax"].as_str(), p2["total"].as_str()),
+        (Some("PRO-000002"), Some("100"), Some("189.00"), Some("1089.00"))
+    );
 
     assert_eq!(numbers(&app, &token, "").await, ["PRO-000002", "PRO-000001"], "newest first");
     assert_eq!(numbers(&app, &token, "?status=6").await.len(), 2);
@@ -118,7 +128,10 @@ async fn proposals_compute_every_amount_and_filter_like_the_guide() {
         (json!({"subject": "X", "lead_id": lead["id"], "lines": [{"description": "a", "qty": "0", "unit_price": "1"}]}), "lines[0].qty"),
         (json!({"subject": "X", "lead_id": lead["id"], "lines": [{"description": "a", "qty": "1", "unit_price": "1", "tax_ids": [999]}]}), "lines[0].tax_ids"),
         (json!({"subject": "X", "lead_id": lead["id"], "currency": "JPY"}), "currency"),
-        (json!({"subject": "X", "lead_id": lead["id"], "discount_type": "fixed", "discount_value": "5", "lines": [{"description": "a", "qty": "1", "unit_price": "1"}]}), "discount_value"),
+        (
+            json!({"subject": "X", "lead_id": lead["id"], "discount_type": "fixed", "discount_value": "5", "lines": [{"description": "a", "qty": "1", "unit_price": "1"}]}),
+            "discount_value",
+        ),
         (json!({"subject": "X", "lead_id": lead["id"], "date": "2026-05-10", "open_till": "2026-05-01"}), "open_till"),
     ] {
         let (s, b) = app.post("/api/v1/proposals", Some(&token), body.clone()).await;
@@ -131,7 +144,8 @@ async fn proposals_compute_every_amount_and_filter_like_the_guide() {
     assert_eq!(b["errors"][0]["field"], "qty", "unknown fields are named");
 
     // Custom fields of proposals are validated, stored and filterable.
-    let (s, _) = app.post("/api/v1/custom-fields", Some(&token), json!({"entity": "proposal", "key": "tender_id", "label": "Tender", "field_type": "text"})).await;
+    let (s, _) =
+        app.post("/api/v1/custom-fields", Some(&token), json!({"entity": "proposal", "key": "tender_id", "label": "Tender", "field_type": "text"})).await;
     assert_eq!(s, StatusCode::CREATED);
     let (s, tagged) = app.patch(&format!("/api/v1/proposals/{}", p["id"]), &token, json!({"custom_fields": {"tender_id": "T-9"}})).await;
     assert_eq!((s, tagged["custom_fields"]["tender_id"].as_str()), (StatusCode::OK, Some("T-9")), "{tagged}");
@@ -139,7 +153,11 @@ async fn proposals_compute_every_amount_and_filter_like_the_guide() {
 
     // PATCH replaces lines and recomputes.
     let (s, patched) = app
-        .patch(&format!("/api/v1/proposals/{}", p2["id"]), &token, json!({"lines": [{"description": "Service", "qty": "2", "unit_price": "50"}], "discount_type": null}))
+        .patch(
+            &format!("/api/v1/proposals/{}", p2["id"]),
+            &token,
+            json!({"lines": [{"description": "Service", "qty": "2", "unit_price": "50"}], "discount_type": null}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{patched}");
     assert_eq!((patched["total"].as_str(), patched["lines"].as_array().unwrap().len()), (Some("100.00"), 1));
@@ -190,7 +208,11 @@ async fn the_guides_flow_from_lead_to_invoice_works_through_the_api() {
 
     // Send: the e-mail arrives with the portal link; the proposal is Sent (4).
     let (s, sent) = app
-        .post(&format!("/api/v1/proposals/{id}/send"), Some(&token), json!({"cc": "boss@pop.example", "message": "As discussed on the phone.", "attach_pdf": true}))
+        .post(
+            &format!("/api/v1/proposals/{id}/send"),
+            Some(&token),
+            json!({"cc": "boss@pop.example", "message": "As discussed on the phone.", "attach_pdf": true}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{sent}");
     assert_eq!(sent["proposal"]["status_code"], 4);
@@ -246,7 +268,8 @@ async fn the_guides_flow_from_lead_to_invoice_works_through_the_api() {
     let (s, _) = app.post(&format!("/api/v1/proposals/{id}/comments"), Some(&token), json!({"content": "Three is the minimum, sorry."})).await;
     assert_eq!(s, StatusCode::CREATED);
     let (_, thread) = json_of(app.request(Method::GET, &format!("{portal}/comments"), None, None).await).await;
-    let authors: Vec<_> = thread["items"].as_array().unwrap().iter().map(|c| (c["author_name"].as_str().unwrap().to_string(), c["from_client"].as_bool().unwrap())).collect();
+    let authors: Vec<_> =
+        thread["items"].as_array().unwrap().iter().map(|c| (c["author_name"].as_str().unwrap().to_string(), c["from_client"].as_bool().unwrap())).collect();
     assert_eq!(authors, [("Ana Pop".to_string(), true), ("Test Administrator".to_string(), false)]);
 
     // Not convertible before acceptance.
@@ -254,7 +277,14 @@ async fn the_guides_flow_from_lead_to_invoice_works_through_the_api() {
     assert_problem(s, &b, 409, "proposal_not_accepted");
 
     // Accept from the portal: who, when, IP and browser are recorded; staff notified.
-    let accept = app.client.post(app.url(&format!("{portal}/accept"))).header("User-Agent", "PortalTest/1.0").json(&json!({"name": "Ana Pop", "email": "ana@pop.example", "signature": "Ana Pop"})).send().await.unwrap();
+    let accept = app
+        .client
+        .post(app.url(&format!("{portal}/accept")))
+        .header("User-Agent", "PortalTest/1.0")
+        .json(&json!({"name": "Ana Pop", "email": "ana@pop.example", "signature": "Ana Pop"}))
+        .send()
+        .await
+        .unwrap();
     let (s, accepted) = json_of(accept).await;
     assert_eq!((s, accepted["status_code"].as_i64(), accepted["can_respond"].as_bool()), (StatusCode::OK, Some(3), Some(false)), "{accepted}");
     let (_, staff_view) = app.get(&format!("/api/v1/proposals/{id}"), &token).await;
@@ -274,7 +304,18 @@ async fn the_guides_flow_from_lead_to_invoice_works_through_the_api() {
     for field in ["subtotal", "discount_total", "taxes", "total_tax", "total"] {
         assert_eq!(invoice[field], staff_view[field], "{field}");
     }
-    let strip = |lines: &Value| lines.as_array().unwrap().iter().map(|l| { let mut l = l.clone(); l.as_object_mut().unwrap().remove("id"); l }).collect::<Vec<_>>();
+    let strip = |lines: &Value| {
+        lines
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                let mut l = l.clone();
+                l.as_object_mut().unwrap().remove("id");
+                l
+            })
+            .collect::<Vec<_>>()
+    };
     assert_eq!(strip(&invoice["lines"]), strip(&staff_view["lines"]));
     assert_eq!((invoice["status_code"].as_i64(), invoice["number"].clone(), invoice["proposal_id"].as_i64()), (Some(6), Value::Null, Some(id)));
     let (_, converted) = app.get(&format!("/api/v1/proposals/{id}"), &token).await;
@@ -299,7 +340,11 @@ async fn expired_revoked_draft_and_unknown_links_are_refused() {
     let (_, token) = app.admin().await;
     let lead = create_lead(&app, &token, json!({"name": "Old Deal", "email": "old@example.com"})).await;
     let (_, p) = app
-        .post("/api/v1/proposals", Some(&token), json!({"subject": "Old", "lead_id": lead["id"], "date": "2026-01-05", "open_till": "2026-01-20", "allow_comments": false}))
+        .post(
+            "/api/v1/proposals",
+            Some(&token),
+            json!({"subject": "Old", "lead_id": lead["id"], "date": "2026-01-05", "open_till": "2026-01-20", "allow_comments": false}),
+        )
         .await;
     assert!(p["portal_url"].is_string(), "{p}");
     let portal = format!("/api/v1/portal/proposals/{}", token_of(&p));
@@ -409,7 +454,21 @@ async fn the_pdf_is_a_printable_document_with_extractable_totals() {
     let bytes = res.bytes().await.unwrap();
     assert!(bytes.starts_with(b"%PDF-"));
     let text = pdf_extract::extract_text_from_mem(&bytes).unwrap();
-    for expected in ["PROPOSAL", "PRO-000001", "Acme Sales SRL", "RO1234567", "Ana Pop", "Tracker", "Installation", "539.97", "113.39", "19.80", "719.97", "853.16", "Payment in 15 days."] {
+    for expected in [
+        "PROPOSAL",
+        "PRO-000001",
+        "Acme Sales SRL",
+        "RO1234567",
+        "Ana Pop",
+        "Tracker",
+        "Installation",
+        "539.97",
+        "113.39",
+        "19.80",
+        "719.97",
+        "853.16",
+        "Payment in 15 days.",
+    ] {
         assert!(text.contains(expected), "`{expected}` missing from:\n{text}");
     }
     assert!(!text.contains("margin is thin"), "internal notes never print");
@@ -420,19 +479,33 @@ async fn templates_start_proposals_and_client_accept_can_create_the_invoice() {
     let app = spawn_app().await;
     let (_, token) = app.admin().await;
     let v21 = tax_id(&app, &token, "VAT 21%").await;
-    let (s, item) = app.post("/api/v1/items", Some(&token), json!({"description": "Monthly support", "unit": "month", "unit_price": "500", "tax_ids": [v21], "purchase_price": "200"})).await;
+    let (s, item) = app
+        .post(
+            "/api/v1/items",
+            Some(&token),
+            json!({"description": "Monthly support", "unit": "month", "unit_price": "500", "tax_ids": [v21], "purchase_price": "200"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{item}");
     let (s, template) = app
-        .post("/api/v1/proposal-templates", Some(&token), json!({"name": "Monthly Services", "content": "<p>Our monthly services.</p>", "lines": [{"item_id": item["id"], "qty": "12"}]}))
+        .post(
+            "/api/v1/proposal-templates",
+            Some(&token),
+            json!({"name": "Monthly Services", "content": "<p>Our monthly services.</p>", "lines": [{"item_id": item["id"], "qty": "12"}]}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{template}");
     assert_eq!(template["lines"][0]["description"], "Monthly support", "filled from the item");
     let (s, client) = app.post("/api/v1/clients", Some(&token), json!({"company": "Beta SRL", "currency": "EUR"})).await;
     assert_eq!(s, StatusCode::CREATED);
     app.post(&format!("/api/v1/clients/{}/contacts", client["id"]), Some(&token), json!({"name": "Bea", "email": "bea@beta.example"})).await;
-    let (s, p) = app.post("/api/v1/proposals", Some(&token), json!({"subject": "Support 2027", "client_id": client["id"], "template_id": template["id"]})).await;
+    let (s, p) =
+        app.post("/api/v1/proposals", Some(&token), json!({"subject": "Support 2027", "client_id": client["id"], "template_id": template["id"]})).await;
     assert_eq!(s, StatusCode::CREATED, "{p}");
-    assert_eq!((p["currency"].as_str(), p["recipient"]["email"].as_str(), p["content"].as_str()), (Some("EUR"), Some("bea@beta.example"), Some("<p>Our monthly services.</p>")));
+    assert_eq!(
+        (p["currency"].as_str(), p["recipient"]["email"].as_str(), p["content"].as_str()),
+        (Some("EUR"), Some("bea@beta.example"), Some("<p>Our monthly services.</p>"))
+    );
     assert_eq!((p["lines"][0]["qty"].as_str(), p["total"].as_str()), (Some("12"), Some("7260.00")));
 
     let (s, settings) = app.patch("/api/v1/settings", &token, json!({"estimate_auto_convert_to_invoice_on_client_accept": 1})).await;
@@ -523,7 +596,13 @@ async fn email_templates_are_editable_and_checked() {
     let (s, b) = app.patch(&url, &token, json!({"body": "Hello {% if %}"})).await;
     assert_problem(s, &b, 422, "validation_failed");
     assert_eq!(b["errors"][0]["code"], "invalid_template");
-    let (s, _) = app.patch(&url, &token, json!({"subject": "Offer {{ proposal.number }} ({{ proposal.total }} {{ proposal.currency }})", "body": "See {{ proposal.link }}"})).await;
+    let (s, _) = app
+        .patch(
+            &url,
+            &token,
+            json!({"subject": "Offer {{ proposal.number }} ({{ proposal.total }} {{ proposal.currency }})", "body": "See {{ proposal.link }}"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     let (_, p) = lead_and_proposal(&app, &token).await;
     let (s, sent) = app.post(&format!("/api/v1/proposals/{}/send", p["id"]), Some(&token), json!({"to": ["buyer@example.com"]})).await;

@@ -13,11 +13,19 @@ async fn orders_are_confirmed_delivered_and_invoiced_once() {
     let (_, taxes) = app.get("/api/v1/taxes", &token).await;
     let v21 = taxes["items"].as_array().unwrap().iter().find(|t| t["name"] == "VAT 21%").unwrap()["id"].clone();
     let (s, o) = app
-        .post("/api/v1/sales-orders", Some(&token), json!({"client_id": c["id"], "discount_type": "percent", "discount_value": "10",
-            "lines": [{"description": "GPS tracker", "qty": "10", "unit_price": "389.90", "tax_ids": [v21]}]}))
+        .post(
+            "/api/v1/sales-orders",
+            Some(&token),
+            json!({"client_id": c["id"], "discount_type": "percent", "discount_value": "10",
+            "lines": [{"description": "GPS tracker", "qty": "10", "unit_price": "389.90", "tax_ids": [v21]}]}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{o}");
-    assert_eq!((o["number"].as_str(), o["status"].as_str(), o["total"].as_str()), (Some("SO-000001"), Some("draft"), Some("4246.01")), "3899.00 − 389.90 + 21 % of 3509.10 (736.91)");
+    assert_eq!(
+        (o["number"].as_str(), o["status"].as_str(), o["total"].as_str()),
+        (Some("SO-000001"), Some("draft"), Some("4246.01")),
+        "3899.00 − 389.90 + 21 % of 3509.10 (736.91)"
+    );
     let id = o["id"].clone();
     let status = |to: &'static str| {
         let (app, token, id) = (&app, token.clone(), id.clone());

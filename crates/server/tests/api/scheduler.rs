@@ -134,7 +134,11 @@ async fn overdue_reminders_go_out_after_n_days_then_every_m_days_until_paid() {
     app.patch("/api/v1/billing/config", &token, json!({"overdue_reminder_after_days": 3, "overdue_reminder_every_days": 7})).await;
     let c = client(&app, &token).await;
     let (_, inv) = app
-        .post("/api/v1/invoices", Some(&token), json!({"client_id": c["id"], "date": "2026-01-05", "due_date": "2026-01-20", "lines": [{"description": "X", "qty": "1", "unit_price": "100"}]}))
+        .post(
+            "/api/v1/invoices",
+            Some(&token),
+            json!({"client_id": c["id"], "date": "2026-01-05", "due_date": "2026-01-20", "lines": [{"description": "X", "qty": "1", "unit_price": "100"}]}),
+        )
         .await;
     app.post(&format!("/api/v1/invoices/{}/issue", inv["id"]), Some(&token), json!({})).await;
     let s = scheduler(&app, "reminders").await;

@@ -10,9 +10,8 @@ async fn admin_creates_reads_updates_and_deactivates_staff() {
     let app = spawn_app().await;
     let (_, token) = app.admin().await;
     let agent_role = app.role_id("Sales Agent").await;
-    let (s, created) = app
-        .post("/api/v1/staff", Some(&token), json!({"name": " Ana Pop ", "email": "Ana@Example.ro", "password": "longenough", "role_id": agent_role}))
-        .await;
+    let (s, created) =
+        app.post("/api/v1/staff", Some(&token), json!({"name": " Ana Pop ", "email": "Ana@Example.ro", "password": "longenough", "role_id": agent_role})).await;
     assert_eq!(s, StatusCode::CREATED, "{created}");
     assert_eq!(created["name"], "Ana Pop");
     assert_eq!(created["email"], "ana@example.ro");
@@ -103,9 +102,8 @@ async fn permissions_apply_to_lists_and_single_reads() {
     // A role with `view_own` on staff sees only itself.
     let (s, role) = app.post("/api/v1/roles", Some(&admin_token), json!({"name": "Self only", "permissions": {"staff": ["view_own"]}})).await;
     assert_eq!(s, StatusCode::CREATED, "{role}");
-    let (s, own) = app
-        .post("/api/v1/staff", Some(&admin_token), json!({"name": "Own", "email": "own@test.example", "password": PASSWORD, "role_id": role["id"]}))
-        .await;
+    let (s, own) =
+        app.post("/api/v1/staff", Some(&admin_token), json!({"name": "Own", "email": "own@test.example", "password": PASSWORD, "role_id": role["id"]})).await;
     assert_eq!(s, StatusCode::CREATED);
     let own_token = app.login("own@test.example", PASSWORD).await.access_token;
     let (s, list) = app.get("/api/v1/staff", &own_token).await;
