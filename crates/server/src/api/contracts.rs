@@ -1,24 +1,21 @@
 //! Contracts: `/api/v1/contracts` (CRUD, `?expiring_in_days=30`), configurable statuses
-//! `/api/v1/contract-statuses`, creation from an accepted proposal, renewal, and signing on
-//! the portal (`/api/v1/portal/contracts/{token}`), which records who, when, from where and
-//! a SHA-256 of the signed content — so a later change shows.
+//! `/api/v1/contract-statuses`, creation from an accepted proposal and renewal. Signing on the
+//! portal lives with the other portal pages in `api::portal`.
 
-use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
-use crmconnect_domain::api::{Contract, ContractInput, Page, PortalContract, Problem, RenewInput, SignInput};
-use crmconnect_domain::money::{self};
+use actix_web::{web, HttpResponse};
+use crmconnect_domain::api::{Contract, ContractInput, Page, Problem, RenewInput};
+use crmconnect_domain::money;
 use crmconnect_domain::permissions::{Action, Module, ViewScope};
 use crmconnect_domain::proposals::ProposalStatus;
-use crmconnect_domain::validation::{parse_name, Validator};
+use crmconnect_domain::validation::parse_name;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 use utoipa::IntoParams;
 
-use crate::audit::{self, Actor, Change};
-use crate::auth::{peer_ip, AuthUser};
-use crate::db::Read;
+use crate::audit::{self, Change};
+use crate::auth::AuthUser;
 use crate::documents::{currency_of, today};
 use crate::entities::{client, contract, contract_status};
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -198,69 +195,6 @@ pub async fn renew(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32
     outbox::emit(&txn, "contract_renewed", "contract", saved.id, json!({"contract_id": saved.id, "renewed_from_id": old.id})).await?;
     txn.commit().await?;
     Ok(HttpResponse::Created().json(api))
-}
-
-/// The contract as the client reads it before signing.
-#[utoipa::path(get, path = "/api/v1/portal/contracts/{token}", tag = "portal", params(("token" = String, Path)),
-    responses((status = 200, body = PortalContract), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn portal_get(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>) -> ApiResult<HttpResponse> {
-    super::portal::throttle(&state, &req)?;
-    let c = by_token(&state.db, &token, Read::Plain).await?;
-    Ok(HttpResponse::Ok().json(portal_view(&state.db, &c).await?))
-}
-
-/// Sign: records the name, the signature, the time, IP, user agent and the SHA-256 of the
-/// content signed; the contract becomes Active. Signing twice is refused.
-#[utoipa::path(post, path = "/api/v1/portal/contracts/{token}/sign", tag = "portal", params(("token" = String, Path)), request_body = SignInput,
-    responses((status = 200, body = PortalContract), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`already_done`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn portal_sign(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>, body: Json<SignInput>) -> ApiResult<HttpResponse> {
-    super::portal::throttle(&state, &req)?;
-    let mut v = Validator::new();
-    let name = v.check("name", parse_name(&body.0.name, 200));
-    if body.0.signature.trim().is_empty() {
-        v.push("signature", "required", "type your name or draw a signature");
-    }
-    if body.0.signature.len() > 200_000 {
-        v.push("signature", "too_long", "the signature is too large");
-    }
-    v.finish().map_err(ApiError::validation)?;
-    let txn = db::begin_write(&state.db).await?;
-    let c = by_token(&txn, &token, Read::ForUpdate).await?;
-    if c.signed_at.is_some() {
-        return Err(ApiError::new(ErrorCode::AlreadyDone, "This contract is already signed."));
-    }
-    let now = OffsetDateTime::now_utc();
-    let mut row: contract::ActiveModel = c.clone().into();
-    row.signed_name = Set(name);
-    row.signature = Set(Some(body.0.signature.clone()));
-    row.signed_at = Set(Some(now));
-    row.signed_ip = Set(peer_ip(&req));
-    row.signed_user_agent = Set(req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(500).collect()));
-    row.signed_content_hash = Set(Some(content_hash(&c.content)));
-    if let Some(active) = status_named(&txn, "Active").await? {
-        row.status_id = Set(Some(active));
-    }
-    row.updated_at = Set(now);
-    let saved = row.update(&txn).await?;
-    let mut change = Change::new("contract.signed", "contract", saved.id);
-    change.after = Some(json!({"signature": signature_of(&saved)}));
-    audit::record(&txn, &Actor { ip: peer_ip(&req), ..Actor::system() }, change).await?;
-    outbox::emit(&txn, "contract_signed", "contract", saved.id, json!({"contract_id": saved.id})).await?;
-    if let Some(staff_id) = saved.created_by {
-        let notice = crate::notifications::Notice {
-            kind: "contract_signed",
-            title: format!("“{}” was signed", saved.subject),
-            body: format!("Signed by {}.", saved.signed_name.clone().unwrap_or_default()),
-            link: Some(format!("/admin/contracts/{}", saved.id)),
-            entity: Some(("contract", saved.id)),
-        };
-        crate::notifications::notify(&txn, staff_id, notice).await?;
-    }
-    let view = portal_view(&txn, &saved).await?;
-    txn.commit().await?;
-    Ok(HttpResponse::Ok().json(view))
 }
 
 /// Contract statuses (configurable; seeded Draft, Active, Expired, Terminated).

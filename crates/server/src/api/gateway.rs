@@ -1,4 +1,5 @@
-//! Online card payment through a Stripe-compatible gateway.
+//! Online card payment through a Stripe-compatible gateway: the webhook here; the portal's
+//! "pay" button is `api::portal::pay_invoice`.
 //!
 //! `POST /api/v1/portal/invoices/{token}/pay` creates a Checkout Session for the balance due
 //! (Stripe's `POST /v1/checkout/sessions`, form-encoded, bearer API key) and answers the URL to
@@ -24,60 +25,13 @@ use crate::ops::gateway::*;
 use crate::ops::payments::{record_in, NewPayment};
 use crate::state::AppState;
 
-fn gateway(state: &AppState) -> ApiResult<&GatewaySettings> {
+/// The gateway settings, or 503 `payments_unavailable` when online payment is not configured.
+pub fn settings_of(state: &AppState) -> ApiResult<&GatewaySettings> {
     state
         .settings
         .gateway
         .as_ref()
         .ok_or_else(|| ApiError::new(ErrorCode::PaymentsUnavailable, "Online payment is not configured; please pay by bank transfer."))
-}
-
-/// Start a card payment of the balance due: answers the gateway's checkout URL.
-#[utoipa::path(post, path = "/api/v1/portal/invoices/{token}/pay", tag = "portal", params(("token" = String, Path)),
-    responses((status = 200, body = CheckoutStarted), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`invalid_status_transition` (nothing to pay)", body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "`gateway_error`", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`payments_unavailable`", body = Problem, content_type = "application/problem+json")))]
-pub async fn pay(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>) -> ApiResult<HttpResponse> {
-    super::portal::throttle(&state, &req)?;
-    let gw = gateway(&state)?;
-    let inv = crate::ops::portal::invoice_by_token(&state.db, &token).await?;
-    let balance_minor = inv.total_minor - inv.paid_minor;
-    if inv.status_code == 5 || balance_minor <= 0 {
-        return Err(ApiError::new(ErrorCode::InvalidStatusTransition, "Nothing is due on this invoice."));
-    }
-    let number = inv.number.clone().unwrap_or_default();
-    let back = format!("{}/invoice/{}", state.settings.public_url, token.as_str());
-    let invoice_id = inv.id.to_string();
-    let amount = balance_minor.to_string();
-    let currency = inv.currency.to_lowercase();
-    let name = format!("Invoice {number}");
-    let form: Vec<(&str, &str)> = vec![
-        ("mode", "payment"),
-        ("success_url", &back),
-        ("cancel_url", &back),
-        ("client_reference_id", &invoice_id),
-        ("metadata[invoice_id]", &invoice_id),
-        ("line_items[0][quantity]", "1"),
-        ("line_items[0][price_data][currency]", &currency),
-        ("line_items[0][price_data][unit_amount]", &amount),
-        ("line_items[0][price_data][product_data][name]", &name),
-    ];
-    let response = reqwest::Client::new()
-        .post(format!("{}/v1/checkout/sessions", gw.base_url))
-        .bearer_auth(&gw.api_key)
-        .form(&form)
-        .timeout(std::time::Duration::from_secs(20))
-        .send()
-        .await
-        .map_err(|e| ApiError::new(ErrorCode::GatewayError, format!("The payment gateway could not be reached ({e}).")))?;
-    if !response.status().is_success() {
-        tracing::warn!(status = %response.status(), "checkout session refused by the gateway");
-        return Err(ApiError::new(ErrorCode::GatewayError, format!("The payment gateway answered {}.", response.status())));
-    }
-    let session: Session = response.json().await.map_err(|e| ApiError::new(ErrorCode::GatewayError, format!("Unexpected gateway answer: {e}")))?;
-    let url = session.url.ok_or_else(|| ApiError::new(ErrorCode::GatewayError, "The gateway gave no checkout URL."))?;
-    Ok(HttpResponse::Ok().json(CheckoutStarted { checkout_url: url, session_id: session.id }))
 }
 
 /// The gateway's webhook. Signed with the webhook secret; `checkout.session.completed` of a
@@ -87,7 +41,7 @@ pub async fn pay(state: web::Data<AppState>, req: HttpRequest, token: web::Path<
     responses((status = 200, description = "Processed or ignored"), (status = 400, description = "`invalid_signature`", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "`payments_unavailable`", body = Problem, content_type = "application/problem+json")))]
 pub async fn webhook(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> ApiResult<HttpResponse> {
-    let gw = gateway(&state)?;
+    let gw = settings_of(&state)?;
     let header = req.headers().get("Stripe-Signature").and_then(|v| v.to_str().ok()).unwrap_or_default();
     if !verify_signature(header, &body, &gw.webhook_secret, OffsetDateTime::now_utc().unix_timestamp()) {
         return Err(ApiError::new(ErrorCode::InvalidSignature, "The Stripe-Signature header does not match this body."));

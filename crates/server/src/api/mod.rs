@@ -144,7 +144,7 @@ fn configure_invoicing(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/recurring-invoices/{id}/invoices").route(web::get().to(recurring::history)))
         .service(web::resource("/portal/invoices/{token}").route(web::get().to(portal::view_invoice)))
         .service(web::resource("/portal/invoices/{token}/pdf").route(web::get().to(portal::invoice_pdf)))
-        .service(web::resource("/portal/invoices/{token}/pay").route(web::post().to(gateway::pay)))
+        .service(web::resource("/portal/invoices/{token}/pay").route(web::post().to(portal::pay_invoice)))
         .service(web::resource("/contract-statuses").route(web::get().to(contracts::list_statuses)).route(web::post().to(contracts::create_status)))
         .service(web::resource("/contracts").route(web::get().to(contracts::list)).route(web::post().to(contracts::create)))
         .service(
@@ -155,8 +155,8 @@ fn configure_invoicing(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/contracts/{id}/renew").route(web::post().to(contracts::renew)))
         .service(web::resource("/proposals/{id}/create-contract").route(web::post().to(contracts::from_proposal)))
-        .service(web::resource("/portal/contracts/{token}").route(web::get().to(contracts::portal_get)))
-        .service(web::resource("/portal/contracts/{token}/sign").route(web::post().to(contracts::portal_sign)));
+        .service(web::resource("/portal/contracts/{token}").route(web::get().to(portal::view_contract)))
+        .service(web::resource("/portal/contracts/{token}/sign").route(web::post().to(portal::sign_contract)));
 }
 
 fn configure_leads(cfg: &mut web::ServiceConfig) {

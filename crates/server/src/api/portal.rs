@@ -1,10 +1,11 @@
-//! The client portal: `/api/v1/portal/proposals/{token}` and its actions. No login: the
-//! 256-bit random token is the key. Unknown, revoked and draft tokens all answer the same
-//! 404; every endpoint is rate-limited per IP address.
+//! The client portal, all of it: proposals (`/api/v1/portal/proposals/{token}`: view, accept,
+//! decline, comments, PDF), invoices (view, PDF, pay online) and contracts (read, sign). No
+//! login: the 256-bit random token is the key. Unknown, revoked and draft tokens all answer the
+//! same 404; every endpoint is rate-limited per IP address.
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use crmconnect_domain::api::{AcceptInput, Comment, CommentInput, DeclineInput, Page, PortalProposal, Problem};
+use crmconnect_domain::api::{AcceptInput, Comment, CommentInput, DeclineInput, Page, PortalContract, PortalProposal, Problem, SignInput};
 use crmconnect_domain::proposals::{self as rules, ProposalEvent, ProposalStatus};
 use crmconnect_domain::validation::{parse_name, EmailAddress, Validator};
 use governor::clock::{Clock, DefaultClock};
@@ -15,9 +16,11 @@ use time::OffsetDateTime;
 use crate::audit::{self, Actor, Change};
 use crate::auth::peer_ip;
 use crate::db::Read;
-use crate::entities::{proposal, proposal_comment};
+use crate::entities::{contract, proposal, proposal_comment};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
+use crate::ops::contracts::{content_hash, signature_of, status_named};
+use crate::ops::gateway::{CheckoutStarted, Session};
 use crate::ops::portal::*;
 use crate::ops::proposals::{self, acceptance_of, status_of, Target};
 use crate::state::AppState;
@@ -265,4 +268,118 @@ pub async fn invoice_pdf(state: web::Data<AppState>, req: HttpRequest, token: we
     let api = crate::ops::invoices::load_api(&state.db, &state.settings.public_url, &i).await?;
     let bytes = crate::ops::invoices::pdf_of(&state.db, &api).await?;
     Ok(super::pdf_response(api.number.as_deref().unwrap_or("invoice"), bytes))
+}
+
+// ---------- contracts and online payment (the other portal pages) ----------
+// Their operation ids stay those they had before moving here: generated clients name methods after them.
+
+/// The contract as the client reads it before signing.
+#[utoipa::path(get, path = "/api/v1/portal/contracts/{token}", operation_id = "portal_get", tag = "portal", params(("token" = String, Path)),
+    responses((status = 200, body = PortalContract), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn view_contract(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>) -> ApiResult<HttpResponse> {
+    super::portal::throttle(&state, &req)?;
+    let c = contract_by_token(&state.db, &token, Read::Plain).await?;
+    Ok(HttpResponse::Ok().json(contract_view(&state.db, &c).await?))
+}
+
+/// Sign: records the name, the signature, the time, IP, user agent and the SHA-256 of the
+/// content signed; the contract becomes Active. Signing twice is refused.
+#[utoipa::path(post, path = "/api/v1/portal/contracts/{token}/sign", operation_id = "portal_sign", tag = "portal", params(("token" = String, Path)), request_body = SignInput,
+    responses((status = 200, body = PortalContract), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`already_done`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn sign_contract(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>, body: Json<SignInput>) -> ApiResult<HttpResponse> {
+    super::portal::throttle(&state, &req)?;
+    let mut v = Validator::new();
+    let name = v.check("name", parse_name(&body.0.name, 200));
+    if body.0.signature.trim().is_empty() {
+        v.push("signature", "required", "type your name or draw a signature");
+    }
+    if body.0.signature.len() > 200_000 {
+        v.push("signature", "too_long", "the signature is too large");
+    }
+    v.finish().map_err(ApiError::validation)?;
+    let txn = db::begin_write(&state.db).await?;
+    let c = contract_by_token(&txn, &token, Read::ForUpdate).await?;
+    if c.signed_at.is_some() {
+        return Err(ApiError::new(ErrorCode::AlreadyDone, "This contract is already signed."));
+    }
+    let now = OffsetDateTime::now_utc();
+    let mut row: contract::ActiveModel = c.clone().into();
+    row.signed_name = Set(name);
+    row.signature = Set(Some(body.0.signature.clone()));
+    row.signed_at = Set(Some(now));
+    row.signed_ip = Set(peer_ip(&req));
+    row.signed_user_agent = Set(req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(500).collect()));
+    row.signed_content_hash = Set(Some(content_hash(&c.content)));
+    if let Some(active) = status_named(&txn, "Active").await? {
+        row.status_id = Set(Some(active));
+    }
+    row.updated_at = Set(now);
+    let saved = row.update(&txn).await?;
+    let mut change = Change::new("contract.signed", "contract", saved.id);
+    change.after = Some(json!({"signature": signature_of(&saved)}));
+    audit::record(&txn, &Actor { ip: peer_ip(&req), ..Actor::system() }, change).await?;
+    outbox::emit(&txn, "contract_signed", "contract", saved.id, json!({"contract_id": saved.id})).await?;
+    if let Some(staff_id) = saved.created_by {
+        let notice = crate::notifications::Notice {
+            kind: "contract_signed",
+            title: format!("“{}” was signed", saved.subject),
+            body: format!("Signed by {}.", saved.signed_name.clone().unwrap_or_default()),
+            link: Some(format!("/admin/contracts/{}", saved.id)),
+            entity: Some(("contract", saved.id)),
+        };
+        crate::notifications::notify(&txn, staff_id, notice).await?;
+    }
+    let view = contract_view(&txn, &saved).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Start a card payment of the balance due: answers the gateway's checkout URL.
+#[utoipa::path(post, path = "/api/v1/portal/invoices/{token}/pay", operation_id = "pay", tag = "portal", params(("token" = String, Path)),
+    responses((status = 200, body = CheckoutStarted), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_status_transition` (nothing to pay)", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "`gateway_error`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`payments_unavailable`", body = Problem, content_type = "application/problem+json")))]
+pub async fn pay_invoice(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>) -> ApiResult<HttpResponse> {
+    throttle(&state, &req)?;
+    let gw = super::gateway::settings_of(&state)?;
+    let inv = invoice_by_token(&state.db, &token).await?;
+    let balance_minor = inv.total_minor - inv.paid_minor;
+    if inv.status_code == 5 || balance_minor <= 0 {
+        return Err(ApiError::new(ErrorCode::InvalidStatusTransition, "Nothing is due on this invoice."));
+    }
+    let number = inv.number.clone().unwrap_or_default();
+    let back = format!("{}/invoice/{}", state.settings.public_url, token.as_str());
+    let invoice_id = inv.id.to_string();
+    let amount = balance_minor.to_string();
+    let currency = inv.currency.to_lowercase();
+    let name = format!("Invoice {number}");
+    let form: Vec<(&str, &str)> = vec![
+        ("mode", "payment"),
+        ("success_url", &back),
+        ("cancel_url", &back),
+        ("client_reference_id", &invoice_id),
+        ("metadata[invoice_id]", &invoice_id),
+        ("line_items[0][quantity]", "1"),
+        ("line_items[0][price_data][currency]", &currency),
+        ("line_items[0][price_data][unit_amount]", &amount),
+        ("line_items[0][price_data][product_data][name]", &name),
+    ];
+    let response = reqwest::Client::new()
+        .post(format!("{}/v1/checkout/sessions", gw.base_url))
+        .bearer_auth(&gw.api_key)
+        .form(&form)
+        .timeout(std::time::Duration::from_secs(20))
+        .send()
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::GatewayError, format!("The payment gateway could not be reached ({e}).")))?;
+    if !response.status().is_success() {
+        tracing::warn!(status = %response.status(), "checkout session refused by the gateway");
+        return Err(ApiError::new(ErrorCode::GatewayError, format!("The payment gateway answered {}.", response.status())));
+    }
+    let session: Session = response.json().await.map_err(|e| ApiError::new(ErrorCode::GatewayError, format!("Unexpected gateway answer: {e}")))?;
+    let url = session.url.ok_or_else(|| ApiError::new(ErrorCode::GatewayError, "The gateway gave no checkout URL."))?;
+    Ok(HttpResponse::Ok().json(CheckoutStarted { checkout_url: url, session_id: session.id }))
 }

@@ -4,7 +4,6 @@
 use actix_web::{web, HttpResponse};
 use crmconnect_domain::api::{Invoice, Page, Problem, SalesOrder, SalesOrderInput, SalesOrderStatusInput};
 use crmconnect_domain::permissions::{Action, Module, ViewScope};
-use crmconnect_domain::proposals::format_number;
 use crmconnect_domain::sales_orders as rules;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
@@ -83,9 +82,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Sales
         ..Default::default()
     };
     let lines = apply(&txn, &user, &mut row, None, &body.0).await?;
-    row.number = Set(format_number("SO-", documents::next_number(&txn, "sales_order").await?, 6));
-    let saved = row.insert(&txn).await?;
-    documents::save_lines(&txn, SALES_ORDER, saved.id, &lines.unwrap_or_default()).await?;
+    let saved = insert(&txn, row, &lines.unwrap_or_default()).await?;
     let api = load_sales_order(&txn, saved.id).await?;
     audit::record(&txn, &user.actor(), Change::new("sales_order.created", "sales_order", saved.id).after(&api)).await?;
     txn.commit().await?;

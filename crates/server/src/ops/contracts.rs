@@ -1,6 +1,6 @@
 //! The business operations and queries of `api::contracts` (no HTTP here).
 
-use crmconnect_domain::api::{Contract, ContractInput, PortalContract, Signature};
+use crmconnect_domain::api::{Contract, ContractInput, Signature};
 use crmconnect_domain::money::{self, Currency};
 use crmconnect_domain::permissions::{Module, ViewScope};
 use crmconnect_domain::validation::{parse_name, Validator};
@@ -14,7 +14,6 @@ use crate::documents;
 use crate::documents::{currency_of, today};
 use crate::entities::{client, contract, contract_status};
 use crate::error::{ApiError, ApiResult};
-use crate::settings;
 
 pub fn content_hash(content: &str) -> String {
     Sha256::digest(content.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
@@ -190,30 +189,6 @@ pub fn new_row(user_id: Option<i32>) -> contract::ActiveModel {
         updated_at: Set(now),
         ..Default::default()
     }
-}
-
-pub async fn by_token(db: &impl ConnectionTrait, token: &str, read: Read) -> ApiResult<contract::Model> {
-    if token.len() > 100 {
-        return Err(ApiError::not_found("contract"));
-    }
-    read.apply(contract::Entity::find().filter(contract::Column::PortalToken.eq(token))).one(db).await?.ok_or_else(|| ApiError::not_found("contract"))
-}
-
-pub async fn portal_view(db: &impl ConnectionTrait, c: &contract::Model) -> ApiResult<PortalContract> {
-    let company = settings::load(db).await?;
-    let client_name = client::Entity::find_by_id(c.client_id).one(db).await?.map(|x| x.company).unwrap_or_default();
-    Ok(PortalContract {
-        subject: c.subject.clone(),
-        company_name: company.company_name,
-        client_name,
-        value: money::from_minor(c.value_minor, currency_of(&c.currency)),
-        currency: c.currency.clone(),
-        start_date: c.start_date,
-        end_date: c.end_date,
-        content: c.content.clone(),
-        signature: signature_of(c),
-        changed_after_signing: changed_after_signing(c),
-    })
 }
 
 /// The contracts ending within `days` of `today` (for the expiry job).

@@ -1,13 +1,16 @@
 //! The business operations and queries of `api::portal` (no HTTP here).
 
-use crmconnect_domain::api::PortalProposal;
+use crmconnect_domain::api::{PortalContract, PortalProposal};
+use crmconnect_domain::money;
 use crmconnect_domain::proposals::{self as rules, ProposalStatus};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::db::Read;
-use crate::entities::proposal;
+use crate::documents::currency_of;
+use crate::entities::{client, contract, proposal};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::notifications::{self, Notice};
+use crate::ops::contracts::{changed_after_signing, signature_of};
 use crate::ops::proposals::{self, acceptance_of, status_of};
 use crate::settings;
 
@@ -90,4 +93,30 @@ pub async fn invoice_by_token(db: &impl ConnectionTrait, token: &str) -> ApiResu
         return Err(not_found());
     }
     Ok(i)
+}
+
+/// The contract behind a portal token.
+pub async fn contract_by_token(db: &impl ConnectionTrait, token: &str, read: Read) -> ApiResult<contract::Model> {
+    if token.len() > 100 {
+        return Err(ApiError::not_found("contract"));
+    }
+    read.apply(contract::Entity::find().filter(contract::Column::PortalToken.eq(token))).one(db).await?.ok_or_else(|| ApiError::not_found("contract"))
+}
+
+/// The contract as its client sees it on the portal.
+pub async fn contract_view(db: &impl ConnectionTrait, c: &contract::Model) -> ApiResult<PortalContract> {
+    let company = settings::load(db).await?;
+    let client_name = client::Entity::find_by_id(c.client_id).one(db).await?.map(|x| x.company).unwrap_or_default();
+    Ok(PortalContract {
+        subject: c.subject.clone(),
+        company_name: company.company_name,
+        client_name,
+        value: money::from_minor(c.value_minor, currency_of(&c.currency)),
+        currency: c.currency.clone(),
+        start_date: c.start_date,
+        end_date: c.end_date,
+        content: c.content.clone(),
+        signature: signature_of(c),
+        changed_after_signing: changed_after_signing(c),
+    })
 }

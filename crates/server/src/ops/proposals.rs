@@ -10,7 +10,7 @@ use crmconnect_domain::permissions::{Module, ViewScope};
 use crmconnect_domain::proposals::{self as rules, ProposalStatus};
 use crmconnect_domain::validation::{parse_name, EmailAddress, Validator};
 use sea_orm::sea_query::{Expr, Func};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 use time::{Date, Duration, OffsetDateTime};
 
@@ -634,9 +634,7 @@ pub async fn convert_in(txn: &impl ConnectionTrait, actor: &Actor, p: &proposal:
             (documents::INVOICE, crate::ops::invoices::insert_draft(txn, draft).await?.id)
         }
         Target::SalesOrder => {
-            let number = rules::format_number("SO-", documents::next_number(txn, "sales_order").await?, 6);
-            let saved = crate::entities::sales_order::ActiveModel {
-                number: Set(number),
+            let row = crate::entities::sales_order::ActiveModel {
                 client_id: Set(client_id),
                 status: Set("draft".into()),
                 proposal_id: Set(Some(p.id)),
@@ -654,15 +652,10 @@ pub async fn convert_in(txn: &impl ConnectionTrait, actor: &Actor, p: &proposal:
                 created_at: Set(now),
                 updated_at: Set(now),
                 ..Default::default()
-            }
-            .insert(txn)
-            .await?;
-            (documents::SALES_ORDER, saved.id)
+            };
+            (documents::SALES_ORDER, crate::ops::sales_orders::insert(txn, row, &lines).await?.id)
         }
     };
-    if target == Target::SalesOrder {
-        documents::save_lines(txn, document_type, new_id, &lines).await?;
-    }
     let mut update = proposal::Entity::update_many()
         .col_expr(proposal::Column::ClientId, Expr::value(client_id))
         .col_expr(proposal::Column::UpdatedAt, Expr::value(now))

@@ -3,8 +3,9 @@
 use crmconnect_domain::api::{SalesOrder, SalesOrderInput};
 use crmconnect_domain::documents::DocumentDiscount;
 use crmconnect_domain::permissions::Module;
+use crmconnect_domain::proposals::format_number;
 use crmconnect_domain::validation::Validator;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait};
 use time::OffsetDateTime;
 
 use crate::auth::AuthUser;
@@ -118,4 +119,13 @@ pub async fn apply(
     row.total_minor = Set(total);
     row.updated_at = Set(OffsetDateTime::now_utc());
     Ok(b.lines.is_some().then_some(lines))
+}
+
+/// Numbers (`SO-000123`, gap-free), inserts a sales order and stores its lines, in the caller's
+/// transaction — the one place sales orders are created (from the API and from proposals).
+pub async fn insert(txn: &impl ConnectionTrait, mut row: sales_order::ActiveModel, lines: &[documents::Line]) -> ApiResult<sales_order::Model> {
+    row.number = Set(format_number("SO-", documents::next_number(txn, "sales_order").await?, 6));
+    let saved = row.insert(txn).await?;
+    documents::save_lines(txn, SALES_ORDER, saved.id, lines).await?;
+    Ok(saved)
 }
