@@ -19,22 +19,10 @@ pub const NAV: &[NavItem] = &[
     NavItem { label: "Contracts", href: "/admin/contracts", module: Some(Module::Contracts) },
     NavItem { label: "Invoices", href: "/admin/invoices/list_invoices", module: Some(Module::Invoices) },
     NavItem { label: "Payments", href: "/admin/payments", module: Some(Module::Payments) },
-    NavItem { label: "Commissions", href: "/admin/commission", module: Some(Module::Commissions) },
-    NavItem { label: "Goals", href: "/admin/goals", module: Some(Module::Goals) },
-    NavItem { label: "Reports", href: "/admin/reports/sales", module: Some(Module::Reports) },
-    NavItem { label: "Automation", href: "/admin/workflow_automation", module: Some(Module::Automation) },
+    // Commissions (/admin/commission), Goals (/admin/goals), Reports (/admin/reports/sales) and
+    // Automation (/admin/workflow_automation) join the menu with the issues that build them:
+    // a menu entry that opens "not part of this build" is a dead end for the user.
     NavItem { label: "Settings", href: "/admin/settings", module: Some(Module::Settings) },
     NavItem { label: "Staff", href: "/admin/staff", module: Some(Module::Staff) },
     NavItem { label: "Roles", href: "/admin/roles", module: Some(Module::Roles) },
 ];
-
-/// The nav item a path belongs to (longest matching prefix).
-pub fn item_for(path: &str) -> Option<&'static NavItem> {
-    NAV.iter()
-        .filter(|i| i.href != "/admin")
-        .filter(|i| {
-            let section = i.href.split('/').take(3).collect::<Vec<_>>().join("/");
-            path == i.href || path.starts_with(&format!("{section}/")) || path == section
-        })
-        .max_by_key(|i| i.href.len())
-}

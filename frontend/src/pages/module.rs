@@ -3,7 +3,6 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
-use crate::nav::item_for;
 use crate::pages::invoices::{ContractsList, InvoiceView, InvoicesList, PaymentsList, RecurringList, SalesOrdersList};
 use crate::pages::opportunities::{OpportunitiesPage, OpportunityRecord};
 use crate::pages::pipelines::PipelinesPage;
@@ -75,14 +74,11 @@ pub fn ModulePage() -> impl IntoView {
             "/admin/leads/pipelines" | "/admin/leads/statuses" => view! { <PipelinesPage/> }.into_any(),
             other => match resource_for(other) {
                 Some(resource) => view! { <ResourcePage resource=resource/> }.into_any(),
-                None => {
-                    let title = item_for(other).map(|i| i.label).unwrap_or("Not found");
-                    view! {
-                        <h1>{title}</h1>
-                        <p class="muted">"This module is not part of this build yet."</p>
-                    }
-                    .into_any()
+                None => view! {
+                    <h1>"Not found"</h1>
+                    <p class="muted">"There is no page at this address; choose one from the menu."</p>
                 }
+                .into_any(),
             },
         }
     }
