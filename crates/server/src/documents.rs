@@ -170,6 +170,40 @@ pub fn discount_applies_name(applies: DiscountApplies) -> &'static str {
     }
 }
 
+/// The stored discount columns of a document (`discount_type`, `discount_value`,
+/// `discount_applies`), as a PATCH falls back to them.
+pub struct StoredDiscount<'a> {
+    pub kind: Option<&'a str>,
+    pub value: &'a str,
+    pub applies: &'a str,
+}
+
+/// The discount a document ends up with after a create or PATCH body: each part from the body
+/// when sent, else from the stored document, else none. Proposals, invoices and sales orders
+/// all resolve it here. A non-zero `discount_value` without a type is a field error (percent or
+/// amount?). Returns the discount (if any) and where it applies.
+pub fn resolve_discount(
+    v: &mut Validator,
+    kind: Option<Option<DiscountType>>,
+    value: Option<Decimal>,
+    applies: Option<DiscountApplies>,
+    stored: Option<StoredDiscount<'_>>,
+) -> (Option<DocumentDiscount>, DiscountApplies) {
+    let sent_value = value.is_some_and(|d| !d.is_zero());
+    let kind = kind.unwrap_or_else(|| stored.as_ref().and_then(|s| parse_discount_type(s.kind)));
+    if kind.is_none() && sent_value {
+        v.push("discount_type", "required", "say whether discount_value is a `percent` or a `fixed` amount");
+    }
+    let value = value.or_else(|| stored.as_ref().map(|s| dec(s.value))).unwrap_or_default();
+    let applies = applies.or_else(|| stored.as_ref().map(|s| parse_discount_applies(s.applies))).unwrap_or_default();
+    (kind.map(|kind| DocumentDiscount { kind, value, applies }), applies)
+}
+
+/// The lines a stored document has (a PATCH without `lines` keeps them).
+pub async fn stored_lines(db: &impl ConnectionTrait, document_type: &str, id: i32) -> ApiResult<Vec<Line>> {
+    Ok(lines_from_rows(&lines_of(db, document_type, &[id]).await?.remove(&id).unwrap_or_default()))
+}
+
 pub fn parse_discount_type(kind: Option<&str>) -> Option<DiscountType> {
     match kind? {
         "percent" => Some(DiscountType::Percent),
@@ -405,6 +439,32 @@ pub fn html_to_text(html: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_patch_keeps_the_stored_discount_and_overrides_only_what_it_sends() {
+        let stored = || Some(StoredDiscount { kind: Some("percent"), value: "10", applies: "after_tax" });
+        let mut v = Validator::new();
+        let (kept, applies) = resolve_discount(&mut v, None, None, None, stored());
+        assert_eq!(kept, Some(DocumentDiscount { kind: DiscountType::Percent, value: Decimal::from(10), applies: DiscountApplies::AfterTax }));
+        assert_eq!(applies, DiscountApplies::AfterTax);
+        let (changed, _) = resolve_discount(&mut v, Some(Some(DiscountType::Fixed)), Some(Decimal::from(25)), None, stored());
+        assert_eq!(changed.map(|d| (d.kind, d.value, d.applies)), Some((DiscountType::Fixed, Decimal::from(25), DiscountApplies::AfterTax)));
+        let (removed, _) = resolve_discount(&mut v, Some(None), None, None, stored());
+        assert_eq!(removed, None, "`discount_type: null` removes it");
+        assert!(v.finish().is_ok());
+    }
+
+    #[test]
+    fn a_discount_value_without_a_type_is_a_field_error() {
+        let mut v = Validator::new();
+        let (discount, _) = resolve_discount(&mut v, None, Some(Decimal::from(5)), None, None);
+        assert_eq!(discount, None);
+        let errors = v.finish().expect_err("refused");
+        assert_eq!(errors[0].field, "discount_type");
+        let mut v = Validator::new();
+        resolve_discount(&mut v, None, Some(Decimal::ZERO), None, None);
+        assert!(v.finish().is_ok(), "a zero value needs no type");
+    }
 
     #[test]
     fn rich_text_keeps_formatting_and_drops_scripts() {

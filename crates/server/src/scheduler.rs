@@ -206,7 +206,7 @@ async fn generate_cycle(db: &DatabaseConnection, public_url: &str, s: &recurring
 async fn create_cycle_invoice(txn: &impl ConnectionTrait, public_url: &str, s: &recurring_invoice::Model, frequency: Frequency, cycle: i32) -> ApiResult<()> {
     let c = client::Entity::find_by_id(s.client_id).one(txn).await?.ok_or_else(|| ApiError::not_found("client"))?;
     let currency = currency_of(&s.currency);
-    let lines = documents::lines_from_rows(&documents::lines_of(txn, RECURRING_LINES, &[s.id]).await?.remove(&s.id).unwrap_or_default());
+    let lines = documents::stored_lines(txn, RECURRING_LINES, s.id).await?;
     let draft = invoices::DraftInvoice {
         client: &c,
         currency,

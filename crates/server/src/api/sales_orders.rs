@@ -173,7 +173,7 @@ pub async fn convert_to_invoice(state: web::Data<AppState>, user: AuthUser, id: 
         return Err(ApiError::new(ErrorCode::InvalidStatusTransition, format!("Confirm the order first; it is {}.", o.status)));
     }
     let c = client::Entity::find_by_id(o.client_id).one(&txn).await?.ok_or_else(|| ApiError::not_found("client"))?;
-    let lines = documents::lines_from_rows(&documents::lines_of(&txn, SALES_ORDER, &[o.id]).await?.remove(&o.id).unwrap_or_default());
+    let lines = documents::stored_lines(&txn, SALES_ORDER, o.id).await?;
     let now = OffsetDateTime::now_utc();
     let draft = crate::ops::invoices::DraftInvoice {
         client: &c,

@@ -290,15 +290,11 @@ pub async fn resolve(db: &impl ConnectionTrait, user: &AuthUser, current: Option
             v.push("sale_agent", "not_found", format!("no active staff member {id}"));
         }
     }
-    let kind = match b.discount_type {
-        Some(k) => k,
-        None => current.and_then(|i| documents::parse_discount_type(i.discount_type.as_deref())),
-    };
-    let value = b.discount_value.or(current.map(|i| dec(&i.discount_value))).unwrap_or_default();
-    let applies = b.discount_applies.or(current.map(|i| documents::parse_discount_applies(&i.discount_applies))).unwrap_or_default();
+    let stored = current.map(|i| documents::StoredDiscount { kind: i.discount_type.as_deref(), value: &i.discount_value, applies: &i.discount_applies });
+    let (discount, applies) = documents::resolve_discount(&mut v, b.discount_type, b.discount_value, b.discount_applies, stored);
     let lines = match (&b.lines, current) {
         (Some(inputs), _) => documents::resolve_lines(db, &mut v, inputs).await?,
-        (None, Some(i)) => documents::lines_from_rows(&documents::lines_of(db, INVOICE, &[i.id]).await?.remove(&i.id).unwrap_or_default()),
+        (None, Some(i)) => documents::stored_lines(db, INVOICE, i.id).await?,
         (None, None) => Vec::new(),
     };
     let terms = b.terms.as_deref().map(documents::sanitize_html).or(current.map(|i| i.terms.clone())).unwrap_or_default();
@@ -319,7 +315,6 @@ pub async fn resolve(db: &impl ConnectionTrait, user: &AuthUser, current: Option
         }
         None => current.and_then(|i| i.allowed_payment_modes.clone()).and_then(|t| serde_json::from_value(t).ok()).unwrap_or_default(),
     };
-    let discount = kind.map(|kind| DocumentDiscount { kind, value, applies });
     let priced = currency.and_then(|c| v.check("discount_value", documents::compute(c, &lines, discount)).map(|t| (c, t)));
     if let (Some((c, t)), Some(i)) = (&priced, current) {
         if money::to_minor(t.total, *c).unwrap_or(i64::MAX) < i.paid_minor {

@@ -295,10 +295,7 @@ pub async fn resolve(
     }
     let template = match b.template_id.filter(|_| creating) {
         Some(id) => match proposal_template::Entity::find_by_id(id).one(db).await? {
-            Some(t) => Some((
-                t.content.clone(),
-                documents::lines_from_rows(&documents::lines_of(db, documents::PROPOSAL_TEMPLATE, &[t.id]).await?.remove(&t.id).unwrap_or_default()),
-            )),
+            Some(t) => Some((t.content.clone(), documents::stored_lines(db, documents::PROPOSAL_TEMPLATE, t.id).await?)),
             None => {
                 v.push("template_id", "not_found", format!("no proposal template {id}"));
                 None
@@ -383,20 +380,13 @@ pub async fn resolve(
         }
     }
 
-    let kind = match b.discount_type {
-        Some(k) => k,
-        None => current.and_then(|p| documents::parse_discount_type(p.discount_type.as_deref())),
-    };
-    let value = b.discount_value.or(current.map(|p| dec(&p.discount_value))).unwrap_or_default();
-    let applies = b.discount_applies.or(current.map(|p| documents::parse_discount_applies(&p.discount_applies))).unwrap_or_default();
-    if kind.is_none() && b.discount_value.is_some_and(|d| !d.is_zero()) {
-        v.push("discount_type", "required", "say whether discount_value is a `percent` or a `fixed` amount");
-    }
+    let stored = current.map(|p| documents::StoredDiscount { kind: p.discount_type.as_deref(), value: &p.discount_value, applies: &p.discount_applies });
+    let (discount, applies) = documents::resolve_discount(&mut v, b.discount_type, b.discount_value, b.discount_applies, stored);
 
     let lines = match (&b.lines, &template, current) {
         (Some(inputs), _, _) => documents::resolve_lines(db, &mut v, inputs).await?,
         (None, Some((_, lines)), None) => lines.clone(),
-        (None, _, Some(p)) => documents::lines_from_rows(&documents::lines_of(db, PROPOSAL, &[p.id]).await?.remove(&p.id).unwrap_or_default()),
+        (None, _, Some(p)) => documents::stored_lines(db, PROPOSAL, p.id).await?,
         (None, None, None) => Vec::new(),
     };
     let content = match (&b.content, &template, current) {
@@ -419,7 +409,6 @@ pub async fn resolve(
         Some(t) => v.check("tags", normalize_tags(t)).unwrap_or_default(),
         None => current.map(|p| serde_json::from_value(p.tags.clone()).unwrap_or_default()).unwrap_or_default(),
     };
-    let discount = kind.map(|kind| DocumentDiscount { kind, value, applies });
     let priced = currency.and_then(|c| v.check("discount_value", documents::compute(c, &lines, discount)).map(|t| (c, t)));
     let (subject, (currency, totals)) = ApiError::validated(v, subject.zip(priced))?;
     Ok((

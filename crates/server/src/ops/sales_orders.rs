@@ -92,16 +92,11 @@ pub async fn apply(
     };
     let lines = match (&b.lines, current) {
         (Some(inputs), _) => documents::resolve_lines(db, &mut v, inputs).await?,
-        (None, Some(o)) => documents::lines_from_rows(&documents::lines_of(db, SALES_ORDER, &[o.id]).await?.remove(&o.id).unwrap_or_default()),
+        (None, Some(o)) => documents::stored_lines(db, SALES_ORDER, o.id).await?,
         (None, None) => Vec::new(),
     };
-    let kind = match b.discount_type {
-        Some(k) => k,
-        None => current.and_then(|o| documents::parse_discount_type(o.discount_type.as_deref())),
-    };
-    let value = b.discount_value.or(current.map(|o| dec(&o.discount_value))).unwrap_or_default();
-    let applies = b.discount_applies.or(current.map(|o| documents::parse_discount_applies(&o.discount_applies))).unwrap_or_default();
-    let discount = kind.map(|kind| DocumentDiscount { kind, value, applies });
+    let stored = current.map(|o| documents::StoredDiscount { kind: o.discount_type.as_deref(), value: &o.discount_value, applies: &o.discount_applies });
+    let (discount, applies) = documents::resolve_discount(&mut v, b.discount_type, b.discount_value, b.discount_applies, stored);
     let priced = currency.and_then(|c| v.check("discount_value", documents::compute(c, &lines, discount)).map(|t| (c, t)));
     let (currency, totals) = ApiError::validated(v, priced)?;
     let (subtotal, disc, tax, total) = documents::minor_totals(&totals, currency);
