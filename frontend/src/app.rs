@@ -28,6 +28,11 @@ pub fn denied(label: &'static str, reason: &'static str) -> AnyView {
     view! { <button class="secondary" disabled title=reason>{label}</button><span class="small muted denied">{reason}</span> }.into_any()
 }
 
+/// Asks before a hard-to-undo action; `false` when the user declines (or no dialog can show).
+pub fn confirmed(question: &str) -> bool {
+    web_sys::window().and_then(|w| w.confirm_with_message(question).ok()).unwrap_or(false)
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_context(Session { me: RwSignal::new(None) });

@@ -326,11 +326,20 @@ async fn a_proposal_goes_from_the_editor_to_the_clients_acceptance_and_an_invoic
     client.find(Locator::Css("#invoice-link")).await.unwrap().click().await.unwrap();
     wait_for_text(&client, "#invoice-total", "853.16 RON").await;
     wait_for_text(&client, "#invoice-status", "Draft").await;
+    assert!(text_of(&client, "main").await.contains("Draft dated"), "a draft does not say Issued");
     client.find(Locator::Css("#issue-invoice")).await.unwrap().click().await.unwrap();
+    // Issuing cannot be undone: the app asks first.
+    assert!(client.get_alert_text().await.unwrap().contains("next number"));
+    client.accept_alert().await.unwrap();
     wait_for_text(&client, "#invoice-number", "INV-000001").await;
     wait_for_text(&client, "#invoice-status", "Unpaid").await;
-    for (amount, status, balance) in [("500", "Partially paid", "353.16 RON"), ("353.16", "Paid", "0.00 RON")] {
+    for (amount, due, status, balance) in [("500", "853.16", "Partially paid", "353.16 RON"), ("353.16", "353.16", "Paid", "0.00 RON")] {
         client.find(Locator::Css("#record-payment")).await.unwrap().click().await.unwrap();
+        // The form starts with the balance due, dated today.
+        let prefilled = client.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("#pay-amount")).await.unwrap().prop("value").await.unwrap();
+        assert_eq!(prefilled.as_deref(), Some(due));
+        let dated = client.find(Locator::Css("#pay-date")).await.unwrap().prop("value").await.unwrap().unwrap_or_default();
+        assert_eq!(dated.len(), 10, "today as YYYY-MM-DD: {dated}");
         fill(&client, "#pay-amount", amount).await;
         client.find(Locator::Css("#pay-mode")).await.unwrap().select_by_label("Bank transfer").await.unwrap();
         fill(&client, "#pay-reference", "OP-42").await;
@@ -907,6 +916,7 @@ async fn each_role_sees_only_what_it_may_do_and_a_sales_agent_closes_the_sale() 
     click(&client, "#invoice-link").await;
     wait_for_text(&client, "#invoice-status", "Draft").await;
     click(&client, "#issue-invoice").await;
+    client.accept_alert().await.unwrap();
     wait_for_text(&client, "#invoice-number", "INV-").await;
     wait_for_text(&client, "#invoice-status", "Unpaid").await;
     // Payments are not the agent's: the button says why instead of failing.

@@ -132,6 +132,14 @@ pub fn InvoiceView(id: i32) -> impl IntoView {
         Err(e) => error.set(Some(e)),
     };
     let action = move |path: &'static str| {
+        let question = match path {
+            "issue" => Some("Issue this invoice? It gets the next number of its series and can no longer be deleted."),
+            "cancel" => Some("Cancel this invoice? It stays in the books as cancelled."),
+            _ => None,
+        };
+        if question.is_some_and(|q| !crate::app::confirmed(q)) {
+            return;
+        }
         leptos::task::spawn_local(async move {
             let r = if path == "send" {
                 api::post::<_, Invoice>(&format!("/api/v1/invoices/{id}/send"), &SendInput::default()).await
@@ -168,6 +176,18 @@ pub fn InvoiceView(id: i32) -> impl IntoView {
             Some(Err(e)) => alert(e),
             Some(Ok(i)) => {
                 let cur = i.currency.clone();
+                // The payment form starts with what is due, paid today; the user corrects it.
+                let balance = i.balance_due.to_string();
+                let open_payment = move |_| {
+                    if amount.get_untracked().trim().is_empty() {
+                        amount.set(balance.clone());
+                    }
+                    if pay_date.get_untracked().is_empty() {
+                        pay_date.set(time::OffsetDateTime::now_utc().date().to_string());
+                    }
+                    show_payment.set(true);
+                };
+                let dated = if i.status_code == 6 { "Draft dated" } else { "Issued" };
                 view! {
                     <div class="board-header">
                         <h1><span id="invoice-number">{i.number.clone().unwrap_or_else(|| "Draft invoice".into())}</span>" · "{i.client_name.clone()}</h1>
@@ -189,7 +209,7 @@ pub fn InvoiceView(id: i32) -> impl IntoView {
                             denied("Send", "Your role cannot send invoices.")
                         })}
                         {matches!(i.status_code, 1 | 3 | 4).then(|| if can(Module::Payments, Action::Create) {
-                            view! { <button id="record-payment" on:click=move |_| show_payment.set(true)>"Record payment"</button> }.into_any()
+                            view! { <button id="record-payment" on:click=open_payment>"Record payment"</button> }.into_any()
                         } else {
                             denied("Record payment", "Your role cannot record payments.")
                         })}
@@ -216,7 +236,7 @@ pub fn InvoiceView(id: i32) -> impl IntoView {
                     <div class="two-col">
                         <div class="card">
                             <h2>"Dates"</h2>
-                            <p>{format!("Issued {} · due {}", i.date, i.due_date.map(|d| d.to_string()).unwrap_or_else(|| "—".into()))}</p>
+                            <p>{format!("{dated} {} · due {}", i.date, i.due_date.map(|d| d.to_string()).unwrap_or_else(|| "—".into()))}</p>
                             {i.portal_url.clone().filter(|_| i.number.is_some()).map(|u| view! { <p class="small">"Client link: "<a href=u.clone() target="_blank">{u.clone()}</a></p> })}
                         </div>
                         <div class="card">
