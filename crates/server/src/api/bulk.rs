@@ -89,11 +89,13 @@ pub async fn bulk(state: web::Data<AppState>, user: AuthUser, body: Json<BulkLea
                 row.lost = Set(true);
                 row.junk = Set(false);
                 row.lost_reason_id = Set(Some(rid));
+                crate::ops::leads::close_reminders(&txn, l.id).await?;
             }
             "mark_junk" => {
                 row.junk = Set(true);
                 row.lost = Set(false);
                 row.lost_reason_id = Set(None);
+                crate::ops::leads::close_reminders(&txn, l.id).await?;
             }
             "delete" => {
                 lead::Entity::delete_by_id(l.id).exec(&txn).await?;

@@ -200,6 +200,9 @@ async fn set_flags(
     apply(&mut row, &current)?;
     row.updated_at = Set(OffsetDateTime::now_utc());
     let saved = row.update(&txn).await?;
+    if saved.lost || saved.junk {
+        close_reminders(&txn, saved.id).await?;
+    }
     let after = load_api(&txn, &saved).await?;
     let mut change = Change::new(action, "lead", saved.id).before(&before).after(&after);
     if let Some(extra) = &event {

@@ -761,3 +761,15 @@ pub struct LeadFilter {
     /// `true`: no open reminder in the future ("no lead left hanging").
     pub no_followup: Option<bool>,
 }
+
+/// Closes the open follow-up reminders of a lead that was marked lost or junk: nobody should be
+/// reminded to call a lead that is out of the funnel. (Restoring it does not reopen them.)
+pub async fn close_reminders(txn: &impl ConnectionTrait, lead_id: i32) -> ApiResult<()> {
+    reminder::Entity::update_many()
+        .col_expr(reminder::Column::DoneAt, Expr::value(OffsetDateTime::now_utc()))
+        .filter(reminder::Column::LeadId.eq(lead_id))
+        .filter(reminder::Column::DoneAt.is_null())
+        .exec(txn)
+        .await?;
+    Ok(())
+}

@@ -98,6 +98,14 @@ async fn reminders_are_due_listed_done_and_leave_no_lead_hanging() {
     // Someone else's reminder list is theirs; a reminder for another staff member needs a real one.
     let (s, b3) = app.post(&format!("/api/v1/leads/{}/reminders", a["id"]), Some(&token), json!({"remind_at": rfc3339(now), "staff_id": 999999})).await;
     assert_problem(s, &b3, 422, "validation_failed");
+
+    // A lead marked junk (or lost, alone or in bulk) takes its open reminders with it.
+    let (s, _) = app.post(&format!("/api/v1/leads/{}/junk", b["id"]), Some(&token), json!({})).await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, upcoming) = app.get("/api/v1/reminders?due=upcoming", &token).await;
+    assert!(upcoming["items"].as_array().unwrap().is_empty(), "{upcoming}");
+    let (_, of_b) = app.get(&format!("/api/v1/leads/{}/reminders", b["id"]), &token).await;
+    assert!(of_b["items"][0]["done_at"].is_string(), "closed, not deleted: {of_b}");
 }
 
 #[tokio::test]
