@@ -20,7 +20,6 @@ use crate::entities::{lead, staff};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::ops::leads::{load_api, load_many, lock_visible as lock_visible_lead, replace_tags, tags_of, LeadNames};
-use crate::ops::lookups::OPPORTUNITY_STATUSES;
 use crate::ops::opportunities::*;
 use crate::outbox;
 use crate::pagination::PageParams;
@@ -49,13 +48,7 @@ pub async fn convert(state: web::Data<AppState>, user: AuthUser, id: web::Path<i
     let currency = v.check("currency", Currency::parse(&b.currency));
     let minor = currency.and_then(|c| v.check("estimated_value", non_negative_minor(b.estimated_value, c)));
     let probability = v.check("probability", check_probability(b.probability));
-    let status_id = match b.opportunity_status_id {
-        Some(s) => {
-            check_status(&mut v, &txn, s).await?;
-            Some(s)
-        }
-        None => OPPORTUNITY_STATUSES.first(&txn).await?.map(|s| s.id),
-    };
+    let status_id = initial_status(&mut v, &txn, b.opportunity_status_id).await?;
     v.finish().map_err(ApiError::validation)?;
     let now = OffsetDateTime::now_utc();
     let tags = tags_of(&txn, &[l.id]).await?.remove(&l.id).unwrap_or_default();
@@ -100,13 +93,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Creat
     let txn = db::begin_write(&state.db).await?;
     let mut v = Validator::new();
     let probability = v.check("probability", check_probability(b.probability));
-    let status_id = match b.opportunity_status_id {
-        Some(s) => {
-            check_status(&mut v, &txn, s).await?;
-            Some(s)
-        }
-        None => OPPORTUNITY_STATUSES.first(&txn).await?.map(|s| s.id),
-    };
+    let status_id = initial_status(&mut v, &txn, b.opportunity_status_id).await?;
     let client = match b.client_id {
         Some(id) => {
             let c = crate::visibility::referenced_client(&txn, &user, id).await?;

@@ -45,6 +45,18 @@ pub async fn check_status(v: &mut Validator, db: &impl ConnectionTrait, id: i32)
     Ok(())
 }
 
+/// The status a new opportunity starts in: the requested one if it exists (else a field error),
+/// or the first opportunity status.
+pub async fn initial_status(v: &mut Validator, db: &impl ConnectionTrait, requested: Option<i32>) -> ApiResult<Option<i32>> {
+    match requested {
+        Some(id) => {
+            check_status(v, db, id).await?;
+            Ok(Some(id))
+        }
+        None => Ok(OPPORTUNITY_STATUSES.first(db).await?.map(|s| s.id)),
+    }
+}
+
 pub fn parse_date(field: &str, raw: &Option<String>) -> ApiResult<Option<Date>> {
     raw.as_deref()
         .filter(|s| !s.trim().is_empty())
