@@ -1,4 +1,4 @@
-//! The business operations and queries of `api::activities` (no HTTP here).
+//! Activities: the queries and business operations below the HTTP handlers.
 
 use crmconnect_domain::api::{Activity, ActivityType, TimelineEntry};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};

@@ -1,4 +1,4 @@
-//! The business operations and queries of `api::clients` (no HTTP here).
+//! Clients: the queries and business operations below the HTTP handlers.
 
 use crmconnect_domain::api::{Client, ClientInput, Contact, ContactInput};
 use crmconnect_domain::leads::parse_phone;

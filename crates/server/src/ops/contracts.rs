@@ -1,4 +1,4 @@
-//! The business operations and queries of `api::contracts` (no HTTP here).
+//! Contracts: the queries and business operations below the HTTP handlers.
 
 use crmconnect_domain::api::{Contract, ContractInput, Signature};
 use crmconnect_domain::money::{self, Currency};

@@ -1,4 +1,4 @@
-//! The business operations and queries of `api::gateway` (no HTTP here).
+//! Gateway: the queries and business operations below the HTTP handlers.
 
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};

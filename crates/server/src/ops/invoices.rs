@@ -1,4 +1,4 @@
-//! The business operations and queries of `api::invoices` (no HTTP here).
+//! Invoices: the queries and business operations below the HTTP handlers.
 
 use std::collections::HashMap;
 

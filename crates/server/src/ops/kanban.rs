@@ -1,4 +1,4 @@
-//! The business operations and queries of `api::kanban` (no HTTP here).
+//! Kanban: the queries and business operations below the HTTP handlers.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

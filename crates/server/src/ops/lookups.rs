@@ -1,4 +1,4 @@
-//! The business operations and queries of `api::lookups` (no HTTP here).
+//! Lookups: the queries and business operations below the HTTP handlers.
 
 use crmconnect_domain::api::NamedOption;
 use sea_orm::{ConnectionTrait, FromQueryResult, StatementBuilder};

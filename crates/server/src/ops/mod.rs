@@ -1,7 +1,8 @@
-//! Business operations: what the API does, below HTTP. Each module mirrors its resource in
-//! `api/` and holds its queries (visibility, loading into API types) and its operations (issue,
-//! pay, accept, convert, move…), which run in the caller's transaction. Nothing here imports
-//! `crate::api`; handlers in `api/` parse, authorise, call one operation and map the result.
+//! Business operations: what the API does, below HTTP. Each module mirrors its resource among
+//! the HTTP handlers and holds its queries (visibility, loading into API types) and its
+//! operations (issue, pay, accept, convert, move…), which run in the caller's transaction.
+//! Dependencies point down only: this layer never names the handlers; they parse, authorise,
+//! call one operation here and map the result.
 
 pub mod activities;
 pub mod clients;

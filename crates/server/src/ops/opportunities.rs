@@ -1,4 +1,4 @@
-//! The business operations and queries of `api::opportunities` (no HTTP here).
+//! Opportunities: the queries and business operations below the HTTP handlers.
 
 use crmconnect_domain::opportunities::check_probability;
 use crmconnect_domain::permissions::{Module, ViewScope};

@@ -1,4 +1,4 @@
-//! The business operations and queries of `api::payments` (no HTTP here).
+//! Payments: the queries and business operations below the HTTP handlers.
 
 use std::collections::HashMap;
 

@@ -1,4 +1,4 @@
-//! The business operations and queries of `api::pipelines` (no HTTP here).
+//! Pipelines: the queries and business operations below the HTTP handlers.
 
 use crmconnect_domain::api::{Pipeline, PipelineStatus};
 use crmconnect_domain::permissions::Module;

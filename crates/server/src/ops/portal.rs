@@ -1,4 +1,4 @@
-//! The business operations and queries of `api::portal` (no HTTP here).
+//! Portal: the queries and business operations below the HTTP handlers.
 
 use crmconnect_domain::api::{PortalContract, PortalProposal};
 use crmconnect_domain::money;

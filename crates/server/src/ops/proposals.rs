@@ -1,4 +1,4 @@
-//! The business operations and queries of `api::proposals` (no HTTP here).
+//! Proposals: the queries and business operations below the HTTP handlers.
 
 use std::collections::HashMap;
 

@@ -1,4 +1,4 @@
-//! The business operations and queries of `api::recurring` (no HTTP here).
+//! Recurring: the queries and business operations below the HTTP handlers.
 
 use crmconnect_domain::api::{RecurringInvoice, RecurringInvoiceInput};
 use crmconnect_domain::permissions::{Module, ViewScope};

@@ -1,4 +1,4 @@
-//! The business operations and queries of `api::sales_orders` (no HTTP here).
+//! Sales orders: the queries and business operations below the HTTP handlers.
 
 use crmconnect_domain::api::{SalesOrder, SalesOrderInput};
 use crmconnect_domain::documents::DocumentDiscount;

@@ -1,4 +1,4 @@
-//! The business operations and queries of `api::staff` (no HTTP here).
+//! Staff: the queries and business operations below the HTTP handlers.
 
 use std::collections::HashMap;
 
