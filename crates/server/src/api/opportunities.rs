@@ -2,7 +2,7 @@
 //! `/api/v1/opportunities`, `/api/v1/leads/{id}/convert-to-opportunity`.
 
 use actix_web::{web, HttpResponse};
-use crmconnect_domain::api::{ConvertToOpportunity, CreateLead, CreateOpportunity, Forecast, ForecastRow, Lead, Page, Problem, UpdateOpportunity};
+use crmconnect_domain::api::{ConvertToOpportunity, CreateOpportunity, Forecast, ForecastRow, Lead, Page, Problem, UpdateOpportunity};
 use crmconnect_domain::money::{non_negative_minor, Currency};
 use crmconnect_domain::opportunities::{check_probability, forecast as forecast_buckets};
 use crmconnect_domain::permissions::{Action, Module};
@@ -89,67 +89,9 @@ pub async fn convert(state: web::Data<AppState>, user: AuthUser, id: web::Path<i
 #[tracing::instrument(skip_all, fields(actor = user.id()))]
 pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<CreateOpportunity>) -> ApiResult<HttpResponse> {
     user.require(Module::Opportunities, Action::Create)?;
-    let b = body.0;
     let txn = db::begin_write(&state.db).await?;
-    let mut v = Validator::new();
-    let probability = v.check("probability", check_probability(b.probability));
-    let status_id = initial_status(&mut v, &txn, b.opportunity_status_id).await?;
-    let client = match b.client_id {
-        Some(id) => {
-            let c = crate::visibility::referenced_client(&txn, &user, id).await?;
-            if c.is_none() {
-                v.push("client_id", "not_found", format!("no client {id} that you can see"));
-            }
-            c
-        }
-        None => None,
-    };
-    v.finish().map_err(ApiError::validation)?;
-    // An existing client supplies what the body leaves out: company, address, primary contact.
-    let contact = match &client {
-        Some(c) => {
-            crate::entities::client_contact::Entity::find()
-                .filter(crate::entities::client_contact::Column::ClientId.eq(c.id))
-                .order_by_desc(crate::entities::client_contact::Column::IsPrimary)
-                .order_by_asc(crate::entities::client_contact::Column::Id)
-                .one(&txn)
-                .await?
-        }
-        None => None,
-    };
-    let pick = |given: Option<String>, from_client: Option<String>| given.filter(|s| !s.trim().is_empty()).or(from_client);
-    let name = pick(b.name, contact.as_ref().map(|x| x.name.clone())).or_else(|| client.as_ref().map(|c| c.company.clone())).unwrap_or_default();
-    let lead_body = CreateLead {
-        name,
-        company: pick(b.company, client.as_ref().map(|c| c.company.clone())),
-        title: pick(b.title, contact.as_ref().and_then(|x| x.title.clone())),
-        email: pick(b.email, contact.as_ref().and_then(|x| x.email.clone())),
-        phone: pick(b.phone, contact.as_ref().and_then(|x| x.phone.clone()).or_else(|| client.as_ref().and_then(|c| c.phone.clone()))),
-        website: pick(b.website, client.as_ref().and_then(|c| c.website.clone())),
-        address: pick(b.address, client.as_ref().and_then(|c| c.address.clone())),
-        city: pick(b.city, client.as_ref().and_then(|c| c.city.clone())),
-        country: pick(b.country, client.as_ref().and_then(|c| c.country.clone())),
-        source_id: b.source_id,
-        assigned_to: b.assigned_to.or(Some(user.id())),
-        estimated_value: Some(b.estimated_value),
-        currency: Some(b.currency),
-        description: b.description,
-        tags: b.tags,
-        ..Default::default()
-    };
-    let client_id = client.as_ref().map(|c| c.id);
-    let now = OffsetDateTime::now_utc();
-    let saved = crate::ops::leads::insert_new(&txn, &user, lead_body, |row| {
-        row.is_opportunity = Set(true);
-        row.probability = Set(probability.map(i32::from));
-        row.expected_close_date = Set(b.expected_close_date);
-        row.opportunity_status_id = Set(status_id);
-        // Billed as this client when its proposal converts (no second client is created).
-        row.converted_client_id = Set(client_id);
-        row.converted_at = Set(client_id.map(|_| now));
-        Ok(())
-    })
-    .await?;
+    let saved = create_direct(&txn, &user, body.0).await?;
+    let client_id = saved.converted_client_id;
     let api = load_api(&txn, &saved).await?;
     audit::record(&txn, &user.actor(), Change::new("opportunity.created", "opportunity", saved.id).after(&api)).await?;
     outbox::emit(&txn, "opportunity_created", "opportunity", saved.id, json!({"opportunity_id": saved.id, "client_id": client_id})).await?;

@@ -34,6 +34,17 @@ pub fn contact_to_api(c: &client_contact::Model) -> Contact {
     }
 }
 
+/// The client's primary contact (else its first), for what a document or an opportunity
+/// copies from the client: name, e-mail, phone.
+pub async fn primary_contact(db: &impl ConnectionTrait, client_id: i32) -> ApiResult<Option<client_contact::Model>> {
+    Ok(client_contact::Entity::find()
+        .filter(client_contact::Column::ClientId.eq(client_id))
+        .order_by_desc(client_contact::Column::IsPrimary)
+        .order_by_asc(client_contact::Column::Id)
+        .one(db)
+        .await?)
+}
+
 pub async fn contacts_of(db: &impl ConnectionTrait, client_id: i32) -> ApiResult<Vec<client_contact::Model>> {
     Ok(client_contact::Entity::find()
         .filter(client_contact::Column::ClientId.eq(client_id))

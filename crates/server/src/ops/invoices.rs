@@ -247,13 +247,7 @@ pub async fn resolve(db: &impl ConnectionTrait, user: &AuthUser, current: Option
         }
     }
     let client = match (b.client_id, current) {
-        (Some(id), _) => match crate::visibility::referenced_client(db, user, id).await? {
-            Some(c) => Some(c),
-            None => {
-                v.push("client_id", "not_found", format!("no client {id} that you can see"));
-                None
-            }
-        },
+        (Some(id), _) => documents::requested_client(db, user, &mut v, Some(id), false).await?,
         (None, Some(i)) => client::Entity::find_by_id(i.client_id).one(db).await?,
         (None, None) => {
             v.push("client_id", "required", "an invoice needs a client");

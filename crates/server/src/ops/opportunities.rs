@@ -1,17 +1,20 @@
 //! Opportunities: the queries and business operations below the HTTP handlers.
 
+use crmconnect_domain::api::{CreateLead, CreateOpportunity};
 use crmconnect_domain::opportunities::check_probability;
 use crmconnect_domain::permissions::{Module, ViewScope};
 use crmconnect_domain::validation::Validator;
 use sea_orm::sea_query::{Expr, Func, Query};
+use sea_orm::ActiveValue::Set;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
-use time::Date;
+use time::{Date, OffsetDateTime};
 use utoipa::IntoParams;
 
 use crate::auth::AuthUser;
 use crate::db::Read;
-use crate::entities::{lead, lead_tag, opportunity_status};
+use crate::documents;
+use crate::entities::{client, lead, lead_tag, opportunity_status};
 use crate::error::{ApiError, ApiResult};
 use crate::ops::leads::assigned_condition;
 use crate::ops::lookups::OPPORTUNITY_STATUSES;
@@ -149,4 +152,53 @@ pub struct OpportunityFilter {
     pub tag: Option<String>,
     /// `true`: only lost ones (hidden otherwise).
     pub lost: Option<bool>,
+}
+
+/// Validates and inserts an opportunity added directly (`POST /opportunities`), in the caller's
+/// transaction. With `client_id` the client (and its primary contact) supply what the body
+/// leaves out, and the opportunity is marked as that client's, so converting its proposal bills
+/// the client instead of creating a second one. The caller writes the audit entry and event.
+pub async fn create_direct(txn: &impl ConnectionTrait, user: &AuthUser, b: CreateOpportunity) -> ApiResult<lead::Model> {
+    let mut v = Validator::new();
+    let probability = v.check("probability", check_probability(b.probability));
+    let status_id = initial_status(&mut v, txn, b.opportunity_status_id).await?;
+    let client = documents::requested_client(txn, user, &mut v, b.client_id, false).await?;
+    v.finish().map_err(ApiError::validation)?;
+    let contact = match &client {
+        Some(c) => crate::ops::clients::primary_contact(txn, c.id).await?,
+        None => None,
+    };
+    let pick = |given: Option<String>, from_client: Option<String>| given.filter(|s| !s.trim().is_empty()).or(from_client);
+    let of_client = |field: fn(&client::Model) -> Option<String>| client.as_ref().and_then(field);
+    let name = pick(b.name, contact.as_ref().map(|x| x.name.clone())).or_else(|| of_client(|c| Some(c.company.clone()))).unwrap_or_default();
+    let lead_body = CreateLead {
+        name,
+        company: pick(b.company, of_client(|c| Some(c.company.clone()))),
+        title: pick(b.title, contact.as_ref().and_then(|x| x.title.clone())),
+        email: pick(b.email, contact.as_ref().and_then(|x| x.email.clone())),
+        phone: pick(b.phone, contact.as_ref().and_then(|x| x.phone.clone()).or_else(|| of_client(|c| c.phone.clone()))),
+        website: pick(b.website, of_client(|c| c.website.clone())),
+        address: pick(b.address, of_client(|c| c.address.clone())),
+        city: pick(b.city, of_client(|c| c.city.clone())),
+        country: pick(b.country, of_client(|c| c.country.clone())),
+        source_id: b.source_id,
+        assigned_to: b.assigned_to.or(Some(user.id())),
+        estimated_value: Some(b.estimated_value),
+        currency: Some(b.currency),
+        description: b.description,
+        tags: b.tags,
+        ..Default::default()
+    };
+    let client_id = client.as_ref().map(|c| c.id);
+    let now = OffsetDateTime::now_utc();
+    crate::ops::leads::insert_new(txn, user, lead_body, |row| {
+        row.is_opportunity = Set(true);
+        row.probability = Set(probability.map(i32::from));
+        row.expected_close_date = Set(b.expected_close_date);
+        row.opportunity_status_id = Set(status_id);
+        row.converted_client_id = Set(client_id);
+        row.converted_at = Set(client_id.map(|_| now));
+        Ok(())
+    })
+    .await
 }

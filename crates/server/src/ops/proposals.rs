@@ -18,7 +18,7 @@ use crate::audit::{self, Actor, Change};
 use crate::auth::AuthUser;
 use crate::db::Read;
 use crate::documents::{self, currency_of, dec, today, Line, PROPOSAL};
-use crate::entities::{client, client_contact, lead, opportunity_status, proposal, proposal_comment, proposal_template, staff};
+use crate::entities::{client, lead, opportunity_status, proposal, proposal_comment, proposal_template, staff};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::{custom_fields, outbox, pdf, settings};
 
@@ -225,12 +225,7 @@ pub async fn relation_defaults(
         v.push("client_id", "not_found", format!("no client {id} that you can see"));
         return Ok(None);
     };
-    let contact = client_contact::Entity::find()
-        .filter(client_contact::Column::ClientId.eq(c.id))
-        .order_by_desc(client_contact::Column::IsPrimary)
-        .order_by_asc(client_contact::Column::Id)
-        .one(db)
-        .await?;
+    let contact = crate::ops::clients::primary_contact(db, c.id).await?;
     let recipient = Recipient {
         name: Some(c.company.clone()),
         email: contact.as_ref().and_then(|x| x.email.clone()),

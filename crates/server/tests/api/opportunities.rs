@@ -178,6 +178,11 @@ async fn a_sales_agent_takes_an_opportunity_from_proposal_to_issued_invoice() {
     assert_eq!(activities["items"][0]["summary"], "Budget confirmed");
     let (_, mine) = app.get("/api/v1/reminders", &token).await;
     assert_eq!(mine["items"].as_array().unwrap().len(), 1, "{mine}");
+    let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(b"brief".to_vec()).file_name("brief.txt"));
+    let res = app.client.post(app.url(&format!("/api/v1/leads/{oid}/attachments"))).bearer_auth(&token).multipart(form).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED, "an opportunity takes attachments");
+    let (_, files) = app.get(&format!("/api/v1/leads/{oid}/attachments"), &token).await;
+    assert_eq!(files["items"][0]["file_name"], "brief.txt", "{files}");
 
     // The proposal is made for the opportunity and listed under it.
     let tax = vat21(&app, &token).await;
