@@ -13,6 +13,7 @@ mod m20261123_000006_proposals;
 mod m20261123_000007_invoicing;
 mod m20261123_000008_scheduler;
 mod m20261123_000009_contracts;
+mod m20261201_000010_gateway_credit;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_invoicing::Migration),
             Box::new(m20261123_000008_scheduler::Migration),
             Box::new(m20261123_000009_contracts::Migration),
+            Box::new(m20261201_000010_gateway_credit::Migration),
         ]
     }
 }

@@ -60,15 +60,10 @@ pub async fn webhook(state: web::Data<AppState>, req: HttpRequest, body: web::By
     // Lock the invoice first: the gateway retries deliveries, and simultaneous copies of one event
     // must queue here so that the duplicate check below sees the first one's payment.
     let inv = db::Read::ForUpdate.apply(invoice::Entity::find_by_id(invoice_id)).one(&txn).await?.ok_or_else(|| ApiError::not_found("invoice"))?;
+    // The session id is unique on payments and on credit entries: an event whose whole amount
+    // went to credit (the invoice was paid meanwhile) left no payment, but a credit row.
     let paid_before = payment::Entity::find().filter(payment::Column::GatewayEventId.eq(session.id.clone())).one(&txn).await?.is_some();
-    // An event whose whole amount went to credit (the invoice was paid meanwhile) left no payment;
-    // its credit entry names the session.
-    let credited_before = client_credit::Entity::find()
-        .filter(client_credit::Column::ClientId.eq(inv.client_id))
-        .filter(client_credit::Column::Note.contains(format!("({})", session.id)))
-        .one(&txn)
-        .await?
-        .is_some();
+    let credited_before = client_credit::Entity::find().filter(client_credit::Column::GatewayEventId.eq(session.id.clone())).one(&txn).await?.is_some();
     if paid_before || credited_before {
         return Ok(HttpResponse::Ok().json(serde_json::json!({"received": true, "duplicate": true})));
     }
@@ -104,6 +99,7 @@ pub async fn webhook(state: web::Data<AppState>, req: HttpRequest, body: web::By
             payment_id: Set(None),
             payment_mode_id: Set(card),
             note: Set(Some(format!("Overpaid online on {} ({})", inv.number.clone().unwrap_or_default(), session.id))),
+            gateway_event_id: Set(Some(session.id.clone())),
             created_by: Set(None),
             created_at: Set(OffsetDateTime::now_utc()),
             ..Default::default()

@@ -13,6 +13,8 @@ pub struct Model {
     pub payment_id: Option<i32>,
     pub payment_mode_id: Option<i32>,
     pub note: Option<String>,
+    /// The gateway session an online overpayment came from (unique).
+    pub gateway_event_id: Option<String>,
     pub created_by: Option<i32>,
     pub created_at: TimeDateTimeWithTimeZone,
 }

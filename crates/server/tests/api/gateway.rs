@@ -119,6 +119,18 @@ async fn card_payments_start_a_checkout_and_the_signed_webhook_records_them_once
     // Nothing left to pay.
     let (s, b) = json_of(app.request(Method::POST, &format!("/api/v1/portal/invoices/{portal_token}/pay"), None, None).await).await;
     assert_problem(s, &b, 409, "invalid_status_transition");
+
+    // A second session paid after the invoice was settled goes wholly to client credit — once,
+    // however often the gateway delivers it.
+    let late = json!({"id": "evt_2", "type": "checkout.session.completed", "data": {"object": {
+        "id": "cs_test_late", "object": "checkout.session", "amount_total": 5000, "currency": "ron", "payment_status": "paid",
+        "client_reference_id": inv["id"].to_string()}}})
+    .to_string();
+    for _ in 0..2 {
+        let (s, b) = deliver(&app, &late, &signed(&late, now, WEBHOOK_SECRET)).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+    }
+    assert_eq!((app.count("payments").await, app.count("client_credits").await), (1, 1), "one payment, one credit entry");
 }
 
 #[tokio::test]
