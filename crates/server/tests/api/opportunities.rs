@@ -153,6 +153,12 @@ async fn a_sales_agent_takes_an_opportunity_from_proposal_to_issued_invoice() {
     let (_, admin_token) = app.admin().await;
     let (agent, token) = app.staff_with_token("agent@test.example", "Sales Agent").await;
     let lead = create_lead(&app, &token, json!({"name": "Ana Pop", "company": "Pop Design SRL", "email": "ana@pop.example", "assigned_to": agent.id})).await;
+    // A "view own" SDR's lead without an assignee is theirs (else it would vanish from their view).
+    let (sdr, sdr_token) = app.staff_with_token("sdr@test.example", "SDR").await;
+    let own = create_lead(&app, &sdr_token, json!({"name": "Dan Sdr", "phone": "+40722000999"})).await;
+    assert_eq!(own["assigned_to"].as_i64(), Some(i64::from(sdr.id)), "{own}");
+    let (s, _) = app.get(&format!("/api/v1/leads/{}", own["id"]), &sdr_token).await;
+    assert_eq!(s, StatusCode::OK);
     let o = convert(&app, &token, lead["id"].as_i64().unwrap(), json!({"estimated_value": "1000", "currency": "RON", "probability": 50})).await;
     let oid = o["id"].as_i64().unwrap();
     // A second conversion of the same lead is refused, naming the first.
