@@ -6,7 +6,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::entities::audit_log;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 
 /// Who made a change. `staff_id == None` means the system or the command line.
 #[derive(Debug, Clone, Default)]
@@ -47,7 +47,7 @@ impl<'a> Change<'a> {
     }
 }
 
-pub async fn record(db: &impl ConnectionTrait, actor: &Actor, change: Change<'_>) -> ApiResult<()> {
+pub async fn record(db: &impl ConnectionTrait, actor: &Actor, change: Change<'_>) -> Result<()> {
     audit_log::Entity::insert(audit_log::ActiveModel {
         at: Set(OffsetDateTime::now_utc()),
         actor_staff_id: Set(actor.staff_id),
@@ -62,6 +62,6 @@ pub async fn record(db: &impl ConnectionTrait, actor: &Actor, change: Change<'_>
     })
     .exec(db)
     .await
-    .map_err(ApiError::from)?;
+    .map_err(Error::from)?;
     Ok(())
 }

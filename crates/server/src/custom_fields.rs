@@ -10,7 +10,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityT
 use serde_json::{Map, Value};
 
 use crate::entities::{custom_field, custom_field_value};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 
 pub const LEAD: &str = "lead";
 pub const CLIENT: &str = "client";
@@ -25,7 +25,7 @@ pub fn options(f: &custom_field::Model) -> Vec<String> {
     serde_json::from_value(f.options.clone()).unwrap_or_default()
 }
 
-pub async fn definitions(db: &impl ConnectionTrait, entity: &str) -> ApiResult<Vec<custom_field::Model>> {
+pub async fn definitions(db: &impl ConnectionTrait, entity: &str) -> Result<Vec<custom_field::Model>> {
     Ok(custom_field::Entity::find().filter(custom_field::Column::Entity.eq(entity)).order_by_asc(custom_field::Column::Id).all(db).await?)
 }
 
@@ -61,7 +61,7 @@ pub fn validate(defs: &[custom_field::Model], input: &Map<String, Value>, creati
     }
 }
 
-pub async fn save(db: &impl ConnectionTrait, entity_id: i32, changes: Changes) -> ApiResult<()> {
+pub async fn save(db: &impl ConnectionTrait, entity_id: i32, changes: Changes) -> Result<()> {
     for (field_id, values) in changes {
         custom_field_value::Entity::delete_many()
             .filter(custom_field_value::Column::FieldId.eq(field_id))
@@ -77,7 +77,7 @@ pub async fn save(db: &impl ConnectionTrait, entity_id: i32, changes: Changes) -
 }
 
 /// The `custom_fields` objects of many records (every defined key present, `null` if unset).
-pub async fn values_of(db: &impl ConnectionTrait, entity: &str, ids: &[i32]) -> ApiResult<HashMap<i32, Map<String, Value>>> {
+pub async fn values_of(db: &impl ConnectionTrait, entity: &str, ids: &[i32]) -> Result<HashMap<i32, Map<String, Value>>> {
     let defs = definitions(db, entity).await?;
     let mut raw: HashMap<(i32, i32), Vec<String>> = HashMap::new();
     if !defs.is_empty() && !ids.is_empty() {
@@ -107,7 +107,7 @@ pub async fn values_of(db: &impl ConnectionTrait, entity: &str, ids: &[i32]) -> 
 }
 
 /// `cf.<key>=value` query parameters as conditions on `id_column`.
-pub async fn filter<C: ColumnTrait>(db: &impl ConnectionTrait, entity: &str, id_column: C, query: &HashMap<String, String>) -> ApiResult<Condition> {
+pub async fn filter<C: ColumnTrait>(db: &impl ConnectionTrait, entity: &str, id_column: C, query: &HashMap<String, String>) -> Result<Condition> {
     let mut cond = Condition::all();
     let wanted: Vec<(&str, &String)> = query.iter().filter_map(|(k, v)| k.strip_prefix("cf.").map(|key| (key, v))).collect();
     if wanted.is_empty() {
@@ -115,7 +115,7 @@ pub async fn filter<C: ColumnTrait>(db: &impl ConnectionTrait, entity: &str, id_
     }
     let defs = definitions(db, entity).await?;
     for (key, raw) in wanted {
-        let d = defs.iter().find(|d| d.key == key).ok_or_else(|| ApiError::field(&format!("cf.{key}"), "unknown", format!("no custom field `{key}`")))?;
+        let d = defs.iter().find(|d| d.key == key).ok_or_else(|| Error::field(&format!("cf.{key}"), "unknown", format!("no custom field `{key}`")))?;
         let t = field_type(d);
         // A filter names one value, even for multi-select fields.
         let one_type = if t == FieldType::MultiSelect { FieldType::Select } else { t };
@@ -124,7 +124,7 @@ pub async fn filter<C: ColumnTrait>(db: &impl ConnectionTrait, entity: &str, id_
             FieldType::Checkbox => Value::Bool(raw == "true" || raw == "1"),
             _ => Value::String(raw.clone()),
         };
-        let canon = canonical(one_type, &options(d), &value).map_err(|p| ApiError::field(&format!("cf.{key}"), p.code, p.message))?;
+        let canon = canonical(one_type, &options(d), &value).map_err(|p| Error::field(&format!("cf.{key}"), p.code, p.message))?;
         let Some(v) = canon.into_iter().next() else { continue };
         cond = cond.add(
             id_column.in_subquery(

@@ -14,7 +14,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Query
 
 use crate::auth::AuthUser;
 use crate::entities::{client, currency, document_line, item, tax};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::visibility;
 
 pub const PROPOSAL: &str = "proposal";
@@ -83,7 +83,7 @@ fn opt_text(v: &mut Validator, field: &str, value: &Option<String>, max: usize) 
 }
 
 /// Validates lines against the catalogue; errors name the line (`lines[2].qty`).
-pub async fn resolve_lines(db: &impl ConnectionTrait, v: &mut Validator, inputs: &[LineInput]) -> ApiResult<Vec<Line>> {
+pub async fn resolve_lines(db: &impl ConnectionTrait, v: &mut Validator, inputs: &[LineInput]) -> Result<Vec<Line>> {
     if inputs.len() > 500 {
         v.push("lines", "too_many", "at most 500 lines");
         return Ok(Vec::new());
@@ -200,7 +200,7 @@ pub fn resolve_discount(
 }
 
 /// The lines a stored document has (a PATCH without `lines` keeps them).
-pub async fn stored_lines(db: &impl ConnectionTrait, document_type: &str, id: i32) -> ApiResult<Vec<Line>> {
+pub async fn stored_lines(db: &impl ConnectionTrait, document_type: &str, id: i32) -> Result<Vec<Line>> {
     Ok(lines_from_rows(&lines_of(db, document_type, &[id]).await?.remove(&id).unwrap_or_default()))
 }
 
@@ -230,7 +230,7 @@ pub fn compute_undiscounted(currency: Currency, lines: &[Line]) -> DocumentTotal
 }
 
 /// Replaces a document's lines.
-pub async fn save_lines(db: &impl ConnectionTrait, document_type: &str, document_id: i32, lines: &[Line]) -> ApiResult<()> {
+pub async fn save_lines(db: &impl ConnectionTrait, document_type: &str, document_id: i32, lines: &[Line]) -> Result<()> {
     document_line::Entity::delete_many()
         .filter(document_line::Column::DocumentType.eq(document_type))
         .filter(document_line::Column::DocumentId.eq(document_id))
@@ -258,7 +258,7 @@ pub async fn save_lines(db: &impl ConnectionTrait, document_type: &str, document
 }
 
 /// Lines of many documents of one type, in order.
-pub async fn lines_of(db: &impl ConnectionTrait, document_type: &str, ids: &[i32]) -> ApiResult<HashMap<i32, Vec<document_line::Model>>> {
+pub async fn lines_of(db: &impl ConnectionTrait, document_type: &str, ids: &[i32]) -> Result<HashMap<i32, Vec<document_line::Model>>> {
     let mut out: HashMap<i32, Vec<document_line::Model>> = HashMap::new();
     if ids.is_empty() {
         return Ok(out);
@@ -321,7 +321,7 @@ pub fn minor_totals(t: &DocumentTotals, currency: Currency) -> (i64, i64, i64, i
 }
 
 /// Currencies documents may use are those enabled in `/currencies`.
-pub async fn enabled_currency(db: &impl ConnectionTrait, v: &mut Validator, field: &str, raw: &str) -> ApiResult<Option<Currency>> {
+pub async fn enabled_currency(db: &impl ConnectionTrait, v: &mut Validator, field: &str, raw: &str) -> Result<Option<Currency>> {
     let Some(c) = v.check(field, Currency::parse(raw)) else { return Ok(None) };
     if currency::Entity::find().filter(currency::Column::Code.eq(c.code())).one(db).await?.is_none() {
         v.push(field, "not_enabled", format!("{} is not enabled; add it under /api/v1/currencies", c.code()));
@@ -338,7 +338,7 @@ pub async fn requested_client(
     v: &mut Validator,
     client_id: Option<i32>,
     creating: bool,
-) -> ApiResult<Option<client::Model>> {
+) -> Result<Option<client::Model>> {
     match client_id {
         Some(id) => {
             let c = visibility::referenced_client(db, user, id).await?;
@@ -367,7 +367,7 @@ pub fn today() -> time::Date {
 }
 
 /// A default currency taken from a lead or client: used when enabled, else the base currency.
-pub async fn enabled_or_base(db: &impl ConnectionTrait, code: &str) -> ApiResult<Currency> {
+pub async fn enabled_or_base(db: &impl ConnectionTrait, code: &str) -> Result<Currency> {
     let mut ignored = Validator::new();
     match enabled_currency(db, &mut ignored, "currency", code).await? {
         Some(c) => Ok(c),
@@ -375,7 +375,7 @@ pub async fn enabled_or_base(db: &impl ConnectionTrait, code: &str) -> ApiResult
     }
 }
 
-pub async fn base_currency(db: &impl ConnectionTrait) -> ApiResult<Currency> {
+pub async fn base_currency(db: &impl ConnectionTrait) -> Result<Currency> {
     let row = currency::Entity::find().filter(currency::Column::IsBase.eq(true)).one(db).await?;
     Ok(row.and_then(|c| Currency::parse(&c.code).ok()).unwrap_or(Currency::RON))
 }
@@ -383,7 +383,7 @@ pub async fn base_currency(db: &impl ConnectionTrait) -> ApiResult<Currency> {
 /// The next number of a sequence, inside the caller's transaction. The row is updated in
 /// place, so on PostgreSQL concurrent transactions queue on its lock (no duplicates) and a
 /// rolled-back transaction gives its number back (no gaps).
-pub async fn next_number(db: &impl ConnectionTrait, sequence: &str) -> ApiResult<i64> {
+pub async fn next_number(db: &impl ConnectionTrait, sequence: &str) -> Result<i64> {
     let backend = db.get_database_backend();
     db.execute(Statement::from_sql_and_values(
         backend,
@@ -404,12 +404,12 @@ pub async fn next_number(db: &impl ConnectionTrait, sequence: &str) -> ApiResult
             [sequence.into()],
         ))
         .await?
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("sequence {sequence} vanished")))?;
+        .ok_or_else(|| Error::internal(anyhow::anyhow!("sequence {sequence} vanished")))?;
     Ok(row.try_get::<i64>("", "n")?)
 }
 
 /// Moves a sequence so the next number is `next` (callers check it only moves forward).
-pub async fn set_sequence(db: &impl ConnectionTrait, sequence: &str, next: i64) -> ApiResult<()> {
+pub async fn set_sequence(db: &impl ConnectionTrait, sequence: &str, next: i64) -> Result<()> {
     next_number(db, sequence).await?;
     let backend = db.get_database_backend();
     let sql = match backend {

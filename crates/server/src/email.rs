@@ -22,7 +22,7 @@ use time::OffsetDateTime;
 use tokio::sync::Notify;
 
 use crate::entities::{email_outbox, email_template};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 
 pub const QUEUED: &str = "queued";
 pub const SENDING: &str = "sending";
@@ -102,18 +102,18 @@ pub fn check_template(source: &str) -> Result<(), String> {
     env.template_from_str(source).map(|_| ()).map_err(|e| e.to_string())
 }
 
-pub fn render(source: &str, context: &serde_json::Value) -> ApiResult<String> {
+pub fn render(source: &str, context: &serde_json::Value) -> Result<String> {
     let env = minijinja::Environment::new();
     env.render_str(source, minijinja::value::Serde(context))
-        .map_err(|e| ApiError::field("template", "render_failed", format!("the e-mail template failed to render: {e}")))
+        .map_err(|e| Error::field("template", "render_failed", format!("the e-mail template failed to render: {e}")))
 }
 
-pub async fn template(db: &impl ConnectionTrait, slug: &str) -> ApiResult<email_template::Model> {
+pub async fn template(db: &impl ConnectionTrait, slug: &str) -> Result<email_template::Model> {
     email_template::Entity::find()
         .filter(email_template::Column::Slug.eq(slug))
         .one(db)
         .await?
-        .ok_or_else(|| ApiError::not_found(&format!("e-mail template `{slug}`")))
+        .ok_or_else(|| Error::not_found(&format!("e-mail template `{slug}`")))
 }
 
 /// An e-mail to queue.
@@ -129,13 +129,13 @@ pub struct Outgoing {
     pub created_by: Option<i32>,
 }
 
-fn mailbox(field: &str, name: Option<&str>, address: &str) -> ApiResult<Mailbox> {
-    let addr = address.parse().map_err(|_| ApiError::field(field, "invalid_email", format!("`{address}` is not a valid e-mail address")))?;
+fn mailbox(field: &str, name: Option<&str>, address: &str) -> Result<Mailbox> {
+    let addr = address.parse().map_err(|_| Error::field(field, "invalid_email", format!("`{address}` is not a valid e-mail address")))?;
     Ok(Mailbox::new(name.map(str::to_string), addr))
 }
 
 /// Builds the message once and stores it as `queued`, in the caller's transaction.
-pub async fn queue(db: &impl ConnectionTrait, out: Outgoing) -> ApiResult<email_outbox::Model> {
+pub async fn queue(db: &impl ConnectionTrait, out: Outgoing) -> Result<email_outbox::Model> {
     let mut builder = Message::builder().from(mailbox("from", Some(&out.from_name), &out.from)?).subject(out.subject.clone()).message_id(None).date_now();
     for to in &out.to {
         builder = builder.to(mailbox("to", None, to)?);
@@ -148,10 +148,10 @@ pub async fn queue(db: &impl ConnectionTrait, out: Outgoing) -> ApiResult<email_
         Some((name, bytes)) => builder.multipart(
             MultiPart::mixed()
                 .singlepart(SinglePart::plain(out.text.clone()))
-                .singlepart(Attachment::new(name.clone()).body(bytes.clone(), ContentType::parse("application/pdf").map_err(ApiError::internal)?)),
+                .singlepart(Attachment::new(name.clone()).body(bytes.clone(), ContentType::parse("application/pdf").map_err(Error::internal)?)),
         ),
     }
-    .map_err(ApiError::internal)?;
+    .map_err(Error::internal)?;
     let now = OffsetDateTime::now_utc();
     let row = email_outbox::ActiveModel {
         related_type: Set(out.related.map(|(t, _)| t.to_string())),

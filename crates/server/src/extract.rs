@@ -8,7 +8,9 @@ use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 
-use crate::error::{ApiError, ErrorCode};
+use crate::auth::{authenticate, AuthUser};
+use crate::problem::{ApiError, ErrorCode};
+use crate::state::AppState;
 
 /// Largest JSON body accepted (attachments use multipart endpoints with their own limit).
 pub const JSON_LIMIT_BYTES: usize = 1024 * 1024;
@@ -93,6 +95,34 @@ pub fn path_config() -> web::PathConfig {
 
 pub fn payload_config() -> web::PayloadConfig {
     web::PayloadConfig::new(JSON_LIMIT_BYTES)
+}
+
+/// [`AuthUser`] is the one guard every protected endpoint takes: a Bearer session JWT or API token.
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let bearer = req.headers().get(actix_web::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(|v| v.trim().to_string());
+        let ip = peer_ip(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("AppState missing")))?;
+            let header = bearer.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "Send `Authorization: Bearer <token>`."))?;
+            let token = header
+                .strip_prefix("Bearer ")
+                .or_else(|| header.strip_prefix("bearer "))
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "Use the `Bearer` scheme."))?;
+            Ok(authenticate(&state, token, ip).await?)
+        })
+    }
+}
+
+pub fn peer_ip(req: &HttpRequest) -> Option<String> {
+    // Deliberately the socket peer, not X-Forwarded-For: that header is client-controlled.
+    req.peer_addr().map(|a| a.ip().to_string())
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ pub mod ops;
 pub mod outbox;
 pub mod pagination;
 pub mod pdf;
+pub mod problem;
 pub mod scheduler;
 pub mod scoring;
 pub mod seed;

@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 use crmconnect::audit::Actor;
 use crmconnect::config::Settings;
 use crmconnect::entities::role;
-use crmconnect::error::ErrorCode;
+use crmconnect::error::{Error, ErrorCode};
 use crmconnect::ops::staff::{insert_staff, NewStaff};
 use crmconnect::{db, openapi, seed, startup::Application};
 use crmconnect_domain::api::CreateStaff;
@@ -140,14 +140,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A human sentence for an API error on the command line.
-fn describe(e: &crmconnect::error::ApiError) -> String {
-    if e.code == ErrorCode::EmailTaken {
-        return "a staff member with this e-mail already exists".into();
+/// A human sentence for an operation's failure on the command line.
+fn describe(e: &Error) -> String {
+    match e {
+        Error::Refused(ErrorCode::EmailTaken, _) => "a staff member with this e-mail already exists".into(),
+        Error::Invalid(errors) => errors.iter().map(|f| format!("\n  --{}: {}", f.field, f.message)).collect::<String>().trim_start().to_string(),
+        other => other.to_string(),
     }
-    let mut out = e.detail.clone();
-    for f in &e.errors {
-        out.push_str(&format!("\n  --{}: {}", f.field, f.message));
-    }
-    out
 }

@@ -5,7 +5,7 @@ use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 use time::OffsetDateTime;
 
 use crate::entities::notification;
-use crate::error::ApiResult;
+use crate::error::Result;
 
 pub struct Notice<'a> {
     pub kind: &'a str,
@@ -15,7 +15,7 @@ pub struct Notice<'a> {
     pub entity: Option<(&'a str, i32)>,
 }
 
-pub async fn notify(db: &impl ConnectionTrait, staff_id: i32, n: Notice<'_>) -> ApiResult<()> {
+pub async fn notify(db: &impl ConnectionTrait, staff_id: i32, n: Notice<'_>) -> Result<()> {
     notification::Entity::insert(notification::ActiveModel {
         staff_id: Set(staff_id),
         kind: Set(n.kind.to_string()),

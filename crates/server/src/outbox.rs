@@ -6,9 +6,9 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::entities::event;
-use crate::error::ApiResult;
+use crate::error::Result;
 
-pub async fn emit(db: &impl ConnectionTrait, event_type: &str, entity_type: &str, entity_id: i32, payload: Value) -> ApiResult<()> {
+pub async fn emit(db: &impl ConnectionTrait, event_type: &str, entity_type: &str, entity_id: i32, payload: Value) -> Result<()> {
     event::Entity::insert(event::ActiveModel {
         event_type: Set(event_type.to_string()),
         entity_type: Set(entity_type.to_string()),

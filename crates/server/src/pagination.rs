@@ -5,7 +5,7 @@ use base64::Engine;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::{Error, ErrorCode, Result};
 
 pub const DEFAULT_LIMIT: u64 = 50;
 pub const MAX_LIMIT: u64 = 500;
@@ -28,10 +28,10 @@ pub struct PageRequest {
 }
 
 impl PageParams {
-    pub fn parse(&self) -> ApiResult<PageRequest> {
+    pub fn parse(&self) -> Result<PageRequest> {
         let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::field("limit", "out_of_range", format!("limit must be between 1 and {MAX_LIMIT}")));
+            return Err(Error::field("limit", "out_of_range", format!("limit must be between 1 and {MAX_LIMIT}")));
         }
         let after_id = self.cursor.as_deref().map(decode_cursor).transpose()?;
         Ok(PageRequest { limit, after_id })
@@ -42,8 +42,8 @@ pub fn encode_cursor(last_id: i32) -> String {
     URL_SAFE_NO_PAD.encode(format!("id:{last_id}"))
 }
 
-fn decode_cursor(cursor: &str) -> ApiResult<i32> {
-    let invalid = || ApiError::new(ErrorCode::InvalidCursor, "Pass back `next_cursor` exactly as received.");
+fn decode_cursor(cursor: &str) -> Result<i32> {
+    let invalid = || Error::refused(ErrorCode::InvalidCursor, "Pass back `next_cursor` exactly as received.");
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
     text.strip_prefix("id:").and_then(|n| n.parse().ok()).ok_or_else(invalid)
@@ -59,8 +59,8 @@ pub fn finish_page<T>(mut rows: Vec<T>, page: PageRequest, id_of: impl Fn(&T) ->
 
 /// Every value of a query parameter that may repeat or hold a comma-separated list
 /// (`?status=4&status=1`, `?status=sent,viewed`). serde's `Query` keeps only one.
-pub fn repeated_param(req: &actix_web::HttpRequest, name: &str) -> Vec<String> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+pub fn repeated_param(query_string: &str, name: &str) -> Vec<String> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query_string).unwrap_or_default();
     pairs
         .into_iter()
         .filter(|(k, _)| k == name)

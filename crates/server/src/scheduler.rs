@@ -22,7 +22,7 @@ use crate::audit::Actor;
 use crate::documents::currency_of;
 use crate::documents::{self};
 use crate::entities::{client, invoice, job, proposal, recurring_invoice, reminder_sent};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::notifications::{self, Notice};
 use crate::ops::invoices::{self, InvoiceMail};
 use crate::{db, outbox};
@@ -68,7 +68,7 @@ impl Scheduler {
     }
 
     /// One pass: every job this server can lease, as of `now`.
-    pub async fn tick(&self, now: OffsetDateTime) -> ApiResult<TickReport> {
+    pub async fn tick(&self, now: OffsetDateTime) -> Result<TickReport> {
         let mut report = TickReport::default();
         for name in JOBS {
             if !self.acquire(name, now).await? {
@@ -98,7 +98,7 @@ impl Scheduler {
         Ok(report)
     }
 
-    async fn acquire(&self, name: &str, now: OffsetDateTime) -> ApiResult<bool> {
+    async fn acquire(&self, name: &str, now: OffsetDateTime) -> Result<bool> {
         job::Entity::insert(job::ActiveModel {
             name: Set(name.into()),
             locked_by: Set(None),
@@ -120,12 +120,12 @@ impl Scheduler {
         Ok(claimed.rows_affected == 1)
     }
 
-    async fn release(&self, name: &str, now: OffsetDateTime, error: Option<&ApiError>) -> ApiResult<()> {
+    async fn release(&self, name: &str, now: OffsetDateTime, error: Option<&Error>) -> Result<()> {
         job::Entity::update_many()
             .col_expr(job::Column::LockedBy, Expr::value(Option::<String>::None))
             .col_expr(job::Column::LockedUntil, Expr::value(Option::<OffsetDateTime>::None))
             .col_expr(job::Column::LastRunAt, Expr::value(now))
-            .col_expr(job::Column::LastError, Expr::value(error.map(|e| e.detail.clone())))
+            .col_expr(job::Column::LastError, Expr::value(error.map(|e| e.to_string())))
             .filter(job::Column::Name.eq(name))
             .filter(job::Column::LockedBy.eq(self.id.clone()))
             .exec(&self.db)
@@ -139,7 +139,7 @@ fn system() -> Actor {
 }
 
 /// Generates every due cycle of every active schedule, one transaction per invoice.
-pub async fn generate_recurring(db: &DatabaseConnection, public_url: &str, today: Date) -> ApiResult<usize> {
+pub async fn generate_recurring(db: &DatabaseConnection, public_url: &str, today: Date) -> Result<usize> {
     let schedules =
         recurring_invoice::Entity::find().filter(recurring_invoice::Column::Active.eq(true)).order_by_asc(recurring_invoice::Column::Id).all(db).await?;
     let mut made = 0;
@@ -156,12 +156,12 @@ pub async fn generate_recurring(db: &DatabaseConnection, public_url: &str, today
 }
 
 /// The first cycle of a schedule with no invoice yet.
-pub async fn next_cycle(db: &impl ConnectionTrait, schedule_id: i32) -> ApiResult<i32> {
+pub async fn next_cycle(db: &impl ConnectionTrait, schedule_id: i32) -> Result<i32> {
     Ok(next_cycles(db, &[schedule_id]).await?.get(&schedule_id).copied().unwrap_or(0))
 }
 
 /// [`next_cycle`] of many schedules in one query; schedules without invoices are absent (0).
-pub async fn next_cycles(db: &impl ConnectionTrait, schedule_ids: &[i32]) -> ApiResult<std::collections::HashMap<i32, i32>> {
+pub async fn next_cycles(db: &impl ConnectionTrait, schedule_ids: &[i32]) -> Result<std::collections::HashMap<i32, i32>> {
     let rows: Vec<(Option<i32>, Option<i32>)> = invoice::Entity::find()
         .select_only()
         .column(invoice::Column::RecurringId)
@@ -175,9 +175,9 @@ pub async fn next_cycles(db: &impl ConnectionTrait, schedule_ids: &[i32]) -> Api
 }
 
 /// Creates the invoice of one cycle unless it exists. `false` when another run made it.
-async fn generate_cycle(db: &DatabaseConnection, public_url: &str, s: &recurring_invoice::Model, frequency: Frequency, cycle: i32) -> ApiResult<bool> {
+async fn generate_cycle(db: &DatabaseConnection, public_url: &str, s: &recurring_invoice::Model, frequency: Frequency, cycle: i32) -> Result<bool> {
     let exists = || async {
-        Ok::<bool, ApiError>(
+        Ok::<bool, Error>(
             invoice::Entity::find().filter(invoice::Column::RecurringId.eq(s.id)).filter(invoice::Column::RecurringCycle.eq(cycle)).one(db).await?.is_some(),
         )
     };
@@ -203,8 +203,8 @@ async fn generate_cycle(db: &DatabaseConnection, public_url: &str, s: &recurring
     }
 }
 
-async fn create_cycle_invoice(txn: &impl ConnectionTrait, public_url: &str, s: &recurring_invoice::Model, frequency: Frequency, cycle: i32) -> ApiResult<()> {
-    let c = client::Entity::find_by_id(s.client_id).one(txn).await?.ok_or_else(|| ApiError::not_found("client"))?;
+async fn create_cycle_invoice(txn: &impl ConnectionTrait, public_url: &str, s: &recurring_invoice::Model, frequency: Frequency, cycle: i32) -> Result<()> {
+    let c = client::Entity::find_by_id(s.client_id).one(txn).await?.ok_or_else(|| Error::not_found("client"))?;
     let currency = currency_of(&s.currency);
     let lines = documents::stored_lines(txn, RECURRING_LINES, s.id).await?;
     let draft = invoices::DraftInvoice {
@@ -253,7 +253,7 @@ async fn create_cycle_invoice(txn: &impl ConnectionTrait, public_url: &str, s: &
 
 /// Emits `invoice_overdue` once per invoice on the first run after its due date passes with a
 /// balance (for workflow automation); the status itself is computed on every read.
-pub async fn overdue_events(db: &DatabaseConnection, today: Date) -> ApiResult<usize> {
+pub async fn overdue_events(db: &DatabaseConnection, today: Date) -> Result<usize> {
     let late = invoice::Entity::find()
         .filter(invoice::Column::StatusCode.eq(1))
         .filter(invoice::Column::DueDate.lt(today))
@@ -276,7 +276,7 @@ pub async fn overdue_events(db: &DatabaseConnection, today: Date) -> ApiResult<u
 
 /// E-mails clients of invoices with a balance past their due date: first after
 /// `overdue_reminder_after_days`, then every `overdue_reminder_every_days`.
-pub async fn overdue_reminders(db: &DatabaseConnection, public_url: &str, today: Date) -> ApiResult<usize> {
+pub async fn overdue_reminders(db: &DatabaseConnection, public_url: &str, today: Date) -> Result<usize> {
     let config = invoices::billing_config(db).await?;
     let first_due = today - time::Duration::days(i64::from(config.overdue_reminder_after_days));
     let candidates = invoice::Entity::find()
@@ -328,7 +328,7 @@ pub async fn overdue_reminders(db: &DatabaseConnection, public_url: &str, today:
 }
 
 /// Inserts the once-only marker of a reminder; `false` when it already existed.
-async fn mark_once(db: &impl ConnectionTrait, kind: &str, entity_id: i32, on: Date) -> ApiResult<bool> {
+async fn mark_once(db: &impl ConnectionTrait, kind: &str, entity_id: i32, on: Date) -> Result<bool> {
     let marked = reminder_sent::Entity::insert(reminder_sent::ActiveModel {
         kind: Set(kind.into()),
         entity_id: Set(entity_id),
@@ -345,7 +345,7 @@ async fn mark_once(db: &impl ConnectionTrait, kind: &str, entity_id: i32, on: Da
 
 /// Contracts ending within 30 days: their owner (the client's account manager, else the
 /// author) is told once, and `contract_expiring` is emitted for automation (renewal task).
-pub async fn contract_expiry(db: &DatabaseConnection, today: Date) -> ApiResult<usize> {
+pub async fn contract_expiry(db: &DatabaseConnection, today: Date) -> Result<usize> {
     let mut told = 0;
     for c in crate::ops::contracts::ending_within(db, today, 30).await? {
         let Some(end) = c.end_date else { continue };
@@ -371,7 +371,7 @@ pub async fn contract_expiry(db: &DatabaseConnection, today: Date) -> ApiResult<
 }
 
 /// Tells the assigned staff member, once, that an unanswered proposal expires within 2 days.
-pub async fn proposal_expiry(db: &DatabaseConnection, today: Date) -> ApiResult<usize> {
+pub async fn proposal_expiry(db: &DatabaseConnection, today: Date) -> Result<usize> {
     let waiting = [ProposalStatus::Sent.code(), ProposalStatus::Viewed.code(), ProposalStatus::SentManually.code()];
     let soon = proposal::Entity::find()
         .filter(proposal::Column::StatusCode.is_in(waiting))

@@ -8,10 +8,10 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::entities::{custom_field, custom_field_value, lead, lead_source, lead_tag, scoring_rule};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crmconnect_domain::money::amount_of as money_of;
 
-pub async fn rules(db: &impl ConnectionTrait) -> ApiResult<Vec<Rule>> {
+pub async fn rules(db: &impl ConnectionTrait) -> Result<Vec<Rule>> {
     scoring_rule::Entity::find()
         .order_by_asc(scoring_rule::Column::Id)
         .all(db)
@@ -19,7 +19,7 @@ pub async fn rules(db: &impl ConnectionTrait) -> ApiResult<Vec<Rule>> {
         .into_iter()
         .map(|r| {
             Rule::parse(&r.field, &r.operator, &r.value, r.points)
-                .map_err(|(_, p)| ApiError::internal(anyhow::anyhow!("stored rule {} invalid: {}", r.id, p.message)))
+                .map_err(|(_, p)| Error::internal(anyhow::anyhow!("stored rule {} invalid: {}", r.id, p.message)))
         })
         .collect()
 }
@@ -29,7 +29,7 @@ struct Lookups {
     custom_keys: HashMap<i32, String>,
 }
 
-async fn lookups(db: &impl ConnectionTrait) -> ApiResult<Lookups> {
+async fn lookups(db: &impl ConnectionTrait) -> Result<Lookups> {
     Ok(Lookups {
         sources: lead_source::Entity::find().all(db).await?.into_iter().map(|s| (s.id, s.name)).collect(),
         custom_keys: custom_field::Entity::find().filter(custom_field::Column::Entity.eq("lead")).all(db).await?.into_iter().map(|f| (f.id, f.key)).collect(),
@@ -51,7 +51,7 @@ fn facts(l: &lead::Model, tags: Vec<String>, custom: HashMap<String, Vec<String>
 }
 
 /// Rescores the given leads (all when `ids` is `None`) in batches, writing only changed scores.
-pub async fn rescore(db: &impl ConnectionTrait, ids: Option<&[i32]>) -> ApiResult<u64> {
+pub async fn rescore(db: &impl ConnectionTrait, ids: Option<&[i32]>) -> Result<u64> {
     let rules = rules(db).await?;
     let lk = lookups(db).await?;
     let mut changed = 0;

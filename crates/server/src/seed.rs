@@ -527,7 +527,7 @@ async fn seed_invoicing(db: &DatabaseConnection) -> anyhow::Result<(usize, usize
     use crate::ops::payments::{record_in, NewPayment};
     use crmconnect_domain::documents::AppliedTax;
 
-    let err = |e: crate::error::ApiError| anyhow::anyhow!("{e}");
+    let err = |e: crate::error::Error| anyhow::anyhow!("{e}");
     let txn = db.begin().await?;
     let now = OffsetDateTime::now_utc();
     let today = now.date();

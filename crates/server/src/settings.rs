@@ -8,7 +8,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use time::OffsetDateTime;
 
 use crate::entities::app_setting;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 
 const PREFIX: &str = "setting.";
 
@@ -26,7 +26,7 @@ pub fn defaults() -> AppSettings {
     }
 }
 
-pub async fn load(db: &impl ConnectionTrait) -> ApiResult<AppSettings> {
+pub async fn load(db: &impl ConnectionTrait) -> Result<AppSettings> {
     let rows = app_setting::Entity::find().filter(app_setting::Column::Key.starts_with(PREFIX)).all(db).await?;
     let mut map: serde_json::Map<String, serde_json::Value> = match serde_json::to_value(defaults()) {
         Ok(serde_json::Value::Object(m)) => m,
@@ -41,11 +41,11 @@ pub async fn load(db: &impl ConnectionTrait) -> ApiResult<AppSettings> {
             }
         }
     }
-    serde_json::from_value(serde_json::Value::Object(map)).map_err(ApiError::internal)
+    serde_json::from_value(serde_json::Value::Object(map)).map_err(Error::internal)
 }
 
 /// Validates and stores the fields sent; returns the settings after the change.
-pub async fn update(db: &impl ConnectionTrait, patch: &AppSettingsPatch) -> ApiResult<AppSettings> {
+pub async fn update(db: &impl ConnectionTrait, patch: &AppSettingsPatch) -> Result<AppSettings> {
     let mut v = Validator::new();
     let texts = [
         ("company_name", &patch.company_name, 200),
@@ -74,9 +74,9 @@ pub async fn update(db: &impl ConnectionTrait, patch: &AppSettingsPatch) -> ApiR
     if patch.estimate_auto_convert_to_invoice_on_client_accept.is_some_and(|x| x > 1) {
         v.push("estimate_auto_convert_to_invoice_on_client_accept", "out_of_range", "0 or 1");
     }
-    v.finish().map_err(ApiError::validation)?;
+    v.finish().map_err(Error::validation)?;
 
-    let serde_json::Value::Object(sent) = serde_json::to_value(patch).map_err(ApiError::internal)? else { unreachable!("a patch serialises to an object") };
+    let serde_json::Value::Object(sent) = serde_json::to_value(patch).map_err(Error::internal)? else { unreachable!("a patch serialises to an object") };
     let now = OffsetDateTime::now_utc();
     for (key, value) in sent.into_iter().filter(|(_, v)| !v.is_null()) {
         let value = match value {

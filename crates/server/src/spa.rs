@@ -8,7 +8,7 @@ use actix_web::dev::{fn_service, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::{web, HttpResponse, ResponseError};
 
-use crate::error::ApiError;
+use crate::problem::ApiError;
 
 pub fn configure(cfg: &mut web::ServiceConfig, spa_dir: &Path) {
     let index = spa_dir.join("index.html");

@@ -11,7 +11,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::secrets;
 use crate::config::Settings;
-use crate::error::{problemize, ApiError};
+use crate::problem::{problemize, ApiError};
 use crate::state::{self, AppState};
 use crate::{api, db, email, extract, openapi, scheduler, spa};
 use tokio::sync::Notify;

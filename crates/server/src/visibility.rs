@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait};
 use crate::auth::AuthUser;
 use crate::db::Read;
 use crate::entities::{client, lead};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 
 /// A client is visible with Clients `view`, or with `view_own` when it is assigned to the caller.
 pub fn client(user: &AuthUser, c: &client::Model) -> bool {
@@ -21,7 +21,7 @@ pub fn client(user: &AuthUser, c: &client::Model) -> bool {
 
 /// The client a request body names, if it exists and the caller may see it. `None` is the same
 /// answer for "no such client" and "not yours", so ids of other people's clients do not leak.
-pub async fn referenced_client(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<Option<client::Model>> {
+pub async fn referenced_client(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> Result<Option<client::Model>> {
     Ok(client::Entity::find_by_id(id).one(db).await?.filter(|c| client(user, c)))
 }
 
@@ -37,18 +37,18 @@ pub fn funnel_module(l: &lead::Model) -> Module {
 
 /// A lead or an opportunity by id, visible under its own module (`view`, or `view_own` when
 /// assigned to the caller). Used by what both carry: activities, reminders, attachments, timeline.
-pub async fn funnel_record(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: Read) -> ApiResult<lead::Model> {
-    let row = read.apply(lead::Entity::find_by_id(id)).one(db).await?.ok_or_else(|| ApiError::not_found("lead"))?;
+pub async fn funnel_record(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: Read) -> Result<lead::Model> {
+    let row = read.apply(lead::Entity::find_by_id(id)).one(db).await?.ok_or_else(|| Error::not_found("lead"))?;
     let what = if row.is_opportunity { "opportunity" } else { "lead" };
     match user.view_scope(funnel_module(&row))? {
-        ViewScope::Own(me) if row.assigned_to != Some(me) => Err(ApiError::not_found(what)),
+        ViewScope::Own(me) if row.assigned_to != Some(me) => Err(Error::not_found(what)),
         _ => Ok(row),
     }
 }
 
 /// Editing what hangs off a funnel record (logging a call, setting a reminder, attaching a
 /// file) needs `edit` on the record's own module.
-pub fn require_funnel_edit(user: &AuthUser, l: &lead::Model) -> ApiResult<()> {
+pub fn require_funnel_edit(user: &AuthUser, l: &lead::Model) -> Result<()> {
     user.require(funnel_module(l), Action::Edit)
 }
 

@@ -12,9 +12,9 @@ use crate::auth::AuthUser;
 use crate::db;
 use crate::db::Read;
 use crate::entities::{lead, lead_activity};
-use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::ops::activities::*;
+use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::visibility::{funnel_record, require_funnel_edit};
 

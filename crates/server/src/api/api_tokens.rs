@@ -15,9 +15,9 @@ use crate::audit::{self, Change};
 use crate::auth::{secrets, AuthUser};
 use crate::db;
 use crate::entities::api_token;
-use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::pagination::{finish_page, PageParams};
+use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 
 fn to_api(t: &api_token::Model) -> ApiToken {

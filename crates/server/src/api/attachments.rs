@@ -18,7 +18,7 @@ use crate::auth::{secrets, AuthUser};
 use crate::db;
 use crate::db::Read;
 use crate::entities::attachment;
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 use crate::visibility::{funnel_record, require_funnel_edit};
 

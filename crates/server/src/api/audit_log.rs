@@ -9,8 +9,8 @@ use utoipa::IntoParams;
 
 use crate::auth::AuthUser;
 use crate::entities::audit_log;
-use crate::error::ApiResult;
 use crate::pagination::{finish_page, PageParams};
+use crate::problem::ApiResult;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -8,11 +8,12 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use time::{Duration, OffsetDateTime};
 
 use crate::audit::{self, Actor, Change};
-use crate::auth::{password, peer_ip, secrets, throttle, AuthMethod, AuthUser};
+use crate::auth::{password, secrets, throttle, AuthMethod, AuthUser};
 use crate::db;
 use crate::entities::{refresh_token, staff};
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::extract::peer_ip;
 use crate::extract::Json;
+use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
 /// Refresh tokens live 30 days and are single-use (rotated on every refresh).
@@ -37,7 +38,10 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: Json<Logi
     }
     let ip = peer_ip(&req);
     let now = OffsetDateTime::now_utc();
-    throttle::check(&state.db, email.as_str(), ip.as_deref(), now).await?;
+    throttle::check(&state.db, email.as_str(), ip.as_deref(), now).await.map_err(|e| match e.code() {
+        ErrorCode::TooManyLoginAttempts => ApiError::from(e).with_retry_after(throttle::WINDOW.whole_seconds().unsigned_abs()),
+        _ => e.into(),
+    })?;
 
     let account = staff::Entity::find().filter(staff::Column::Email.eq(email.as_str())).one(&state.db).await?.filter(|s| s.active);
     let ok = password::verify(given, account.as_ref().map(|s| s.password_hash.clone())).await?;

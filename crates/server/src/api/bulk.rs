@@ -12,10 +12,10 @@ use crate::audit::{self, Change};
 use crate::auth::AuthUser;
 use crate::db;
 use crate::entities::{lead, lead_tag, pipeline_status, staff};
-use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::ops::leads::{load_many_with, record_status_change, top_position, LeadNames};
 use crate::ops::lookups::LOST_REASONS;
+use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 
 pub const MAX_SELECTION: usize = 500;

@@ -19,8 +19,8 @@ use crate::auth::AuthUser;
 use crate::db;
 use crate::documents::dec;
 use crate::entities::{currency, item, proposal, tax};
-use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
+use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
 fn tax_to_api(t: &tax::Model) -> Tax {

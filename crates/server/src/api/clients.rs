@@ -14,11 +14,11 @@ use crate::auth::AuthUser;
 use crate::custom_fields;
 use crate::db;
 use crate::entities::{client, client_contact};
-use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::ops::clients::*;
 use crate::ops::leads::lock_visible as lock_visible_lead;
 use crate::pagination::{finish_page, PageParams};
+use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

@@ -18,10 +18,10 @@ use crate::audit::{self, Change};
 use crate::auth::AuthUser;
 use crate::documents::{currency_of, today};
 use crate::entities::{client, contract, contract_status};
-use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::ops::contracts::*;
 use crate::pagination::{finish_page, PageParams};
+use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 use crate::{db, outbox};
 

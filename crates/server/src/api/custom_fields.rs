@@ -15,8 +15,8 @@ use crate::auth::AuthUser;
 use crate::custom_fields::{options, CLIENT, INVOICE, LEAD, PROPOSAL};
 use crate::db;
 use crate::entities::custom_field;
-use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
+use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
 fn to_api(f: &custom_field::Model) -> CustomField {

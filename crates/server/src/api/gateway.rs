@@ -20,9 +20,9 @@ use crate::config::GatewaySettings;
 use crate::db;
 use crate::documents::{currency_of, today};
 use crate::entities::{client_credit, invoice, payment, payment_mode};
-use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::ops::gateway::*;
 use crate::ops::payments::{record_in, NewPayment};
+use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
 /// The gateway settings, or 503 `payments_unavailable` when online payment is not configured.

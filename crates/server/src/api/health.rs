@@ -2,7 +2,7 @@ use actix_web::{web, HttpResponse};
 use crmconnect_domain::api::{Health, Problem};
 use sea_orm::ConnectionTrait;
 
-use crate::error::{ApiError, ErrorCode};
+use crate::problem::{ApiError, ErrorCode};
 use crate::state::AppState;
 
 /// Liveness and database check (for load balancers; no authentication).

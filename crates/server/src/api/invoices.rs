@@ -23,10 +23,10 @@ use crate::auth::{secrets, AuthUser};
 use crate::documents::{self, INVOICE};
 use crate::documents::{currency_of, today};
 use crate::entities::{app_setting, client, email_outbox, invoice};
-use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::ops::invoices::*;
 use crate::pagination::{finish_page, PageParams};
+use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 use crate::{custom_fields, db, email};
 
@@ -279,7 +279,10 @@ pub struct InvoiceFilter {
 }
 
 fn statuses_from_query(req: &HttpRequest) -> ApiResult<Vec<InvoiceStatus>> {
-    crate::pagination::repeated_param(req, "status").iter().map(|raw| InvoiceStatus::parse(raw).map_err(|e| ApiError::field_query("status", e))).collect()
+    crate::pagination::repeated_param(req.query_string(), "status")
+        .iter()
+        .map(|raw| InvoiceStatus::parse(raw).map_err(|e| ApiError::field_query("status", e)))
+        .collect()
 }
 
 /// List invoices, newest first, with the guide's filters (`?status=4` = overdue) and the

@@ -13,12 +13,12 @@ use crate::auth::AuthUser;
 use crate::db;
 use crate::db::Read;
 use crate::entities::{lead, pipeline_status};
-use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::ops::kanban::*;
 use crate::ops::leads::LeadFilter;
 use crate::ops::leads::{load_api, lock_visible, record_status_change, LeadNames};
 use crate::ops::pipelines::{find_pipeline, statuses_of};
+use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

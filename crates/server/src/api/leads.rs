@@ -19,11 +19,11 @@ use crate::audit::{self, Change};
 use crate::auth::AuthUser;
 use crate::db;
 use crate::entities::lead;
-use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::ops::leads::*;
 use crate::ops::lookups::LOST_REASONS;
 use crate::outbox;
+use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
 /// Create a lead (it lands at the top of its status column).

@@ -12,45 +12,13 @@ use time::OffsetDateTime;
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
 use crate::db;
-use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::ops::lookups::*;
 use crate::ops::pipelines::require_read;
+use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
 impl Lookup {
-    async fn all(&self, db: &impl ConnectionTrait) -> ApiResult<Vec<NamedOption>> {
-        let order = Alias::new(if self.ordered_by_id { "id" } else { "name" });
-        let q = Query::select().columns([Alias::new("id"), Alias::new("name")]).from(Alias::new(self.table)).order_by(order, sea_orm::Order::Asc).to_owned();
-        fetch(db, &q).await
-    }
-
-    pub async fn first(&self, db: &impl ConnectionTrait) -> ApiResult<Option<NamedOption>> {
-        Ok(self.all(db).await?.into_iter().next())
-    }
-
-    pub async fn find(&self, db: &impl ConnectionTrait, id: i32) -> ApiResult<Option<NamedOption>> {
-        let q = Query::select()
-            .columns([Alias::new("id"), Alias::new("name")])
-            .from(Alias::new(self.table))
-            .and_where(Expr::col(Alias::new("id")).eq(id))
-            .to_owned();
-        Ok(fetch(db, &q).await?.into_iter().next())
-    }
-
-    async fn ensure_name_free(&self, db: &impl ConnectionTrait, name: &str, except: Option<i32>) -> ApiResult<()> {
-        let mut q = Query::select().expr_as(Expr::cust("COUNT(*)"), Alias::new("n")).from(Alias::new(self.table)).to_owned();
-        q.and_where(Expr::col(Alias::new("name")).eq(name));
-        if let Some(id) = except {
-            q.and_where(Expr::col(Alias::new("id")).ne(id));
-        }
-        let n = Count::find_by_statement(db.get_database_backend().build(&q)).one(db).await?.map_or(0, |c| c.n);
-        if n > 0 {
-            return Err(ApiError::new(ErrorCode::NameTaken, format!("A {} named `{name}` already exists.", self.label)));
-        }
-        Ok(())
-    }
-
     async fn list(&self, state: &AppState, user: &AuthUser) -> ApiResult<HttpResponse> {
         require_read(user)?;
         Ok(HttpResponse::Ok().json(Page { items: self.all(&state.db).await?, next_cursor: None }))

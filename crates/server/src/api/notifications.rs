@@ -10,8 +10,8 @@ use utoipa::IntoParams;
 
 use crate::auth::AuthUser;
 use crate::entities::notification;
-use crate::error::{ApiError, ApiResult};
 use crate::pagination::{finish_page, PageParams};
+use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 
 fn to_api(n: &notification::Model) -> Notification {

@@ -17,12 +17,12 @@ use crate::audit::{self, Change};
 use crate::auth::AuthUser;
 use crate::db;
 use crate::entities::{lead, staff};
-use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::ops::leads::{load_api, load_many, lock_visible as lock_visible_lead, replace_tags, tags_of, LeadNames};
 use crate::ops::opportunities::*;
 use crate::outbox;
 use crate::pagination::PageParams;
+use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
 /// Turn a lead into an opportunity: a new record (`is_opportunity = true`) with the lead's

@@ -18,11 +18,11 @@ use crate::audit::{self, Change};
 use crate::auth::AuthUser;
 use crate::documents::{currency_of, today};
 use crate::entities::{client, client_credit, invoice, payment, payment_mode};
-use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::ops::invoices::{find_visible as find_invoice, load_api as load_invoice, lock_visible as lock_invoice, refresh_paid};
 use crate::ops::payments::*;
 use crate::pagination::{finish_page, PageParams};
+use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 use crate::{db, pdf, settings};
 

@@ -15,10 +15,10 @@ use crate::audit::{self, Change};
 use crate::auth::AuthUser;
 use crate::db;
 use crate::entities::{lead, pipeline, pipeline_status};
-use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::ops::pipelines::*;
 use crate::pagination::{finish_page, PageParams};
+use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
 /// List pipelines with their statuses.

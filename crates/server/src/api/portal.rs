@@ -14,15 +14,15 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::audit::{self, Actor, Change};
-use crate::auth::peer_ip;
 use crate::db::Read;
 use crate::entities::{contract, proposal, proposal_comment};
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::extract::peer_ip;
 use crate::extract::Json;
 use crate::ops::contracts::{content_hash, signature_of, status_named};
 use crate::ops::gateway::{CheckoutStarted, Session};
 use crate::ops::portal::*;
 use crate::ops::proposals::{self, acceptance_of, status_of, Target};
+use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 use crate::{db, outbox, settings};
 

@@ -14,8 +14,8 @@ use crate::auth::AuthUser;
 use crate::db;
 use crate::documents::{self, PROPOSAL_TEMPLATE};
 use crate::entities::proposal_template;
-use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
+use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
 async fn load_many(db: &impl ConnectionTrait, rows: &[proposal_template::Model]) -> ApiResult<Vec<ProposalTemplate>> {

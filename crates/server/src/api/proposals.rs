@@ -24,10 +24,10 @@ use crate::auth::{secrets, AuthUser};
 use crate::documents::today;
 use crate::documents::{self, PROPOSAL};
 use crate::entities::{email_outbox, proposal, proposal_comment};
-use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::ops::proposals::*;
 use crate::pagination::{finish_page, PageParams};
+use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 use crate::{custom_fields, db, email, outbox, settings};
 
@@ -161,7 +161,10 @@ pub struct ProposalFilter {
 }
 
 fn statuses_from_query(req: &HttpRequest) -> ApiResult<Vec<ProposalStatus>> {
-    crate::pagination::repeated_param(req, "status").iter().map(|raw| ProposalStatus::parse(raw).map_err(|e| ApiError::field_query("status", e))).collect()
+    crate::pagination::repeated_param(req.query_string(), "status")
+        .iter()
+        .map(|raw| ProposalStatus::parse(raw).map_err(|e| ApiError::field_query("status", e)))
+        .collect()
 }
 
 /// List proposals, newest first, with the guide's filters (`?status=4` = sent, awaiting answer).

@@ -13,9 +13,9 @@ use crate::auth::AuthUser;
 use crate::db;
 use crate::documents;
 use crate::entities::{invoice, recurring_invoice};
-use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::ops::recurring::*;
+use crate::problem::{ApiError, ApiResult};
 use crate::scheduler::RECURRING_LINES;
 use crate::state::AppState;
 
@@ -90,7 +90,7 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
     let txn = db::begin_write(&state.db).await?;
     let current = lock_visible(&txn, &user, *id).await?;
     if invoice::Entity::find().filter(invoice::Column::RecurringId.eq(current.id)).one(&txn).await?.is_some() {
-        return Err(ApiError::new(crate::error::ErrorCode::InUse, "This schedule generated invoices; stop it with `active: false` instead."));
+        return Err(ApiError::new(crate::problem::ErrorCode::InUse, "This schedule generated invoices; stop it with `active: false` instead."));
     }
     let before = to_api(&txn, &current).await?;
     documents::save_lines(&txn, RECURRING_LINES, current.id, &[]).await?;

@@ -15,8 +15,8 @@ use crate::auth::AuthUser;
 use crate::db;
 use crate::db::Read;
 use crate::entities::{lead, reminder, staff};
-use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
+use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 use crate::visibility::{funnel_condition, funnel_record, require_funnel_edit};
 

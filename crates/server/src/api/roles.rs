@@ -11,9 +11,9 @@ use crate::audit::{self, Change};
 use crate::auth::{role_permissions, AuthUser};
 use crate::db;
 use crate::entities::{role, staff};
-use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::pagination::{finish_page, PageParams};
+use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
 async fn to_api(db: &impl ConnectionTrait, r: &role::Model) -> ApiResult<Role> {

@@ -14,10 +14,10 @@ use crate::auth::AuthUser;
 use crate::documents::{self, SALES_ORDER};
 use crate::documents::{currency_of, today};
 use crate::entities::{client, sales_order};
-use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::ops::sales_orders::*;
 use crate::pagination::{finish_page, PageParams};
+use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 use crate::{db, outbox};
 

@@ -12,9 +12,9 @@ use crate::audit::{self, Change};
 use crate::auth::AuthUser;
 use crate::db;
 use crate::entities::scoring_rule;
-use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::ops::pipelines::require_read;
+use crate::problem::{ApiError, ApiResult};
 use crate::scoring::rescore;
 use crate::state::AppState;
 

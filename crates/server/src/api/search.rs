@@ -11,9 +11,9 @@ use utoipa::IntoParams;
 
 use crate::auth::AuthUser;
 use crate::entities::{client, lead};
-use crate::error::{ApiError, ApiResult};
 use crate::ops::leads::LeadFilter;
 use crate::ops::leads::{load_many_with, LeadNames};
+use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 
 pub const PER_TYPE: u64 = 10;

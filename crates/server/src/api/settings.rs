@@ -13,8 +13,8 @@ use crate::auth::AuthUser;
 use crate::db;
 use crate::email;
 use crate::entities::email_template;
-use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
+use crate::problem::{ApiError, ApiResult};
 use crate::settings;
 use crate::state::AppState;
 

@@ -14,10 +14,10 @@ use crate::audit::{self, Change};
 use crate::auth::{password, AuthUser};
 use crate::db;
 use crate::entities::staff;
-use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Json;
 use crate::ops::staff::*;
 use crate::pagination::{finish_page, PageParams};
+use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -5,17 +5,13 @@ pub mod password;
 pub mod secrets;
 pub mod throttle;
 
-use std::future::Future;
-use std::pin::Pin;
-
-use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use crmconnect_domain::permissions::{Action, Module, PermissionSet, ViewScope};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use time::OffsetDateTime;
 
 use crate::audit::Actor;
 use crate::entities::{api_token, role, staff};
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::{Error, ErrorCode, Result};
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,31 +38,31 @@ impl AuthUser {
         self.staff.id
     }
 
-    pub fn require(&self, module: Module, action: Action) -> ApiResult<()> {
+    pub fn require(&self, module: Module, action: Action) -> Result<()> {
         self.require_any(module, &[action])
     }
 
     /// One of `actions` on `module` (e.g. issuing an invoice: `edit`, or `create` for one's own).
-    pub fn require_any(&self, module: Module, actions: &[Action]) -> ApiResult<()> {
+    pub fn require_any(&self, module: Module, actions: &[Action]) -> Result<()> {
         if actions.iter().any(|a| self.permissions.allows(module, *a)) {
             return Ok(());
         }
         let names: Vec<&str> = actions.iter().map(|a| a.as_str()).collect();
-        Err(ApiError::forbidden(format!("Your role does not grant `{}` on `{}`.", names.join("` or `"), module.as_str())))
+        Err(Error::forbidden(format!("Your role does not grant `{}` on `{}`.", names.join("` or `"), module.as_str())))
     }
 
     /// What the caller may read in `module`; lists filter by it, single reads check it.
-    pub fn view_scope(&self, module: Module) -> ApiResult<ViewScope> {
+    pub fn view_scope(&self, module: Module) -> Result<ViewScope> {
         self.permissions
             .view_scope(module, self.staff.id)
-            .ok_or_else(|| ApiError::forbidden(format!("Your role does not grant `view` or `view_own` on `{}`.", module.as_str())))
+            .ok_or_else(|| Error::forbidden(format!("Your role does not grant `view` or `view_own` on `{}`.", module.as_str())))
     }
 
     /// Account management (API tokens) needs a real sign-in, not another API token.
-    pub fn require_session(&self) -> ApiResult<()> {
+    pub fn require_session(&self) -> Result<()> {
         match self.method {
             AuthMethod::Session => Ok(()),
-            AuthMethod::ApiToken(_) => Err(ApiError::new(ErrorCode::SessionRequired, "API tokens cannot manage API tokens; sign in instead.")),
+            AuthMethod::ApiToken(_) => Err(Error::refused(ErrorCode::SessionRequired, "API tokens cannot manage API tokens; sign in instead.")),
         }
     }
 
@@ -82,38 +78,12 @@ impl AuthUser {
     }
 }
 
-impl FromRequest for AuthUser {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let bearer = req.headers().get(actix_web::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(|v| v.trim().to_string());
-        let ip = peer_ip(req);
-        Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("AppState missing")))?;
-            let header = bearer.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "Send `Authorization: Bearer <token>`."))?;
-            let token = header
-                .strip_prefix("Bearer ")
-                .or_else(|| header.strip_prefix("bearer "))
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "Use the `Bearer` scheme."))?;
-            authenticate(&state, token, ip).await
-        })
-    }
+fn invalid_token() -> Error {
+    Error::refused(ErrorCode::InvalidToken, "The token is invalid, expired or revoked.")
 }
 
-pub fn peer_ip(req: &HttpRequest) -> Option<String> {
-    // Deliberately the socket peer, not X-Forwarded-For: that header is client-controlled.
-    req.peer_addr().map(|a| a.ip().to_string())
-}
-
-fn invalid_token() -> ApiError {
-    ApiError::new(ErrorCode::InvalidToken, "The token is invalid, expired or revoked.")
-}
-
-async fn authenticate(state: &AppState, token: &str, ip: Option<String>) -> ApiResult<AuthUser> {
+/// Who holds `token` (a session JWT or a personal API token), if it is valid and its owner active.
+pub async fn authenticate(state: &AppState, token: &str, ip: Option<String>) -> Result<AuthUser> {
     let now = OffsetDateTime::now_utc();
     let (staff_id, method, scopes) = if token.starts_with(secrets::API_TOKEN_PREFIX) {
         let row = api_token::Entity::find()
@@ -122,8 +92,8 @@ async fn authenticate(state: &AppState, token: &str, ip: Option<String>) -> ApiR
             .await?
             .filter(|t| t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e > now))
             .ok_or_else(invalid_token)?;
-        let scopes: Vec<String> = serde_json::from_value(row.scopes.clone()).map_err(ApiError::internal)?;
-        let scopes = PermissionSet::from_scopes(&scopes).map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")))?;
+        let scopes: Vec<String> = serde_json::from_value(row.scopes.clone()).map_err(Error::internal)?;
+        let scopes = PermissionSet::from_scopes(&scopes).map_err(|e| Error::internal(anyhow::anyhow!("{e}")))?;
         touch_api_token(state, &row, now).await?;
         (row.staff_id, AuthMethod::ApiToken(row.id), Some(scopes))
     } else {
@@ -132,7 +102,7 @@ async fn authenticate(state: &AppState, token: &str, ip: Option<String>) -> ApiR
     };
     let staff = staff::Entity::find_by_id(staff_id).one(&state.db).await?.filter(|s| s.active).ok_or_else(invalid_token)?;
     let role =
-        role::Entity::find_by_id(staff.role_id).one(&state.db).await?.ok_or_else(|| ApiError::internal(anyhow::anyhow!("staff {} has no role", staff.id)))?;
+        role::Entity::find_by_id(staff.role_id).one(&state.db).await?.ok_or_else(|| Error::internal(anyhow::anyhow!("staff {} has no role", staff.id)))?;
     let role_permissions = role_permissions(&role)?;
     let permissions = match scopes {
         Some(scopes) => role_permissions.intersect(&scopes),
@@ -142,15 +112,15 @@ async fn authenticate(state: &AppState, token: &str, ip: Option<String>) -> ApiR
 }
 
 /// An administrator's role grants everything, whatever its stored table says.
-pub fn role_permissions(role: &role::Model) -> ApiResult<PermissionSet> {
+pub fn role_permissions(role: &role::Model) -> Result<PermissionSet> {
     if role.is_admin {
         return Ok(PermissionSet::everything());
     }
-    serde_json::from_value(role.permissions.clone()).map_err(ApiError::internal)
+    serde_json::from_value(role.permissions.clone()).map_err(Error::internal)
 }
 
 /// Records use at most once a minute, so a busy integration does not write on every call.
-async fn touch_api_token(state: &AppState, row: &api_token::Model, now: OffsetDateTime) -> ApiResult<()> {
+async fn touch_api_token(state: &AppState, row: &api_token::Model, now: OffsetDateTime) -> Result<()> {
     if row.last_used_at.is_some_and(|t| now - t < time::Duration::minutes(1)) {
         return Ok(());
     }

@@ -3,27 +3,31 @@
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 
 /// Hashes off the async executor: argon2 is deliberately CPU- and memory-heavy.
-pub async fn hash(password: String) -> ApiResult<String> {
-    actix_web::web::block(move || hash_blocking(&password)).await?
+pub async fn hash(password: String) -> Result<String> {
+    off_executor(move || hash_blocking(&password)).await
 }
 
-pub fn hash_blocking(password: &str) -> ApiResult<String> {
+pub fn hash_blocking(password: &str) -> Result<String> {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| ApiError::internal(anyhow::anyhow!("hashing password: {e}")))
+    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| Error::internal(anyhow::anyhow!("hashing password: {e}")))
 }
 
 /// Verifies against `stored`; with `None` it burns the same time on a dummy hash, so response
 /// time does not reveal whether an e-mail address has an account.
-pub async fn verify(password: String, stored: Option<String>) -> ApiResult<bool> {
-    actix_web::web::block(move || {
+pub async fn verify(password: String, stored: Option<String>) -> Result<bool> {
+    off_executor(move || {
         let stored = stored.unwrap_or_else(|| DUMMY_HASH.to_string());
-        let parsed = PasswordHash::new(&stored).map_err(|e| ApiError::internal(anyhow::anyhow!("stored password hash unreadable: {e}")))?;
+        let parsed = PasswordHash::new(&stored).map_err(|e| Error::internal(anyhow::anyhow!("stored password hash unreadable: {e}")))?;
         Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok() && stored != DUMMY_HASH)
     })
-    .await?
+    .await
+}
+
+async fn off_executor<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| Error::internal(anyhow::anyhow!("blocking task failed: {e}")))?
 }
 
 /// Hash of a random string nobody knows, with the default parameters.
@@ -33,7 +37,7 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$
 mod tests {
     use super::*;
 
-    #[actix_web::test]
+    #[tokio::test]
     async fn hashes_verify_and_differ_per_salt() {
         let a = hash("correct horse".into()).await.unwrap();
         let b = hash("correct horse".into()).await.unwrap();

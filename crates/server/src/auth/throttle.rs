@@ -5,7 +5,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Pagin
 use time::{Duration, OffsetDateTime};
 
 use crate::entities::login_failure;
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::{Error, ErrorCode, Result};
 
 pub const WINDOW: Duration = Duration::minutes(15);
 /// Failures for one e-mail address within [`WINDOW`] before it is locked.
@@ -21,16 +21,14 @@ pub fn ip_key(ip: &str) -> String {
     format!("ip:{ip}")
 }
 
-async fn recent(db: &impl ConnectionTrait, key: &str, now: OffsetDateTime) -> ApiResult<u64> {
+async fn recent(db: &impl ConnectionTrait, key: &str, now: OffsetDateTime) -> Result<u64> {
     Ok(login_failure::Entity::find().filter(login_failure::Column::Key.eq(key)).filter(login_failure::Column::At.gt(now - WINDOW)).count(db).await?)
 }
 
-/// Refuses with 429 (and `Retry-After`) while either counter is over its limit.
-pub async fn check(db: &impl ConnectionTrait, email: &str, ip: Option<&str>, now: OffsetDateTime) -> ApiResult<()> {
-    let too_many = || {
-        ApiError::new(ErrorCode::TooManyLoginAttempts, format!("Too many failed sign-ins; try again in {} minutes.", WINDOW.whole_minutes()))
-            .with_retry_after(WINDOW.whole_seconds() as u64)
-    };
+/// Refuses with `too_many_login_attempts` while either counter is over its limit; the edge
+/// tells the client to retry after [`WINDOW`].
+pub async fn check(db: &impl ConnectionTrait, email: &str, ip: Option<&str>, now: OffsetDateTime) -> Result<()> {
+    let too_many = || Error::refused(ErrorCode::TooManyLoginAttempts, format!("Too many failed sign-ins; try again in {} minutes.", WINDOW.whole_minutes()));
     if recent(db, &account_key(email), now).await? >= MAX_PER_ACCOUNT {
         return Err(too_many());
     }
@@ -42,7 +40,7 @@ pub async fn check(db: &impl ConnectionTrait, email: &str, ip: Option<&str>, now
     Ok(())
 }
 
-pub async fn record_failure(db: &impl ConnectionTrait, email: &str, ip: Option<&str>, now: OffsetDateTime) -> ApiResult<()> {
+pub async fn record_failure(db: &impl ConnectionTrait, email: &str, ip: Option<&str>, now: OffsetDateTime) -> Result<()> {
     let mut keys = vec![account_key(email)];
     keys.extend(ip.map(ip_key));
     let rows = keys.into_iter().map(|key| login_failure::ActiveModel { key: Set(key), at: Set(now), ..Default::default() });
@@ -53,7 +51,7 @@ pub async fn record_failure(db: &impl ConnectionTrait, email: &str, ip: Option<&
 }
 
 /// A successful sign-in clears the account's counter (not the IP's).
-pub async fn clear_account(db: &impl ConnectionTrait, email: &str) -> ApiResult<()> {
+pub async fn clear_account(db: &impl ConnectionTrait, email: &str) -> Result<()> {
     login_failure::Entity::delete_many().filter(login_failure::Column::Key.eq(account_key(email))).exec(db).await?;
     Ok(())
 }

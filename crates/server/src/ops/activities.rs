@@ -4,7 +4,7 @@ use crmconnect_domain::api::{Activity, ActivityType, TimelineEntry};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::entities::{audit_log, lead_activity, lead_status_change, pipeline_status};
-use crate::error::ApiResult;
+use crate::error::Result;
 
 pub fn to_api(a: &lead_activity::Model) -> Activity {
     Activity {
@@ -21,7 +21,7 @@ pub fn to_api(a: &lead_activity::Model) -> Activity {
     }
 }
 
-pub async fn timeline_of(db: &sea_orm::DatabaseConnection, lead_id: i32) -> ApiResult<Vec<TimelineEntry>> {
+pub async fn timeline_of(db: &sea_orm::DatabaseConnection, lead_id: i32) -> Result<Vec<TimelineEntry>> {
     let mut items = Vec::new();
     for a in lead_activity::Entity::find().filter(lead_activity::Column::LeadId.eq(lead_id)).all(db).await? {
         items.push(TimelineEntry {

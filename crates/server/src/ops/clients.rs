@@ -15,7 +15,7 @@ use crate::auth::AuthUser;
 use crate::custom_fields;
 use crate::db::Read;
 use crate::entities::{client, client_contact, lead, staff};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::ops::leads::load_api as load_lead;
 use crate::outbox;
 
@@ -36,7 +36,7 @@ pub fn contact_to_api(c: &client_contact::Model) -> Contact {
 
 /// The client's primary contact (else its first), for what a document or an opportunity
 /// copies from the client: name, e-mail, phone.
-pub async fn primary_contact(db: &impl ConnectionTrait, client_id: i32) -> ApiResult<Option<client_contact::Model>> {
+pub async fn primary_contact(db: &impl ConnectionTrait, client_id: i32) -> Result<Option<client_contact::Model>> {
     Ok(client_contact::Entity::find()
         .filter(client_contact::Column::ClientId.eq(client_id))
         .order_by_desc(client_contact::Column::IsPrimary)
@@ -45,7 +45,7 @@ pub async fn primary_contact(db: &impl ConnectionTrait, client_id: i32) -> ApiRe
         .await?)
 }
 
-pub async fn contacts_of(db: &impl ConnectionTrait, client_id: i32) -> ApiResult<Vec<client_contact::Model>> {
+pub async fn contacts_of(db: &impl ConnectionTrait, client_id: i32) -> Result<Vec<client_contact::Model>> {
     Ok(client_contact::Entity::find()
         .filter(client_contact::Column::ClientId.eq(client_id))
         .order_by_desc(client_contact::Column::IsPrimary)
@@ -78,12 +78,12 @@ pub fn to_api(c: &client::Model, contacts: &[client_contact::Model]) -> Client {
     }
 }
 
-pub async fn load_api(db: &impl ConnectionTrait, c: &client::Model) -> ApiResult<Client> {
+pub async fn load_api(db: &impl ConnectionTrait, c: &client::Model) -> Result<Client> {
     Ok(load_many(db, std::slice::from_ref(c)).await?.remove(0))
 }
 
 /// API clients for many rows: contacts and custom fields each loaded in one query.
-pub async fn load_many(db: &impl ConnectionTrait, rows: &[client::Model]) -> ApiResult<Vec<Client>> {
+pub async fn load_many(db: &impl ConnectionTrait, rows: &[client::Model]) -> Result<Vec<Client>> {
     let ids: Vec<i32> = rows.iter().map(|c| c.id).collect();
     let mut contacts: std::collections::HashMap<i32, Vec<client_contact::Model>> = std::collections::HashMap::new();
     if !ids.is_empty() {
@@ -108,20 +108,20 @@ pub async fn load_many(db: &impl ConnectionTrait, rows: &[client::Model]) -> Api
         .collect())
 }
 
-pub async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<client::Model> {
+pub async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> Result<client::Model> {
     visible(db, user, id, Read::Plain).await
 }
 
 /// [`find_visible`], locking the row until the transaction ends (write paths use this).
-pub async fn lock_visible(txn: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<client::Model> {
+pub async fn lock_visible(txn: &impl ConnectionTrait, user: &AuthUser, id: i32) -> Result<client::Model> {
     visible(txn, user, id, Read::ForUpdate).await
 }
 
-pub async fn visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: Read) -> ApiResult<client::Model> {
+pub async fn visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: Read) -> Result<client::Model> {
     let scope = user.view_scope(Module::Clients)?;
-    let c = read.apply(client::Entity::find_by_id(id)).one(db).await?.ok_or_else(|| ApiError::not_found("client"))?;
+    let c = read.apply(client::Entity::find_by_id(id)).one(db).await?.ok_or_else(|| Error::not_found("client"))?;
     if matches!(scope, ViewScope::Own(me) if c.assigned_to != Some(me)) {
-        return Err(ApiError::not_found("client"));
+        return Err(Error::not_found("client"));
     }
     Ok(c)
 }
@@ -142,7 +142,7 @@ pub fn text_patch(v: &mut Validator, field: &str, value: &Option<String>, max: u
 
 /// Applies a create/update body to a row; on create the row starts empty and `company` is required.
 /// Returns the validated custom field changes, to save once the row has an id.
-pub async fn apply_client(db: &impl ConnectionTrait, row: &mut client::ActiveModel, b: &ClientInput, creating: bool) -> ApiResult<custom_fields::Changes> {
+pub async fn apply_client(db: &impl ConnectionTrait, row: &mut client::ActiveModel, b: &ClientInput, creating: bool) -> Result<custom_fields::Changes> {
     let defs = custom_fields::definitions(db, custom_fields::CLIENT).await?;
     let custom = custom_fields::validate(&defs, &b.custom_fields, creating);
     let mut v = Validator::new();
@@ -185,7 +185,7 @@ pub async fn apply_client(db: &impl ConnectionTrait, row: &mut client::ActiveMod
             v.push("assigned_to", "not_found", format!("no active staff member {id}"));
         }
     }
-    v.finish().map_err(ApiError::validation)?;
+    v.finish().map_err(Error::validation)?;
 
     if let Some(c) = company {
         row.company = Set(c);
@@ -224,7 +224,7 @@ pub async fn apply_client(db: &impl ConnectionTrait, row: &mut client::ActiveMod
 }
 
 /// The first kind of document a client still has (they keep it from being deleted), if any.
-pub async fn documents_of(db: &impl ConnectionTrait, client_id: i32) -> ApiResult<Option<&'static str>> {
+pub async fn documents_of(db: &impl ConnectionTrait, client_id: i32) -> Result<Option<&'static str>> {
     use crate::entities::{client_credit, contract, invoice, proposal, recurring_invoice, sales_order};
     if invoice::Entity::find().filter(invoice::Column::ClientId.eq(client_id)).one(db).await?.is_some() {
         return Ok(Some("invoices"));
@@ -254,7 +254,7 @@ pub struct ValidContact {
     pub title: Option<Option<String>>,
 }
 
-pub fn validate_contact(b: &ContactInput, creating: bool) -> ApiResult<ValidContact> {
+pub fn validate_contact(b: &ContactInput, creating: bool) -> Result<ValidContact> {
     let mut v = Validator::new();
     let name = match &b.name {
         Some(n) => v.check("name", parse_name(n, 200)),
@@ -273,12 +273,12 @@ pub fn validate_contact(b: &ContactInput, creating: bool) -> ApiResult<ValidCont
         other => other,
     };
     let title = text_patch(&mut v, "title", &b.title, 100);
-    v.finish().map_err(ApiError::validation)?;
+    v.finish().map_err(Error::validation)?;
     Ok(ValidContact { name, email, phone, title })
 }
 
 /// Makes `contact_id` the only primary contact of its client.
-pub async fn make_primary(db: &impl ConnectionTrait, client_id: i32, contact_id: i32) -> ApiResult<()> {
+pub async fn make_primary(db: &impl ConnectionTrait, client_id: i32, contact_id: i32) -> Result<()> {
     client_contact::Entity::update_many()
         .col_expr(client_contact::Column::IsPrimary, Expr::value(false))
         .filter(client_contact::Column::ClientId.eq(client_id))
@@ -293,7 +293,7 @@ pub async fn make_primary(db: &impl ConnectionTrait, client_id: i32, contact_id:
     Ok(())
 }
 
-pub async fn insert_contact(db: &impl ConnectionTrait, client_id: i32, valid: ValidContact, primary: bool) -> ApiResult<client_contact::Model> {
+pub async fn insert_contact(db: &impl ConnectionTrait, client_id: i32, valid: ValidContact, primary: bool) -> Result<client_contact::Model> {
     let now = OffsetDateTime::now_utc();
     let saved = client_contact::ActiveModel {
         client_id: Set(client_id),
@@ -314,17 +314,17 @@ pub async fn insert_contact(db: &impl ConnectionTrait, client_id: i32, valid: Va
     Ok(saved)
 }
 
-pub async fn find_contact(db: &impl ConnectionTrait, client_id: i32, contact_id: i32) -> ApiResult<client_contact::Model> {
+pub async fn find_contact(db: &impl ConnectionTrait, client_id: i32, contact_id: i32) -> Result<client_contact::Model> {
     client_contact::Entity::find_by_id(contact_id)
         .filter(client_contact::Column::ClientId.eq(client_id))
         .one(db)
         .await?
-        .ok_or_else(|| ApiError::not_found("contact of this client"))
+        .ok_or_else(|| Error::not_found("contact of this client"))
 }
 
 /// Creates the client (and its primary contact) for a lead and marks the lead converted, in
 /// the caller's transaction. The caller checks that the lead was not converted yet.
-pub async fn convert_lead_in(txn: &impl ConnectionTrait, actor: &crate::audit::Actor, l: &lead::Model) -> ApiResult<client::Model> {
+pub async fn convert_lead_in(txn: &impl ConnectionTrait, actor: &crate::audit::Actor, l: &lead::Model) -> Result<client::Model> {
     let lead_before = load_lead(txn, l).await?;
     let now = OffsetDateTime::now_utc();
     let saved = client::ActiveModel {
@@ -359,7 +359,7 @@ pub async fn convert_lead_in(txn: &impl ConnectionTrait, actor: &crate::audit::A
         .await?;
     let api = load_api(txn, &saved).await?;
     audit::record(txn, actor, Change::new("client.created", "client", saved.id).after(&api)).await?;
-    let lead_after = load_lead(txn, &lead::Entity::find_by_id(l.id).one(txn).await?.ok_or_else(|| ApiError::not_found("lead"))?).await?;
+    let lead_after = load_lead(txn, &lead::Entity::find_by_id(l.id).one(txn).await?.ok_or_else(|| Error::not_found("lead"))?).await?;
     let mut change = Change::new("lead.converted_to_client", "lead", l.id).before(&lead_before);
     change.after = Some(json!({"lead": lead_after, "details": {"client_id": saved.id}}));
     audit::record(txn, actor, change).await?;

@@ -13,7 +13,7 @@ use crate::db::Read;
 use crate::documents;
 use crate::documents::{currency_of, today};
 use crate::entities::{client, contract, contract_status};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 
 pub fn content_hash(content: &str) -> String {
     Sha256::digest(content.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
@@ -33,7 +33,7 @@ pub fn changed_after_signing(c: &contract::Model) -> bool {
     c.signed_content_hash.as_ref().is_some_and(|h| *h != content_hash(&c.content))
 }
 
-pub async fn load_many(db: &impl ConnectionTrait, public_url: &str, rows: &[contract::Model]) -> ApiResult<Vec<Contract>> {
+pub async fn load_many(db: &impl ConnectionTrait, public_url: &str, rows: &[contract::Model]) -> Result<Vec<Contract>> {
     let statuses: std::collections::HashMap<i32, String> = contract_status::Entity::find().all(db).await?.into_iter().map(|s| (s.id, s.name)).collect();
     let client_ids: Vec<i32> = rows.iter().map(|c| c.client_id).collect();
     let names: std::collections::HashMap<i32, String> =
@@ -63,32 +63,32 @@ pub async fn load_many(db: &impl ConnectionTrait, public_url: &str, rows: &[cont
         .collect())
 }
 
-pub async fn load_api(db: &impl ConnectionTrait, public_url: &str, c: &contract::Model) -> ApiResult<Contract> {
+pub async fn load_api(db: &impl ConnectionTrait, public_url: &str, c: &contract::Model) -> Result<Contract> {
     Ok(load_many(db, public_url, std::slice::from_ref(c)).await?.remove(0))
 }
 
-pub async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<contract::Model> {
+pub async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> Result<contract::Model> {
     visible(db, user, id, Read::Plain).await
 }
 
 /// [`find_visible`], locking the row until the transaction ends (write paths use this).
-pub async fn lock_visible(txn: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<contract::Model> {
+pub async fn lock_visible(txn: &impl ConnectionTrait, user: &AuthUser, id: i32) -> Result<contract::Model> {
     visible(txn, user, id, Read::ForUpdate).await
 }
 
-pub async fn visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: Read) -> ApiResult<contract::Model> {
+pub async fn visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: Read) -> Result<contract::Model> {
     let scope = user.view_scope(Module::Contracts)?;
-    let c = read.apply(contract::Entity::find_by_id(id)).one(db).await?.ok_or_else(|| ApiError::not_found("contract"))?;
+    let c = read.apply(contract::Entity::find_by_id(id)).one(db).await?.ok_or_else(|| Error::not_found("contract"))?;
     if let ViewScope::Own(me) = scope {
         let owner = client::Entity::find_by_id(c.client_id).one(db).await?.and_then(|x| x.assigned_to);
         if owner != Some(me) && c.created_by != Some(me) {
-            return Err(ApiError::not_found("contract"));
+            return Err(Error::not_found("contract"));
         }
     }
     Ok(c)
 }
 
-pub async fn status_named(db: &impl ConnectionTrait, name: &str) -> ApiResult<Option<i32>> {
+pub async fn status_named(db: &impl ConnectionTrait, name: &str) -> Result<Option<i32>> {
     Ok(contract_status::Entity::find().filter(contract_status::Column::Name.eq(name)).one(db).await?.map(|s| s.id))
 }
 
@@ -98,7 +98,7 @@ pub async fn apply(
     row: &mut contract::ActiveModel,
     current: Option<&contract::Model>,
     b: &ContractInput,
-) -> ApiResult<()> {
+) -> Result<()> {
     let creating = current.is_none();
     let mut v = Validator::new();
     let client = documents::requested_client(db, user, &mut v, b.client_id, creating).await?;
@@ -136,7 +136,7 @@ pub async fn apply(
     if b.contract_type.as_ref().is_some_and(|t| t.chars().count() > 100) {
         v.push("contract_type", "too_long", "at most 100 characters");
     }
-    v.finish().map_err(ApiError::validation)?;
+    v.finish().map_err(Error::validation)?;
     if let Some(c) = client {
         row.client_id = Set(c.id);
     }
@@ -192,7 +192,7 @@ pub fn new_row(user_id: Option<i32>) -> contract::ActiveModel {
 }
 
 /// The contracts ending within `days` of `today` (for the expiry job).
-pub async fn ending_within(db: &impl ConnectionTrait, today: Date, days: i64) -> ApiResult<Vec<contract::Model>> {
+pub async fn ending_within(db: &impl ConnectionTrait, today: Date, days: i64) -> Result<Vec<contract::Model>> {
     Ok(contract::Entity::find()
         .filter(contract::Column::EndDate.gte(today))
         .filter(contract::Column::EndDate.lte(today + Duration::days(days)))

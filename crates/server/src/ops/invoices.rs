@@ -20,7 +20,7 @@ use crate::db::Read;
 use crate::documents::{self, dec, Line, INVOICE};
 use crate::documents::{currency_of, today};
 use crate::entities::{app_setting, client, client_contact, invoice, payment};
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::{Error, ErrorCode, Result};
 use crate::{custom_fields, email, outbox, pdf, settings};
 
 /// The lifecycle stored in `status_code`: Draft (6), Cancelled (5) or issued (1); the rest
@@ -47,7 +47,7 @@ pub fn discount_of(i: &invoice::Model) -> Option<DocumentDiscount> {
     documents::discount_of(i.discount_type.as_deref(), &i.discount_value, &i.discount_applies)
 }
 
-pub async fn load_many(db: &impl ConnectionTrait, public_url: &str, rows: &[invoice::Model]) -> ApiResult<Vec<Invoice>> {
+pub async fn load_many(db: &impl ConnectionTrait, public_url: &str, rows: &[invoice::Model]) -> Result<Vec<Invoice>> {
     let ids: Vec<i32> = rows.iter().map(|i| i.id).collect();
     let mut lines = documents::lines_of(db, INVOICE, &ids).await?;
     let client_ids: Vec<i32> = rows.iter().map(|i| i.client_id).collect();
@@ -104,40 +104,40 @@ pub async fn load_many(db: &impl ConnectionTrait, public_url: &str, rows: &[invo
         .collect())
 }
 
-pub async fn load_api(db: &impl ConnectionTrait, public_url: &str, i: &invoice::Model) -> ApiResult<Invoice> {
+pub async fn load_api(db: &impl ConnectionTrait, public_url: &str, i: &invoice::Model) -> Result<Invoice> {
     Ok(load_many(db, public_url, std::slice::from_ref(i)).await?.remove(0))
 }
 
 /// Used by proposal conversion: the invoice just created.
-pub async fn load(db: &impl ConnectionTrait, public_url: &str, id: i32) -> ApiResult<Invoice> {
-    let i = invoice::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found("invoice"))?;
+pub async fn load(db: &impl ConnectionTrait, public_url: &str, id: i32) -> Result<Invoice> {
+    let i = invoice::Entity::find_by_id(id).one(db).await?.ok_or_else(|| Error::not_found("invoice"))?;
     load_api(db, public_url, &i).await
 }
 
 /// "View own" on invoices (and sales orders): documents of clients assigned to the caller, or
 /// where the caller is the sale agent.
-pub async fn check_client_visible(db: &impl ConnectionTrait, user: &AuthUser, module: Module, client_id: i32, what: &str) -> ApiResult<()> {
+pub async fn check_client_visible(db: &impl ConnectionTrait, user: &AuthUser, module: Module, client_id: i32, what: &str) -> Result<()> {
     if let ViewScope::Own(me) = user.view_scope(module)? {
         let c = client::Entity::find_by_id(client_id).one(db).await?;
         if c.and_then(|c| c.assigned_to) != Some(me) {
-            return Err(ApiError::not_found(what));
+            return Err(Error::not_found(what));
         }
     }
     Ok(())
 }
 
-pub async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<invoice::Model> {
+pub async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> Result<invoice::Model> {
     visible(db, user, id, Read::Plain).await
 }
 
 /// [`find_visible`], locking the row until the transaction ends (every write path uses this).
-pub async fn lock_visible(txn: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<invoice::Model> {
+pub async fn lock_visible(txn: &impl ConnectionTrait, user: &AuthUser, id: i32) -> Result<invoice::Model> {
     visible(txn, user, id, Read::ForUpdate).await
 }
 
-pub async fn visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: Read) -> ApiResult<invoice::Model> {
+pub async fn visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: Read) -> Result<invoice::Model> {
     let scope = user.view_scope(Module::Invoices)?;
-    let i = read.apply(invoice::Entity::find_by_id(id)).one(db).await?.ok_or_else(|| ApiError::not_found("invoice"))?;
+    let i = read.apply(invoice::Entity::find_by_id(id)).one(db).await?.ok_or_else(|| Error::not_found("invoice"))?;
     if let ViewScope::Own(me) = scope {
         if i.sale_agent != Some(me) && i.created_by != Some(me) {
             check_client_visible(db, user, Module::Invoices, i.client_id, "invoice").await?;
@@ -172,19 +172,19 @@ pub fn sequence_name(series: &str, format: NumberFormat, year: i32) -> String {
     }
 }
 
-pub async fn current_sequence_value(db: &impl ConnectionTrait, name: &str) -> ApiResult<i64> {
+pub async fn current_sequence_value(db: &impl ConnectionTrait, name: &str) -> Result<i64> {
     Ok(crate::entities::number_sequence::Entity::find_by_id(name.to_string()).one(db).await?.map(|s| s.next_value).unwrap_or(1))
 }
 
-pub async fn billing_config(db: &impl ConnectionTrait) -> ApiResult<BillingConfig> {
+pub async fn billing_config(db: &impl ConnectionTrait) -> Result<BillingConfig> {
     let rows = app_setting::Entity::find().filter(app_setting::Column::Key.starts_with(BILLING)).all(db).await?;
-    let serde_json::Value::Object(mut map) = serde_json::to_value(billing_defaults()).map_err(ApiError::internal)? else { unreachable!() };
+    let serde_json::Value::Object(mut map) = serde_json::to_value(billing_defaults()).map_err(Error::internal)? else { unreachable!() };
     for row in rows {
         if let (Some(slot), Ok(v)) = (map.get_mut(&row.key[BILLING.len()..]), serde_json::from_str(&row.value)) {
             *slot = v;
         }
     }
-    let mut config: BillingConfig = serde_json::from_value(serde_json::Value::Object(map)).map_err(ApiError::internal)?;
+    let mut config: BillingConfig = serde_json::from_value(serde_json::Value::Object(map)).map_err(Error::internal)?;
     config.next_number = current_sequence_value(db, &sequence_name(&config.series, config.format, today().year())).await?;
     Ok(config)
 }
@@ -219,7 +219,7 @@ pub fn text(v: &mut Validator, field: &str, value: &Option<String>, max: usize) 
     Some((!s.is_empty()).then(|| s.to_string()))
 }
 
-pub async fn resolve(db: &impl ConnectionTrait, user: &AuthUser, current: Option<&invoice::Model>, b: &InvoiceInput) -> ApiResult<Fields> {
+pub async fn resolve(db: &impl ConnectionTrait, user: &AuthUser, current: Option<&invoice::Model>, b: &InvoiceInput) -> Result<Fields> {
     let mut v = Validator::new();
     let defs = custom_fields::definitions(db, custom_fields::INVOICE).await?;
     let custom = custom_fields::validate(&defs, &b.custom_fields, current.is_none()).unwrap_or_else(|errors| {
@@ -237,10 +237,10 @@ pub async fn resolve(db: &impl ConnectionTrait, user: &AuthUser, current: Option
             || b.discount_applies.is_some()
             || b.client_id.is_some();
         if i.status_code == InvoiceStatus::Cancelled.code() {
-            return Err(ApiError::new(ErrorCode::InvoiceLocked, "A cancelled invoice cannot change; uncancel it first."));
+            return Err(Error::refused(ErrorCode::InvoiceLocked, "A cancelled invoice cannot change; uncancel it first."));
         }
         if commercial && has_payments {
-            return Err(ApiError::new(
+            return Err(Error::refused(
                 ErrorCode::InvoiceLocked,
                 "This invoice has payments; remove them before changing its lines, client, currency or discount.",
             ));
@@ -315,7 +315,7 @@ pub async fn resolve(db: &impl ConnectionTrait, user: &AuthUser, current: Option
             v.push("lines", "below_paid", "the new total is below what was already paid");
         }
     }
-    let (client, (currency, totals)) = ApiError::validated(v, client.zip(priced))?;
+    let (client, (currency, totals)) = Error::validated(v, client.zip(priced))?;
     Ok(Fields {
         client_id: client.id,
         currency,
@@ -378,8 +378,8 @@ pub struct DraftInvoice<'a> {
 
 /// Inserts a draft invoice and its lines (conversion from proposals and sales orders, the
 /// recurring job, the demo seed).
-pub async fn insert_draft(db: &impl ConnectionTrait, d: DraftInvoice<'_>) -> ApiResult<invoice::Model> {
-    let totals = documents::compute(d.currency, d.lines, d.discount).map_err(|e| ApiError::field("lines", e.code, e.message))?;
+pub async fn insert_draft(db: &impl ConnectionTrait, d: DraftInvoice<'_>) -> Result<invoice::Model> {
+    let totals = documents::compute(d.currency, d.lines, d.discount).map_err(|e| Error::field("lines", e.code, e.message))?;
     let (subtotal, discount, tax, total) = documents::minor_totals(&totals, d.currency);
     let now = OffsetDateTime::now_utc();
     let saved = invoice::ActiveModel {
@@ -419,7 +419,7 @@ pub async fn insert_draft(db: &impl ConnectionTrait, d: DraftInvoice<'_>) -> Api
 /// Issuing and sending an invoice one created is part of Invoices `create` (the guide's agent
 /// converts an accepted proposal, then issues and sends it); other people's invoices need
 /// `action` itself (`edit` to issue, `send` to send).
-pub fn require_own_unless(user: &AuthUser, inv: &invoice::Model, action: Action) -> ApiResult<()> {
+pub fn require_own_unless(user: &AuthUser, inv: &invoice::Model, action: Action) -> Result<()> {
     if user.permissions.allows(Module::Invoices, action) || inv.created_by == Some(user.id()) {
         return Ok(());
     }
@@ -428,9 +428,9 @@ pub fn require_own_unless(user: &AuthUser, inv: &invoice::Model, action: Action)
 
 /// Gives a draft the next number of its series (gap-free, never duplicated) and makes it
 /// Unpaid (1) — or Overdue if its due date already passed. In the caller's transaction.
-pub async fn issue_in(db: &impl ConnectionTrait, actor: &Actor, i: &invoice::Model) -> ApiResult<invoice::Model> {
+pub async fn issue_in(db: &impl ConnectionTrait, actor: &Actor, i: &invoice::Model) -> Result<invoice::Model> {
     if i.number.is_some() || i.status_code != InvoiceStatus::Draft.code() {
-        return Err(ApiError::new(ErrorCode::InvalidStatusTransition, "Only a draft invoice is issued."));
+        return Err(Error::refused(ErrorCode::InvalidStatusTransition, "Only a draft invoice is issued."));
     }
     let config = billing_config(db).await?;
     let year = i.date.year();
@@ -471,10 +471,10 @@ pub fn status_condition(s: InvoiceStatus, today: Date) -> Condition {
 
 // ---------- PDF and sending ----------
 
-pub async fn pdf_of(db: &impl ConnectionTrait, inv: &Invoice) -> ApiResult<Vec<u8>> {
+pub async fn pdf_of(db: &impl ConnectionTrait, inv: &Invoice) -> Result<Vec<u8>> {
     let company = settings::load(db).await?;
     let billing = billing_config(db).await?;
-    let c = client::Entity::find_by_id(inv.client_id).one(db).await?.ok_or_else(|| ApiError::not_found("client"))?;
+    let c = client::Entity::find_by_id(inv.client_id).one(db).await?.ok_or_else(|| Error::not_found("client"))?;
     let buyer = pdf::block([
         c.company.clone(),
         c.vat_number.clone().map(|v| format!("VAT: {v}")).unwrap_or_default(),
@@ -509,7 +509,7 @@ pub async fn pdf_of(db: &impl ConnectionTrait, inv: &Invoice) -> ApiResult<Vec<u
 }
 
 /// The client's e-mail for invoices: its primary contact with an address.
-pub async fn client_email(db: &impl ConnectionTrait, client_id: i32) -> ApiResult<Option<String>> {
+pub async fn client_email(db: &impl ConnectionTrait, client_id: i32) -> Result<Option<String>> {
     Ok(client_contact::Entity::find()
         .filter(client_contact::Column::ClientId.eq(client_id))
         .filter(client_contact::Column::Email.is_not_null())
@@ -534,9 +534,9 @@ pub struct InvoiceMail {
 
 /// Queues the invoice e-mail with its PDF and portal link in the caller's transaction,
 /// issuing a draft first. Returns the invoice as stored afterwards.
-pub async fn send_in(db: &impl ConnectionTrait, actor: &Actor, public_url: &str, current: invoice::Model, mail: InvoiceMail) -> ApiResult<invoice::Model> {
+pub async fn send_in(db: &impl ConnectionTrait, actor: &Actor, public_url: &str, current: invoice::Model, mail: InvoiceMail) -> Result<invoice::Model> {
     if current.status_code == InvoiceStatus::Cancelled.code() {
-        return Err(ApiError::new(ErrorCode::InvalidStatusTransition, "A cancelled invoice is not sent."));
+        return Err(Error::refused(ErrorCode::InvalidStatusTransition, "A cancelled invoice is not sent."));
     }
     let current = if current.number.is_none() { issue_in(db, actor, &current).await? } else { current };
     let now = OffsetDateTime::now_utc();
@@ -597,7 +597,7 @@ pub async fn send_in(db: &impl ConnectionTrait, actor: &Actor, public_url: &str,
 }
 
 /// Recomputes the cached paid total from payments, in the caller's transaction.
-pub async fn refresh_paid(db: &impl ConnectionTrait, invoice_id: i32) -> ApiResult<invoice::Model> {
+pub async fn refresh_paid(db: &impl ConnectionTrait, invoice_id: i32) -> Result<invoice::Model> {
     let paid: Option<i64> = payment::Entity::find()
         .select_only()
         .column_as(Expr::cust("CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT)"), "paid")
@@ -611,5 +611,5 @@ pub async fn refresh_paid(db: &impl ConnectionTrait, invoice_id: i32) -> ApiResu
         .filter(invoice::Column::Id.eq(invoice_id))
         .exec(db)
         .await?;
-    invoice::Entity::find_by_id(invoice_id).one(db).await?.ok_or_else(|| ApiError::not_found("invoice"))
+    invoice::Entity::find_by_id(invoice_id).one(db).await?.ok_or_else(|| Error::not_found("invoice"))
 }

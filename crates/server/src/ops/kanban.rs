@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
 use crate::entities::{lead, pipeline_status};
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::{Error, ErrorCode, Result};
 use crate::ops::leads::LeadFilter;
 use crate::ops::leads::{record_status_change, tags_of, top_position, LeadNames};
 use crate::ops::pipelines::status_to_api;
@@ -24,10 +24,10 @@ use crate::ops::pipelines::status_to_api;
 pub const DEFAULT_CARDS: u64 = 20;
 pub const MAX_CARDS: u64 = 200;
 
-pub fn card_limit(limit: Option<u64>) -> ApiResult<u64> {
+pub fn card_limit(limit: Option<u64>) -> Result<u64> {
     let n = limit.unwrap_or(DEFAULT_CARDS);
     if !(1..=MAX_CARDS).contains(&n) {
-        return Err(ApiError::field("limit", "out_of_range", format!("limit must be between 1 and {MAX_CARDS}")));
+        return Err(Error::field("limit", "out_of_range", format!("limit must be between 1 and {MAX_CARDS}")));
     }
     Ok(n)
 }
@@ -36,8 +36,8 @@ pub fn encode_cursor(position: i64, id: i32) -> String {
     URL_SAFE_NO_PAD.encode(format!("p:{position}:{id}"))
 }
 
-pub fn decode_cursor(raw: &str) -> ApiResult<(i64, i32)> {
-    let invalid = || ApiError::new(ErrorCode::InvalidCursor, "Pass back `next_cursor` exactly as received.");
+pub fn decode_cursor(raw: &str) -> Result<(i64, i32)> {
+    let invalid = || Error::refused(ErrorCode::InvalidCursor, "Pass back `next_cursor` exactly as received.");
     let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?).map_err(|_| invalid())?;
     let mut parts = text.strip_prefix("p:").ok_or_else(invalid)?.split(':');
     let pos = parts.next().and_then(|p| p.parse().ok()).ok_or_else(invalid)?;
@@ -63,7 +63,7 @@ pub struct ColumnTotal {
 }
 
 /// Count and value sums per (status, currency) in one grouped, index-backed query.
-pub async fn totals(db: &impl ConnectionTrait, cond: Condition) -> ApiResult<Vec<ColumnTotal>> {
+pub async fn totals(db: &impl ConnectionTrait, cond: Condition) -> Result<Vec<ColumnTotal>> {
     Ok(lead::Entity::find()
         .select_only()
         .column(lead::Column::StatusId)
@@ -87,7 +87,7 @@ pub async fn column(
     limit: u64,
     after: Option<(i64, i32)>,
     names: &LeadNames,
-) -> ApiResult<KanbanColumn> {
+) -> Result<KanbanColumn> {
     let mut cond = base.clone().add(live_in(status.id));
     if let Some((pos, id)) = after {
         cond = cond
@@ -127,7 +127,7 @@ pub async fn column(
 }
 
 /// The filter conditions for the board, without the list-only lost/junk switches.
-pub fn board_condition(user: &AuthUser, scope: ViewScope, filter: &LeadFilter, pipeline_id: i32) -> ApiResult<Condition> {
+pub fn board_condition(user: &AuthUser, scope: ViewScope, filter: &LeadFilter, pipeline_id: i32) -> Result<Condition> {
     let filter = LeadFilter {
         pipeline_id: Some(pipeline_id),
         status: None,
@@ -146,7 +146,7 @@ pub fn board_condition(user: &AuthUser, scope: ViewScope, filter: &LeadFilter, p
 }
 
 /// Rewrites a column's positions evenly (excluding `except`), when two neighbours touch.
-pub async fn renumber(db: &impl ConnectionTrait, status_id: i32, except: i32) -> ApiResult<()> {
+pub async fn renumber(db: &impl ConnectionTrait, status_id: i32, except: i32) -> Result<()> {
     let ids: Vec<i32> = lead::Entity::find()
         .filter(live_in(status_id))
         .filter(lead::Column::Id.ne(except))
@@ -165,7 +165,7 @@ pub async fn renumber(db: &impl ConnectionTrait, status_id: i32, except: i32) ->
 }
 
 /// The position right after `after_id` (or at the top) in a column, renumbering if needed.
-pub async fn drop_position(db: &impl ConnectionTrait, status_id: i32, moving: i32, after_id: Option<i32>) -> ApiResult<i64> {
+pub async fn drop_position(db: &impl ConnectionTrait, status_id: i32, moving: i32, after_id: Option<i32>) -> Result<i64> {
     for _ in 0..2 {
         let (before, after) = match after_id {
             None => (None, None),
@@ -174,7 +174,7 @@ pub async fn drop_position(db: &impl ConnectionTrait, status_id: i32, moving: i3
                     .filter(live_in(status_id))
                     .one(db)
                     .await?
-                    .ok_or_else(|| ApiError::field("after_id", "not_in_column", format!("lead {anchor_id} is not a card of the target column")))?;
+                    .ok_or_else(|| Error::field("after_id", "not_in_column", format!("lead {anchor_id} is not a card of the target column")))?;
                 let next = lead::Entity::find()
                     .filter(live_in(status_id))
                     .filter(lead::Column::Id.ne(moving))
@@ -199,12 +199,12 @@ pub async fn drop_position(db: &impl ConnectionTrait, status_id: i32, moving: i3
         }
         renumber(db, status_id, moving).await?;
     }
-    Err(ApiError::internal(anyhow::anyhow!("no room in column {status_id} after renumbering")))
+    Err(Error::internal(anyhow::anyhow!("no room in column {status_id} after renumbering")))
 }
 
 /// Moves every lead of a status to another (deleting a status with `move_to`), each recorded
 /// like a drag-drop, appended in their order below the target's cards.
-pub async fn move_all(db: &impl ConnectionTrait, user: &AuthUser, from: i32, to: i32) -> ApiResult<()> {
+pub async fn move_all(db: &impl ConnectionTrait, user: &AuthUser, from: i32, to: i32) -> Result<()> {
     let now = OffsetDateTime::now_utc();
     let leads =
         lead::Entity::find().filter(lead::Column::StatusId.eq(from)).order_by_asc(lead::Column::Position).order_by_asc(lead::Column::Id).all(db).await?;

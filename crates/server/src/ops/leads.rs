@@ -20,7 +20,7 @@ use utoipa::IntoParams;
 use crate::auth::AuthUser;
 use crate::db::Read;
 use crate::entities::{lead, lead_source, lead_status_change, lead_tag, lost_reason, opportunity_status, pipeline_status, reminder, staff};
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::{Error, ErrorCode, Result};
 use crate::ops::lookups::SOURCES;
 use crate::ops::pipelines::{default_pipeline, find_pipeline, statuses_of};
 use crate::outbox;
@@ -35,7 +35,7 @@ pub struct LeadNames {
 }
 
 impl LeadNames {
-    pub async fn load(db: &impl ConnectionTrait) -> ApiResult<LeadNames> {
+    pub async fn load(db: &impl ConnectionTrait) -> Result<LeadNames> {
         Ok(LeadNames {
             statuses: pipeline_status::Entity::find().all(db).await?.into_iter().map(|s| (s.id, s.name)).collect(),
             sources: lead_source::Entity::find().all(db).await?.into_iter().map(|s| (s.id, s.name)).collect(),
@@ -106,7 +106,7 @@ pub fn to_api(l: &lead::Model, tags: Vec<String>, names: &LeadNames) -> Lead {
 }
 
 /// Fills the `custom_fields` objects of API leads.
-pub async fn fill_custom(db: &impl ConnectionTrait, leads: &mut [Lead]) -> ApiResult<()> {
+pub async fn fill_custom(db: &impl ConnectionTrait, leads: &mut [Lead]) -> Result<()> {
     let ids: Vec<i32> = leads.iter().map(|l| l.id).collect();
     let mut values = crate::custom_fields::values_of(db, crate::custom_fields::LEAD, &ids).await?;
     for l in leads.iter_mut() {
@@ -116,7 +116,7 @@ pub async fn fill_custom(db: &impl ConnectionTrait, leads: &mut [Lead]) -> ApiRe
 }
 
 /// Tags of many leads at once, in insertion order.
-pub async fn tags_of(db: &impl ConnectionTrait, ids: &[i32]) -> ApiResult<HashMap<i32, Vec<String>>> {
+pub async fn tags_of(db: &impl ConnectionTrait, ids: &[i32]) -> Result<HashMap<i32, Vec<String>>> {
     let mut out: HashMap<i32, Vec<String>> = HashMap::new();
     if ids.is_empty() {
         return Ok(out);
@@ -127,22 +127,22 @@ pub async fn tags_of(db: &impl ConnectionTrait, ids: &[i32]) -> ApiResult<HashMa
     Ok(out)
 }
 
-pub async fn reload(db: &impl ConnectionTrait, id: i32) -> ApiResult<lead::Model> {
-    lead::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found("lead"))
+pub async fn reload(db: &impl ConnectionTrait, id: i32) -> Result<lead::Model> {
+    lead::Entity::find_by_id(id).one(db).await?.ok_or_else(|| Error::not_found("lead"))
 }
 
-pub async fn load_api(db: &impl ConnectionTrait, l: &lead::Model) -> ApiResult<Lead> {
+pub async fn load_api(db: &impl ConnectionTrait, l: &lead::Model) -> Result<Lead> {
     let names = LeadNames::load(db).await?;
     Ok(load_many_with(db, &names, std::slice::from_ref(l)).await?.remove(0))
 }
 
 /// API leads for many rows: names, tags and custom fields each loaded in one query.
-pub async fn load_many(db: &impl ConnectionTrait, rows: &[lead::Model]) -> ApiResult<Vec<Lead>> {
+pub async fn load_many(db: &impl ConnectionTrait, rows: &[lead::Model]) -> Result<Vec<Lead>> {
     let names = LeadNames::load(db).await?;
     load_many_with(db, &names, rows).await
 }
 
-pub async fn load_many_with(db: &impl ConnectionTrait, names: &LeadNames, rows: &[lead::Model]) -> ApiResult<Vec<Lead>> {
+pub async fn load_many_with(db: &impl ConnectionTrait, names: &LeadNames, rows: &[lead::Model]) -> Result<Vec<Lead>> {
     let mut tags = tags_of(db, &rows.iter().map(|l| l.id).collect::<Vec<_>>()).await?;
     let mut items: Vec<Lead> = rows.iter().map(|l| to_api(l, tags.remove(&l.id).unwrap_or_default(), names)).collect();
     fill_custom(db, &mut items).await?;
@@ -150,22 +150,21 @@ pub async fn load_many_with(db: &impl ConnectionTrait, names: &LeadNames, rows: 
 }
 
 /// A lead the caller may see (`view_own` → only assigned to them); 404 otherwise.
-pub async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<lead::Model> {
+pub async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> Result<lead::Model> {
     visible(db, user, id, Read::Plain).await
 }
 
 /// [`find_visible`], locking the row until the transaction ends (write paths use this).
-pub async fn lock_visible(txn: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<lead::Model> {
+pub async fn lock_visible(txn: &impl ConnectionTrait, user: &AuthUser, id: i32) -> Result<lead::Model> {
     visible(txn, user, id, Read::ForUpdate).await
 }
 
-pub async fn visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: Read) -> ApiResult<lead::Model> {
+pub async fn visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: Read) -> Result<lead::Model> {
     let scope = user.view_scope(Module::Leads)?;
-    let lead =
-        read.apply(lead::Entity::find_by_id(id).filter(lead::Column::IsOpportunity.eq(false))).one(db).await?.ok_or_else(|| ApiError::not_found("lead"))?;
+    let lead = read.apply(lead::Entity::find_by_id(id).filter(lead::Column::IsOpportunity.eq(false))).one(db).await?.ok_or_else(|| Error::not_found("lead"))?;
     if let ViewScope::Own(me) = scope {
         if lead.assigned_to != Some(me) {
-            return Err(ApiError::not_found("lead"));
+            return Err(Error::not_found("lead"));
         }
     }
     Ok(lead)
@@ -319,7 +318,7 @@ pub fn opt_text(v: &mut Validator, field: &str, value: &Option<String>, max: usi
     Some(s.to_string())
 }
 
-pub async fn validate(db: &impl ConnectionTrait, d: LeadDraft) -> ApiResult<ValidLead> {
+pub async fn validate(db: &impl ConnectionTrait, d: LeadDraft) -> Result<ValidLead> {
     let mut v = Validator::new();
     let name = v.check("name", parse_name(&d.name, 200));
     let email = opt_text(&mut v, "email", &d.email, 254).and_then(|e| v.check("email", EmailAddress::parse(&e)));
@@ -388,7 +387,7 @@ pub async fn validate(db: &impl ConnectionTrait, d: LeadDraft) -> ApiResult<Vali
             },
         }
     }
-    let ((name, pipeline), status_id) = ApiError::validated(v, name.zip(pipeline).zip(status_id))?;
+    let ((name, pipeline), status_id) = Error::validated(v, name.zip(pipeline).zip(status_id))?;
     Ok(ValidLead {
         name,
         company: fields.company,
@@ -452,7 +451,7 @@ impl ValidLead {
     }
 }
 
-pub async fn replace_tags(db: &impl ConnectionTrait, lead_id: i32, tags: &[String]) -> ApiResult<()> {
+pub async fn replace_tags(db: &impl ConnectionTrait, lead_id: i32, tags: &[String]) -> Result<()> {
     lead_tag::Entity::delete_many().filter(lead_tag::Column::LeadId.eq(lead_id)).exec(db).await?;
     if !tags.is_empty() {
         let rows = tags.iter().map(|t| lead_tag::ActiveModel { lead_id: Set(lead_id), tag: Set(t.clone()) });
@@ -464,7 +463,7 @@ pub async fn replace_tags(db: &impl ConnectionTrait, lead_id: i32, tags: &[Strin
 /// Position for a card arriving at the top of a column.
 /// The position above the first card of a column. Locks the column (its status row) for the
 /// rest of the caller's transaction, so two cards put on top at once get distinct positions.
-pub async fn top_position(db: &impl ConnectionTrait, status_id: i32, except: Option<i32>) -> ApiResult<i64> {
+pub async fn top_position(db: &impl ConnectionTrait, status_id: i32, except: Option<i32>) -> Result<i64> {
     Read::ForUpdate.apply(pipeline_status::Entity::find_by_id(status_id)).one(db).await?;
     let mut q = lead::Entity::find()
         .filter(lead::Column::StatusId.eq(status_id))
@@ -480,13 +479,7 @@ pub async fn top_position(db: &impl ConnectionTrait, status_id: i32, except: Opt
 }
 
 /// Records a status change in the lead's history and emits `lead_status_changed`.
-pub async fn record_status_change(
-    db: &impl ConnectionTrait,
-    lead: &lead::Model,
-    from: Option<i32>,
-    staff_id: Option<i32>,
-    at: OffsetDateTime,
-) -> ApiResult<()> {
+pub async fn record_status_change(db: &impl ConnectionTrait, lead: &lead::Model, from: Option<i32>, staff_id: Option<i32>, at: OffsetDateTime) -> Result<()> {
     lead_status_change::ActiveModel {
         lead_id: Set(lead.id),
         from_status_id: Set(from),
@@ -519,8 +512,8 @@ pub async fn insert_new(
     txn: &impl ConnectionTrait,
     user: &AuthUser,
     mut body: CreateLead,
-    extra: impl FnOnce(&mut lead::ActiveModel) -> ApiResult<()>,
-) -> ApiResult<lead::Model> {
+    extra: impl FnOnce(&mut lead::ActiveModel) -> Result<()>,
+) -> Result<lead::Model> {
     let custom = std::mem::take(&mut body.custom_fields);
     // Someone who sees only their own leads gets what they add (else it vanishes from their view).
     if body.assigned_to.is_none() && matches!(user.view_scope(Module::Leads), Ok(ViewScope::Own(_))) {
@@ -528,7 +521,7 @@ pub async fn insert_new(
     }
     let valid = validate(txn, LeadDraft::from(body)).await?;
     let defs = crate::custom_fields::definitions(txn, crate::custom_fields::LEAD).await?;
-    let custom = crate::custom_fields::validate(&defs, &custom, true).map_err(ApiError::validation)?;
+    let custom = crate::custom_fields::validate(&defs, &custom, true).map_err(Error::validation)?;
     let now = OffsetDateTime::now_utc();
     let mut row = lead::ActiveModel {
         position: Set(top_position(txn, valid.status_id, None).await?),
@@ -557,12 +550,12 @@ pub async fn insert_new(
 }
 
 /// The `assigned` filter of lists: `me`, `none` or a staff id.
-pub fn assigned_condition<C: ColumnTrait>(raw: Option<&str>, user: &AuthUser, column: C) -> ApiResult<Option<Condition>> {
+pub fn assigned_condition<C: ColumnTrait>(raw: Option<&str>, user: &AuthUser, column: C) -> Result<Option<Condition>> {
     let expr = match raw.map(str::trim) {
         None | Some("") => return Ok(None),
         Some("me") => column.eq(user.id()),
         Some("none") => column.is_null(),
-        Some(id) => column.eq(id.parse::<i32>().map_err(|_| ApiError::field("assigned", "invalid", "use `me`, `none` or a staff id"))?),
+        Some(id) => column.eq(id.parse::<i32>().map_err(|_| Error::field("assigned", "invalid", "use `me`, `none` or a staff id"))?),
     };
     Ok(Some(Condition::all().add(expr)))
 }
@@ -575,12 +568,12 @@ impl LeadFilter {
         user: &AuthUser,
         scope: ViewScope,
         custom: &HashMap<String, String>,
-    ) -> ApiResult<Condition> {
+    ) -> Result<Condition> {
         Ok(self.condition(user, scope)?.add(crate::custom_fields::filter(db, crate::custom_fields::LEAD, lead::Column::Id, custom).await?))
     }
 
     /// The conditions, including the caller's `view_own` restriction.
-    pub fn condition(&self, user: &AuthUser, scope: ViewScope) -> ApiResult<Condition> {
+    pub fn condition(&self, user: &AuthUser, scope: ViewScope) -> Result<Condition> {
         let mut c = Condition::all().add(lead::Column::IsOpportunity.eq(false));
         if let ViewScope::Own(me) = scope {
             c = c.add(lead::Column::AssignedTo.eq(me));
@@ -621,11 +614,11 @@ impl LeadFilter {
         match self.created.as_deref() {
             None | Some("") => {}
             Some("today") => c = c.add(lead::Column::CreatedAt.gte(now.replace_time(Time::MIDNIGHT))),
-            Some(_) => return Err(ApiError::field("created", "invalid", "the only supported value is `today`")),
+            Some(_) => return Err(Error::field("created", "invalid", "the only supported value is `today`")),
         }
         if let Some(days) = self.stagnant_days {
             if days < 0 {
-                return Err(ApiError::field("stagnant_days", "out_of_range", "must be 0 or more"));
+                return Err(Error::field("stagnant_days", "out_of_range", "must be 0 or more"));
             }
             c = c.add(lead::Column::LastStatusChangeAt.lte(now - Duration::days(days)));
         }
@@ -679,7 +672,7 @@ pub struct SortCursor {
 }
 
 impl Sort {
-    pub fn parse(s: Option<&str>) -> ApiResult<Sort> {
+    pub fn parse(s: Option<&str>) -> Result<Sort> {
         Ok(match s.unwrap_or("-created_at") {
             "-created_at" | "-id" => Sort::Newest,
             "created_at" | "id" => Sort::Oldest,
@@ -687,7 +680,7 @@ impl Sort {
             "score" => Sort::ScoreAsc,
             "name" => Sort::NameAsc,
             "-name" => Sort::NameDesc,
-            other => return Err(ApiError::field("sort", "invalid", format!("cannot sort by `{other}`; use created_at, score or name, `-` for descending"))),
+            other => return Err(Error::field("sort", "invalid", format!("cannot sort by `{other}`; use created_at, score or name, `-` for descending"))),
         })
     }
 
@@ -716,8 +709,8 @@ impl Sort {
     }
 }
 
-pub fn decode_sort_cursor(raw: &str) -> ApiResult<SortCursor> {
-    let invalid = || ApiError::new(ErrorCode::InvalidCursor, "Pass back `next_cursor` exactly as received, with the same `sort`.");
+pub fn decode_sort_cursor(raw: &str) -> Result<SortCursor> {
+    let invalid = || Error::refused(ErrorCode::InvalidCursor, "Pass back `next_cursor` exactly as received, with the same `sort`.");
     let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
     serde_json::from_slice(&bytes).map_err(|_| invalid())
 }
@@ -764,7 +757,7 @@ pub struct LeadFilter {
 
 /// Closes the open follow-up reminders of a lead that was marked lost or junk: nobody should be
 /// reminded to call a lead that is out of the funnel. (Restoring it does not reopen them.)
-pub async fn close_reminders(txn: &impl ConnectionTrait, lead_id: i32) -> ApiResult<()> {
+pub async fn close_reminders(txn: &impl ConnectionTrait, lead_id: i32) -> Result<()> {
     reminder::Entity::update_many()
         .col_expr(reminder::Column::DoneAt, Expr::value(OffsetDateTime::now_utc()))
         .filter(reminder::Column::LeadId.eq(lead_id))

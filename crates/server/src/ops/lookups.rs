@@ -1,9 +1,10 @@
 //! Lookups: the queries and business operations below the HTTP handlers.
 
 use crmconnect_domain::api::NamedOption;
+use sea_orm::sea_query::{Alias, Expr, Query};
 use sea_orm::{ConnectionTrait, FromQueryResult, StatementBuilder};
 
-use crate::error::ApiResult;
+use crate::error::{Error, ErrorCode, Result};
 
 pub struct Lookup {
     pub table: &'static str,
@@ -38,7 +39,42 @@ pub struct Count {
     pub n: i64,
 }
 
-pub async fn fetch<S: StatementBuilder>(db: &impl ConnectionTrait, stmt: &S) -> ApiResult<Vec<NamedOption>> {
+pub async fn fetch<S: StatementBuilder>(db: &impl ConnectionTrait, stmt: &S) -> Result<Vec<NamedOption>> {
     let rows = Row::find_by_statement(db.get_database_backend().build(stmt)).all(db).await?;
     Ok(rows.into_iter().map(|r| NamedOption { id: r.id, name: r.name }).collect())
+}
+
+/// The queries every lookup table answers the same way.
+impl Lookup {
+    pub async fn all(&self, db: &impl ConnectionTrait) -> Result<Vec<NamedOption>> {
+        let order = Alias::new(if self.ordered_by_id { "id" } else { "name" });
+        let q = Query::select().columns([Alias::new("id"), Alias::new("name")]).from(Alias::new(self.table)).order_by(order, sea_orm::Order::Asc).to_owned();
+        fetch(db, &q).await
+    }
+
+    pub async fn first(&self, db: &impl ConnectionTrait) -> Result<Option<NamedOption>> {
+        Ok(self.all(db).await?.into_iter().next())
+    }
+
+    pub async fn find(&self, db: &impl ConnectionTrait, id: i32) -> Result<Option<NamedOption>> {
+        let q = Query::select()
+            .columns([Alias::new("id"), Alias::new("name")])
+            .from(Alias::new(self.table))
+            .and_where(Expr::col(Alias::new("id")).eq(id))
+            .to_owned();
+        Ok(fetch(db, &q).await?.into_iter().next())
+    }
+
+    pub async fn ensure_name_free(&self, db: &impl ConnectionTrait, name: &str, except: Option<i32>) -> Result<()> {
+        let mut q = Query::select().expr_as(Expr::cust("COUNT(*)"), Alias::new("n")).from(Alias::new(self.table)).to_owned();
+        q.and_where(Expr::col(Alias::new("name")).eq(name));
+        if let Some(id) = except {
+            q.and_where(Expr::col(Alias::new("id")).ne(id));
+        }
+        let n = Count::find_by_statement(db.get_database_backend().build(&q)).one(db).await?.map_or(0, |c| c.n);
+        if n > 0 {
+            return Err(Error::refused(ErrorCode::NameTaken, format!("A {} named `{name}` already exists.", self.label)));
+        }
+        Ok(())
+    }
 }

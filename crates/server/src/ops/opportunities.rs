@@ -15,33 +15,30 @@ use crate::auth::AuthUser;
 use crate::db::Read;
 use crate::documents;
 use crate::entities::{client, lead, lead_tag, opportunity_status};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::ops::leads::assigned_condition;
 use crate::ops::lookups::OPPORTUNITY_STATUSES;
 
-pub async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<lead::Model> {
+pub async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> Result<lead::Model> {
     visible(db, user, id, Read::Plain).await
 }
 
 /// [`find_visible`], locking the row until the transaction ends (write paths use this).
-pub async fn lock_visible(txn: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<lead::Model> {
+pub async fn lock_visible(txn: &impl ConnectionTrait, user: &AuthUser, id: i32) -> Result<lead::Model> {
     visible(txn, user, id, Read::ForUpdate).await
 }
 
-pub async fn visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: Read) -> ApiResult<lead::Model> {
+pub async fn visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: Read) -> Result<lead::Model> {
     let scope = user.view_scope(Module::Opportunities)?;
-    let o = read
-        .apply(lead::Entity::find_by_id(id).filter(lead::Column::IsOpportunity.eq(true)))
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("opportunity"))?;
+    let o =
+        read.apply(lead::Entity::find_by_id(id).filter(lead::Column::IsOpportunity.eq(true))).one(db).await?.ok_or_else(|| Error::not_found("opportunity"))?;
     if matches!(scope, ViewScope::Own(me) if o.assigned_to != Some(me)) {
-        return Err(ApiError::not_found("opportunity"));
+        return Err(Error::not_found("opportunity"));
     }
     Ok(o)
 }
 
-pub async fn check_status(v: &mut Validator, db: &impl ConnectionTrait, id: i32) -> ApiResult<()> {
+pub async fn check_status(v: &mut Validator, db: &impl ConnectionTrait, id: i32) -> Result<()> {
     if OPPORTUNITY_STATUSES.find(db, id).await?.is_none() {
         v.push("opportunity_status_id", "not_found", format!("opportunity status {id} does not exist"));
     }
@@ -50,7 +47,7 @@ pub async fn check_status(v: &mut Validator, db: &impl ConnectionTrait, id: i32)
 
 /// The status a new opportunity starts in: the requested one if it exists (else a field error),
 /// or the first opportunity status.
-pub async fn initial_status(v: &mut Validator, db: &impl ConnectionTrait, requested: Option<i32>) -> ApiResult<Option<i32>> {
+pub async fn initial_status(v: &mut Validator, db: &impl ConnectionTrait, requested: Option<i32>) -> Result<Option<i32>> {
     match requested {
         Some(id) => {
             check_status(v, db, id).await?;
@@ -60,15 +57,15 @@ pub async fn initial_status(v: &mut Validator, db: &impl ConnectionTrait, reques
     }
 }
 
-pub fn parse_date(field: &str, raw: &Option<String>) -> ApiResult<Option<Date>> {
+pub fn parse_date(field: &str, raw: &Option<String>) -> Result<Option<Date>> {
     raw.as_deref()
         .filter(|s| !s.trim().is_empty())
-        .map(|s| crmconnect_domain::dates::parse(s).ok_or_else(|| ApiError::field(field, "invalid_date", "use YYYY-MM-DD")))
+        .map(|s| crmconnect_domain::dates::parse(s).ok_or_else(|| Error::field(field, "invalid_date", "use YYYY-MM-DD")))
         .transpose()
 }
 
 impl OpportunityFilter {
-    pub fn condition(&self, user: &AuthUser, scope: ViewScope) -> ApiResult<Condition> {
+    pub fn condition(&self, user: &AuthUser, scope: ViewScope) -> Result<Condition> {
         let mut c =
             Condition::all().add(lead::Column::IsOpportunity.eq(true)).add(lead::Column::Junk.eq(false)).add(lead::Column::Lost.eq(self.lost.unwrap_or(false)));
         if let ViewScope::Own(me) = scope {
@@ -111,7 +108,7 @@ impl OpportunityFilter {
         }
         for (field, value) in [("min_probability", self.min_probability), ("max_probability", self.max_probability)] {
             if let Some(p) = value {
-                check_probability(p).map_err(|e| ApiError::field(field, e.code, e.message))?;
+                check_probability(p).map_err(|e| Error::field(field, e.code, e.message))?;
             }
         }
         if let Some(p) = self.min_probability {
@@ -158,12 +155,12 @@ pub struct OpportunityFilter {
 /// transaction. With `client_id` the client (and its primary contact) supply what the body
 /// leaves out, and the opportunity is marked as that client's, so converting its proposal bills
 /// the client instead of creating a second one. The caller writes the audit entry and event.
-pub async fn create_direct(txn: &impl ConnectionTrait, user: &AuthUser, b: CreateOpportunity) -> ApiResult<lead::Model> {
+pub async fn create_direct(txn: &impl ConnectionTrait, user: &AuthUser, b: CreateOpportunity) -> Result<lead::Model> {
     let mut v = Validator::new();
     let probability = v.check("probability", check_probability(b.probability));
     let status_id = initial_status(&mut v, txn, b.opportunity_status_id).await?;
     let client = documents::requested_client(txn, user, &mut v, b.client_id, false).await?;
-    v.finish().map_err(ApiError::validation)?;
+    v.finish().map_err(Error::validation)?;
     let contact = match &client {
         Some(c) => crate::ops::clients::primary_contact(txn, c.id).await?,
         None => None,

@@ -17,15 +17,15 @@ use crate::audit::{self, Actor, Change};
 use crate::auth::AuthUser;
 use crate::documents::{currency_of, today};
 use crate::entities::{client, client_credit, invoice, payment, payment_mode};
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::{Error, ErrorCode, Result};
 use crate::ops::invoices::{refresh_paid, status_inputs};
 use crate::outbox;
 
-pub async fn mode_names(db: &impl ConnectionTrait) -> ApiResult<HashMap<i32, String>> {
+pub async fn mode_names(db: &impl ConnectionTrait) -> Result<HashMap<i32, String>> {
     Ok(payment_mode::Entity::find().all(db).await?.into_iter().map(|m| (m.id, m.name)).collect())
 }
 
-pub async fn to_api_many(db: &impl ConnectionTrait, rows: &[payment::Model]) -> ApiResult<Vec<Payment>> {
+pub async fn to_api_many(db: &impl ConnectionTrait, rows: &[payment::Model]) -> Result<Vec<Payment>> {
     let modes = mode_names(db).await?;
     let ids: Vec<i32> = rows.iter().map(|p| p.invoice_id).collect();
     let numbers: HashMap<i32, Option<String>> = if ids.is_empty() {
@@ -66,22 +66,22 @@ pub struct NewPayment {
 
 /// Records a payment on an issued invoice inside the caller's transaction: refuses more than
 /// the balance (409 `payment_exceeds_balance`, nothing recorded), updates the paid total.
-pub async fn record_in(db: &impl ConnectionTrait, actor: &Actor, inv: &invoice::Model, p: NewPayment) -> ApiResult<payment::Model> {
+pub async fn record_in(db: &impl ConnectionTrait, actor: &Actor, inv: &invoice::Model, p: NewPayment) -> Result<payment::Model> {
     if inv.number.is_none() || inv.status_code == InvoiceStatus::Draft.code() {
-        return Err(ApiError::new(ErrorCode::InvalidStatusTransition, "Issue the invoice before recording payments."));
+        return Err(Error::refused(ErrorCode::InvalidStatusTransition, "Issue the invoice before recording payments."));
     }
     if inv.status_code == InvoiceStatus::Cancelled.code() {
-        return Err(ApiError::new(ErrorCode::InvalidStatusTransition, "A cancelled invoice takes no payments."));
+        return Err(Error::refused(ErrorCode::InvalidStatusTransition, "A cancelled invoice takes no payments."));
     }
     let c = currency_of(&inv.currency);
-    let amount_minor = money::to_minor(p.amount, c).map_err(|e| ApiError::field("amount", e.code, e.message))?;
+    let amount_minor = money::to_minor(p.amount, c).map_err(|e| Error::field("amount", e.code, e.message))?;
     let balance = money::from_minor(inv.total_minor - inv.paid_minor, c);
     if let Err(e) = rules::check_payment(p.amount, balance) {
         return Err(match e.code {
             "exceeds_balance" => {
-                ApiError::new(ErrorCode::PaymentExceedsBalance, format!("The balance due is {balance} {}; nothing was recorded.", inv.currency))
+                Error::refused(ErrorCode::PaymentExceedsBalance, format!("The balance due is {balance} {}; nothing was recorded.", inv.currency))
             }
-            _ => ApiError::field("amount", e.code, e.message),
+            _ => Error::field("amount", e.code, e.message),
         });
     }
     let saved = payment::ActiveModel {
@@ -121,7 +121,7 @@ pub fn check_text(v: &mut Validator, field: &str, value: &Option<String>, max: u
     Some(s.to_string())
 }
 
-pub async fn check_mode(db: &impl ConnectionTrait, v: &mut Validator, id: Option<i32>) -> ApiResult<()> {
+pub async fn check_mode(db: &impl ConnectionTrait, v: &mut Validator, id: Option<i32>) -> Result<()> {
     if let Some(id) = id {
         if !payment_mode::Entity::find_by_id(id).one(db).await?.is_some_and(|m| m.active) {
             v.push("payment_mode_id", "not_found", format!("no active payment mode {id}"));
@@ -134,18 +134,18 @@ pub fn mode_to_api(m: &payment_mode::Model) -> PaymentMode {
     PaymentMode { id: m.id, name: m.name.clone(), active: m.active }
 }
 
-pub async fn name_free(db: &impl ConnectionTrait, name: &str, except: Option<i32>) -> ApiResult<()> {
+pub async fn name_free(db: &impl ConnectionTrait, name: &str, except: Option<i32>) -> Result<()> {
     let mut q = payment_mode::Entity::find().filter(Expr::expr(Func::lower(Expr::col(payment_mode::Column::Name))).eq(name.to_lowercase()));
     if let Some(id) = except {
         q = q.filter(payment_mode::Column::Id.ne(id));
     }
     if q.one(db).await?.is_some() {
-        return Err(ApiError::new(ErrorCode::NameTaken, format!("`{name}` already exists.")));
+        return Err(Error::refused(ErrorCode::NameTaken, format!("`{name}` already exists.")));
     }
     Ok(())
 }
 
-pub async fn credit_of(db: &impl ConnectionTrait, client_id: i32) -> ApiResult<ClientCredit> {
+pub async fn credit_of(db: &impl ConnectionTrait, client_id: i32) -> Result<ClientCredit> {
     let rows = client_credit::Entity::find().filter(client_credit::Column::ClientId.eq(client_id)).order_by_asc(client_credit::Column::Id).all(db).await?;
     let mut sums: std::collections::BTreeMap<String, i64> = Default::default();
     for r in &rows {
@@ -167,11 +167,11 @@ pub async fn credit_of(db: &impl ConnectionTrait, client_id: i32) -> ApiResult<C
     })
 }
 
-pub async fn visible_client(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<client::Model> {
+pub async fn visible_client(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> Result<client::Model> {
     let scope = user.view_scope(Module::Clients)?;
-    let c = client::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found("client"))?;
+    let c = client::Entity::find_by_id(id).one(db).await?.ok_or_else(|| Error::not_found("client"))?;
     if matches!(scope, ViewScope::Own(me) if c.assigned_to != Some(me)) {
-        return Err(ApiError::not_found("client"));
+        return Err(Error::not_found("client"));
     }
     Ok(c)
 }

@@ -8,15 +8,15 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use crate::db::Read;
 use crate::documents::currency_of;
 use crate::entities::{client, contract, proposal};
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::{Error, ErrorCode, Result};
 use crate::notifications::{self, Notice};
 use crate::ops::contracts::{changed_after_signing, signature_of};
 use crate::ops::proposals::{self, acceptance_of, status_of};
 use crate::settings;
 
 /// The proposal behind a token, as long as the client may see it (drafts are not published).
-pub async fn by_token(db: &impl ConnectionTrait, token: &str, read: Read) -> ApiResult<proposal::Model> {
-    let not_found = || ApiError::not_found("proposal");
+pub async fn by_token(db: &impl ConnectionTrait, token: &str, read: Read) -> Result<proposal::Model> {
+    let not_found = || Error::not_found("proposal");
     if token.len() > 100 {
         return Err(not_found());
     }
@@ -32,7 +32,7 @@ pub fn owner(p: &proposal::Model) -> Option<i32> {
     p.assigned_to.or(p.created_by)
 }
 
-pub async fn notify_owner(db: &impl ConnectionTrait, p: &proposal::Model, kind: &str, title: String, body: String) -> ApiResult<()> {
+pub async fn notify_owner(db: &impl ConnectionTrait, p: &proposal::Model, kind: &str, title: String, body: String) -> Result<()> {
     if let Some(staff_id) = owner(p) {
         let notice = Notice { kind, title, body, link: Some(format!("/admin/proposals/{}", p.id)), entity: Some(("proposal", p.id)) };
         notifications::notify(db, staff_id, notice).await?;
@@ -40,7 +40,7 @@ pub async fn notify_owner(db: &impl ConnectionTrait, p: &proposal::Model, kind: 
     Ok(())
 }
 
-pub async fn portal_view(db: &impl ConnectionTrait, public_url: &str, p: &proposal::Model) -> ApiResult<PortalProposal> {
+pub async fn portal_view(db: &impl ConnectionTrait, public_url: &str, p: &proposal::Model) -> Result<PortalProposal> {
     let api = proposals::load_api(db, public_url, p).await?;
     let company = settings::load(db).await?;
     let status = status_of(p);
@@ -66,24 +66,24 @@ pub async fn portal_view(db: &impl ConnectionTrait, public_url: &str, p: &propos
     })
 }
 
-pub fn refuse_if_expired(p: &proposal::Model) -> ApiResult<()> {
+pub fn refuse_if_expired(p: &proposal::Model) -> Result<()> {
     if rules::is_expired(status_of(p), p.open_till, crate::documents::today()) {
         let till = p.open_till.map(|d| d.to_string()).unwrap_or_default();
-        return Err(ApiError::new(ErrorCode::ProposalExpired, format!("This proposal was open until {till}; ask us for an updated one.")));
+        return Err(Error::refused(ErrorCode::ProposalExpired, format!("This proposal was open until {till}; ask us for an updated one.")));
     }
     Ok(())
 }
 
-pub fn require_comments(p: &proposal::Model) -> ApiResult<()> {
+pub fn require_comments(p: &proposal::Model) -> Result<()> {
     if !p.allow_comments {
-        return Err(ApiError::new(ErrorCode::CommentsDisabled, "Comments are turned off for this proposal."));
+        return Err(Error::refused(ErrorCode::CommentsDisabled, "Comments are turned off for this proposal."));
     }
     Ok(())
 }
 
-pub async fn invoice_by_token(db: &impl ConnectionTrait, token: &str) -> ApiResult<crate::entities::invoice::Model> {
+pub async fn invoice_by_token(db: &impl ConnectionTrait, token: &str) -> Result<crate::entities::invoice::Model> {
     use crate::entities::invoice;
-    let not_found = || ApiError::not_found("invoice");
+    let not_found = || Error::not_found("invoice");
     if token.len() > 100 {
         return Err(not_found());
     }
@@ -96,15 +96,15 @@ pub async fn invoice_by_token(db: &impl ConnectionTrait, token: &str) -> ApiResu
 }
 
 /// The contract behind a portal token.
-pub async fn contract_by_token(db: &impl ConnectionTrait, token: &str, read: Read) -> ApiResult<contract::Model> {
+pub async fn contract_by_token(db: &impl ConnectionTrait, token: &str, read: Read) -> Result<contract::Model> {
     if token.len() > 100 {
-        return Err(ApiError::not_found("contract"));
+        return Err(Error::not_found("contract"));
     }
-    read.apply(contract::Entity::find().filter(contract::Column::PortalToken.eq(token))).one(db).await?.ok_or_else(|| ApiError::not_found("contract"))
+    read.apply(contract::Entity::find().filter(contract::Column::PortalToken.eq(token))).one(db).await?.ok_or_else(|| Error::not_found("contract"))
 }
 
 /// The contract as its client sees it on the portal.
-pub async fn contract_view(db: &impl ConnectionTrait, c: &contract::Model) -> ApiResult<PortalContract> {
+pub async fn contract_view(db: &impl ConnectionTrait, c: &contract::Model) -> Result<PortalContract> {
     let company = settings::load(db).await?;
     let client_name = client::Entity::find_by_id(c.client_id).one(db).await?.map(|x| x.company).unwrap_or_default();
     Ok(PortalContract {

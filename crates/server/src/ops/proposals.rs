@@ -19,7 +19,7 @@ use crate::auth::AuthUser;
 use crate::db::Read;
 use crate::documents::{self, currency_of, dec, today, Line, PROPOSAL};
 use crate::entities::{client, lead, opportunity_status, proposal, proposal_comment, proposal_template, staff};
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::{Error, ErrorCode, Result};
 use crate::{custom_fields, outbox, pdf, settings};
 
 pub fn status_of(p: &proposal::Model) -> ProposalStatus {
@@ -58,7 +58,7 @@ pub fn acceptance_of(p: &proposal::Model) -> Option<Acceptance> {
 }
 
 /// API proposals for many rows: lines, names, opportunity flags and custom fields in one query each.
-pub async fn load_many(db: &impl ConnectionTrait, public_url: &str, rows: &[proposal::Model]) -> ApiResult<Vec<Proposal>> {
+pub async fn load_many(db: &impl ConnectionTrait, public_url: &str, rows: &[proposal::Model]) -> Result<Vec<Proposal>> {
     let ids: Vec<i32> = rows.iter().map(|p| p.id).collect();
     let mut lines = documents::lines_of(db, PROPOSAL, &ids).await?;
     let staff_ids: Vec<i32> = rows.iter().filter_map(|p| p.assigned_to).collect();
@@ -128,26 +128,26 @@ pub async fn load_many(db: &impl ConnectionTrait, public_url: &str, rows: &[prop
         .collect())
 }
 
-pub async fn load_api(db: &impl ConnectionTrait, public_url: &str, p: &proposal::Model) -> ApiResult<Proposal> {
+pub async fn load_api(db: &impl ConnectionTrait, public_url: &str, p: &proposal::Model) -> Result<Proposal> {
     Ok(load_many(db, public_url, std::slice::from_ref(p)).await?.remove(0))
 }
 
 /// A proposal the caller may see ("view own": assigned to or created by them).
-pub async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<proposal::Model> {
+pub async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> Result<proposal::Model> {
     visible(db, user, id, Read::Plain).await
 }
 
 /// [`find_visible`], locking the row until the transaction ends (write paths use this).
-pub async fn lock_visible(txn: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<proposal::Model> {
+pub async fn lock_visible(txn: &impl ConnectionTrait, user: &AuthUser, id: i32) -> Result<proposal::Model> {
     visible(txn, user, id, Read::ForUpdate).await
 }
 
-pub async fn visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: Read) -> ApiResult<proposal::Model> {
+pub async fn visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: Read) -> Result<proposal::Model> {
     let scope = user.view_scope(Module::Proposals)?;
-    let p = read.apply(proposal::Entity::find_by_id(id)).one(db).await?.ok_or_else(|| ApiError::not_found("proposal"))?;
+    let p = read.apply(proposal::Entity::find_by_id(id)).one(db).await?.ok_or_else(|| Error::not_found("proposal"))?;
     if let ViewScope::Own(me) = scope {
         if p.assigned_to != Some(me) && p.created_by != Some(me) {
-            return Err(ApiError::not_found("proposal"));
+            return Err(Error::not_found("proposal"));
         }
     }
     Ok(p)
@@ -187,7 +187,7 @@ pub async fn relation_defaults(
     v: &mut Validator,
     user: &AuthUser,
     b: &ProposalInput,
-) -> ApiResult<Option<(Option<i32>, Option<i32>, RelationDefaults)>> {
+) -> Result<Option<(Option<i32>, Option<i32>, RelationDefaults)>> {
     let given = [b.lead_id.is_some(), b.opportunity_id.is_some(), b.client_id.is_some()].iter().filter(|x| **x).count();
     if given == 0 {
         return Ok(None);
@@ -240,10 +240,10 @@ pub async fn relation_defaults(
 
 /// A referenced record the caller cannot see is a field error (422), not a 404 or 403 of the
 /// request.
-pub fn visible_reference<T>(found: ApiResult<T>) -> ApiResult<Option<T>> {
+pub fn visible_reference<T>(found: Result<T>) -> Result<Option<T>> {
     match found {
         Ok(row) => Ok(Some(row)),
-        Err(e) if matches!(e.code, ErrorCode::NotFound | ErrorCode::Forbidden) => Ok(None),
+        Err(Error::NotFound(_) | Error::Forbidden(_)) => Ok(None),
         Err(e) => Err(e),
     }
 }
@@ -264,7 +264,7 @@ pub async fn resolve(
     user: &AuthUser,
     current: Option<&proposal::Model>,
     b: &ProposalInput,
-) -> ApiResult<(Fields, custom_fields::Changes)> {
+) -> Result<(Fields, custom_fields::Changes)> {
     let creating = current.is_none();
     let mut v = Validator::new();
     let defs = custom_fields::definitions(db, custom_fields::PROPOSAL).await?;
@@ -279,7 +279,7 @@ pub async fn resolve(
         let status = status_of(p);
         let commercial = b.lines.is_some() || b.currency.is_some() || b.discount_type.is_some() || b.discount_value.is_some() || b.discount_applies.is_some();
         if commercial && (status.lines_locked() || p.invoice_id.is_some() || p.sales_order_id.is_some()) {
-            return Err(ApiError::new(
+            return Err(Error::refused(
                 ErrorCode::ProposalLocked,
                 "An accepted or converted proposal's lines, currency and discount cannot change; create a new proposal.",
             ));
@@ -405,7 +405,7 @@ pub async fn resolve(
         None => current.map(|p| serde_json::from_value(p.tags.clone()).unwrap_or_default()).unwrap_or_default(),
     };
     let priced = currency.and_then(|c| v.check("discount_value", documents::compute(c, &lines, discount)).map(|t| (c, t)));
-    let (subject, (currency, totals)) = ApiError::validated(v, subject.zip(priced))?;
+    let (subject, (currency, totals)) = Error::validated(v, subject.zip(priced))?;
     Ok((
         Fields {
             subject,
@@ -465,7 +465,7 @@ pub fn write(row: &mut proposal::ActiveModel, f: &Fields) {
 /// An accepted proposal wins the opportunity it was made for: the opportunity moves to the
 /// status named "Won" (one of the default statuses; a company without it keeps its status) at
 /// probability 100. In the caller's transaction; a proposal of a plain lead changes nothing.
-pub async fn win_opportunity(txn: &impl ConnectionTrait, actor: &Actor, p: &proposal::Model) -> ApiResult<()> {
+pub async fn win_opportunity(txn: &impl ConnectionTrait, actor: &Actor, p: &proposal::Model) -> Result<()> {
     let Some(lead_id) = p.lead_id else { return Ok(()) };
     let Some(o) = lead::Entity::find_by_id(lead_id).filter(lead::Column::IsOpportunity.eq(true)).one(txn).await? else {
         return Ok(());
@@ -489,8 +489,8 @@ pub async fn win_opportunity(txn: &impl ConnectionTrait, actor: &Actor, p: &prop
     Ok(())
 }
 
-pub fn transition_error(reason: String) -> ApiError {
-    ApiError::new(ErrorCode::InvalidStatusTransition, reason)
+pub fn transition_error(reason: String) -> Error {
+    Error::refused(ErrorCode::InvalidStatusTransition, reason)
 }
 
 pub fn addresses(v: &mut Validator, field: &str, list: Vec<String>) -> Vec<String> {
@@ -537,7 +537,7 @@ pub fn comment_to_api(c: &proposal_comment::Model) -> Comment {
     Comment { id: c.id, content: c.content.clone(), author_name: c.author_name.clone(), from_client: c.staff_id.is_none(), created_at: c.created_at }
 }
 
-pub async fn comments_of(db: &impl ConnectionTrait, proposal_id: i32) -> ApiResult<Vec<Comment>> {
+pub async fn comments_of(db: &impl ConnectionTrait, proposal_id: i32) -> Result<Vec<Comment>> {
     let rows = proposal_comment::Entity::find()
         .filter(proposal_comment::Column::ProposalId.eq(proposal_id))
         .order_by_asc(proposal_comment::Column::Id)
@@ -546,13 +546,13 @@ pub async fn comments_of(db: &impl ConnectionTrait, proposal_id: i32) -> ApiResu
     Ok(rows.iter().map(comment_to_api).collect())
 }
 
-pub fn check_comment(body: &CommentInput) -> ApiResult<String> {
+pub fn check_comment(body: &CommentInput) -> Result<String> {
     let content = body.content.trim();
     if content.is_empty() {
-        return Err(ApiError::field("content", "required", "the comment is empty"));
+        return Err(Error::field("content", "required", "the comment is empty"));
     }
     if content.chars().count() > 5000 {
-        return Err(ApiError::field("content", "too_long", "at most 5000 characters"));
+        return Err(Error::field("content", "too_long", "at most 5000 characters"));
     }
     Ok(content.to_string())
 }
@@ -566,13 +566,13 @@ pub enum Target {
 
 /// The client a converted document is billed to: the proposal's, or its lead's (converting
 /// the lead to a client first, as the leads module defines).
-pub async fn billing_client(txn: &impl ConnectionTrait, actor: &Actor, p: &proposal::Model) -> ApiResult<i32> {
+pub async fn billing_client(txn: &impl ConnectionTrait, actor: &Actor, p: &proposal::Model) -> Result<i32> {
     if let Some(id) = p.client_id {
         return Ok(id);
     }
-    let lead_id = p.lead_id.ok_or_else(|| ApiError::field("client_id", "required", "relate the proposal to a client before converting it"))?;
+    let lead_id = p.lead_id.ok_or_else(|| Error::field("client_id", "required", "relate the proposal to a client before converting it"))?;
     // Locked: two proposals of one lead converted at once must make one client, not two.
-    let l = Read::ForUpdate.apply(lead::Entity::find_by_id(lead_id)).one(txn).await?.ok_or_else(|| ApiError::not_found("lead"))?;
+    let l = Read::ForUpdate.apply(lead::Entity::find_by_id(lead_id)).one(txn).await?.ok_or_else(|| Error::not_found("lead"))?;
     match l.converted_client_id {
         Some(id) => Ok(id),
         None => Ok(crate::ops::clients::convert_lead_in(txn, actor, &l).await?.id),
@@ -581,19 +581,19 @@ pub async fn billing_client(txn: &impl ConnectionTrait, actor: &Actor, p: &propo
 
 /// Copies an accepted proposal into a new draft invoice or sales order (every line, tax,
 /// discount and the currency), links both ways, in the caller's transaction.
-pub async fn convert_in(txn: &impl ConnectionTrait, actor: &Actor, p: &proposal::Model, target: Target) -> ApiResult<i32> {
+pub async fn convert_in(txn: &impl ConnectionTrait, actor: &Actor, p: &proposal::Model, target: Target) -> Result<i32> {
     if status_of(p) != ProposalStatus::Accepted {
-        return Err(ApiError::new(ErrorCode::ProposalNotAccepted, format!("Only accepted proposals convert; {} is {}.", p.number, status_of(p).name())));
+        return Err(Error::refused(ErrorCode::ProposalNotAccepted, format!("Only accepted proposals convert; {} is {}.", p.number, status_of(p).name())));
     }
     let existing = match target {
         Target::Invoice => p.invoice_id.map(|id| format!("invoice {id}")),
         Target::SalesOrder => p.sales_order_id.map(|id| format!("sales order {id}")),
     };
     if let Some(what) = existing {
-        return Err(ApiError::new(ErrorCode::AlreadyConverted, format!("{} was already converted to {what}.", p.number)));
+        return Err(Error::refused(ErrorCode::AlreadyConverted, format!("{} was already converted to {what}.", p.number)));
     }
     let client_id = billing_client(txn, actor, p).await?;
-    let client = client::Entity::find_by_id(client_id).one(txn).await?.ok_or_else(|| ApiError::not_found("client"))?;
+    let client = client::Entity::find_by_id(client_id).one(txn).await?.ok_or_else(|| Error::not_found("client"))?;
     let rows = documents::lines_of(txn, PROPOSAL, &[p.id]).await?.remove(&p.id).unwrap_or_default();
     let lines = documents::lines_from_rows(&rows);
     let now = OffsetDateTime::now_utc();

@@ -13,19 +13,19 @@ use crate::db::Read;
 use crate::documents;
 use crate::documents::{currency_of, today};
 use crate::entities::{client, recurring_invoice};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::scheduler::{next_cycles, RECURRING_LINES};
 
 pub const MODES: [&str; 3] = ["draft", "issue", "issue_and_send"];
 
-pub async fn to_api(db: &impl ConnectionTrait, s: &recurring_invoice::Model) -> ApiResult<RecurringInvoice> {
+pub async fn to_api(db: &impl ConnectionTrait, s: &recurring_invoice::Model) -> Result<RecurringInvoice> {
     let mut one = to_api_many(db, std::slice::from_ref(s)).await?;
-    one.pop().ok_or_else(|| ApiError::internal(anyhow::anyhow!("recurring schedule {} produced no API value", s.id)))
+    one.pop().ok_or_else(|| Error::internal(anyhow::anyhow!("recurring schedule {} produced no API value", s.id)))
 }
 
 /// API schedules for many rows in three queries (lines, clients, last generated cycles),
 /// whatever their number.
-pub async fn to_api_many(db: &impl ConnectionTrait, schedules: &[recurring_invoice::Model]) -> ApiResult<Vec<RecurringInvoice>> {
+pub async fn to_api_many(db: &impl ConnectionTrait, schedules: &[recurring_invoice::Model]) -> Result<Vec<RecurringInvoice>> {
     if schedules.is_empty() {
         return Ok(Vec::new());
     }
@@ -66,20 +66,20 @@ pub async fn to_api_many(db: &impl ConnectionTrait, schedules: &[recurring_invoi
         .collect())
 }
 
-pub async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<recurring_invoice::Model> {
+pub async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> Result<recurring_invoice::Model> {
     visible(db, user, id, Read::Plain).await
 }
 
 /// [`find_visible`], locking the row until the transaction ends (write paths use this).
-pub async fn lock_visible(txn: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<recurring_invoice::Model> {
+pub async fn lock_visible(txn: &impl ConnectionTrait, user: &AuthUser, id: i32) -> Result<recurring_invoice::Model> {
     visible(txn, user, id, Read::ForUpdate).await
 }
 
-pub async fn visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: Read) -> ApiResult<recurring_invoice::Model> {
+pub async fn visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: Read) -> Result<recurring_invoice::Model> {
     let scope = user.view_scope(Module::Invoices)?;
-    let s = read.apply(recurring_invoice::Entity::find_by_id(id)).one(db).await?.ok_or_else(|| ApiError::not_found("recurring invoice"))?;
+    let s = read.apply(recurring_invoice::Entity::find_by_id(id)).one(db).await?.ok_or_else(|| Error::not_found("recurring invoice"))?;
     if matches!(scope, ViewScope::Own(me) if s.sale_agent != Some(me) && s.created_by != Some(me)) {
-        return Err(ApiError::not_found("recurring invoice"));
+        return Err(Error::not_found("recurring invoice"));
     }
     Ok(s)
 }
@@ -90,7 +90,7 @@ pub async fn apply(
     row: &mut recurring_invoice::ActiveModel,
     current: Option<&recurring_invoice::Model>,
     b: &RecurringInvoiceInput,
-) -> ApiResult<Option<Vec<documents::Line>>> {
+) -> Result<Option<Vec<documents::Line>>> {
     let mut v = Validator::new();
     let creating = current.is_none();
     let client = documents::requested_client(db, user, &mut v, b.client_id, creating).await?;
@@ -120,7 +120,7 @@ pub async fn apply(
     if creating && lines.as_ref().is_none_or(|l| l.is_empty()) {
         v.push("lines", "required", "at least one line");
     }
-    v.finish().map_err(ApiError::validation)?;
+    v.finish().map_err(Error::validation)?;
     if let Some(c) = client {
         row.client_id = Set(c.id);
     }

@@ -13,14 +13,14 @@ use crate::db::Read;
 use crate::documents::{self, dec, SALES_ORDER};
 use crate::documents::{currency_of, today};
 use crate::entities::sales_order;
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::{Error, ErrorCode, Result};
 use crate::ops::invoices::check_client_visible;
 
 pub fn discount_of(o: &sales_order::Model) -> Option<DocumentDiscount> {
     documents::discount_of(o.discount_type.as_deref(), &o.discount_value, &o.discount_applies)
 }
 
-pub async fn load_many(db: &impl ConnectionTrait, rows: &[sales_order::Model]) -> ApiResult<Vec<SalesOrder>> {
+pub async fn load_many(db: &impl ConnectionTrait, rows: &[sales_order::Model]) -> Result<Vec<SalesOrder>> {
     let ids: Vec<i32> = rows.iter().map(|o| o.id).collect();
     let mut lines = documents::lines_of(db, SALES_ORDER, &ids).await?;
     Ok(rows
@@ -47,23 +47,23 @@ pub async fn load_many(db: &impl ConnectionTrait, rows: &[sales_order::Model]) -
         .collect())
 }
 
-pub async fn load_sales_order(db: &impl ConnectionTrait, id: i32) -> ApiResult<SalesOrder> {
-    let o = sales_order::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found("sales order"))?;
+pub async fn load_sales_order(db: &impl ConnectionTrait, id: i32) -> Result<SalesOrder> {
+    let o = sales_order::Entity::find_by_id(id).one(db).await?.ok_or_else(|| Error::not_found("sales order"))?;
     Ok(load_many(db, &[o]).await?.remove(0))
 }
 
-pub async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<sales_order::Model> {
+pub async fn find_visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32) -> Result<sales_order::Model> {
     visible(db, user, id, Read::Plain).await
 }
 
 /// [`find_visible`], locking the row until the transaction ends (write paths use this).
-pub async fn lock_visible(txn: &impl ConnectionTrait, user: &AuthUser, id: i32) -> ApiResult<sales_order::Model> {
+pub async fn lock_visible(txn: &impl ConnectionTrait, user: &AuthUser, id: i32) -> Result<sales_order::Model> {
     visible(txn, user, id, Read::ForUpdate).await
 }
 
-pub async fn visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: Read) -> ApiResult<sales_order::Model> {
+pub async fn visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: Read) -> Result<sales_order::Model> {
     user.view_scope(Module::SalesOrders)?;
-    let o = read.apply(sales_order::Entity::find_by_id(id)).one(db).await?.ok_or_else(|| ApiError::not_found("sales order"))?;
+    let o = read.apply(sales_order::Entity::find_by_id(id)).one(db).await?.ok_or_else(|| Error::not_found("sales order"))?;
     if o.created_by != Some(user.id()) {
         check_client_visible(db, user, Module::SalesOrders, o.client_id, "sales order").await?;
     }
@@ -76,11 +76,14 @@ pub async fn apply(
     row: &mut sales_order::ActiveModel,
     current: Option<&sales_order::Model>,
     b: &SalesOrderInput,
-) -> ApiResult<Option<Vec<documents::Line>>> {
+) -> Result<Option<Vec<documents::Line>>> {
     let mut v = Validator::new();
     if let Some(o) = current {
         if !matches!(o.status.as_str(), "draft" | "confirmed") {
-            return Err(ApiError::new(ErrorCode::InvalidStatusTransition, format!("A {} order cannot change; only draft and confirmed orders can.", o.status)));
+            return Err(Error::refused(
+                ErrorCode::InvalidStatusTransition,
+                format!("A {} order cannot change; only draft and confirmed orders can.", o.status),
+            ));
         }
     }
     let client = documents::requested_client(db, user, &mut v, b.client_id, current.is_none()).await?;
@@ -98,7 +101,7 @@ pub async fn apply(
     let stored = current.map(|o| documents::StoredDiscount { kind: o.discount_type.as_deref(), value: &o.discount_value, applies: &o.discount_applies });
     let (discount, applies) = documents::resolve_discount(&mut v, b.discount_type, b.discount_value, b.discount_applies, stored);
     let priced = currency.and_then(|c| v.check("discount_value", documents::compute(c, &lines, discount)).map(|t| (c, t)));
-    let (currency, totals) = ApiError::validated(v, priced)?;
+    let (currency, totals) = Error::validated(v, priced)?;
     let (subtotal, disc, tax, total) = documents::minor_totals(&totals, currency);
     if let Some(c) = client {
         row.client_id = Set(c.id);
@@ -118,7 +121,7 @@ pub async fn apply(
 
 /// Numbers (`SO-000123`, gap-free), inserts a sales order and stores its lines, in the caller's
 /// transaction — the one place sales orders are created (from the API and from proposals).
-pub async fn insert(txn: &impl ConnectionTrait, mut row: sales_order::ActiveModel, lines: &[documents::Line]) -> ApiResult<sales_order::Model> {
+pub async fn insert(txn: &impl ConnectionTrait, mut row: sales_order::ActiveModel, lines: &[documents::Line]) -> Result<sales_order::Model> {
     row.number = Set(format_number("SO-", documents::next_number(txn, "sales_order").await?, 6));
     let saved = row.insert(txn).await?;
     documents::save_lines(txn, SALES_ORDER, saved.id, lines).await?;
