@@ -44,6 +44,27 @@ pub struct GatewaySettings {
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
+/// Shortest `CRM_JWT_SECRET` accepted: 32 bytes, the HS256 key size.
+pub const JWT_SECRET_MIN_BYTES: usize = 32;
+
+/// Secrets copied from examples: whoever reads the example can sign tokens with them.
+const PLACEHOLDER_SECRETS: &[&str] = &["change-me-to-a-long-random-string", "change-me", "changeme", "secret", "your-secret-here", "jwt-secret"];
+
+/// Why an explicitly configured JWT secret must not be used, if it must not.
+pub fn jwt_secret_problem(secret: &str) -> Option<String> {
+    let lowered = secret.trim().to_ascii_lowercase();
+    if PLACEHOLDER_SECRETS.contains(&lowered.as_str()) || lowered.contains("change-me") || lowered.contains("changeme") {
+        return Some("CRM_JWT_SECRET is a placeholder copied from an example; anyone who has read it can sign tokens. Remove it to let the server generate and keep one, or set a random value (`openssl rand -hex 32`).".into());
+    }
+    if secret.len() < JWT_SECRET_MIN_BYTES {
+        return Some(format!(
+            "CRM_JWT_SECRET is {} bytes; at least {JWT_SECRET_MIN_BYTES} are required. Remove it to let the server generate and keep one, or set a random value (`openssl rand -hex 32`).",
+            secret.len()
+        ));
+    }
+    None
+}
+
 impl Settings {
     pub fn from_env() -> Settings {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
@@ -78,6 +99,15 @@ impl Settings {
         }
     }
 
+    /// Refuses settings the server must not start with (an explicit JWT secret that is short
+    /// or a known placeholder), with a message that says what to do.
+    pub fn check(&self) -> Result<(), String> {
+        match self.jwt_secret.as_deref().and_then(jwt_secret_problem) {
+            Some(problem) => Err(problem),
+            None => Ok(()),
+        }
+    }
+
     /// Defaults for the tunables, for code that builds `Settings` by hand (tests, tools).
     pub fn with_defaults(database_url: String, bind: String, public_url: String, data_dir: PathBuf, spa_dir: PathBuf) -> Settings {
         Settings {
@@ -94,5 +124,18 @@ impl Settings {
             scheduler_every: None,
             gateway: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_and_placeholder_jwt_secrets_are_refused() {
+        assert!(jwt_secret_problem("change-me-to-a-long-random-string").is_some_and(|m| m.contains("placeholder")));
+        assert!(jwt_secret_problem("CHANGE-ME-please-this-is-long-enough-really").is_some_and(|m| m.contains("placeholder")));
+        assert!(jwt_secret_problem("0123456789abcdef0123456789abcde").is_some_and(|m| m.contains("31 bytes")));
+        assert_eq!(jwt_secret_problem("9f2c1e7a0b4d4c8e9a1f3b5d7c9e1a2b"), None);
     }
 }

@@ -229,6 +229,20 @@ pub async fn get_setting(db: &DatabaseConnection, key: &str) -> anyhow::Result<O
     Ok(app_setting::Entity::find_by_id(key.to_string()).one(db).await?.map(|s| s.value))
 }
 
+/// The `app_settings` key of the generated JWT secret (used when `CRM_JWT_SECRET` is unset).
+pub const JWT_SECRET_SETTING: &str = "jwt_secret";
+
+/// Replaces the generated JWT secret (`crmconnect rotate-jwt-secret`). Servers read it when they
+/// start, so each must be restarted; access tokens signed with the old one stop working and the
+/// app renews them with its refresh token, which does not depend on the secret.
+pub async fn rotate_jwt_secret(db: &DatabaseConnection, new_secret: &str) -> anyhow::Result<()> {
+    app_setting::Entity::insert(setting(JWT_SECRET_SETTING, new_secret))
+        .on_conflict(OnConflict::column(app_setting::Column::Key).update_columns([app_setting::Column::Value, app_setting::Column::UpdatedAt]).to_owned())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Stores `value` unless the key exists, and returns what is stored: the first of several
 /// servers starting together wins, and all of them then use its value.
 pub async fn setting_or_insert(db: &DatabaseConnection, key: &str, value: &str) -> anyhow::Result<String> {

@@ -1,4 +1,4 @@
-//! The `crmconnect` command: serve, migrate, create-admin, seed-demo, openapi.
+//! The `crmconnect` command: serve, migrate, create-admin, seed-demo, rotate-jwt-secret, openapi.
 
 use std::process::ExitCode;
 
@@ -44,6 +44,9 @@ enum Command {
     },
     /// Load a realistic demo company into a new, empty database.
     SeedDemo,
+    /// Replace the generated JWT secret kept in the database (restart every server after).
+    /// Not needed, and refused, when CRM_JWT_SECRET is set: change that variable instead.
+    RotateJwtSecret,
     /// Print the OpenAPI document to stdout.
     Openapi,
 }
@@ -84,6 +87,7 @@ fn main() -> ExitCode {
 
 async fn run(command: Command) -> anyhow::Result<()> {
     let settings = Settings::from_env();
+    settings.check().map_err(anyhow::Error::msg)?;
     match command {
         Command::Serve { seed_demo_if_empty } => {
             if seed_demo_if_empty {
@@ -134,6 +138,15 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 "Demo company loaded: {} staff, {} leads ({} activities), {} opportunities, {} clients, {} proposals, {} invoices ({} payments). Sign in as {} / {}.",
                 s.staff, s.leads, s.activities, s.opportunities, s.clients, s.proposals, s.invoices, s.payments, seed::DEMO_ADMIN_EMAIL, seed::DEMO_PASSWORD
             );
+        }
+        Command::RotateJwtSecret => {
+            if settings.jwt_secret.is_some() {
+                anyhow::bail!("CRM_JWT_SECRET is set, so the stored secret is not used: set a new random value there and restart the servers");
+            }
+            let conn = db::connect(&settings.database_url).await?;
+            db::migrate(&conn).await?;
+            db::rotate_jwt_secret(&conn, &crmconnect::auth::secrets::random_secret()).await?;
+            eprintln!("A new JWT secret is stored. Restart every server; signed-in users stay signed in (their refresh tokens renew their access).");
         }
         Command::Openapi => unreachable!("handled before the runtime starts"),
     }

@@ -25,12 +25,13 @@ pub struct Application {
 impl Application {
     /// Connects, migrates, binds (`CRM_BIND`; port 0 picks a free one) and prepares the server.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        settings.check().map_err(anyhow::Error::msg)?;
         let db = db::connect(&settings.database_url).await?;
         db::migrate(&db).await?;
         // Persisted in the database so a restart, or a second server, accepts existing tokens.
         let secret = match &settings.jwt_secret {
             Some(s) => s.clone(),
-            None => db::setting_or_insert(&db, "jwt_secret", &secrets::random_secret()).await?,
+            None => db::setting_or_insert(&db, db::JWT_SECRET_SETTING, &secrets::random_secret()).await?,
         };
         let state = AppState {
             db,

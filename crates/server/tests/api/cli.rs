@@ -98,3 +98,46 @@ fn openapi_prints_the_document_and_every_command_has_help() {
         assert!(String::from_utf8_lossy(&out.stdout).contains("Usage: crmconnect"), "{cmd}");
     }
 }
+
+#[tokio::test]
+async fn a_placeholder_or_short_jwt_secret_stops_the_server_and_the_stored_one_rotates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (url, _guard) = fresh_database(tmp.path()).await;
+    let with_secret = |secret: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_crmconnect"))
+            .args(["migrate"])
+            .env("DATABASE_URL", &url)
+            .env("CRM_DATA_DIR", tmp.path())
+            .env("CRM_JWT_SECRET", secret)
+            .output()
+            .expect("crmconnect runs");
+        (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    // The one docker-compose.yml used to ship: refused with what to do instead.
+    let (ok, err) = with_secret("change-me-to-a-long-random-string");
+    assert!(!ok && err.contains("placeholder") && err.contains("openssl rand"), "{err}");
+    let (ok, err) = with_secret("too-short-secret");
+    assert!(!ok && err.contains("16 bytes") && err.contains("at least 32"), "{err}");
+    let (ok, err) = with_secret("5b0e3c1f9a7d46e2b8c0f1a3d5e7092c4b6d8f0a");
+    assert!(ok, "a random 40-byte secret is fine: {err}");
+
+    // Without CRM_JWT_SECRET the server keeps a generated one; rotating replaces it.
+    let (ok, out) = crmconnect(&url, tmp.path(), &["migrate"]);
+    assert!(ok, "{out}");
+    let app = crmconnect::startup::Application::build(crmconnect::config::Settings::with_defaults(
+        url.clone(),
+        "127.0.0.1:0".into(),
+        "http://crm.test".into(),
+        tmp.path().to_path_buf(),
+        tmp.path().join("spa"),
+    ))
+    .await
+    .unwrap();
+    let db = app.state.db.clone();
+    let before = crmconnect::db::get_setting(&db, crmconnect::db::JWT_SECRET_SETTING).await.unwrap().expect("generated at start");
+    assert!(before.len() >= 43, "32 random bytes");
+    let (ok, out) = crmconnect(&url, tmp.path(), &["rotate-jwt-secret"]);
+    assert!(ok, "{out}");
+    let after = crmconnect::db::get_setting(&db, crmconnect::db::JWT_SECRET_SETTING).await.unwrap().expect("still stored");
+    assert!(after != before && after.len() >= 43, "replaced by a new random secret");
+}
