@@ -36,7 +36,7 @@ enum Command {
     CreateAdmin {
         #[arg(long)]
         email: String,
-        /// At least 8 characters. May also come from CRM_ADMIN_PASSWORD.
+        /// At least 12 characters, not a common password. May also come from CRM_ADMIN_PASSWORD.
         #[arg(long, env = "CRM_ADMIN_PASSWORD", hide_env_values = true)]
         password: String,
         #[arg(long, default_value = "Administrator")]

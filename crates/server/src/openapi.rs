@@ -21,6 +21,8 @@ opaque `cursor`, and answer `{\"items\": [...], \"next_cursor\": ...}`. Authenti
         api::auth::refresh,
         api::auth::logout,
         api::auth::me,
+        api::auth::update_me,
+        api::auth::change_password,
         api::api_tokens::list,
         api::api_tokens::create,
         api::api_tokens::revoke,

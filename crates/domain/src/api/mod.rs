@@ -104,6 +104,24 @@ pub struct RoleSummary {
     pub is_admin: bool,
 }
 
+/// `POST /api/v1/me/password`: the caller's own password change (from a session only).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    /// At least 12 characters, not a commonly used password.
+    pub new_password: String,
+}
+
+/// `PATCH /api/v1/me`: the caller's own profile (only the fields sent; the e-mail only from a
+/// session, never with an API token).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateProfile {
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
 /// The signed-in staff member and what they may do.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

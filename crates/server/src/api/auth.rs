@@ -1,7 +1,7 @@
 //! Sign-in, token refresh and sign-out; `GET /me`.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use crmconnect_domain::api::{LoginRequest, Me, Problem, RefreshRequest, RoleSummary, TokenResponse};
+use crmconnect_domain::api::{ChangePasswordRequest, LoginRequest, Me, Problem, RefreshRequest, RoleSummary, Staff, TokenResponse, UpdateProfile};
 use crmconnect_domain::validation::EmailAddress;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
@@ -13,6 +13,7 @@ use crate::db;
 use crate::entities::{refresh_token, staff};
 use crate::extract::peer_ip;
 use crate::extract::Json;
+use crate::ops::staff::{change_own_password, update_profile};
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
@@ -178,4 +179,42 @@ pub async fn me(user: AuthUser) -> HttpResponse {
             AuthMethod::ApiToken(_) => "api_token".into(),
         },
     })
+}
+
+/// Change your own password. Needs the current one and a signed-in session (not an API token).
+/// Every other session and every API token of the account stop working; the answer is a new
+/// session for the caller.
+#[utoipa::path(post, path = "/api/v1/me/password", operation_id = "changeOwnPassword", tag = "auth", security(("bearer" = [])), request_body = ChangePasswordRequest,
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`session_required`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`current_password` wrong, or `new_password` too short, too common or unchanged", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all, fields(actor = user.id()))]
+pub async fn change_password(state: web::Data<AppState>, user: AuthUser, body: Json<ChangePasswordRequest>) -> ApiResult<HttpResponse> {
+    let body = body.0;
+    let now = OffsetDateTime::now_utc();
+    let txn = db::begin_write(&state.db).await?;
+    change_own_password(&txn, &user, body.current_password, body.new_password).await?;
+    let tokens = issue_tokens(&state, &txn, user.id(), now).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Ok().json(tokens))
+}
+
+/// Edit your own name or e-mail address (the e-mail only from a signed-in session).
+#[utoipa::path(patch, path = "/api/v1/me", operation_id = "updateOwnProfile", tag = "auth", security(("bearer" = [])), request_body = UpdateProfile,
+    responses(
+        (status = 200, body = Staff),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`session_required`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`email_taken`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all, fields(actor = user.id()))]
+pub async fn update_me(state: web::Data<AppState>, user: AuthUser, body: Json<UpdateProfile>) -> ApiResult<HttpResponse> {
+    let txn = db::begin_write(&state.db).await?;
+    let saved: Staff = update_profile(&txn, &user, body.0).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Ok().json(saved))
 }

@@ -12,6 +12,7 @@ use crate::auth::{role_permissions, AuthUser};
 use crate::db;
 use crate::entities::{role, staff};
 use crate::extract::Json;
+use crate::ops::staff::ensure_may_manage;
 use crate::pagination::{finish_page, PageParams};
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
@@ -113,6 +114,15 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Creat
     Ok(HttpResponse::Created().json(api))
 }
 
+/// Nobody changes the role they hold (a role with Roles edit could otherwise grant itself
+/// everything), and only administrators touch the administrator role.
+fn ensure_may_edit_role(user: &AuthUser, role: &role::Model) -> ApiResult<()> {
+    if role.id == user.role.id {
+        return Err(ApiError::forbidden("You cannot change the role you hold; ask another administrator."));
+    }
+    Ok(ensure_may_manage(user, role)?)
+}
+
 async fn find(db: &impl ConnectionTrait, id: i32) -> ApiResult<role::Model> {
     role::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ApiError::not_found("role"))
 }
@@ -153,6 +163,7 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 
     let txn = db::begin_write(&state.db).await?;
     let current = find(&txn, *id).await?;
+    ensure_may_edit_role(&user, &current)?;
     if current.is_admin && body.permissions.is_some() {
         return Err(ApiError::field("permissions", "not_editable", "The administrator role always has every permission."));
     }
@@ -194,6 +205,7 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
     if current.is_admin {
         return Err(ApiError::new(ErrorCode::LastAdministrator, "The administrator role cannot be deleted."));
     }
+    ensure_may_edit_role(&user, &current)?;
     let before = to_api(&txn, &current).await?;
     if before.staff_count > 0 {
         return Err(ApiError::new(ErrorCode::RoleInUse, format!("{} staff member(s) hold this role; move them to another role first.", before.staff_count)));

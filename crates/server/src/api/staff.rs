@@ -3,21 +3,18 @@
 use actix_web::{web, HttpResponse};
 use crmconnect_domain::api::{CreateStaff, Page, Problem, Staff, UpdateStaff};
 use crmconnect_domain::permissions::{Action, Module, ViewScope};
-use crmconnect_domain::validation::{check_password, parse_name, EmailAddress, Validator};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
-use time::OffsetDateTime;
 use utoipa::IntoParams;
 
-use crate::audit::{self, Change};
-use crate::auth::{password, AuthUser};
+use crate::auth::AuthUser;
 use crate::db;
 use crate::entities::staff;
 use crate::extract::Json;
-use crate::ops::staff::*;
+use crate::ops::staff::{deactivate as ops_deactivate, update as ops_update, *};
 use crate::pagination::{finish_page, PageParams};
-use crate::problem::{ApiError, ApiResult, ErrorCode};
+use crate::problem::ApiResult;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -82,6 +79,7 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query
 pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<CreateStaff>) -> ApiResult<HttpResponse> {
     user.require(Module::Staff, Action::Create)?;
     let new = NewStaff::try_from(body.0)?;
+    ensure_may_manage(&user, &find_role(&state.db, new.role_id).await?)?;
     let created = insert_staff(&state.db, &user.actor(), new).await?;
     Ok(HttpResponse::Created().json(created))
 }
@@ -112,64 +110,9 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 #[tracing::instrument(skip_all, fields(actor = user.id(), staff_id = *id))]
 pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<UpdateStaff>) -> ApiResult<HttpResponse> {
     user.require(Module::Staff, Action::Edit)?;
-    let id = *id;
-    let body = body.0;
-    let mut v = Validator::new();
-    let name = body.name.as_deref().and_then(|n| v.check("name", parse_name(n, NAME_MAX)));
-    let email = body.email.as_deref().and_then(|e| v.check("email", EmailAddress::parse(e)));
-    if let Some(p) = body.password.as_deref() {
-        v.check("password", check_password(p));
-    }
-    v.finish().map_err(ApiError::validation)?;
-    let new_hash = match body.password {
-        Some(p) => Some(password::hash(p).await?),
-        None => None,
-    };
-
+    let changes = StaffChanges::parse(body.0).await?;
     let txn = db::begin_write(&state.db).await?;
-    let current = lock_visible(&txn, &user, id).await?;
-    let current_role = find_role(&txn, current.role_id).await?;
-    let before = to_api(&current, &current_role.name);
-    let new_role = match body.role_id {
-        Some(role_id) => find_role(&txn, role_id).await?,
-        None => current_role.clone(),
-    };
-    let deactivating = body.active == Some(false) && current.active;
-    let losing_admin = current_role.is_admin && (!new_role.is_admin || deactivating);
-    if id == user.id() && (deactivating || new_role.id != current_role.id) {
-        return Err(ApiError::new(ErrorCode::CannotChangeSelf, "You cannot change your own role or deactivate yourself."));
-    }
-    if losing_admin && current.active {
-        keep_an_admin(&txn, id).await?;
-    }
-    if let Some(email) = &email {
-        ensure_email_free(&txn, email.as_str(), Some(id)).await?;
-    }
-    let mut row: staff::ActiveModel = current.into();
-    if let Some(name) = name {
-        row.name = Set(name);
-    }
-    if let Some(email) = email {
-        row.email = Set(email.into_inner());
-    }
-    if let Some(hash) = &new_hash {
-        row.password_hash = Set(hash.clone());
-    }
-    row.role_id = Set(new_role.id);
-    if let Some(active) = body.active {
-        row.active = Set(active);
-    }
-    row.updated_at = Set(OffsetDateTime::now_utc());
-    let saved = row.update(&txn).await.map_err(email_conflict)?;
-    if new_hash.is_some() || deactivating {
-        revoke_sessions(&txn, id).await?;
-    }
-    let after = to_api(&saved, &new_role.name);
-    let mut change = Change::new("staff.updated", "staff", id).before(&before).after(&after);
-    if new_hash.is_some() {
-        change.action = "staff.password_changed";
-    }
-    audit::record(&txn, &user.actor(), change).await?;
+    let after = ops_update(&txn, &user, *id, changes).await?;
     txn.commit().await?;
     Ok(HttpResponse::Ok().json(after))
 }
@@ -186,26 +129,8 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 #[tracing::instrument(skip_all, fields(actor = user.id(), staff_id = *id))]
 pub async fn deactivate(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Staff, Action::Delete)?;
-    let id = *id;
-    if id == user.id() {
-        return Err(ApiError::new(ErrorCode::CannotChangeSelf, "You cannot deactivate yourself."));
-    }
     let txn = db::begin_write(&state.db).await?;
-    let current = lock_visible(&txn, &user, id).await?;
-    let role = find_role(&txn, current.role_id).await?;
-    if !current.active {
-        return Ok(HttpResponse::NoContent().finish());
-    }
-    if role.is_admin {
-        keep_an_admin(&txn, id).await?;
-    }
-    let before = to_api(&current, &role.name);
-    let mut row: staff::ActiveModel = current.into();
-    row.active = Set(false);
-    row.updated_at = Set(OffsetDateTime::now_utc());
-    let saved = row.update(&txn).await?;
-    revoke_sessions(&txn, id).await?;
-    audit::record(&txn, &user.actor(), Change::new("staff.deactivated", "staff", id).before(&before).after(&to_api(&saved, &role.name))).await?;
+    ops_deactivate(&txn, &user, *id).await?;
     txn.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }

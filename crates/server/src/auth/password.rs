@@ -3,7 +3,19 @@
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 
+use crmconnect_domain::validation::{check_password, FieldProblem};
+
 use crate::error::{Error, Result};
+
+/// The password policy for a new password: the domain's length rule (at least 12 characters,
+/// no composition rules) and not one of the commonly used passwords attackers try first.
+pub fn policy(password: &str) -> std::result::Result<(), FieldProblem> {
+    check_password(password)?;
+    if passwords::analyzer::is_common_password(password) || passwords::analyzer::is_common_password(password.to_lowercase()) {
+        return Err(FieldProblem::new("too_common", "this password is on the list of commonly used passwords; choose another"));
+    }
+    Ok(())
+}
 
 /// Hashes off the async executor: argon2 is deliberately CPU- and memory-heavy.
 pub async fn hash(password: String) -> Result<String> {
@@ -36,6 +48,14 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_policy_wants_twelve_characters_and_no_common_password() {
+        assert_eq!(policy("short-pass1").unwrap_err().code, "too_short");
+        assert_eq!(policy("123456789012").unwrap_err().code, "too_common");
+        assert_eq!(policy("Password1234").unwrap_err().code, "too_common", "case does not hide a common one");
+        assert!(policy("amber-kettle-orbit-42").is_ok());
+    }
 
     #[tokio::test]
     async fn hashes_verify_and_differ_per_salt() {

@@ -2,17 +2,17 @@
 
 use std::collections::HashMap;
 
-use crmconnect_domain::api::{CreateStaff, Staff};
+use crmconnect_domain::api::{CreateStaff, Staff, UpdateProfile, UpdateStaff};
 use crmconnect_domain::permissions::{Module, ViewScope};
-use crmconnect_domain::validation::{check_password, parse_name, EmailAddress, Validator};
+use crmconnect_domain::validation::{parse_name, EmailAddress, Validator};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
 use time::OffsetDateTime;
 
 use crate::audit::{self, Actor, Change};
-use crate::auth::{password, AuthUser};
+use crate::auth::{password, AuthMethod, AuthUser};
 use crate::db::Read;
-use crate::entities::{refresh_token, role, staff};
+use crate::entities::{api_token, refresh_token, role, staff};
 use crate::error::{Error, ErrorCode, Result};
 
 pub const NAME_MAX: usize = 200;
@@ -55,7 +55,7 @@ impl TryFrom<CreateStaff> for NewStaff {
         let mut v = Validator::new();
         let name = v.check("name", parse_name(&body.name, NAME_MAX));
         let email = v.check("email", EmailAddress::parse(&body.email));
-        v.check("password", check_password(&body.password));
+        v.check("password", password::policy(&body.password));
         let (name, email) = Error::validated(v, name.zip(email))?;
         Ok(NewStaff { name, email, password: body.password, role_id: body.role_id })
     }
@@ -144,12 +144,195 @@ pub async fn keep_an_admin(db: &impl ConnectionTrait, staff_id: i32) -> Result<(
     Ok(())
 }
 
-pub async fn revoke_sessions(db: &impl ConnectionTrait, staff_id: i32) -> Result<()> {
+/// Only administrators create, edit, reset, deactivate or appoint administrators: a role with
+/// Staff permissions must not be a way to become (or take over) one.
+pub fn ensure_may_manage(user: &AuthUser, role: &role::Model) -> Result<()> {
+    if role.is_admin && !user.role.is_admin {
+        return Err(Error::forbidden("Only administrators create, edit or appoint administrator accounts."));
+    }
+    Ok(())
+}
+
+/// Signs an account out everywhere: its refresh tokens and its API tokens stop working (an
+/// access token already issued lives out its few minutes; a deactivated account is refused at
+/// once). Used when its password changes or it is deactivated.
+pub async fn revoke_credentials(db: &impl ConnectionTrait, staff_id: i32) -> Result<()> {
+    let now = OffsetDateTime::now_utc();
     refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::RevokedAt, Expr::value(OffsetDateTime::now_utc()))
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
         .filter(refresh_token::Column::StaffId.eq(staff_id))
         .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
+    api_token::Entity::update_many()
+        .col_expr(api_token::Column::RevokedAt, Expr::value(now))
+        .filter(api_token::Column::StaffId.eq(staff_id))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
     Ok(())
+}
+
+/// A staff member's own password and e-mail are changed only from a signed-in session, never
+/// with an API token: a leaked token must not be able to take the account over.
+fn ensure_session_for_credentials(user: &AuthUser, staff_id: i32, changes_credentials: bool) -> Result<()> {
+    if changes_credentials && staff_id == user.id() && matches!(user.method, AuthMethod::ApiToken(_)) {
+        user.require_session()?;
+    }
+    Ok(())
+}
+
+/// Validated changes to a staff account (`PATCH /staff/{id}`), the password already hashed.
+pub struct StaffChanges {
+    name: Option<String>,
+    email: Option<EmailAddress>,
+    password_hash: Option<String>,
+    role_id: Option<i32>,
+    active: Option<bool>,
+}
+
+impl StaffChanges {
+    pub async fn parse(body: UpdateStaff) -> Result<Self> {
+        let mut v = Validator::new();
+        let name = body.name.as_deref().and_then(|n| v.check("name", parse_name(n, NAME_MAX)));
+        let email = body.email.as_deref().and_then(|e| v.check("email", EmailAddress::parse(e)));
+        if let Some(p) = body.password.as_deref() {
+            v.check("password", password::policy(p));
+        }
+        v.finish().map_err(Error::validation)?;
+        let password_hash = match body.password {
+            Some(p) => Some(password::hash(p).await?),
+            None => None,
+        };
+        Ok(StaffChanges { name, email, password_hash, role_id: body.role_id, active: body.active })
+    }
+}
+
+/// Applies `changes` to staff member `id` in `txn`: the privilege rules, the last-administrator
+/// rule, and signing the account out everywhere when its password changes or it is deactivated.
+pub async fn update(txn: &impl ConnectionTrait, user: &AuthUser, id: i32, changes: StaffChanges) -> Result<Staff> {
+    ensure_session_for_credentials(user, id, changes.password_hash.is_some() || changes.email.is_some())?;
+    let current = lock_visible(txn, user, id).await?;
+    let current_role = find_role(txn, current.role_id).await?;
+    ensure_may_manage(user, &current_role)?;
+    let before = to_api(&current, &current_role.name);
+    let new_role = match changes.role_id {
+        Some(role_id) => find_role(txn, role_id).await?,
+        None => current_role.clone(),
+    };
+    ensure_may_manage(user, &new_role)?;
+    let deactivating = changes.active == Some(false) && current.active;
+    let losing_admin = current_role.is_admin && (!new_role.is_admin || deactivating);
+    if id == user.id() && (deactivating || new_role.id != current_role.id) {
+        return Err(Error::refused(ErrorCode::CannotChangeSelf, "You cannot change your own role or deactivate yourself."));
+    }
+    if losing_admin && current.active {
+        keep_an_admin(txn, id).await?;
+    }
+    if let Some(email) = &changes.email {
+        ensure_email_free(txn, email.as_str(), Some(id)).await?;
+    }
+    let password_changed = changes.password_hash.is_some();
+    let mut row: staff::ActiveModel = current.into();
+    if let Some(name) = changes.name {
+        row.name = Set(name);
+    }
+    if let Some(email) = changes.email {
+        row.email = Set(email.into_inner());
+    }
+    if let Some(hash) = changes.password_hash {
+        row.password_hash = Set(hash);
+    }
+    row.role_id = Set(new_role.id);
+    if let Some(active) = changes.active {
+        row.active = Set(active);
+    }
+    row.updated_at = Set(OffsetDateTime::now_utc());
+    let saved = row.update(txn).await.map_err(email_conflict)?;
+    if password_changed || deactivating {
+        revoke_credentials(txn, id).await?;
+    }
+    let after = to_api(&saved, &new_role.name);
+    let mut change = Change::new("staff.updated", "staff", id).before(&before).after(&after);
+    if password_changed {
+        change.action = "staff.password_changed";
+    }
+    audit::record(txn, &user.actor(), change).await?;
+    Ok(after)
+}
+
+/// Deactivates staff member `id` (nothing is deleted) and signs them out everywhere.
+pub async fn deactivate(txn: &impl ConnectionTrait, user: &AuthUser, id: i32) -> Result<()> {
+    if id == user.id() {
+        return Err(Error::refused(ErrorCode::CannotChangeSelf, "You cannot deactivate yourself."));
+    }
+    let current = lock_visible(txn, user, id).await?;
+    let role = find_role(txn, current.role_id).await?;
+    ensure_may_manage(user, &role)?;
+    if !current.active {
+        return Ok(());
+    }
+    if role.is_admin {
+        keep_an_admin(txn, id).await?;
+    }
+    let before = to_api(&current, &role.name);
+    let mut row: staff::ActiveModel = current.into();
+    row.active = Set(false);
+    row.updated_at = Set(OffsetDateTime::now_utc());
+    let saved = row.update(txn).await?;
+    revoke_credentials(txn, id).await?;
+    audit::record(txn, &user.actor(), Change::new("staff.deactivated", "staff", id).before(&before).after(&to_api(&saved, &role.name))).await
+}
+
+/// The caller changes their own password (`POST /me/password`): only from a signed-in session
+/// and with the current password. Every credential of the account is revoked; the caller gets
+/// a new session from the HTTP layer.
+pub async fn change_own_password(txn: &impl ConnectionTrait, user: &AuthUser, current_password: String, new_password: String) -> Result<()> {
+    user.require_session()?;
+    let mut v = Validator::new();
+    if current_password.is_empty() {
+        v.push("current_password", "required", "your current password is required");
+    }
+    v.check("new_password", password::policy(&new_password));
+    if !new_password.is_empty() && new_password == current_password {
+        v.push("new_password", "unchanged", "the new password must differ from the current one");
+    }
+    v.finish().map_err(Error::validation)?;
+    let me = Read::ForUpdate.apply(staff::Entity::find_by_id(user.id())).one(txn).await?.ok_or_else(|| Error::not_found("staff member"))?;
+    if !password::verify(current_password, Some(me.password_hash.clone())).await? {
+        return Err(Error::field("current_password", "wrong", "the current password is wrong"));
+    }
+    let hash = password::hash(new_password).await?;
+    let mut row: staff::ActiveModel = me.into();
+    row.password_hash = Set(hash);
+    row.updated_at = Set(OffsetDateTime::now_utc());
+    row.update(txn).await?;
+    revoke_credentials(txn, user.id()).await?;
+    audit::record(txn, &user.actor(), Change::new("staff.password_changed", "staff", user.id())).await
+}
+
+/// The caller edits their own profile (`PATCH /me`): name, and e-mail from a session only.
+pub async fn update_profile(txn: &impl ConnectionTrait, user: &AuthUser, body: UpdateProfile) -> Result<Staff> {
+    let mut v = Validator::new();
+    let name = body.name.as_deref().and_then(|n| v.check("name", parse_name(n, NAME_MAX)));
+    let email = body.email.as_deref().and_then(|e| v.check("email", EmailAddress::parse(e)));
+    v.finish().map_err(Error::validation)?;
+    ensure_session_for_credentials(user, user.id(), email.is_some())?;
+    let me = Read::ForUpdate.apply(staff::Entity::find_by_id(user.id())).one(txn).await?.ok_or_else(|| Error::not_found("staff member"))?;
+    if let Some(email) = &email {
+        ensure_email_free(txn, email.as_str(), Some(me.id)).await?;
+    }
+    let before = to_api(&me, &user.role.name);
+    let mut row: staff::ActiveModel = me.into();
+    if let Some(name) = name {
+        row.name = Set(name);
+    }
+    if let Some(email) = email {
+        row.email = Set(email.into_inner());
+    }
+    row.updated_at = Set(OffsetDateTime::now_utc());
+    let saved = row.update(txn).await.map_err(email_conflict)?;
+    let after = to_api(&saved, &user.role.name);
+    audit::record(txn, &user.actor(), Change::new("staff.profile_updated", "staff", saved.id).before(&before).after(&after)).await?;
+    Ok(after)
 }

@@ -29,7 +29,7 @@ async fn a_token_is_shown_once_stored_hashed_and_limited_by_scopes() {
     assert_eq!(s, StatusCode::OK);
     let (s, b) = app.get("/api/v1/roles", &secret).await;
     assert_problem(s, &b, 403, "forbidden");
-    let (s, b) = app.post("/api/v1/staff", Some(&secret), json!({"name": "X", "email": "x@y.ro", "password": "longenough", "role_id": 1})).await;
+    let (s, b) = app.post("/api/v1/staff", Some(&secret), json!({"name": "X", "email": "x@y.ro", "password": "long-enough-pass", "role_id": 1})).await;
     assert_problem(s, &b, 403, "forbidden");
     let (s, b) = app.post("/api/v1/api-tokens", Some(&secret), json!({"name": "child", "scopes": ["*"]})).await;
     assert_problem(s, &b, 403, "session_required");

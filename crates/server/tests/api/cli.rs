@@ -24,10 +24,10 @@ async fn migrate_create_admin_and_seed_demo() {
 
     let (ok, out) = crmconnect(&url, dir, &["migrate"]);
     assert!(ok, "{out}");
-    let (ok, out) = crmconnect(&url, dir, &["create-admin", "--email", "boss@test.example", "--password", "longenough", "--name", "Boss"]);
+    let (ok, out) = crmconnect(&url, dir, &["create-admin", "--email", "boss@test.example", "--password", "long-enough-pass", "--name", "Boss"]);
     assert!(ok, "{out}");
     assert!(out.contains("boss@test.example"), "{out}");
-    let (ok, out) = crmconnect(&url, dir, &["create-admin", "--email", "BOSS@test.example", "--password", "longenough"]);
+    let (ok, out) = crmconnect(&url, dir, &["create-admin", "--email", "BOSS@test.example", "--password", "long-enough-pass"]);
     assert!(!ok);
     assert!(out.contains("already exists"), "{out}");
     let (ok, out) = crmconnect(&url, dir, &["create-admin", "--email", "x", "--password", "short"]);
