@@ -11,17 +11,11 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use crmconnect_domain::api::Problem;
-use crmconnect_domain::money;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use time::OffsetDateTime;
 
-use crate::audit::Actor;
 use crate::config::GatewaySettings;
 use crate::db;
-use crate::documents::{currency_of, today};
-use crate::entities::{client_credit, invoice, payment, payment_mode};
 use crate::ops::gateway::*;
-use crate::ops::payments::{record_in, NewPayment};
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
@@ -35,8 +29,9 @@ pub fn settings_of(state: &AppState) -> ApiResult<&GatewaySettings> {
 }
 
 /// The gateway's webhook. Signed with the webhook secret; `checkout.session.completed` of a
-/// paid session records the payment once (duplicates answer 200 and change nothing). More
-/// than the balance (the client also paid by transfer meanwhile) goes to client credit.
+/// paid session has its effect once however often it is delivered (duplicates answer 200 and
+/// change nothing): the payment on the invoice, and what the invoice cannot take (paid
+/// meanwhile, or cancelled) as one client credit entry.
 #[utoipa::path(post, path = "/api/v1/payments/webhook", tag = "payments", request_body(content = String, description = "The gateway's event JSON", content_type = "application/json"),
     responses((status = 200, description = "Processed or ignored"), (status = 400, description = "`invalid_signature`", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "`payments_unavailable`", body = Problem, content_type = "application/problem+json")))]
@@ -57,56 +52,10 @@ pub async fn webhook(state: web::Data<AppState>, req: HttpRequest, body: web::By
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| ApiError::new(ErrorCode::BadRequest, "The session names no invoice."))?;
     let txn = db::begin_write(&state.db).await?;
-    // Lock the invoice first: the gateway retries deliveries, and simultaneous copies of one event
-    // must queue here so that the duplicate check below sees the first one's payment.
-    let inv = db::Read::ForUpdate.apply(invoice::Entity::find_by_id(invoice_id)).one(&txn).await?.ok_or_else(|| ApiError::not_found("invoice"))?;
-    // The session id is unique on payments and on credit entries: an event whose whole amount
-    // went to credit (the invoice was paid meanwhile) left no payment, but a credit row.
-    let paid_before = payment::Entity::find().filter(payment::Column::GatewayEventId.eq(session.id.clone())).one(&txn).await?.is_some();
-    let credited_before = client_credit::Entity::find().filter(client_credit::Column::GatewayEventId.eq(session.id.clone())).one(&txn).await?.is_some();
-    if paid_before || credited_before {
-        return Ok(HttpResponse::Ok().json(serde_json::json!({"received": true, "duplicate": true})));
-    }
-    if session.currency.as_deref().is_some_and(|c| !c.eq_ignore_ascii_case(&inv.currency)) {
-        return Err(ApiError::new(ErrorCode::BadRequest, "The session's currency is not the invoice's."));
-    }
-    let c = currency_of(&inv.currency);
-    let paid_minor = session.amount_total.unwrap_or(0);
-    let to_invoice = paid_minor.min(inv.total_minor - inv.paid_minor).max(0);
-    let card = payment_mode::Entity::find().filter(payment_mode::Column::Name.eq("Card")).one(&txn).await?.map(|m| m.id);
-    let actor = Actor::system();
-    let mut payment_id = None;
-    if to_invoice > 0 {
-        let p = NewPayment {
-            amount: money::from_minor(to_invoice, c),
-            date: today(),
-            payment_mode_id: card,
-            transaction_id: session.payment_intent.clone().or(Some(session.id.clone())),
-            note: Some(format!("Online payment ({})", event.id)),
-            source: "gateway",
-            gateway_event_id: Some(session.id.clone()),
-        };
-        payment_id = Some(record_in(&txn, &actor, &inv, p).await?.id);
-    }
-    if paid_minor > to_invoice {
-        use sea_orm::{ActiveModelTrait, ActiveValue::Set};
-        client_credit::ActiveModel {
-            client_id: Set(inv.client_id),
-            currency: Set(inv.currency.clone()),
-            amount_minor: Set(paid_minor - to_invoice),
-            date: Set(today()),
-            invoice_id: Set(None),
-            payment_id: Set(None),
-            payment_mode_id: Set(card),
-            note: Set(Some(format!("Overpaid online on {} ({})", inv.number.clone().unwrap_or_default(), session.id))),
-            gateway_event_id: Set(Some(session.id.clone())),
-            created_by: Set(None),
-            created_at: Set(OffsetDateTime::now_utc()),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-    }
+    let settled = settle_completed_session(&txn, invoice_id, &event.id, &session).await?;
     txn.commit().await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"received": true, "payment_id": payment_id})))
+    Ok(HttpResponse::Ok().json(match settled {
+        Settlement::Duplicate => serde_json::json!({"received": true, "duplicate": true}),
+        Settlement::Applied { payment_id, credit_id } => serde_json::json!({"received": true, "payment_id": payment_id, "credit_id": credit_id}),
+    }))
 }

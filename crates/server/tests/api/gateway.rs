@@ -144,3 +144,33 @@ async fn without_a_gateway_online_payment_is_unavailable() {
     let (s, b) = deliver(&app, "{}", "t=1,v1=00").await;
     assert_problem(s, &b, 503, "payments_unavailable");
 }
+
+/// The client paid, then the invoice was cancelled before the gateway's event arrived: the
+/// money is not lost and not refused — it becomes one client credit, however often delivered.
+#[tokio::test]
+async fn a_payment_for_a_cancelled_invoice_becomes_one_client_credit() {
+    let app = spawn_app_with(|s| {
+        s.gateway = Some(GatewaySettings { base_url: "http://127.0.0.1:9".into(), api_key: API_KEY.into(), webhook_secret: WEBHOOK_SECRET.into() })
+    })
+    .await;
+    let (_, token) = app.admin().await;
+    let inv = issued_invoice(&app, &token).await;
+    let (s, b) = app.post(&format!("/api/v1/invoices/{}/cancel", inv["id"]), Some(&token), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let event = json!({"id": "evt_c", "type": "checkout.session.completed", "data": {"object": {
+        "id": "cs_test_cancelled", "object": "checkout.session", "amount_total": 12100, "currency": "ron", "payment_status": "paid",
+        "client_reference_id": inv["id"].to_string()}}})
+    .to_string();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let (s, first) = deliver(&app, &event, &signed(&event, now, WEBHOOK_SECRET)).await;
+    assert_eq!(s, StatusCode::OK, "{first}");
+    assert!(first["credit_id"].is_i64() && first["payment_id"].is_null(), "{first}");
+    for _ in 0..3 {
+        let (s, b) = deliver(&app, &event, &signed(&event, now, WEBHOOK_SECRET)).await;
+        assert_eq!((s, b["duplicate"].as_bool()), (StatusCode::OK, Some(true)), "{b}");
+    }
+    assert_eq!((app.count("payments").await, app.count("client_credits").await), (0, 1));
+    let (s, credits) = app.get(&format!("/api/v1/clients/{}/credits", inv["client_id"]), &token).await;
+    assert_eq!(s, StatusCode::OK, "{credits}");
+    assert!(credits.to_string().contains("121.00"), "the client holds 121.00 of credit: {credits}");
+}
