@@ -14,6 +14,7 @@ mod m20261123_000007_invoicing;
 mod m20261123_000008_scheduler;
 mod m20261123_000009_contracts;
 mod m20261201_000010_gateway_credit;
+mod m20261201_000011_accepted_content_hash;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000008_scheduler::Migration),
             Box::new(m20261123_000009_contracts::Migration),
             Box::new(m20261201_000010_gateway_credit::Migration),
+            Box::new(m20261201_000011_accepted_content_hash::Migration),
         ]
     }
 }

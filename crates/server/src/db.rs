@@ -174,6 +174,8 @@ async fn ensure_defaults(db: &DatabaseConnection) -> anyhow::Result<()> {
         ("seeded.lead_sources", "lead_sources", DEFAULT_LEAD_SOURCES),
         ("seeded.payment_modes", "payment_modes", DEFAULT_PAYMENT_MODES),
         ("seeded.contract_statuses", "contract_statuses", DEFAULT_CONTRACT_STATUSES),
+        // Added later: a separate marker gives existing databases the status too.
+        ("seeded.contract_statuses.awaiting_signature", "contract_statuses", &[AWAITING_SIGNATURE]),
     ] {
         seed_once(db, marker, move |txn, now| Box::pin(insert_names(txn, table, names, now))).await?;
     }
@@ -189,6 +191,8 @@ pub const DEFAULT_TAXES: &[(&str, &str)] = &[("VAT 21%", "21"), ("VAT 11%", "11"
 pub const DEFAULT_LOST_REASONS: &[&str] = &["Price too high", "Won by competitor", "Budget unavailable", "No response"];
 pub const DEFAULT_OPPORTUNITY_STATUSES: &[&str] = &["Prospecting", "Proposal", "Negotiation", "Won", "Lost"];
 pub const DEFAULT_CONTRACT_STATUSES: &[&str] = &["Draft", "Active", "Expired", "Terminated"];
+/// The status in which a contract waits for its client's signature on the portal.
+pub const AWAITING_SIGNATURE: &str = "Awaiting signature";
 pub const DEFAULT_PAYMENT_MODES: &[&str] = &["Bank transfer", "Cash", "Card"];
 pub const DEFAULT_LEAD_SOURCES: &[&str] = &["Website", "Web form", "Referral", "Cold call", "Facebook", "LinkedIn", "Event", "Partner"];
 

@@ -473,3 +473,9 @@ mod tests {
         assert_eq!(html_to_text("<p>One &amp; two</p><ul><li>a</li><li>b</li></ul>"), "One & two\na\nb");
     }
 }
+
+/// SHA-256 (hex) of what a client signed or accepted, to prove later what exactly it was.
+pub fn content_hash(content: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(content.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -188,6 +188,8 @@ opaque `cursor`, and answer `{\"items\": [...], \"next_cursor\": ...}`. Authenti
         api::contracts::update,
         api::contracts::delete,
         api::contracts::renew,
+        api::contracts::rotate_portal_link,
+        api::invoices::rotate_portal_link,
         api::contracts::from_proposal,
         api::portal::view_contract,
         api::portal::sign_contract,

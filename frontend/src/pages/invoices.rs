@@ -542,6 +542,7 @@ pub fn PortalContractPage() -> impl IntoView {
                     <div class="content" inner_html=c.content.clone()></div>
                     {match c.signature.clone() {
                         Some(s) => view! { <p class="notice" id="contract-signed">{format!("Signed by {} on {}.", s.name, s.at.date())}</p> }.into_any(),
+                        None if !c.can_sign => view! { <p class="notice" id="contract-not-signable">"This contract is not open for signature. Please contact us."</p> }.into_any(),
                         None => view! {
                             <form class="card respond" on:submit=sign>
                                 <label for="sign-name">"Type your full name to sign"</label>

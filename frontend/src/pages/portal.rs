@@ -102,7 +102,10 @@ pub fn PortalProposalPage() -> impl IntoView {
                         </table>
                         <div class="content small" inner_html=p.terms.clone()></div>
                         <p><a href=format!("/api/v1/portal/proposals/{}/pdf", token()) target="_blank">"Download PDF"</a></p>
-                        {p.accepted.clone().map(|a| view! { <p class="notice" id="portal-accepted">{format!("Accepted by {} on {}. Thank you!", a.name, a.at.date())}</p> })}
+                        {p.accepted.clone().map(|a| view! {
+                            <p class="notice" id="portal-accepted">{format!("Accepted by {} on {}. Thank you!", a.name, a.at.date())}</p>
+                            {a.content_hash.map(|h| view! { <p class="small muted" id="accepted-hash">"Fingerprint of what you accepted (SHA-256): " <code>{h}</code></p> })}
+                        })}
                         {p.can_respond.then(|| view! {
                             <form class="card respond" id="accept-form" on:submit=accept>
                                 <h2>"Accept this proposal"</h2>

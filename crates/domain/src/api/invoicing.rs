@@ -478,8 +478,12 @@ pub struct PortalContract {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub end_date: Option<Date>,
     pub content: String,
+    /// The signer's IP address and browser are kept for staff and never shown here.
     pub signature: Option<Signature>,
     pub changed_after_signing: bool,
+    /// Whether the contract can be signed now: unsigned, awaiting signature (not Draft,
+    /// Expired or Terminated) and not past its end date.
+    pub can_sign: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -187,8 +187,13 @@ pub struct Acceptance {
     pub signature: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
+    /// Staff only: `null` on the client portal.
     pub ip: Option<String>,
+    /// Staff only: `null` on the client portal.
     pub user_agent: Option<String>,
+    /// SHA-256 (hex) of exactly what was accepted: number, date, validity, recipient, currency,
+    /// lines, totals, subject, content and terms. `null` for acceptances recorded before it was kept.
+    pub content_hash: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

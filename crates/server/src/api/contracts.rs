@@ -222,3 +222,19 @@ pub async fn create_status(state: web::Data<AppState>, user: AuthUser, body: Jso
     txn.commit().await?;
     Ok(HttpResponse::Created().json(api))
 }
+
+/// Revoke the contract's portal link and issue a new one: the old link answers 404 from now on.
+#[utoipa::path(post, path = "/api/v1/contracts/{id}/portal-token", operation_id = "rotateContractPortalToken", tag = "contracts", security(("bearer" = [])), params(("id" = i32, Path)),
+    responses((status = 200, body = Contract, description = "The contract with its new `portal_url`"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all, fields(actor = user.id(), contract_id = *id))]
+pub async fn rotate_portal_link(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+    user.require(Module::Contracts, Action::Edit)?;
+    let txn = db::begin_write(&state.db).await?;
+    let saved = rotate_portal_token(&txn, &user, *id).await?;
+    let api = load_api(&txn, &state.settings.public_url, &saved).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Ok().json(api))
+}

@@ -444,3 +444,19 @@ pub async fn emails(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
         .await?;
     Ok(HttpResponse::Ok().json(Page { items: rows.iter().map(email::to_api).collect::<Vec<_>>(), next_cursor: None }))
 }
+
+/// Revoke the invoice's portal link and issue a new one: the old link answers 404 from now on.
+#[utoipa::path(post, path = "/api/v1/invoices/{id}/portal-token", operation_id = "rotateInvoicePortalToken", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)),
+    responses((status = 200, body = Invoice, description = "The invoice with its new `portal_url`"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all, fields(actor = user.id(), invoice_id = *id))]
+pub async fn rotate_portal_link(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+    user.require(Module::Invoices, Action::Edit)?;
+    let txn = db::begin_write(&state.db).await?;
+    let saved = rotate_portal_token(&txn, &user, *id).await?;
+    let api = load_api(&txn, &state.settings.public_url, &saved).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Ok().json(api))
+}

@@ -155,6 +155,8 @@ fn configure_invoicing(cfg: &mut web::ServiceConfig) {
                 .route(web::delete().to(contracts::delete)),
         )
         .service(web::resource("/contracts/{id}/renew").route(web::post().to(contracts::renew)))
+        .service(web::resource("/contracts/{id}/portal-token").route(web::post().to(contracts::rotate_portal_link)))
+        .service(web::resource("/invoices/{id}/portal-token").route(web::post().to(invoices::rotate_portal_link)))
         .service(web::resource("/proposals/{id}/create-contract").route(web::post().to(contracts::from_proposal)))
         .service(web::resource("/portal/contracts/{token}").route(web::get().to(portal::view_contract)))
         .service(web::resource("/portal/contracts/{token}/sign").route(web::post().to(portal::sign_contract)));

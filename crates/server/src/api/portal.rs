@@ -15,10 +15,11 @@ use time::OffsetDateTime;
 
 use crate::audit::{self, Actor, Change};
 use crate::db::Read;
+use crate::documents::content_hash;
 use crate::entities::{contract, proposal, proposal_comment};
 use crate::extract::peer_ip;
 use crate::extract::Json;
-use crate::ops::contracts::{content_hash, signature_of, status_named};
+use crate::ops::contracts::{refuse_unless_signable, signature_of, status_named};
 use crate::ops::gateway::{CheckoutStarted, Session};
 use crate::ops::portal::*;
 use crate::ops::proposals::{self, acceptance_of, status_of, Target};
@@ -103,8 +104,10 @@ pub async fn accept(state: web::Data<AppState>, req: HttpRequest, token: web::Pa
     refuse_if_expired(&p)?;
     let new = rules::transition(status_of(&p), ProposalEvent::ClientAccepted).map_err(|r| ApiError::new(ErrorCode::InvalidStatusTransition, r))?;
     let now = OffsetDateTime::now_utc();
+    let accepted_hash = proposals::accepted_content_hash(&proposals::load_api(&txn, &state.settings.public_url, &p).await?);
     let mut row: proposal::ActiveModel = p.clone().into();
     row.status_code = Set(new.code());
+    row.accepted_content_hash = Set(Some(accepted_hash));
     row.accepted_name = Set(name.clone());
     row.accepted_email = Set(email.map(|e| e.into_inner()));
     row.accepted_signature = Set(body.0.signature.clone().filter(|s| !s.trim().is_empty()));
@@ -283,10 +286,12 @@ pub async fn view_contract(state: web::Data<AppState>, req: HttpRequest, token: 
 }
 
 /// Sign: records the name, the signature, the time, IP, user agent and the SHA-256 of the
-/// content signed; the contract becomes Active. Signing twice is refused.
+/// content signed; the contract becomes Active. Only a contract awaiting signature can be
+/// signed: signing twice, a draft, an expired or terminated one, or one past its end date is
+/// refused with 409.
 #[utoipa::path(post, path = "/api/v1/portal/contracts/{token}/sign", operation_id = "portal_sign", tag = "portal", params(("token" = String, Path)), request_body = SignInput,
     responses((status = 200, body = PortalContract), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`already_done`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`already_done`, `invalid_status_transition`", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn sign_contract(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>, body: Json<SignInput>) -> ApiResult<HttpResponse> {
     super::portal::throttle(&state, &req)?;
@@ -301,9 +306,7 @@ pub async fn sign_contract(state: web::Data<AppState>, req: HttpRequest, token: 
     v.finish().map_err(ApiError::validation)?;
     let txn = db::begin_write(&state.db).await?;
     let c = contract_by_token(&txn, &token, Read::ForUpdate).await?;
-    if c.signed_at.is_some() {
-        return Err(ApiError::new(ErrorCode::AlreadyDone, "This contract is already signed."));
-    }
+    refuse_unless_signable(&txn, &c).await?;
     let now = OffsetDateTime::now_utc();
     let mut row: contract::ActiveModel = c.clone().into();
     row.signed_name = Set(name);

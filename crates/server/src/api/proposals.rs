@@ -263,6 +263,7 @@ pub async fn set_status(state: web::Data<AppState>, user: AuthUser, id: web::Pat
     row.status_code = Set(new.code());
     match new {
         ProposalStatus::Accepted => {
+            row.accepted_content_hash = Set(Some(accepted_content_hash(&before)));
             row.accepted_name = Set(Some(user.staff.name.clone()));
             row.accepted_email = Set(Some(user.staff.email.clone()));
             row.accepted_at = Set(Some(now));

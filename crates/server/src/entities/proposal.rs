@@ -33,6 +33,7 @@ pub struct Model {
     pub accepted_at: Option<TimeDateTimeWithTimeZone>,
     pub accepted_ip: Option<String>,
     pub accepted_user_agent: Option<String>,
+    pub accepted_content_hash: Option<String>,
     pub declined_reason: Option<String>,
     pub declined_at: Option<TimeDateTimeWithTimeZone>,
     pub sent_at: Option<TimeDateTimeWithTimeZone>,

@@ -5,19 +5,14 @@ use crmconnect_domain::money::{self, Currency};
 use crmconnect_domain::permissions::{Module, ViewScope};
 use crmconnect_domain::validation::{parse_name, Validator};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
-use sha2::{Digest, Sha256};
 use time::{Date, Duration, OffsetDateTime};
 
 use crate::auth::{secrets, AuthUser};
 use crate::db::Read;
 use crate::documents;
-use crate::documents::{currency_of, today};
+use crate::documents::{content_hash, currency_of, today};
 use crate::entities::{client, contract, contract_status};
-use crate::error::{Error, Result};
-
-pub fn content_hash(content: &str) -> String {
-    Sha256::digest(content.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-}
+use crate::error::{Error, ErrorCode, Result};
 
 pub fn signature_of(c: &contract::Model) -> Option<Signature> {
     Some(Signature {
@@ -27,6 +22,28 @@ pub fn signature_of(c: &contract::Model) -> Option<Signature> {
         user_agent: c.signed_user_agent.clone(),
         content_hash: c.signed_content_hash.clone()?,
     })
+}
+
+/// Statuses in which a contract is not open for signature.
+const NOT_SIGNABLE: &[&str] = &["Draft", "Expired", "Terminated"];
+
+/// A contract can be signed once, while it awaits signature: not a draft, not expired or
+/// terminated, not past its end date.
+pub async fn refuse_unless_signable(db: &impl ConnectionTrait, c: &contract::Model) -> Result<()> {
+    if c.signed_at.is_some() {
+        return Err(Error::refused(ErrorCode::AlreadyDone, "This contract is already signed."));
+    }
+    let status = match c.status_id {
+        Some(id) => contract_status::Entity::find_by_id(id).one(db).await?.map(|s| s.name),
+        None => None,
+    };
+    if let Some(name) = status.filter(|n| NOT_SIGNABLE.iter().any(|x| x.eq_ignore_ascii_case(n))) {
+        return Err(Error::refused(ErrorCode::InvalidStatusTransition, format!("This contract is {name}, not awaiting signature.")));
+    }
+    if c.end_date.is_some_and(|end| end < today()) {
+        return Err(Error::refused(ErrorCode::InvalidStatusTransition, "This contract has ended; it can no longer be signed."));
+    }
+    Ok(())
 }
 
 pub fn changed_after_signing(c: &contract::Model) -> bool {
@@ -198,4 +215,16 @@ pub async fn ending_within(db: &impl ConnectionTrait, today: Date, days: i64) ->
         .filter(contract::Column::EndDate.lte(today + Duration::days(days)))
         .all(db)
         .await?)
+}
+
+/// Revokes the contract's portal link and issues a new one (`POST /contracts/{id}/portal-token`):
+/// the old link answers 404 from now on, e.g. after it was forwarded to the wrong person.
+pub async fn rotate_portal_token(txn: &impl ConnectionTrait, user: &AuthUser, id: i32) -> Result<contract::Model> {
+    let current = lock_visible(txn, user, id).await?;
+    let mut row: contract::ActiveModel = current.into();
+    row.portal_token = sea_orm::ActiveValue::Set(Some(crate::auth::secrets::random_secret()));
+    row.updated_at = sea_orm::ActiveValue::Set(time::OffsetDateTime::now_utc());
+    let saved = sea_orm::ActiveModelTrait::update(row, txn).await?;
+    crate::audit::record(txn, &user.actor(), crate::audit::Change::new("contract.portal_link_rotated", "contract", id)).await?;
+    Ok(saved)
 }

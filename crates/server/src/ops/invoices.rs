@@ -613,3 +613,15 @@ pub async fn refresh_paid(db: &impl ConnectionTrait, invoice_id: i32) -> Result<
         .await?;
     invoice::Entity::find_by_id(invoice_id).one(db).await?.ok_or_else(|| Error::not_found("invoice"))
 }
+
+/// Revokes the invoice's portal link and issues a new one (`POST /invoices/{id}/portal-token`):
+/// the old link answers 404 from now on, e.g. after it was forwarded to the wrong person.
+pub async fn rotate_portal_token(txn: &impl ConnectionTrait, user: &AuthUser, id: i32) -> Result<invoice::Model> {
+    let current = lock_visible(txn, user, id).await?;
+    let mut row: invoice::ActiveModel = current.into();
+    row.portal_token = sea_orm::ActiveValue::Set(Some(crate::auth::secrets::random_secret()));
+    row.updated_at = sea_orm::ActiveValue::Set(time::OffsetDateTime::now_utc());
+    let saved = sea_orm::ActiveModelTrait::update(row, txn).await?;
+    crate::audit::record(txn, &user.actor(), crate::audit::Change::new("invoice.portal_link_rotated", "invoice", id)).await?;
+    Ok(saved)
+}

@@ -1,6 +1,6 @@
 //! Portal: the queries and business operations below the HTTP handlers.
 
-use crmconnect_domain::api::{PortalContract, PortalProposal};
+use crmconnect_domain::api::{Acceptance, PortalContract, PortalProposal, Signature};
 use crmconnect_domain::money;
 use crmconnect_domain::proposals::{self as rules, ProposalStatus};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
@@ -10,7 +10,7 @@ use crate::documents::currency_of;
 use crate::entities::{client, contract, proposal};
 use crate::error::{Error, ErrorCode, Result};
 use crate::notifications::{self, Notice};
-use crate::ops::contracts::{changed_after_signing, signature_of};
+use crate::ops::contracts::{changed_after_signing, refuse_unless_signable, signature_of};
 use crate::ops::proposals::{self, acceptance_of, status_of};
 use crate::settings;
 
@@ -62,7 +62,8 @@ pub async fn portal_view(db: &impl ConnectionTrait, public_url: &str, p: &propos
         expired,
         allow_comments: api.allow_comments,
         can_respond: status.awaiting_client() && !expired,
-        accepted: acceptance_of(p),
+        // Who accepted and when is the client's to see; from which IP and browser is not.
+        accepted: acceptance_of(p).map(|a| Acceptance { ip: None, user_agent: None, ..a }),
     })
 }
 
@@ -116,7 +117,8 @@ pub async fn contract_view(db: &impl ConnectionTrait, c: &contract::Model) -> Re
         start_date: c.start_date,
         end_date: c.end_date,
         content: c.content.clone(),
-        signature: signature_of(c),
+        signature: signature_of(c).map(|s| Signature { ip: None, user_agent: None, ..s }),
         changed_after_signing: changed_after_signing(c),
+        can_sign: refuse_unless_signable(db, c).await.is_ok(),
     })
 }

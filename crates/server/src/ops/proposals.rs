@@ -54,7 +54,26 @@ pub fn acceptance_of(p: &proposal::Model) -> Option<Acceptance> {
         at: p.accepted_at?,
         ip: p.accepted_ip.clone(),
         user_agent: p.accepted_user_agent.clone(),
+        content_hash: p.accepted_content_hash.clone(),
     })
+}
+
+/// The SHA-256 of exactly what the client sees and accepts: the document's identity, parties,
+/// commercial terms and text. Stored at acceptance; editing any of it afterwards is refused.
+pub fn accepted_content_hash(p: &Proposal) -> String {
+    let accepted = serde_json::json!({
+        "number": p.number,
+        "date": p.date.to_string(),
+        "open_till": p.open_till.map(|d| d.to_string()),
+        "recipient": p.recipient,
+        "currency": p.currency,
+        "lines": p.lines,
+        "amounts": p.amounts,
+        "subject": p.subject,
+        "content": p.content,
+        "terms": p.terms,
+    });
+    documents::content_hash(&accepted.to_string())
 }
 
 /// API proposals for many rows: lines, names, opportunity flags and custom fields in one query each.
@@ -278,6 +297,24 @@ pub async fn resolve(
     if let Some(p) = current {
         let status = status_of(p);
         let commercial = b.lines.is_some() || b.currency.is_some() || b.discount_type.is_some() || b.discount_value.is_some() || b.discount_applies.is_some();
+        // What the client accepted is frozen (its hash is on record); internal notes, tags,
+        // the assignee, comments and custom fields stay editable.
+        let client_visible = commercial
+            || b.subject.is_some()
+            || b.recipient.is_some()
+            || b.client_id.is_some()
+            || b.lead_id.is_some()
+            || b.opportunity_id.is_some()
+            || b.date.is_some()
+            || b.open_till.is_some()
+            || b.content.is_some()
+            || b.terms.is_some();
+        if client_visible && status == ProposalStatus::Accepted {
+            return Err(Error::refused(
+                ErrorCode::ProposalLocked,
+                "The client accepted this proposal as it is: its content, terms, recipient and lines cannot change; create a new proposal.",
+            ));
+        }
         if commercial && (status.lines_locked() || p.invoice_id.is_some() || p.sales_order_id.is_some()) {
             return Err(Error::refused(
                 ErrorCode::ProposalLocked,
@@ -519,6 +556,11 @@ pub fn pdf_of(p: &Proposal, company: &crmconnect_domain::api::AppSettings) -> Ve
     if let Some(t) = p.open_till {
         meta.push(("Valid until".into(), t.to_string()));
     }
+    let mut sections = vec![(p.subject.clone(), documents::html_to_text(&p.content)), ("Terms and conditions".into(), documents::html_to_text(&p.terms))];
+    if let Some(a) = &p.accepted {
+        let proof = a.content_hash.as_deref().map(|h| format!("\nSHA-256 of the accepted proposal: {h}")).unwrap_or_default();
+        sections.push(("Acceptance".into(), format!("Accepted by {} on {} UTC.{proof}", a.name, a.at.date())));
+    }
     pdf::render(&pdf::DocumentPdf {
         title: "PROPOSAL".into(),
         number: p.number.clone(),
@@ -529,7 +571,7 @@ pub fn pdf_of(p: &Proposal, company: &crmconnect_domain::api::AppSettings) -> Ve
         lines: p.lines.clone(),
         amounts: p.amounts.clone(),
         extra_totals: Vec::new(),
-        sections: vec![(p.subject.clone(), documents::html_to_text(&p.content)), ("Terms and conditions".into(), documents::html_to_text(&p.terms))],
+        sections,
     })
 }
 

@@ -453,7 +453,8 @@ async fn a_contract_signed_eight_times_on_the_portal_keeps_one_signature() {
         .post(
             "/api/v1/contracts",
             Some(&token),
-            json!({"client_id": c["id"], "subject": "Support", "value": "1000", "currency": "RON", "content": "<p>Terms</p>"}),
+            json!({"client_id": c["id"], "subject": "Support", "value": "1000", "currency": "RON", "content": "<p>Terms</p>",
+                "status_id": crate::helpers::awaiting_signature(&app, &token).await}),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{k}");

@@ -5,7 +5,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
-use crate::helpers::{assert_problem, json_of, spawn_app};
+use crate::helpers::{assert_problem, awaiting_signature, json_of, spawn_app};
 
 #[tokio::test]
 async fn contracts_are_signed_on_the_portal_renewed_and_flagged_when_changed_after_signing() {
@@ -33,7 +33,13 @@ async fn contracts_are_signed_on_the_portal_renewed_and_flagged_when_changed_aft
 
     let portal = format!("/api/v1/portal/contracts/{}", k["portal_url"].as_str().unwrap().rsplit('/').next().unwrap());
     let (s, view) = json_of(app.request(Method::GET, &portal, None, None).await).await;
-    assert_eq!((s, view["signature"].clone()), (StatusCode::OK, serde_json::Value::Null));
+    assert_eq!((s, view["signature"].clone(), view["can_sign"].as_bool()), (StatusCode::OK, serde_json::Value::Null, Some(false)), "a draft is not signable");
+    let (s, b) = app.post(&format!("{portal}/sign"), None, json!({"name": "Ana Signer", "signature": "Ana Signer"})).await;
+    assert_problem(s, &b, 409, "invalid_status_transition");
+    let (s, b) = app.patch(&format!("/api/v1/contracts/{}", k["id"]), &token, json!({"status_id": awaiting_signature(&app, &token).await})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (_, view) = json_of(app.request(Method::GET, &portal, None, None).await).await;
+    assert_eq!(view["can_sign"], true);
     let (s, b) = app.post(&format!("{portal}/sign"), None, json!({"name": "Ana Signer", "signature": ""})).await;
     assert_problem(s, &b, 422, "validation_failed");
     let res = app
@@ -47,10 +53,17 @@ async fn contracts_are_signed_on_the_portal_renewed_and_flagged_when_changed_aft
     let (s, signed) = json_of(res).await;
     assert_eq!(s, StatusCode::OK, "{signed}");
     assert_eq!(
-        (signed["signature"]["name"].as_str(), signed["signature"]["ip"].as_str(), signed["signature"]["user_agent"].as_str()),
-        (Some("Ana Signer"), Some("127.0.0.1"), Some("SignTest/2.0"))
+        (signed["signature"]["name"].as_str(), signed["signature"]["ip"].as_str(), signed["signature"]["user_agent"].as_str(), signed["can_sign"].as_bool()),
+        (Some("Ana Signer"), None, None, Some(false)),
+        "the portal never shows the signer's IP or browser"
     );
     assert_eq!(signed["signature"]["content_hash"].as_str().unwrap().len(), 64);
+    let (_, staff_view) = app.get(&format!("/api/v1/contracts/{}", k["id"]), &token).await;
+    assert_eq!(
+        (staff_view["signature"]["ip"].as_str(), staff_view["signature"]["user_agent"].as_str()),
+        (Some("127.0.0.1"), Some("SignTest/2.0")),
+        "staff see where it was signed from"
+    );
     let (s, b) = app.post(&format!("{portal}/sign"), None, json!({"name": "Again", "signature": "x"})).await;
     assert_problem(s, &b, 409, "already_done");
     let (_, staff) = app.get(&format!("/api/v1/contracts/{}", k["id"]), &token).await;
@@ -85,7 +98,7 @@ async fn contracts_are_signed_on_the_portal_renewed_and_flagged_when_changed_aft
     assert!(notes["items"].as_array().unwrap().iter().any(|n| n["kind"] == "contract_expiring"), "{notes}");
     let (_, statuses) = app.get("/api/v1/contract-statuses", &token).await;
     let names: Vec<_> = statuses["items"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap().to_string()).collect();
-    assert_eq!(names, ["Draft", "Active", "Expired", "Terminated"]);
+    assert_eq!(names, ["Draft", "Active", "Expired", "Terminated", "Awaiting signature"]);
 }
 
 #[tokio::test]
@@ -125,4 +138,45 @@ async fn billed_documents_need_an_existing_client() {
         assert_problem(st, &b, 422, "validation_failed");
         assert!(b["errors"].as_array().unwrap().iter().any(|e| e["field"] == "client_id" && e["code"] == "not_found"), "{path}: {b}");
     }
+}
+
+/// Terminated, expired and ended contracts cannot be signed; a portal link can be revoked.
+#[tokio::test]
+async fn only_contracts_awaiting_signature_are_signed_and_portal_links_can_be_revoked() {
+    let app = spawn_app().await;
+    let (_, token) = app.admin().await;
+    let (_, c) = app.post("/api/v1/clients", Some(&token), json!({"company": "Late Signer SRL"})).await;
+    let today = OffsetDateTime::now_utc().date();
+    let (_, statuses) = app.get("/api/v1/contract-statuses", &token).await;
+    let status = |name: &str| statuses["items"].as_array().unwrap().iter().find(|s| s["name"] == name).unwrap()["id"].clone();
+    let portal_of = |k: &serde_json::Value| format!("/api/v1/portal/contracts/{}", k["portal_url"].as_str().unwrap().rsplit('/').next().unwrap());
+    let sign = json!({"name": "Ana Signer", "signature": "Ana Signer"});
+    for (name, end) in [("Terminated", None), ("Expired", None), ("Awaiting signature", Some(today - Duration::days(1)))] {
+        let (s, k) = app
+            .post(
+                "/api/v1/contracts",
+                Some(&token),
+                json!({"client_id": c["id"], "subject": name, "status_id": status(name), "start_date": (today - Duration::days(30)).to_string(), "end_date": end.map(|d: time::Date| d.to_string())}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{k}");
+        let (s, b) = app.post(&format!("{}/sign", portal_of(&k)), None, sign.clone()).await;
+        assert_problem(s, &b, 409, "invalid_status_transition");
+        let (_, after) = app.get(&format!("/api/v1/contracts/{}", k["id"]), &token).await;
+        assert_eq!((after["status"].as_str(), after["signature"].is_null()), (Some(name), true), "unchanged: {after}");
+    }
+
+    // Revoking the link: the old one is gone, the new one works.
+    let (_, k) =
+        app.post("/api/v1/contracts", Some(&token), json!({"client_id": c["id"], "subject": "Forwarded", "status_id": status("Awaiting signature")})).await;
+    let old = portal_of(&k);
+    let (s, rotated) = app.post(&format!("/api/v1/contracts/{}/portal-token", k["id"]), Some(&token), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{rotated}");
+    assert_ne!(rotated["portal_url"], k["portal_url"]);
+    let (s, b) = json_of(app.request(Method::GET, &old, None, None).await).await;
+    assert_problem(s, &b, 404, "not_found");
+    let (s, b) = app.post(&format!("{old}/sign"), None, sign.clone()).await;
+    assert_problem(s, &b, 404, "not_found");
+    let (s, signed) = app.post(&format!("{}/sign", portal_of(&rotated)), None, sign).await;
+    assert_eq!(s, StatusCode::OK, "{signed}");
 }

@@ -207,3 +207,9 @@ impl SecondServer {
         json_of(self.client.get(format!("{}{path}", self.address)).bearer_auth(token).send().await.unwrap()).await
     }
 }
+
+/// The id of the contract status in which a contract can be signed on the portal.
+pub async fn awaiting_signature(app: &TestApp, token: &str) -> i64 {
+    let (_, statuses) = app.get("/api/v1/contract-statuses", token).await;
+    statuses["items"].as_array().into_iter().flatten().find(|s| s["name"] == "Awaiting signature").and_then(|s| s["id"].as_i64()).expect("seeded status")
+}

@@ -288,3 +288,28 @@ async fn advance_payments_become_credit_applied_to_invoices_later() {
     let (_, credit) = app.get(&credits, &token).await;
     assert_eq!(credit["balances"][0]["amount"], "300.00");
 }
+
+/// An invoice's portal link can be revoked and re-issued; the old one answers 404.
+#[tokio::test]
+async fn an_invoice_portal_link_is_rotated_and_the_old_one_stops_working() {
+    let app = crate::helpers::spawn_app().await;
+    let (_, token) = app.admin().await;
+    let (_, c) = app.post("/api/v1/clients", Some(&token), serde_json::json!({"company": "Link SRL"})).await;
+    let (_, inv) = app
+        .post("/api/v1/invoices", Some(&token), serde_json::json!({"client_id": c["id"], "lines": [{"description": "Plan", "qty": "1", "unit_price": "100"}]}))
+        .await;
+    let (_, inv) = app.post(&format!("/api/v1/invoices/{}/issue", inv["id"]), Some(&token), serde_json::json!({})).await;
+    let old = format!("/api/v1/portal/invoices/{}", inv["portal_url"].as_str().expect("issued invoices have a link").rsplit('/').next().unwrap());
+    let (s, _) = crate::helpers::json_of(app.request(reqwest::Method::GET, &old, None, None).await).await;
+    assert_eq!(s, reqwest::StatusCode::OK);
+    let (s, rotated) = app.post(&format!("/api/v1/invoices/{}/portal-token", inv["id"]), Some(&token), serde_json::json!({})).await;
+    assert_eq!(s, reqwest::StatusCode::OK, "{rotated}");
+    let (s, b) = crate::helpers::json_of(app.request(reqwest::Method::GET, &old, None, None).await).await;
+    crate::helpers::assert_problem(s, &b, 404, "not_found");
+    let new = format!("/api/v1/portal/invoices/{}", rotated["portal_url"].as_str().unwrap().rsplit('/').next().unwrap());
+    let (s, _) = crate::helpers::json_of(app.request(reqwest::Method::GET, &new, None, None).await).await;
+    assert_eq!(s, reqwest::StatusCode::OK);
+    let (_, agent) = app.staff_with_token("viewer@test.example", "Sales Agent").await;
+    let (s, _) = app.post(&format!("/api/v1/invoices/{}/portal-token", inv["id"]), Some(&agent), serde_json::json!({})).await;
+    assert!(s == reqwest::StatusCode::FORBIDDEN || s == reqwest::StatusCode::NOT_FOUND, "{s}");
+}

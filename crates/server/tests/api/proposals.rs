@@ -615,3 +615,50 @@ async fn email_templates_are_editable_and_checked() {
     let (s, b) = app.post(&format!("/api/v1/proposals/{}/send", p["id"]), Some(&token), json!({"to": "not-an-address"})).await;
     assert_problem(s, &b, 422, "validation_failed");
 }
+
+/// What the client accepted is frozen and provable: its SHA-256 is kept and shown in the API,
+/// the portal and the PDF; the portal never shows the accepter's IP or browser.
+#[tokio::test]
+async fn an_accepted_proposal_is_frozen_and_its_accepted_content_is_hashed() {
+    let app = spawn_app().await;
+    let (_, token) = app.admin().await;
+    let (_, p) = lead_and_proposal(&app, &token).await;
+    app.post(&format!("/api/v1/proposals/{}/status", p["id"]), Some(&token), json!({"status": 7})).await;
+    let portal = format!("/api/v1/portal/proposals/{}", token_of(&p));
+    let res =
+        app.client.post(app.url(&format!("{portal}/accept"))).header("User-Agent", "AcceptTest/1.0").json(&json!({"name": "Ana Pop"})).send().await.unwrap();
+    let (s, accepted) = json_of(res).await;
+    assert_eq!(s, StatusCode::OK, "{accepted}");
+    let hash = accepted["accepted"]["content_hash"].as_str().expect("hash on the portal").to_string();
+    assert_eq!(hash.len(), 64);
+    assert_eq!((accepted["accepted"]["ip"].clone(), accepted["accepted"]["user_agent"].clone()), (Value::Null, Value::Null), "{accepted}");
+    let (_, seen) = json_of(app.request(Method::GET, &portal, None, None).await).await;
+    assert_eq!((seen["accepted"]["content_hash"].as_str(), seen["accepted"]["ip"].clone()), (Some(hash.as_str()), Value::Null));
+    let (_, staff) = app.get(&format!("/api/v1/proposals/{}", p["id"]), &token).await;
+    assert_eq!(
+        (staff["accepted"]["content_hash"].as_str(), staff["accepted"]["ip"].as_str(), staff["accepted"]["user_agent"].as_str()),
+        (Some(hash.as_str()), Some("127.0.0.1"), Some("AcceptTest/1.0"))
+    );
+
+    // Client-visible fields are frozen; internal ones are not.
+    for change in [json!({"content": "<p>Other offer</p>"}), json!({"terms": "<p>Pay at once</p>"}), json!({"subject": "Other"}), json!({"open_till": null})] {
+        let (s, b) = app.patch(&format!("/api/v1/proposals/{}", p["id"]), &token, change.clone()).await;
+        assert_problem(s, &b, 409, "proposal_locked");
+    }
+    let (s, b) = app.patch(&format!("/api/v1/proposals/{}", p["id"]), &token, json!({"internal_notes": "won it", "tags": ["won"]})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (_, after) = app.get(&format!("/api/v1/proposals/{}", p["id"]), &token).await;
+    assert_eq!((after["content"].clone(), after["accepted"]["content_hash"].as_str()), (p["content"].clone(), Some(hash.as_str())));
+
+    let pdf = app.request(Method::GET, &format!("/api/v1/proposals/{}/pdf", p["id"]), Some(&token), None).await.bytes().await.unwrap();
+    let text = pdf_extract::extract_text_from_mem(&pdf).unwrap();
+    assert!(text.contains("Accepted by Ana Pop") && text.contains(&hash), "the PDF carries the proof:\n{text}");
+
+    // Staff accepting on the client's behalf records the hash too.
+    let (_, q) = lead_and_proposal(&app, &token).await;
+    app.post(&format!("/api/v1/proposals/{}/status", q["id"]), Some(&token), json!({"status": 7})).await;
+    let (s, b) = app.post(&format!("/api/v1/proposals/{}/status", q["id"]), Some(&token), json!({"status": 3})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["accepted"]["content_hash"].as_str().map(str::len), Some(64), "{b}");
+    assert_ne!(b["accepted"]["content_hash"].as_str(), Some(hash.as_str()), "another proposal, another hash");
+}
