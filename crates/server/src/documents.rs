@@ -436,6 +436,12 @@ pub fn html_to_text(html: &str) -> String {
     text.lines().map(str::trim).collect::<Vec<_>>().join("\n").trim().to_string()
 }
 
+/// SHA-256 (hex) of what a client signed or accepted, to prove later what exactly it was.
+pub fn content_hash(content: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(content.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -472,10 +478,4 @@ mod tests {
         assert_eq!(clean, "<p>Hi <b>there</b></p>");
         assert_eq!(html_to_text("<p>One &amp; two</p><ul><li>a</li><li>b</li></ul>"), "One & two\na\nb");
     }
-}
-
-/// SHA-256 (hex) of what a client signed or accepted, to prove later what exactly it was.
-pub fn content_hash(content: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(content.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
