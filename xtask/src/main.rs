@@ -94,7 +94,7 @@ fn build_spa() -> Result<PathBuf> {
     wasm_bindgen_cli_support::Bindgen::new().input_path(&wasm).web(true)?.out_name("crmconnect").typescript(false).generate(&out).context("wasm-bindgen")?;
     let bundle = out.join("crmconnect_bg.wasm");
     optimise_wasm(&bundle);
-    for file in ["index.html", "style.css"] {
+    for file in ["index.html", "style.css", "boot.js"] {
         std::fs::copy(root().join("frontend").join(file), out.join(file)).with_context(|| format!("copying {file}"))?;
     }
     let size = std::fs::metadata(&bundle)?.len();

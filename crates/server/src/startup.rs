@@ -3,7 +3,7 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix_web::dev::Server;
+use actix_web::dev::{Server, Service, ServiceResponse};
 use actix_web::middleware::{ErrorHandlers, Logger};
 use actix_web::{web, App, HttpServer};
 use utoipa_swagger_ui::SwaggerUi;
@@ -101,12 +101,42 @@ pub fn loggable_path(path: &str) -> String {
     }
 }
 
+/// The browser app's Content-Security-Policy: its own scripts and WASM only, no plugins, no
+/// `<base>` tricks, never framed (the portal's accept and sign buttons cannot be clickjacked).
+/// Inline style attributes are allowed: the app sets element styles, which carry no script.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Headers every response carries (and, over https, HSTS). The offline API docs page keeps its
+/// own inline bootstrap script, so it gets `frame-ancestors` without the script rules.
+fn add_security_headers<B>(res: &mut ServiceResponse<B>, https: bool) {
+    use actix_web::http::header::{self, HeaderValue};
+    let docs = res.request().path().starts_with("/api/docs");
+    let headers = res.headers_mut();
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    let csp = if docs { "frame-ancestors 'none'; object-src 'none'; base-uri 'none'" } else { CONTENT_SECURITY_POLICY };
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
+    if https {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+    }
+}
+
 fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let spa_dir = state.settings.spa_dir.clone();
+    let https = state.settings.public_url.starts_with("https://");
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
             .wrap(ErrorHandlers::new().default_handler(problemize))
+            .wrap_fn(move |req, srv| {
+                let call = srv.call(req);
+                async move {
+                    let mut res = call.await?;
+                    add_security_headers(&mut res, https);
+                    Ok(res)
+                }
+            })
             .wrap(
                 Logger::new("%a \"%{request}xi\" %s %b %Dms")
                     .custom_request_replace("request", |req| format!("{} {}", req.method(), loggable_path(req.path())))

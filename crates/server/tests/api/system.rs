@@ -73,3 +73,35 @@ async fn the_spa_gets_history_fallback_but_api_paths_do_not() {
         assert_problem(status, &body, 404, "route_not_found");
     }
 }
+
+/// Every response carries the browser-hardening headers; the app gets the strict CSP, and
+/// HSTS is sent only when the public URL is https.
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        let dir = s.data_dir.join("spa");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("index.html"), "<html>the app shell</html>").unwrap();
+        s.spa_dir = dir;
+        s.public_url = "https://crm.example.ro".into();
+    })
+    .await;
+    for path in ["/admin/leads", "/proposal/sometoken", "/api/v1/health", "/api/v1/leads", "/api/v1/nothing"] {
+        let res = app.request(Method::GET, path, None, None).await;
+        let h = res.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        let csp = h["content-security-policy"].to_str().unwrap();
+        for directive in ["default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"] {
+            assert!(csp.contains(directive), "{path}: {csp}");
+        }
+        assert!(h["strict-transport-security"].to_str().unwrap().starts_with("max-age="), "{path}");
+    }
+    let docs = app.request(Method::GET, "/api/docs/", None, None).await;
+    assert!(docs.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+
+    let plain = crate::helpers::spawn_app().await;
+    let res = plain.request(Method::GET, "/api/v1/health", None, None).await;
+    assert!(res.headers().get("strict-transport-security").is_none(), "no HSTS over plain http");
+}
