@@ -37,7 +37,7 @@ pub fn settings_of(state: &AppState) -> ApiResult<&GatewaySettings> {
 /// The gateway's webhook. Signed with the webhook secret; `checkout.session.completed` of a
 /// paid session records the payment once (duplicates answer 200 and change nothing). More
 /// than the balance (the client also paid by transfer meanwhile) goes to client credit.
-#[utoipa::path(post, path = "/api/v1/payments/webhook", tag = "payments", request_body(content = String, description = "The gateway's event JSON", content_type = "application/json"),
+#[utoipa::path(post, path = "/api/v1/payments/webhook", operation_id = "receivePaymentWebhook", tag = "payments", request_body(content = String, description = "The gateway's event JSON", content_type = "application/json"),
     responses((status = 200, description = "Processed or ignored"), (status = 400, description = "`invalid_signature`", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "`payments_unavailable`", body = Problem, content_type = "application/problem+json")))]
 pub async fn webhook(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> ApiResult<HttpResponse> {
