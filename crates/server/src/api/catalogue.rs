@@ -94,7 +94,8 @@ pub async fn create_tax(state: web::Data<AppState>, user: AuthUser, body: Json<T
 /// Rename or change a rate. Existing document lines keep the rate they were written with.
 #[utoipa::path(patch, path = "/api/v1/taxes/{id}", operation_id = "updateTax", tag = "catalogue", security(("bearer" = [])), params(("id" = i32, Path)), request_body = TaxInput,
     responses((status = 200, body = Tax), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_tax(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<TaxInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Edit)?;
     let (name, rate) = validate_tax(&body.0, false)?;

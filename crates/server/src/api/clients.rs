@@ -32,7 +32,8 @@ pub struct ClientFilter {
 
 /// List clients (view own: only yours).
 #[utoipa::path(get, path = "/api/v1/clients", operation_id = "listClients", tag = "clients", security(("bearer" = [])), params(ClientFilter, PageParams),
-    responses((status = 200, body = Page<Client>), (status = 403, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = Page<Client>), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: a `cf.<key>` filter names no custom field or has an invalid value; see `errors`", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     state: web::Data<AppState>,
     user: AuthUser,

@@ -130,7 +130,8 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 /// Create a contract from an accepted proposal: client, subject, value (total) and currency,
 /// content from the proposal.
 #[utoipa::path(post, path = "/api/v1/proposals/{id}/create-contract", operation_id = "createContractFromProposal", tag = "contracts", security(("bearer" = [])), params(("id" = i32, Path)),
-    responses((status = 201, body = Contract), (status = 409, description = "`proposal_not_accepted`, `already_converted`", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = Contract), (status = 409, description = "`proposal_not_accepted`, `already_converted`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: the proposal has no client or lead (`client_id`)", body = Problem, content_type = "application/problem+json")))]
 pub async fn from_proposal(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Contracts, Action::Create)?;
     let txn = db::begin_write(&state.db).await?;

@@ -67,7 +67,7 @@ pub async fn list(state: web::Data<AppState>, _user: AuthUser, params: web::Quer
 /// Define a custom field.
 #[utoipa::path(post, path = "/api/v1/custom-fields", operation_id = "createCustomField", tag = "leads", security(("bearer" = [])), request_body = CustomFieldInput,
     responses((status = 201, body = CustomField), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "`name_taken`: the entity already has a field with this key", body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<CustomFieldInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Create)?;
     let b = body.0;

@@ -36,8 +36,8 @@ pub struct BoardParams {
 /// Accepts the lead list's filters (`assigned=me`, `source_id`, `tag`, `stagnant_days`, `q`).
 #[utoipa::path(get, path = "/api/v1/leads/kanban", operation_id = "getKanbanBoard", tag = "leads", security(("bearer" = [])), params(BoardParams, LeadFilter),
     responses((status = 200, body = Vec<KanbanColumn>), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "`not_found`: no pipeline `pipeline_id`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: a filter value or `limit` is invalid; see `errors`", body = Problem, content_type = "application/problem+json")))]
 pub async fn board(state: web::Data<AppState>, user: AuthUser, params: web::Query<BoardParams>, filter: web::Query<LeadFilter>) -> ApiResult<HttpResponse> {
     let scope = user.view_scope(Module::Leads)?;
     let limit = card_limit(params.limit)?;

@@ -126,7 +126,7 @@ pub struct ListParams {
 #[utoipa::path(get, path = "/api/v1/leads", operation_id = "listLeads", tag = "leads", security(("bearer" = [])), params(LeadFilter, ListParams),
     responses((status = 200, body = Page<Lead>), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "`validation_failed`: a filter or `sort` value is invalid; see `errors`", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -167,7 +167,7 @@ pub async fn list(
 #[utoipa::path(get, path = "/api/v1/leads/export", operation_id = "exportLeads", tag = "leads", security(("bearer" = [])), params(LeadFilter, ListParams),
     responses((status = 200, description = "text/csv; one row per lead", content_type = "text/csv", body = String),
         (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "`validation_failed`: a filter or `sort` value is invalid; see `errors`", body = Problem, content_type = "application/problem+json")))]
 pub async fn export(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -268,7 +268,7 @@ pub async fn mark_junk(state: web::Data<AppState>, user: AuthUser, id: web::Path
 /// Bring a lost or junk lead back to the board, in the status it had.
 #[utoipa::path(post, path = "/api/v1/leads/{id}/restore", operation_id = "restoreLead", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Lead), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "`validation_failed`: the lead is neither lost nor junk", body = Problem, content_type = "application/problem+json")))]
 pub async fn restore(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Leads, Action::Edit)?;
     // Lost and junk leads are hidden from normal reads; look them up directly.

@@ -93,7 +93,7 @@ pub async fn list_sources(state: web::Data<AppState>, user: AuthUser) -> ApiResu
 
 /// Add a lead source.
 #[utoipa::path(post, path = "/api/v1/lead-sources", operation_id = "createLeadSource", tag = "leads", security(("bearer" = [])), request_body = NamedOptionInput,
-    responses((status = 201, body = NamedOption), (status = 409, body = Problem, content_type = "application/problem+json"),
+    responses((status = 201, body = NamedOption), (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_source(state: web::Data<AppState>, user: AuthUser, body: Json<NamedOptionInput>) -> ApiResult<HttpResponse> {
     SOURCES.create(&state, &user, body.0).await
@@ -103,7 +103,7 @@ pub async fn create_source(state: web::Data<AppState>, user: AuthUser, body: Jso
 #[utoipa::path(patch, path = "/api/v1/lead-sources/{id}", operation_id = "updateLeadSource", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     request_body = NamedOptionInput,
     responses((status = 200, body = NamedOption), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_source(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<NamedOptionInput>) -> ApiResult<HttpResponse> {
     SOURCES.rename(&state, &user, *id, body.0).await
 }
@@ -124,7 +124,7 @@ pub async fn list_lost_reasons(state: web::Data<AppState>, user: AuthUser) -> Ap
 
 /// Add a lost reason.
 #[utoipa::path(post, path = "/api/v1/lost-reasons", operation_id = "createLostReason", tag = "leads", security(("bearer" = [])), request_body = NamedOptionInput,
-    responses((status = 201, body = NamedOption), (status = 409, body = Problem, content_type = "application/problem+json"),
+    responses((status = 201, body = NamedOption), (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_lost_reason(state: web::Data<AppState>, user: AuthUser, body: Json<NamedOptionInput>) -> ApiResult<HttpResponse> {
     LOST_REASONS.create(&state, &user, body.0).await
@@ -134,7 +134,7 @@ pub async fn create_lost_reason(state: web::Data<AppState>, user: AuthUser, body
 #[utoipa::path(patch, path = "/api/v1/lost-reasons/{id}", operation_id = "updateLostReason", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     request_body = NamedOptionInput,
     responses((status = 200, body = NamedOption), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_lost_reason(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<NamedOptionInput>) -> ApiResult<HttpResponse> {
     LOST_REASONS.rename(&state, &user, *id, body.0).await
 }
@@ -156,7 +156,7 @@ pub async fn list_opportunity_statuses(state: web::Data<AppState>, user: AuthUse
 
 /// Add an opportunity status.
 #[utoipa::path(post, path = "/api/v1/opportunity-statuses", operation_id = "createOpportunityStatus", tag = "opportunities", security(("bearer" = [])), request_body = NamedOptionInput,
-    responses((status = 201, body = NamedOption), (status = 409, body = Problem, content_type = "application/problem+json"),
+    responses((status = 201, body = NamedOption), (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_opportunity_status(state: web::Data<AppState>, user: AuthUser, body: Json<NamedOptionInput>) -> ApiResult<HttpResponse> {
     OPPORTUNITY_STATUSES.create(&state, &user, body.0).await
@@ -166,7 +166,7 @@ pub async fn create_opportunity_status(state: web::Data<AppState>, user: AuthUse
 #[utoipa::path(patch, path = "/api/v1/opportunity-statuses/{id}", operation_id = "updateOpportunityStatus", tag = "opportunities", security(("bearer" = [])), params(("id" = i32, Path)),
     request_body = NamedOptionInput,
     responses((status = 200, body = NamedOption), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_opportunity_status(
     state: web::Data<AppState>,
     user: AuthUser,

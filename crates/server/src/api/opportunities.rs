@@ -32,7 +32,8 @@ use crate::state::AppState;
     params(("id" = i32, Path)), request_body = ConvertToOpportunity,
     responses((status = 201, body = Lead), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`already_converted`: the lead already has an opportunity", body = Problem, content_type = "application/problem+json")))]
 #[tracing::instrument(skip_all, fields(actor = user.id(), lead_id = *id))]
 pub async fn convert(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<ConvertToOpportunity>) -> ApiResult<HttpResponse> {
     user.require(Module::Opportunities, Action::Create)?;
@@ -102,7 +103,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Creat
 /// List opportunities, newest first (they never appear in the leads list, nor leads here).
 #[utoipa::path(get, path = "/api/v1/opportunities", operation_id = "listOpportunities", tag = "opportunities", security(("bearer" = [])), params(OpportunityFilter, PageParams),
     responses((status = 200, body = Page<Lead>), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "`validation_failed`: a filter value is invalid; see `errors`", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query<OpportunityFilter>, page: web::Query<PageParams>) -> ApiResult<HttpResponse> {
     let scope = user.view_scope(Module::Opportunities)?;
     let page = page.parse()?;
@@ -205,7 +206,7 @@ pub struct ForecastParams {
 #[utoipa::path(get, path = "/api/v1/opportunities/forecast", operation_id = "getOpportunityForecast", tag = "opportunities", security(("bearer" = [])),
     params(ForecastParams, OpportunityFilter),
     responses((status = 200, body = Forecast), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "`validation_failed`: a filter value is invalid; see `errors`", body = Problem, content_type = "application/problem+json")))]
 pub async fn forecast(
     state: web::Data<AppState>,
     user: AuthUser,

@@ -216,7 +216,8 @@ pub async fn create_mode(state: web::Data<AppState>, user: AuthUser, body: Json<
 
 /// Rename or (de)activate a payment mode (settings: edit).
 #[utoipa::path(patch, path = "/api/v1/payment-modes/{id}", operation_id = "updatePaymentMode", tag = "payments", security(("bearer" = [])), params(("id" = i32, Path)), request_body = PaymentModeInput,
-    responses((status = 200, body = PaymentMode), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = PaymentMode), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_mode(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<PaymentModeInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Edit)?;
     let txn = db::begin_write(&state.db).await?;
@@ -307,7 +308,7 @@ pub async fn create_credit(state: web::Data<AppState>, user: AuthUser, id: web::
 #[utoipa::path(post, path = "/api/v1/invoices/{id}/apply-credit", operation_id = "applyCreditToInvoice", tag = "payments", security(("bearer" = [])), params(("id" = i32, Path)),
     request_body = ApplyCreditInput,
     responses((status = 200, body = Invoice), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`payment_exceeds_balance`, `insufficient_credit`", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "`payment_exceeds_balance`, `insufficient_credit`, `invalid_status_transition` (a draft or cancelled invoice)", body = Problem, content_type = "application/problem+json")))]
 pub async fn apply_credit(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<ApplyCreditInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Payments, Action::Create)?;
     let txn = db::begin_write(&state.db).await?;

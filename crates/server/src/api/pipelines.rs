@@ -105,7 +105,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 #[utoipa::path(patch, path = "/api/v1/pipelines/{id}", operation_id = "updatePipeline", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     request_body = UpdatePipeline,
     responses((status = 200, body = Pipeline), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<UpdatePipeline>) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Edit)?;
     let body = body.0;
@@ -175,7 +175,7 @@ pub async fn list_statuses(state: web::Data<AppState>, user: AuthUser, id: web::
 #[utoipa::path(post, path = "/api/v1/pipelines/{id}/statuses", operation_id = "createPipelineStatus", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     request_body = CreatePipelineStatus,
     responses((status = 201, body = PipelineStatus), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_status(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<CreatePipelineStatus>) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Create)?;
     let body = body.0;
@@ -219,7 +219,7 @@ pub async fn create_status(state: web::Data<AppState>, user: AuthUser, id: web::
 #[utoipa::path(patch, path = "/api/v1/pipelines/{id}/statuses/{status_id}", operation_id = "updatePipelineStatus", tag = "leads", security(("bearer" = [])),
     params(("id" = i32, Path), ("status_id" = i32, Path)), request_body = UpdatePipelineStatus,
     responses((status = 200, body = PipelineStatus), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn update_status(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -276,7 +276,7 @@ pub struct DeleteStatusParams {
     params(("id" = i32, Path), ("status_id" = i32, Path), DeleteStatusParams),
     responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`in_use`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "`validation_failed`: leads are in this status and `move_to` is missing or invalid; see `errors`", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_status(
     state: web::Data<AppState>,
     user: AuthUser,

@@ -116,7 +116,8 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Propo
 #[utoipa::path(patch, path = "/api/v1/proposal-templates/{id}", operation_id = "updateProposalTemplate", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
     request_body = ProposalTemplateInput,
     responses((status = 200, body = ProposalTemplate), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json")))]
 pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<ProposalTemplateInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Proposals, Action::Create)?;
     let txn = db::begin_write(&state.db).await?;

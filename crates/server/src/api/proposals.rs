@@ -462,7 +462,8 @@ async fn set_token(state: web::Data<AppState>, user: AuthUser, id: i32, token: O
 /// Convert an accepted proposal into a draft invoice with identical lines and totals.
 #[utoipa::path(post, path = "/api/v1/proposals/{id}/convert-to-invoice", operation_id = "convertProposalToInvoice", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 201, body = Invoice), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`proposal_not_accepted`, `already_converted`", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "`proposal_not_accepted`, `already_converted`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: the proposal has no client or lead to bill (`client_id`)", body = Problem, content_type = "application/problem+json")))]
 pub async fn convert_to_invoice(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     // Converting needs `create` on what it creates and sight of the proposal — not `edit` on
     // proposals: the guide's sales agent converts the proposals they won.
@@ -478,7 +479,8 @@ pub async fn convert_to_invoice(state: web::Data<AppState>, user: AuthUser, id: 
 /// Convert an accepted proposal into a draft sales order with identical lines and totals.
 #[utoipa::path(post, path = "/api/v1/proposals/{id}/convert-to-sales-order", operation_id = "convertProposalToSalesOrder", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 201, body = SalesOrder), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`proposal_not_accepted`, `already_converted`", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "`proposal_not_accepted`, `already_converted`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: the proposal has no client or lead to bill (`client_id`)", body = Problem, content_type = "application/problem+json")))]
 pub async fn convert_to_sales_order(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::SalesOrders, Action::Create)?;
     let txn = db::begin_write(&state.db).await?;

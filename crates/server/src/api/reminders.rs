@@ -95,7 +95,7 @@ pub struct DueParams {
 
 /// Your open reminders.
 #[utoipa::path(get, path = "/api/v1/reminders", operation_id = "listMyReminders", tag = "leads", security(("bearer" = [])), params(DueParams),
-    responses((status = 200, body = Page<Reminder>), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = Page<Reminder>), (status = 422, description = "`validation_failed`: a filter value is invalid; see `errors`", body = Problem, content_type = "application/problem+json")))]
 pub async fn mine(state: web::Data<AppState>, user: AuthUser, params: web::Query<DueParams>) -> ApiResult<HttpResponse> {
     let now = OffsetDateTime::now_utc();
     let midnight = now.replace_time(Time::MIDNIGHT);
@@ -119,7 +119,8 @@ pub async fn mine(state: web::Data<AppState>, user: AuthUser, params: web::Query
 
 /// Mark a reminder done (the reminded staff member, or anyone who may edit the lead).
 #[utoipa::path(post, path = "/api/v1/reminders/{id}/done", operation_id = "completeReminder", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
-    responses((status = 200, body = Reminder), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = Reminder), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`already_done`: the reminder is already done", body = Problem, content_type = "application/problem+json")))]
 pub async fn done(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     let txn = db::begin_write(&state.db).await?;
     let r = reminder::Entity::find_by_id(*id).one(&txn).await?.ok_or_else(|| ApiError::not_found("reminder"))?;

@@ -184,7 +184,7 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
         (status = 204, description = "Deleted"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`role_in_use`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`role_in_use`, `last_administrator` (the Administrator role)", body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip_all, fields(actor = user.id(), role_id = *id))]
 pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
