@@ -19,7 +19,9 @@ use crate::api;
         description = "The CRMConnect REST API. JSON, snake_case, integer ids; money as decimal strings; \
 errors as application/problem+json with a stable `code`. Lists take `limit` (1-500, default 50) and an \
 opaque `cursor`, and answer `{\"items\": [...], \"next_cursor\": ...}`. Authenticate with \
-`Authorization: Bearer <token>`: a JWT from `POST /api/v1/auth/login` or a personal API token."
+`Authorization: Bearer <token>`: a JWT from `POST /api/v1/auth/login` or a personal API token. \
+Every operation lists the statuses it answers; any operation may also fail with 500 `internal_error` or \
+503 `database_unavailable`."
     ),
     paths(
         api::health::health,
