@@ -1,7 +1,13 @@
 //! The OpenAPI document, generated from the handlers' annotations. `openapi/openapi.json` is
 //! this, committed; a test fails when they differ (`cargo xtask openapi` refreshes it).
 
+use utoipa::openapi::content::Content;
+use utoipa::openapi::header::Header;
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::response::Response;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Ref, Schema, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::RefOr;
 use utoipa::{Modify, OpenApi};
 
 use crate::api;
@@ -13,7 +19,9 @@ use crate::api;
         description = "The CRMConnect REST API. JSON, snake_case, integer ids; money as decimal strings; \
 errors as application/problem+json with a stable `code`. Lists take `limit` (1-500, default 50) and an \
 opaque `cursor`, and answer `{\"items\": [...], \"next_cursor\": ...}`. Authenticate with \
-`Authorization: Bearer <token>`: a JWT from `POST /api/v1/auth/login` or a personal API token."
+`Authorization: Bearer <token>`: a JWT from `POST /api/v1/auth/login` or a personal API token. \
+Every operation lists the statuses it answers; any operation may also fail with 500 `internal_error` or \
+503 `database_unavailable`."
     ),
     paths(
         api::health::health,
@@ -216,7 +224,7 @@ opaque `cursor`, and answer `{\"items\": [...], \"next_cursor\": ...}`. Authenti
         crmconnect_domain::permissions::Module,
         crmconnect_domain::permissions::Action,
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ErrorResponses, &BinaryContent),
     tags(
         (name = "system", description = "Health and audit log"),
         (name = "auth", description = "Sign-in, tokens, the current user"),
@@ -253,6 +261,172 @@ impl Modify for BearerAuth {
             ),
         );
     }
+}
+
+/// Operations that check no permission (any signed-in staff member may call them), so they never
+/// answer 403 `forbidden`. `tests/api/authz_matrix.rs` checks that they do not, and
+/// `tests/api/openapi_contract.rs` that the document declares 403 for every other operation.
+pub const OPEN_TO_EVERY_SIGNED_IN_USER: &[&str] = &[
+    "getMe",
+    // Only the caller's own tokens; API tokens themselves get 403 `session_required` (declared).
+    "listApiTokens",
+    "createApiToken",
+    "revokeApiToken",
+    "listNotifications",
+    "markAllNotificationsRead",
+    "markNotificationRead",
+    "listMyReminders",
+    "searchRecords",
+    "listTaxes",
+    "listCurrencies",
+    "listItems",
+    "listPaymentModes",
+    "listContractStatuses",
+    "listCustomFields",
+];
+
+/// Operations that read their JSON body as raw bytes instead of through `extract::Json` (the
+/// gateway's webhook verifies the signature of the exact bytes): no 415 or 422, their own 400s.
+const RAW_BODIES: &[&str] = &["receivePaymentWebhook"];
+
+/// Adds to every operation the error responses its shape implies — the failures of the HTTP
+/// edge that every handler shares (see `extract.rs`, `problem.rs`) — so each operation lists
+/// every status it can answer, as problem+json. Responses written on the handler stay; their
+/// description gains the generic codes it does not mention yet. Business refusals (409, 503…)
+/// are specific to a handler and written there.
+struct ErrorResponses;
+
+impl Modify for ErrorResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            for op in [&mut item.get, &mut item.put, &mut item.post, &mut item.patch, &mut item.delete].into_iter().flatten() {
+                for (status, code, when) in edge_errors(op) {
+                    let response = op.responses.responses.entry(status.to_string()).or_insert_with(|| RefOr::T(Response::new("")));
+                    if let RefOr::T(response) = response {
+                        add_code(response, code, when);
+                    }
+                }
+                for (status, response) in op.responses.responses.iter_mut() {
+                    if let RefOr::T(response) = response {
+                        if status.starts_with('4') || status.starts_with('5') {
+                            problem_content(response);
+                        }
+                        if status == "429" {
+                            response.headers.entry("Retry-After".into()).or_insert_with(|| {
+                                let mut h = Header::new(ObjectBuilder::new().schema_type(Type::Integer));
+                                h.description = Some("Seconds to wait before trying again.".into());
+                                h
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `(status, code, when)` for each failure of the HTTP edge this operation can meet.
+fn edge_errors(op: &Operation) -> Vec<(u16, &'static str, &'static str)> {
+    let id = op.operation_id.as_deref().unwrap_or_default();
+    let params = op.parameters.as_deref().unwrap_or_default();
+    let path_params: Vec<_> = params.iter().filter(|p| p.parameter_in == ParameterIn::Path).collect();
+    let query_params: Vec<_> = params.iter().filter(|p| p.parameter_in == ParameterIn::Query).collect();
+    let body_types: Vec<&str> = op.request_body.iter().flat_map(|b| b.content.keys()).map(String::as_str).collect();
+    let raw_body = RAW_BODIES.contains(&id) && !body_types.is_empty();
+    let json_body = !raw_body && body_types.contains(&"application/json");
+    let multipart = body_types.contains(&"multipart/form-data");
+    let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+    let portal = op.tags.iter().flatten().any(|t| t == "portal");
+
+    let mut out = Vec::new();
+    if path_params.iter().any(|p| !is_string(p.schema.as_ref())) {
+        out.push((400, "invalid_path", "a path parameter is not a valid value (e.g. `abc` for an id)"));
+    }
+    if !query_params.is_empty() {
+        out.push((400, "invalid_query", "a query parameter has the wrong type or value"));
+    }
+    if query_params.iter().any(|p| p.name == "cursor") {
+        out.push((400, "invalid_cursor", "`cursor` is not a `next_cursor` this list gave out"));
+    }
+    if json_body {
+        out.push((400, "malformed_json", "the body is not valid JSON"));
+    }
+    if secured {
+        out.push((401, "unauthenticated", "no `Authorization: Bearer` header"));
+        out.push((401, "invalid_token", "expired, revoked or unknown token, or a deactivated account"));
+        if !OPEN_TO_EVERY_SIGNED_IN_USER.contains(&id) {
+            out.push((403, "forbidden", "your role (or the API token's scopes) does not allow it"));
+        }
+    }
+    if !path_params.is_empty() {
+        out.push((404, "not_found", "no such record, or one you may not see"));
+    }
+    if json_body {
+        out.push((413, "payload_too_large", "the body is over 1 MiB"));
+        out.push((415, "unsupported_media_type", "send `Content-Type: application/json`"));
+        out.push((422, "validation_failed", "a field is missing or invalid; see `errors`"));
+    }
+    if multipart {
+        out.push((413, "payload_too_large", "the file is over 10 MiB"));
+        out.push((415, "unsupported_media_type", "send `multipart/form-data`"));
+        out.push((422, "validation_failed", "no `file` field; see `errors`"));
+    }
+    if raw_body {
+        out.push((413, "payload_too_large", "the body is over 1 MiB"));
+    }
+    if portal {
+        out.push((429, "rate_limited", "too many requests from this address; see `Retry-After`"));
+    }
+    out
+}
+
+fn is_string(schema: Option<&RefOr<Schema>>) -> bool {
+    matches!(schema, Some(RefOr::T(Schema::Object(o))) if o.schema_type == SchemaType::Type(Type::String))
+}
+
+/// Names `code` in the response's description unless it is there already.
+fn add_code(response: &mut Response, code: &str, when: &str) {
+    let named = format!("`{code}`");
+    if response.description.contains(&named) {
+        return;
+    }
+    let line = format!("{named}: {when}");
+    response.description = if response.description.trim().is_empty() { line } else { format!("{}; {line}", response.description.trim_end()) };
+}
+
+/// An error response without content gets the problem schema.
+fn problem_content(response: &mut Response) {
+    if response.content.is_empty() {
+        response.content.insert(crate::problem::PROBLEM_JSON.into(), Content::new(Some(Ref::from_schema_name("Problem"))));
+    }
+}
+
+/// Every response or request content that is not JSON (PDFs, CSV exports, attachments, the
+/// upload form's file) is a file: `type: string, format: binary`, so generators hand it over
+/// as bytes instead of guessing.
+struct BinaryContent;
+
+impl Modify for BinaryContent {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let binary = || -> RefOr<Schema> { ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))).into() };
+        for item in openapi.paths.paths.values_mut() {
+            for op in [&mut item.get, &mut item.put, &mut item.post, &mut item.patch, &mut item.delete].into_iter().flatten() {
+                for response in op.responses.responses.values_mut() {
+                    if let RefOr::T(response) = response {
+                        for (media, content) in response.content.iter_mut() {
+                            if !is_json(media) && (content.schema.is_none() || is_string(content.schema.as_ref())) {
+                                content.schema = Some(binary());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn is_json(media: &str) -> bool {
+    media == "application/json" || media.ends_with("+json")
 }
 
 pub fn spec() -> utoipa::openapi::OpenApi {

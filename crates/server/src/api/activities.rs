@@ -19,7 +19,7 @@ use crate::state::AppState;
 use crate::visibility::{funnel_record, require_funnel_edit};
 
 /// Activities of a lead, newest first.
-#[utoipa::path(get, path = "/api/v1/leads/{id}/activities", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/leads/{id}/activities", operation_id = "listLeadActivities", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Page<Activity>), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     let l = funnel_record(&state.db, &user, *id, Read::Plain).await?;
@@ -34,7 +34,7 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>
 
 /// Log a call (with its duration), an e-mail (with its copy), a meeting (time, attendees) or a
 /// note. Calls, e-mails and meetings that already happened update `last_contacted_at`.
-#[utoipa::path(post, path = "/api/v1/leads/{id}/activities", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(post, path = "/api/v1/leads/{id}/activities", operation_id = "createLeadActivity", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     request_body = CreateActivity,
     responses((status = 201, body = Activity), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -97,7 +97,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 
 /// Everything that happened to a lead, oldest first: activities, status changes and system
 /// events (created, lost, junk, restored, converted, edited).
-#[utoipa::path(get, path = "/api/v1/leads/{id}/timeline", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/leads/{id}/timeline", operation_id = "getLeadTimeline", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Page<TimelineEntry>), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn timeline(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     let l = funnel_record(&state.db, &user, *id, Read::Plain).await?;

@@ -32,7 +32,7 @@ fn to_api(t: &api_token::Model) -> ApiToken {
 }
 
 /// List your active API tokens (secrets are never shown again).
-#[utoipa::path(get, path = "/api/v1/api-tokens", tag = "auth", security(("bearer" = [])), params(PageParams),
+#[utoipa::path(get, path = "/api/v1/api-tokens", operation_id = "listApiTokens", tag = "auth", security(("bearer" = [])), params(PageParams),
     responses(
         (status = 200, body = Page<ApiToken>),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -57,7 +57,7 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, page: web::Query<P
 ///
 /// Scopes are `*`, `<module>:*` or `<module>:<action>` (e.g. `leads:view`); the token can
 /// never do more than your role allows.
-#[utoipa::path(post, path = "/api/v1/api-tokens", tag = "auth", security(("bearer" = [])), request_body = CreateApiToken,
+#[utoipa::path(post, path = "/api/v1/api-tokens", operation_id = "createApiToken", tag = "auth", security(("bearer" = [])), request_body = CreateApiToken,
     responses(
         (status = 201, body = CreatedApiToken),
         (status = 403, description = "`session_required`", body = Problem, content_type = "application/problem+json"),
@@ -102,7 +102,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Creat
 }
 
 /// Revoke one of your API tokens; it stops working immediately.
-#[utoipa::path(delete, path = "/api/v1/api-tokens/{id}", tag = "auth", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(delete, path = "/api/v1/api-tokens/{id}", operation_id = "revokeApiToken", tag = "auth", security(("bearer" = [])), params(("id" = i32, Path)),
     responses(
         (status = 204, description = "Revoked"),
         (status = 403, description = "`session_required`", body = Problem, content_type = "application/problem+json"),

@@ -99,9 +99,19 @@ async fn receive(state: &AppState, mut payload: Multipart) -> ApiResult<Upload> 
     Err(ApiError::field("file", "required", "send the file in a multipart field named `file`"))
 }
 
+/// The upload form: one file.
+// For the OpenAPI document only: `receive` reads the multipart stream itself.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct AttachmentUpload {
+    /// The file, at most 10 MiB; its name and content type are kept.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
 /// Upload a file to a lead (multipart/form-data, field `file`, at most 10 MiB).
-#[utoipa::path(post, path = "/api/v1/leads/{id}/attachments", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
-    request_body(content_type = "multipart/form-data", description = "A `file` field"),
+#[utoipa::path(post, path = "/api/v1/leads/{id}/attachments", operation_id = "uploadLeadAttachment", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+    request_body(content = AttachmentUpload, content_type = "multipart/form-data", description = "A `file` field"),
     responses((status = 201, body = Attachment), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json")))]
@@ -144,7 +154,7 @@ pub async fn upload(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 }
 
 /// A lead's attachments, newest first.
-#[utoipa::path(get, path = "/api/v1/leads/{id}/attachments", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/leads/{id}/attachments", operation_id = "listLeadAttachments", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Page<Attachment>), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     let l = funnel_record(&state.db, &user, *id, Read::Plain).await?;
@@ -162,9 +172,9 @@ async fn find(state: &AppState, user: &AuthUser, lead_id: i32, attachment_id: i3
 }
 
 /// Download an attachment with its original name and content type.
-#[utoipa::path(get, path = "/api/v1/leads/{id}/attachments/{attachment_id}", tag = "leads", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/leads/{id}/attachments/{attachment_id}", operation_id = "downloadLeadAttachment", tag = "leads", security(("bearer" = [])),
     params(("id" = i32, Path), ("attachment_id" = i32, Path)),
-    responses((status = 200, description = "The file", content_type = "application/octet-stream"),
+    responses((status = 200, description = "The file, with the content type it was uploaded with", content_type = "*/*"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn download(state: web::Data<AppState>, user: AuthUser, path: web::Path<(i32, i32)>) -> ApiResult<HttpResponse> {
     let (lead_id, attachment_id) = path.into_inner();
@@ -183,7 +193,7 @@ pub async fn download(state: web::Data<AppState>, user: AuthUser, path: web::Pat
 }
 
 /// Delete an attachment (the row and the file).
-#[utoipa::path(delete, path = "/api/v1/leads/{id}/attachments/{attachment_id}", tag = "leads", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/leads/{id}/attachments/{attachment_id}", operation_id = "deleteLeadAttachment", tag = "leads", security(("bearer" = [])),
     params(("id" = i32, Path), ("attachment_id" = i32, Path)),
     responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(state: web::Data<AppState>, user: AuthUser, path: web::Path<(i32, i32)>) -> ApiResult<HttpResponse> {

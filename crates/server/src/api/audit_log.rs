@@ -25,7 +25,7 @@ pub struct AuditFilter {
 }
 
 /// List audit entries, newest first. With `view_own`, only your own actions.
-#[utoipa::path(get, path = "/api/v1/audit-log", tag = "system", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/audit-log", operation_id = "listAuditEntries", tag = "system", security(("bearer" = [])),
     params(AuditFilter, PageParams),
     responses(
         (status = 200, body = Page<AuditEntry>),

@@ -23,7 +23,7 @@ pub const REFRESH_TOKEN_TTL: Duration = Duration::days(30);
 /// Sign in with e-mail and password.
 ///
 /// Failed attempts are throttled per account and per IP (429 with `Retry-After`).
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+#[utoipa::path(post, path = "/api/v1/auth/login", operation_id = "login", tag = "auth", request_body = LoginRequest,
     responses(
         (status = 200, body = TokenResponse),
         (status = 401, description = "`invalid_credentials`", body = Problem, content_type = "application/problem+json"),
@@ -86,7 +86,7 @@ fn invalid_refresh() -> ApiError {
 ///
 /// The old refresh token stops working. Presenting an already-used token revokes every
 /// session of that account (it was probably stolen).
-#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
+#[utoipa::path(post, path = "/api/v1/auth/refresh", operation_id = "refreshTokens", tag = "auth", request_body = RefreshRequest,
     responses(
         (status = 200, body = TokenResponse),
         (status = 401, description = "`invalid_refresh_token`", body = Problem, content_type = "application/problem+json"),
@@ -136,7 +136,7 @@ async fn revoke_all_sessions(db: &impl ConnectionTrait, staff_id: i32, now: Offs
 }
 
 /// Sign out: revokes the refresh token. Idempotent; the access token simply expires.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body = RefreshRequest,
+#[utoipa::path(post, path = "/api/v1/auth/logout", operation_id = "logout", tag = "auth", request_body = RefreshRequest,
     responses(
         (status = 204, description = "Revoked (or already unusable)"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -162,7 +162,7 @@ pub async fn logout(state: web::Data<AppState>, req: HttpRequest, body: Json<Ref
 }
 
 /// The signed-in staff member, their role and effective permissions.
-#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/me", operation_id = "getMe", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 200, body = Me),
         (status = 401, description = "`unauthenticated` or `invalid_token`", body = Problem, content_type = "application/problem+json"),

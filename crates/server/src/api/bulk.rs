@@ -22,7 +22,7 @@ pub const MAX_SELECTION: usize = 500;
 
 /// Apply one action to many leads in one transaction: `assign`, `change_status`, `add_tag`,
 /// `mark_lost`, `mark_junk` or `delete`. If any lead is not yours to change, nothing changes.
-#[utoipa::path(post, path = "/api/v1/leads/bulk", tag = "leads", security(("bearer" = [])), request_body = BulkLeadAction,
+#[utoipa::path(post, path = "/api/v1/leads/bulk", operation_id = "bulkUpdateLeads", tag = "leads", security(("bearer" = [])), request_body = BulkLeadAction,
     responses((status = 200, body = BulkResult), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[tracing::instrument(skip_all, fields(actor = user.id()))]

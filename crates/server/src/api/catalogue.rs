@@ -42,7 +42,7 @@ where
 }
 
 /// All taxes, by rate.
-#[utoipa::path(get, path = "/api/v1/taxes", tag = "catalogue", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/taxes", operation_id = "listTaxes", tag = "catalogue", security(("bearer" = [])),
     responses((status = 200, body = Page<Tax>), (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_taxes(state: web::Data<AppState>, _user: AuthUser) -> ApiResult<HttpResponse> {
     let mut items: Vec<Tax> = tax::Entity::find().order_by_asc(tax::Column::Id).all(&state.db).await?.iter().map(tax_to_api).collect();
@@ -73,7 +73,7 @@ fn validate_tax(b: &TaxInput, creating: bool) -> ApiResult<(Option<String>, Opti
 }
 
 /// Add a tax rate. Settings permission.
-#[utoipa::path(post, path = "/api/v1/taxes", tag = "catalogue", security(("bearer" = [])), request_body = TaxInput,
+#[utoipa::path(post, path = "/api/v1/taxes", operation_id = "createTax", tag = "catalogue", security(("bearer" = [])), request_body = TaxInput,
     responses((status = 201, body = Tax), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -92,9 +92,10 @@ pub async fn create_tax(state: web::Data<AppState>, user: AuthUser, body: Json<T
 }
 
 /// Rename or change a rate. Existing document lines keep the rate they were written with.
-#[utoipa::path(patch, path = "/api/v1/taxes/{id}", tag = "catalogue", security(("bearer" = [])), params(("id" = i32, Path)), request_body = TaxInput,
+#[utoipa::path(patch, path = "/api/v1/taxes/{id}", operation_id = "updateTax", tag = "catalogue", security(("bearer" = [])), params(("id" = i32, Path)), request_body = TaxInput,
     responses((status = 200, body = Tax), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_tax(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<TaxInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Edit)?;
     let (name, rate) = validate_tax(&body.0, false)?;
@@ -117,7 +118,7 @@ pub async fn update_tax(state: web::Data<AppState>, user: AuthUser, id: web::Pat
 }
 
 /// Delete a tax no item uses (document lines keep their snapshot).
-#[utoipa::path(delete, path = "/api/v1/taxes/{id}", tag = "catalogue", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(delete, path = "/api/v1/taxes/{id}", operation_id = "deleteTax", tag = "catalogue", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`in_use`", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_tax(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
@@ -162,7 +163,7 @@ pub struct ItemFilter {
 
 /// The catalogue of products and services (item picker). `purchase_price` is shown only to
 /// roles that may edit the catalogue (`settings: edit`); others get `null`.
-#[utoipa::path(get, path = "/api/v1/items", tag = "catalogue", security(("bearer" = [])), params(ItemFilter),
+#[utoipa::path(get, path = "/api/v1/items", operation_id = "listItems", tag = "catalogue", security(("bearer" = [])), params(ItemFilter),
     responses((status = 200, body = Page<Item>), (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_items(state: web::Data<AppState>, user: AuthUser, filter: web::Query<ItemFilter>) -> ApiResult<HttpResponse> {
     let mut q = item::Entity::find().order_by_asc(item::Column::Description).order_by_asc(item::Column::Id);
@@ -241,7 +242,7 @@ async fn apply_item(db: &impl ConnectionTrait, row: &mut item::ActiveModel, b: &
 }
 
 /// Add an item. Settings permission.
-#[utoipa::path(post, path = "/api/v1/items", tag = "catalogue", security(("bearer" = [])), request_body = ItemInput,
+#[utoipa::path(post, path = "/api/v1/items", operation_id = "createItem", tag = "catalogue", security(("bearer" = [])), request_body = ItemInput,
     responses((status = 201, body = Item), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_item(state: web::Data<AppState>, user: AuthUser, body: Json<ItemInput>) -> ApiResult<HttpResponse> {
@@ -257,7 +258,7 @@ pub async fn create_item(state: web::Data<AppState>, user: AuthUser, body: Json<
 }
 
 /// Change an item (documents keep what they were written with).
-#[utoipa::path(patch, path = "/api/v1/items/{id}", tag = "catalogue", security(("bearer" = [])), params(("id" = i32, Path)), request_body = ItemInput,
+#[utoipa::path(patch, path = "/api/v1/items/{id}", operation_id = "updateItem", tag = "catalogue", security(("bearer" = [])), params(("id" = i32, Path)), request_body = ItemInput,
     responses((status = 200, body = Item), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn update_item(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<ItemInput>) -> ApiResult<HttpResponse> {
@@ -275,7 +276,7 @@ pub async fn update_item(state: web::Data<AppState>, user: AuthUser, id: web::Pa
 }
 
 /// Delete an item (document lines keep their copy).
-#[utoipa::path(delete, path = "/api/v1/items/{id}", tag = "catalogue", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(delete, path = "/api/v1/items/{id}", operation_id = "deleteItem", tag = "catalogue", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_item(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Edit)?;
@@ -298,7 +299,7 @@ fn currency_to_api(c: &currency::Model) -> CurrencyInfo {
 }
 
 /// Enabled currencies, base first.
-#[utoipa::path(get, path = "/api/v1/currencies", tag = "catalogue", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/currencies", operation_id = "listCurrencies", tag = "catalogue", security(("bearer" = [])),
     responses((status = 200, body = Page<CurrencyInfo>), (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_currencies(state: web::Data<AppState>, _user: AuthUser) -> ApiResult<HttpResponse> {
     let rows = currency::Entity::find().order_by_desc(currency::Column::IsBase).order_by_asc(currency::Column::Code).all(&state.db).await?;
@@ -312,7 +313,7 @@ async fn make_base(db: &impl ConnectionTrait, id: i32) -> ApiResult<()> {
 }
 
 /// Enable a currency (ISO 4217 code; decimal places follow the standard).
-#[utoipa::path(post, path = "/api/v1/currencies", tag = "catalogue", security(("bearer" = [])), request_body = CurrencyInput,
+#[utoipa::path(post, path = "/api/v1/currencies", operation_id = "createCurrency", tag = "catalogue", security(("bearer" = [])), request_body = CurrencyInput,
     responses((status = 201, body = CurrencyInfo), (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_currency(state: web::Data<AppState>, user: AuthUser, body: Json<CurrencyInput>) -> ApiResult<HttpResponse> {
@@ -353,7 +354,7 @@ pub async fn create_currency(state: web::Data<AppState>, user: AuthUser, body: J
 }
 
 /// Change the symbol or make it the base currency (the code never changes).
-#[utoipa::path(patch, path = "/api/v1/currencies/{id}", tag = "catalogue", security(("bearer" = [])), params(("id" = i32, Path)), request_body = CurrencyInput,
+#[utoipa::path(patch, path = "/api/v1/currencies/{id}", operation_id = "updateCurrency", tag = "catalogue", security(("bearer" = [])), params(("id" = i32, Path)), request_body = CurrencyInput,
     responses((status = 200, body = CurrencyInfo), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn update_currency(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<CurrencyInput>) -> ApiResult<HttpResponse> {
@@ -385,7 +386,7 @@ pub async fn update_currency(state: web::Data<AppState>, user: AuthUser, id: web
 }
 
 /// Disable a currency that is not the base and no proposal uses.
-#[utoipa::path(delete, path = "/api/v1/currencies/{id}", tag = "catalogue", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(delete, path = "/api/v1/currencies/{id}", operation_id = "deleteCurrency", tag = "catalogue", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`in_use`", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_currency(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {

@@ -31,8 +31,9 @@ pub struct ClientFilter {
 }
 
 /// List clients (view own: only yours).
-#[utoipa::path(get, path = "/api/v1/clients", tag = "clients", security(("bearer" = [])), params(ClientFilter, PageParams),
-    responses((status = 200, body = Page<Client>), (status = 403, body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/v1/clients", operation_id = "listClients", tag = "clients", security(("bearer" = [])), params(ClientFilter, PageParams),
+    responses((status = 200, body = Page<Client>), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: a `cf.<key>` filter names no custom field or has an invalid value; see `errors`", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -68,7 +69,7 @@ pub async fn list(
 }
 
 /// Create a client.
-#[utoipa::path(post, path = "/api/v1/clients", tag = "clients", security(("bearer" = [])), request_body = ClientInput,
+#[utoipa::path(post, path = "/api/v1/clients", operation_id = "createClient", tag = "clients", security(("bearer" = [])), request_body = ClientInput,
     responses((status = 201, body = Client), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<ClientInput>) -> ApiResult<HttpResponse> {
@@ -86,7 +87,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Clien
 }
 
 /// Get a client with its contacts.
-#[utoipa::path(get, path = "/api/v1/clients/{id}", tag = "clients", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/clients/{id}", operation_id = "getClient", tag = "clients", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Client), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     let c = find_visible(&state.db, &user, *id).await?;
@@ -94,7 +95,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 }
 
 /// Update a client: fields sent change (an empty string clears a text field).
-#[utoipa::path(patch, path = "/api/v1/clients/{id}", tag = "clients", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(patch, path = "/api/v1/clients/{id}", operation_id = "updateClient", tag = "clients", security(("bearer" = [])), params(("id" = i32, Path)),
     request_body = ClientInput,
     responses((status = 200, body = Client), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -115,7 +116,7 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 }
 
 /// Delete a client and its contacts.
-#[utoipa::path(delete, path = "/api/v1/clients/{id}", tag = "clients", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(delete, path = "/api/v1/clients/{id}", operation_id = "deleteClient", tag = "clients", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`in_use`: the client has invoices, proposals, orders, contracts or credit", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
@@ -133,7 +134,7 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 }
 
 /// The history of the lead this client was converted from (empty for direct clients).
-#[utoipa::path(get, path = "/api/v1/clients/{id}/history", tag = "clients", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/clients/{id}/history", operation_id = "getClientHistory", tag = "clients", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Page<TimelineEntry>), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn history(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     let c = find_visible(&state.db, &user, *id).await?;
@@ -146,7 +147,7 @@ pub async fn history(state: web::Data<AppState>, user: AuthUser, id: web::Path<i
 }
 
 /// Contacts of a client, primary first.
-#[utoipa::path(get, path = "/api/v1/clients/{id}/contacts", tag = "clients", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/clients/{id}/contacts", operation_id = "listClientContacts", tag = "clients", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Page<Contact>), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_contacts(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     let c = find_visible(&state.db, &user, *id).await?;
@@ -155,7 +156,7 @@ pub async fn list_contacts(state: web::Data<AppState>, user: AuthUser, id: web::
 }
 
 /// Add a contact. The first contact of a client is its primary contact.
-#[utoipa::path(post, path = "/api/v1/clients/{id}/contacts", tag = "clients", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(post, path = "/api/v1/clients/{id}/contacts", operation_id = "createClientContact", tag = "clients", security(("bearer" = [])), params(("id" = i32, Path)),
     request_body = ContactInput,
     responses((status = 201, body = Contact), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -173,7 +174,7 @@ pub async fn create_contact(state: web::Data<AppState>, user: AuthUser, id: web:
 }
 
 /// Update a contact; `is_primary: true` makes it the primary contact.
-#[utoipa::path(patch, path = "/api/v1/clients/{id}/contacts/{contact_id}", tag = "clients", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v1/clients/{id}/contacts/{contact_id}", operation_id = "updateClientContact", tag = "clients", security(("bearer" = [])),
     params(("id" = i32, Path), ("contact_id" = i32, Path)), request_body = ContactInput,
     responses((status = 200, body = Contact), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -210,7 +211,7 @@ pub async fn update_contact(state: web::Data<AppState>, user: AuthUser, path: we
 }
 
 /// Remove a contact; if it was primary, the oldest remaining contact becomes primary.
-#[utoipa::path(delete, path = "/api/v1/clients/{id}/contacts/{contact_id}", tag = "clients", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/clients/{id}/contacts/{contact_id}", operation_id = "deleteClientContact", tag = "clients", security(("bearer" = [])),
     params(("id" = i32, Path), ("contact_id" = i32, Path)),
     responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_contact(state: web::Data<AppState>, user: AuthUser, path: web::Path<(i32, i32)>) -> ApiResult<HttpResponse> {
@@ -232,7 +233,7 @@ pub async fn delete_contact(state: web::Data<AppState>, user: AuthUser, path: we
 
 /// Convert a lead into a client: creates the client and its primary contact from the lead,
 /// marks the lead converted (date, client id) and keeps its history visible from the client.
-#[utoipa::path(post, path = "/api/v1/leads/{id}/convert-to-client", tag = "clients", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(post, path = "/api/v1/leads/{id}/convert-to-client", operation_id = "convertLeadToClient", tag = "clients", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 201, body = Client), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`already_converted`", body = Problem, content_type = "application/problem+json")))]

@@ -35,7 +35,7 @@ pub struct ContractFilter {
 }
 
 /// Contracts, soonest ending first when `expiring_in_days` is given, else newest first.
-#[utoipa::path(get, path = "/api/v1/contracts", tag = "contracts", security(("bearer" = [])), params(ContractFilter, PageParams),
+#[utoipa::path(get, path = "/api/v1/contracts", operation_id = "listContracts", tag = "contracts", security(("bearer" = [])), params(ContractFilter, PageParams),
     responses((status = 200, body = Page<Contract>), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query<ContractFilter>, page: web::Query<PageParams>) -> ApiResult<HttpResponse> {
     let scope = user.view_scope(Module::Contracts)?;
@@ -69,7 +69,7 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query
 }
 
 /// Create a contract (status Draft unless given).
-#[utoipa::path(post, path = "/api/v1/contracts", tag = "contracts", security(("bearer" = [])), request_body = ContractInput,
+#[utoipa::path(post, path = "/api/v1/contracts", operation_id = "createContract", tag = "contracts", security(("bearer" = [])), request_body = ContractInput,
     responses((status = 201, body = Contract), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<ContractInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Contracts, Action::Create)?;
@@ -84,7 +84,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Contr
 }
 
 /// A contract, with its signature and whether the text changed since.
-#[utoipa::path(get, path = "/api/v1/contracts/{id}", tag = "contracts", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/contracts/{id}", operation_id = "getContract", tag = "contracts", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Contract), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     let c = find_visible(&state.db, &user, *id).await?;
@@ -93,7 +93,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 
 /// Change a contract. Changing the content of a signed contract is allowed and flagged
 /// (`changed_after_signing`).
-#[utoipa::path(patch, path = "/api/v1/contracts/{id}", tag = "contracts", security(("bearer" = [])), params(("id" = i32, Path)), request_body = ContractInput,
+#[utoipa::path(patch, path = "/api/v1/contracts/{id}", operation_id = "updateContract", tag = "contracts", security(("bearer" = [])), params(("id" = i32, Path)), request_body = ContractInput,
     responses((status = 200, body = Contract), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<ContractInput>) -> ApiResult<HttpResponse> {
@@ -111,7 +111,7 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 }
 
 /// Delete an unsigned contract.
-#[utoipa::path(delete, path = "/api/v1/contracts/{id}", tag = "contracts", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(delete, path = "/api/v1/contracts/{id}", operation_id = "deleteContract", tag = "contracts", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 204, description = "Deleted"), (status = 409, description = "`in_use` (signed)", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Contracts, Action::Delete)?;
@@ -129,8 +129,9 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 
 /// Create a contract from an accepted proposal: client, subject, value (total) and currency,
 /// content from the proposal.
-#[utoipa::path(post, path = "/api/v1/proposals/{id}/create-contract", tag = "contracts", security(("bearer" = [])), params(("id" = i32, Path)),
-    responses((status = 201, body = Contract), (status = 409, description = "`proposal_not_accepted`, `already_converted`", body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/v1/proposals/{id}/create-contract", operation_id = "createContractFromProposal", tag = "contracts", security(("bearer" = [])), params(("id" = i32, Path)),
+    responses((status = 201, body = Contract), (status = 409, description = "`proposal_not_accepted`, `already_converted`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: the proposal has no client or lead (`client_id`)", body = Problem, content_type = "application/problem+json")))]
 pub async fn from_proposal(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Contracts, Action::Create)?;
     let txn = db::begin_write(&state.db).await?;
@@ -161,7 +162,7 @@ pub async fn from_proposal(state: web::Data<AppState>, user: AuthUser, id: web::
 }
 
 /// Renew: a new contract for the following period, linked by `renewed_from_id`.
-#[utoipa::path(post, path = "/api/v1/contracts/{id}/renew", tag = "contracts", security(("bearer" = [])), params(("id" = i32, Path)), request_body = RenewInput,
+#[utoipa::path(post, path = "/api/v1/contracts/{id}/renew", operation_id = "renewContract", tag = "contracts", security(("bearer" = [])), params(("id" = i32, Path)), request_body = RenewInput,
     responses((status = 201, body = Contract), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn renew(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<RenewInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Contracts, Action::Create)?;
@@ -198,7 +199,7 @@ pub async fn renew(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32
 }
 
 /// Contract statuses (configurable; seeded Draft, Active, Expired, Terminated).
-#[utoipa::path(get, path = "/api/v1/contract-statuses", tag = "contracts", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/contract-statuses", operation_id = "listContractStatuses", tag = "contracts", security(("bearer" = [])),
     responses((status = 200, body = Page<crmconnect_domain::api::NamedOption>), (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_statuses(state: web::Data<AppState>, _user: AuthUser) -> ApiResult<HttpResponse> {
     let rows = contract_status::Entity::find().order_by_asc(contract_status::Column::Id).all(&state.db).await?;
@@ -207,7 +208,7 @@ pub async fn list_statuses(state: web::Data<AppState>, _user: AuthUser) -> ApiRe
 }
 
 /// Add a contract status (settings: edit).
-#[utoipa::path(post, path = "/api/v1/contract-statuses", tag = "contracts", security(("bearer" = [])), request_body = crmconnect_domain::api::NamedOptionInput,
+#[utoipa::path(post, path = "/api/v1/contract-statuses", operation_id = "createContractStatus", tag = "contracts", security(("bearer" = [])), request_body = crmconnect_domain::api::NamedOptionInput,
     responses((status = 201, body = crmconnect_domain::api::NamedOption), (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_status(state: web::Data<AppState>, user: AuthUser, body: Json<crmconnect_domain::api::NamedOptionInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Edit)?;

@@ -53,7 +53,7 @@ pub struct EntityParam {
 }
 
 /// List custom field definitions.
-#[utoipa::path(get, path = "/api/v1/custom-fields", tag = "leads", security(("bearer" = [])), params(EntityParam),
+#[utoipa::path(get, path = "/api/v1/custom-fields", operation_id = "listCustomFields", tag = "leads", security(("bearer" = [])), params(EntityParam),
     responses((status = 200, body = Page<CustomField>)))]
 pub async fn list(state: web::Data<AppState>, _user: AuthUser, params: web::Query<EntityParam>) -> ApiResult<HttpResponse> {
     let mut q = custom_field::Entity::find().order_by_asc(custom_field::Column::Id);
@@ -65,9 +65,9 @@ pub async fn list(state: web::Data<AppState>, _user: AuthUser, params: web::Quer
 }
 
 /// Define a custom field.
-#[utoipa::path(post, path = "/api/v1/custom-fields", tag = "leads", security(("bearer" = [])), request_body = CustomFieldInput,
+#[utoipa::path(post, path = "/api/v1/custom-fields", operation_id = "createCustomField", tag = "leads", security(("bearer" = [])), request_body = CustomFieldInput,
     responses((status = 201, body = CustomField), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "`name_taken`: the entity already has a field with this key", body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<CustomFieldInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Create)?;
     let b = body.0;
@@ -109,7 +109,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Custo
 }
 
 /// Change a custom field's label, options or required flag (its key and type are fixed).
-#[utoipa::path(patch, path = "/api/v1/custom-fields/{id}", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(patch, path = "/api/v1/custom-fields/{id}", operation_id = "updateCustomField", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     request_body = CustomFieldUpdate,
     responses((status = 200, body = CustomField), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -142,7 +142,7 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 }
 
 /// Delete a custom field and every value of it.
-#[utoipa::path(delete, path = "/api/v1/custom-fields/{id}", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(delete, path = "/api/v1/custom-fields/{id}", operation_id = "deleteCustomField", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Delete)?;

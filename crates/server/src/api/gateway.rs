@@ -32,9 +32,10 @@ pub fn settings_of(state: &AppState) -> ApiResult<&GatewaySettings> {
 /// paid session has its effect once however often it is delivered (duplicates answer 200 and
 /// change nothing): the payment on the invoice, and what the invoice cannot take (paid
 /// meanwhile, or cancelled) as one client credit entry.
-#[utoipa::path(post, path = "/api/v1/payments/webhook", tag = "payments", request_body(content = String, description = "The gateway's event JSON", content_type = "application/json"),
+#[utoipa::path(post, path = "/api/v1/payments/webhook", operation_id = "receivePaymentWebhook", tag = "payments", request_body(content = String, description = "The gateway's event JSON", content_type = "application/json"),
     responses((status = 200, description = "Processed or ignored"), (status = 400, description = "`invalid_signature`", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`payments_unavailable`", body = Problem, content_type = "application/problem+json")))]
+        (status = 503, description = "`payments_unavailable`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: the session names an invoice that does not exist", body = Problem, content_type = "application/problem+json")))]
 pub async fn webhook(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> ApiResult<HttpResponse> {
     let gw = settings_of(&state)?;
     let header = req.headers().get("Stripe-Signature").and_then(|v| v.to_str().ok()).unwrap_or_default();

@@ -6,10 +6,10 @@ use crate::problem::{ApiError, ErrorCode};
 use crate::state::AppState;
 
 /// Liveness and database check (for load balancers; no authentication).
-#[utoipa::path(get, path = "/api/v1/health", tag = "system",
+#[utoipa::path(get, path = "/api/v1/health", operation_id = "getHealth", tag = "system",
     responses(
         (status = 200, description = "Server and database answer", body = Health),
-        (status = 503, description = "Database unreachable", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`database_unavailable`: the database does not answer", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let backend = state.db.get_database_backend();

@@ -31,7 +31,7 @@ use crate::state::AppState;
 use crate::{custom_fields, db, email};
 
 /// Invoice numbering and defaults (settings: view).
-#[utoipa::path(get, path = "/api/v1/billing/config", tag = "invoices", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/billing/config", operation_id = "getBillingConfig", tag = "invoices", security(("bearer" = [])),
     responses((status = 200, body = BillingConfig), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_billing(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
     user.view_scope(Module::Settings)?;
@@ -39,7 +39,7 @@ pub async fn get_billing(state: web::Data<AppState>, user: AuthUser) -> ApiResul
 }
 
 /// Change numbering and defaults (settings: edit). `next_number` may only move forward.
-#[utoipa::path(patch, path = "/api/v1/billing/config", tag = "invoices", security(("bearer" = [])), request_body = BillingConfigPatch,
+#[utoipa::path(patch, path = "/api/v1/billing/config", operation_id = "updateBillingConfig", tag = "invoices", security(("bearer" = [])), request_body = BillingConfigPatch,
     responses((status = 200, body = BillingConfig), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn update_billing(state: web::Data<AppState>, user: AuthUser, body: Json<BillingConfigPatch>) -> ApiResult<HttpResponse> {
@@ -103,7 +103,7 @@ pub async fn update_billing(state: web::Data<AppState>, user: AuthUser, body: Js
 }
 
 /// Create a draft invoice (no number until issued).
-#[utoipa::path(post, path = "/api/v1/invoices", tag = "invoices", security(("bearer" = [])), request_body = InvoiceInput,
+#[utoipa::path(post, path = "/api/v1/invoices", operation_id = "createInvoice", tag = "invoices", security(("bearer" = [])), request_body = InvoiceInput,
     responses((status = 201, body = Invoice), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<InvoiceInput>) -> ApiResult<HttpResponse> {
@@ -135,7 +135,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Invoi
 }
 
 /// An invoice with lines, amounts, payments total, status and lateness.
-#[utoipa::path(get, path = "/api/v1/invoices/{id}", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/invoices/{id}", operation_id = "getInvoice", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Invoice), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     let i = find_visible(&state.db, &user, *id).await?;
@@ -144,7 +144,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 
 /// Change an invoice. Lines, client, currency and discount are locked once payments exist
 /// (409 `invoice_locked`); a cancelled invoice is locked entirely.
-#[utoipa::path(patch, path = "/api/v1/invoices/{id}", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)), request_body = InvoiceInput,
+#[utoipa::path(patch, path = "/api/v1/invoices/{id}", operation_id = "updateInvoice", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)), request_body = InvoiceInput,
     responses((status = 200, body = Invoice), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invoice_locked`", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -168,7 +168,7 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 }
 
 /// Delete a draft. Issued invoices keep their number forever (cancel them instead).
-#[utoipa::path(delete, path = "/api/v1/invoices/{id}", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(delete, path = "/api/v1/invoices/{id}", operation_id = "deleteInvoice", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invoice_locked`", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
@@ -193,7 +193,7 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 }
 
 /// Issue a draft: it gets the next number of its series and becomes Unpaid (1).
-#[utoipa::path(post, path = "/api/v1/invoices/{id}/issue", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(post, path = "/api/v1/invoices/{id}/issue", operation_id = "issueInvoice", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Invoice), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invalid_status_transition` (not a draft)", body = Problem, content_type = "application/problem+json")))]
 pub async fn issue(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
@@ -208,7 +208,7 @@ pub async fn issue(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32
 }
 
 /// Cancel (5). Refused while payments exist (409 `invoice_has_payments`): remove them first.
-#[utoipa::path(post, path = "/api/v1/invoices/{id}/cancel", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(post, path = "/api/v1/invoices/{id}/cancel", operation_id = "cancelInvoice", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Invoice), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invoice_has_payments`, `invalid_status_transition`", body = Problem, content_type = "application/problem+json")))]
 pub async fn cancel(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
@@ -216,7 +216,7 @@ pub async fn cancel(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 }
 
 /// Undo a cancellation: the status is computed again.
-#[utoipa::path(post, path = "/api/v1/invoices/{id}/uncancel", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(post, path = "/api/v1/invoices/{id}/uncancel", operation_id = "uncancelInvoice", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Invoice), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invalid_status_transition`", body = Problem, content_type = "application/problem+json")))]
 pub async fn uncancel(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
@@ -287,7 +287,7 @@ fn statuses_from_query(req: &HttpRequest) -> ApiResult<Vec<InvoiceStatus>> {
 
 /// List invoices, newest first, with the guide's filters (`?status=4` = overdue) and the
 /// totals of the whole filtered set per currency.
-#[utoipa::path(get, path = "/api/v1/invoices", tag = "invoices", security(("bearer" = [])), params(InvoiceFilter, PageParams),
+#[utoipa::path(get, path = "/api/v1/invoices", operation_id = "listInvoices", tag = "invoices", security(("bearer" = [])), params(InvoiceFilter, PageParams),
     responses((status = 200, body = InvoicePage), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
@@ -380,7 +380,7 @@ pub async fn list(
 }
 
 /// The invoice as a printable PDF (seller and buyer identities, VAT per rate, paid and due).
-#[utoipa::path(get, path = "/api/v1/invoices/{id}/pdf", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/invoices/{id}/pdf", operation_id = "getInvoicePdf", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, description = "application/pdf", content_type = "application/pdf"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn pdf(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
@@ -391,7 +391,7 @@ pub async fn pdf(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 }
 
 /// E-mail the invoice with its PDF and portal link (outbox, retries). A draft is issued first.
-#[utoipa::path(post, path = "/api/v1/invoices/{id}/send", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)), request_body = SendInput,
+#[utoipa::path(post, path = "/api/v1/invoices/{id}/send", operation_id = "sendInvoice", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)), request_body = SendInput,
     responses((status = 200, body = Invoice), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invalid_status_transition` (cancelled)", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -432,7 +432,7 @@ pub async fn send(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>
 }
 
 /// The e-mails sent for this invoice, newest first.
-#[utoipa::path(get, path = "/api/v1/invoices/{id}/emails", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/invoices/{id}/emails", operation_id = "listInvoiceEmails", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Page<SentEmail>), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn emails(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     let i = find_visible(&state.db, &user, *id).await?;

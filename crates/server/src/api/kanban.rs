@@ -24,8 +24,6 @@ use crate::state::AppState;
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct BoardParams {
-    /// Required for the board; the default pipeline when omitted.
-    pub pipeline_id: Option<i32>,
     /// Cards per column, 1–200 (default 20).
     pub limit: Option<u64>,
     /// Column pages only: `next_cursor` of the previous page.
@@ -36,14 +34,14 @@ pub struct BoardParams {
 /// value totals per currency (never mixing currencies), the first cards in board order and
 /// the cursor for the column's next cards.
 /// Accepts the lead list's filters (`assigned=me`, `source_id`, `tag`, `stagnant_days`, `q`).
-#[utoipa::path(get, path = "/api/v1/leads/kanban", tag = "leads", security(("bearer" = [])), params(BoardParams, LeadFilter),
+#[utoipa::path(get, path = "/api/v1/leads/kanban", operation_id = "getKanbanBoard", tag = "leads", security(("bearer" = [])), params(BoardParams, LeadFilter),
     responses((status = 200, body = Vec<KanbanColumn>), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "`not_found`: no pipeline `pipeline_id`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: a filter value or `limit` is invalid; see `errors`", body = Problem, content_type = "application/problem+json")))]
 pub async fn board(state: web::Data<AppState>, user: AuthUser, params: web::Query<BoardParams>, filter: web::Query<LeadFilter>) -> ApiResult<HttpResponse> {
     let scope = user.view_scope(Module::Leads)?;
     let limit = card_limit(params.limit)?;
-    let pipeline = match params.pipeline_id {
+    let pipeline = match filter.pipeline_id {
         Some(id) => find_pipeline(&state.db, id).await?,
         None => crate::ops::pipelines::default_pipeline(&state.db).await?,
     };
@@ -58,7 +56,7 @@ pub async fn board(state: web::Data<AppState>, user: AuthUser, params: web::Quer
 }
 
 /// More cards of one column (infinite scroll), same filters as the board.
-#[utoipa::path(get, path = "/api/v1/leads/kanban/{status_id}", tag = "leads", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/leads/kanban/{status_id}", operation_id = "getKanbanColumn", tag = "leads", security(("bearer" = [])),
     params(("status_id" = i32, Path), BoardParams, LeadFilter),
     responses((status = 200, body = KanbanColumn), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
@@ -82,7 +80,7 @@ pub async fn column_page(
 /// Drag-drop: move a card to a status (and place it after `after_id`, or at the top), in one
 /// transaction that records the status change in the lead's history and the audit log and
 /// emits `lead_status_changed`.
-#[utoipa::path(post, path = "/api/v1/leads/{id}/move", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(post, path = "/api/v1/leads/{id}/move", operation_id = "moveLead", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     request_body = MoveLead,
     responses((status = 200, body = Lead), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),

@@ -27,7 +27,7 @@ use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
 /// Create a lead (it lands at the top of its status column).
-#[utoipa::path(post, path = "/api/v1/leads", tag = "leads", security(("bearer" = [])), request_body = CreateLead,
+#[utoipa::path(post, path = "/api/v1/leads", operation_id = "createLead", tag = "leads", security(("bearer" = [])), request_body = CreateLead,
     responses((status = 201, body = Lead), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[tracing::instrument(skip_all, fields(actor = user.id()))]
@@ -43,7 +43,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Creat
 }
 
 /// Get one lead.
-#[utoipa::path(get, path = "/api/v1/leads/{id}", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/leads/{id}", operation_id = "getLead", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Lead), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
@@ -52,7 +52,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 }
 
 /// Update a lead: only the fields sent change; `null` clears an optional field.
-#[utoipa::path(patch, path = "/api/v1/leads/{id}", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(patch, path = "/api/v1/leads/{id}", operation_id = "updateLead", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     request_body = UpdateLead,
     responses((status = 200, body = Lead), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
@@ -95,7 +95,7 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 
 /// Delete a lead for good (with its history). To take a lead off the board without losing
 /// it, mark it lost or junk instead.
-#[utoipa::path(delete, path = "/api/v1/leads/{id}", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(delete, path = "/api/v1/leads/{id}", operation_id = "deleteLead", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 204, description = "Deleted"), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
@@ -123,10 +123,10 @@ pub struct ListParams {
 /// List leads with the guide's filters, sorted, keyset-paginated. Lost and junk leads and
 /// opportunities are not listed unless asked for (`lost=true`, `junk=true`). Custom fields
 /// filter as `cf.<key>=<value>`.
-#[utoipa::path(get, path = "/api/v1/leads", tag = "leads", security(("bearer" = [])), params(LeadFilter, ListParams),
+#[utoipa::path(get, path = "/api/v1/leads", operation_id = "listLeads", tag = "leads", security(("bearer" = [])), params(LeadFilter, ListParams),
     responses((status = 200, body = Page<Lead>), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "`validation_failed`: a filter or `sort` value is invalid; see `errors`", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -164,10 +164,10 @@ pub async fn list(
 /// The filtered lead list as CSV (UTF-8, header row, the list's filters and `sort`), for
 /// spreadsheets. Text cells starting with `=`, `+`, `-` or `@` get a leading `'` so a
 /// spreadsheet never runs them as formulas.
-#[utoipa::path(get, path = "/api/v1/leads/export", tag = "leads", security(("bearer" = [])), params(LeadFilter, ListParams),
+#[utoipa::path(get, path = "/api/v1/leads/export", operation_id = "exportLeads", tag = "leads", security(("bearer" = [])), params(LeadFilter, ListParams),
     responses((status = 200, description = "text/csv; one row per lead", content_type = "text/csv", body = String),
         (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "`validation_failed`: a filter or `sort` value is invalid; see `errors`", body = Problem, content_type = "application/problem+json")))]
 pub async fn export(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -215,7 +215,7 @@ async fn set_flags(
 }
 
 /// Mark a lead lost, with a reason. It leaves the board but is kept (filter `lost=true`).
-#[utoipa::path(post, path = "/api/v1/leads/{id}/lost", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(post, path = "/api/v1/leads/{id}/lost", operation_id = "markLeadLost", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     request_body = MarkLost,
     responses((status = 200, body = Lead), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -246,7 +246,7 @@ pub async fn mark_lost(state: web::Data<AppState>, user: AuthUser, id: web::Path
 }
 
 /// Mark a lead junk (spam, invalid): off the board and out of reports, not deleted.
-#[utoipa::path(post, path = "/api/v1/leads/{id}/junk", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(post, path = "/api/v1/leads/{id}/junk", operation_id = "markLeadJunk", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Lead), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn mark_junk(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     set_flags(
@@ -266,9 +266,9 @@ pub async fn mark_junk(state: web::Data<AppState>, user: AuthUser, id: web::Path
 }
 
 /// Bring a lost or junk lead back to the board, in the status it had.
-#[utoipa::path(post, path = "/api/v1/leads/{id}/restore", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(post, path = "/api/v1/leads/{id}/restore", operation_id = "restoreLead", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Lead), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "`validation_failed`: the lead is neither lost nor junk", body = Problem, content_type = "application/problem+json")))]
 pub async fn restore(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Leads, Action::Edit)?;
     // Lost and junk leads are hidden from normal reads; look them up directly.

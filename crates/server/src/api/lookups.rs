@@ -85,62 +85,62 @@ impl Lookup {
 }
 
 /// List lead sources.
-#[utoipa::path(get, path = "/api/v1/lead-sources", tag = "leads", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/lead-sources", operation_id = "listLeadSources", tag = "leads", security(("bearer" = [])),
     responses((status = 200, body = Page<NamedOption>), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_sources(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
     SOURCES.list(&state, &user).await
 }
 
 /// Add a lead source.
-#[utoipa::path(post, path = "/api/v1/lead-sources", tag = "leads", security(("bearer" = [])), request_body = NamedOptionInput,
-    responses((status = 201, body = NamedOption), (status = 409, body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(post, path = "/api/v1/lead-sources", operation_id = "createLeadSource", tag = "leads", security(("bearer" = [])), request_body = NamedOptionInput,
+    responses((status = 201, body = NamedOption), (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_source(state: web::Data<AppState>, user: AuthUser, body: Json<NamedOptionInput>) -> ApiResult<HttpResponse> {
     SOURCES.create(&state, &user, body.0).await
 }
 
 /// Rename a lead source.
-#[utoipa::path(patch, path = "/api/v1/lead-sources/{id}", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(patch, path = "/api/v1/lead-sources/{id}", operation_id = "updateLeadSource", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     request_body = NamedOptionInput,
     responses((status = 200, body = NamedOption), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_source(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<NamedOptionInput>) -> ApiResult<HttpResponse> {
     SOURCES.rename(&state, &user, *id, body.0).await
 }
 
 /// Delete a lead source (leads keep everything but the source).
-#[utoipa::path(delete, path = "/api/v1/lead-sources/{id}", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(delete, path = "/api/v1/lead-sources/{id}", operation_id = "deleteLeadSource", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_source(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     SOURCES.delete(&state, &user, *id).await
 }
 
 /// List lost reasons.
-#[utoipa::path(get, path = "/api/v1/lost-reasons", tag = "leads", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/lost-reasons", operation_id = "listLostReasons", tag = "leads", security(("bearer" = [])),
     responses((status = 200, body = Page<NamedOption>), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_lost_reasons(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
     LOST_REASONS.list(&state, &user).await
 }
 
 /// Add a lost reason.
-#[utoipa::path(post, path = "/api/v1/lost-reasons", tag = "leads", security(("bearer" = [])), request_body = NamedOptionInput,
-    responses((status = 201, body = NamedOption), (status = 409, body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(post, path = "/api/v1/lost-reasons", operation_id = "createLostReason", tag = "leads", security(("bearer" = [])), request_body = NamedOptionInput,
+    responses((status = 201, body = NamedOption), (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_lost_reason(state: web::Data<AppState>, user: AuthUser, body: Json<NamedOptionInput>) -> ApiResult<HttpResponse> {
     LOST_REASONS.create(&state, &user, body.0).await
 }
 
 /// Rename a lost reason.
-#[utoipa::path(patch, path = "/api/v1/lost-reasons/{id}", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(patch, path = "/api/v1/lost-reasons/{id}", operation_id = "updateLostReason", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     request_body = NamedOptionInput,
     responses((status = 200, body = NamedOption), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_lost_reason(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<NamedOptionInput>) -> ApiResult<HttpResponse> {
     LOST_REASONS.rename(&state, &user, *id, body.0).await
 }
 
 /// Delete a lost reason no lead uses.
-#[utoipa::path(delete, path = "/api/v1/lost-reasons/{id}", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(delete, path = "/api/v1/lost-reasons/{id}", operation_id = "deleteLostReason", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`in_use`", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_lost_reason(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
@@ -148,25 +148,25 @@ pub async fn delete_lost_reason(state: web::Data<AppState>, user: AuthUser, id: 
 }
 
 /// List opportunity statuses (in creation order).
-#[utoipa::path(get, path = "/api/v1/opportunity-statuses", tag = "opportunities", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/opportunity-statuses", operation_id = "listOpportunityStatuses", tag = "opportunities", security(("bearer" = [])),
     responses((status = 200, body = Page<NamedOption>), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_opportunity_statuses(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
     OPPORTUNITY_STATUSES.list(&state, &user).await
 }
 
 /// Add an opportunity status.
-#[utoipa::path(post, path = "/api/v1/opportunity-statuses", tag = "opportunities", security(("bearer" = [])), request_body = NamedOptionInput,
-    responses((status = 201, body = NamedOption), (status = 409, body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(post, path = "/api/v1/opportunity-statuses", operation_id = "createOpportunityStatus", tag = "opportunities", security(("bearer" = [])), request_body = NamedOptionInput,
+    responses((status = 201, body = NamedOption), (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_opportunity_status(state: web::Data<AppState>, user: AuthUser, body: Json<NamedOptionInput>) -> ApiResult<HttpResponse> {
     OPPORTUNITY_STATUSES.create(&state, &user, body.0).await
 }
 
 /// Rename an opportunity status.
-#[utoipa::path(patch, path = "/api/v1/opportunity-statuses/{id}", tag = "opportunities", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(patch, path = "/api/v1/opportunity-statuses/{id}", operation_id = "updateOpportunityStatus", tag = "opportunities", security(("bearer" = [])), params(("id" = i32, Path)),
     request_body = NamedOptionInput,
     responses((status = 200, body = NamedOption), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_opportunity_status(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -177,7 +177,7 @@ pub async fn update_opportunity_status(
 }
 
 /// Delete an opportunity status no opportunity uses.
-#[utoipa::path(delete, path = "/api/v1/opportunity-statuses/{id}", tag = "opportunities", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(delete, path = "/api/v1/opportunity-statuses/{id}", operation_id = "deleteOpportunityStatus", tag = "opportunities", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`in_use`", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_opportunity_status(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {

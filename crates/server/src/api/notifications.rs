@@ -36,7 +36,7 @@ pub struct NotificationFilter {
 }
 
 /// My notifications, newest first. The cursor pages backwards in time.
-#[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications", security(("bearer" = [])), params(NotificationFilter, PageParams),
+#[utoipa::path(get, path = "/api/v1/notifications", operation_id = "listNotifications", tag = "notifications", security(("bearer" = [])), params(NotificationFilter, PageParams),
     responses((status = 200, body = Page<Notification>), (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query<NotificationFilter>, page: web::Query<PageParams>) -> ApiResult<HttpResponse> {
     let page = page.parse()?;
@@ -52,7 +52,7 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query
 }
 
 /// Mark one of my notifications read.
-#[utoipa::path(post, path = "/api/v1/notifications/{id}/read", tag = "notifications", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(post, path = "/api/v1/notifications/{id}/read", operation_id = "markNotificationRead", tag = "notifications", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Notification), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn mark_read(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     let n = notification::Entity::find_by_id(*id)
@@ -72,7 +72,7 @@ pub async fn mark_read(state: web::Data<AppState>, user: AuthUser, id: web::Path
 }
 
 /// Mark all my notifications read.
-#[utoipa::path(post, path = "/api/v1/notifications/read-all", tag = "notifications", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/notifications/read-all", operation_id = "markAllNotificationsRead", tag = "notifications", security(("bearer" = [])),
     responses((status = 204, description = "Done"), (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn mark_all_read(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
     notification::Entity::update_many()

@@ -28,11 +28,12 @@ use crate::state::AppState;
 /// Turn a lead into an opportunity: a new record (`is_opportunity = true`) with the lead's
 /// contact data, value, probability and close date. The lead stays active and linked
 /// (`origin_lead_id`).
-#[utoipa::path(post, path = "/api/v1/leads/{id}/convert-to-opportunity", tag = "opportunities", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/leads/{id}/convert-to-opportunity", operation_id = "convertLeadToOpportunity", tag = "opportunities", security(("bearer" = [])),
     params(("id" = i32, Path)), request_body = ConvertToOpportunity,
     responses((status = 201, body = Lead), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`already_converted`: the lead already has an opportunity", body = Problem, content_type = "application/problem+json")))]
 #[tracing::instrument(skip_all, fields(actor = user.id(), lead_id = *id))]
 pub async fn convert(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<ConvertToOpportunity>) -> ApiResult<HttpResponse> {
     user.require(Module::Opportunities, Action::Create)?;
@@ -83,7 +84,7 @@ pub async fn convert(state: web::Data<AppState>, user: AuthUser, id: web::Path<i
 /// Add an opportunity directly — for an existing client (`client_id`) or a new prospect (company
 /// and contact fields, `email` or `phone` required). Value, currency, probability, expected close
 /// date, status and assignee as on conversion; it starts in the default pipeline's first stage.
-#[utoipa::path(post, path = "/api/v1/opportunities", tag = "opportunities", security(("bearer" = [])), request_body = CreateOpportunity,
+#[utoipa::path(post, path = "/api/v1/opportunities", operation_id = "createOpportunity", tag = "opportunities", security(("bearer" = [])), request_body = CreateOpportunity,
     responses((status = 201, body = Lead), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[tracing::instrument(skip_all, fields(actor = user.id()))]
@@ -100,9 +101,9 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Creat
 }
 
 /// List opportunities, newest first (they never appear in the leads list, nor leads here).
-#[utoipa::path(get, path = "/api/v1/opportunities", tag = "opportunities", security(("bearer" = [])), params(OpportunityFilter, PageParams),
+#[utoipa::path(get, path = "/api/v1/opportunities", operation_id = "listOpportunities", tag = "opportunities", security(("bearer" = [])), params(OpportunityFilter, PageParams),
     responses((status = 200, body = Page<Lead>), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "`validation_failed`: a filter value is invalid; see `errors`", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query<OpportunityFilter>, page: web::Query<PageParams>) -> ApiResult<HttpResponse> {
     let scope = user.view_scope(Module::Opportunities)?;
     let page = page.parse()?;
@@ -116,7 +117,7 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query
 }
 
 /// Get one opportunity.
-#[utoipa::path(get, path = "/api/v1/opportunities/{id}", tag = "opportunities", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/opportunities/{id}", operation_id = "getOpportunity", tag = "opportunities", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Lead), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     let o = find_visible(&state.db, &user, *id).await?;
@@ -124,7 +125,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 }
 
 /// Update an opportunity's value, probability, close date, status or owner.
-#[utoipa::path(patch, path = "/api/v1/opportunities/{id}", tag = "opportunities", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(patch, path = "/api/v1/opportunities/{id}", operation_id = "updateOpportunity", tag = "opportunities", security(("bearer" = [])), params(("id" = i32, Path)),
     request_body = UpdateOpportunity,
     responses((status = 200, body = Lead), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -202,10 +203,10 @@ pub struct ForecastParams {
 }
 
 /// The weighted pipeline: per group and currency, Σ value and Σ value × probability.
-#[utoipa::path(get, path = "/api/v1/opportunities/forecast", tag = "opportunities", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/opportunities/forecast", operation_id = "getOpportunityForecast", tag = "opportunities", security(("bearer" = [])),
     params(ForecastParams, OpportunityFilter),
     responses((status = 200, body = Forecast), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "`validation_failed`: a filter value is invalid; see `errors`", body = Problem, content_type = "application/problem+json")))]
 pub async fn forecast(
     state: web::Data<AppState>,
     user: AuthUser,

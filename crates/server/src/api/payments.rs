@@ -28,7 +28,7 @@ use crate::{db, pdf, settings};
 
 /// Record a payment (amount, date, mode, reference). Partial payments accumulate; the status
 /// follows (Partially paid 3, Paid 2). More than the balance → 409 `payment_exceeds_balance`.
-#[utoipa::path(post, path = "/api/v1/invoices/{id}/payments", tag = "payments", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(post, path = "/api/v1/invoices/{id}/payments", operation_id = "createInvoicePayment", tag = "payments", security(("bearer" = [])), params(("id" = i32, Path)),
     request_body = PaymentInput,
     responses((status = 201, body = Invoice), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`payment_exceeds_balance`, `invalid_status_transition`", body = Problem, content_type = "application/problem+json"),
@@ -62,7 +62,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 }
 
 /// Payments of one invoice, oldest first.
-#[utoipa::path(get, path = "/api/v1/invoices/{id}/payments", tag = "payments", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/invoices/{id}/payments", operation_id = "listInvoicePayments", tag = "payments", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Page<Payment>), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_for_invoice(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     // Payments are their own module: seeing an invoice does not show who paid what, when.
@@ -87,7 +87,7 @@ pub struct PaymentFilter {
 }
 
 /// All payments, newest first (view own: payments of your clients).
-#[utoipa::path(get, path = "/api/v1/payments", tag = "payments", security(("bearer" = [])), params(PaymentFilter, PageParams),
+#[utoipa::path(get, path = "/api/v1/payments", operation_id = "listPayments", tag = "payments", security(("bearer" = [])), params(PaymentFilter, PageParams),
     responses((status = 200, body = Page<Payment>), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query<PaymentFilter>, page: web::Query<PageParams>) -> ApiResult<HttpResponse> {
     let scope = user.view_scope(Module::Payments)?;
@@ -127,7 +127,7 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query
 
 /// Delete a payment; the invoice's paid total and status follow. A payment made from client
 /// credit returns the money to the credit.
-#[utoipa::path(delete, path = "/api/v1/payments/{id}", tag = "payments", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(delete, path = "/api/v1/payments/{id}", operation_id = "deletePayment", tag = "payments", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Payments, Action::Delete)?;
@@ -146,7 +146,7 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 }
 
 /// A receipt for one payment, as PDF.
-#[utoipa::path(get, path = "/api/v1/payments/{id}/receipt", tag = "payments", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/payments/{id}/receipt", operation_id = "getPaymentReceiptPdf", tag = "payments", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, description = "application/pdf", content_type = "application/pdf"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn receipt(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
@@ -184,7 +184,7 @@ pub async fn receipt(state: web::Data<AppState>, user: AuthUser, id: web::Path<i
 }
 
 /// Payment modes (bank transfer, cash, card…).
-#[utoipa::path(get, path = "/api/v1/payment-modes", tag = "payments", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/payment-modes", operation_id = "listPaymentModes", tag = "payments", security(("bearer" = [])),
     responses((status = 200, body = Page<PaymentMode>), (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_modes(state: web::Data<AppState>, _user: AuthUser) -> ApiResult<HttpResponse> {
     let rows = payment_mode::Entity::find().order_by_asc(payment_mode::Column::Id).all(&state.db).await?;
@@ -192,7 +192,7 @@ pub async fn list_modes(state: web::Data<AppState>, _user: AuthUser) -> ApiResul
 }
 
 /// Add a payment mode (settings: edit).
-#[utoipa::path(post, path = "/api/v1/payment-modes", tag = "payments", security(("bearer" = [])), request_body = PaymentModeInput,
+#[utoipa::path(post, path = "/api/v1/payment-modes", operation_id = "createPaymentMode", tag = "payments", security(("bearer" = [])), request_body = PaymentModeInput,
     responses((status = 201, body = PaymentMode), (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_mode(state: web::Data<AppState>, user: AuthUser, body: Json<PaymentModeInput>) -> ApiResult<HttpResponse> {
@@ -215,8 +215,9 @@ pub async fn create_mode(state: web::Data<AppState>, user: AuthUser, body: Json<
 }
 
 /// Rename or (de)activate a payment mode (settings: edit).
-#[utoipa::path(patch, path = "/api/v1/payment-modes/{id}", tag = "payments", security(("bearer" = [])), params(("id" = i32, Path)), request_body = PaymentModeInput,
-    responses((status = 200, body = PaymentMode), (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(patch, path = "/api/v1/payment-modes/{id}", operation_id = "updatePaymentMode", tag = "payments", security(("bearer" = [])), params(("id" = i32, Path)), request_body = PaymentModeInput,
+    responses((status = 200, body = PaymentMode), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_mode(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<PaymentModeInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Edit)?;
     let txn = db::begin_write(&state.db).await?;
@@ -238,7 +239,7 @@ pub async fn update_mode(state: web::Data<AppState>, user: AuthUser, id: web::Pa
 }
 
 /// Delete a payment mode no payment uses (else deactivate it).
-#[utoipa::path(delete, path = "/api/v1/payment-modes/{id}", tag = "payments", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(delete, path = "/api/v1/payment-modes/{id}", operation_id = "deletePaymentMode", tag = "payments", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 204, description = "Deleted"), (status = 409, description = "`in_use`", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_mode(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Edit)?;
@@ -254,7 +255,7 @@ pub async fn delete_mode(state: web::Data<AppState>, user: AuthUser, id: web::Pa
 }
 
 /// A client's credit: balance per currency and its history.
-#[utoipa::path(get, path = "/api/v1/clients/{id}/credits", tag = "payments", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/clients/{id}/credits", operation_id = "listClientCredits", tag = "payments", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = ClientCredit), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_credits(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.view_scope(Module::Payments)?;
@@ -263,7 +264,7 @@ pub async fn list_credits(state: web::Data<AppState>, user: AuthUser, id: web::P
 }
 
 /// Record money received before an invoice exists (an advance): it becomes client credit.
-#[utoipa::path(post, path = "/api/v1/clients/{id}/credits", tag = "payments", security(("bearer" = [])), params(("id" = i32, Path)), request_body = CreditInput,
+#[utoipa::path(post, path = "/api/v1/clients/{id}/credits", operation_id = "createClientCredit", tag = "payments", security(("bearer" = [])), params(("id" = i32, Path)), request_body = CreditInput,
     responses((status = 201, body = ClientCredit), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_credit(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<CreditInput>) -> ApiResult<HttpResponse> {
@@ -304,10 +305,10 @@ pub async fn create_credit(state: web::Data<AppState>, user: AuthUser, id: web::
 }
 
 /// Pay (part of) an invoice from the client's credit in the invoice's currency.
-#[utoipa::path(post, path = "/api/v1/invoices/{id}/apply-credit", tag = "payments", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(post, path = "/api/v1/invoices/{id}/apply-credit", operation_id = "applyCreditToInvoice", tag = "payments", security(("bearer" = [])), params(("id" = i32, Path)),
     request_body = ApplyCreditInput,
     responses((status = 200, body = Invoice), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`payment_exceeds_balance`, `insufficient_credit`", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "`payment_exceeds_balance`, `insufficient_credit`, `invalid_status_transition` (a draft or cancelled invoice)", body = Problem, content_type = "application/problem+json")))]
 pub async fn apply_credit(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<ApplyCreditInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Payments, Action::Create)?;
     let txn = db::begin_write(&state.db).await?;

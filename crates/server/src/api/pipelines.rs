@@ -22,7 +22,7 @@ use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
 /// List pipelines with their statuses.
-#[utoipa::path(get, path = "/api/v1/pipelines", tag = "leads", security(("bearer" = [])), params(PageParams),
+#[utoipa::path(get, path = "/api/v1/pipelines", operation_id = "listPipelines", tag = "leads", security(("bearer" = [])), params(PageParams),
     responses((status = 200, body = Page<Pipeline>), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(state: web::Data<AppState>, user: AuthUser, page: web::Query<PageParams>) -> ApiResult<HttpResponse> {
     require_read(&user)?;
@@ -40,7 +40,7 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, page: web::Query<P
 }
 
 /// Create a pipeline, optionally with its statuses.
-#[utoipa::path(post, path = "/api/v1/pipelines", tag = "leads", security(("bearer" = [])), request_body = CreatePipeline,
+#[utoipa::path(post, path = "/api/v1/pipelines", operation_id = "createPipeline", tag = "leads", security(("bearer" = [])), request_body = CreatePipeline,
     responses((status = 201, body = Pipeline), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -93,7 +93,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Creat
 }
 
 /// Get a pipeline with its statuses in order.
-#[utoipa::path(get, path = "/api/v1/pipelines/{id}", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/pipelines/{id}", operation_id = "getPipeline", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Pipeline), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     require_read(&user)?;
@@ -102,10 +102,10 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 }
 
 /// Rename a pipeline or make it the default.
-#[utoipa::path(patch, path = "/api/v1/pipelines/{id}", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(patch, path = "/api/v1/pipelines/{id}", operation_id = "updatePipeline", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     request_body = UpdatePipeline,
     responses((status = 200, body = Pipeline), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<UpdatePipeline>) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Edit)?;
     let body = body.0;
@@ -140,7 +140,7 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 }
 
 /// Delete a pipeline that has no leads and is not the default.
-#[utoipa::path(delete, path = "/api/v1/pipelines/{id}", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(delete, path = "/api/v1/pipelines/{id}", operation_id = "deletePipeline", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`in_use` or `default_pipeline`", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
@@ -162,7 +162,7 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 }
 
 /// The statuses of a pipeline, in board order.
-#[utoipa::path(get, path = "/api/v1/pipelines/{id}/statuses", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/pipelines/{id}/statuses", operation_id = "listPipelineStatuses", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Page<PipelineStatus>), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_statuses(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     require_read(&user)?;
@@ -172,10 +172,10 @@ pub async fn list_statuses(state: web::Data<AppState>, user: AuthUser, id: web::
 }
 
 /// Add a status (at `order`, or at the end).
-#[utoipa::path(post, path = "/api/v1/pipelines/{id}/statuses", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(post, path = "/api/v1/pipelines/{id}/statuses", operation_id = "createPipelineStatus", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     request_body = CreatePipelineStatus,
     responses((status = 201, body = PipelineStatus), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_status(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<CreatePipelineStatus>) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Create)?;
     let body = body.0;
@@ -216,10 +216,10 @@ pub async fn create_status(state: web::Data<AppState>, user: AuthUser, id: web::
 }
 
 /// Rename, recolour or move a status.
-#[utoipa::path(patch, path = "/api/v1/pipelines/{id}/statuses/{status_id}", tag = "leads", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v1/pipelines/{id}/statuses/{status_id}", operation_id = "updatePipelineStatus", tag = "leads", security(("bearer" = [])),
     params(("id" = i32, Path), ("status_id" = i32, Path)), request_body = UpdatePipelineStatus,
     responses((status = 200, body = PipelineStatus), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn update_status(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -272,11 +272,11 @@ pub struct DeleteStatusParams {
 }
 
 /// Delete a status. Refused while leads are in it, unless `move_to` names where they go.
-#[utoipa::path(delete, path = "/api/v1/pipelines/{id}/statuses/{status_id}", tag = "leads", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/pipelines/{id}/statuses/{status_id}", operation_id = "deletePipelineStatus", tag = "leads", security(("bearer" = [])),
     params(("id" = i32, Path), ("status_id" = i32, Path), DeleteStatusParams),
     responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`in_use`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "`validation_failed`: leads are in this status and `move_to` is missing or invalid; see `errors`", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_status(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -312,7 +312,7 @@ pub async fn delete_status(
 }
 
 /// Reorder all statuses of a pipeline at once.
-#[utoipa::path(put, path = "/api/v1/pipelines/{id}/statuses/order", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(put, path = "/api/v1/pipelines/{id}/statuses/order", operation_id = "reorderPipelineStatuses", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     request_body = StatusOrder,
     responses((status = 200, body = Pipeline), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]

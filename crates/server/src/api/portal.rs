@@ -42,7 +42,7 @@ fn client_actor(req: &HttpRequest) -> Actor {
 
 /// The proposal as the client sees it. The first view of a sent proposal marks it Viewed (1)
 /// and notifies the assigned staff member.
-#[utoipa::path(get, path = "/api/v1/portal/proposals/{token}", tag = "portal", params(("token" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/portal/proposals/{token}", operation_id = "getPortalProposal", tag = "portal", params(("token" = String, Path)),
     responses((status = 200, body = PortalProposal), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn view(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>) -> ApiResult<HttpResponse> {
@@ -86,7 +86,7 @@ fn user_agent(req: &HttpRequest) -> Option<String> {
 /// Accept the proposal: records who, when, from which IP and browser → Accepted (3). With the
 /// setting `estimate_auto_convert_to_invoice_on_client_accept` = 1 the invoice is created in
 /// the same transaction.
-#[utoipa::path(post, path = "/api/v1/portal/proposals/{token}/accept", tag = "portal", params(("token" = String, Path)), request_body = AcceptInput,
+#[utoipa::path(post, path = "/api/v1/portal/proposals/{token}/accept", operation_id = "acceptPortalProposal", tag = "portal", params(("token" = String, Path)), request_body = AcceptInput,
     responses((status = 200, body = PortalProposal), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`proposal_expired`, `invalid_status_transition`", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
@@ -136,7 +136,7 @@ pub async fn accept(state: web::Data<AppState>, req: HttpRequest, token: web::Pa
 }
 
 /// Decline the proposal, optionally saying why → Declined (2); staff are notified.
-#[utoipa::path(post, path = "/api/v1/portal/proposals/{token}/decline", tag = "portal", params(("token" = String, Path)), request_body = DeclineInput,
+#[utoipa::path(post, path = "/api/v1/portal/proposals/{token}/decline", operation_id = "declinePortalProposal", tag = "portal", params(("token" = String, Path)), request_body = DeclineInput,
     responses((status = 200, body = PortalProposal), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`proposal_expired`, `invalid_status_transition`", body = Problem, content_type = "application/problem+json"),
         (status = 429, body = Problem, content_type = "application/problem+json")))]
@@ -169,7 +169,7 @@ pub async fn decline(state: web::Data<AppState>, req: HttpRequest, token: web::P
 }
 
 /// The comment thread (the client's comments and staff replies), oldest first.
-#[utoipa::path(get, path = "/api/v1/portal/proposals/{token}/comments", tag = "portal", params(("token" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/portal/proposals/{token}/comments", operation_id = "listPortalProposalComments", tag = "portal", params(("token" = String, Path)),
     responses((status = 200, body = Page<Comment>), (status = 403, description = "`comments_disabled`", body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_comments(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>) -> ApiResult<HttpResponse> {
@@ -180,7 +180,7 @@ pub async fn list_comments(state: web::Data<AppState>, req: HttpRequest, token: 
 }
 
 /// Leave a comment; the assigned staff member is notified.
-#[utoipa::path(post, path = "/api/v1/portal/proposals/{token}/comments", tag = "portal", params(("token" = String, Path)), request_body = CommentInput,
+#[utoipa::path(post, path = "/api/v1/portal/proposals/{token}/comments", operation_id = "addPortalProposalComment", tag = "portal", params(("token" = String, Path)), request_body = CommentInput,
     responses((status = 201, body = Comment), (status = 403, description = "`comments_disabled`", body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn add_comment(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>, body: Json<CommentInput>) -> ApiResult<HttpResponse> {
@@ -208,7 +208,7 @@ pub async fn add_comment(state: web::Data<AppState>, req: HttpRequest, token: we
 }
 
 /// The proposal PDF, for the client.
-#[utoipa::path(get, path = "/api/v1/portal/proposals/{token}/pdf", tag = "portal", params(("token" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/portal/proposals/{token}/pdf", operation_id = "getPortalProposalPdf", tag = "portal", params(("token" = String, Path)),
     responses((status = 200, description = "application/pdf", content_type = "application/pdf"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn pdf(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>) -> ApiResult<HttpResponse> {
@@ -220,7 +220,7 @@ pub async fn pdf(state: web::Data<AppState>, req: HttpRequest, token: web::Path<
 }
 
 /// The invoice as the client sees it: lines, totals, payments made and the balance due.
-#[utoipa::path(get, path = "/api/v1/portal/invoices/{token}", tag = "portal", params(("token" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/portal/invoices/{token}", operation_id = "getPortalInvoice", tag = "portal", params(("token" = String, Path)),
     responses((status = 200, body = crmconnect_domain::api::PortalInvoice), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub async fn view_invoice(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>) -> ApiResult<HttpResponse> {
@@ -262,7 +262,7 @@ pub async fn view_invoice(state: web::Data<AppState>, req: HttpRequest, token: w
 }
 
 /// The invoice PDF, for the client.
-#[utoipa::path(get, path = "/api/v1/portal/invoices/{token}/pdf", tag = "portal", params(("token" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/portal/invoices/{token}/pdf", operation_id = "getPortalInvoicePdf", tag = "portal", params(("token" = String, Path)),
     responses((status = 200, description = "application/pdf", content_type = "application/pdf"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn invoice_pdf(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>) -> ApiResult<HttpResponse> {
@@ -277,7 +277,7 @@ pub async fn invoice_pdf(state: web::Data<AppState>, req: HttpRequest, token: we
 // Their operation ids stay those they had before moving here: generated clients name methods after them.
 
 /// The contract as the client reads it before signing.
-#[utoipa::path(get, path = "/api/v1/portal/contracts/{token}", operation_id = "portal_get", tag = "portal", params(("token" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/portal/contracts/{token}", operation_id = "getPortalContract", tag = "portal", params(("token" = String, Path)),
     responses((status = 200, body = PortalContract), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn view_contract(state: web::Data<AppState>, req: HttpRequest, token: web::Path<String>) -> ApiResult<HttpResponse> {
     super::portal::throttle(&state, &req)?;
@@ -289,7 +289,7 @@ pub async fn view_contract(state: web::Data<AppState>, req: HttpRequest, token: 
 /// content signed; the contract becomes Active. Only a contract awaiting signature can be
 /// signed: signing twice, a draft, an expired or terminated one, or one past its end date is
 /// refused with 409.
-#[utoipa::path(post, path = "/api/v1/portal/contracts/{token}/sign", operation_id = "portal_sign", tag = "portal", params(("token" = String, Path)), request_body = SignInput,
+#[utoipa::path(post, path = "/api/v1/portal/contracts/{token}/sign", operation_id = "signPortalContract", tag = "portal", params(("token" = String, Path)), request_body = SignInput,
     responses((status = 200, body = PortalContract), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`already_done`, `invalid_status_transition`", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -340,7 +340,7 @@ pub async fn sign_contract(state: web::Data<AppState>, req: HttpRequest, token: 
 }
 
 /// Start a card payment of the balance due: answers the gateway's checkout URL.
-#[utoipa::path(post, path = "/api/v1/portal/invoices/{token}/pay", operation_id = "pay", tag = "portal", params(("token" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/portal/invoices/{token}/pay", operation_id = "payPortalInvoice", tag = "portal", params(("token" = String, Path)),
     responses((status = 200, body = CheckoutStarted), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invalid_status_transition` (nothing to pay)", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "`gateway_error`", body = Problem, content_type = "application/problem+json"),

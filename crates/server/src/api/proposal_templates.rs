@@ -38,7 +38,7 @@ async fn load_one(db: &impl ConnectionTrait, id: i32) -> ApiResult<ProposalTempl
 }
 
 /// Proposal templates by name.
-#[utoipa::path(get, path = "/api/v1/proposal-templates", tag = "proposals", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/proposal-templates", operation_id = "listProposalTemplates", tag = "proposals", security(("bearer" = [])),
     responses((status = 200, body = Page<ProposalTemplate>), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
     user.view_scope(Module::Proposals)?;
@@ -47,7 +47,7 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpR
 }
 
 /// One template with its default lines.
-#[utoipa::path(get, path = "/api/v1/proposal-templates/{id}", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/proposal-templates/{id}", operation_id = "getProposalTemplate", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = ProposalTemplate), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.view_scope(Module::Proposals)?;
@@ -99,7 +99,7 @@ async fn save(db: &impl ConnectionTrait, current: Option<proposal_template::Mode
 }
 
 /// Add a template (proposals: create).
-#[utoipa::path(post, path = "/api/v1/proposal-templates", tag = "proposals", security(("bearer" = [])), request_body = ProposalTemplateInput,
+#[utoipa::path(post, path = "/api/v1/proposal-templates", operation_id = "createProposalTemplate", tag = "proposals", security(("bearer" = [])), request_body = ProposalTemplateInput,
     responses((status = 201, body = ProposalTemplate), (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<ProposalTemplateInput>) -> ApiResult<HttpResponse> {
@@ -113,10 +113,11 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Propo
 }
 
 /// Change a template; `lines` replaces its default lines.
-#[utoipa::path(patch, path = "/api/v1/proposal-templates/{id}", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(patch, path = "/api/v1/proposal-templates/{id}", operation_id = "updateProposalTemplate", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
     request_body = ProposalTemplateInput,
     responses((status = 200, body = ProposalTemplate), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json")))]
 pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<ProposalTemplateInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Proposals, Action::Create)?;
     let txn = db::begin_write(&state.db).await?;
@@ -130,7 +131,7 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 }
 
 /// Delete a template (proposals made from it are unaffected).
-#[utoipa::path(delete, path = "/api/v1/proposal-templates/{id}", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(delete, path = "/api/v1/proposal-templates/{id}", operation_id = "deleteProposalTemplate", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Proposals, Action::Create)?;

@@ -33,7 +33,7 @@ use crate::{custom_fields, db, email, outbox, settings};
 
 /// Create a proposal from a lead, opportunity or client (their contact data is copied),
 /// optionally starting from a template. Starts as Draft (6) with the next number.
-#[utoipa::path(post, path = "/api/v1/proposals", tag = "proposals", security(("bearer" = [])), request_body = ProposalInput,
+#[utoipa::path(post, path = "/api/v1/proposals", operation_id = "createProposal", tag = "proposals", security(("bearer" = [])), request_body = ProposalInput,
     responses((status = 201, body = Proposal), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<ProposalInput>) -> ApiResult<HttpResponse> {
@@ -77,7 +77,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Propo
 }
 
 /// Get a proposal with its lines and every computed amount. Staff reading it never marks it viewed.
-#[utoipa::path(get, path = "/api/v1/proposals/{id}", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/proposals/{id}", operation_id = "getProposal", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Proposal), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     let p = find_visible(&state.db, &user, *id).await?;
@@ -86,7 +86,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 
 /// Change a proposal: the fields sent change; `lines` replaces every line. Accepted or
 /// converted proposals keep their lines, currency and discount (409 `proposal_locked`).
-#[utoipa::path(patch, path = "/api/v1/proposals/{id}", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(patch, path = "/api/v1/proposals/{id}", operation_id = "updateProposal", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
     request_body = ProposalInput,
     responses((status = 200, body = Proposal), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`proposal_locked`", body = Problem, content_type = "application/problem+json"),
@@ -111,7 +111,7 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 }
 
 /// Delete a proposal that was not converted.
-#[utoipa::path(delete, path = "/api/v1/proposals/{id}", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(delete, path = "/api/v1/proposals/{id}", operation_id = "deleteProposal", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`proposal_locked` (converted)", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
@@ -168,7 +168,7 @@ fn statuses_from_query(req: &HttpRequest) -> ApiResult<Vec<ProposalStatus>> {
 }
 
 /// List proposals, newest first, with the guide's filters (`?status=4` = sent, awaiting answer).
-#[utoipa::path(get, path = "/api/v1/proposals", tag = "proposals", security(("bearer" = [])), params(ProposalFilter, PageParams),
+#[utoipa::path(get, path = "/api/v1/proposals", operation_id = "listProposals", tag = "proposals", security(("bearer" = [])), params(ProposalFilter, PageParams),
     responses((status = 200, body = Page<Proposal>), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
@@ -240,7 +240,7 @@ pub async fn list(
 /// Set the status by hand: 7 marks it sent without e-mail; 3/2 record the client's answer
 /// given by phone; 5 revised; 6 back to draft. Sent (4) and Viewed (1) are facts set by
 /// sending and by the client, so they are refused here (409 `invalid_status_transition`).
-#[utoipa::path(post, path = "/api/v1/proposals/{id}/status", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(post, path = "/api/v1/proposals/{id}/status", operation_id = "setProposalStatus", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
     request_body = ProposalStatusInput,
     responses((status = 200, body = Proposal), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invalid_status_transition`", body = Problem, content_type = "application/problem+json"),
@@ -287,7 +287,7 @@ pub async fn set_status(state: web::Data<AppState>, user: AuthUser, id: web::Pat
 
 /// E-mail the proposal with its portal link (and PDF if asked), through the outbox; Draft,
 /// Revised and Sent manually become Sent (4). Answers once the e-mail is safely queued.
-#[utoipa::path(post, path = "/api/v1/proposals/{id}/send", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(post, path = "/api/v1/proposals/{id}/send", operation_id = "sendProposal", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
     request_body = SendInput,
     responses((status = 200, body = SendResult), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invalid_status_transition`", body = Problem, content_type = "application/problem+json"),
@@ -372,7 +372,7 @@ pub async fn send(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>
 }
 
 /// The e-mails sent (or queued) for this proposal, newest first, with delivery status.
-#[utoipa::path(get, path = "/api/v1/proposals/{id}/emails", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/proposals/{id}/emails", operation_id = "listProposalEmails", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Page<SentEmail>), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn emails(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     let p = find_visible(&state.db, &user, *id).await?;
@@ -386,7 +386,7 @@ pub async fn emails(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 }
 
 /// The proposal as a printable PDF (text is selectable and searchable).
-#[utoipa::path(get, path = "/api/v1/proposals/{id}/pdf", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/proposals/{id}/pdf", operation_id = "getProposalPdf", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, description = "application/pdf", content_type = "application/pdf"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn pdf(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
@@ -397,7 +397,7 @@ pub async fn pdf(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 }
 
 /// The comment thread with the client, oldest first.
-#[utoipa::path(get, path = "/api/v1/proposals/{id}/comments", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/proposals/{id}/comments", operation_id = "listProposalComments", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Page<Comment>), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_comments(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     let p = find_visible(&state.db, &user, *id).await?;
@@ -405,7 +405,7 @@ pub async fn list_comments(state: web::Data<AppState>, user: AuthUser, id: web::
 }
 
 /// Reply to the client; the reply shows on the portal.
-#[utoipa::path(post, path = "/api/v1/proposals/{id}/comments", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(post, path = "/api/v1/proposals/{id}/comments", operation_id = "addProposalComment", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
     request_body = CommentInput,
     responses((status = 201, body = Comment), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -431,14 +431,14 @@ pub async fn add_comment(state: web::Data<AppState>, user: AuthUser, id: web::Pa
 }
 
 /// Issue a new portal link; the old one stops working at once.
-#[utoipa::path(post, path = "/api/v1/proposals/{id}/portal-token", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(post, path = "/api/v1/proposals/{id}/portal-token", operation_id = "regenerateProposalPortalToken", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Proposal), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn regenerate_token(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     set_token(state, user, *id, Some(secrets::random_secret())).await
 }
 
 /// Revoke the portal link (the client sees "not found"); sending issues a new one.
-#[utoipa::path(delete, path = "/api/v1/proposals/{id}/portal-token", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(delete, path = "/api/v1/proposals/{id}/portal-token", operation_id = "revokeProposalPortalToken", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Proposal), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn revoke_token(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     set_token(state, user, *id, None).await
@@ -461,9 +461,10 @@ async fn set_token(state: web::Data<AppState>, user: AuthUser, id: i32, token: O
 }
 
 /// Convert an accepted proposal into a draft invoice with identical lines and totals.
-#[utoipa::path(post, path = "/api/v1/proposals/{id}/convert-to-invoice", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(post, path = "/api/v1/proposals/{id}/convert-to-invoice", operation_id = "convertProposalToInvoice", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 201, body = Invoice), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`proposal_not_accepted`, `already_converted`", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "`proposal_not_accepted`, `already_converted`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: the proposal has no client or lead to bill (`client_id`)", body = Problem, content_type = "application/problem+json")))]
 pub async fn convert_to_invoice(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     // Converting needs `create` on what it creates and sight of the proposal — not `edit` on
     // proposals: the guide's sales agent converts the proposals they won.
@@ -477,9 +478,10 @@ pub async fn convert_to_invoice(state: web::Data<AppState>, user: AuthUser, id: 
 }
 
 /// Convert an accepted proposal into a draft sales order with identical lines and totals.
-#[utoipa::path(post, path = "/api/v1/proposals/{id}/convert-to-sales-order", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(post, path = "/api/v1/proposals/{id}/convert-to-sales-order", operation_id = "convertProposalToSalesOrder", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 201, body = SalesOrder), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`proposal_not_accepted`, `already_converted`", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "`proposal_not_accepted`, `already_converted`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: the proposal has no client or lead to bill (`client_id`)", body = Problem, content_type = "application/problem+json")))]
 pub async fn convert_to_sales_order(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::SalesOrders, Action::Create)?;
     let txn = db::begin_write(&state.db).await?;

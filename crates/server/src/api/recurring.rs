@@ -20,7 +20,7 @@ use crate::scheduler::RECURRING_LINES;
 use crate::state::AppState;
 
 /// Recurring schedules with their next date.
-#[utoipa::path(get, path = "/api/v1/recurring-invoices", tag = "invoices", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/recurring-invoices", operation_id = "listRecurringInvoices", tag = "invoices", security(("bearer" = [])),
     responses((status = 200, body = Page<RecurringInvoice>), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
     let scope = user.view_scope(Module::Invoices)?;
@@ -35,7 +35,7 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpR
 /// Create a schedule: frequency (monthly, quarterly, annual, or every N days/weeks/months),
 /// start date, number of cycles (0 = until stopped), and whether invoices are created as
 /// drafts, issued, or issued and e-mailed.
-#[utoipa::path(post, path = "/api/v1/recurring-invoices", tag = "invoices", security(("bearer" = [])), request_body = RecurringInvoiceInput,
+#[utoipa::path(post, path = "/api/v1/recurring-invoices", operation_id = "createRecurringInvoice", tag = "invoices", security(("bearer" = [])), request_body = RecurringInvoiceInput,
     responses((status = 201, body = RecurringInvoice), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<RecurringInvoiceInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Invoices, Action::Create)?;
@@ -52,7 +52,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Recur
 }
 
 /// A schedule with its next date.
-#[utoipa::path(get, path = "/api/v1/recurring-invoices/{id}", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/recurring-invoices/{id}", operation_id = "getRecurringInvoice", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = RecurringInvoice), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     let s = find_visible(&state.db, &user, *id).await?;
@@ -60,7 +60,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 }
 
 /// Change a schedule (`active: false` stops it); invoices already generated stay.
-#[utoipa::path(patch, path = "/api/v1/recurring-invoices/{id}", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(patch, path = "/api/v1/recurring-invoices/{id}", operation_id = "updateRecurringInvoice", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)),
     request_body = RecurringInvoiceInput,
     responses((status = 200, body = RecurringInvoice), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -83,7 +83,7 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 }
 
 /// Delete a schedule that generated nothing yet (else stop it with `active: false`).
-#[utoipa::path(delete, path = "/api/v1/recurring-invoices/{id}", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(delete, path = "/api/v1/recurring-invoices/{id}", operation_id = "deleteRecurringInvoice", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 204, description = "Deleted"), (status = 409, description = "`in_use`", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Invoices, Action::Delete)?;
@@ -101,7 +101,7 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 }
 
 /// The invoices a schedule generated, newest first.
-#[utoipa::path(get, path = "/api/v1/recurring-invoices/{id}/invoices", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/recurring-invoices/{id}/invoices", operation_id = "listRecurringInvoiceHistory", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = InvoicePage), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn history(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     let s = find_visible(&state.db, &user, *id).await?;

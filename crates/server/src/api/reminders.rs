@@ -42,7 +42,7 @@ async fn to_api(db: &impl ConnectionTrait, rows: &[reminder::Model]) -> ApiResul
 }
 
 /// Set a follow-up reminder on a lead (for you, or for `staff_id`).
-#[utoipa::path(post, path = "/api/v1/leads/{id}/reminders", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(post, path = "/api/v1/leads/{id}/reminders", operation_id = "createLeadReminder", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     request_body = CreateReminder,
     responses((status = 201, body = Reminder), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -78,7 +78,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 }
 
 /// Reminders of a lead, soonest first.
-#[utoipa::path(get, path = "/api/v1/leads/{id}/reminders", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/leads/{id}/reminders", operation_id = "listLeadReminders", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Page<Reminder>), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_for_lead(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     let l = funnel_record(&state.db, &user, *id, Read::Plain).await?;
@@ -94,8 +94,8 @@ pub struct DueParams {
 }
 
 /// Your open reminders.
-#[utoipa::path(get, path = "/api/v1/reminders", tag = "leads", security(("bearer" = [])), params(DueParams),
-    responses((status = 200, body = Page<Reminder>), (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/v1/reminders", operation_id = "listMyReminders", tag = "leads", security(("bearer" = [])), params(DueParams),
+    responses((status = 200, body = Page<Reminder>), (status = 422, description = "`validation_failed`: a filter value is invalid; see `errors`", body = Problem, content_type = "application/problem+json")))]
 pub async fn mine(state: web::Data<AppState>, user: AuthUser, params: web::Query<DueParams>) -> ApiResult<HttpResponse> {
     let now = OffsetDateTime::now_utc();
     let midnight = now.replace_time(Time::MIDNIGHT);
@@ -118,8 +118,9 @@ pub async fn mine(state: web::Data<AppState>, user: AuthUser, params: web::Query
 }
 
 /// Mark a reminder done (the reminded staff member, or anyone who may edit the lead).
-#[utoipa::path(post, path = "/api/v1/reminders/{id}/done", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
-    responses((status = 200, body = Reminder), (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/v1/reminders/{id}/done", operation_id = "completeReminder", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+    responses((status = 200, body = Reminder), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`already_done`: the reminder is already done", body = Problem, content_type = "application/problem+json")))]
 pub async fn done(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     let txn = db::begin_write(&state.db).await?;
     let r = reminder::Entity::find_by_id(*id).one(&txn).await?.ok_or_else(|| ApiError::not_found("reminder"))?;

@@ -53,7 +53,7 @@ async fn ensure_name_free(db: &impl ConnectionTrait, name: &str, except_id: Opti
 }
 
 /// List roles with their permissions.
-#[utoipa::path(get, path = "/api/v1/roles", tag = "roles", security(("bearer" = [])), params(PageParams),
+#[utoipa::path(get, path = "/api/v1/roles", operation_id = "listRoles", tag = "roles", security(("bearer" = [])), params(PageParams),
     responses(
         (status = 200, body = Page<Role>),
         (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -77,7 +77,7 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, page: web::Query<P
 }
 
 /// Create a role.
-#[utoipa::path(post, path = "/api/v1/roles", tag = "roles", security(("bearer" = [])), request_body = CreateRole,
+#[utoipa::path(post, path = "/api/v1/roles", operation_id = "createRole", tag = "roles", security(("bearer" = [])), request_body = CreateRole,
     responses(
         (status = 201, body = Role),
         (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -128,7 +128,7 @@ async fn find(db: &impl ConnectionTrait, id: i32) -> ApiResult<role::Model> {
 }
 
 /// Get one role.
-#[utoipa::path(get, path = "/api/v1/roles/{id}", tag = "roles", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/roles/{id}", operation_id = "getRole", tag = "roles", security(("bearer" = [])), params(("id" = i32, Path)),
     responses(
         (status = 200, body = Role),
         (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -141,7 +141,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 }
 
 /// Update a role's name, description or permissions (applies to its staff immediately).
-#[utoipa::path(patch, path = "/api/v1/roles/{id}", tag = "roles", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v1/roles/{id}", operation_id = "updateRole", tag = "roles", security(("bearer" = [])),
     params(("id" = i32, Path)), request_body = UpdateRole,
     responses(
         (status = 200, body = Role),
@@ -190,12 +190,12 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 }
 
 /// Delete a role no staff member holds.
-#[utoipa::path(delete, path = "/api/v1/roles/{id}", tag = "roles", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(delete, path = "/api/v1/roles/{id}", operation_id = "deleteRole", tag = "roles", security(("bearer" = [])), params(("id" = i32, Path)),
     responses(
         (status = 204, description = "Deleted"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`role_in_use`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`role_in_use`, `last_administrator` (the Administrator role)", body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip_all, fields(actor = user.id(), role_id = *id))]
 pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {

@@ -22,7 +22,7 @@ use crate::state::AppState;
 use crate::{db, outbox};
 
 /// A sales order with its lines and amounts.
-#[utoipa::path(get, path = "/api/v1/sales-orders/{id}", tag = "sales orders", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/sales-orders/{id}", operation_id = "getSalesOrder", tag = "sales orders", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = SalesOrder), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_sales_order(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     let o = find_visible(&state.db, &user, *id).await?;
@@ -30,7 +30,7 @@ pub async fn get_sales_order(state: web::Data<AppState>, user: AuthUser, id: web
 }
 
 /// Sales orders, newest first; `status`, `client_id` filters.
-#[utoipa::path(get, path = "/api/v1/sales-orders", tag = "sales orders", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/sales-orders", operation_id = "listSalesOrders", tag = "sales orders", security(("bearer" = [])),
     params(("status" = Option<String>, Query), ("client_id" = Option<i32>, Query), PageParams),
     responses((status = 200, body = Page<SalesOrder>), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
@@ -67,7 +67,7 @@ pub async fn list(
 }
 
 /// Create a draft sales order (number `SO-000001`).
-#[utoipa::path(post, path = "/api/v1/sales-orders", tag = "sales orders", security(("bearer" = [])), request_body = SalesOrderInput,
+#[utoipa::path(post, path = "/api/v1/sales-orders", operation_id = "createSalesOrder", tag = "sales orders", security(("bearer" = [])), request_body = SalesOrderInput,
     responses((status = 201, body = SalesOrder), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<SalesOrderInput>) -> ApiResult<HttpResponse> {
     user.require(Module::SalesOrders, Action::Create)?;
@@ -90,7 +90,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Sales
 }
 
 /// Change a draft or confirmed order.
-#[utoipa::path(patch, path = "/api/v1/sales-orders/{id}", tag = "sales orders", security(("bearer" = [])), params(("id" = i32, Path)), request_body = SalesOrderInput,
+#[utoipa::path(patch, path = "/api/v1/sales-orders/{id}", operation_id = "updateSalesOrder", tag = "sales orders", security(("bearer" = [])), params(("id" = i32, Path)), request_body = SalesOrderInput,
     responses((status = 200, body = SalesOrder), (status = 409, description = "`invalid_status_transition`", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<SalesOrderInput>) -> ApiResult<HttpResponse> {
@@ -111,7 +111,7 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 }
 
 /// Delete a draft order.
-#[utoipa::path(delete, path = "/api/v1/sales-orders/{id}", tag = "sales orders", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(delete, path = "/api/v1/sales-orders/{id}", operation_id = "deleteSalesOrder", tag = "sales orders", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 204, description = "Deleted"), (status = 409, description = "`invalid_status_transition`", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::SalesOrders, Action::Delete)?;
@@ -134,7 +134,7 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 }
 
 /// Move an order through its statuses (confirm, deliver in part or in full, cancel, reopen).
-#[utoipa::path(post, path = "/api/v1/sales-orders/{id}/status", tag = "sales orders", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(post, path = "/api/v1/sales-orders/{id}/status", operation_id = "setSalesOrderStatus", tag = "sales orders", security(("bearer" = [])), params(("id" = i32, Path)),
     request_body = SalesOrderStatusInput,
     responses((status = 200, body = SalesOrder), (status = 409, description = "`invalid_status_transition`", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -160,7 +160,7 @@ pub async fn set_status(state: web::Data<AppState>, user: AuthUser, id: web::Pat
 
 /// Copy a confirmed order into a draft invoice (every line, discount, currency), link both
 /// ways and mark the order invoiced.
-#[utoipa::path(post, path = "/api/v1/sales-orders/{id}/convert-to-invoice", tag = "sales orders", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(post, path = "/api/v1/sales-orders/{id}/convert-to-invoice", operation_id = "convertSalesOrderToInvoice", tag = "sales orders", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 201, body = Invoice), (status = 409, description = "`invalid_status_transition`, `already_converted`", body = Problem, content_type = "application/problem+json")))]
 pub async fn convert_to_invoice(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Invoices, Action::Create)?;

@@ -27,7 +27,7 @@ fn validate(b: &ScoringRuleInput) -> ApiResult<()> {
 }
 
 /// List scoring rules.
-#[utoipa::path(get, path = "/api/v1/lead-scoring/rules", tag = "leads", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/lead-scoring/rules", operation_id = "listScoringRules", tag = "leads", security(("bearer" = [])),
     responses((status = 200, body = Page<ScoringRule>), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
     require_read(&user)?;
@@ -36,7 +36,7 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpR
 }
 
 /// Add a scoring rule; every lead is rescored.
-#[utoipa::path(post, path = "/api/v1/lead-scoring/rules", tag = "leads", security(("bearer" = [])), request_body = ScoringRuleInput,
+#[utoipa::path(post, path = "/api/v1/lead-scoring/rules", operation_id = "createScoringRule", tag = "leads", security(("bearer" = [])), request_body = ScoringRuleInput,
     responses((status = 201, body = ScoringRule), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<ScoringRuleInput>) -> ApiResult<HttpResponse> {
@@ -64,7 +64,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Scori
 }
 
 /// Replace a scoring rule; every lead is rescored.
-#[utoipa::path(patch, path = "/api/v1/lead-scoring/rules/{id}", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(patch, path = "/api/v1/lead-scoring/rules/{id}", operation_id = "updateScoringRule", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     request_body = ScoringRuleInput,
     responses((status = 200, body = ScoringRule), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -90,7 +90,7 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 }
 
 /// Delete a scoring rule; every lead is rescored.
-#[utoipa::path(delete, path = "/api/v1/lead-scoring/rules/{id}", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(delete, path = "/api/v1/lead-scoring/rules/{id}", operation_id = "deleteScoringRule", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Delete)?;

@@ -26,8 +26,8 @@ pub struct SearchParams {
 }
 
 /// Search everything you may see.
-#[utoipa::path(get, path = "/api/v1/search", tag = "leads", security(("bearer" = [])), params(SearchParams),
-    responses((status = 200, body = SearchResults), (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/v1/search", operation_id = "searchRecords", tag = "leads", security(("bearer" = [])), params(SearchParams),
+    responses((status = 200, body = SearchResults), (status = 422, description = "`validation_failed`: `q` is missing or too short; see `errors`", body = Problem, content_type = "application/problem+json")))]
 pub async fn search(state: web::Data<AppState>, user: AuthUser, params: web::Query<SearchParams>) -> ApiResult<HttpResponse> {
     let q = params.q.trim().to_string();
     if q.chars().count() < 2 {

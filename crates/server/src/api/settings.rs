@@ -19,7 +19,7 @@ use crate::settings;
 use crate::state::AppState;
 
 /// Company settings (settings: view).
-#[utoipa::path(get, path = "/api/v1/settings", tag = "settings", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/settings", operation_id = "getSettings", tag = "settings", security(("bearer" = [])),
     responses((status = 200, body = AppSettings), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
     user.view_scope(Module::Settings)?;
@@ -27,7 +27,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpRe
 }
 
 /// Change settings: the fields sent change (settings: edit).
-#[utoipa::path(patch, path = "/api/v1/settings", tag = "settings", security(("bearer" = [])), request_body = AppSettingsPatch,
+#[utoipa::path(patch, path = "/api/v1/settings", operation_id = "updateSettings", tag = "settings", security(("bearer" = [])), request_body = AppSettingsPatch,
     responses((status = 200, body = AppSettings), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn update(state: web::Data<AppState>, user: AuthUser, body: Json<AppSettingsPatch>) -> ApiResult<HttpResponse> {
@@ -54,7 +54,7 @@ fn template_to_api(t: &email_template::Model) -> EmailTemplate {
 }
 
 /// E-mail templates with their merge fields (settings: view).
-#[utoipa::path(get, path = "/api/v1/email-templates", tag = "settings", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/email-templates", operation_id = "listEmailTemplates", tag = "settings", security(("bearer" = [])),
     responses((status = 200, body = Page<EmailTemplate>), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_email_templates(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
     user.view_scope(Module::Settings)?;
@@ -63,7 +63,7 @@ pub async fn list_email_templates(state: web::Data<AppState>, user: AuthUser) ->
 }
 
 /// Edit a template; a syntax error is refused with the line it is on (settings: edit).
-#[utoipa::path(patch, path = "/api/v1/email-templates/{id}", tag = "settings", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(patch, path = "/api/v1/email-templates/{id}", operation_id = "updateEmailTemplate", tag = "settings", security(("bearer" = [])), params(("id" = i32, Path)),
     request_body = EmailTemplateInput,
     responses((status = 200, body = EmailTemplate), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]

@@ -29,7 +29,7 @@ pub struct StaffFilter {
 }
 
 /// List staff (ordered by id).
-#[utoipa::path(get, path = "/api/v1/staff", tag = "staff", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/staff", operation_id = "listStaff", tag = "staff", security(("bearer" = [])),
     params(StaffFilter, PageParams),
     responses(
         (status = 200, body = Page<Staff>),
@@ -68,7 +68,7 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query
 }
 
 /// Create a staff member.
-#[utoipa::path(post, path = "/api/v1/staff", tag = "staff", security(("bearer" = [])), request_body = CreateStaff,
+#[utoipa::path(post, path = "/api/v1/staff", operation_id = "createStaff", tag = "staff", security(("bearer" = [])), request_body = CreateStaff,
     responses(
         (status = 201, body = Staff),
         (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -85,7 +85,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Creat
 }
 
 /// Get one staff member.
-#[utoipa::path(get, path = "/api/v1/staff/{id}", tag = "staff", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/staff/{id}", operation_id = "getStaff", tag = "staff", security(("bearer" = [])),
     params(("id" = i32, Path)),
     responses(
         (status = 200, body = Staff),
@@ -98,7 +98,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 }
 
 /// Update a staff member (only the fields sent). A new password signs them out everywhere.
-#[utoipa::path(patch, path = "/api/v1/staff/{id}", tag = "staff", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v1/staff/{id}", operation_id = "updateStaff", tag = "staff", security(("bearer" = [])),
     params(("id" = i32, Path)), request_body = UpdateStaff,
     responses(
         (status = 200, body = Staff),
@@ -118,7 +118,7 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 }
 
 /// Deactivate a staff member. Nothing is deleted: their records keep pointing at them.
-#[utoipa::path(delete, path = "/api/v1/staff/{id}", tag = "staff", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/staff/{id}", operation_id = "deactivateStaff", tag = "staff", security(("bearer" = [])),
     params(("id" = i32, Path)),
     responses(
         (status = 204, description = "Deactivated"),

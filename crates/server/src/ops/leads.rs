@@ -732,6 +732,8 @@ impl IntoCondition for sea_orm::sea_query::SimpleExpr {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LeadFilter {
+    /// Only leads of this pipeline. The Kanban board shows this pipeline (the default one
+    /// when omitted); a column page ignores it.
     pub pipeline_id: Option<i32>,
     /// A status id or a status name (case-insensitive).
     pub status: Option<String>,

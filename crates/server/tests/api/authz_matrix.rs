@@ -18,7 +18,7 @@ use crate::helpers::{json_of, spawn_app_with, TestApp};
 
 /// Operations in the spec when the matrix was written (188 committed + `POST /opportunities`).
 /// The matrix must never silently shrink.
-const MIN_OPERATIONS: usize = 193;
+pub(crate) const MIN_OPERATIONS: usize = 193;
 
 /// Operations that take no token (none of them has `security` in the spec).
 const PUBLIC_OPERATIONS: &[(&str, &str, &str)] = &[
@@ -36,7 +36,7 @@ const PUBLIC_PREFIXES: &[(&str, &str)] = &[("/api/v1/portal/", "the client porta
 const SPEC_PATH: &str = "/api/v1/openapi.json";
 
 /// What any signed-in staff member may do whatever their role, and why (read in the handlers).
-const ALLOWED_FOR_EVERY_SIGNED_IN_USER: &[(&str, &str, &str)] = &[
+pub(crate) const ALLOWED_FOR_EVERY_SIGNED_IN_USER: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/me", "the caller's own profile and effective permissions"),
     ("PATCH", "/api/v1/me", "the caller's own name and e-mail address"),
     ("POST", "/api/v1/me/password", "the caller's own password"),
@@ -78,20 +78,20 @@ const OWNED: &[&str] = &[
 
 // ---------------------------------------------------------------- the operations of the spec
 
-struct Op {
-    method: String,
-    template: String,
+pub(crate) struct Op {
+    pub(crate) method: String,
+    pub(crate) template: String,
     /// The spec documents it without `security`.
     public_in_spec: bool,
     /// A minimal body that satisfies the request schema (required properties only).
-    body: Option<Value>,
-    multipart: bool,
+    pub(crate) body: Option<Value>,
+    pub(crate) multipart: bool,
     /// Required query parameters, filled with examples (`q=Zebracorn`).
     query: String,
 }
 
 impl Op {
-    fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         format!("{} {}", self.method, self.template)
     }
 
@@ -117,7 +117,7 @@ impl Op {
 
     /// The path with ids of real records (by the segment before each parameter), random
     /// tokens, and the required query.
-    fn url(&self, ids: &BTreeMap<&'static str, i64>, overrides: &[(&str, i64)]) -> String {
+    pub(crate) fn url(&self, ids: &BTreeMap<&'static str, i64>, overrides: &[(&str, i64)]) -> String {
         let mut out = String::new();
         let mut prev = "";
         for seg in self.template.split('/').skip(1) {
@@ -148,13 +148,13 @@ impl Op {
     }
 }
 
-fn spec() -> Value {
+pub(crate) fn spec() -> Value {
     serde_json::from_str(&crmconnect::openapi::spec_json().unwrap()).expect("the live spec is JSON")
 }
 
 /// Every operation of the live spec: reads first, then writes, deletes last (so a leaking
 /// DELETE cannot hide what the other operations would have answered).
-fn operations() -> Vec<Op> {
+pub(crate) fn operations() -> Vec<Op> {
     let spec = spec();
     let mut ops = Vec::new();
     for (path, item) in spec["paths"].as_object().expect("paths") {
@@ -331,15 +331,15 @@ fn report(what: &str, requests: usize, failures: &[String]) {
 
 // ---------------------------------------------------------------- the world the matrix runs in
 
-struct World {
-    admin: String,
+pub(crate) struct World {
+    pub(crate) admin: String,
     /// A staff member whose role grants nothing.
     nobody: String,
     /// The "view own" staff member who owns every record of (c), and a colleague with the same role.
     a: String,
     b: String,
     /// Real record ids by the path segment before the parameter (`/clients/{id}` → "clients").
-    ids: BTreeMap<&'static str, i64>,
+    pub(crate) ids: BTreeMap<&'static str, i64>,
     opportunity: i64,
 }
 
@@ -361,7 +361,7 @@ async fn listed_id(app: &TestApp, token: &str, path: &str, pick: impl Fn(&Value)
 
 /// As an administrator: roles, staff, and one record of every kind, the sales records assigned
 /// to staff member A.
-async fn setup(app: &TestApp) -> World {
+pub(crate) async fn setup(app: &TestApp) -> World {
     let (_, admin) = app.admin().await;
     let own = |send: bool| {
         let mut a = vec!["view_own", "create", "edit", "delete"];

@@ -19,6 +19,7 @@ mod invoices;
 mod kanban;
 mod lead_tools;
 mod leads;
+mod openapi_contract;
 mod opportunities;
 mod pipelines;
 mod proposals;
