@@ -25,6 +25,11 @@ pub struct Settings {
     pub email_retry_base: Duration,
     /// Client-portal requests allowed per IP address and minute.
     pub portal_requests_per_minute: u32,
+    /// Sign-in password checks (argon2, ~19 MiB each) allowed at once; more answer 429.
+    pub max_password_checks: usize,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`CRM_TRUSTED_PROXIES`, comma-separated
+    /// addresses or CIDR ranges). Without them the socket peer is the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// How often the job runner looks for work; `None` turns it off (tests drive it by hand).
     pub scheduler_every: Option<Duration>,
     /// The card payment gateway (Stripe or a compatible service), when configured.
@@ -43,6 +48,14 @@ pub struct GatewaySettings {
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+fn parse_proxy(text: &str) -> Option<ipnet::IpNet> {
+    text.parse::<ipnet::IpNet>().ok().or_else(|| text.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
+}
+
+fn parse_proxies(list: &str) -> Vec<ipnet::IpNet> {
+    list.split(',').map(str::trim).filter_map(parse_proxy).collect()
+}
 
 /// Shortest `CRM_JWT_SECRET` accepted: 32 bytes, the HS256 key size.
 pub const JWT_SECRET_MIN_BYTES: usize = 32;
@@ -84,6 +97,8 @@ impl Settings {
             email_poll: Duration::from_millis(number("CRM_EMAIL_POLL_MS", 5_000)),
             email_retry_base: Duration::from_millis(number("CRM_EMAIL_RETRY_BASE_MS", 30_000)),
             portal_requests_per_minute: number("CRM_PORTAL_RATE_PER_MINUTE", 120) as u32,
+            max_password_checks: number("CRM_MAX_PASSWORD_CHECKS", 8) as usize,
+            trusted_proxies: var("CRM_TRUSTED_PROXIES").map(|v| parse_proxies(&v)).unwrap_or_default(),
             gateway: match (var("CRM_GATEWAY_API_KEY"), var("CRM_GATEWAY_WEBHOOK_SECRET")) {
                 (Some(api_key), Some(webhook_secret)) => Some(GatewaySettings {
                     base_url: var("CRM_GATEWAY_URL").unwrap_or_else(|| "https://api.stripe.com".into()).trim_end_matches('/').to_string(),
@@ -99,13 +114,36 @@ impl Settings {
         }
     }
 
+    /// The client's address: the socket peer, unless that is a trusted proxy — then the
+    /// right-most `X-Forwarded-For` entry that is not itself a trusted proxy.
+    pub fn client_ip(&self, peer: std::net::IpAddr, forwarded_for: Option<&str>) -> std::net::IpAddr {
+        let trusted = |ip: &std::net::IpAddr| self.trusted_proxies.iter().any(|net| net.contains(ip));
+        if !trusted(&peer) {
+            return peer;
+        }
+        let hops = forwarded_for.unwrap_or_default().split(',').rev().filter_map(|hop| hop.trim().parse::<std::net::IpAddr>().ok());
+        let mut client = peer;
+        for hop in hops {
+            client = hop;
+            if !trusted(&hop) {
+                break;
+            }
+        }
+        client
+    }
+
     /// Refuses settings the server must not start with (an explicit JWT secret that is short
     /// or a known placeholder), with a message that says what to do.
     pub fn check(&self) -> Result<(), String> {
-        match self.jwt_secret.as_deref().and_then(jwt_secret_problem) {
-            Some(problem) => Err(problem),
-            None => Ok(()),
+        if let Some(problem) = self.jwt_secret.as_deref().and_then(jwt_secret_problem) {
+            return Err(problem);
         }
+        if let Some(v) = std::env::var("CRM_TRUSTED_PROXIES").ok().filter(|v| !v.trim().is_empty()) {
+            if let Some(bad) = v.split(',').map(str::trim).find(|p| !p.is_empty() && parse_proxy(p).is_none()) {
+                return Err(format!("CRM_TRUSTED_PROXIES: `{bad}` is not an IP address or CIDR range (e.g. 10.0.0.1 or 10.0.0.0/8)"));
+            }
+        }
+        Ok(())
     }
 
     /// Defaults for the tunables, for code that builds `Settings` by hand (tests, tools).
@@ -121,6 +159,8 @@ impl Settings {
             email_poll: Duration::from_secs(5),
             email_retry_base: Duration::from_secs(30),
             portal_requests_per_minute: 120,
+            max_password_checks: 8,
+            trusted_proxies: Vec::new(),
             scheduler_every: None,
             gateway: None,
         }
@@ -130,6 +170,18 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
+        let mut s = Settings::with_defaults(String::new(), String::new(), String::new(), PathBuf::new(), PathBuf::new());
+        let ip = |t: &str| t.parse::<std::net::IpAddr>().unwrap();
+        assert_eq!(s.client_ip(ip("203.0.113.9"), Some("198.51.100.1")), ip("203.0.113.9"), "no proxies configured");
+        s.trusted_proxies = parse_proxies("10.0.0.0/8, 192.168.1.1");
+        assert_eq!(s.client_ip(ip("10.1.2.3"), Some("198.51.100.1")), ip("198.51.100.1"));
+        assert_eq!(s.client_ip(ip("10.1.2.3"), Some("6.6.6.6, 198.51.100.1, 192.168.1.1")), ip("198.51.100.1"), "a spoofed left-most entry is ignored");
+        assert_eq!(s.client_ip(ip("203.0.113.9"), Some("198.51.100.1")), ip("203.0.113.9"), "an untrusted peer cannot claim another address");
+        assert_eq!(s.client_ip(ip("10.1.2.3"), None), ip("10.1.2.3"));
+    }
 
     #[test]
     fn short_and_placeholder_jwt_secrets_are_refused() {

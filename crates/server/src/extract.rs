@@ -121,8 +121,16 @@ impl FromRequest for AuthUser {
 }
 
 pub fn peer_ip(req: &HttpRequest) -> Option<String> {
-    // Deliberately the socket peer, not X-Forwarded-For: that header is client-controlled.
-    req.peer_addr().map(|a| a.ip().to_string())
+    client_ip(req).map(|ip| ip.to_string())
+}
+
+/// The client's address: the socket peer, or what a trusted proxy (`CRM_TRUSTED_PROXIES`) says
+/// in `X-Forwarded-For`. The header is client-controlled, so it is believed from them only.
+pub fn client_ip(req: &HttpRequest) -> Option<std::net::IpAddr> {
+    let peer = req.peer_addr()?.ip();
+    let Some(state) = req.app_data::<web::Data<AppState>>() else { return Some(peer) };
+    let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    Some(state.settings.client_ip(peer, forwarded))
 }
 
 #[cfg(test)]

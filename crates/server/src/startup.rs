@@ -38,6 +38,7 @@ impl Application {
             jwt: Arc::new(JwtKeys::new(secret.as_bytes())),
             email_wakeup: Arc::new(Notify::new()),
             portal_limiter: state::portal_limiter(settings.portal_requests_per_minute),
+            password_checks: Arc::new(tokio::sync::Semaphore::new(settings.max_password_checks)),
             settings: Arc::new(settings),
         };
         // The per-IP portal limiter keeps one entry per address; forget idle ones.

@@ -18,6 +18,8 @@ pub struct AppState {
     pub email_wakeup: Arc<Notify>,
     /// Per-IP limit of the public client-portal endpoints.
     pub portal_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Password verifications allowed to run at once (`CRM_MAX_PASSWORD_CHECKS`).
+    pub password_checks: Arc<tokio::sync::Semaphore>,
 }
 
 pub fn portal_limiter(per_minute: u32) -> Arc<DefaultKeyedRateLimiter<IpAddr>> {

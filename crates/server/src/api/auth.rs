@@ -28,7 +28,7 @@ pub const REFRESH_TOKEN_TTL: Duration = Duration::days(30);
         (status = 200, body = TokenResponse),
         (status = 401, description = "`invalid_credentials`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`too_many_login_attempts`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too_many_login_attempts` (with `Retry-After`), or `rate_limited` when too many sign-ins are being checked at once", body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: Json<LoginRequest>) -> ApiResult<HttpResponse> {
@@ -39,21 +39,30 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: Json<Logi
     }
     let ip = peer_ip(&req);
     let now = OffsetDateTime::now_utc();
-    throttle::check(&state.db, email.as_str(), ip.as_deref(), now).await.map_err(|e| match e.code() {
-        ErrorCode::TooManyLoginAttempts => ApiError::from(e).with_retry_after(throttle::WINDOW.whole_seconds().unsigned_abs()),
-        _ => e.into(),
-    })?;
+    let attempt = match throttle::admit(&state.db, email.as_str(), ip.as_deref(), now).await? {
+        throttle::Admission::Admitted(attempt) => attempt,
+        throttle::Admission::Refused { retry_after } => {
+            let secs = retry_after.whole_seconds().max(1).unsigned_abs();
+            return Err(
+                ApiError::new(ErrorCode::TooManyLoginAttempts, format!("Too many failed sign-ins; try again in {secs} seconds.")).with_retry_after(secs)
+            );
+        }
+    };
+    // Argon2 is deliberately costly (~19 MiB each): a bounded number run at once, and a burst
+    // beyond that is told to come back rather than queued in memory.
+    let Ok(_permit) = state.password_checks.clone().try_acquire_owned() else {
+        return Err(ApiError::new(ErrorCode::RateLimited, "The server is busy checking other sign-ins; try again in a second.").with_retry_after(1));
+    };
 
     let account = staff::Entity::find().filter(staff::Column::Email.eq(email.as_str())).one(&state.db).await?.filter(|s| s.active);
     let ok = password::verify(given, account.as_ref().map(|s| s.password_hash.clone())).await?;
     let Some(account) = account.filter(|_| ok) else {
-        throttle::record_failure(&state.db, email.as_str(), ip.as_deref(), now).await?;
         tracing::info!(ip = ?ip, "failed sign-in");
         return Err(ApiError::new(ErrorCode::InvalidCredentials, "The e-mail or password is wrong."));
     };
 
     let txn = db::begin_write(&state.db).await?;
-    throttle::clear_account(&txn, email.as_str()).await?;
+    throttle::succeeded(&txn, attempt).await?;
     staff::Entity::update_many().col_expr(staff::Column::LastLoginAt, Expr::value(now)).filter(staff::Column::Id.eq(account.id)).exec(&txn).await?;
     let tokens = issue_tokens(&state, &txn, account.id, now).await?;
     let actor = Actor { staff_id: Some(account.id), api_token_id: None, ip };

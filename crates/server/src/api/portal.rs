@@ -29,7 +29,7 @@ use crate::{db, outbox, settings};
 
 /// Refuses the request when this IP went over its per-minute budget (429 with Retry-After).
 pub fn throttle(state: &AppState, req: &HttpRequest) -> ApiResult<()> {
-    let ip = req.peer_addr().map(|a| a.ip()).unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    let ip = crate::extract::client_ip(req).unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
     state.portal_limiter.check_key(&ip).map_err(|not_until| {
         let wait = not_until.wait_time_from(DefaultClock::default().now());
         ApiError::new(ErrorCode::RateLimited, "Too many requests from this address; try again shortly.").with_retry_after(wait.as_secs().max(1))

@@ -1,4 +1,5 @@
 use reqwest::{header, Method, StatusCode};
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 
 use crate::helpers::{assert_problem, json_of, spawn_app, ADMIN_EMAIL, PASSWORD};
@@ -42,21 +43,72 @@ async fn wrong_credentials_are_401_and_do_not_say_which_part_was_wrong() {
     assert_problem(s, &b, 422, "validation_failed");
 }
 
+/// A login from `client` (an address a trusted proxy forwarded) with `password`.
+async fn login_from(app: &crate::helpers::TestApp, client: &str, email: &str, password: &str) -> reqwest::Response {
+    app.client.post(app.url("/api/v1/auth/login")).header("X-Forwarded-For", client).json(&json!({"email": email, "password": password})).send().await.unwrap()
+}
+
 #[tokio::test]
-async fn failed_logins_are_throttled_per_account() {
-    let app = spawn_app().await;
+async fn failed_logins_are_throttled_per_account_and_address_with_growing_waits() {
+    let app = crate::helpers::spawn_app_with(|s| s.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()]).await;
     app.admin().await;
     for _ in 0..5 {
-        let (s, _) = app.post("/api/v1/auth/login", None, json!({"email": ADMIN_EMAIL, "password": "wrong-password"})).await;
-        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        let res = login_from(&app, "198.51.100.7", ADMIN_EMAIL, "wrong-password").await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     }
-    let res = app.request(Method::POST, "/api/v1/auth/login", None, Some(json!({"email": ADMIN_EMAIL, "password": PASSWORD}))).await;
-    assert_eq!(res.headers()[header::RETRY_AFTER], "900");
+    // The guesser waits — even with the right password — and the wait says how long.
+    let res = login_from(&app, "198.51.100.7", ADMIN_EMAIL, PASSWORD).await;
+    let wait: i64 = res.headers()[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
+    assert!((1..=30).contains(&wait), "the first wait is at most 30 s: {wait}");
     let (s, b) = json_of(res).await;
     assert_problem(s, &b, 429, "too_many_login_attempts");
-    // Another account from the same IP is still fine (the IP limit is higher).
-    app.create_staff("agent@test.example", "Sales Agent").await;
-    app.login("agent@test.example", PASSWORD).await;
+    // The account's owner, elsewhere, is not locked out by the stranger.
+    let res = login_from(&app, "203.0.113.20", ADMIN_EMAIL, PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // Refused attempts do not count, so waiting it out works: move the failures into the past.
+    let backend = app.state.db.get_database_backend();
+    let past = (time::OffsetDateTime::now_utc() - time::Duration::seconds(31)).format(&time::format_description::well_known::Rfc3339).unwrap();
+    app.state
+        .db
+        .execute(sea_orm::Statement::from_sql_and_values(
+            backend,
+            match backend {
+                sea_orm::DatabaseBackend::Postgres => "UPDATE login_failures SET at = $1::timestamptz",
+                _ => "UPDATE login_failures SET at = ?",
+            },
+            [past.into()],
+        ))
+        .await
+        .unwrap();
+    let res = login_from(&app, "198.51.100.7", ADMIN_EMAIL, PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::OK, "after the wait, the right password works");
+}
+
+/// Twenty guesses sent at once are all counted before any password is checked: at most the
+/// five free ones are evaluated.
+#[tokio::test]
+async fn a_burst_of_parallel_guesses_is_counted_before_the_password_check() {
+    let app = crate::helpers::spawn_app_with(|s| s.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()]).await;
+    app.admin().await;
+    let burst = (0..20).map(|_| login_from(&app, "198.51.100.9", ADMIN_EMAIL, "wrong-password"));
+    let statuses: Vec<u16> = futures_util::future::join_all(burst).await.iter().map(|r| r.status().as_u16()).collect();
+    let evaluated = statuses.iter().filter(|s| **s == 401).count();
+    assert!(evaluated <= 5, "{evaluated} guesses were checked: {statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 401 || *s == 429), "{statuses:?}");
+}
+
+/// Password checks beyond the configured number at once are refused, not queued.
+#[tokio::test]
+async fn concurrent_password_checks_are_bounded() {
+    let app = crate::helpers::spawn_app_with(|s| s.max_password_checks = 1).await;
+    app.admin().await;
+    let held = app.state.password_checks.clone().acquire_owned().await.unwrap();
+    let res = app.request(Method::POST, "/api/v1/auth/login", None, Some(json!({"email": ADMIN_EMAIL, "password": PASSWORD}))).await;
+    assert_eq!(res.headers()[header::RETRY_AFTER], "1");
+    let (s, b) = json_of(res).await;
+    assert_problem(s, &b, 429, "rate_limited");
+    drop(held);
+    app.login(ADMIN_EMAIL, PASSWORD).await;
 }
 
 #[tokio::test]
