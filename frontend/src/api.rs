@@ -1,7 +1,7 @@
 //! Every HTTP call of the app: bearer tokens in localStorage, one transparent refresh on 401,
 //! and problem+json errors decoded into [`ApiFailure`].
 
-use crmconnect_domain::api::{LoginRequest, Problem, RefreshRequest, TokenResponse};
+use crmconnect_domain::api::{ChangePasswordRequest, LoginRequest, Problem, RefreshRequest, TokenResponse};
 use crmconnect_domain::validation::FieldError;
 use gloo_net::http::{Request, RequestBuilder, Response};
 use leptos::prelude::{Effect, RwSignal, Set};
@@ -131,6 +131,14 @@ fn to_json<B: Serialize>(body: &B) -> Result<serde_json::Value, ApiFailure> {
 pub async fn login(email: String, password: String) -> Result<(), ApiFailure> {
     let req = Request::post("/api/v1/auth/login").json(&LoginRequest { email, password }).map_err(ApiFailure::network)?;
     let tokens: TokenResponse = parse(&body_text(req.send().await.map_err(ApiFailure::network)?).await?)?;
+    store(&tokens);
+    Ok(())
+}
+
+/// Changes the signed-in user's password. The server revokes every session and API token of
+/// the account and answers with a new session: its tokens are kept exactly as a login's.
+pub async fn change_password(current_password: String, new_password: String) -> Result<(), ApiFailure> {
+    let tokens: TokenResponse = post("/api/v1/me/password", &ChangePasswordRequest { current_password, new_password }).await?;
     store(&tokens);
     Ok(())
 }

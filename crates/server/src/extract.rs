@@ -120,6 +120,7 @@ impl FromRequest for AuthUser {
     }
 }
 
+/// [`client_ip`] as text, for audit entries and signatures.
 pub fn peer_ip(req: &HttpRequest) -> Option<String> {
     client_ip(req).map(|ip| ip.to_string())
 }

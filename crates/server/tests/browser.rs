@@ -924,3 +924,101 @@ async fn each_role_sees_only_what_it_may_do_and_a_sales_agent_closes_the_sale() 
     screenshot(&client, "agent-invoice").await;
     client.close().await.unwrap();
 }
+
+/// Waits for an element matched by XPath (to wait for a state, e.g. a filtered table).
+async fn wait_for_xpath(client: &Client, xpath: &str) -> fantoccini::elements::Element {
+    client.wait().at_most(Duration::from_secs(20)).for_element(Locator::XPath(xpath)).await.unwrap_or_else(|e| panic!("{xpath} never appeared: {e}"))
+}
+
+async fn stored_refresh_token(client: &Client) -> serde_json::Value {
+    client.execute("return localStorage.getItem('crm.refresh_token')", vec![]).await.unwrap()
+}
+
+#[tokio::test]
+#[ignore = "needs Chromium, chromedriver and the built SPA: run `cargo xtask test`"]
+async fn a_staff_member_edits_their_profile_and_changes_their_password_and_the_admin_sees_it_in_the_activity_log() {
+    let app = spawn_with_spa().await;
+    let (_, token) = app.admin().await;
+    staff_member(&app, &token, "Andrei Agent", "agent@test.example", "Sales Agent").await;
+    let (_driver, client) = start_browser().await;
+    let new_password = "a-brand-new-secret-42";
+
+    // My profile, from the user menu; the Sales Agent's role has no activity log.
+    sign_in_as(&app, &client, "agent@test.example").await;
+    client.goto(&app.url("/admin")).await.unwrap();
+    wait_for_text(&client, "#current-user", "Andrei Agent").await;
+    click(&client, "#user-menu").await;
+    let menu = text_of(&client, ".user-menu .bell-menu").await;
+    assert!(!menu.contains("Activity log"), "{menu}");
+    client.find(Locator::LinkText("My profile")).await.unwrap().click().await.unwrap();
+    wait_for_path(&client, "/admin/profile").await;
+
+    // The new name shows in the top bar once saved.
+    wait_for_value(&client, "#profile-name", "Andrei Agent").await;
+    wait_for_value(&client, "#profile-email", "agent@test.example").await;
+    fill(&client, "#profile-name", "Andrei Popescu").await;
+    click(&client, "#profile-save").await;
+    wait_for_text(&client, "#current-user", "Andrei Popescu").await;
+    wait_for_text(&client, "#profile-saved", "Profile saved.").await;
+
+    // The repeat is checked in the browser; a wrong current password shows beside its field.
+    assert!(text_of(&client, "#password-form").await.contains("At least 12 characters. Common passwords are refused."));
+    fill(&client, "#current-password", "not-my-password").await;
+    fill(&client, "#new-password", new_password).await;
+    fill(&client, "#repeat-password", "something-else-entirely").await;
+    click(&client, "#password-save").await;
+    wait_for_text(&client, "#repeat-password-error", "differ").await;
+    fill(&client, "#repeat-password", new_password).await;
+    click(&client, "#password-save").await;
+    wait_for_text(&client, "#current-password-error", "current password is wrong").await;
+    assert!(!present(&client, "#password-changed").await);
+    screenshot(&client, "profile-wrong-password").await;
+
+    // The right one: a new session replaces the stored tokens (the old ones were revoked).
+    let old_refresh = stored_refresh_token(&client).await;
+    fill(&client, "#current-password", helpers::PASSWORD).await;
+    click(&client, "#password-save").await;
+    wait_for_text(&client, "#password-changed", "Password changed. Your other sessions and API tokens were signed out.").await;
+    assert!(!present(&client, "#current-password-error").await);
+    let new_refresh = stored_refresh_token(&client).await;
+    assert!(new_refresh.is_string() && new_refresh != old_refresh, "the new session's refresh token is stored");
+    screenshot(&client, "profile-password-changed").await;
+
+    // Still signed in after a reload, even once the access token has to be refreshed.
+    client.refresh().await.unwrap();
+    wait_for_text(&client, "#current-user", "Andrei Popescu").await;
+    client.execute("localStorage.setItem('crm.access_token', 'stale')", vec![]).await.unwrap();
+    client.refresh().await.unwrap();
+    wait_for_text(&client, "#current-user", "Andrei Popescu").await;
+    wait_for_path(&client, "/admin/profile").await;
+
+    // Sign out, then in with the new password.
+    click(&client, "#user-menu").await;
+    click(&client, "#logout").await;
+    wait_for_path(&client, "/login").await;
+    fill(&client, "#email", "agent@test.example").await;
+    fill(&client, "#password", new_password).await;
+    click(&client, "#login-submit").await;
+    wait_for_text(&client, "#current-user", "Andrei Popescu").await;
+
+    // The administrator opens the activity log from the user menu and filters by that user.
+    sign_in_as(&app, &client, helpers::ADMIN_EMAIL).await;
+    client.goto(&app.url("/admin")).await.unwrap();
+    wait_for_text(&client, "#current-user", "Test Administrator").await;
+    click(&client, "#user-menu").await;
+    client.find(Locator::LinkText("Activity log")).await.unwrap().click().await.unwrap();
+    wait_for_path(&client, "/admin/utilities/activity_log").await;
+    wait_for_text(&client, "#activity-table", "staff.created").await;
+    wait_for_xpath(&client, "//select[@id='filter-actor']/option[text()='Andrei Popescu']").await;
+    client.find(Locator::Css("#filter-actor")).await.unwrap().select_by_label("Andrei Popescu").await.unwrap();
+    // Filtered: the admin's own entries (creating the account) are gone, the agent's are there.
+    let filtered = "//table[@id='activity-table'][not(.//tr[@data-action='staff.created'])]";
+    let changed = wait_for_xpath(&client, &format!("{filtered}//tr[@data-action='staff.password_changed']")).await.text().await.unwrap();
+    assert!(changed.contains("Andrei Popescu"), "{changed}");
+    let renamed = wait_for_xpath(&client, &format!("{filtered}//tr[@data-action='staff.profile_updated']")).await.text().await.unwrap();
+    assert!(renamed.contains("name: Andrei Agent → Andrei Popescu"), "{renamed}");
+    let table = text_of(&client, "#activity-table").await;
+    assert!(!table.contains("Test Administrator"), "only the agent's actions: {table}");
+    screenshot(&client, "activity-log").await;
+    client.close().await.unwrap();
+}

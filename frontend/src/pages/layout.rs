@@ -28,6 +28,7 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
         });
     }
 
+    let menu = NodeRef::<leptos::html::Details>::new();
     let sign_out = move |_| {
         leptos::task::spawn_local(async move {
             api::logout().await;
@@ -54,17 +55,20 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
                 <div class="user">
                     <Bell/>
                     // The user menu: a native <details>, so it opens with the keyboard too.
-                    <details class="user-menu">
+                    <details class="user-menu" node_ref=menu>
                         <summary id="user-menu">
                             <span id="current-user">{move || session.me.get().map(|m| m.name).unwrap_or_default()}</span>
                             " "<span class="role">{move || session.me.get().map(|m| m.role.name).unwrap_or_default()}</span>
                         </summary>
-                        <div class="card bell-menu">
+                        // A click inside (a link, sign out) closes the menu.
+                        <div class="card bell-menu" on:click=move |_| { if let Some(d) = menu.get() { d.set_open(false); } }>
                             <p class="small muted">{move || session.me.get().map(|m| m.email).unwrap_or_default()}</p>
+                            <p><A href="/admin/profile">"My profile"</A></p>
                             {move || {
                                 let admin = session.can(Module::Settings, Action::View) || session.can(Module::Settings, Action::ViewOwn);
                                 admin.then(|| view! { <p><A href="/admin/settings">"Settings"</A></p><p><A href="/admin/api_tokens">"API tokens"</A></p> })
                             }}
+                            {move || audit_log_visible(session).then(|| view! { <p><A href="/admin/utilities/activity_log">"Activity log"</A></p> })}
                             <button id="logout" on:click=sign_out>"Sign out"</button>
                         </div>
                     </details>
@@ -86,6 +90,11 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
         </Show>
     }
     .into_any()
+}
+
+/// Whether the user's role may read the activity log (all of it, or their own actions).
+pub fn audit_log_visible(session: Session) -> bool {
+    session.can(Module::AuditLog, Action::View) || session.can(Module::AuditLog, Action::ViewOwn)
 }
 
 /// The notifications bell: unread count, the latest ones, click to open and mark read.

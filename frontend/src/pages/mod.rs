@@ -1,3 +1,5 @@
+pub mod account;
+pub mod activity;
 pub mod clients;
 pub mod dashboard;
 pub mod invoices;

@@ -69,6 +69,8 @@ pub fn ModulePage() -> impl IntoView {
                 view! { <OpportunityRecord id=id_after(other, "/admin/opportunities/").unwrap_or_default()/> }.into_any()
             }
             "/admin/roles" => view! { <RolesPage/> }.into_any(),
+            "/admin/profile" => view! { <crate::pages::account::ProfilePage/> }.into_any(),
+            "/admin/utilities/activity_log" => view! { <crate::pages::activity::ActivityLogPage/> }.into_any(),
             "/admin/settings" => view! { <SettingsIndex/> }.into_any(),
             "/admin/billing/config" => view! { <BillingConfigPage/> }.into_any(),
             "/admin/leads/pipelines" | "/admin/leads/statuses" => view! { <PipelinesPage/> }.into_any(),

@@ -434,6 +434,7 @@ fn cell(field: &Field, row: &Value, refs: &RefOptions) -> String {
 
 #[component]
 pub fn SettingsIndex() -> impl IntoView {
+    let session = expect_context::<Session>();
     view! {
         <h1>"Settings"</h1>
         <div class="two-col">
@@ -441,6 +442,7 @@ pub fn SettingsIndex() -> impl IntoView {
                 <h2>"Configure"</h2>
                 <ul class="plain" id="settings-index">
                     {SCREENS.iter().map(|(href, label)| view! { <li><A href=*href>{*label}</A></li> }).collect_view()}
+                    {move || crate::pages::layout::audit_log_visible(session).then(|| view! { <li><A href="/admin/utilities/activity_log">"Activity log"</A></li> })}
                 </ul>
             </section>
             <section class="card">

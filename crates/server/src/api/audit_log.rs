@@ -3,14 +3,16 @@
 use actix_web::{web, HttpResponse};
 use crmconnect_domain::api::{AuditEntry, Page, Problem};
 use crmconnect_domain::permissions::{Module, ViewScope};
+use crmconnect_domain::validation::FieldProblem;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
+use time::{Date, OffsetDateTime};
 use utoipa::IntoParams;
 
 use crate::auth::AuthUser;
 use crate::entities::audit_log;
 use crate::pagination::{finish_page, PageParams};
-use crate::problem::ApiResult;
+use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -22,18 +24,47 @@ pub struct AuditFilter {
     pub actor_staff_id: Option<i32>,
     /// e.g. `staff.created`.
     pub action: Option<String>,
+    /// Changes made on or after this day (`YYYY-MM-DD`, UTC).
+    #[serde(default, with = "crmconnect_domain::dates::option")]
+    #[param(value_type = Option<String>, format = Date)]
+    pub date_from: Option<Date>,
+    /// Changes made on or before this day (`YYYY-MM-DD`, UTC; the whole day counts).
+    #[serde(default, with = "crmconnect_domain::dates::option")]
+    #[param(value_type = Option<String>, format = Date)]
+    pub date_to: Option<Date>,
+}
+
+impl AuditFilter {
+    /// The `[from, until)` instants of the date filters; `date_from` after `date_to` is refused.
+    fn period(&self) -> ApiResult<(Option<OffsetDateTime>, Option<OffsetDateTime>)> {
+        if let (Some(from), Some(to)) = (self.date_from, self.date_to) {
+            if from > to {
+                return Err(ApiError::field_query("date_to", FieldProblem::new("before_date_from", "date_to must not be before date_from")));
+            }
+        }
+        let start = |d: Date| d.midnight().assume_utc();
+        Ok((self.date_from.map(start), self.date_to.and_then(Date::next_day).map(start)))
+    }
 }
 
 /// List audit entries, newest first. With `view_own`, only your own actions.
+<<<<<<< HEAD
 #[utoipa::path(get, path = "/api/v1/audit-log", operation_id = "listAuditEntries", tag = "system", security(("bearer" = [])),
+=======
+///
+/// `date_from` and `date_to` are whole days in UTC.
+#[utoipa::path(get, path = "/api/v1/audit-log", tag = "system", security(("bearer" = [])),
+>>>>>>> frontend-account
     params(AuditFilter, PageParams),
     responses(
         (status = 200, body = Page<AuditEntry>),
+        (status = 400, description = "`invalid_query`: a malformed filter, or `date_to` before `date_from`", body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query<AuditFilter>, page: web::Query<PageParams>) -> ApiResult<HttpResponse> {
     let scope = user.view_scope(Module::AuditLog)?;
     let page = page.parse()?;
+    let (from, until) = filter.period()?;
     let mut query = audit_log::Entity::find().order_by_desc(audit_log::Column::Id).limit(page.limit + 1);
     if let ViewScope::Own(me) = scope {
         query = query.filter(audit_log::Column::ActorStaffId.eq(me));
@@ -53,6 +84,12 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query
     }
     if let Some(a) = &filter.action {
         query = query.filter(audit_log::Column::Action.eq(a.as_str()));
+    }
+    if let Some(from) = from {
+        query = query.filter(audit_log::Column::At.gte(from));
+    }
+    if let Some(until) = until {
+        query = query.filter(audit_log::Column::At.lt(until));
     }
     let (rows, next_cursor) = finish_page(query.all(&state.db).await?, page, |e| e.id);
     let items = rows

@@ -44,3 +44,39 @@ async fn view_own_sees_only_own_actions_and_others_are_forbidden() {
     assert!(!items.is_empty());
     assert!(items.iter().all(|e| e["actor_staff_id"] == own["id"]), "{log}");
 }
+
+#[tokio::test]
+async fn filters_by_actor_and_by_utc_days_and_refuses_bad_dates() {
+    let app = spawn_app().await;
+    let (admin, token) = app.admin().await;
+    let (agent, agent_token) = app.staff_with_token("agent@test.example", "Sales Agent").await;
+    let (s, _) = app.patch("/api/v1/me", &agent_token, json!({"name": "Agent Renamed"})).await;
+    assert_eq!(s, StatusCode::OK);
+
+    let (s, log) = app.get(&format!("/api/v1/audit-log?actor_staff_id={}", agent.id), &token).await;
+    assert_eq!(s, StatusCode::OK);
+    let items = log["items"].as_array().unwrap();
+    assert!(items.iter().all(|e| e["actor_staff_id"] == agent.id), "{log}");
+    assert!(items.iter().any(|e| e["action"] == "staff.profile_updated"), "{log}");
+
+    let today = time::OffsetDateTime::now_utc().date();
+    let day = |d: time::Date| d.to_string();
+    let (s, log) = app.get(&format!("/api/v1/audit-log?date_from={}&date_to={}", day(today), day(today)), &token).await;
+    assert_eq!(s, StatusCode::OK);
+    let actors: Vec<_> = log["items"].as_array().unwrap().iter().map(|e| e["actor_staff_id"].clone()).collect();
+    assert!(actors.contains(&json!(admin.id)) && actors.contains(&json!(agent.id)), "today's entries, both actors: {log}");
+    let yesterday = today.previous_day().unwrap();
+    let (_, log) = app.get(&format!("/api/v1/audit-log?date_to={}", day(yesterday)), &token).await;
+    assert_eq!(log["items"], json!([]), "nothing before today");
+    let tomorrow = today.next_day().unwrap();
+    let (_, log) = app.get(&format!("/api/v1/audit-log?date_from={}", day(tomorrow)), &token).await;
+    assert_eq!(log["items"], json!([]), "nothing after today");
+
+    for bad in ["date_from=01.12.2026", "date_to=2026-13-01", "actor_staff_id=abc"] {
+        let (s, b) = app.get(&format!("/api/v1/audit-log?{bad}"), &token).await;
+        assert_problem(s, &b, 400, "invalid_query");
+    }
+    let (s, b) = app.get(&format!("/api/v1/audit-log?date_from={}&date_to={}", day(today), day(yesterday)), &token).await;
+    assert_problem(s, &b, 400, "invalid_query");
+    assert_eq!(b["errors"][0]["field"], "date_to", "{b}");
+}
