@@ -48,13 +48,9 @@ impl AuditFilter {
 }
 
 /// List audit entries, newest first. With `view_own`, only your own actions.
-<<<<<<< HEAD
-#[utoipa::path(get, path = "/api/v1/audit-log", operation_id = "listAuditEntries", tag = "system", security(("bearer" = [])),
-=======
 ///
 /// `date_from` and `date_to` are whole days in UTC.
-#[utoipa::path(get, path = "/api/v1/audit-log", tag = "system", security(("bearer" = [])),
->>>>>>> frontend-account
+#[utoipa::path(get, path = "/api/v1/audit-log", operation_id = "listAuditEntries", tag = "system", security(("bearer" = [])),
     params(AuditFilter, PageParams),
     responses(
         (status = 200, body = Page<AuditEntry>),
