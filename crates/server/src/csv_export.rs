@@ -16,28 +16,36 @@ fn opt(s: &Option<String>) -> String {
     s.as_deref().map(safe_text).unwrap_or_default()
 }
 
-/// One row per lead, with a header row.
-pub fn leads(leads: &[Lead]) -> Result<Vec<u8>, csv::Error> {
+const LEAD_COLUMNS: [&str; 17] = [
+    "id",
+    "name",
+    "company",
+    "title",
+    "email",
+    "phone",
+    "city",
+    "country",
+    "status",
+    "source",
+    "assigned_to",
+    "estimated_value",
+    "currency",
+    "score",
+    "tags",
+    "last_contacted_at",
+    "created_at",
+];
+
+/// The header row of the leads export.
+pub fn lead_header() -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "id",
-        "name",
-        "company",
-        "title",
-        "email",
-        "phone",
-        "city",
-        "country",
-        "status",
-        "source",
-        "assigned_to",
-        "estimated_value",
-        "currency",
-        "score",
-        "tags",
-        "last_contacted_at",
-        "created_at",
-    ])?;
+    w.write_record(LEAD_COLUMNS)?;
+    w.into_inner().map_err(|e| e.into_error().into())
+}
+
+/// One row per lead, without the header: an export is written a chunk at a time.
+pub fn lead_rows(leads: &[Lead]) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
     for l in leads {
         let rfc3339 = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
         w.write_record([

@@ -9,6 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use crmconnect_domain::api::{CreateLead, Lead, MarkLost, Page, Problem, UpdateLead};
 use crmconnect_domain::permissions::{Action, Module, ViewScope};
+use futures_util::StreamExt;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect};
 use serde::Deserialize;
 use serde_json::json;
@@ -178,10 +179,31 @@ pub async fn export(
     let scope = user.view_scope(Module::Leads)?;
     let sort = Sort::parse(params.sort.as_deref())?;
     let cond = filter.with_custom_fields(&state.db, &user, scope, &custom).await?;
-    let rows = sort.apply(lead::Entity::find().filter(cond).limit(EXPORT_MAX_ROWS)).all(&state.db).await?;
-    let leads = load_many(&state.db, &rows).await?;
-    let body = crate::csv_export::leads(&leads).map_err(ApiError::internal)?;
-    Ok(HttpResponse::Ok().content_type("text/csv; charset=utf-8").insert_header(("Content-Disposition", "attachment; filename=\"leads.csv\"")).body(body))
+    let names = LeadNames::load(&state.db).await?;
+    let header = crate::csv_export::lead_header().map_err(ApiError::internal)?;
+    // Streamed a chunk at a time: memory stays flat and no query binds more than a chunk's ids.
+    // A failure after the first bytes can only cut the download short; it is logged.
+    let db = state.db.clone();
+    let chunks = futures_util::stream::unfold(Some(0_u64), move |offset| {
+        let (db, names, cond) = (db.clone(), names.clone(), cond.clone());
+        async move {
+            let offset = offset?;
+            match export_chunk(&db, &names, cond, sort, offset).await {
+                Ok(leads) if leads.is_empty() => None,
+                Ok(leads) => {
+                    let next = (leads.len() as u64 == EXPORT_CHUNK_ROWS).then_some(offset + EXPORT_CHUNK_ROWS);
+                    let bytes = crate::csv_export::lead_rows(&leads).map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()));
+                    Some((bytes.map(web::Bytes::from), next))
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "lead export failed mid-stream");
+                    Some((Err(actix_web::error::ErrorInternalServerError("export failed")), None))
+                }
+            }
+        }
+    });
+    let body = futures_util::stream::once(async move { Ok::<_, actix_web::Error>(web::Bytes::from(header)) }).chain(chunks);
+    Ok(HttpResponse::Ok().content_type("text/csv; charset=utf-8").insert_header(("Content-Disposition", "attachment; filename=\"leads.csv\"")).streaming(body))
 }
 
 async fn set_flags(

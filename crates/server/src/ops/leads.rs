@@ -26,6 +26,7 @@ use crate::ops::pipelines::{default_pipeline, find_pipeline, statuses_of};
 use crate::outbox;
 
 /// Names referenced by leads, loaded once per request (small configuration tables).
+#[derive(Clone)]
 pub struct LeadNames {
     pub statuses: HashMap<i32, String>,
     pub sources: HashMap<i32, String>,
@@ -716,7 +717,21 @@ pub fn decode_sort_cursor(raw: &str) -> Result<SortCursor> {
 }
 
 /// The most rows one export returns; narrow the filters for more.
-pub const EXPORT_MAX_ROWS: u64 = 100_000;
+pub const EXPORT_MAX_ROWS: u64 = 1_000_000;
+/// Rows read, loaded and written per step of an export: the `IN (…)` lists of its tag and
+/// custom-field queries stay far below every database's bind-parameter limit, and memory stays
+/// flat however many leads there are.
+pub const EXPORT_CHUNK_ROWS: u64 = 2_000;
+
+/// One chunk of an export, in `sort` order: at most [`EXPORT_CHUNK_ROWS`] leads from `offset`.
+pub async fn export_chunk(db: &impl ConnectionTrait, names: &LeadNames, cond: Condition, sort: Sort, offset: u64) -> Result<Vec<Lead>> {
+    let limit = EXPORT_CHUNK_ROWS.min(EXPORT_MAX_ROWS.saturating_sub(offset));
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    let rows = sort.apply(lead::Entity::find().filter(cond)).offset(offset).limit(limit).all(db).await?;
+    load_many_with(db, names, &rows).await
+}
 
 pub trait IntoCondition {
     fn into_condition(self) -> Condition;
