@@ -389,7 +389,7 @@ async fn a_hundred_thousand_leads_export_in_full() {
         lead::Entity::insert_many(rows).exec(db).await.unwrap();
     }
     let tagged = lead::Entity::find().order_by_desc(lead::Column::Id).one(db).await.unwrap().unwrap();
-    lead_tag::Entity::insert(lead_tag::ActiveModel { lead_id: Set(tagged.id), tag: Set("vip".into()), ..Default::default() }).exec(db).await.unwrap();
+    lead_tag::Entity::insert(lead_tag::ActiveModel { lead_id: Set(tagged.id), tag: Set("vip".into()) }).exec(db).await.unwrap();
 
     let res = app.request(reqwest::Method::GET, "/api/v1/leads/export?sort=name", Some(&admin), None).await;
     assert_eq!(res.status(), reqwest::StatusCode::OK);
