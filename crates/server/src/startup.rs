@@ -105,7 +105,7 @@ pub fn loggable_path(path: &str) -> String {
 /// The browser app's Content-Security-Policy: its own scripts and WASM only, no plugins, no
 /// `<base>` tricks, never framed (the portal's accept and sign buttons cannot be clickjacked).
 /// Inline style attributes are allowed: the app sets element styles, which carry no script.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// Headers every response carries (and, over https, HSTS). The offline API docs page keeps its
 /// own inline bootstrap script, so it gets `frame-ancestors` without the script rules.
