@@ -1,4 +1,5 @@
-//! Every HTTP call of the app: bearer tokens in localStorage, one transparent refresh on 401,
+//! Every HTTP call of the app: the bearer access token in memory (the refresh token is the
+//! server's HttpOnly cookie), one transparent refresh on 401,
 //! and problem+json errors decoded into [`ApiFailure`].
 
 use crmconnect_domain::api::{ChangePasswordRequest, LoginRequest, Problem, RefreshRequest, TokenResponse};
@@ -7,8 +8,16 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use leptos::prelude::{Effect, RwSignal, Set};
 use serde::{de::DeserializeOwned, Serialize};
 
-const ACCESS_KEY: &str = "crm.access_token";
-const REFRESH_KEY: &str = "crm.refresh_token";
+/// Not a secret: that this browser signed in, so a reload tries the refresh cookie.
+const SIGNED_IN_KEY: &str = "crm.signed_in";
+/// What earlier versions kept in localStorage; removed on sign-in and sign-out.
+const LEGACY_KEYS: [&str; 2] = ["crm.access_token", "crm.refresh_token"];
+
+thread_local! {
+    /// The access token lives in memory only: script injected into the page cannot find it in
+    /// storage, and a reload gets a new one with the HttpOnly refresh cookie.
+    static ACCESS_TOKEN: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
 
 /// A failed call: the server's problem document when it sent one (boxed, so the many
 /// `Result<_, ApiFailure>` stay small).
@@ -56,25 +65,33 @@ fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
 }
 
-fn read(key: &str) -> Option<String> {
-    storage()?.get_item(key).ok()?
+fn access_token() -> Option<String> {
+    ACCESS_TOKEN.with(|t| t.borrow().clone())
 }
 
 pub fn has_session() -> bool {
-    read(REFRESH_KEY).is_some()
+    storage().and_then(|s| s.get_item(SIGNED_IN_KEY).ok().flatten()).is_some()
 }
 
+/// Keeps a new session: the access token in memory; the refresh token is the server's
+/// HttpOnly cookie, never seen by this code.
 fn store(tokens: &TokenResponse) {
+    ACCESS_TOKEN.with(|t| *t.borrow_mut() = Some(tokens.access_token.clone()));
     if let Some(s) = storage() {
-        let _ = s.set_item(ACCESS_KEY, &tokens.access_token);
-        let _ = s.set_item(REFRESH_KEY, &tokens.refresh_token);
+        let _ = s.set_item(SIGNED_IN_KEY, "1");
+        for key in LEGACY_KEYS {
+            let _ = s.remove_item(key);
+        }
     }
 }
 
 pub fn clear_session() {
+    ACCESS_TOKEN.with(|t| *t.borrow_mut() = None);
     if let Some(s) = storage() {
-        let _ = s.remove_item(ACCESS_KEY);
-        let _ = s.remove_item(REFRESH_KEY);
+        let _ = s.remove_item(SIGNED_IN_KEY);
+        for key in LEGACY_KEYS {
+            let _ = s.remove_item(key);
+        }
     }
 }
 
@@ -143,19 +160,20 @@ pub async fn change_password(current_password: String, new_password: String) -> 
     Ok(())
 }
 
-/// Revokes the refresh token on the server, then forgets both tokens.
+/// Revokes the session's refresh token (the cookie) on the server and forgets the session.
 pub async fn logout() {
-    if let Some(refresh_token) = read(REFRESH_KEY) {
-        if let Ok(req) = Request::post("/api/v1/auth/logout").json(&RefreshRequest { refresh_token }) {
-            let _ = req.send().await;
-        }
+    if let Ok(req) = Request::post("/api/v1/auth/logout").json(&RefreshRequest::default()) {
+        let _ = req.send().await;
     }
     clear_session();
 }
 
+/// A new access token from the refresh cookie (sent by the browser to the auth endpoints only).
 async fn refresh() -> bool {
-    let Some(refresh_token) = read(REFRESH_KEY) else { return false };
-    let Ok(req) = Request::post("/api/v1/auth/refresh").json(&RefreshRequest { refresh_token }) else { return false };
+    if !has_session() {
+        return false;
+    }
+    let Ok(req) = Request::post("/api/v1/auth/refresh").json(&RefreshRequest::default()) else { return false };
     match req.send().await {
         Ok(res) if res.ok() => match res.json::<TokenResponse>().await {
             Ok(tokens) => {
@@ -179,7 +197,7 @@ enum Body<'a> {
 async fn send(method: Method, path: &str, body: Option<Body<'_>>) -> Result<Response, ApiFailure> {
     for attempt in 0..2 {
         let mut req = method.request(path);
-        if let Some(token) = read(ACCESS_KEY) {
+        if let Some(token) = access_token() {
             req = req.header("Authorization", &format!("Bearer {token}"));
         }
         let res = match &body {

@@ -182,8 +182,11 @@ async fn sign_in_see_the_layout_navigate_and_sign_out() {
     fill(&client, "#global-search", "Browser").await;
     wait_for_text(&client, "#search-results", "Browser Lead").await;
 
-    // A stale access token is refreshed transparently; a guide URL with a query loads.
-    client.execute("localStorage.setItem('crm.access_token', 'stale')", vec![]).await.unwrap();
+    // No token is where page script could read it: the access token is in memory, the refresh
+    // token an HttpOnly cookie. A full page load gets a new access token from the cookie.
+    let visible = client.execute("return JSON.stringify(localStorage) + document.cookie", vec![]).await.unwrap();
+    assert!(!visible.as_str().unwrap().contains("token") && !visible.as_str().unwrap().contains("crm_refresh"), "{visible}");
+    assert!(client.get_named_cookie("crm_refresh").await.unwrap().http_only().unwrap_or(false));
     client.goto(&app.url("/admin/roles")).await.unwrap();
     let roles = text_of(&client, "#roles-table").await;
     assert!(roles.contains("Sales Agent") && roles.contains("SDR"), "{roles}");
@@ -194,8 +197,7 @@ async fn sign_in_see_the_layout_navigate_and_sign_out() {
     client.find(Locator::Css("#user-menu")).await.unwrap().click().await.unwrap();
     client.find(Locator::Css("#logout")).await.unwrap().click().await.unwrap();
     wait_for_path(&client, "/login").await;
-    let stored = client.execute("return localStorage.getItem('crm.refresh_token')", vec![]).await.unwrap();
-    assert_eq!(stored, serde_json::Value::Null);
+    assert!(client.get_named_cookie("crm_refresh").await.is_err(), "the refresh cookie is gone");
     let backend = app.state.db.get_database_backend();
     let row = app
         .state
@@ -376,17 +378,17 @@ async fn sign_in(app: &helpers::TestApp, client: &Client) {
     sign_in_as(app, client, helpers::ADMIN_EMAIL).await;
 }
 
-/// Signs the browser in as another staff member (password `helpers::PASSWORD`).
+/// Signs the browser in as another staff member (password `helpers::PASSWORD`): the session's
+/// refresh token goes where the app keeps it — the HttpOnly `crm_refresh` cookie — and the app
+/// gets its access token from it on the first call, as after a reload.
 async fn sign_in_as(app: &helpers::TestApp, client: &Client, email: &str) {
     let tokens = app.login(email, helpers::PASSWORD).await;
     client.goto(&app.url("/login")).await.unwrap();
-    client
-        .execute(
-            "localStorage.setItem('crm.access_token', arguments[0]); localStorage.setItem('crm.refresh_token', arguments[1]);",
-            vec![json!(tokens.access_token), json!(tokens.refresh_token)],
-        )
-        .await
-        .unwrap();
+    let mut cookie = fantoccini::cookies::Cookie::new("crm_refresh", tokens.refresh_token);
+    cookie.set_path("/api/v1/auth");
+    cookie.set_http_only(true);
+    client.add_cookie(cookie).await.unwrap();
+    client.execute("localStorage.setItem('crm.signed_in', '1')", vec![]).await.unwrap();
 }
 
 /// Clicks an element after scrolling it to the middle of the window (clear of the sticky header).
@@ -930,8 +932,9 @@ async fn wait_for_xpath(client: &Client, xpath: &str) -> fantoccini::elements::E
     client.wait().at_most(Duration::from_secs(20)).for_element(Locator::XPath(xpath)).await.unwrap_or_else(|e| panic!("{xpath} never appeared: {e}"))
 }
 
-async fn stored_refresh_token(client: &Client) -> serde_json::Value {
-    client.execute("return localStorage.getItem('crm.refresh_token')", vec![]).await.unwrap()
+/// The session's refresh token, as the browser holds it (an HttpOnly cookie).
+async fn stored_refresh_token(client: &Client) -> Option<String> {
+    client.get_named_cookie("crm_refresh").await.ok().map(|c| c.value().to_string())
 }
 
 #[tokio::test]
@@ -981,13 +984,13 @@ async fn a_staff_member_edits_their_profile_and_changes_their_password_and_the_a
     wait_for_text(&client, "#password-changed", "Password changed. Your other sessions and API tokens were signed out.").await;
     assert!(!present(&client, "#current-password-error").await);
     let new_refresh = stored_refresh_token(&client).await;
-    assert!(new_refresh.is_string() && new_refresh != old_refresh, "the new session's refresh token is stored");
+    assert!(new_refresh.is_some() && new_refresh != old_refresh, "the new session's refresh token is stored");
     screenshot(&client, "profile-password-changed").await;
 
-    // Still signed in after a reload, even once the access token has to be refreshed.
+    // Still signed in after a reload (the access token, kept in memory, is renewed from the
+    // cookie), twice.
     client.refresh().await.unwrap();
     wait_for_text(&client, "#current-user", "Andrei Popescu").await;
-    client.execute("localStorage.setItem('crm.access_token', 'stale')", vec![]).await.unwrap();
     client.refresh().await.unwrap();
     wait_for_text(&client, "#current-user", "Andrei Popescu").await;
     wait_for_path(&client, "/admin/profile").await;

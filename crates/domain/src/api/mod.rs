@@ -90,10 +90,13 @@ pub struct TokenResponse {
     pub expires_in: i64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// `POST /auth/refresh` and `/auth/logout`. The browser app sends `{}`: its refresh token is
+/// the HttpOnly `crm_refresh` cookie, which these endpoints read when the body names none.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RefreshRequest {
-    pub refresh_token: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -1,5 +1,6 @@
 //! Sign-in, token refresh and sign-out; `GET /me`.
 
+use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{web, HttpRequest, HttpResponse};
 use crmconnect_domain::api::{ChangePasswordRequest, LoginRequest, Me, Problem, RefreshRequest, RoleSummary, Staff, TokenResponse, UpdateProfile};
 use crmconnect_domain::validation::EmailAddress;
@@ -19,6 +20,37 @@ use crate::state::AppState;
 
 /// Refresh tokens live 30 days and are single-use (rotated on every refresh).
 pub const REFRESH_TOKEN_TTL: Duration = Duration::days(30);
+
+/// The browser keeps its refresh token in this cookie: HttpOnly (no script reads it),
+/// SameSite=Strict (no other site sends it), scoped to the auth endpoints, Secure under https.
+pub const REFRESH_COOKIE: &str = "crm_refresh";
+const REFRESH_COOKIE_PATH: &str = "/api/v1/auth";
+
+fn refresh_cookie(state: &AppState, value: &str, max_age: Duration) -> Cookie<'static> {
+    Cookie::build(REFRESH_COOKIE, value.to_string())
+        .path(REFRESH_COOKIE_PATH)
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.settings.public_url.starts_with("https://"))
+        .max_age(actix_web::cookie::time::Duration::seconds(max_age.whole_seconds()))
+        .finish()
+}
+
+/// A new session's answer: the tokens in the body (API clients) and the refresh token in the
+/// cookie (the browser app, which keeps the access token in memory only).
+fn session_response(state: &AppState, tokens: &TokenResponse) -> HttpResponse {
+    HttpResponse::Ok().cookie(refresh_cookie(state, &tokens.refresh_token, REFRESH_TOKEN_TTL)).json(tokens)
+}
+
+/// The refresh token of a refresh or logout: the body's, else the cookie's.
+fn presented_refresh_token(req: &HttpRequest, body: &RefreshRequest) -> Option<String> {
+    body.refresh_token
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .or_else(|| req.cookie(REFRESH_COOKIE).map(|c| c.value().to_string()).filter(|t| !t.is_empty()))
+}
 
 /// Sign in with e-mail and password.
 ///
@@ -68,7 +100,7 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: Json<Logi
     let actor = Actor { staff_id: Some(account.id), api_token_id: None, ip };
     audit::record(&txn, &actor, Change::new("auth.login", "staff", account.id)).await?;
     txn.commit().await?;
-    Ok(HttpResponse::Ok().json(tokens))
+    Ok(session_response(&state, &tokens))
 }
 
 async fn issue_tokens(state: &AppState, db: &impl ConnectionTrait, staff_id: i32, now: OffsetDateTime) -> ApiResult<TokenResponse> {
@@ -101,9 +133,10 @@ fn invalid_refresh() -> ApiError {
         (status = 401, description = "`invalid_refresh_token`", body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip_all)]
-pub async fn refresh(state: web::Data<AppState>, body: Json<RefreshRequest>) -> ApiResult<HttpResponse> {
+pub async fn refresh(state: web::Data<AppState>, req: HttpRequest, body: Json<RefreshRequest>) -> ApiResult<HttpResponse> {
     let now = OffsetDateTime::now_utc();
-    let hash = secrets::hash_secret(body.0.refresh_token.trim());
+    let presented = presented_refresh_token(&req, &body.0).ok_or_else(invalid_refresh)?;
+    let hash = secrets::hash_secret(&presented);
     let txn = db::begin_write(&state.db).await?;
     let row = refresh_token::Entity::find().filter(refresh_token::Column::TokenHash.eq(hash)).one(&txn).await?.ok_or_else(invalid_refresh)?;
     if row.revoked_at.is_some() {
@@ -131,7 +164,7 @@ pub async fn refresh(state: web::Data<AppState>, body: Json<RefreshRequest>) -> 
     }
     let tokens = issue_tokens(&state, &txn, row.staff_id, now).await?;
     txn.commit().await?;
-    Ok(HttpResponse::Ok().json(tokens))
+    Ok(session_response(&state, &tokens))
 }
 
 async fn revoke_all_sessions(db: &impl ConnectionTrait, staff_id: i32, now: OffsetDateTime) -> ApiResult<()> {
@@ -153,7 +186,7 @@ async fn revoke_all_sessions(db: &impl ConnectionTrait, staff_id: i32, now: Offs
 #[tracing::instrument(skip_all)]
 pub async fn logout(state: web::Data<AppState>, req: HttpRequest, body: Json<RefreshRequest>) -> ApiResult<HttpResponse> {
     let now = OffsetDateTime::now_utc();
-    let hash = secrets::hash_secret(body.0.refresh_token.trim());
+    let hash = secrets::hash_secret(&presented_refresh_token(&req, &body.0).unwrap_or_default());
     let txn = db::begin_write(&state.db).await?;
     let row =
         refresh_token::Entity::find().filter(refresh_token::Column::TokenHash.eq(hash)).filter(refresh_token::Column::RevokedAt.is_null()).one(&txn).await?;
@@ -167,7 +200,7 @@ pub async fn logout(state: web::Data<AppState>, req: HttpRequest, body: Json<Ref
         audit::record(&txn, &actor, Change::new("auth.logout", "staff", row.staff_id)).await?;
     }
     txn.commit().await?;
-    Ok(HttpResponse::NoContent().finish())
+    Ok(HttpResponse::NoContent().cookie(refresh_cookie(&state, "", Duration::ZERO)).finish())
 }
 
 /// The signed-in staff member, their role and effective permissions.
@@ -208,7 +241,7 @@ pub async fn change_password(state: web::Data<AppState>, user: AuthUser, body: J
     change_own_password(&txn, &user, body.current_password, body.new_password).await?;
     let tokens = issue_tokens(&state, &txn, user.id(), now).await?;
     txn.commit().await?;
-    Ok(HttpResponse::Ok().json(tokens))
+    Ok(session_response(&state, &tokens))
 }
 
 /// Edit your own name or e-mail address (the e-mail only from a signed-in session).

@@ -182,3 +182,40 @@ async fn the_jwt_secret_survives_a_restart() {
     let (s, me) = second.get("/api/v1/me", &token).await;
     assert_eq!(s, StatusCode::OK, "{me}");
 }
+
+/// The browser's refresh token is an HttpOnly, SameSite=Strict cookie scoped to the auth
+/// endpoints; refresh and logout read it when the body names no token.
+#[tokio::test]
+async fn the_refresh_token_also_travels_in_an_http_only_cookie() {
+    let app = crate::helpers::spawn_app_with(|s| s.public_url = "https://crm.example.ro".into()).await;
+    app.admin().await;
+    let res = app.request(Method::POST, "/api/v1/auth/login", None, Some(json!({"email": ADMIN_EMAIL, "password": PASSWORD}))).await;
+    let cookie = res.headers()[header::SET_COOKIE].to_str().unwrap().to_string();
+    for attribute in ["crm_refresh=", "HttpOnly", "SameSite=Strict", "Path=/api/v1/auth", "Secure", "Max-Age=2592000"] {
+        assert!(cookie.contains(attribute), "{attribute} missing: {cookie}");
+    }
+    let (_, body) = json_of(res).await;
+    let value = cookie.split(';').next().unwrap().trim_start_matches("crm_refresh=").to_string();
+    assert_eq!(body["refresh_token"].as_str(), Some(value.as_str()), "the same token as in the body");
+
+    // Refresh with the cookie only: a new pair, a new cookie, the old token spent.
+    let with_cookie = |path: &str, cookie: &str| {
+        app.client.post(app.url(path)).header(header::COOKIE, format!("crm_refresh={cookie}")).header("content-type", "application/json").body("{}")
+    };
+    let res = with_cookie("/api/v1/auth/refresh", &value).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let renewed = res.headers()[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().trim_start_matches("crm_refresh=").to_string();
+    assert_ne!(renewed, value);
+    let (s, b) = json_of(with_cookie("/api/v1/auth/refresh", &value).send().await.unwrap()).await;
+    assert_problem(s, &b, 401, "invalid_refresh_token");
+    // Neither body nor cookie: 401, not 422.
+    let (s, b) = app.post("/api/v1/auth/refresh", None, json!({})).await;
+    assert_problem(s, &b, 401, "invalid_refresh_token");
+
+    // Logout with the cookie revokes the session and expires the cookie.
+    let res = with_cookie("/api/v1/auth/logout", &renewed).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert!(res.headers()[header::SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
+    let (s, b) = app.post("/api/v1/auth/refresh", None, json!({"refresh_token": renewed})).await;
+    assert_problem(s, &b, 401, "invalid_refresh_token");
+}
