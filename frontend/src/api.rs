@@ -168,8 +168,26 @@ pub async fn logout() {
     clear_session();
 }
 
-/// A new access token from the refresh cookie (sent by the browser to the auth endpoints only).
+type Renewal = futures_util::future::Shared<futures_util::future::LocalBoxFuture<'static, bool>>;
+
+thread_local! {
+    /// The refresh in flight, if any. A refresh token works once: calls that fail together
+    /// (every call of a freshly loaded page has no access token yet) share one refresh rather
+    /// than each presenting the same cookie, which the server would take for a stolen token.
+    static RENEWAL: std::cell::RefCell<Option<Renewal>> = const { std::cell::RefCell::new(None) };
+}
+
+/// A new access token from the refresh cookie (sent by the browser to the auth endpoints
+/// only); concurrent callers wait for the same one.
 async fn refresh() -> bool {
+    use futures_util::FutureExt;
+    let renewal = RENEWAL.with(|r| r.borrow_mut().get_or_insert_with(|| renew().boxed_local().shared()).clone());
+    let ok = renewal.await;
+    RENEWAL.with(|r| *r.borrow_mut() = None);
+    ok
+}
+
+async fn renew() -> bool {
     if !has_session() {
         return false;
     }

@@ -15,6 +15,7 @@ mod m20261123_000008_scheduler;
 mod m20261123_000009_contracts;
 mod m20261201_000010_gateway_credit;
 mod m20261201_000011_accepted_content_hash;
+mod m20261201_000012_refresh_successor;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000009_contracts::Migration),
             Box::new(m20261201_000010_gateway_credit::Migration),
             Box::new(m20261201_000011_accepted_content_hash::Migration),
+            Box::new(m20261201_000012_refresh_successor::Migration),
         ]
     }
 }

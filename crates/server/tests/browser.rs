@@ -190,6 +190,29 @@ async fn sign_in_see_the_layout_navigate_and_sign_out() {
     client.goto(&app.url("/admin/roles")).await.unwrap();
     let roles = text_of(&client, "#roles-table").await;
     assert!(roles.contains("Sales Agent") && roles.contains("SDR"), "{roles}");
+    // An access token that expires mid-session (the server answers 401) is renewed from the
+    // cookie and the call retried: the next API request carries an expired token.
+    client
+        .execute(
+            "const send = window.fetch.bind(window); window.__expire = 1;
+             window.fetch = function (input, init) {
+               if (window.__expire > 0 && input instanceof Request && input.headers.has('Authorization')) {
+                 window.__expire -= 1;
+                 const headers = new Headers(input.headers);
+                 headers.set('Authorization', 'Bearer expired.access.token');
+                 input = new Request(input, { headers });
+               }
+               return send(input, init);
+             };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    client.find(Locator::Css("nav.sidebar a[href='/admin/proposals']")).await.unwrap().click().await.unwrap();
+    // The list's data arrived: the retried call succeeded with a renewed token.
+    wait_for_xpath(&client, "//*[@id='proposals-table' or @id='no-proposals']").await;
+    assert_eq!(client.execute("return window.__expire", vec![]).await.unwrap(), json!(0), "the expired token was sent");
+    assert_eq!(current_path(&client).await, "/admin/proposals", "still signed in, not sent to the login page");
     client.goto(&app.url("/admin/proposals?status=4")).await.unwrap();
     assert_eq!(text_of(&client, "main h1").await, "Proposals");
 
@@ -1024,4 +1047,9 @@ async fn a_staff_member_edits_their_profile_and_changes_their_password_and_the_a
     assert!(!table.contains("Test Administrator"), "only the agent's actions: {table}");
     screenshot(&client, "activity-log").await;
     client.close().await.unwrap();
+}
+
+/// The browser's current path.
+async fn current_path(client: &Client) -> String {
+    client.execute("return location.pathname", vec![]).await.unwrap().as_str().unwrap_or_default().to_string()
 }

@@ -104,8 +104,13 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: Json<Logi
 }
 
 async fn issue_tokens(state: &AppState, db: &impl ConnectionTrait, staff_id: i32, now: OffsetDateTime) -> ApiResult<TokenResponse> {
+    Ok(issue_session(state, db, staff_id, now).await?.0)
+}
+
+/// A new access token and refresh token, and the refresh token's row id.
+async fn issue_session(state: &AppState, db: &impl ConnectionTrait, staff_id: i32, now: OffsetDateTime) -> ApiResult<(TokenResponse, i32)> {
     let refresh = secrets::random_secret();
-    refresh_token::Entity::insert(refresh_token::ActiveModel {
+    let inserted = refresh_token::Entity::insert(refresh_token::ActiveModel {
         staff_id: Set(staff_id),
         token_hash: Set(secrets::hash_secret(&refresh)),
         expires_at: Set(now + REFRESH_TOKEN_TTL),
@@ -116,7 +121,22 @@ async fn issue_tokens(state: &AppState, db: &impl ConnectionTrait, staff_id: i32
     .exec(db)
     .await?;
     let (access_token, expires_in) = state.jwt.issue(staff_id).map_err(ApiError::internal)?;
-    Ok(TokenResponse { access_token, refresh_token: refresh, token_type: "Bearer".into(), expires_in })
+    Ok((TokenResponse { access_token, refresh_token: refresh, token_type: "Bearer".into(), expires_in }, inserted.last_insert_id))
+}
+
+/// How long after a rotation the old refresh token still counts as a race rather than a replay.
+pub const REUSE_GRACE: Duration = Duration::seconds(30);
+
+/// Whether a spent refresh token is being presented by a request that raced with its own
+/// rotation moments ago (two tabs loading together share one cookie), not replayed by a thief:
+/// it was rotated (not signed out) within [`REUSE_GRACE`], and its successor is still live
+/// (a password change or sign-out since then ends the grace).
+async fn raced_with_rotation(db: &impl ConnectionTrait, spent: &refresh_token::Model, now: OffsetDateTime) -> ApiResult<bool> {
+    let (Some(successor), Some(revoked_at)) = (spent.replaced_by_id, spent.revoked_at) else { return Ok(false) };
+    if now - revoked_at >= REUSE_GRACE {
+        return Ok(false);
+    }
+    Ok(refresh_token::Entity::find_by_id(successor).one(db).await?.is_some_and(|s| s.revoked_at.is_none() && s.expires_at > now))
 }
 
 fn invalid_refresh() -> ApiError {
@@ -126,7 +146,9 @@ fn invalid_refresh() -> ApiError {
 /// Exchange a refresh token for a new access token and a new refresh token.
 ///
 /// The old refresh token stops working. Presenting an already-used token revokes every
-/// session of that account (it was probably stolen).
+/// session of that account (it was probably stolen) — unless it was rotated less than 30
+/// seconds ago and its successor is live: that is two requests (two tabs) racing, and both
+/// get a session.
 #[utoipa::path(post, path = "/api/v1/auth/refresh", operation_id = "refreshTokens", tag = "auth", request_body = RefreshRequest,
     responses(
         (status = 200, body = TokenResponse),
@@ -139,12 +161,6 @@ pub async fn refresh(state: web::Data<AppState>, req: HttpRequest, body: Json<Re
     let hash = secrets::hash_secret(&presented);
     let txn = db::begin_write(&state.db).await?;
     let row = refresh_token::Entity::find().filter(refresh_token::Column::TokenHash.eq(hash)).one(&txn).await?.ok_or_else(invalid_refresh)?;
-    if row.revoked_at.is_some() {
-        revoke_all_sessions(&txn, row.staff_id, now).await?;
-        txn.commit().await?;
-        tracing::warn!(staff_id = row.staff_id, "refresh token reused; all sessions revoked");
-        return Err(invalid_refresh());
-    }
     if row.expires_at <= now {
         return Err(invalid_refresh());
     }
@@ -152,19 +168,34 @@ pub async fn refresh(state: web::Data<AppState>, req: HttpRequest, body: Json<Re
     if !active {
         return Err(invalid_refresh());
     }
-    // Conditional update: of two concurrent refreshes with the same token only one wins.
+    // Conditional update: of two concurrent refreshes with the same token only one rotates it.
     let claimed = refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
         .filter(refresh_token::Column::Id.eq(row.id))
         .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(&txn)
         .await?;
-    if claimed.rows_affected != 1 {
-        return Err(invalid_refresh());
+    if claimed.rows_affected == 1 {
+        let (tokens, successor) = issue_session(&state, &txn, row.staff_id, now).await?;
+        refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::ReplacedById, Expr::value(successor))
+            .filter(refresh_token::Column::Id.eq(row.id))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        return Ok(session_response(&state, &tokens));
     }
-    let tokens = issue_tokens(&state, &txn, row.staff_id, now).await?;
+    // Already spent: read it as it is now (the rotation that won may have just committed).
+    let spent = refresh_token::Entity::find_by_id(row.id).one(&txn).await?.ok_or_else(invalid_refresh)?;
+    if raced_with_rotation(&txn, &spent, now).await? {
+        let tokens = issue_tokens(&state, &txn, row.staff_id, now).await?;
+        txn.commit().await?;
+        return Ok(session_response(&state, &tokens));
+    }
+    revoke_all_sessions(&txn, row.staff_id, now).await?;
     txn.commit().await?;
-    Ok(session_response(&state, &tokens))
+    tracing::warn!(staff_id = row.staff_id, "refresh token reused; all sessions revoked");
+    Err(invalid_refresh())
 }
 
 async fn revoke_all_sessions(db: &impl ConnectionTrait, staff_id: i32, now: OffsetDateTime) -> ApiResult<()> {

@@ -9,6 +9,8 @@ pub struct Model {
     pub token_hash: String,
     pub expires_at: TimeDateTimeWithTimeZone,
     pub revoked_at: Option<TimeDateTimeWithTimeZone>,
+    /// The token issued when this one was rotated (refresh), if it was.
+    pub replaced_by_id: Option<i32>,
     pub created_at: TimeDateTimeWithTimeZone,
 }
 

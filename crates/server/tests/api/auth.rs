@@ -134,10 +134,46 @@ async fn refresh_rotates_and_reuse_revokes_every_session() {
     assert_ne!(second_refresh, first.refresh_token);
     let (s, _) = app.get("/api/v1/me", second["access_token"].as_str().unwrap()).await;
     assert_eq!(s, StatusCode::OK);
-    // Replaying the used token fails and burns the whole family.
+    // Replaying the used token later (past the race grace) fails and burns every session.
+    age_refresh_rotations(&app, 31).await;
     let (s, b) = app.post("/api/v1/auth/refresh", None, json!({"refresh_token": first.refresh_token})).await;
     assert_problem(s, &b, 401, "invalid_refresh_token");
     let (s, b) = app.post("/api/v1/auth/refresh", None, json!({"refresh_token": second_refresh})).await;
+    assert_problem(s, &b, 401, "invalid_refresh_token");
+}
+
+/// Moves every refresh-token rotation `secs` seconds into the past.
+async fn age_refresh_rotations(app: &crate::helpers::TestApp, secs: i64) {
+    let backend = app.state.db.get_database_backend();
+    let past = (time::OffsetDateTime::now_utc() - time::Duration::seconds(secs)).format(&time::format_description::well_known::Rfc3339).unwrap();
+    let sql = match backend {
+        sea_orm::DatabaseBackend::Postgres => "UPDATE refresh_tokens SET revoked_at = $1::timestamptz WHERE revoked_at IS NOT NULL",
+        _ => "UPDATE refresh_tokens SET revoked_at = ? WHERE revoked_at IS NOT NULL",
+    };
+    app.state.db.execute(sea_orm::Statement::from_sql_and_values(backend, sql, [past.into()])).await.unwrap();
+}
+
+/// Two tabs loading together present the same refresh token at once: both get a session
+/// instead of the second being taken for a thief. After a sign-out the grace is gone.
+#[tokio::test]
+async fn refreshes_racing_with_one_token_both_succeed_but_a_signed_out_token_does_not() {
+    let app = spawn_app().await;
+    app.admin().await;
+    let first = app.login(ADMIN_EMAIL, PASSWORD).await;
+    let body = json!({"refresh_token": first.refresh_token});
+    let tabs = (0..4).map(|_| app.post("/api/v1/auth/refresh", None, body.clone()));
+    let answers = futures_util::future::join_all(tabs).await;
+    assert!(answers.iter().all(|(s, _)| *s == StatusCode::OK), "{answers:?}");
+    for (_, tokens) in &answers {
+        let (s, _) = app.get("/api/v1/me", tokens["access_token"].as_str().unwrap()).await;
+        assert_eq!(s, StatusCode::OK, "no session was revoked");
+    }
+    // A token whose successor was signed out is not a race any more.
+    let successor = answers.iter().map(|(_, t)| t["refresh_token"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    for token in &successor {
+        app.request(Method::POST, "/api/v1/auth/logout", None, Some(json!({"refresh_token": token}))).await;
+    }
+    let (s, b) = app.post("/api/v1/auth/refresh", None, body).await;
     assert_problem(s, &b, 401, "invalid_refresh_token");
 }
 
@@ -206,8 +242,18 @@ async fn the_refresh_token_also_travels_in_an_http_only_cookie() {
     assert_eq!(res.status(), StatusCode::OK);
     let renewed = res.headers()[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().trim_start_matches("crm_refresh=").to_string();
     assert_ne!(renewed, value);
+    // Spent (past the race grace): refused.
+    app.state
+        .db
+        .execute(sea_orm::Statement::from_string(app.state.db.get_database_backend(), "UPDATE refresh_tokens SET replaced_by_id = NULL"))
+        .await
+        .unwrap();
     let (s, b) = json_of(with_cookie("/api/v1/auth/refresh", &value).send().await.unwrap()).await;
     assert_problem(s, &b, 401, "invalid_refresh_token");
+    let renewed = {
+        let res = app.request(Method::POST, "/api/v1/auth/login", None, Some(json!({"email": ADMIN_EMAIL, "password": PASSWORD}))).await;
+        res.headers()[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().trim_start_matches("crm_refresh=").to_string()
+    };
     // Neither body nor cookie: 401, not 422.
     let (s, b) = app.post("/api/v1/auth/refresh", None, json!({})).await;
     assert_problem(s, &b, 401, "invalid_refresh_token");
