@@ -182,8 +182,14 @@ thread_local! {
 async fn refresh() -> bool {
     use futures_util::FutureExt;
     let renewal = RENEWAL.with(|r| r.borrow_mut().get_or_insert_with(|| renew().boxed_local().shared()).clone());
-    let ok = renewal.await;
-    RENEWAL.with(|r| *r.borrow_mut() = None);
+    let ok = renewal.clone().await;
+    // Forget this refresh once done — not a newer one another caller may have started since.
+    RENEWAL.with(|r| {
+        let mut slot = r.borrow_mut();
+        if slot.as_ref().is_some_and(|current| current.ptr_eq(&renewal)) {
+            *slot = None;
+        }
+    });
     ok
 }
 

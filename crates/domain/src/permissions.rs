@@ -188,6 +188,12 @@ impl PermissionSet {
     }
 
     /// Only what both sets grant: an API token never exceeds its owner's role.
+    /// Whether every action this set grants is also granted by `other` (a role a staff
+    /// manager may create or hand out never exceeds their own).
+    pub fn is_within(&self, other: &PermissionSet) -> bool {
+        self.0.iter().all(|(module, actions)| actions.iter().all(|a| other.allows(*module, *a)))
+    }
+
     pub fn intersect(&self, other: &PermissionSet) -> PermissionSet {
         let mut out = BTreeMap::new();
         for (module, actions) in &self.0 {
@@ -376,5 +382,15 @@ mod tests {
     fn serializes_as_module_to_action_list() {
         let set = PermissionSet::default().grant(Module::SalesOrders, &[Action::ViewOwn]);
         assert_eq!(serde_json::to_string(&set).unwrap(), r#"{"sales_orders":["view_own"]}"#);
+    }
+
+    #[test]
+    fn a_set_is_within_another_only_when_it_grants_nothing_more() {
+        let small = PermissionSet::default().grant(Module::Leads, &[Action::View]);
+        let big = PermissionSet::default().grant(Module::Leads, &[Action::View, Action::Edit]).grant(Module::Staff, &[Action::View]);
+        assert!(small.is_within(&big));
+        assert!(!big.is_within(&small));
+        assert!(PermissionSet::default().is_within(&small));
+        assert!(big.is_within(&PermissionSet::everything()));
     }
 }

@@ -130,8 +130,9 @@ pub fn peer_ip(req: &HttpRequest) -> Option<String> {
 pub fn client_ip(req: &HttpRequest) -> Option<std::net::IpAddr> {
     let peer = req.peer_addr()?.ip();
     let Some(state) = req.app_data::<web::Data<AppState>>() else { return Some(peer) };
-    let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
-    Some(state.settings.client_ip(peer, forwarded))
+    // Every X-Forwarded-For line, in order: a proxy may add its own line rather than append.
+    let forwarded: Vec<&str> = req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()).collect();
+    Some(state.settings.client_ip(peer, (!forwarded.is_empty()).then(|| forwarded.join(",")).as_deref()))
 }
 
 #[cfg(test)]

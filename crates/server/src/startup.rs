@@ -105,21 +105,28 @@ pub fn loggable_path(path: &str) -> String {
 /// The browser app's Content-Security-Policy: its own scripts and WASM only, no plugins, no
 /// `<base>` tricks, never framed (the portal's accept and sign buttons cannot be clickjacked).
 /// Inline style attributes are allowed: the app sets element styles, which carry no script.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// Headers every response carries (and, over https, HSTS). The offline API docs page keeps its
-/// own inline bootstrap script, so it gets `frame-ancestors` without the script rules.
+/// Headers every response carries (and, over https, HSTS). The Content-Security-Policy goes on
+/// HTML pages, where it means something; a PDF must not get `object-src 'none'` (Chrome's
+/// viewer is a plugin). The offline API docs page keeps its own inline bootstrap script, so it
+/// gets the frame rule only.
 fn add_security_headers<B>(res: &mut ServiceResponse<B>, https: bool) {
     use actix_web::http::header::{self, HeaderValue};
     let docs = res.request().path().starts_with("/api/docs");
+    let html = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("text/html"));
     let headers = res.headers_mut();
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    let csp = if docs { "frame-ancestors 'none'; object-src 'none'; base-uri 'none'" } else { CONTENT_SECURITY_POLICY };
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
+    if docs {
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("frame-ancestors 'none'; base-uri 'none'"));
+    } else if html {
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    }
     if https {
-        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+        // Not `includeSubDomains`: the CRM may live on a domain whose other hosts are not https.
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
     }
 }
 

@@ -757,7 +757,13 @@ async fn a_long_column_loads_more_cards_as_it_is_scrolled() {
     client.goto(&app.url("/admin/leads?view=list")).await.unwrap();
     wait_for_text(&client, "#leads-table", "Scroll lead 26").await;
     client
-        .execute("window.__downloads = []; HTMLAnchorElement.prototype.click = function () { window.__downloads.push([this.download, this.href]); };", vec![])
+        .execute(
+            "window.__downloads = []; window.__blobs = {};
+             const make = URL.createObjectURL.bind(URL);
+             URL.createObjectURL = function (blob) { const url = make(blob); window.__blobs[url] = blob; return url; };
+             HTMLAnchorElement.prototype.click = function () { window.__downloads.push([this.download, this.href]); };",
+            vec![],
+        )
         .await
         .unwrap();
     click(&client, "#export-csv").await;
@@ -767,7 +773,7 @@ async fn a_long_column_loads_more_cards_as_it_is_scrolled() {
             .execute_async(
                 "const done = arguments[arguments.length - 1];
                  const d = window.__downloads[0];
-                 if (!d) { done(null); } else { fetch(d[1]).then(r => r.text()).then(t => done(d[0] + '\\n' + t)); }",
+                 if (!d) { done(null); } else { window.__blobs[d[1]].text().then(t => done(d[0] + '\\n' + t)); }",
                 vec![],
             )
             .await

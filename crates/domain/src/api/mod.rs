@@ -82,7 +82,9 @@ pub struct LoginRequest {
 pub struct TokenResponse {
     /// Short-lived JWT for `Authorization: Bearer`.
     pub access_token: String,
-    /// Long-lived, single-use token for `POST /api/v1/auth/refresh`.
+    /// Long-lived, single-use token for `POST /api/v1/auth/refresh`; also set as the HttpOnly
+    /// `crm_refresh` cookie. Empty when the refresh itself was made with the cookie: then it is
+    /// in the cookie only, out of reach of page script.
     pub refresh_token: String,
     /// Always `Bearer`.
     pub token_type: String,

@@ -12,6 +12,7 @@ use crate::audit::{self, Actor, Change};
 use crate::auth::{password, secrets, throttle, AuthMethod, AuthUser};
 use crate::db;
 use crate::entities::{refresh_token, staff};
+use crate::error::Error;
 use crate::extract::peer_ip;
 use crate::extract::Json;
 use crate::ops::staff::{change_own_password, update_profile};
@@ -42,14 +43,37 @@ fn session_response(state: &AppState, tokens: &TokenResponse) -> HttpResponse {
     HttpResponse::Ok().cookie(refresh_cookie(state, &tokens.refresh_token, REFRESH_TOKEN_TTL)).json(tokens)
 }
 
+/// Where a refresh or logout found its token.
+enum Presented {
+    Body(String),
+    Cookie(String),
+}
+
+impl Presented {
+    fn token(&self) -> &str {
+        match self {
+            Presented::Body(t) | Presented::Cookie(t) => t,
+        }
+    }
+}
+
 /// The refresh token of a refresh or logout: the body's, else the cookie's.
-fn presented_refresh_token(req: &HttpRequest, body: &RefreshRequest) -> Option<String> {
-    body.refresh_token
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(str::to_string)
-        .or_else(|| req.cookie(REFRESH_COOKIE).map(|c| c.value().to_string()).filter(|t| !t.is_empty()))
+fn presented_refresh_token(req: &HttpRequest, body: &RefreshRequest) -> Option<Presented> {
+    let in_body = body.refresh_token.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(|t| Presented::Body(t.to_string()));
+    in_body.or_else(|| req.cookie(REFRESH_COOKIE).map(|c| c.value().to_string()).filter(|t| !t.is_empty()).map(Presented::Cookie))
+}
+
+/// A refresh answered from the cookie keeps the new refresh token in the cookie only: script on
+/// the page (which can call this endpoint) must never read it from the body.
+fn cookie_only(presented: &Presented, mut tokens: TokenResponse) -> TokenResponse {
+    if matches!(presented, Presented::Cookie(_)) {
+        tokens.refresh_token = String::new();
+    }
+    tokens
+}
+
+fn refresh_response(state: &AppState, presented: &Presented, tokens: TokenResponse) -> HttpResponse {
+    HttpResponse::Ok().cookie(refresh_cookie(state, &tokens.refresh_token, REFRESH_TOKEN_TTL)).json(cookie_only(presented, tokens))
 }
 
 /// Sign in with e-mail and password.
@@ -71,6 +95,12 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: Json<Logi
     }
     let ip = peer_ip(&req);
     let now = OffsetDateTime::now_utc();
+    // Argon2 is deliberately costly (~19 MiB each): a bounded number run at once, and a burst
+    // beyond that is told to come back rather than queued in memory. Checked before the attempt
+    // is counted, so a request turned away here is not taken for a failed guess.
+    let Ok(_permit) = state.password_checks.clone().try_acquire_owned() else {
+        return Err(ApiError::new(ErrorCode::RateLimited, "The server is busy checking other sign-ins; try again in a second.").with_retry_after(1));
+    };
     let attempt = match throttle::admit(&state.db, email.as_str(), ip.as_deref(), now).await? {
         throttle::Admission::Admitted(attempt) => attempt,
         throttle::Admission::Refused { retry_after } => {
@@ -79,11 +109,6 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: Json<Logi
                 ApiError::new(ErrorCode::TooManyLoginAttempts, format!("Too many failed sign-ins; try again in {secs} seconds.")).with_retry_after(secs)
             );
         }
-    };
-    // Argon2 is deliberately costly (~19 MiB each): a bounded number run at once, and a burst
-    // beyond that is told to come back rather than queued in memory.
-    let Ok(_permit) = state.password_checks.clone().try_acquire_owned() else {
-        return Err(ApiError::new(ErrorCode::RateLimited, "The server is busy checking other sign-ins; try again in a second.").with_retry_after(1));
     };
 
     let account = staff::Entity::find().filter(staff::Column::Email.eq(email.as_str())).one(&state.db).await?.filter(|s| s.active);
@@ -158,7 +183,7 @@ fn invalid_refresh() -> ApiError {
 pub async fn refresh(state: web::Data<AppState>, req: HttpRequest, body: Json<RefreshRequest>) -> ApiResult<HttpResponse> {
     let now = OffsetDateTime::now_utc();
     let presented = presented_refresh_token(&req, &body.0).ok_or_else(invalid_refresh)?;
-    let hash = secrets::hash_secret(&presented);
+    let hash = secrets::hash_secret(presented.token());
     let txn = db::begin_write(&state.db).await?;
     let row = refresh_token::Entity::find().filter(refresh_token::Column::TokenHash.eq(hash)).one(&txn).await?.ok_or_else(invalid_refresh)?;
     if row.expires_at <= now {
@@ -183,14 +208,14 @@ pub async fn refresh(state: web::Data<AppState>, req: HttpRequest, body: Json<Re
             .exec(&txn)
             .await?;
         txn.commit().await?;
-        return Ok(session_response(&state, &tokens));
+        return Ok(refresh_response(&state, &presented, tokens));
     }
     // Already spent: read it as it is now (the rotation that won may have just committed).
     let spent = refresh_token::Entity::find_by_id(row.id).one(&txn).await?.ok_or_else(invalid_refresh)?;
     if raced_with_rotation(&txn, &spent, now).await? {
         let tokens = issue_tokens(&state, &txn, row.staff_id, now).await?;
         txn.commit().await?;
-        return Ok(session_response(&state, &tokens));
+        return Ok(refresh_response(&state, &presented, tokens));
     }
     revoke_all_sessions(&txn, row.staff_id, now).await?;
     txn.commit().await?;
@@ -217,7 +242,7 @@ async fn revoke_all_sessions(db: &impl ConnectionTrait, staff_id: i32, now: Offs
 #[tracing::instrument(skip_all)]
 pub async fn logout(state: web::Data<AppState>, req: HttpRequest, body: Json<RefreshRequest>) -> ApiResult<HttpResponse> {
     let now = OffsetDateTime::now_utc();
-    let hash = secrets::hash_secret(&presented_refresh_token(&req, &body.0).unwrap_or_default());
+    let hash = secrets::hash_secret(presented_refresh_token(&req, &body.0).as_ref().map_or("", Presented::token));
     let txn = db::begin_write(&state.db).await?;
     let row =
         refresh_token::Entity::find().filter(refresh_token::Column::TokenHash.eq(hash)).filter(refresh_token::Column::RevokedAt.is_null()).one(&txn).await?;
@@ -263,16 +288,44 @@ pub async fn me(user: AuthUser) -> HttpResponse {
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`session_required`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`current_password` wrong, or `new_password` too short, too common or unchanged", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too_many_login_attempts` after repeated wrong current passwords (with `Retry-After`), or `rate_limited`", body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip_all, fields(actor = user.id()))]
-pub async fn change_password(state: web::Data<AppState>, user: AuthUser, body: Json<ChangePasswordRequest>) -> ApiResult<HttpResponse> {
+pub async fn change_password(state: web::Data<AppState>, req: HttpRequest, user: AuthUser, body: Json<ChangePasswordRequest>) -> ApiResult<HttpResponse> {
     let body = body.0;
     let now = OffsetDateTime::now_utc();
+    // The current password is checked like a sign-in's: bounded argon2 work, and guesses
+    // counted and slowed down (a stolen access token must not be a password oracle).
+    let Ok(_permit) = state.password_checks.clone().try_acquire_owned() else {
+        return Err(ApiError::new(ErrorCode::RateLimited, "The server is busy checking passwords; try again in a second.").with_retry_after(1));
+    };
+    let ip = peer_ip(&req);
+    let attempt = match throttle::admit(&state.db, &user.staff.email, ip.as_deref(), now).await? {
+        throttle::Admission::Admitted(attempt) => attempt,
+        throttle::Admission::Refused { retry_after } => {
+            let secs = retry_after.whole_seconds().max(1).unsigned_abs();
+            return Err(
+                ApiError::new(ErrorCode::TooManyLoginAttempts, format!("Too many wrong passwords; try again in {secs} seconds.")).with_retry_after(secs)
+            );
+        }
+    };
     let txn = db::begin_write(&state.db).await?;
-    change_own_password(&txn, &user, body.current_password, body.new_password).await?;
-    let tokens = issue_tokens(&state, &txn, user.id(), now).await?;
-    txn.commit().await?;
-    Ok(session_response(&state, &tokens))
+    match change_own_password(&txn, &user, body.current_password, body.new_password).await {
+        Ok(()) => {
+            throttle::succeeded(&txn, attempt).await?;
+            let tokens = issue_tokens(&state, &txn, user.id(), now).await?;
+            txn.commit().await?;
+            Ok(session_response(&state, &tokens))
+        }
+        Err(e) => {
+            txn.rollback().await?;
+            let wrong_password = matches!(&e, Error::Invalid(errors) if errors.iter().any(|f| f.field == "current_password" && f.code == "wrong"));
+            if !wrong_password {
+                throttle::forget(&state.db, attempt).await?;
+            }
+            Err(e.into())
+        }
+    }
 }
 
 /// Edit your own name or e-mail address (the e-mail only from a signed-in session).

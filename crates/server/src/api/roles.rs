@@ -92,6 +92,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Creat
     let name = v.check("name", parse_name(&body.name, 100));
     check_permissions(&mut v, &body.permissions);
     v.finish().map_err(ApiError::validation)?;
+    ensure_within_own(&user, &body.permissions)?;
     let name = name.unwrap_or_default();
 
     let txn = db::begin_write(&state.db).await?;
@@ -115,12 +116,21 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Creat
 }
 
 /// Nobody changes the role they hold (a role with Roles edit could otherwise grant itself
-/// everything), and only administrators touch the administrator role.
+/// everything), only administrators touch the administrator role, and others only roles
+/// within their own permissions.
 fn ensure_may_edit_role(user: &AuthUser, role: &role::Model) -> ApiResult<()> {
     if role.id == user.role.id {
-        return Err(ApiError::forbidden("You cannot change the role you hold; ask another administrator."));
+        return Err(ApiError::forbidden("You cannot change the role you hold."));
     }
     Ok(ensure_may_manage(user, role)?)
+}
+
+/// A non-administrator grants no more than they hold themselves.
+fn ensure_within_own(user: &AuthUser, permissions: &PermissionSet) -> ApiResult<()> {
+    if !user.role.is_admin && !permissions.is_within(&user.permissions) {
+        return Err(ApiError::forbidden("A role cannot grant more than your own permissions."));
+    }
+    Ok(())
 }
 
 async fn find(db: &impl ConnectionTrait, id: i32) -> ApiResult<role::Model> {
@@ -160,6 +170,9 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
         check_permissions(&mut v, p);
     }
     v.finish().map_err(ApiError::validation)?;
+    if let Some(p) = &body.permissions {
+        ensure_within_own(&user, p)?;
+    }
 
     let txn = db::begin_write(&state.db).await?;
     let current = find(&txn, *id).await?;

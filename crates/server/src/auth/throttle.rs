@@ -92,6 +92,13 @@ pub async fn admit(db: &impl ConnectionTrait, email: &str, ip: Option<&str>, now
     Ok(Admission::Admitted(Attempt { ids, account_key: account_and_address_key(email, ip) }))
 }
 
+/// The attempt was no guess after all (the request failed for another reason): it does not
+/// count, and nothing else changes.
+pub async fn forget(db: &impl ConnectionTrait, attempt: Attempt) -> Result<()> {
+    login_failure::Entity::delete_many().filter(login_failure::Column::Id.is_in(attempt.ids)).exec(db).await?;
+    Ok(())
+}
+
 /// A correct password: this attempt does not count, and the account's counter for this
 /// address starts again (the address's counter over all accounts keeps its failures).
 pub async fn succeeded(db: &impl ConnectionTrait, attempt: Attempt) -> Result<()> {

@@ -24,11 +24,8 @@ pub fn signature_of(c: &contract::Model) -> Option<Signature> {
     })
 }
 
-/// Statuses in which a contract is not open for signature.
-const NOT_SIGNABLE: &[&str] = &["Draft", "Expired", "Terminated"];
-
-/// A contract can be signed once, while it awaits signature: not a draft, not expired or
-/// terminated, not past its end date.
+/// A contract can be signed once, while its status is "Awaiting signature" (not a draft, not
+/// active before anyone signed, not expired or terminated) and before its end date.
 pub async fn refuse_unless_signable(db: &impl ConnectionTrait, c: &contract::Model) -> Result<()> {
     if c.signed_at.is_some() {
         return Err(Error::refused(ErrorCode::AlreadyDone, "This contract is already signed."));
@@ -37,8 +34,9 @@ pub async fn refuse_unless_signable(db: &impl ConnectionTrait, c: &contract::Mod
         Some(id) => contract_status::Entity::find_by_id(id).one(db).await?.map(|s| s.name),
         None => None,
     };
-    if let Some(name) = status.filter(|n| NOT_SIGNABLE.iter().any(|x| x.eq_ignore_ascii_case(n))) {
-        return Err(Error::refused(ErrorCode::InvalidStatusTransition, format!("This contract is {name}, not awaiting signature.")));
+    if status.as_deref() != Some(crate::db::AWAITING_SIGNATURE) {
+        let shown = status.unwrap_or_else(|| "without a status".into());
+        return Err(Error::refused(ErrorCode::InvalidStatusTransition, format!("This contract is {shown}, not awaiting signature.")));
     }
     if c.end_date.is_some_and(|end| end < today()) {
         return Err(Error::refused(ErrorCode::InvalidStatusTransition, "This contract has ended; it can no longer be signed."));

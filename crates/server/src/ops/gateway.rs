@@ -98,8 +98,9 @@ pub enum Settlement {
 
 /// Settles a paid checkout session for invoice `invoice_id` in `txn`, once per session id:
 /// what the invoice can still take is recorded as its payment; the rest — all of it when the
-/// invoice was cancelled or paid meanwhile — becomes one client credit entry. The money was
-/// taken either way, so it is never refused.
+/// invoice was cancelled or paid meanwhile — becomes one client credit entry: the money was
+/// taken, so an invoice's state never refuses it. (A session naming an unknown invoice or
+/// another currency is refused: it is not this CRM's to book.)
 pub async fn settle_completed_session(txn: &impl ConnectionTrait, invoice_id: i32, event_id: &str, session: &CheckoutSession) -> Result<Settlement> {
     // Lock the invoice first: the gateway retries deliveries, and simultaneous copies of one
     // event queue here, so the duplicate check below sees the first one's rows.
@@ -134,7 +135,7 @@ pub async fn settle_completed_session(txn: &impl ConnectionTrait, invoice_id: i3
     }
     let mut credit_id = None;
     if paid_minor > to_invoice {
-        let why = if takes_payments { "Overpaid online on" } else { "Paid online on cancelled invoice" };
+        let why = if takes_payments { "Overpaid online on" } else { "Paid online on an invoice that takes no payments (cancelled or not issued)" };
         let credit = client_credit::ActiveModel {
             client_id: Set(inv.client_id),
             currency: Set(inv.currency.clone()),

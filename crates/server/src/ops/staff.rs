@@ -131,7 +131,10 @@ pub async fn visible(db: &impl ConnectionTrait, user: &AuthUser, id: i32, read: 
 
 /// Fails when `staff_id` is the last active administrator and the change would remove that.
 pub async fn keep_an_admin(db: &impl ConnectionTrait, staff_id: i32) -> Result<()> {
-    let admin_roles: Vec<i32> = role::Entity::find().filter(role::Column::IsAdmin.eq(true)).all(db).await?.into_iter().map(|r| r.id).collect();
+    // Locking the administrator role rows serialises every change that could remove an
+    // administrator: two admins demoting each other at once cannot both pass the count.
+    let admin_roles: Vec<i32> =
+        Read::ForUpdate.apply(role::Entity::find().filter(role::Column::IsAdmin.eq(true))).all(db).await?.into_iter().map(|r| r.id).collect();
     let others = staff::Entity::find()
         .filter(staff::Column::RoleId.is_in(admin_roles))
         .filter(staff::Column::Active.eq(true))
@@ -144,13 +147,28 @@ pub async fn keep_an_admin(db: &impl ConnectionTrait, staff_id: i32) -> Result<(
     Ok(())
 }
 
-/// Only administrators create, edit, reset, deactivate or appoint administrators: a role with
-/// Staff permissions must not be a way to become (or take over) one.
+/// Only administrators create, edit, reset, deactivate or appoint administrators, and a
+/// non-administrator manages only accounts and roles whose permissions are within their own:
+/// Staff or Roles permissions must not be a way to become, or take over, someone mightier.
+/// Appointing an administrator needs a signed-in session, not an API token.
 pub fn ensure_may_manage(user: &AuthUser, role: &role::Model) -> Result<()> {
-    if role.is_admin && !user.role.is_admin {
-        return Err(Error::forbidden("Only administrators create, edit or appoint administrator accounts."));
+    if role.is_admin {
+        if !user.role.is_admin {
+            return Err(Error::forbidden("Only administrators create, edit or appoint administrator accounts."));
+        }
+        return require_session_for(user, "Administrators are appointed from a signed-in session, not with an API token.");
+    }
+    if !user.role.is_admin && !crate::auth::role_permissions(role)?.is_within(&user.permissions) {
+        return Err(Error::forbidden(format!("The role `{}` grants more than yours; ask an administrator.", role.name)));
     }
     Ok(())
+}
+
+fn require_session_for(user: &AuthUser, why: &str) -> Result<()> {
+    match user.method {
+        AuthMethod::Session => Ok(()),
+        AuthMethod::ApiToken(_) => Err(Error::refused(ErrorCode::SessionRequired, why)),
+    }
 }
 
 /// Signs an account out everywhere: its refresh tokens and its API tokens stop working (an
@@ -173,11 +191,11 @@ pub async fn revoke_credentials(db: &impl ConnectionTrait, staff_id: i32) -> Res
     Ok(())
 }
 
-/// A staff member's own password and e-mail are changed only from a signed-in session, never
-/// with an API token: a leaked token must not be able to take the account over.
-fn ensure_session_for_credentials(user: &AuthUser, staff_id: i32, changes_credentials: bool) -> Result<()> {
-    if changes_credentials && staff_id == user.id() && matches!(user.method, AuthMethod::ApiToken(_)) {
-        user.require_session()?;
+/// Passwords and e-mail addresses (anyone's) are changed only from a signed-in session, never
+/// with an API token: a leaked token must not be able to take accounts over.
+fn ensure_session_for_credentials(user: &AuthUser, changes_credentials: bool) -> Result<()> {
+    if changes_credentials {
+        require_session_for(user, "Passwords and e-mail addresses are changed from a signed-in session, not with an API token.")?;
     }
     Ok(())
 }
@@ -211,7 +229,7 @@ impl StaffChanges {
 /// Applies `changes` to staff member `id` in `txn`: the privilege rules, the last-administrator
 /// rule, and signing the account out everywhere when its password changes or it is deactivated.
 pub async fn update(txn: &impl ConnectionTrait, user: &AuthUser, id: i32, changes: StaffChanges) -> Result<Staff> {
-    ensure_session_for_credentials(user, id, changes.password_hash.is_some() || changes.email.is_some())?;
+    ensure_session_for_credentials(user, changes.password_hash.is_some() || changes.email.is_some())?;
     let current = lock_visible(txn, user, id).await?;
     let current_role = find_role(txn, current.role_id).await?;
     ensure_may_manage(user, &current_role)?;
@@ -317,7 +335,7 @@ pub async fn update_profile(txn: &impl ConnectionTrait, user: &AuthUser, body: U
     let name = body.name.as_deref().and_then(|n| v.check("name", parse_name(n, NAME_MAX)));
     let email = body.email.as_deref().and_then(|e| v.check("email", EmailAddress::parse(e)));
     v.finish().map_err(Error::validation)?;
-    ensure_session_for_credentials(user, user.id(), email.is_some())?;
+    ensure_session_for_credentials(user, email.is_some())?;
     let me = Read::ForUpdate.apply(staff::Entity::find_by_id(user.id())).one(txn).await?.ok_or_else(|| Error::not_found("staff member"))?;
     if let Some(email) = &email {
         ensure_email_free(txn, email.as_str(), Some(me.id)).await?;

@@ -95,6 +95,7 @@ async fn a_burst_of_parallel_guesses_is_counted_before_the_password_check() {
     let evaluated = statuses.iter().filter(|s| **s == 401).count();
     assert!(evaluated <= 5, "{evaluated} guesses were checked: {statuses:?}");
     assert!(statuses.iter().all(|s| *s == 401 || *s == 429), "{statuses:?}");
+    assert!(evaluated >= 1, "the free attempts were checked: {statuses:?}");
 }
 
 /// Password checks beyond the configured number at once are refused, not queued.
@@ -242,6 +243,9 @@ async fn the_refresh_token_also_travels_in_an_http_only_cookie() {
     assert_eq!(res.status(), StatusCode::OK);
     let renewed = res.headers()[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().trim_start_matches("crm_refresh=").to_string();
     assert_ne!(renewed, value);
+    let (_, body) = json_of(res).await;
+    assert_eq!(body["refresh_token"], "", "made with the cookie: the new token is in the cookie only, never in a body page script can read");
+    assert!(body["access_token"].as_str().is_some_and(|t| !t.is_empty()));
     // Spent (past the race grace): refused.
     app.state
         .db
@@ -264,4 +268,28 @@ async fn the_refresh_token_also_travels_in_an_http_only_cookie() {
     assert!(res.headers()[header::SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
     let (s, b) = app.post("/api/v1/auth/refresh", None, json!({"refresh_token": renewed})).await;
     assert_problem(s, &b, 401, "invalid_refresh_token");
+}
+
+/// Guessing the current password through `/me/password` with a stolen access token is counted
+/// and slowed down like sign-ins; a new password that breaks the policy is not a guess.
+#[tokio::test]
+async fn the_current_password_cannot_be_guessed_through_a_password_change() {
+    let app = spawn_app().await;
+    let (_, token) = app.admin().await;
+    let change = |current: &str, new: &str| json!({"current_password": current, "new_password": new});
+    for _ in 0..3 {
+        let (s, b) = app.post("/api/v1/me/password", Some(&token), change(PASSWORD, "short")).await;
+        assert_eq!((s.as_u16(), b["errors"][0]["code"].as_str()), (422, Some("too_short")), "{b}");
+    }
+    for _ in 0..5 {
+        let (s, b) = app.post("/api/v1/me/password", Some(&token), change("guess-number-x", "amber-kettle-orbit-42")).await;
+        assert_eq!((s.as_u16(), b["errors"][0]["code"].as_str()), (422, Some("wrong")), "{b}");
+    }
+    let res = app.request(Method::POST, "/api/v1/me/password", Some(&token), Some(change(PASSWORD, "amber-kettle-orbit-42"))).await;
+    assert!(res.headers().contains_key(header::RETRY_AFTER));
+    let (s, b) = json_of(res).await;
+    assert_problem(s, &b, 429, "too_many_login_attempts");
+    // The same counter as sign-ins from this address: guessing cannot move over there either.
+    let (s, b) = app.post("/api/v1/auth/login", None, json!({"email": ADMIN_EMAIL, "password": PASSWORD})).await;
+    assert_problem(s, &b, 429, "too_many_login_attempts");
 }

@@ -151,7 +151,7 @@ async fn only_contracts_awaiting_signature_are_signed_and_portal_links_can_be_re
     let status = |name: &str| statuses["items"].as_array().unwrap().iter().find(|s| s["name"] == name).unwrap()["id"].clone();
     let portal_of = |k: &serde_json::Value| format!("/api/v1/portal/contracts/{}", k["portal_url"].as_str().unwrap().rsplit('/').next().unwrap());
     let sign = json!({"name": "Ana Signer", "signature": "Ana Signer"});
-    for (name, end) in [("Terminated", None), ("Expired", None), ("Awaiting signature", Some(today - Duration::days(1)))] {
+    for (name, end) in [("Active", None), ("Terminated", None), ("Expired", None), ("Awaiting signature", Some(today - Duration::days(1)))] {
         let (s, k) = app
             .post(
                 "/api/v1/contracts",

@@ -170,7 +170,9 @@ async fn staff_managers_cannot_appoint_edit_or_become_administrators() {
     let (s, role) = app.post("/api/v1/roles", Some(&admin_token), json!({"name": "Office manager", "permissions": perms})).await;
     assert_eq!(s, StatusCode::CREATED, "{role}");
     let (_, manager) = app.staff_with_token("office@test.example", "Office manager").await;
-    let agent_role = app.role_id("Sales Agent").await;
+    // A role within the manager's own permissions, which they may hand out.
+    let (_, clerk) = app.post("/api/v1/roles", Some(&admin_token), json!({"name": "Clerk", "permissions": {"staff": ["view"]}})).await;
+    let agent_role = clerk["id"].clone();
 
     // Appointing an administrator, directly or by a role change: 403, nothing created.
     let before = app.count("staff").await;
@@ -200,6 +202,26 @@ async fn staff_managers_cannot_appoint_edit_or_become_administrators() {
     assert_problem(s, &b, 403, "forbidden");
     let (_, mine) = app.get(&format!("/api/v1/roles/{}", role["id"]), &admin_token).await;
     assert_eq!(mine["permissions"], role["permissions"], "unchanged");
+    // Nor a role, or an account, mightier than their own: a role granting settings they lack.
+    let (s, b) =
+        app.post("/api/v1/roles", Some(&manager), json!({"name": "Everything", "permissions": {"staff": ["view"], "settings": ["view", "edit"]}})).await;
+    assert_problem(s, &b, 403, "forbidden");
+    let (_, mighty) = app
+        .post("/api/v1/roles", Some(&admin_token), json!({"name": "Finance", "permissions": {"settings": ["view", "edit"], "invoices": ["view", "create"]}}))
+        .await;
+    let (s, b) =
+        app.post("/api/v1/staff", Some(&manager), json!({"name": "Eve", "email": "eve@test.example", "password": PASSWORD, "role_id": mighty["id"]})).await;
+    assert_problem(s, &b, 403, "forbidden");
+    let (s, b) = app.patch(&format!("/api/v1/staff/{}", agent["id"]), &manager, json!({"role_id": mighty["id"]})).await;
+    assert_problem(s, &b, 403, "forbidden");
+    // Within their own, they may; a Sales Agent's role (leads, proposals…) is not.
+    let (s, b) = app.post("/api/v1/roles", Some(&manager), json!({"name": "Staff viewer", "permissions": {"staff": ["view"]}})).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let sales_agent = app.role_id("Sales Agent").await;
+    let (s, b) =
+        app.post("/api/v1/staff", Some(&manager), json!({"name": "Sam", "email": "sam@test.example", "password": PASSWORD, "role_id": sales_agent})).await;
+    assert_problem(s, &b, 403, "forbidden");
+
     // The same edits are the administrator's to make.
     let (s, b) = app.patch(&format!("/api/v1/roles/{}", role["id"]), &admin_token, json!({"description": "Runs the office"})).await;
     assert_eq!(s, StatusCode::OK, "{b}");
@@ -225,8 +247,13 @@ async fn staff_change_their_own_password_and_profile_and_old_credentials_stop_wo
     assert_problem(s, &b, 403, "session_required");
     let (s, b) = app.patch("/api/v1/me", &api_token, json!({"email": "thief@evil.example"})).await;
     assert_problem(s, &b, 403, "session_required");
-    let (s, b) = app.patch(&format!("/api/v1/staff/{}", agent.id), &api_token, json!({"password": "amber-kettle-orbit-42"})).await;
-    assert_eq!(s, StatusCode::FORBIDDEN, "{b}");
+    // Not even with a token whose scopes would allow editing staff.
+    let (_, staff_token) = app.post("/api/v1/api-tokens", Some(&admin_token), json!({"name": "HR sync", "scopes": ["staff:*"]})).await;
+    let staff_token = staff_token["token"].as_str().unwrap().to_string();
+    let (s, b) = app.patch(&format!("/api/v1/staff/{}", agent.id), &staff_token, json!({"password": "amber-kettle-orbit-42"})).await;
+    assert_problem(s, &b, 403, "session_required");
+    let (s, b) = app.patch(&format!("/api/v1/staff/{}", agent.id), &staff_token, json!({"name": "Renamed by the HR sync"})).await;
+    assert_eq!(s, StatusCode::OK, "other fields are fine: {b}");
 
     // Policy and the current password, field by field.
     let change = |current: &str, new: &str| json!({"current_password": current, "new_password": new});
