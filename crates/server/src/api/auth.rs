@@ -27,6 +27,29 @@ pub const REFRESH_TOKEN_TTL: Duration = Duration::days(30);
 pub const REFRESH_COOKIE: &str = "crm_refresh";
 const REFRESH_COOKIE_PATH: &str = "/api/v1/auth";
 
+/// Admits one password check for `email` from `ip`: argon2 is deliberately costly (~19 MiB
+/// each), so a bounded number run at once and a burst beyond that is told to come back
+/// (checked first, so a request turned away is not taken for a failed guess); then the attempt
+/// is counted, or refused while this account and address must wait. Hold the permit while
+/// the password is checked.
+async fn begin_password_check(
+    state: &AppState,
+    email: &str,
+    ip: Option<&str>,
+    now: OffsetDateTime,
+) -> ApiResult<(tokio::sync::OwnedSemaphorePermit, throttle::Attempt)> {
+    let Ok(permit) = state.password_checks.clone().try_acquire_owned() else {
+        return Err(ApiError::new(ErrorCode::RateLimited, "The server is busy checking passwords; try again in a second.").with_retry_after(1));
+    };
+    match throttle::admit(&state.db, email, ip, now).await? {
+        throttle::Admission::Admitted(attempt) => Ok((permit, attempt)),
+        throttle::Admission::Refused { retry_after } => {
+            let secs = retry_after.whole_seconds().max(1).unsigned_abs();
+            Err(ApiError::new(ErrorCode::TooManyLoginAttempts, format!("Too many wrong passwords; try again in {secs} seconds.")).with_retry_after(secs))
+        }
+    }
+}
+
 fn refresh_cookie(state: &AppState, value: &str, max_age: Duration) -> Cookie<'static> {
     Cookie::build(REFRESH_COOKIE, value.to_string())
         .path(REFRESH_COOKIE_PATH)
@@ -95,21 +118,7 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: Json<Logi
     }
     let ip = peer_ip(&req);
     let now = OffsetDateTime::now_utc();
-    // Argon2 is deliberately costly (~19 MiB each): a bounded number run at once, and a burst
-    // beyond that is told to come back rather than queued in memory. Checked before the attempt
-    // is counted, so a request turned away here is not taken for a failed guess.
-    let Ok(_permit) = state.password_checks.clone().try_acquire_owned() else {
-        return Err(ApiError::new(ErrorCode::RateLimited, "The server is busy checking other sign-ins; try again in a second.").with_retry_after(1));
-    };
-    let attempt = match throttle::admit(&state.db, email.as_str(), ip.as_deref(), now).await? {
-        throttle::Admission::Admitted(attempt) => attempt,
-        throttle::Admission::Refused { retry_after } => {
-            let secs = retry_after.whole_seconds().max(1).unsigned_abs();
-            return Err(
-                ApiError::new(ErrorCode::TooManyLoginAttempts, format!("Too many failed sign-ins; try again in {secs} seconds.")).with_retry_after(secs)
-            );
-        }
-    };
+    let (_permit, attempt) = begin_password_check(&state, email.as_str(), ip.as_deref(), now).await?;
 
     let account = staff::Entity::find().filter(staff::Column::Email.eq(email.as_str())).one(&state.db).await?.filter(|s| s.active);
     let ok = password::verify(given, account.as_ref().map(|s| s.password_hash.clone())).await?;
@@ -294,21 +303,10 @@ pub async fn me(user: AuthUser) -> HttpResponse {
 pub async fn change_password(state: web::Data<AppState>, req: HttpRequest, user: AuthUser, body: Json<ChangePasswordRequest>) -> ApiResult<HttpResponse> {
     let body = body.0;
     let now = OffsetDateTime::now_utc();
-    // The current password is checked like a sign-in's: bounded argon2 work, and guesses
-    // counted and slowed down (a stolen access token must not be a password oracle).
-    let Ok(_permit) = state.password_checks.clone().try_acquire_owned() else {
-        return Err(ApiError::new(ErrorCode::RateLimited, "The server is busy checking passwords; try again in a second.").with_retry_after(1));
-    };
+    // The current password is checked like a sign-in's (a stolen access token must not be a
+    // password oracle), on the same counter.
     let ip = peer_ip(&req);
-    let attempt = match throttle::admit(&state.db, &user.staff.email, ip.as_deref(), now).await? {
-        throttle::Admission::Admitted(attempt) => attempt,
-        throttle::Admission::Refused { retry_after } => {
-            let secs = retry_after.whole_seconds().max(1).unsigned_abs();
-            return Err(
-                ApiError::new(ErrorCode::TooManyLoginAttempts, format!("Too many wrong passwords; try again in {secs} seconds.")).with_retry_after(secs)
-            );
-        }
-    };
+    let (_permit, attempt) = begin_password_check(&state, &user.staff.email, ip.as_deref(), now).await?;
     let txn = db::begin_write(&state.db).await?;
     match change_own_password(&txn, &user, body.current_password, body.new_password).await {
         Ok(()) => {
