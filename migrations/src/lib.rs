@@ -16,6 +16,7 @@ mod m20261123_000009_contracts;
 mod m20261201_000010_gateway_credit;
 mod m20261201_000011_accepted_content_hash;
 mod m20261201_000012_refresh_successor;
+mod m20261207_000013_sync;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000010_gateway_credit::Migration),
             Box::new(m20261201_000011_accepted_content_hash::Migration),
             Box::new(m20261201_000012_refresh_successor::Migration),
+            Box::new(m20261207_000013_sync::Migration),
         ]
     }
 }

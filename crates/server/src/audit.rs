@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 
 use crate::entities::audit_log;
 use crate::error::{Error, Result};
+use crate::outbox;
 
 /// Who made a change. `staff_id == None` means the system or the command line.
 #[derive(Debug, Clone, Default)]
@@ -71,6 +72,10 @@ fn without_secrets(mut value: serde_json::Value) -> serde_json::Value {
 }
 
 pub async fn record(db: &impl ConnectionTrait, actor: &Actor, change: Change<'_>) -> Result<()> {
+    let after = change.after.map(without_secrets);
+    if let (Some(id), Some(data)) = (change.entity_id, feed_data(&change.action, change.entity_type, after.as_ref())) {
+        outbox::emit(db, change.action, change.entity_type, id, data).await?;
+    }
     audit_log::Entity::insert(audit_log::ActiveModel {
         at: Set(OffsetDateTime::now_utc()),
         actor_staff_id: Set(actor.staff_id),
@@ -79,7 +84,7 @@ pub async fn record(db: &impl ConnectionTrait, actor: &Actor, change: Change<'_>
         entity_type: Set(change.entity_type.to_string()),
         entity_id: Set(change.entity_id),
         before: Set(change.before.map(without_secrets)),
-        after: Set(change.after.map(without_secrets)),
+        after: Set(after),
         ip: Set(actor.ip.clone()),
         ..Default::default()
     })
@@ -89,9 +94,33 @@ pub async fn record(db: &impl ConnectionTrait, actor: &Actor, change: Change<'_>
     Ok(())
 }
 
+/// A record of the events feed created, updated or deleted: the event's data (the record as
+/// it now is, or `{}` for a deletion). Other entries have their own, explicit events.
+fn feed_data(action: &str, entity_type: &str, after: Option<&serde_json::Value>) -> Option<serde_json::Value> {
+    let what = action.strip_prefix(entity_type)?.strip_prefix('.')?;
+    if !outbox::is_record_type(entity_type) {
+        return None;
+    }
+    match what {
+        "created" | "updated" => Some(after.cloned().unwrap_or_else(|| serde_json::json!({}))),
+        "deleted" => Some(serde_json::json!({})),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::without_secrets;
+    use super::{feed_data, without_secrets};
+
+    #[test]
+    fn record_changes_of_feed_types_become_events() {
+        let lead = serde_json::json!({"id": 3, "name": "Ana"});
+        assert_eq!(feed_data("lead.updated", "lead", Some(&lead)), Some(lead.clone()));
+        assert_eq!(feed_data("lead.deleted", "lead", None), Some(serde_json::json!({})));
+        assert_eq!(feed_data("lead.activity_logged", "lead", Some(&lead)), None, "not a record change");
+        assert_eq!(feed_data("payment.deleted", "invoice", None), None, "deleting a payment does not delete the invoice");
+        assert_eq!(feed_data("role.updated", "role", Some(&lead)), None, "not a record type of the feed");
+    }
 
     #[test]
     fn portal_links_and_tokens_never_reach_the_log() {

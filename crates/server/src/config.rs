@@ -34,6 +34,8 @@ pub struct Settings {
     pub scheduler_every: Option<Duration>,
     /// The card payment gateway (Stripe or a compatible service), when configured.
     pub gateway: Option<GatewaySettings>,
+    /// Days the events feed keeps an event (`CRM_EVENTS_RETENTION_DAYS`, at least 30).
+    pub events_retention_days: u32,
 }
 
 /// A Stripe-compatible payment gateway: Checkout Sessions and signed webhooks.
@@ -78,6 +80,9 @@ pub fn jwt_secret_problem(secret: &str) -> Option<String> {
     None
 }
 
+/// The events feed keeps at least a month of events.
+pub const DEFAULT_EVENTS_RETENTION_DAYS: u32 = 30;
+
 impl Settings {
     pub fn from_env() -> Settings {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
@@ -111,6 +116,7 @@ impl Settings {
                 Some("0") => None,
                 _ => Some(Duration::from_secs(number("CRM_SCHEDULER_SECS", 60))),
             },
+            events_retention_days: var("CRM_EVENTS_RETENTION_DAYS").map_or(DEFAULT_EVENTS_RETENTION_DAYS, |v| v.trim().parse().unwrap_or(0)),
         }
     }
 
@@ -138,6 +144,11 @@ impl Settings {
         if let Some(problem) = self.jwt_secret.as_deref().and_then(jwt_secret_problem) {
             return Err(problem);
         }
+        if self.events_retention_days < DEFAULT_EVENTS_RETENTION_DAYS {
+            return Err(format!(
+                "CRM_EVENTS_RETENTION_DAYS must be a number of days of at least {DEFAULT_EVENTS_RETENTION_DAYS}: integrators count on the events feed keeping a month"
+            ));
+        }
         if let Some(v) = std::env::var("CRM_TRUSTED_PROXIES").ok().filter(|v| !v.trim().is_empty()) {
             if let Some(bad) = v.split(',').map(str::trim).find(|p| !p.is_empty() && parse_proxy(p).is_none()) {
                 return Err(format!("CRM_TRUSTED_PROXIES: `{bad}` is not an IP address or CIDR range (e.g. 10.0.0.1 or 10.0.0.0/8)"));
@@ -163,6 +174,7 @@ impl Settings {
             trusted_proxies: Vec::new(),
             scheduler_every: None,
             gateway: None,
+            events_retention_days: DEFAULT_EVENTS_RETENTION_DAYS,
         }
     }
 }

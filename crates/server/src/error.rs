@@ -78,6 +78,8 @@ error_codes! {
     PayloadTooLarge => (413, "payload_too_large", "Request body too large"),
     UnsupportedMediaType => (415, "unsupported_media_type", "Unsupported media type"),
     ValidationFailed => (422, "validation_failed", "Validation failed"),
+    UnknownParameter => (422, "unknown_parameter", "Unknown query parameter"),
+    PreconditionFailed => (412, "precondition_failed", "The record changed since you read it"),
     TooManyLoginAttempts => (429, "too_many_login_attempts", "Too many failed sign-in attempts"),
     InternalError => (500, "internal_error", "Internal server error"),
     DatabaseUnavailable => (503, "database_unavailable", "Database unavailable"),

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod conditional;
 pub mod config;
 pub mod csv_export;
 pub mod custom_fields;
@@ -19,6 +20,7 @@ pub mod outbox;
 pub mod pagination;
 pub mod pdf;
 pub mod problem;
+pub mod query_rules;
 pub mod scheduler;
 pub mod scoring;
 pub mod seed;

@@ -160,6 +160,7 @@ Every operation lists the statuses it answers; any operation may also fail with 
         api::portal::add_comment,
         api::portal::pdf,
         api::notifications::list,
+        api::events::list,
         api::notifications::mark_read,
         api::notifications::mark_all_read,
         api::invoices::get_billing,
@@ -224,7 +225,7 @@ Every operation lists the statuses it answers; any operation may also fail with 
         crmconnect_domain::permissions::Module,
         crmconnect_domain::permissions::Action,
     )),
-    modifiers(&BearerAuth, &ErrorResponses, &BinaryContent),
+    modifiers(&BearerAuth, &ErrorResponses, &BinaryContent, &Conditional, &CustomFieldFilters),
     tags(
         (name = "system", description = "Health and audit log"),
         (name = "auth", description = "Sign-in, tokens, the current user"),
@@ -237,6 +238,7 @@ Every operation lists the statuses it answers; any operation may also fail with 
         (name = "proposals", description = "Proposals, their templates, sending, PDF, comments and conversion"),
         (name = "portal", description = "The client portal: no login, the link's token is the key"),
         (name = "notifications", description = "In-app notifications of the signed-in user"),
+        (name = "events", description = "The events feed: every change to leads, opportunities, clients, proposals, sales orders, invoices, contracts and recurring invoices, in order, for keeping another system in sync"),
         (name = "settings", description = "Company settings and e-mail templates"),
         (name = "contracts", description = "Contracts, their statuses, renewals and portal signing"),
         (name = "invoices", description = "Invoices, numbering and the billing configuration"),
@@ -377,6 +379,10 @@ fn edge_errors(op: &Operation) -> Vec<(u16, &'static str, &'static str)> {
     if portal {
         out.push((429, "rate_limited", "too many requests from this address; see `Retry-After`"));
     }
+    if params.iter().any(|p| p.parameter_in == ParameterIn::Header && p.name == "If-Match") {
+        out.push((412, "precondition_failed", "the record changed since the `ETag` in `If-Match` was read; nothing was changed"));
+    }
+    out.push((422, "unknown_parameter", "a query parameter this operation does not accept; `errors` names each"));
     out
 }
 
@@ -420,6 +426,55 @@ impl Modify for BinaryContent {
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// Conditional requests (`conditional.rs`): a JSON `200` of a `GET` or `PATCH` carries an
+/// `ETag`, and a `GET` answers `304` when `If-None-Match` names it.
+struct Conditional;
+
+impl Modify for Conditional {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            for (op, get) in [(&mut item.get, true), (&mut item.patch, false)] {
+                let Some(op) = op else { continue };
+                let Some(RefOr::T(ok)) = op.responses.responses.get_mut("200") else { continue };
+                if !ok.content.contains_key("application/json") {
+                    continue;
+                }
+                ok.headers.entry("ETag".into()).or_insert_with(|| {
+                    let mut h = Header::new(ObjectBuilder::new().schema_type(Type::String));
+                    h.description = Some("The representation's entity tag: send it back as `If-None-Match` (GET) or `If-Match` (PATCH).".into());
+                    h
+                });
+                if get {
+                    op.responses
+                        .responses
+                        .entry("304".into())
+                        .or_insert_with(|| RefOr::T(Response::new("Not Modified: `If-None-Match` names the current `ETag`.")));
+                }
+            }
+        }
+    }
+}
+
+/// Lists that also filter by custom fields (`cf.<key>=<value>`) say so with an extension, which
+/// the unknown-parameter check (`query_rules.rs`) reads.
+const CUSTOM_FIELD_LISTS: &[&str] = &["listLeads", "exportLeads", "listClients", "listInvoices", "listProposals"];
+
+struct CustomFieldFilters;
+
+impl Modify for CustomFieldFilters {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let Some(op) = &mut item.get else { continue };
+            if CUSTOM_FIELD_LISTS.contains(&op.operation_id.as_deref().unwrap_or_default()) {
+                let ext = utoipa::openapi::extensions::ExtensionsBuilder::new()
+                    .add(crate::query_rules::CUSTOM_FIELD_FILTERS, "Filter by a custom field with `cf.<key>=<value>` (the field's key).")
+                    .build();
+                op.extensions.get_or_insert_with(Default::default).merge(ext);
             }
         }
     }

@@ -1,9 +1,12 @@
-//! The transactional outbox: domain events (e.g. `lead_status_changed`) written in the same
-//! transaction as the change, for workflow automation and webhooks to consume later.
+//! The transactional outbox: domain events (e.g. `lead.status_changed`) written in the same
+//! transaction as the change. The events feed (`GET /events`) reads them; workflow automation
+//! and webhooks consume them. Types are `<record_type>.<what happened>`.
 
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 use serde_json::Value;
 use time::OffsetDateTime;
+
+use crmconnect_domain::permissions::Module;
 
 use crate::entities::event;
 use crate::error::Result;
@@ -21,4 +24,22 @@ pub async fn emit(db: &impl ConnectionTrait, event_type: &str, entity_type: &str
     .exec(db)
     .await?;
     Ok(())
+}
+
+/// The record types of the events feed and the module whose `view` / `view_own` governs each.
+/// Their `*.created`, `*.updated` and `*.deleted` events come from the audit log's entries
+/// (`audit::record`), so no change of them goes unreported.
+pub const RECORD_TYPES: &[(&str, Module)] = &[
+    ("lead", Module::Leads),
+    ("opportunity", Module::Opportunities),
+    ("client", Module::Clients),
+    ("proposal", Module::Proposals),
+    ("sales_order", Module::SalesOrders),
+    ("invoice", Module::Invoices),
+    ("contract", Module::Contracts),
+    ("recurring_invoice", Module::Invoices),
+];
+
+pub fn is_record_type(name: &str) -> bool {
+    RECORD_TYPES.iter().any(|(t, _)| *t == name)
 }

@@ -32,7 +32,8 @@ pub const OVERDUE_REMINDERS: &str = "overdue_reminders";
 pub const PROPOSAL_EXPIRY: &str = "proposal_expiry";
 pub const CONTRACT_EXPIRY: &str = "contract_expiry";
 pub const OVERDUE_EVENTS: &str = "overdue_events";
-const JOBS: [&str; 5] = [RECURRING, OVERDUE_EVENTS, OVERDUE_REMINDERS, PROPOSAL_EXPIRY, CONTRACT_EXPIRY];
+pub const EVENTS_RETENTION: &str = "events_retention";
+const JOBS: [&str; 6] = [RECURRING, OVERDUE_EVENTS, OVERDUE_REMINDERS, PROPOSAL_EXPIRY, CONTRACT_EXPIRY, EVENTS_RETENTION];
 /// How long a claimed job is reserved for the server running it.
 const LEASE: Duration = Duration::from_secs(10 * 60);
 
@@ -44,6 +45,8 @@ pub struct Scheduler {
     pub id: String,
     pub public_url: String,
     pub wakeup: std::sync::Arc<tokio::sync::Notify>,
+    /// How long the events feed keeps an event.
+    pub events_retention: time::Duration,
 }
 
 /// What one pass did, per job (`None` = another server held the job).
@@ -54,6 +57,7 @@ pub struct TickReport {
     pub proposal_expiry: Option<usize>,
     pub contract_expiry: Option<usize>,
     pub overdue_events: Option<usize>,
+    pub events_pruned: Option<usize>,
 }
 
 impl Scheduler {
@@ -80,6 +84,7 @@ impl Scheduler {
                 OVERDUE_REMINDERS => overdue_reminders(&self.db, &self.public_url, today).await,
                 PROPOSAL_EXPIRY => proposal_expiry(&self.db, today).await,
                 OVERDUE_EVENTS => overdue_events(&self.db, today).await,
+                EVENTS_RETENTION => crate::ops::events::prune(&self.db, now - self.events_retention).await.map(|n| n as usize),
                 _ => contract_expiry(&self.db, today).await,
             };
             self.release(name, now, result.as_ref().err()).await?;
@@ -89,6 +94,7 @@ impl Scheduler {
                 OVERDUE_REMINDERS => report.overdue_reminders = Some(done),
                 PROPOSAL_EXPIRY => report.proposal_expiry = Some(done),
                 OVERDUE_EVENTS => report.overdue_events = Some(done),
+                EVENTS_RETENTION => report.events_pruned = Some(done),
                 _ => report.contract_expiry = Some(done),
             }
         }
@@ -226,7 +232,7 @@ async fn create_cycle_invoice(txn: &impl ConnectionTrait, public_url: &str, s: &
     let mut change = crate::audit::Change::new("invoice.generated", "invoice", saved.id);
     change.after = Some(json!({"recurring_id": s.id, "cycle": cycle}));
     crate::audit::record(txn, &system(), change).await?;
-    outbox::emit(txn, "recurring_invoice_generated", "invoice", saved.id, json!({"invoice_id": saved.id, "recurring_id": s.id, "cycle": cycle})).await?;
+    outbox::emit(txn, "invoice.generated", "invoice", saved.id, json!({"invoice_id": saved.id, "recurring_id": s.id, "cycle": cycle})).await?;
     match s.mode.as_str() {
         "issue" => {
             invoices::issue_in(txn, &system(), &saved).await?;
@@ -266,7 +272,7 @@ pub async fn overdue_events(db: &DatabaseConnection, today: Date) -> Result<usiz
         let txn = db::begin_write(db).await?;
         if mark_once(&txn, "invoice_overdue", inv.id, due).await? {
             let days = (today - due).whole_days();
-            outbox::emit(&txn, "invoice_overdue", "invoice", inv.id, json!({"invoice_id": inv.id, "client_id": inv.client_id, "days_overdue": days})).await?;
+            outbox::emit(&txn, "invoice.overdue", "invoice", inv.id, json!({"invoice_id": inv.id, "client_id": inv.client_id, "days_overdue": days})).await?;
             emitted += 1;
         }
         txn.commit().await?;
@@ -362,7 +368,7 @@ pub async fn contract_expiry(db: &DatabaseConnection, today: Date) -> Result<usi
                 };
                 notifications::notify(&txn, staff_id, notice).await?;
             }
-            outbox::emit(&txn, "contract_expiring", "contract", c.id, json!({"contract_id": c.id, "end_date": end.to_string()})).await?;
+            outbox::emit(&txn, "contract.expiring", "contract", c.id, json!({"contract_id": c.id, "end_date": end.to_string()})).await?;
             told += 1;
         }
         txn.commit().await?;
@@ -392,7 +398,7 @@ pub async fn proposal_expiry(db: &DatabaseConnection, today: Date) -> Result<usi
                 entity: Some(("proposal", p.id)),
             };
             notifications::notify(&txn, staff_id, notice).await?;
-            outbox::emit(&txn, "proposal_expiring", "proposal", p.id, json!({"proposal_id": p.id, "open_till": open_till.to_string()})).await?;
+            outbox::emit(&txn, "proposal.expiring", "proposal", p.id, json!({"proposal_id": p.id, "open_till": open_till.to_string()})).await?;
             told += 1;
         }
         txn.commit().await?;

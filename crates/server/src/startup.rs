@@ -3,17 +3,20 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
+use actix_web::body::BoxBody;
 use actix_web::dev::{Server, Service, ServiceResponse};
 use actix_web::middleware::{ErrorHandlers, Logger};
 use actix_web::{web, App, HttpServer};
+use futures_util::future::LocalBoxFuture;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::jwt::JwtKeys;
 use crate::auth::secrets;
 use crate::config::Settings;
 use crate::problem::{problemize, ApiError};
+use crate::query_rules::QueryRules;
 use crate::state::{self, AppState};
-use crate::{api, db, email, extract, openapi, scheduler, spa};
+use crate::{api, conditional, db, email, extract, openapi, scheduler, spa};
 use tokio::sync::Notify;
 
 pub struct Application {
@@ -71,6 +74,7 @@ impl Application {
                 id: format!("{}:{port}:{}", std::process::id(), &secrets::random_secret()[..8]),
                 public_url: state.settings.public_url.clone(),
                 wakeup: state.email_wakeup.clone(),
+                events_retention: time::Duration::days(i64::from(state.settings.events_retention_days)),
             };
             tokio::spawn(scheduler.run(every));
         }
@@ -134,7 +138,9 @@ fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let spa_dir = state.settings.spa_dir.clone();
     let https = state.settings.public_url.starts_with("https://");
     let data = web::Data::new(state);
+    let query_rules = Arc::new(QueryRules::from_spec(&openapi::spec()));
     let server = HttpServer::new(move || {
+        let query_rules = query_rules.clone();
         App::new()
             .wrap(ErrorHandlers::new().default_handler(problemize))
             .wrap_fn(move |req, srv| {
@@ -164,6 +170,18 @@ fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/v1/openapi.json", openapi::spec()))
             .service(
                 web::scope("/api/v1")
+                    .wrap_fn(move |req, srv| -> LocalBoxFuture<'static, Result<ServiceResponse<BoxBody>, actix_web::Error>> {
+                        match query_rules.check(&req) {
+                            Err(refused) => {
+                                let res = req.into_response(actix_web::ResponseError::error_response(&refused));
+                                Box::pin(async move { Ok(res) })
+                            }
+                            Ok(()) => {
+                                let call = srv.call(req);
+                                Box::pin(async move { conditional::tag_response(call.await?).await })
+                            }
+                        }
+                    })
                     .configure(api::configure)
                     .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::from_status(actix_web::http::StatusCode::NOT_FOUND)) })),
             )

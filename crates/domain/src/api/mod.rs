@@ -61,6 +61,27 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+/// One change of a record, as the events feed (`GET /events`) and webhooks deliver it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Event {
+    pub id: i32,
+    /// `<record_type>.<what happened>`: `lead.created`, `lead.updated`, `lead.deleted`,
+    /// `lead.status_changed`, `proposal.accepted`, `invoice.paid`, `invoice.overdue`, …
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// `lead`, `opportunity`, `client`, `proposal`, `sales_order`, `invoice`, `contract`,
+    /// `recurring_invoice`.
+    pub record_type: String,
+    pub record_id: i32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: time::OffsetDateTime,
+    /// What the event says: for `*.created` and `*.updated` the record as it then was; for
+    /// others the facts of the change (e.g. `from`/`to` of a status change); `{}` for `*.deleted`.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub data: serde_json::Value,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {

@@ -8,7 +8,7 @@ use crmconnect_domain::api::{ApiToken, CreateApiToken, CreatedApiToken, Page, Pr
 use crmconnect_domain::permissions::PermissionSet;
 use crmconnect_domain::validation::{parse_name, Validator};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Order, QueryFilter};
 use time::OffsetDateTime;
 
 use crate::audit::{self, Change};
@@ -16,7 +16,7 @@ use crate::auth::{secrets, AuthUser};
 use crate::db;
 use crate::entities::api_token;
 use crate::extract::Json;
-use crate::pagination::{finish_page, PageParams};
+use crate::pagination::{finish_page, Keys, PageParams};
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -41,15 +41,12 @@ fn to_api(t: &api_token::Model) -> ApiToken {
 pub async fn list(state: web::Data<AppState>, user: AuthUser, page: web::Query<PageParams>) -> ApiResult<HttpResponse> {
     user.require_session()?;
     let page = page.parse()?;
-    let mut query = api_token::Entity::find()
-        .filter(api_token::Column::StaffId.eq(user.id()))
-        .filter(api_token::Column::RevokedAt.is_null())
-        .order_by_asc(api_token::Column::Id)
-        .limit(page.limit + 1);
-    if let Some(after) = page.after_id {
-        query = query.filter(api_token::Column::Id.gt(after));
-    }
-    let (rows, next_cursor) = finish_page(query.all(&state.db).await?, page, |t| t.id);
+    let query = page.select(
+        api_token::Entity::find().filter(api_token::Column::StaffId.eq(user.id())).filter(api_token::Column::RevokedAt.is_null()),
+        Keys { id: api_token::Column::Id, created_at: api_token::Column::CreatedAt, updated_at: api_token::Column::CreatedAt },
+        Order::Asc,
+    );
+    let (rows, next_cursor) = finish_page(query.all(&state.db).await?, page, |t| (t.id, t.created_at));
     Ok(HttpResponse::Ok().json(Page { items: rows.iter().map(to_api).collect(), next_cursor }))
 }
 

@@ -4,14 +4,14 @@ use actix_web::{web, HttpResponse};
 use crmconnect_domain::api::{AuditEntry, Page, Problem};
 use crmconnect_domain::permissions::{Module, ViewScope};
 use crmconnect_domain::validation::FieldProblem;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, Order, QueryFilter};
 use serde::Deserialize;
 use time::{Date, OffsetDateTime};
 use utoipa::IntoParams;
 
 use crate::auth::AuthUser;
 use crate::entities::audit_log;
-use crate::pagination::{finish_page, PageParams};
+use crate::pagination::{finish_page, Keys, PageParams};
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -61,13 +61,13 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query
     let scope = user.view_scope(Module::AuditLog)?;
     let page = page.parse()?;
     let (from, until) = filter.period()?;
-    let mut query = audit_log::Entity::find().order_by_desc(audit_log::Column::Id).limit(page.limit + 1);
+    let mut query = page.select(
+        audit_log::Entity::find(),
+        Keys { id: audit_log::Column::Id, created_at: audit_log::Column::At, updated_at: audit_log::Column::At },
+        Order::Desc,
+    );
     if let ViewScope::Own(me) = scope {
         query = query.filter(audit_log::Column::ActorStaffId.eq(me));
-    }
-    if let Some(before) = page.after_id {
-        // Newest first: the cursor's id is the smallest seen so far.
-        query = query.filter(audit_log::Column::Id.lt(before));
     }
     if let Some(t) = &filter.entity_type {
         query = query.filter(audit_log::Column::EntityType.eq(t.as_str()));
@@ -87,7 +87,7 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query
     if let Some(until) = until {
         query = query.filter(audit_log::Column::At.lt(until));
     }
-    let (rows, next_cursor) = finish_page(query.all(&state.db).await?, page, |e| e.id);
+    let (rows, next_cursor) = finish_page(query.all(&state.db).await?, page, |e| (e.id, e.at));
     let items = rows
         .into_iter()
         .map(|e| AuditEntry {

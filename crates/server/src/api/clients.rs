@@ -4,20 +4,21 @@ use actix_web::{web, HttpResponse};
 use crmconnect_domain::api::{Client, ClientInput, Contact, ContactInput, Page, Problem, TimelineEntry};
 use crmconnect_domain::permissions::{Action, Module, ViewScope};
 use sea_orm::sea_query::{Expr, Func};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, Order, QueryFilter};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use utoipa::IntoParams;
 
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
+use crate::conditional::IfMatch;
 use crate::custom_fields;
 use crate::db;
 use crate::entities::{client, client_contact};
 use crate::extract::Json;
 use crate::ops::clients::*;
 use crate::ops::leads::lock_visible as lock_visible_lead;
-use crate::pagination::{finish_page, PageParams};
+use crate::pagination::{finish_page, Keys, PageParams};
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
@@ -43,15 +44,13 @@ pub async fn list(
 ) -> ApiResult<HttpResponse> {
     let scope = user.view_scope(Module::Clients)?;
     let page = page.parse()?;
-    let mut q = client::Entity::find()
-        .filter(custom_fields::filter(&state.db, custom_fields::CLIENT, client::Column::Id, &custom).await?)
-        .order_by_asc(client::Column::Id)
-        .limit(page.limit + 1);
+    let mut q = page.select(
+        client::Entity::find().filter(custom_fields::filter(&state.db, custom_fields::CLIENT, client::Column::Id, &custom).await?),
+        Keys { id: client::Column::Id, created_at: client::Column::CreatedAt, updated_at: client::Column::UpdatedAt },
+        Order::Asc,
+    );
     if let ViewScope::Own(me) = scope {
         q = q.filter(client::Column::AssignedTo.eq(me));
-    }
-    if let Some(after) = page.after_id {
-        q = q.filter(client::Column::Id.gt(after));
     }
     if let Some(assigned) = crate::ops::leads::assigned_condition(filter.assigned.as_deref(), &user, client::Column::AssignedTo)? {
         q = q.filter(assigned);
@@ -64,7 +63,7 @@ pub async fn list(
                 .add(Expr::expr(Func::lower(Expr::col(client::Column::VatNumber))).like(pattern)),
         );
     }
-    let (rows, next_cursor) = finish_page(q.all(&state.db).await?, page, |c| c.id);
+    let (rows, next_cursor) = finish_page(q.all(&state.db).await?, page, |c| (c.id, c.updated_at));
     Ok(HttpResponse::Ok().json(Page { items: load_many(&state.db, &rows).await?, next_cursor }))
 }
 
@@ -95,15 +94,16 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 }
 
 /// Update a client: fields sent change (an empty string clears a text field).
-#[utoipa::path(patch, path = "/api/v1/clients/{id}", operation_id = "updateClient", tag = "clients", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(patch, path = "/api/v1/clients/{id}", operation_id = "updateClient", tag = "clients", security(("bearer" = [])), params(("id" = i32, Path), ("If-Match" = Option<String>, Header, description = "The `ETag` of the record as you read it: if it changed since, the answer is 412 and nothing changes.")),
     request_body = ClientInput,
     responses((status = 200, body = Client), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<ClientInput>) -> ApiResult<HttpResponse> {
+pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, if_match: IfMatch, body: Json<ClientInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Clients, Action::Edit)?;
     let txn = db::begin_write(&state.db).await?;
     let current = lock_visible(&txn, &user, *id).await?;
     let before = load_api(&txn, &current).await?;
+    if_match.check(&before)?;
     let mut row: client::ActiveModel = current.into();
     let custom = apply_client(&txn, &mut row, &body.0, false).await?;
     row.updated_at = Set(OffsetDateTime::now_utc());

@@ -8,7 +8,7 @@ use crmconnect_domain::money;
 use crmconnect_domain::permissions::{Action, Module, ViewScope};
 use crmconnect_domain::proposals::ProposalStatus;
 use crmconnect_domain::validation::parse_name;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
@@ -16,11 +16,12 @@ use utoipa::IntoParams;
 
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
+use crate::conditional::IfMatch;
 use crate::documents::{currency_of, today};
 use crate::entities::{client, contract, contract_status};
 use crate::extract::Json;
 use crate::ops::contracts::*;
-use crate::pagination::{finish_page, PageParams};
+use crate::pagination::{finish_page, Keys, PageParams};
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 use crate::{db, outbox};
@@ -40,7 +41,11 @@ pub struct ContractFilter {
 pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query<ContractFilter>, page: web::Query<PageParams>) -> ApiResult<HttpResponse> {
     let scope = user.view_scope(Module::Contracts)?;
     let page = page.parse()?;
-    let mut q = contract::Entity::find().order_by_desc(contract::Column::Id).limit(page.limit + 1);
+    let mut q = page.select(
+        contract::Entity::find(),
+        Keys { id: contract::Column::Id, created_at: contract::Column::CreatedAt, updated_at: contract::Column::UpdatedAt },
+        Order::Desc,
+    );
     if let ViewScope::Own(me) = scope {
         let mine = client::Entity::find()
             .select_only()
@@ -50,9 +55,6 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query
             .all(&state.db)
             .await?;
         q = q.filter(sea_orm::Condition::any().add(contract::Column::ClientId.is_in(mine)).add(contract::Column::CreatedBy.eq(me)));
-    }
-    if let Some(before) = page.after_id {
-        q = q.filter(contract::Column::Id.lt(before));
     }
     if let Some(days) = filter.expiring_in_days {
         let today = today();
@@ -64,7 +66,7 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query
     if let Some(id) = filter.status_id {
         q = q.filter(contract::Column::StatusId.eq(id));
     }
-    let (rows, next_cursor) = finish_page(q.all(&state.db).await?, page, |c| c.id);
+    let (rows, next_cursor) = finish_page(q.all(&state.db).await?, page, |c| (c.id, c.updated_at));
     Ok(HttpResponse::Ok().json(Page { items: load_many(&state.db, &state.settings.public_url, &rows).await?, next_cursor }))
 }
 
@@ -93,14 +95,15 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 
 /// Change a contract. Changing the content of a signed contract is allowed and flagged
 /// (`changed_after_signing`).
-#[utoipa::path(patch, path = "/api/v1/contracts/{id}", operation_id = "updateContract", tag = "contracts", security(("bearer" = [])), params(("id" = i32, Path)), request_body = ContractInput,
+#[utoipa::path(patch, path = "/api/v1/contracts/{id}", operation_id = "updateContract", tag = "contracts", security(("bearer" = [])), params(("id" = i32, Path), ("If-Match" = Option<String>, Header, description = "The `ETag` of the record as you read it: if it changed since, the answer is 412 and nothing changes.")), request_body = ContractInput,
     responses((status = 200, body = Contract), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<ContractInput>) -> ApiResult<HttpResponse> {
+pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, if_match: IfMatch, body: Json<ContractInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Contracts, Action::Edit)?;
     let txn = db::begin_write(&state.db).await?;
     let current = lock_visible(&txn, &user, *id).await?;
     let before = load_api(&txn, &state.settings.public_url, &current).await?;
+    if_match.check(&before)?;
     let mut row: contract::ActiveModel = current.clone().into();
     apply(&txn, &user, &mut row, Some(&current), &body.0).await?;
     let saved = row.update(&txn).await?;
@@ -193,7 +196,7 @@ pub async fn renew(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32
     let saved = row.insert(&txn).await?;
     let api = load_api(&txn, &state.settings.public_url, &saved).await?;
     audit::record(&txn, &user.actor(), Change::new("contract.renewed", "contract", saved.id).after(&api)).await?;
-    outbox::emit(&txn, "contract_renewed", "contract", saved.id, json!({"contract_id": saved.id, "renewed_from_id": old.id})).await?;
+    outbox::emit(&txn, "contract.renewed", "contract", saved.id, json!({"contract_id": saved.id, "renewed_from_id": old.id})).await?;
     txn.commit().await?;
     Ok(HttpResponse::Created().json(api))
 }

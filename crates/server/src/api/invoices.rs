@@ -12,7 +12,7 @@ use crmconnect_domain::money::{self};
 use crmconnect_domain::permissions::{Action, Module, ViewScope};
 use crmconnect_domain::validation::{parse_name, EmailAddress, Validator};
 use sea_orm::sea_query::{Expr, Func};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use time::{Date, OffsetDateTime};
 use utoipa::IntoParams;
@@ -20,12 +20,13 @@ use utoipa::IntoParams;
 use super::pdf_response;
 use crate::audit::{self, Change};
 use crate::auth::{secrets, AuthUser};
+use crate::conditional::IfMatch;
 use crate::documents::{self, INVOICE};
 use crate::documents::{currency_of, today};
 use crate::entities::{app_setting, client, email_outbox, invoice};
 use crate::extract::Json;
 use crate::ops::invoices::*;
-use crate::pagination::{finish_page, PageParams};
+use crate::pagination::{finish_page, Keys, PageParams};
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 use crate::{custom_fields, db, email};
@@ -144,15 +145,16 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 
 /// Change an invoice. Lines, client, currency and discount are locked once payments exist
 /// (409 `invoice_locked`); a cancelled invoice is locked entirely.
-#[utoipa::path(patch, path = "/api/v1/invoices/{id}", operation_id = "updateInvoice", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)), request_body = InvoiceInput,
+#[utoipa::path(patch, path = "/api/v1/invoices/{id}", operation_id = "updateInvoice", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path), ("If-Match" = Option<String>, Header, description = "The `ETag` of the record as you read it: if it changed since, the answer is 412 and nothing changes.")), request_body = InvoiceInput,
     responses((status = 200, body = Invoice), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invoice_locked`", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<InvoiceInput>) -> ApiResult<HttpResponse> {
+pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, if_match: IfMatch, body: Json<InvoiceInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Invoices, Action::Edit)?;
     let txn = db::begin_write(&state.db).await?;
     let current = lock_visible(&txn, &user, *id).await?;
     let before = load_api(&txn, &state.settings.public_url, &current).await?;
+    if_match.check(&before)?;
     let fields = resolve(&txn, &user, Some(&current), &body.0).await?;
     let mut row: invoice::ActiveModel = current.into();
     write(&mut row, &fields);
@@ -287,7 +289,8 @@ fn statuses_from_query(req: &HttpRequest) -> ApiResult<Vec<InvoiceStatus>> {
 
 /// List invoices, newest first, with the guide's filters (`?status=4` = overdue) and the
 /// totals of the whole filtered set per currency.
-#[utoipa::path(get, path = "/api/v1/invoices", operation_id = "listInvoices", tag = "invoices", security(("bearer" = [])), params(InvoiceFilter, PageParams),
+#[utoipa::path(get, path = "/api/v1/invoices", operation_id = "listInvoices", tag = "invoices", security(("bearer" = [])),
+    params(("status" = Option<String>, Query, description = "Status codes or names, repeated or comma-separated: `1` unpaid, `2` paid, `3` partially paid, `4` overdue, `5` cancelled, `6` draft (`?status=4&status=3`, `?status=draft`)."), InvoiceFilter, PageParams),
     responses((status = 200, body = InvoicePage), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
@@ -371,11 +374,12 @@ pub async fn list(
             }
         })
         .collect();
-    let mut q = invoice::Entity::find().filter(cond).order_by_desc(invoice::Column::Id).limit(page.limit + 1);
-    if let Some(before) = page.after_id {
-        q = q.filter(invoice::Column::Id.lt(before));
-    }
-    let (rows, next_cursor) = finish_page(q.all(&state.db).await?, page, |i| i.id);
+    let q = page.select(
+        invoice::Entity::find().filter(cond),
+        Keys { id: invoice::Column::Id, created_at: invoice::Column::CreatedAt, updated_at: invoice::Column::UpdatedAt },
+        Order::Desc,
+    );
+    let (rows, next_cursor) = finish_page(q.all(&state.db).await?, page, |i| (i.id, i.updated_at));
     Ok(HttpResponse::Ok().json(InvoicePage { items: load_many(&state.db, &state.settings.public_url, &rows).await?, next_cursor, totals }))
 }
 

@@ -18,6 +18,7 @@ use utoipa::IntoParams;
 
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
+use crate::conditional::IfMatch;
 use crate::db;
 use crate::entities::lead;
 use crate::extract::Json;
@@ -38,7 +39,6 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Creat
     let saved = insert_new(&txn, &user, body.0, |_| Ok(())).await?;
     let api = load_api(&txn, &saved).await?;
     audit::record(&txn, &user.actor(), Change::new("lead.created", "lead", saved.id).after(&api)).await?;
-    outbox::emit(&txn, "lead_created", "lead", saved.id, json!({"lead_id": saved.id, "assigned_to": saved.assigned_to})).await?;
     txn.commit().await?;
     Ok(HttpResponse::Created().json(api))
 }
@@ -53,17 +53,18 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 }
 
 /// Update a lead: only the fields sent change; `null` clears an optional field.
-#[utoipa::path(patch, path = "/api/v1/leads/{id}", operation_id = "updateLead", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(patch, path = "/api/v1/leads/{id}", operation_id = "updateLead", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path), ("If-Match" = Option<String>, Header, description = "The `ETag` of the record as you read it: if it changed since, the answer is 412 and nothing changes.")),
     request_body = UpdateLead,
     responses((status = 200, body = Lead), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[tracing::instrument(skip_all, fields(actor = user.id(), lead_id = *id))]
-pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<UpdateLead>) -> ApiResult<HttpResponse> {
+pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, if_match: IfMatch, body: Json<UpdateLead>) -> ApiResult<HttpResponse> {
     user.require(Module::Leads, Action::Edit)?;
     let txn = db::begin_write(&state.db).await?;
     let current = lock_visible(&txn, &user, *id).await?;
     let before = load_api(&txn, &current).await?;
+    if_match.check(&before)?;
     let mut patch = body.0;
     let custom = std::mem::take(&mut patch.custom_fields);
     let mut draft = LeadDraft::from_model(&current, before.tags.clone());
@@ -113,12 +114,33 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// `-created_at` (default), `created_at`, `-score`, `score`, `name`, `-name`.
+    /// `-created_at` (default), `created_at`, `-score`, `score`, `name`, `-name`, `updated_at`
+    /// (oldest change first — what a sync loop reads), `-updated_at`.
     pub sort: Option<String>,
+    /// Only leads changed at or after this instant (RFC 3339, e.g. `2026-12-01T08:00:00Z`).
+    #[param(format = DateTime)]
+    pub updated_since: Option<String>,
+    /// Only leads created at or after this instant (RFC 3339).
+    #[param(format = DateTime)]
+    pub created_since: Option<String>,
     /// Page size, 1–500 (default 50).
     pub limit: Option<u64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
+}
+
+impl ListParams {
+    /// `updated_since` / `created_since` as a condition on leads.
+    fn since(&self) -> crate::error::Result<Condition> {
+        let mut cond = Condition::all();
+        if let Some(t) = crate::pagination::parse_instant("updated_since", self.updated_since.as_deref())? {
+            cond = cond.add(lead::Column::UpdatedAt.gte(t));
+        }
+        if let Some(t) = crate::pagination::parse_instant("created_since", self.created_since.as_deref())? {
+            cond = cond.add(lead::Column::CreatedAt.gte(t));
+        }
+        Ok(cond)
+    }
 }
 
 /// List leads with the guide's filters, sorted, keyset-paginated. Lost and junk leads and
@@ -137,8 +159,8 @@ pub async fn list(
 ) -> ApiResult<HttpResponse> {
     let scope = user.view_scope(Module::Leads)?;
     let sort = Sort::parse(params.sort.as_deref())?;
-    let page = crate::pagination::PageParams { limit: params.limit, cursor: None }.parse()?;
-    let mut cond = filter.with_custom_fields(&state.db, &user, scope, &custom).await?;
+    let page = crate::pagination::PageParams { limit: params.limit, ..Default::default() }.parse()?;
+    let mut cond = filter.with_custom_fields(&state.db, &user, scope, &custom).await?.add(params.since()?);
     if let Some(raw) = params.cursor.as_deref() {
         let cur = decode_sort_cursor(raw)?;
         let id = lead::Column::Id;
@@ -152,6 +174,10 @@ pub async fn list(
             Sort::Oldest => id.gt(cur.id).into_condition(),
             Sort::ScoreDesc | Sort::ScoreAsc => after(lead::Column::Score, cur.k.as_i64().ok_or_else(bad)?.into()),
             Sort::NameAsc | Sort::NameDesc => after(lead::Column::Name, cur.k.as_str().ok_or_else(bad)?.to_string().into()),
+            Sort::UpdatedAsc | Sort::UpdatedDesc => {
+                let at = cur.k.as_i64().and_then(|n| OffsetDateTime::from_unix_timestamp_nanos(n.into()).ok()).ok_or_else(bad)?;
+                after(lead::Column::UpdatedAt, at.into())
+            }
         });
     }
     let mut rows = sort.apply(lead::Entity::find().filter(cond).limit(page.limit + 1)).all(&state.db).await?;
@@ -178,7 +204,7 @@ pub async fn export(
 ) -> ApiResult<HttpResponse> {
     let scope = user.view_scope(Module::Leads)?;
     let sort = Sort::parse(params.sort.as_deref())?;
-    let cond = filter.with_custom_fields(&state.db, &user, scope, &custom).await?;
+    let cond = filter.with_custom_fields(&state.db, &user, scope, &custom).await?.add(params.since()?);
     let names = LeadNames::load(&state.db).await?;
     let header = crate::csv_export::lead_header().map_err(ApiError::internal)?;
     // Streamed a chunk at a time: memory stays flat and no query binds more than a chunk's ids.
@@ -231,7 +257,7 @@ async fn set_flags(
         change.after = Some(json!({"lead": after, "details": extra}));
     }
     audit::record(&txn, &user.actor(), change).await?;
-    outbox::emit(&txn, &action.replace('.', "_"), "lead", saved.id, json!({"lead_id": saved.id, "details": event})).await?;
+    outbox::emit(&txn, action, "lead", saved.id, json!({"lead_id": saved.id, "details": event})).await?;
     txn.commit().await?;
     Ok(HttpResponse::Ok().json(after))
 }

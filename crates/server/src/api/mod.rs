@@ -11,6 +11,7 @@ pub mod catalogue;
 pub mod clients;
 pub mod contracts;
 pub mod custom_fields;
+pub mod events;
 pub mod gateway;
 pub mod health;
 pub mod invoices;
@@ -98,6 +99,7 @@ fn configure_quoting(cfg: &mut web::ServiceConfig) {
         // Before `/notifications/{id}/read`-style routes: "read-all" is a literal.
         .service(web::resource("/notifications/read-all").route(web::post().to(notifications::mark_all_read)))
         .service(web::resource("/notifications").route(web::get().to(notifications::list)))
+        .service(web::resource("/events").route(web::get().to(events::list)))
         .service(web::resource("/notifications/{id}/read").route(web::post().to(notifications::mark_read)))
         .service(web::resource("/sales-orders").route(web::get().to(sales_orders::list)).route(web::post().to(sales_orders::create)))
         .service(

@@ -3,14 +3,14 @@
 use actix_web::{web, HttpResponse};
 use crmconnect_domain::api::{Notification, Page, Problem};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, Order, QueryFilter};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use utoipa::IntoParams;
 
 use crate::auth::AuthUser;
 use crate::entities::notification;
-use crate::pagination::{finish_page, PageParams};
+use crate::pagination::{finish_page, Keys, PageParams};
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -40,14 +40,15 @@ pub struct NotificationFilter {
     responses((status = 200, body = Page<Notification>), (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query<NotificationFilter>, page: web::Query<PageParams>) -> ApiResult<HttpResponse> {
     let page = page.parse()?;
-    let mut q = notification::Entity::find().filter(notification::Column::StaffId.eq(user.id())).order_by_desc(notification::Column::Id).limit(page.limit + 1);
-    if let Some(before) = page.after_id {
-        q = q.filter(notification::Column::Id.lt(before));
-    }
+    let mut q = page.select(
+        notification::Entity::find().filter(notification::Column::StaffId.eq(user.id())),
+        Keys { id: notification::Column::Id, created_at: notification::Column::CreatedAt, updated_at: notification::Column::CreatedAt },
+        Order::Desc,
+    );
     if filter.unread == Some(true) {
         q = q.filter(notification::Column::ReadAt.is_null());
     }
-    let (rows, next_cursor) = finish_page(q.all(&state.db).await?, page, |n| n.id);
+    let (rows, next_cursor) = finish_page(q.all(&state.db).await?, page, |n| (n.id, n.created_at));
     Ok(HttpResponse::Ok().json(Page { items: rows.iter().map(to_api).collect(), next_cursor }))
 }
 

@@ -7,7 +7,7 @@ use crmconnect_domain::money::{non_negative_minor, Currency};
 use crmconnect_domain::opportunities::{check_probability, forecast as forecast_buckets};
 use crmconnect_domain::permissions::{Action, Module};
 use crmconnect_domain::validation::{parse_name, Validator};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Order, QueryFilter};
 use serde::Deserialize;
 use serde_json::json;
 use time::OffsetDateTime;
@@ -15,13 +15,13 @@ use utoipa::IntoParams;
 
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
+use crate::conditional::IfMatch;
 use crate::db;
 use crate::entities::{lead, staff};
 use crate::extract::Json;
 use crate::ops::leads::{load_api, load_many, lock_visible as lock_visible_lead, replace_tags, tags_of, LeadNames};
 use crate::ops::opportunities::*;
-use crate::outbox;
-use crate::pagination::PageParams;
+use crate::pagination::{finish_page, Keys, PageParams};
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
@@ -76,7 +76,6 @@ pub async fn convert(state: web::Data<AppState>, user: AuthUser, id: web::Path<i
     let mut lead_change = Change::new("lead.converted_to_opportunity", "lead", l.id);
     lead_change.after = Some(json!({"details": {"opportunity_id": saved.id}}));
     audit::record(&txn, &user.actor(), lead_change).await?;
-    outbox::emit(&txn, "opportunity_created", "opportunity", saved.id, json!({"opportunity_id": saved.id, "lead_id": l.id})).await?;
     txn.commit().await?;
     Ok(HttpResponse::Created().json(api))
 }
@@ -92,10 +91,8 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Creat
     user.require(Module::Opportunities, Action::Create)?;
     let txn = db::begin_write(&state.db).await?;
     let saved = create_direct(&txn, &user, body.0).await?;
-    let client_id = saved.converted_client_id;
     let api = load_api(&txn, &saved).await?;
     audit::record(&txn, &user.actor(), Change::new("opportunity.created", "opportunity", saved.id).after(&api)).await?;
-    outbox::emit(&txn, "opportunity_created", "opportunity", saved.id, json!({"opportunity_id": saved.id, "client_id": client_id})).await?;
     txn.commit().await?;
     Ok(HttpResponse::Created().json(api))
 }
@@ -107,12 +104,12 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Creat
 pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query<OpportunityFilter>, page: web::Query<PageParams>) -> ApiResult<HttpResponse> {
     let scope = user.view_scope(Module::Opportunities)?;
     let page = page.parse()?;
-    let mut cond = filter.condition(&user, scope)?;
-    if let Some(before) = page.after_id {
-        cond = cond.add(lead::Column::Id.lt(before));
-    }
-    let rows = lead::Entity::find().filter(cond).order_by_desc(lead::Column::Id).limit(page.limit + 1).all(&state.db).await?;
-    let (rows, next_cursor) = crate::pagination::finish_page(rows, page, |l| l.id);
+    let query = lead::Entity::find().filter(filter.condition(&user, scope)?);
+    let rows = page
+        .select(query, Keys { id: lead::Column::Id, created_at: lead::Column::CreatedAt, updated_at: lead::Column::UpdatedAt }, Order::Desc)
+        .all(&state.db)
+        .await?;
+    let (rows, next_cursor) = finish_page(rows, page, |l| (l.id, l.updated_at));
     Ok(HttpResponse::Ok().json(Page { items: load_many(&state.db, &rows).await?, next_cursor }))
 }
 
@@ -125,11 +122,17 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 }
 
 /// Update an opportunity's value, probability, close date, status or owner.
-#[utoipa::path(patch, path = "/api/v1/opportunities/{id}", operation_id = "updateOpportunity", tag = "opportunities", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(patch, path = "/api/v1/opportunities/{id}", operation_id = "updateOpportunity", tag = "opportunities", security(("bearer" = [])), params(("id" = i32, Path), ("If-Match" = Option<String>, Header, description = "The `ETag` of the record as you read it: if it changed since, the answer is 412 and nothing changes.")),
     request_body = UpdateOpportunity,
     responses((status = 200, body = Lead), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<UpdateOpportunity>) -> ApiResult<HttpResponse> {
+pub async fn update(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i32>,
+    if_match: IfMatch,
+    body: Json<UpdateOpportunity>,
+) -> ApiResult<HttpResponse> {
     user.require(Module::Opportunities, Action::Edit)?;
     let b = body.0;
     let txn = db::begin_write(&state.db).await?;
@@ -166,6 +169,7 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
     }
     v.finish().map_err(ApiError::validation)?;
     let before = load_api(&txn, &current).await?;
+    if_match.check(&before)?;
     let mut row: lead::ActiveModel = current.into();
     if let Some(n) = name {
         row.name = Set(n);

@@ -7,7 +7,7 @@ use crmconnect_domain::money::{self, Currency};
 use crmconnect_domain::permissions::{Action, Module, ViewScope};
 use crmconnect_domain::validation::{parse_name, Validator};
 use rust_decimal::Decimal;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use serde_json::json;
 use time::{Date, OffsetDateTime};
@@ -21,7 +21,7 @@ use crate::entities::{client, client_credit, invoice, payment, payment_mode};
 use crate::extract::Json;
 use crate::ops::invoices::{find_visible as find_invoice, load_api as load_invoice, lock_visible as lock_invoice, refresh_paid};
 use crate::ops::payments::*;
-use crate::pagination::{finish_page, PageParams};
+use crate::pagination::{finish_page, Keys, PageParams};
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 use crate::{db, pdf, settings};
@@ -92,7 +92,11 @@ pub struct PaymentFilter {
 pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query<PaymentFilter>, page: web::Query<PageParams>) -> ApiResult<HttpResponse> {
     let scope = user.view_scope(Module::Payments)?;
     let page = page.parse()?;
-    let mut q = payment::Entity::find().order_by_desc(payment::Column::Id).limit(page.limit + 1);
+    let mut q = page.select(
+        payment::Entity::find(),
+        Keys { id: payment::Column::Id, created_at: payment::Column::CreatedAt, updated_at: payment::Column::CreatedAt },
+        Order::Desc,
+    );
     if let ViewScope::Own(me) = scope {
         let mine = client::Entity::find()
             .select_only()
@@ -102,9 +106,6 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query
             .all(&state.db)
             .await?;
         q = q.filter(payment::Column::ClientId.is_in(mine));
-    }
-    if let Some(before) = page.after_id {
-        q = q.filter(payment::Column::Id.lt(before));
     }
     if let Some(id) = filter.client_id {
         q = q.filter(payment::Column::ClientId.eq(id));
@@ -121,7 +122,7 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query
     if let Some(d) = filter.date_to {
         q = q.filter(payment::Column::Date.lte(d));
     }
-    let (rows, next_cursor) = finish_page(q.all(&state.db).await?, page, |p| p.id);
+    let (rows, next_cursor) = finish_page(q.all(&state.db).await?, page, |p| (p.id, p.created_at));
     Ok(HttpResponse::Ok().json(Page { items: to_api_many(&state.db, &rows).await?, next_cursor }))
 }
 

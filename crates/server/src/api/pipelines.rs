@@ -6,7 +6,7 @@ use crmconnect_domain::api::{
 };
 use crmconnect_domain::permissions::{Action, Module};
 use crmconnect_domain::validation::{parse_name, Validator};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, Order, PaginatorTrait};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use utoipa::IntoParams;
@@ -17,7 +17,7 @@ use crate::db;
 use crate::entities::{lead, pipeline, pipeline_status};
 use crate::extract::Json;
 use crate::ops::pipelines::*;
-use crate::pagination::{finish_page, PageParams};
+use crate::pagination::{finish_page, Keys, PageParams};
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
@@ -27,11 +27,12 @@ use crate::state::AppState;
 pub async fn list(state: web::Data<AppState>, user: AuthUser, page: web::Query<PageParams>) -> ApiResult<HttpResponse> {
     require_read(&user)?;
     let page = page.parse()?;
-    let mut q = pipeline::Entity::find().order_by_asc(pipeline::Column::Id).limit(page.limit + 1);
-    if let Some(after) = page.after_id {
-        q = q.filter(pipeline::Column::Id.gt(after));
-    }
-    let (rows, next_cursor) = finish_page(q.all(&state.db).await?, page, |p| p.id);
+    let q = page.select(
+        pipeline::Entity::find(),
+        Keys { id: pipeline::Column::Id, created_at: pipeline::Column::CreatedAt, updated_at: pipeline::Column::UpdatedAt },
+        Order::Asc,
+    );
+    let (rows, next_cursor) = finish_page(q.all(&state.db).await?, page, |p| (p.id, p.updated_at));
     let mut items = Vec::with_capacity(rows.len());
     for p in &rows {
         items.push(to_api(&state.db, p).await?);

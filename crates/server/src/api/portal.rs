@@ -71,7 +71,7 @@ pub async fn view(state: web::Data<AppState>, req: HttpRequest, token: web::Path
             let mut change = Change::new("proposal.viewed", "proposal", p.id);
             change.after = Some(json!({"status_code": new.code()}));
             audit::record(&txn, &client_actor(&req), change).await?;
-            outbox::emit(&txn, "proposal_viewed", "proposal", p.id, json!({"proposal_id": p.id})).await?;
+            outbox::emit(&txn, "proposal.viewed", "proposal", p.id, json!({"proposal_id": p.id})).await?;
         }
     }
     let view = portal_view(&txn, &state.settings.public_url, &p).await?;
@@ -120,7 +120,7 @@ pub async fn accept(state: web::Data<AppState>, req: HttpRequest, token: web::Pa
     let mut change = Change::new("proposal.accepted", "proposal", p.id);
     change.after = Some(json!({"accepted": acceptance_of(&p)}));
     audit::record(&txn, &actor, change).await?;
-    outbox::emit(&txn, "proposal_accepted", "proposal", p.id, json!({"proposal_id": p.id})).await?;
+    outbox::emit(&txn, "proposal.accepted", "proposal", p.id, json!({"proposal_id": p.id})).await?;
     proposals::win_opportunity(&txn, &actor, &p).await?;
     notify_owner(&txn, &p, "proposal_accepted", format!("{} was accepted", p.number), format!("{} accepted “{}”.", name.unwrap_or_default(), p.subject))
         .await?;
@@ -160,7 +160,7 @@ pub async fn decline(state: web::Data<AppState>, req: HttpRequest, token: web::P
     let mut change = Change::new("proposal.declined", "proposal", p.id);
     change.after = Some(json!({"reason": reason}));
     audit::record(&txn, &client_actor(&req), change).await?;
-    outbox::emit(&txn, "proposal_declined", "proposal", p.id, json!({"proposal_id": p.id})).await?;
+    outbox::emit(&txn, "proposal.declined", "proposal", p.id, json!({"proposal_id": p.id})).await?;
     let why = reason.map(|r| format!(" Reason: {r}")).unwrap_or_default();
     notify_owner(&txn, &p, "proposal_declined", format!("{} was declined", p.number), format!("The client declined “{}”.{why}", p.subject)).await?;
     let view = portal_view(&txn, &state.settings.public_url, &p).await?;
@@ -202,7 +202,7 @@ pub async fn add_comment(state: web::Data<AppState>, req: HttpRequest, token: we
     .await?;
     let excerpt: String = content.chars().take(200).collect();
     notify_owner(&txn, &p, "proposal_comment", format!("New comment on {}", p.number), format!("{author}: {excerpt}")).await?;
-    outbox::emit(&txn, "proposal_commented", "proposal", p.id, json!({"proposal_id": p.id, "comment_id": saved.id})).await?;
+    outbox::emit(&txn, "proposal.commented", "proposal", p.id, json!({"proposal_id": p.id, "comment_id": saved.id})).await?;
     txn.commit().await?;
     Ok(HttpResponse::Created().json(proposals::comment_to_api(&saved)))
 }
@@ -323,7 +323,7 @@ pub async fn sign_contract(state: web::Data<AppState>, req: HttpRequest, token: 
     let mut change = Change::new("contract.signed", "contract", saved.id);
     change.after = Some(json!({"signature": signature_of(&saved)}));
     audit::record(&txn, &Actor { ip: peer_ip(&req), ..Actor::system() }, change).await?;
-    outbox::emit(&txn, "contract_signed", "contract", saved.id, json!({"contract_id": saved.id})).await?;
+    outbox::emit(&txn, "contract.signed", "contract", saved.id, json!({"contract_id": saved.id})).await?;
     if let Some(staff_id) = saved.created_by {
         let notice = crate::notifications::Notice {
             kind: "contract_signed",

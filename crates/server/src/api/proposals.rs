@@ -12,7 +12,7 @@ use crmconnect_domain::permissions::{Action, Module, ViewScope};
 use crmconnect_domain::proposals::{self as rules, ProposalEvent, ProposalStatus};
 use crmconnect_domain::validation::{parse_name, Validator};
 use sea_orm::sea_query::{Expr, Func};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, Order, QueryFilter, QueryOrder};
 use serde::Deserialize;
 use serde_json::json;
 use time::{Date, OffsetDateTime};
@@ -21,12 +21,13 @@ use utoipa::IntoParams;
 use super::pdf_response;
 use crate::audit::{self, Change};
 use crate::auth::{secrets, AuthUser};
+use crate::conditional::IfMatch;
 use crate::documents::today;
 use crate::documents::{self, PROPOSAL};
 use crate::entities::{email_outbox, proposal, proposal_comment};
 use crate::extract::Json;
 use crate::ops::proposals::*;
-use crate::pagination::{finish_page, PageParams};
+use crate::pagination::{finish_page, Keys, PageParams};
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 use crate::{custom_fields, db, email, outbox, settings};
@@ -70,8 +71,6 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Propo
     custom_fields::save(&txn, saved.id, custom).await?;
     let api = load_api(&txn, &state.settings.public_url, &saved).await?;
     audit::record(&txn, &user.actor(), Change::new("proposal.created", "proposal", saved.id).after(&api)).await?;
-    outbox::emit(&txn, "proposal_created", "proposal", saved.id, json!({"proposal_id": saved.id, "lead_id": saved.lead_id, "client_id": saved.client_id}))
-        .await?;
     txn.commit().await?;
     Ok(HttpResponse::Created().json(api))
 }
@@ -86,16 +85,17 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 
 /// Change a proposal: the fields sent change; `lines` replaces every line. Accepted or
 /// converted proposals keep their lines, currency and discount (409 `proposal_locked`).
-#[utoipa::path(patch, path = "/api/v1/proposals/{id}", operation_id = "updateProposal", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(patch, path = "/api/v1/proposals/{id}", operation_id = "updateProposal", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path), ("If-Match" = Option<String>, Header, description = "The `ETag` of the record as you read it: if it changed since, the answer is 412 and nothing changes.")),
     request_body = ProposalInput,
     responses((status = 200, body = Proposal), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`proposal_locked`", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<ProposalInput>) -> ApiResult<HttpResponse> {
+pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, if_match: IfMatch, body: Json<ProposalInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Proposals, Action::Edit)?;
     let txn = db::begin_write(&state.db).await?;
     let current = lock_visible(&txn, &user, *id).await?;
     let before = load_api(&txn, &state.settings.public_url, &current).await?;
+    if_match.check(&before)?;
     let (fields, custom) = resolve(&txn, &user, Some(&current), &body.0).await?;
     let mut row: proposal::ActiveModel = current.clone().into();
     write(&mut row, &fields);
@@ -168,7 +168,8 @@ fn statuses_from_query(req: &HttpRequest) -> ApiResult<Vec<ProposalStatus>> {
 }
 
 /// List proposals, newest first, with the guide's filters (`?status=4` = sent, awaiting answer).
-#[utoipa::path(get, path = "/api/v1/proposals", operation_id = "listProposals", tag = "proposals", security(("bearer" = [])), params(ProposalFilter, PageParams),
+#[utoipa::path(get, path = "/api/v1/proposals", operation_id = "listProposals", tag = "proposals", security(("bearer" = [])),
+    params(("status" = Option<String>, Query, description = "The guide's status codes or names, repeated or comma-separated (`?status=4`, `?status=sent,open`)."), ProposalFilter, PageParams),
     responses((status = 200, body = Page<Proposal>), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
@@ -182,15 +183,13 @@ pub async fn list(
     let scope = user.view_scope(Module::Proposals)?;
     let page = page.parse()?;
     let statuses = statuses_from_query(&req)?;
-    let mut q = proposal::Entity::find()
-        .filter(custom_fields::filter(&state.db, custom_fields::PROPOSAL, proposal::Column::Id, &custom).await?)
-        .order_by_desc(proposal::Column::Id)
-        .limit(page.limit + 1);
+    let mut q = page.select(
+        proposal::Entity::find().filter(custom_fields::filter(&state.db, custom_fields::PROPOSAL, proposal::Column::Id, &custom).await?),
+        Keys { id: proposal::Column::Id, created_at: proposal::Column::CreatedAt, updated_at: proposal::Column::UpdatedAt },
+        Order::Desc,
+    );
     if let ViewScope::Own(me) = scope {
         q = q.filter(Condition::any().add(proposal::Column::AssignedTo.eq(me)).add(proposal::Column::CreatedBy.eq(me)));
-    }
-    if let Some(before) = page.after_id {
-        q = q.filter(proposal::Column::Id.lt(before));
     }
     if !statuses.is_empty() {
         q = q.filter(proposal::Column::StatusCode.is_in(statuses.iter().map(|s| s.code())));
@@ -233,7 +232,7 @@ pub async fn list(
         let like = |c: proposal::Column| Expr::expr(Func::lower(Expr::col(c))).like(pattern.clone());
         q = q.filter(Condition::any().add(like(proposal::Column::Number)).add(like(proposal::Column::Subject)).add(like(proposal::Column::RecipientName)));
     }
-    let (rows, next_cursor) = finish_page(q.all(&state.db).await?, page, |p| p.id);
+    let (rows, next_cursor) = finish_page(q.all(&state.db).await?, page, |p| (p.id, p.updated_at));
     Ok(HttpResponse::Ok().json(Page { items: load_many(&state.db, &state.settings.public_url, &rows).await?, next_cursor }))
 }
 
@@ -280,7 +279,7 @@ pub async fn set_status(state: web::Data<AppState>, user: AuthUser, id: web::Pat
     if new == ProposalStatus::Accepted {
         win_opportunity(&txn, &user.actor(), &saved).await?;
     }
-    outbox::emit(&txn, "proposal_status_changed", "proposal", saved.id, json!({"proposal_id": saved.id, "from": before.status_code, "to": new.code()})).await?;
+    outbox::emit(&txn, "proposal.status_changed", "proposal", saved.id, json!({"proposal_id": saved.id, "from": before.status_code, "to": new.code()})).await?;
     txn.commit().await?;
     Ok(HttpResponse::Ok().json(after))
 }
@@ -365,7 +364,7 @@ pub async fn send(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>
     )
     .await?;
     audit::record(&txn, &user.actor(), Change::new("proposal.sent", "proposal", saved.id).before(&before).after(&api)).await?;
-    outbox::emit(&txn, "proposal_sent", "proposal", saved.id, json!({"proposal_id": saved.id, "email_id": queued.id})).await?;
+    outbox::emit(&txn, "proposal.sent", "proposal", saved.id, json!({"proposal_id": saved.id, "email_id": queued.id})).await?;
     txn.commit().await?;
     state.email_wakeup.notify_one();
     Ok(HttpResponse::Ok().json(SendResult { proposal: api, email: email::to_api(&queued) }))

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
+use crate::conditional::IfMatch;
 use crate::db;
 use crate::documents;
 use crate::entities::{invoice, recurring_invoice};
@@ -60,15 +61,22 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 }
 
 /// Change a schedule (`active: false` stops it); invoices already generated stay.
-#[utoipa::path(patch, path = "/api/v1/recurring-invoices/{id}", operation_id = "updateRecurringInvoice", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(patch, path = "/api/v1/recurring-invoices/{id}", operation_id = "updateRecurringInvoice", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path), ("If-Match" = Option<String>, Header, description = "The `ETag` of the record as you read it: if it changed since, the answer is 412 and nothing changes.")),
     request_body = RecurringInvoiceInput,
     responses((status = 200, body = RecurringInvoice), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<RecurringInvoiceInput>) -> ApiResult<HttpResponse> {
+pub async fn update(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i32>,
+    if_match: IfMatch,
+    body: Json<RecurringInvoiceInput>,
+) -> ApiResult<HttpResponse> {
     user.require(Module::Invoices, Action::Edit)?;
     let txn = db::begin_write(&state.db).await?;
     let current = lock_visible(&txn, &user, *id).await?;
     let before = to_api(&txn, &current).await?;
+    if_match.check(&before)?;
     let mut row: recurring_invoice::ActiveModel = current.clone().into();
     let lines = apply(&txn, &user, &mut row, Some(&current), &body.0).await?;
     row.updated_at = Set(OffsetDateTime::now_utc());

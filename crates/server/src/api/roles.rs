@@ -4,7 +4,7 @@ use actix_web::{web, HttpResponse};
 use crmconnect_domain::api::{CreateRole, Page, Problem, Role, UpdateRole};
 use crmconnect_domain::permissions::{Action, Module, PermissionSet};
 use crmconnect_domain::validation::{parse_name, Validator};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter};
 use time::OffsetDateTime;
 
 use crate::audit::{self, Change};
@@ -13,7 +13,7 @@ use crate::db;
 use crate::entities::{role, staff};
 use crate::extract::Json;
 use crate::ops::staff::ensure_may_manage;
-use crate::pagination::{finish_page, PageParams};
+use crate::pagination::{finish_page, Keys, PageParams};
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
@@ -62,11 +62,9 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, page: web::Query<P
     // Roles are not owned by anyone: `view_own` grants nothing here.
     user.require(Module::Roles, Action::View)?;
     let page = page.parse()?;
-    let mut query = role::Entity::find().order_by_asc(role::Column::Id).limit(page.limit + 1);
-    if let Some(after) = page.after_id {
-        query = query.filter(role::Column::Id.gt(after));
-    }
-    let (rows, next_cursor) = finish_page(query.all(&state.db).await?, page, |r| r.id);
+    let query =
+        page.select(role::Entity::find(), Keys { id: role::Column::Id, created_at: role::Column::CreatedAt, updated_at: role::Column::UpdatedAt }, Order::Asc);
+    let (rows, next_cursor) = finish_page(query.all(&state.db).await?, page, |r| (r.id, r.updated_at));
     // One query for every role's staff count (the staff table is small).
     let mut counts = std::collections::HashMap::<i32, i64>::new();
     for s in staff::Entity::find().all(&state.db).await? {

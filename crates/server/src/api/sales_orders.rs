@@ -5,18 +5,19 @@ use actix_web::{web, HttpResponse};
 use crmconnect_domain::api::{Invoice, Page, Problem, SalesOrder, SalesOrderInput, SalesOrderStatusInput};
 use crmconnect_domain::permissions::{Action, Module, ViewScope};
 use crmconnect_domain::sales_orders as rules;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Order, QueryFilter, QuerySelect};
 use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
+use crate::conditional::IfMatch;
 use crate::documents::{self, SALES_ORDER};
 use crate::documents::{currency_of, today};
 use crate::entities::{client, sales_order};
 use crate::extract::Json;
 use crate::ops::sales_orders::*;
-use crate::pagination::{finish_page, PageParams};
+use crate::pagination::{finish_page, Keys, PageParams};
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 use crate::{db, outbox};
@@ -41,7 +42,11 @@ pub async fn list(
 ) -> ApiResult<HttpResponse> {
     let scope = user.view_scope(Module::SalesOrders)?;
     let page = page.parse()?;
-    let mut q = sales_order::Entity::find().order_by_desc(sales_order::Column::Id).limit(page.limit + 1);
+    let mut q = page.select(
+        sales_order::Entity::find(),
+        Keys { id: sales_order::Column::Id, created_at: sales_order::Column::CreatedAt, updated_at: sales_order::Column::UpdatedAt },
+        Order::Desc,
+    );
     if let ViewScope::Own(me) = scope {
         let mine = client::Entity::find()
             .select_only()
@@ -52,9 +57,6 @@ pub async fn list(
             .await?;
         q = q.filter(sea_orm::Condition::any().add(sales_order::Column::ClientId.is_in(mine)).add(sales_order::Column::CreatedBy.eq(me)));
     }
-    if let Some(before) = page.after_id {
-        q = q.filter(sales_order::Column::Id.lt(before));
-    }
     if let Some(s) = filter.get("status") {
         let s = rules::parse_status(s).map_err(|e| ApiError::new(ErrorCode::InvalidQuery, format!("`status`: {}", e.message)))?;
         q = q.filter(sales_order::Column::Status.eq(s));
@@ -62,7 +64,7 @@ pub async fn list(
     if let Some(id) = filter.get("client_id").and_then(|c| c.parse::<i32>().ok()) {
         q = q.filter(sales_order::Column::ClientId.eq(id));
     }
-    let (rows, next_cursor) = finish_page(q.all(&state.db).await?, page, |o| o.id);
+    let (rows, next_cursor) = finish_page(q.all(&state.db).await?, page, |o| (o.id, o.updated_at));
     Ok(HttpResponse::Ok().json(Page { items: load_many(&state.db, &rows).await?, next_cursor }))
 }
 
@@ -90,14 +92,15 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Sales
 }
 
 /// Change a draft or confirmed order.
-#[utoipa::path(patch, path = "/api/v1/sales-orders/{id}", operation_id = "updateSalesOrder", tag = "sales orders", security(("bearer" = [])), params(("id" = i32, Path)), request_body = SalesOrderInput,
+#[utoipa::path(patch, path = "/api/v1/sales-orders/{id}", operation_id = "updateSalesOrder", tag = "sales orders", security(("bearer" = [])), params(("id" = i32, Path), ("If-Match" = Option<String>, Header, description = "The `ETag` of the record as you read it: if it changed since, the answer is 412 and nothing changes.")), request_body = SalesOrderInput,
     responses((status = 200, body = SalesOrder), (status = 409, description = "`invalid_status_transition`", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<SalesOrderInput>) -> ApiResult<HttpResponse> {
+pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, if_match: IfMatch, body: Json<SalesOrderInput>) -> ApiResult<HttpResponse> {
     user.require(Module::SalesOrders, Action::Edit)?;
     let txn = db::begin_write(&state.db).await?;
     let current = lock_visible(&txn, &user, *id).await?;
     let before = load_sales_order(&txn, current.id).await?;
+    if_match.check(&before)?;
     let mut row: sales_order::ActiveModel = current.clone().into();
     let lines = apply(&txn, &user, &mut row, Some(&current), &body.0).await?;
     row.update(&txn).await?;
@@ -153,7 +156,7 @@ pub async fn set_status(state: web::Data<AppState>, user: AuthUser, id: web::Pat
     row.update(&txn).await?;
     let after = load_sales_order(&txn, current.id).await?;
     audit::record(&txn, &user.actor(), Change::new("sales_order.status_changed", "sales_order", current.id).before(&before).after(&after)).await?;
-    outbox::emit(&txn, "sales_order_status_changed", "sales_order", current.id, json!({"from": before.status, "to": to})).await?;
+    outbox::emit(&txn, "sales_order.status_changed", "sales_order", current.id, json!({"from": before.status, "to": to})).await?;
     txn.commit().await?;
     Ok(HttpResponse::Ok().json(after))
 }
@@ -199,7 +202,7 @@ pub async fn convert_to_invoice(state: web::Data<AppState>, user: AuthUser, id: 
     let mut change = Change::new("sales_order.converted_to_invoice", "sales_order", o.id);
     change.after = Some(json!({"invoice_id": inv.id}));
     audit::record(&txn, &user.actor(), change).await?;
-    outbox::emit(&txn, "sales_order_invoiced", "sales_order", o.id, json!({"invoice_id": inv.id})).await?;
+    outbox::emit(&txn, "sales_order.invoiced", "sales_order", o.id, json!({"invoice_id": inv.id})).await?;
     let api = crate::ops::invoices::load(&txn, &state.settings.public_url, inv.id).await?;
     txn.commit().await?;
     Ok(HttpResponse::Created().json(api))

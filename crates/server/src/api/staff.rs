@@ -4,7 +4,7 @@ use actix_web::{web, HttpResponse};
 use crmconnect_domain::api::{CreateStaff, Page, Problem, Staff, UpdateStaff};
 use crmconnect_domain::permissions::{Action, Module, ViewScope};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, QueryFilter};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -13,7 +13,7 @@ use crate::db;
 use crate::entities::staff;
 use crate::extract::Json;
 use crate::ops::staff::{deactivate as ops_deactivate, update as ops_update, *};
-use crate::pagination::{finish_page, PageParams};
+use crate::pagination::{finish_page, Keys, PageParams};
 use crate::problem::ApiResult;
 use crate::state::AppState;
 
@@ -39,12 +39,13 @@ pub struct StaffFilter {
 pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query<StaffFilter>, page: web::Query<PageParams>) -> ApiResult<HttpResponse> {
     let scope = user.view_scope(Module::Staff)?;
     let page = page.parse()?;
-    let mut query = staff::Entity::find().order_by_asc(staff::Column::Id).limit(page.limit + 1);
+    let mut query = page.select(
+        staff::Entity::find(),
+        Keys { id: staff::Column::Id, created_at: staff::Column::CreatedAt, updated_at: staff::Column::UpdatedAt },
+        Order::Asc,
+    );
     if let ViewScope::Own(me) = scope {
         query = query.filter(staff::Column::Id.eq(me));
-    }
-    if let Some(after) = page.after_id {
-        query = query.filter(staff::Column::Id.gt(after));
     }
     if let Some(role_id) = filter.role_id {
         query = query.filter(staff::Column::RoleId.eq(role_id));
@@ -62,7 +63,7 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query
     }
     let rows = query.all(&state.db).await?;
     let names = role_names(&state.db).await?;
-    let (rows, next_cursor) = finish_page(rows, page, |s| s.id);
+    let (rows, next_cursor) = finish_page(rows, page, |s| (s.id, s.updated_at));
     let items = rows.iter().map(|s| to_api(s, names.get(&s.role_id).map(String::as_str).unwrap_or(""))).collect();
     Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
 }

@@ -11,6 +11,8 @@ pub struct Model {
     pub payload: Json,
     pub created_at: TimeDateTimeWithTimeZone,
     pub processed_at: Option<TimeDateTimeWithTimeZone>,
+    /// PostgreSQL: the writing transaction's id (a column default); SQLite: NULL.
+    pub txid: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -363,6 +363,6 @@ pub async fn convert_lead_in(txn: &impl ConnectionTrait, actor: &crate::audit::A
     let mut change = Change::new("lead.converted_to_client", "lead", l.id).before(&lead_before);
     change.after = Some(json!({"lead": lead_after, "details": {"client_id": saved.id}}));
     audit::record(txn, actor, change).await?;
-    outbox::emit(txn, "lead_converted", "lead", l.id, json!({"lead_id": l.id, "client_id": saved.id})).await?;
+    outbox::emit(txn, "lead.converted", "lead", l.id, json!({"lead_id": l.id, "client_id": saved.id})).await?;
     Ok(saved)
 }

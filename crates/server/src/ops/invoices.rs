@@ -446,7 +446,7 @@ pub async fn issue_in(db: &impl ConnectionTrait, actor: &Actor, i: &invoice::Mod
     let mut change = Change::new("invoice.issued", "invoice", i.id);
     change.after = Some(json!({"number": number}));
     audit::record(db, actor, change).await?;
-    outbox::emit(db, "invoice_issued", "invoice", i.id, json!({"invoice_id": i.id, "number": number})).await?;
+    outbox::emit(db, "invoice.issued", "invoice", i.id, json!({"invoice_id": i.id, "number": number})).await?;
     Ok(saved)
 }
 
@@ -591,7 +591,7 @@ pub async fn send_in(db: &impl ConnectionTrait, actor: &Actor, public_url: &str,
     .await?;
     let action = if mail.template == "invoice_send" { "invoice.sent" } else { "invoice.reminder_sent" };
     audit::record(db, actor, Change::new(action, "invoice", saved.id).after(&api)).await?;
-    let event = if mail.template == "invoice_send" { "invoice_sent" } else { "invoice_reminder_sent" };
+    let event = if mail.template == "invoice_send" { "invoice.sent" } else { "invoice.reminder_sent" };
     outbox::emit(db, event, "invoice", saved.id, json!({"invoice_id": saved.id})).await?;
     Ok(saved)
 }

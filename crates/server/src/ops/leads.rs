@@ -501,7 +501,7 @@ pub async fn record_status_change(db: &impl ConnectionTrait, lead: &lead::Model,
             "changed_by": staff_id,
             "at": at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
         });
-        outbox::emit(db, "lead_status_changed", "lead", lead.id, payload).await?;
+        outbox::emit(db, "lead.status_changed", "lead", lead.id, payload).await?;
     }
     Ok(())
 }
@@ -663,6 +663,8 @@ pub enum Sort {
     ScoreAsc,
     NameAsc,
     NameDesc,
+    UpdatedAsc,
+    UpdatedDesc,
 }
 
 /// Keyset position: the sort key's value and the id of the last row of a page.
@@ -681,12 +683,16 @@ impl Sort {
             "score" => Sort::ScoreAsc,
             "name" => Sort::NameAsc,
             "-name" => Sort::NameDesc,
-            other => return Err(Error::field("sort", "invalid", format!("cannot sort by `{other}`; use created_at, score or name, `-` for descending"))),
+            "updated_at" => Sort::UpdatedAsc,
+            "-updated_at" => Sort::UpdatedDesc,
+            other => {
+                return Err(Error::field("sort", "invalid", format!("cannot sort by `{other}`; use created_at, updated_at, score or name, `-` for descending")))
+            }
         })
     }
 
     pub fn descending(self) -> bool {
-        matches!(self, Sort::Newest | Sort::ScoreDesc | Sort::NameDesc)
+        matches!(self, Sort::Newest | Sort::ScoreDesc | Sort::NameDesc | Sort::UpdatedDesc)
     }
 
     /// Orders a query by this sort, ties broken by id in the same direction (what the keyset
@@ -697,6 +703,7 @@ impl Sort {
             Sort::Newest | Sort::Oldest => q,
             Sort::ScoreDesc | Sort::ScoreAsc => q.order_by(lead::Column::Score, order.clone()),
             Sort::NameAsc | Sort::NameDesc => q.order_by(lead::Column::Name, order.clone()),
+            Sort::UpdatedAsc | Sort::UpdatedDesc => q.order_by(lead::Column::UpdatedAt, order.clone()),
         };
         q.order_by(lead::Column::Id, order)
     }
@@ -706,6 +713,8 @@ impl Sort {
             Sort::Newest | Sort::Oldest => json!(l.id),
             Sort::ScoreDesc | Sort::ScoreAsc => json!(l.score),
             Sort::NameAsc | Sort::NameDesc => json!(l.name),
+            // Nanoseconds, so the cursor's tie test matches the stored value exactly.
+            Sort::UpdatedAsc | Sort::UpdatedDesc => json!(l.updated_at.unix_timestamp_nanos() as i64),
         }
     }
 }

@@ -7,6 +7,7 @@
 pub mod activities;
 pub mod clients;
 pub mod contracts;
+pub mod events;
 pub mod gateway;
 pub mod invoices;
 pub mod kanban;

@@ -106,9 +106,10 @@ pub async fn record_in(db: &impl ConnectionTrait, actor: &Actor, inv: &invoice::
     let mut change = Change::new("payment.recorded", "invoice", inv.id);
     change.after = Some(json!({"payment_id": saved.id, "amount": p.amount.to_string(), "status_code": status.code()}));
     audit::record(db, actor, change).await?;
-    outbox::emit(db, "payment_recorded", "invoice", inv.id, json!({"invoice_id": inv.id, "payment_id": saved.id, "status_code": status.code()})).await?;
+    outbox::emit(db, "invoice.payment_recorded", "invoice", inv.id, json!({"invoice_id": inv.id, "payment_id": saved.id, "status_code": status.code()}))
+        .await?;
     if status == InvoiceStatus::Paid {
-        outbox::emit(db, "invoice_paid", "invoice", inv.id, json!({"invoice_id": inv.id})).await?;
+        outbox::emit(db, "invoice.paid", "invoice", inv.id, json!({"invoice_id": inv.id})).await?;
     }
     Ok(saved)
 }

@@ -522,7 +522,7 @@ pub async fn win_opportunity(txn: &impl ConnectionTrait, actor: &Actor, p: &prop
     change.before = Some(json!({"opportunity_status_id": o.opportunity_status_id, "probability": o.probability}));
     change.after = Some(json!({"opportunity_status_id": won.id, "probability": 100, "proposal_id": p.id}));
     audit::record(txn, actor, change).await?;
-    outbox::emit(txn, "opportunity_won", "opportunity", o.id, json!({"opportunity_id": o.id, "proposal_id": p.id})).await?;
+    outbox::emit(txn, "opportunity.won", "opportunity", o.id, json!({"opportunity_id": o.id, "proposal_id": p.id})).await?;
     Ok(())
 }
 
@@ -698,6 +698,6 @@ pub async fn convert_in(txn: &impl ConnectionTrait, actor: &Actor, p: &proposal:
     let mut change = Change::new(action, "proposal", p.id);
     change.after = Some(json!({"document_type": document_type, "document_id": new_id, "client_id": client_id}));
     audit::record(txn, actor, change).await?;
-    outbox::emit(txn, "proposal_converted", "proposal", p.id, json!({"proposal_id": p.id, "document_type": document_type, "document_id": new_id})).await?;
+    outbox::emit(txn, "proposal.converted", "proposal", p.id, json!({"proposal_id": p.id, "document_type": document_type, "document_id": new_id})).await?;
     Ok(new_id)
 }

@@ -126,7 +126,9 @@ fn read_crate() -> Crate {
 /// The HTTP edge: the handlers, their error and extractors, and the modules that mount or
 /// document them.
 fn is_http_edge(module: &str) -> bool {
-    module == "api" || module.starts_with("api::") || ["problem", "extract", "spa", "openapi", "startup", "main"].contains(&module)
+    module == "api"
+        || module.starts_with("api::")
+        || ["problem", "extract", "conditional", "query_rules", "spa", "openapi", "startup", "main"].contains(&module)
 }
 
 #[test]

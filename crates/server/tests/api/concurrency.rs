@@ -193,7 +193,7 @@ async fn a_full_payment_sent_eight_times_is_recorded_once() {
     let (_, now) = app.get(&format!("/api/v1/invoices/{}", inv["id"]), &token).await;
     assert_eq!((now["status"].as_str(), now["total_paid"].as_str()), (Some("paid"), Some("1000.00")), "{now}");
     assert_eq!(audited(&app, "payment.recorded", &inv["id"]).await, 1);
-    assert_eq!(events(&app, "invoice_paid", &inv["id"]).await, 1);
+    assert_eq!(events(&app, "invoice.paid", &inv["id"]).await, 1);
 }
 
 /// Client credit equal to the balance, applied eight times at once: applied once (one
@@ -333,9 +333,9 @@ async fn a_portal_accept_sent_eight_times_accepts_once() {
     let path = format!("/api/v1/portal/proposals/{}/accept", token_of(&p["portal_url"]));
     let outcomes = post_burst(&app, &path, None, json!({"name": "Ana Client", "signature": "Ana Client"})).await;
 
-    let (audits, evts) = (audited(&app, "proposal.accepted", &p["id"]).await, events(&app, "proposal_accepted", &p["id"]).await);
+    let (audits, evts) = (audited(&app, "proposal.accepted", &p["id"]).await, events(&app, "proposal.accepted", &p["id"]).await);
     let notices = count_where(&app, "notifications", &format!("kind = 'proposal_accepted' AND entity_id = {}", p["id"])).await;
-    let facts = format!("{audits} proposal.accepted audit entries, {evts} proposal_accepted events, {notices} notifications");
+    let facts = format!("{audits} proposal.accepted audit entries, {evts} proposal.accepted events, {notices} notifications");
     let view = assert_one_success("portal accept", &outcomes, &facts);
     assert_eq!(view["status_code"], 3, "{view}");
     assert_eq!((audits, evts, notices), (1, 1, 1), "{facts}");
@@ -351,9 +351,9 @@ async fn a_portal_decline_sent_eight_times_declines_once() {
     let path = format!("/api/v1/portal/proposals/{}/decline", token_of(&p["portal_url"]));
     let outcomes = post_burst(&app, &path, None, json!({"reason": "Too expensive"})).await;
 
-    let (audits, evts) = (audited(&app, "proposal.declined", &p["id"]).await, events(&app, "proposal_declined", &p["id"]).await);
+    let (audits, evts) = (audited(&app, "proposal.declined", &p["id"]).await, events(&app, "proposal.declined", &p["id"]).await);
     let notices = count_where(&app, "notifications", &format!("kind = 'proposal_declined' AND entity_id = {}", p["id"])).await;
-    let facts = format!("{audits} proposal.declined audit entries, {evts} proposal_declined events, {notices} notifications");
+    let facts = format!("{audits} proposal.declined audit entries, {evts} proposal.declined events, {notices} notifications");
     let view = assert_one_success("portal decline", &outcomes, &facts);
     assert_eq!(view["status_code"], 2, "{view}");
     assert_eq!((audits, evts, notices), (1, 1, 1), "{facts}");
@@ -367,12 +367,12 @@ async fn a_staff_status_change_to_accepted_sent_eight_times_happens_once() {
     let (_, token) = app.admin().await;
     let c = client(&app, &token, "Staff Accept SRL").await;
     let p = sent_proposal(&app, &token, json!({"client_id": c["id"]})).await;
-    let before = (audited(&app, "proposal.status_changed", &p["id"]).await, events(&app, "proposal_status_changed", &p["id"]).await);
+    let before = (audited(&app, "proposal.status_changed", &p["id"]).await, events(&app, "proposal.status_changed", &p["id"]).await);
     let outcomes = post_burst(&app, &format!("/api/v1/proposals/{}/status", p["id"]), Some(&token), json!({"status": 3})).await;
 
-    let after = (audited(&app, "proposal.status_changed", &p["id"]).await, events(&app, "proposal_status_changed", &p["id"]).await);
+    let after = (audited(&app, "proposal.status_changed", &p["id"]).await, events(&app, "proposal.status_changed", &p["id"]).await);
     let changes = (after.0 - before.0, after.1 - before.1);
-    let facts = format!("{} new proposal.status_changed audit entries, {} new proposal_status_changed events", changes.0, changes.1);
+    let facts = format!("{} new proposal.status_changed audit entries, {} new proposal.status_changed events", changes.0, changes.1);
     let accepted = assert_one_success("staff status → accepted", &outcomes, &facts);
     assert_eq!(accepted["status_code"], 3, "{accepted}");
     assert_eq!(changes, (1, 1), "{facts}");
@@ -461,9 +461,9 @@ async fn a_contract_signed_eight_times_on_the_portal_keeps_one_signature() {
     let path = format!("/api/v1/portal/contracts/{}/sign", token_of(&k["portal_url"]));
     let outcomes = post_burst(&app, &path, None, json!({"name": "Ana Signer", "signature": "Ana Signer"})).await;
 
-    let (audits, evts) = (audited(&app, "contract.signed", &k["id"]).await, events(&app, "contract_signed", &k["id"]).await);
+    let (audits, evts) = (audited(&app, "contract.signed", &k["id"]).await, events(&app, "contract.signed", &k["id"]).await);
     let notices = count_where(&app, "notifications", &format!("kind = 'contract_signed' AND entity_id = {}", k["id"])).await;
-    let facts = format!("{audits} contract.signed audit entries, {evts} contract_signed events, {notices} notifications");
+    let facts = format!("{audits} contract.signed audit entries, {evts} contract.signed events, {notices} notifications");
     let signed = assert_one_success("contract sign", &outcomes, &facts);
     assert_eq!(signed["signature"]["name"], "Ana Signer", "{signed}");
     assert_eq!((audits, evts, notices), (1, 1, 1), "{facts}");
@@ -575,11 +575,11 @@ async fn a_kanban_move_sent_eight_times_changes_the_status_once() {
     let outcomes = post_burst(&app, &format!("/api/v1/leads/{x}/move"), Some(&token), json!({"status_id": s[1], "after_id": top})).await;
 
     let history = count_where(&app, "lead_status_changes", &format!("lead_id = {x}")).await - history_before;
-    let evts = events(&app, "lead_status_changed", &x).await;
+    let evts = events(&app, "lead.status_changed", &x).await;
     let audits = audited(&app, "lead.status_changed", &x).await;
     let cards = column_positions(&app, s[1]).await;
     let line = tally(&outcomes);
-    let facts = format!("{history} new status history rows, {evts} lead_status_changed events, {audits} lead.status_changed audit entries, column {cards:?}");
+    let facts = format!("{history} new status history rows, {evts} lead.status_changed events, {audits} lead.status_changed audit entries, column {cards:?}");
     eprintln!("kanban move: {line}; {facts}");
     assert!(outcomes.iter().all(|o| o.status == StatusCode::OK), "a repeated drop is a reorder, not an error: {line}; {facts}");
     assert_eq!((history, evts, audits), (1, 1, 1), "{facts}");

@@ -90,6 +90,7 @@ async fn contracts_are_signed_on_the_portal_renewed_and_flagged_when_changed_aft
         id: "contracts".into(),
         public_url: "http://crm.test".into(),
         wakeup: std::sync::Arc::new(tokio::sync::Notify::new()),
+        events_retention: time::Duration::days(30),
     };
     let now = OffsetDateTime::now_utc();
     assert_eq!(scheduler.tick(now).await.unwrap().contract_expiry, Some(1));

@@ -107,7 +107,7 @@ async fn moving_a_card_changes_status_and_order_records_history_and_emits_an_eve
     let rows = app
         .state
         .db
-        .query_all(sea_orm::Statement::from_string(backend, "SELECT entity_id, payload FROM events WHERE event_type = 'lead_status_changed'"))
+        .query_all(sea_orm::Statement::from_string(backend, "SELECT entity_id, payload FROM events WHERE event_type = 'lead.status_changed'"))
         .await
         .unwrap();
     assert_eq!(rows.len(), 1, "reorders within a column emit nothing");

@@ -28,4 +28,5 @@ mod sales_orders;
 mod scheduler;
 mod smtp;
 mod staff;
+mod sync;
 mod system;

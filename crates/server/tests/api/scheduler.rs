@@ -16,6 +16,7 @@ async fn scheduler(app: &TestApp, id: &str) -> Scheduler {
         id: id.into(),
         public_url: "http://crm.test".into(),
         wakeup: std::sync::Arc::new(tokio::sync::Notify::new()),
+        events_retention: time::Duration::days(30),
     }
 }
 
@@ -146,7 +147,7 @@ async fn overdue_reminders_go_out_after_n_days_then_every_m_days_until_paid() {
     let first = s.tick(at(1, 22)).await.unwrap();
     assert_eq!((first.overdue_reminders, first.overdue_events), (Some(0), Some(1)), "2 days late: the event once, no e-mail yet");
     assert_eq!(s.tick(at(1, 22)).await.unwrap().overdue_events, Some(0));
-    assert_eq!(app.count("events WHERE event_type = 'invoice_overdue'").await, 1);
+    assert_eq!(app.count("events WHERE event_type = 'invoice.overdue'").await, 1);
     assert_eq!(sent(s.tick(at(1, 23)).await.unwrap()), 1, "3 days late: first reminder");
     assert_eq!(sent(s.tick(at(1, 23)).await.unwrap()), 0, "once a day at most");
     assert_eq!(sent(s.tick(at(1, 29)).await.unwrap()), 0);

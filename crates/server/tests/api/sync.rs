@@ -1,0 +1,355 @@
+//! Incremental sync for integrators: `updated_since` / `created_since` / `sort=updated_at` on
+//! lists, the events feed, unknown query parameters refused, ETag / If-None-Match / If-Match.
+
+use std::collections::{BTreeMap, HashSet};
+
+use reqwest::{header, Method, StatusCode};
+use serde_json::{json, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::helpers::{assert_problem, json_of, spawn_app, TestApp};
+
+fn instant(t: OffsetDateTime) -> String {
+    // `+` would need percent-encoding in a query; UTC's `Z` does not.
+    t.format(&Rfc3339).unwrap()
+}
+
+fn ids(page: &Value) -> Vec<i64> {
+    page["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect()
+}
+
+/// Every page of `path` (which already has a query), following `next_cursor`.
+async fn all_pages(app: &TestApp, token: &str, path: &str) -> Vec<i64> {
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let url = match &cursor {
+            Some(c) => format!("{path}&cursor={c}"),
+            None => path.to_string(),
+        };
+        let (s, page) = app.get(&url, token).await;
+        assert_eq!(s, StatusCode::OK, "{url}: {page}");
+        out.extend(ids(&page));
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => return out,
+        }
+    }
+}
+
+/// The feed from its start, once it shows `expected` events. On PostgreSQL the feed holds back
+/// events while any older transaction of the cluster is still running (other tests' included),
+/// so a reader polls; the loop is bounded.
+async fn feed(app: &TestApp, token: &str, query: &str, expected: usize) -> Value {
+    for _ in 0..2_000 {
+        let (s, page) = app.get(&format!("/api/v1/events{query}"), token).await;
+        assert_eq!(s, StatusCode::OK, "{query}: {page}");
+        if page["items"].as_array().unwrap().len() >= expected {
+            return page;
+        }
+        tokio::task::yield_now().await;
+    }
+    panic!("the feed never showed {expected} events for {query}");
+}
+
+#[tokio::test]
+async fn unknown_query_parameters_are_refused_naming_them_and_change_nothing() {
+    let app = spawn_app().await;
+    let (_, token) = app.admin().await;
+
+    let (s, b) = app.get("/api/v1/leads?updatedsince=2026-12-01T00:00:00Z&limit=5", &token).await;
+    assert_problem(s, &b, 422, "unknown_parameter");
+    assert_eq!(b["errors"][0]["field"], "updatedsince");
+    assert!(b["detail"].as_str().unwrap().contains("`updated_since`"), "the accepted names are listed: {b}");
+
+    // A write with an unknown parameter does not happen.
+    let (s, b) = app.post("/api/v1/leads?dry_run=true", Some(&token), json!({"name": "Ana", "email": "ana@lead.example"})).await;
+    assert_problem(s, &b, 422, "unknown_parameter");
+    assert_eq!(app.count("leads").await, 0);
+
+    // Custom-field filters are parameters of the lists that have them (and only of those).
+    let (s, b) = app.get("/api/v1/leads?cf.budget=1", &token).await;
+    assert_problem(s, &b, 422, "validation_failed");
+    let (s, b) = app.get("/api/v1/staff?cf.budget=1", &token).await;
+    assert_problem(s, &b, 422, "unknown_parameter");
+
+    // Every operation of the document: its own parameters are never "unknown", any other is.
+    let spec: Value = app.client.get(app.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let mut checked = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        let Some(op) = item.get("get") else { continue };
+        let concrete = path.split('/').map(|seg| if seg.starts_with('{') { "1" } else { seg }).collect::<Vec<_>>().join("/");
+        let documented: Vec<&str> =
+            op["parameters"].as_array().into_iter().flatten().filter(|p| p["in"] == "query").map(|p| p["name"].as_str().unwrap()).collect();
+        if !documented.is_empty() {
+            let query = documented.iter().map(|n| format!("{n}=1")).collect::<Vec<_>>().join("&");
+            let (s, b) = app.get(&format!("{concrete}?{query}"), &token).await;
+            assert_ne!(b["code"], "unknown_parameter", "GET {path}: a documented parameter was refused: {s} {b}");
+        }
+        let (s, b) = app.get(&format!("{concrete}?zz_not_a_parameter=1"), &token).await;
+        assert_problem(s, &b, 422, "unknown_parameter");
+        checked += 1;
+    }
+    assert!(checked > 40, "only {checked} GET operations checked");
+}
+
+#[tokio::test]
+async fn lists_read_what_changed_since_an_instant_in_change_order() {
+    let app = spawn_app().await;
+    let (_, token) = app.admin().await;
+    let client = |name: &str| json!({"company": name});
+    let (_, a) = app.post("/api/v1/clients", Some(&token), client("Alpha SRL")).await;
+    let (_, b) = app.post("/api/v1/clients", Some(&token), client("Beta SRL")).await;
+    let mid = OffsetDateTime::now_utc();
+    let (_, c) = app.post("/api/v1/clients", Some(&token), client("Gamma SRL")).await;
+    let (s, _) = app.patch(&format!("/api/v1/clients/{}", a["id"]), &token, json!({"company": "Alpha Group SRL"})).await;
+    assert_eq!(s, StatusCode::OK);
+    let [a, b, c] = [&a, &b, &c].map(|x| x["id"].as_i64().unwrap());
+
+    let since = instant(mid);
+    let (_, created) = app.get(&format!("/api/v1/clients?created_since={since}"), &token).await;
+    assert_eq!(ids(&created), [c]);
+    assert_eq!(all_pages(&app, &token, &format!("/api/v1/clients?updated_since={since}&sort=updated_at&limit=1")).await, [c, a]);
+    assert_eq!(all_pages(&app, &token, "/api/v1/clients?sort=updated_at&limit=1").await, [b, c, a], "oldest change first, page by page");
+    assert_eq!(all_pages(&app, &token, "/api/v1/clients?sort=-updated_at&limit=2").await, [a, c, b]);
+
+    // Leads have their own sorts; updated_at is one of them, with the same filters.
+    let mut leads = Vec::new();
+    for name in ["L1", "L2", "L3"] {
+        let (_, l) = app.post("/api/v1/leads", Some(&token), json!({"name": name, "email": format!("{name}@lead.example")})).await;
+        leads.push(l["id"].as_i64().unwrap());
+    }
+    let mid = instant(OffsetDateTime::now_utc());
+    app.patch(&format!("/api/v1/leads/{}", leads[0]), &token, json!({"company": "Changed"})).await;
+    assert_eq!(all_pages(&app, &token, "/api/v1/leads?sort=updated_at&limit=1").await, [leads[1], leads[2], leads[0]]);
+    assert_eq!(all_pages(&app, &token, &format!("/api/v1/leads?sort=-updated_at&limit=2&updated_since={mid}")).await, [leads[0]]);
+    let (_, none) = app.get(&format!("/api/v1/leads?created_since={mid}"), &token).await;
+    assert_eq!(ids(&none), Vec::<i64>::new());
+
+    // Bad values say which parameter is wrong; a cursor of another order is refused.
+    let (s, b) = app.get("/api/v1/clients?updated_since=yesterday", &token).await;
+    assert_problem(s, &b, 422, "validation_failed");
+    assert_eq!(b["errors"][0]["field"], "updated_since");
+    let (s, b) = app.get("/api/v1/invoices?sort=name", &token).await;
+    assert_problem(s, &b, 422, "validation_failed");
+    let (_, first) = app.get("/api/v1/clients?limit=1", &token).await;
+    let (s, b) = app.get(&format!("/api/v1/clients?sort=updated_at&cursor={}", first["next_cursor"].as_str().unwrap()), &token).await;
+    assert_problem(s, &b, 400, "invalid_cursor");
+}
+
+/// A mirror kept by the events feed alone, while four writers create, rename and delete leads:
+/// it ends equal to the CRM, with every event seen exactly once.
+#[tokio::test]
+async fn a_sync_loop_running_while_writes_happen_misses_nothing_and_repeats_nothing() {
+    let app = spawn_app().await;
+    let (_, token) = app.admin().await;
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let (client, base, token) = (app.client.clone(), app.address.clone(), token.clone());
+            tokio::spawn(async move {
+                for i in 0..8 {
+                    let created: Value = client
+                        .post(format!("{base}/api/v1/leads"))
+                        .bearer_auth(&token)
+                        .json(&json!({"name": format!("w{w}-{i}"), "email": format!("w{w}-{i}@lead.example")}))
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    let url = format!("{base}/api/v1/leads/{}", created["id"]);
+                    let renamed = client.patch(&url).bearer_auth(&token).json(&json!({"name": format!("w{w}-{i} renamed")})).send().await.unwrap();
+                    assert_eq!(renamed.status(), StatusCode::OK);
+                    if i % 3 == 0 {
+                        assert_eq!(client.delete(&url).bearer_auth(&token).send().await.unwrap().status(), StatusCode::NO_CONTENT);
+                    }
+                }
+            })
+        })
+        .collect();
+
+    let mut mirror: BTreeMap<i64, String> = BTreeMap::new();
+    let mut seen = HashSet::new();
+    let mut cursor = String::new();
+    let mut read_page = async |cursor: &mut String, mirror: &mut BTreeMap<i64, String>, seen: &mut HashSet<i64>| {
+        let after = if cursor.is_empty() { String::new() } else { format!("&after={cursor}") };
+        let (s, page) = app.get(&format!("/api/v1/events?record_type=lead&limit=7{after}"), &token).await;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        for e in page["items"].as_array().unwrap() {
+            assert!(seen.insert(e["id"].as_i64().unwrap()), "event {e} delivered twice");
+            let id = e["record_id"].as_i64().unwrap();
+            match e["type"].as_str().unwrap() {
+                "lead.created" | "lead.updated" => {
+                    mirror.insert(id, e["data"]["name"].as_str().unwrap().to_string());
+                }
+                "lead.deleted" => {
+                    mirror.remove(&id);
+                }
+                _ => {}
+            }
+        }
+        *cursor = page["next_cursor"].as_str().unwrap().to_string();
+    };
+    while writers.iter().any(|w| !w.is_finished()) {
+        read_page(&mut cursor, &mut mirror, &mut seen).await;
+    }
+    for w in writers {
+        w.await.unwrap();
+    }
+    // Writers done: read on until every event is in. On PostgreSQL the feed holds events back
+    // while older transactions of the cluster (other tests' too) are running; the loop is bounded.
+    let expected = 4 * (8 + 8 + 3);
+    for _ in 0..2_000 {
+        if seen.len() >= expected {
+            break;
+        }
+        read_page(&mut cursor, &mut mirror, &mut seen).await;
+        tokio::task::yield_now().await;
+    }
+    let (_, leads) = app.get("/api/v1/leads?limit=500", &token).await;
+    let crm: BTreeMap<i64, String> =
+        leads["items"].as_array().unwrap().iter().map(|l| (l["id"].as_i64().unwrap(), l["name"].as_str().unwrap().to_string())).collect();
+    assert_eq!(crm.len(), 4 * 5, "each writer keeps 5 of its 8 leads");
+    assert_eq!(mirror, crm);
+    assert_eq!(seen.len(), expected, "one created and one updated event per lead, a deleted event per deleted lead");
+    // Nothing more arrives later: the cursor was exact.
+    read_page(&mut cursor, &mut mirror, &mut seen).await;
+    assert_eq!(seen.len(), expected);
+}
+
+#[tokio::test]
+async fn the_events_feed_shows_only_what_the_caller_may_see() {
+    let app = spawn_app().await;
+    let (_, admin) = app.admin().await;
+    let (s, _) = app.post("/api/v1/roles", Some(&admin), json!({"name": "Own leads", "permissions": {"leads": ["view_own", "create", "edit"]}})).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (agent, agent_token) = app.staff_with_token("own@crm.test", "Own leads").await;
+    let (_, mine) = app.post("/api/v1/leads", Some(&admin), json!({"name": "Mine", "email": "mine@lead.example", "assigned_to": agent.id})).await;
+    let (_, theirs) = app.post("/api/v1/leads", Some(&admin), json!({"name": "Theirs", "email": "theirs@lead.example"})).await;
+    app.post("/api/v1/clients", Some(&admin), json!({"company": "Client SRL"})).await;
+
+    let record_ids = |page: &Value| page["items"].as_array().unwrap().iter().map(|e| (e["record_type"].clone(), e["record_id"].clone())).collect::<Vec<_>>();
+    // Once the admin sees all three events, the agent's view of the same feed is complete too.
+    let all = feed(&app, &admin, "", 3).await;
+    assert_eq!(record_ids(&all).len(), 3);
+    let (s, own) = app.get("/api/v1/events", &agent_token).await;
+    assert_eq!(s, StatusCode::OK, "{own}");
+    assert_eq!(record_ids(&own), [(json!("lead"), mine["id"].clone())], "view_own: only the caller's lead");
+    let (s, b) = app.get("/api/v1/events?record_type=client", &agent_token).await;
+    assert_problem(s, &b, 403, "forbidden");
+
+    let (_, one) = app.get(&format!("/api/v1/events?record_type=lead&record_id={}", theirs["id"]), &admin).await;
+    assert_eq!(record_ids(&one), [(json!("lead"), theirs["id"].clone())]);
+    let (_, typed) = app.get("/api/v1/events?type=client.created,lead.deleted", &admin).await;
+    assert_eq!(record_ids(&typed).len(), 1);
+
+    // An API token sees no more than its scopes.
+    let (_, created) = app.post("/api/v1/api-tokens", Some(&admin), json!({"name": "warehouse", "scopes": ["clients:view"]})).await;
+    let (_, scoped) = app.get("/api/v1/events", created["token"].as_str().unwrap()).await;
+    assert_eq!(record_ids(&scoped).iter().map(|(t, _)| t.clone()).collect::<Vec<_>>(), [json!("client")]);
+
+    let (s, b) = app.get("/api/v1/events?record_type=staff", &admin).await;
+    assert_problem(s, &b, 422, "validation_failed");
+    let (s, b) = app.get("/api/v1/events?after=garbage", &admin).await;
+    assert_problem(s, &b, 400, "invalid_cursor");
+}
+
+#[tokio::test]
+async fn events_are_kept_for_the_retention_period_then_pruned_once() {
+    let app = spawn_app().await;
+    let (_, token) = app.admin().await;
+    app.post("/api/v1/leads", Some(&token), json!({"name": "Old news", "email": "old@lead.example"})).await;
+    let scheduler = |id: &str| crmconnect::scheduler::Scheduler {
+        db: app.state.db.clone(),
+        id: id.into(),
+        public_url: "http://crm.test".into(),
+        wakeup: std::sync::Arc::new(tokio::sync::Notify::new()),
+        events_retention: time::Duration::days(30),
+    };
+    let now = OffsetDateTime::now_utc();
+    assert_eq!(scheduler("a").tick(now + time::Duration::days(29)).await.unwrap().events_pruned, Some(0));
+    assert_eq!(app.count("events").await, 1);
+    assert_eq!(scheduler("b").tick(now + time::Duration::days(31)).await.unwrap().events_pruned, Some(1));
+    assert_eq!(app.count("events").await, 0);
+}
+
+async fn etag_of(app: &TestApp, path: &str, token: &str) -> String {
+    let res = app.request(Method::GET, path, Some(token), None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    res.headers()[header::ETAG].to_str().unwrap().to_string()
+}
+
+async fn patch_if_match(app: &TestApp, path: &str, token: &str, etag: &str, body: Value) -> (StatusCode, Value, Option<String>) {
+    let res = app.client.patch(app.url(path)).bearer_auth(token).header(header::IF_MATCH, etag).json(&body).send().await.unwrap();
+    let etag = res.headers().get(header::ETAG).map(|v| v.to_str().unwrap().to_string());
+    let (s, b) = json_of(res).await;
+    (s, b, etag)
+}
+
+#[tokio::test]
+async fn etags_make_reads_conditional_and_a_stale_if_match_changes_nothing() {
+    let app = spawn_app().await;
+    let (_, token) = app.admin().await;
+    let (_, lead) = app.post("/api/v1/leads", Some(&token), json!({"name": "Ana", "email": "ana@lead.example"})).await;
+    let path = format!("/api/v1/leads/{}", lead["id"]);
+
+    let etag = etag_of(&app, &path, &token).await;
+    let res = app.client.get(app.url(&path)).bearer_auth(&token).header(header::IF_NONE_MATCH, &etag).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(res.headers()[header::ETAG].to_str().unwrap(), etag);
+    assert!(res.bytes().await.unwrap().is_empty());
+
+    let (s, saved, new_etag) = patch_if_match(&app, &path, &token, &etag, json!({"name": "Ana Pop"})).await;
+    assert_eq!(s, StatusCode::OK, "{saved}");
+    assert_eq!(new_etag.as_deref(), Some(etag_of(&app, &path, &token).await.as_str()), "the PATCH answer's tag is the record's new tag");
+    assert_ne!(new_etag.as_deref(), Some(etag.as_str()));
+
+    let (s, b, _) = patch_if_match(&app, &path, &token, &etag, json!({"name": "Overwritten"})).await;
+    assert_problem(s, &b, 412, "precondition_failed");
+    let (_, now) = app.get(&path, &token).await;
+    assert_eq!(now["name"], "Ana Pop", "a stale If-Match changes nothing");
+
+    // The other records integrators and the app edit.
+    let (_, client) = app.post("/api/v1/clients", Some(&token), json!({"company": "Acme SRL"})).await;
+    let (_, invoice) = app
+        .post("/api/v1/invoices", Some(&token), json!({"client_id": client["id"], "lines": [{"description": "Work", "qty": "1", "unit_price": "10"}]}))
+        .await;
+    let (_, proposal) = app
+        .post(
+            "/api/v1/proposals",
+            Some(&token),
+            json!({"subject": "Offer", "client_id": client["id"], "lines": [{"description": "Work", "qty": "1", "unit_price": "10"}]}),
+        )
+        .await;
+    for (path, change) in [
+        (format!("/api/v1/clients/{}", client["id"]), json!({"company": "Acme Group SRL"})),
+        (format!("/api/v1/invoices/{}", invoice["id"]), json!({"admin_note": "checked"})),
+        (format!("/api/v1/proposals/{}", proposal["id"]), json!({"subject": "Better offer"})),
+    ] {
+        let etag = etag_of(&app, &path, &token).await;
+        let (s, b, _) = patch_if_match(&app, &path, &token, &etag, change.clone()).await;
+        assert_eq!(s, StatusCode::OK, "{path}: {b}");
+        let (s, b, _) = patch_if_match(&app, &path, &token, &etag, change).await;
+        assert_problem(s, &b, 412, "precondition_failed");
+    }
+}
+
+/// Two people save the same version at the same moment: one wins, the other is told.
+#[tokio::test]
+async fn simultaneous_saves_of_one_version_let_exactly_one_through() {
+    let app = spawn_app().await;
+    let (_, token) = app.admin().await;
+    let (_, lead) = app.post("/api/v1/leads", Some(&token), json!({"name": "Ana", "email": "ana@lead.example"})).await;
+    let path = format!("/api/v1/leads/{}", lead["id"]);
+    let etag = etag_of(&app, &path, &token).await;
+    let saves = (0..6).map(|i| patch_if_match(&app, &path, &token, &etag, json!({"name": format!("Ana {i}")})));
+    let results = futures_util::future::join_all(saves).await;
+    let statuses: Vec<u16> = results.iter().map(|(s, _, _)| s.as_u16()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 412).count(), 5, "{statuses:?}");
+    let winner = results.iter().find(|(s, _, _)| *s == StatusCode::OK).unwrap();
+    let (_, now) = app.get(&path, &token).await;
+    assert_eq!(now["name"], winner.1["name"]);
+}
