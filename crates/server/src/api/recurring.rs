@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use crmconnect_domain::api::{InvoicePage, Page, Problem, RecurringInvoice, RecurringInvoiceInput};
 use crmconnect_domain::permissions::{Action, Module, ViewScope};
 
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Order, QueryFilter, QueryOrder};
 use time::OffsetDateTime;
 
 use crate::audit::{self, Change};
@@ -16,21 +16,24 @@ use crate::documents;
 use crate::entities::{invoice, recurring_invoice};
 use crate::extract::Json;
 use crate::ops::recurring::*;
+use crate::pagination::{finish_page, Keys, PageParams};
 use crate::problem::{ApiError, ApiResult};
 use crate::scheduler::RECURRING_LINES;
 use crate::state::AppState;
 
 /// Recurring schedules with their next date.
-#[utoipa::path(get, path = "/api/v1/recurring-invoices", operation_id = "listRecurringInvoices", tag = "invoices", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/recurring-invoices", operation_id = "listRecurringInvoices", tag = "invoices", security(("bearer" = [])), params(PageParams),
     responses((status = 200, body = Page<RecurringInvoice>), (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn list(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
+pub async fn list(state: web::Data<AppState>, user: AuthUser, page: web::Query<PageParams>) -> ApiResult<HttpResponse> {
     let scope = user.view_scope(Module::Invoices)?;
-    let mut q = recurring_invoice::Entity::find().order_by_asc(recurring_invoice::Column::Id);
+    let page = page.parse()?;
+    let keys = Keys { id: recurring_invoice::Column::Id, created_at: recurring_invoice::Column::CreatedAt, updated_at: recurring_invoice::Column::UpdatedAt };
+    let mut q = page.select(recurring_invoice::Entity::find(), keys, Order::Asc);
     if let ViewScope::Own(me) = scope {
         q = q.filter(sea_orm::Condition::any().add(recurring_invoice::Column::SaleAgent.eq(me)).add(recurring_invoice::Column::CreatedBy.eq(me)));
     }
-    let items = to_api_many(&state.db, &q.all(&state.db).await?).await?;
-    Ok(HttpResponse::Ok().json(Page { items, next_cursor: None }))
+    let (rows, next_cursor) = finish_page(q.all(&state.db).await?, page, |r| (r.id, r.updated_at));
+    Ok(HttpResponse::Ok().json(Page { items: to_api_many(&state.db, &rows).await?, next_cursor }))
 }
 
 /// Create a schedule: frequency (monthly, quarterly, annual, or every N days/weeks/months),
