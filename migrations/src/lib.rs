@@ -17,6 +17,7 @@ mod m20261201_000010_gateway_credit;
 mod m20261201_000011_accepted_content_hash;
 mod m20261201_000012_refresh_successor;
 mod m20261207_000013_sync;
+mod m20261207_000014_webhooks;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000011_accepted_content_hash::Migration),
             Box::new(m20261201_000012_refresh_successor::Migration),
             Box::new(m20261207_000013_sync::Migration),
+            Box::new(m20261207_000014_webhooks::Migration),
         ]
     }
 }

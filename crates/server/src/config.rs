@@ -36,6 +36,9 @@ pub struct Settings {
     pub gateway: Option<GatewaySettings>,
     /// Days the events feed keeps an event (`CRM_EVENTS_RETENTION_DAYS`, at least 30).
     pub events_retention_days: u32,
+    /// Webhooks may target loopback and private addresses (`CRM_WEBHOOK_ALLOW_PRIVATE=1`: tests,
+    /// or receivers inside your own network).
+    pub webhook_allow_private: bool,
 }
 
 /// A Stripe-compatible payment gateway: Checkout Sessions and signed webhooks.
@@ -117,6 +120,7 @@ impl Settings {
                 _ => Some(Duration::from_secs(number("CRM_SCHEDULER_SECS", 60))),
             },
             events_retention_days: var("CRM_EVENTS_RETENTION_DAYS").map_or(DEFAULT_EVENTS_RETENTION_DAYS, |v| v.trim().parse().unwrap_or(0)),
+            webhook_allow_private: var("CRM_WEBHOOK_ALLOW_PRIVATE").is_some_and(|v| v.trim() == "1"),
         }
     }
 
@@ -175,6 +179,7 @@ impl Settings {
             scheduler_every: None,
             gateway: None,
             events_retention_days: DEFAULT_EVENTS_RETENTION_DAYS,
+            webhook_allow_private: false,
         }
     }
 }

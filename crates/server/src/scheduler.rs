@@ -25,6 +25,7 @@ use crate::entities::{client, invoice, job, proposal, recurring_invoice, reminde
 use crate::error::{Error, Result};
 use crate::notifications::{self, Notice};
 use crate::ops::invoices::{self, InvoiceMail};
+use crate::ops::webhooks;
 use crate::{db, outbox};
 
 pub const RECURRING: &str = "recurring_invoices";
@@ -33,11 +34,18 @@ pub const PROPOSAL_EXPIRY: &str = "proposal_expiry";
 pub const CONTRACT_EXPIRY: &str = "contract_expiry";
 pub const OVERDUE_EVENTS: &str = "overdue_events";
 pub const EVENTS_RETENTION: &str = "events_retention";
-const JOBS: [&str; 6] = [RECURRING, OVERDUE_EVENTS, OVERDUE_REMINDERS, PROPOSAL_EXPIRY, CONTRACT_EXPIRY, EVENTS_RETENTION];
+pub const WEBHOOKS: &str = "webhooks";
+// Webhooks last: they deliver the events the other jobs have just written.
+const JOBS: [&str; 7] = [RECURRING, OVERDUE_EVENTS, OVERDUE_REMINDERS, PROPOSAL_EXPIRY, CONTRACT_EXPIRY, EVENTS_RETENTION, WEBHOOKS];
 /// How long a claimed job is reserved for the server running it.
 const LEASE: Duration = Duration::from_secs(10 * 60);
 
 pub const RECURRING_LINES: &str = "recurring_invoice";
+
+/// The HTTP client webhook deliveries go out with: 10 s timeout, redirects not followed.
+pub fn webhook_client() -> reqwest::Client {
+    reqwest::Client::builder().timeout(Duration::from_secs(10)).redirect(reqwest::redirect::Policy::none()).build().unwrap_or_default()
+}
 
 pub struct Scheduler {
     pub db: DatabaseConnection,
@@ -47,6 +55,9 @@ pub struct Scheduler {
     pub wakeup: std::sync::Arc<tokio::sync::Notify>,
     /// How long the events feed keeps an event.
     pub events_retention: time::Duration,
+    /// Sends webhook deliveries (no redirects: a receiver cannot bounce the CRM elsewhere).
+    pub webhook_client: reqwest::Client,
+    pub webhook_allow_private: bool,
 }
 
 /// What one pass did, per job (`None` = another server held the job).
@@ -58,6 +69,8 @@ pub struct TickReport {
     pub contract_expiry: Option<usize>,
     pub overdue_events: Option<usize>,
     pub events_pruned: Option<usize>,
+    /// Webhook POSTs made (first tries and retries).
+    pub webhooks_sent: Option<usize>,
 }
 
 impl Scheduler {
@@ -85,6 +98,7 @@ impl Scheduler {
                 PROPOSAL_EXPIRY => proposal_expiry(&self.db, today).await,
                 OVERDUE_EVENTS => overdue_events(&self.db, today).await,
                 EVENTS_RETENTION => crate::ops::events::prune(&self.db, now - self.events_retention).await.map(|n| n as usize),
+                WEBHOOKS => self.webhooks(now).await,
                 _ => contract_expiry(&self.db, today).await,
             };
             self.release(name, now, result.as_ref().err()).await?;
@@ -95,6 +109,7 @@ impl Scheduler {
                 PROPOSAL_EXPIRY => report.proposal_expiry = Some(done),
                 OVERDUE_EVENTS => report.overdue_events = Some(done),
                 EVENTS_RETENTION => report.events_pruned = Some(done),
+                WEBHOOKS => report.webhooks_sent = Some(done),
                 _ => report.contract_expiry = Some(done),
             }
         }
@@ -102,6 +117,13 @@ impl Scheduler {
             self.wakeup.notify_one();
         }
         Ok(report)
+    }
+
+    /// Queues new events for their endpoints, then sends what is due.
+    async fn webhooks(&self, now: OffsetDateTime) -> Result<usize> {
+        webhooks::fan_out(&self.db).await?;
+        let sender = webhooks::Sender { client: &self.webhook_client, server_id: &self.id, allow_private: self.webhook_allow_private };
+        webhooks::deliver_due(&self.db, &sender, now).await
     }
 
     async fn acquire(&self, name: &str, now: OffsetDateTime) -> Result<bool> {

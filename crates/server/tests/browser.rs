@@ -1053,3 +1053,71 @@ async fn a_staff_member_edits_their_profile_and_changes_their_password_and_the_a
 async fn current_path(client: &Client) -> String {
     client.execute("return location.pathname", vec![]).await.unwrap().as_str().unwrap_or_default().to_string()
 }
+
+#[tokio::test]
+#[ignore = "needs Chromium, chromedriver and the built SPA: run `cargo xtask test`"]
+async fn a_save_over_a_colleagues_change_is_refused_until_the_record_is_reloaded() {
+    let app = spawn_with_spa().await;
+    let (_, token) = app.admin().await;
+    let (st, lead) = app.post("/api/v1/leads", Some(&token), json!({"name": "Dana Dinu", "email": "dana@dinu.example", "company": "Dinu SRL"})).await;
+    assert!(st.is_success(), "{lead}");
+    let lead_path = format!("/api/v1/leads/{}", lead["id"]);
+    let (_driver, client) = start_browser().await;
+    sign_in(&app, &client).await;
+
+    // The lead is open for editing when a colleague renames its company through the API.
+    let page = format!("/admin/leads/{}", lead["id"]);
+    client.goto(&app.url(&page)).await.unwrap();
+    wait_for_text(&client, "#lead-name", "Dana Dinu").await;
+    click(&client, "#edit-lead").await;
+    wait_for_value(&client, "#field-company", "Dinu SRL").await;
+    let (st, changed) = app.patch(&lead_path, &token, json!({"company": "Dinu Group"})).await;
+    assert!(st.is_success(), "{changed}");
+
+    // Saving the form (read before that change) is refused and changes nothing.
+    fill(&client, "#field-company", "Dinu Logistics").await;
+    click(&client, "#edit-save").await;
+    wait_for_text(&client, "#edit-form", "This record was changed by someone else since you opened it — reload to see the changes.").await;
+    let (_, now) = app.get(&lead_path, &token).await;
+    assert_eq!(now["company"], "Dinu Group", "the colleague's change stays: {now}");
+    screenshot(&client, "edit-conflict").await;
+
+    // Reload: same screen, the form open with the colleague's value; saving now works.
+    click(&client, "#reload-record").await;
+    wait_for_value(&client, "#field-company", "Dinu Group").await;
+    assert_eq!(current_path(&client).await, page);
+    assert!(!text_of(&client, "#edit-form").await.contains("changed by someone else"));
+    fill(&client, "#field-company", "Dinu Logistics").await;
+    click(&client, "#edit-save").await;
+    wait_for_text(&client, "main", "Dinu Logistics").await;
+    assert!(!present(&client, "#edit-form").await, "the form closes once saved");
+    let (_, now) = app.get(&lead_path, &token).await;
+    assert_eq!(now["company"], "Dinu Logistics", "{now}");
+
+    // The document editor too: a proposal changed while open; Reload shows the stored one
+    // (its lines once, not appended to the typed ones), and the next save goes through.
+    let body = json!({"subject": "Deal", "lead_id": lead["id"], "lines": [{"description": "Setup", "qty": "2", "unit_price": "500"}]});
+    let (st, p) = app.post("/api/v1/proposals", Some(&token), body).await;
+    assert!(st.is_success(), "{p}");
+    let proposal_path = format!("/api/v1/proposals/{}", p["id"]);
+    let view = format!("/admin/proposals/{}", p["id"]);
+    client.goto(&app.url(&format!("{view}/edit"))).await.unwrap();
+    wait_for_value(&client, "#p-subject", "Deal").await;
+    let (st, changed) = app.patch(&proposal_path, &token, json!({"subject": "Deal (client's wording)"})).await;
+    assert!(st.is_success(), "{changed}");
+    fill(&client, "#p-subject", "Deal v2").await;
+    click(&client, "#save-proposal").await;
+    wait_for_text(&client, "main", "This record was changed by someone else since you opened it").await;
+    let (_, now) = app.get(&proposal_path, &token).await;
+    assert_eq!(now["subject"], "Deal (client's wording)", "{now}");
+    screenshot(&client, "proposal-edit-conflict").await;
+    click(&client, "#reload-record").await;
+    wait_for_value(&client, "#p-subject", "Deal (client's wording)").await;
+    assert_eq!(client.find_all(Locator::Css("tr.line")).await.unwrap().len(), 1, "the stored line, once");
+    fill(&client, "#p-subject", "Deal v2").await;
+    click(&client, "#save-proposal").await;
+    wait_for_path(&client, &view).await;
+    let (_, now) = app.get(&proposal_path, &token).await;
+    assert_eq!(now["subject"], "Deal v2", "{now}");
+    client.close().await.unwrap();
+}

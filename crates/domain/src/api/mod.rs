@@ -295,3 +295,64 @@ pub struct AuditEntry {
     pub after: Option<serde_json::Value>,
     pub ip: Option<String>,
 }
+
+/// An endpoint that receives events (`POST`, signed). The signing secret is shown once, at creation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Webhook {
+    pub id: i32,
+    pub url: String,
+    /// Event types delivered (`lead.created`, `invoice.paid`, …), or `["*"]` for all.
+    pub events: Vec<String>,
+    pub active: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// A new endpoint with its signing secret — the only time the secret is shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WebhookCreated {
+    #[serde(flatten)]
+    pub webhook: Webhook,
+    /// Verifies `X-CRMConnect-Signature` (HMAC-SHA256); keep it secret.
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WebhookInput {
+    /// `https://…` (or `http://`); addresses on private or loopback networks are refused.
+    pub url: Option<String>,
+    /// Event types, or `["*"]` (the default) for every event.
+    pub events: Option<Vec<String>>,
+    pub active: Option<bool>,
+}
+
+/// One event's delivery to one endpoint: tried until it answers 2xx, for up to 24 hours.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WebhookDelivery {
+    pub id: i32,
+    pub event_id: i32,
+    pub event_type: String,
+    pub record_type: String,
+    pub record_id: i32,
+    /// `pending`, `succeeded` or `failed` (gave up after 24 hours).
+    pub status: String,
+    pub attempts: i32,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub next_attempt_at: Option<OffsetDateTime>,
+    /// The endpoint's last HTTP status, if it answered.
+    pub response_status: Option<i32>,
+    pub latency_ms: Option<i32>,
+    /// The first 500 characters of the last answer's body.
+    pub response_excerpt: Option<String>,
+    pub last_error: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub delivered_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}

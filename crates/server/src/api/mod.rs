@@ -33,6 +33,7 @@ pub mod scoring;
 pub mod search;
 pub mod settings;
 pub mod staff;
+pub mod webhooks;
 
 use actix_web::{web, HttpResponse};
 
@@ -100,6 +101,15 @@ fn configure_quoting(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/notifications/read-all").route(web::post().to(notifications::mark_all_read)))
         .service(web::resource("/notifications").route(web::get().to(notifications::list)))
         .service(web::resource("/events").route(web::get().to(events::list)))
+        .service(web::resource("/webhooks").route(web::get().to(webhooks::list)).route(web::post().to(webhooks::create)))
+        .service(
+            web::resource("/webhooks/{id}")
+                .route(web::get().to(webhooks::get))
+                .route(web::patch().to(webhooks::update))
+                .route(web::delete().to(webhooks::delete)),
+        )
+        .service(web::resource("/webhooks/{id}/deliveries").route(web::get().to(webhooks::deliveries)))
+        .service(web::resource("/webhooks/{id}/deliveries/{delivery_id}/redeliver").route(web::post().to(webhooks::redeliver)))
         .service(web::resource("/notifications/{id}/read").route(web::post().to(notifications::mark_read)))
         .service(web::resource("/sales-orders").route(web::get().to(sales_orders::list)).route(web::post().to(sales_orders::create)))
         .service(

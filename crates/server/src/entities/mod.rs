@@ -46,3 +46,5 @@ pub mod sales_order;
 pub mod scoring_rule;
 pub mod staff;
 pub mod tax;
+pub mod webhook;
+pub mod webhook_delivery;

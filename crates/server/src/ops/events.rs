@@ -13,7 +13,7 @@ use base64::Engine;
 use crmconnect_domain::api::{Event, Page};
 use crmconnect_domain::permissions::ViewScope;
 use sea_orm::sea_query::{Expr, SelectStatement};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select};
 use time::OffsetDateTime;
 
 use crate::auth::AuthUser;
@@ -31,14 +31,18 @@ pub struct EventQuery {
     pub limit: u64,
 }
 
-/// Where a page ended: the last event's transaction (0 on SQLite) and id.
+/// Where a reader stands: the last event's transaction (0 on SQLite) and id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Position {
-    txid: i64,
-    id: i32,
+pub struct Position {
+    pub txid: i64,
+    pub id: i32,
 }
 
 impl Position {
+    pub fn of(e: &event::Model) -> Self {
+        Position { txid: e.txid.unwrap_or(0), id: e.id }
+    }
+
     fn encode(self) -> String {
         URL_SAFE_NO_PAD.encode(format!("e:{}:{}", self.txid, self.id))
     }
@@ -55,7 +59,6 @@ impl Position {
 /// position), so a reader polls with the last cursor it got and never starts over.
 pub async fn page(db: &impl ConnectionTrait, user: &AuthUser, q: &EventQuery) -> Result<Page<Event>> {
     let after = q.after.as_deref().map(Position::decode).transpose()?;
-    let postgres = db.get_database_backend() == DatabaseBackend::Postgres;
     let mut cond = Condition::all().add(visible(user, q.record_type.as_deref())?);
     if !q.types.is_empty() {
         cond = cond.add(event::Column::EventType.is_in(q.types.clone()));
@@ -63,8 +66,22 @@ pub async fn page(db: &impl ConnectionTrait, user: &AuthUser, q: &EventQuery) ->
     if let Some(id) = q.record_id {
         cond = cond.add(event::Column::EntityId.eq(id));
     }
-    let mut select = event::Entity::find().filter(cond);
-    if postgres {
+    let rows = in_feed_order(event::Entity::find().filter(cond), db.get_database_backend(), after).limit(q.limit).all(db).await?;
+    let last = rows.last().map(Position::of).or(after);
+    let next_cursor = Some(last.unwrap_or(Position { txid: 0, id: 0 }).encode());
+    let items = rows
+        .into_iter()
+        .map(|e| Event { id: e.id, event_type: e.event_type, record_type: e.entity_type, record_id: e.entity_id, created_at: e.created_at, data: e.payload })
+        .collect();
+    Ok(Page { items, next_cursor })
+}
+
+/// Events after `after` in the feed's order, holding back (on PostgreSQL) those that a still
+/// running transaction could yet precede — see the module's comment. Shared by the feed and the
+/// webhook fan-out.
+pub fn in_feed_order(select: Select<event::Entity>, backend: DatabaseBackend, after: Option<Position>) -> Select<event::Entity> {
+    let mut select = select;
+    if backend == DatabaseBackend::Postgres {
         select = select.filter(Expr::cust("txid < txid_snapshot_xmin(txid_current_snapshot())"));
         if let Some(p) = after {
             let beyond =
@@ -75,14 +92,7 @@ pub async fn page(db: &impl ConnectionTrait, user: &AuthUser, q: &EventQuery) ->
     } else if let Some(p) = after {
         select = select.filter(event::Column::Id.gt(p.id));
     }
-    let rows = select.order_by(event::Column::Id, Order::Asc).limit(q.limit).all(db).await?;
-    let last = rows.last().map(|e| Position { txid: e.txid.unwrap_or(0), id: e.id }).or(after);
-    let next_cursor = Some(last.unwrap_or(Position { txid: 0, id: 0 }).encode());
-    let items = rows
-        .into_iter()
-        .map(|e| Event { id: e.id, event_type: e.event_type, record_type: e.entity_type, record_id: e.entity_id, created_at: e.created_at, data: e.payload })
-        .collect();
-    Ok(Page { items, next_cursor })
+    select.order_by(event::Column::Id, Order::Asc)
 }
 
 /// Events of the record types the caller may view (one, when `record_type` is given); with

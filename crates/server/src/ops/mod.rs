@@ -21,3 +21,4 @@ pub mod proposals;
 pub mod recurring;
 pub mod sales_orders;
 pub mod staff;
+pub mod webhooks;

@@ -30,3 +30,4 @@ mod smtp;
 mod staff;
 mod sync;
 mod system;
+mod webhooks;

@@ -173,7 +173,7 @@ async fn a_sync_loop_running_while_writes_happen_misses_nothing_and_repeats_noth
     let mut mirror: BTreeMap<i64, String> = BTreeMap::new();
     let mut seen = HashSet::new();
     let mut cursor = String::new();
-    let mut read_page = async |cursor: &mut String, mirror: &mut BTreeMap<i64, String>, seen: &mut HashSet<i64>| {
+    let read_page = async |cursor: &mut String, mirror: &mut BTreeMap<i64, String>, seen: &mut HashSet<i64>| {
         let after = if cursor.is_empty() { String::new() } else { format!("&after={cursor}") };
         let (s, page) = app.get(&format!("/api/v1/events?record_type=lead&limit=7{after}"), &token).await;
         assert_eq!(s, StatusCode::OK, "{page}");
@@ -267,6 +267,8 @@ async fn events_are_kept_for_the_retention_period_then_pruned_once() {
         public_url: "http://crm.test".into(),
         wakeup: std::sync::Arc::new(tokio::sync::Notify::new()),
         events_retention: time::Duration::days(30),
+        webhook_client: crmconnect::scheduler::webhook_client(),
+        webhook_allow_private: true,
     };
     let now = OffsetDateTime::now_utc();
     assert_eq!(scheduler("a").tick(now + time::Duration::days(29)).await.unwrap().events_pruned, Some(0));

@@ -1,0 +1,193 @@
+//! Outbound webhooks against a real HTTP receiver: signature, retry after a 500, exactly one
+//! successful delivery with two job runners, order per record, giving up after 24 hours,
+//! redelivery, and targets on private addresses refused.
+
+use std::sync::{Arc, Mutex};
+
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use crmconnect::scheduler::Scheduler;
+use hmac::{Hmac, Mac};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sha2::Sha256;
+use time::{Duration, OffsetDateTime};
+
+use crate::helpers::{assert_problem, spawn_app, spawn_app_with, TestApp};
+
+/// What the receiver saw: the signature header and the body of each POST.
+type Received = Arc<Mutex<Vec<(String, String)>>>;
+
+/// A webhook receiver answering with `statuses` in turn (the last one from then on).
+async fn receiver(statuses: Vec<u16>) -> (String, Received) {
+    let received: Received = Arc::default();
+    let data = web::Data::new((received.clone(), statuses));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hooks/crm", listener.local_addr().unwrap());
+    let server = HttpServer::new(move || {
+        App::new().app_data(data.clone()).route(
+            "/hooks/crm",
+            web::post().to(|req: HttpRequest, body: String, data: web::Data<(Received, Vec<u16>)>| async move {
+                let (received, statuses) = &**data;
+                let mut seen = received.lock().unwrap();
+                let signature = req.headers().get("x-crmconnect-signature").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+                seen.push((signature, body));
+                let status = statuses.get(seen.len() - 1).or(statuses.last()).copied().unwrap_or(200);
+                HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).body(format!("answer {}", seen.len()))
+            }),
+        )
+    })
+    .listen(listener)
+    .unwrap()
+    .workers(1)
+    .run();
+    tokio::spawn(server);
+    (url, received)
+}
+
+fn runner(app: &TestApp, id: &str) -> Scheduler {
+    Scheduler {
+        db: app.state.db.clone(),
+        id: id.into(),
+        public_url: "http://crm.test".into(),
+        wakeup: Arc::new(tokio::sync::Notify::new()),
+        events_retention: Duration::days(30),
+        webhook_client: crmconnect::scheduler::webhook_client(),
+        webhook_allow_private: true,
+    }
+}
+
+async fn sent(app: &TestApp, id: &str, at: OffsetDateTime) -> usize {
+    runner(app, id).tick(at).await.unwrap().webhooks_sent.unwrap_or(0)
+}
+
+/// Checks `t=<unix>,v1=<hex>` as a receiver would, with the secret it was given.
+fn verifies(signature: &str, body: &str, secret: &str) -> bool {
+    let Some((t, v1)) = signature.strip_prefix("t=").and_then(|s| s.split_once(",v1=")) else { return false };
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.{body}").as_bytes());
+    let expected: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    expected == v1
+}
+
+/// Waits until the events feed shows `n` events: on PostgreSQL events are held back while older
+/// transactions of the cluster (other tests') are running, and the fan-out follows the feed.
+async fn settled(app: &TestApp, token: &str, n: usize) {
+    for _ in 0..2_000 {
+        let (_, page) = app.get("/api/v1/events?limit=500", token).await;
+        if page["items"].as_array().unwrap().len() >= n {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+    panic!("the feed never showed {n} events");
+}
+
+async fn deliveries(app: &TestApp, token: &str, hook: &Value) -> Vec<Value> {
+    let (s, page) = app.get(&format!("/api/v1/webhooks/{}/deliveries", hook["id"]), token).await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    page["items"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn an_event_is_signed_retried_after_a_500_and_delivered_exactly_once() {
+    let app = spawn_app_with(|s| s.webhook_allow_private = true).await;
+    let (_, token) = app.admin().await;
+    let (url, received) = receiver(vec![500, 200]).await;
+    let (s, hook) = app.post("/api/v1/webhooks", Some(&token), json!({"url": url, "events": ["lead.created", "lead.updated"]})).await;
+    assert_eq!(s, StatusCode::CREATED, "{hook}");
+    let secret = hook["secret"].as_str().unwrap().to_string();
+    let (_, listed) = app.get(&format!("/api/v1/webhooks/{}", hook["id"]), &token).await;
+    assert!(listed.get("secret").is_none(), "the secret is shown once");
+
+    let (_, lead) = app.post("/api/v1/leads", Some(&token), json!({"name": "Hooked", "email": "hooked@lead.example"})).await;
+    app.post("/api/v1/clients", Some(&token), json!({"company": "Not subscribed SRL"})).await;
+    settled(&app, &token, 2).await;
+    let now = OffsetDateTime::now_utc();
+
+    assert_eq!(sent(&app, "a", now).await, 1, "the first try");
+    let d = &deliveries(&app, &token, &hook).await[0];
+    assert_eq!((d["status"].as_str(), d["attempts"].as_i64(), d["response_status"].as_i64()), (Some("pending"), Some(1), Some(500)));
+    assert_eq!(d["response_excerpt"], "answer 1");
+    assert_eq!(sent(&app, "a", now + Duration::seconds(30)).await, 0, "not before the backoff");
+
+    // Two job runners at once, after the backoff: one retry between them.
+    let later = now + Duration::seconds(61);
+    let (x, y) = tokio::join!(sent(&app, "a", later), sent(&app, "b", later));
+    assert_eq!(x + y, 1);
+    let d = &deliveries(&app, &token, &hook).await[0];
+    assert_eq!((d["status"].as_str(), d["attempts"].as_i64(), d["response_status"].as_i64()), (Some("succeeded"), Some(2), Some(200)));
+    assert_eq!(sent(&app, "a", now + Duration::hours(2)).await, 0, "a delivered event is not sent again");
+
+    let seen = received.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2);
+    let body: Value = serde_json::from_str(&seen[1].1).unwrap();
+    assert_eq!((body["type"].as_str(), body["record_type"].as_str(), &body["record_id"]), (Some("lead.created"), Some("lead"), &lead["id"]));
+    assert_eq!(body["data"]["name"], "Hooked");
+    assert_eq!(seen[0].1, seen[1].1, "a retry sends the same event");
+    assert!(seen.iter().all(|(sig, body)| verifies(sig, body, &secret)), "signed with the endpoint's secret");
+    assert!(!verifies(&seen[0].0, &seen[0].1, "whsec_wrong"));
+
+    // The next change goes out; redelivery sends an old one again.
+    app.patch(&format!("/api/v1/leads/{}", lead["id"]), &token, json!({"name": "Hooked twice"})).await;
+    settled(&app, &token, 3).await;
+    assert_eq!(sent(&app, "a", now + Duration::hours(3)).await, 1);
+    let all = deliveries(&app, &token, &hook).await;
+    assert_eq!(all.iter().map(|d| d["event_type"].clone()).collect::<Vec<_>>(), [json!("lead.updated"), json!("lead.created")], "newest first");
+    let first = all[1]["id"].clone();
+    let (s, again) = app.post(&format!("/api/v1/webhooks/{}/deliveries/{first}/redeliver", hook["id"]), Some(&token), json!({})).await;
+    assert_eq!((s, again["status"].as_str()), (StatusCode::OK, Some("pending")));
+    assert_eq!(sent(&app, "a", OffsetDateTime::now_utc()).await, 1);
+    assert_eq!(received.lock().unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn deliveries_keep_each_records_order_and_give_up_after_a_day() {
+    let app = spawn_app_with(|s| s.webhook_allow_private = true).await;
+    let (_, token) = app.admin().await;
+    let (url, received) = receiver(vec![503]).await;
+    let (_, hook) = app.post("/api/v1/webhooks", Some(&token), json!({"url": url})).await;
+    let (_, lead) = app.post("/api/v1/leads", Some(&token), json!({"name": "First", "email": "first@lead.example"})).await;
+    app.patch(&format!("/api/v1/leads/{}", lead["id"]), &token, json!({"name": "Second"})).await;
+    settled(&app, &token, 2).await;
+    let now = OffsetDateTime::now_utc();
+
+    assert_eq!(sent(&app, "a", now).await, 1, "the update waits behind the creation of the same lead");
+    assert_eq!(sent(&app, "a", now + Duration::minutes(2)).await, 1);
+    let types = |seen: &[(String, String)]| seen.iter().map(|(_, b)| serde_json::from_str::<Value>(b).unwrap()["type"].clone()).collect::<Vec<_>>();
+    assert_eq!(types(&received.lock().unwrap()), [json!("lead.created"), json!("lead.created")]);
+
+    // A day later the creation is given up, and the update goes next (and fails in turn).
+    assert_eq!(sent(&app, "a", now + Duration::hours(25)).await, 2);
+    let all = deliveries(&app, &token, &hook).await;
+    let by_type = |t: &str| all.iter().find(|d| d["event_type"] == t).unwrap().clone();
+    assert_eq!(by_type("lead.created")["status"], "failed");
+    assert_eq!(by_type("lead.created")["next_attempt_at"], Value::Null);
+    assert_eq!((by_type("lead.updated")["status"].as_str(), by_type("lead.updated")["attempts"].as_i64()), (Some("pending"), Some(1)));
+    assert_eq!(types(&received.lock().unwrap()).last(), Some(&json!("lead.updated")));
+}
+
+#[tokio::test]
+async fn endpoints_on_private_addresses_and_unknown_events_are_refused() {
+    let app = spawn_app().await;
+    let (_, token) = app.admin().await;
+    for (body, code) in [
+        (json!({"url": "http://127.0.0.1:9/hook"}), "private_address"),
+        (json!({"url": "http://localhost/hook"}), "private_address"),
+        (json!({"url": "http://169.254.169.254/latest/meta-data"}), "private_address"),
+        (json!({"url": "http://[::1]/hook"}), "private_address"),
+        (json!({"url": "ftp://example.com/hook"}), "invalid"),
+        (json!({"url": "https://user:pw@example.com/hook"}), "invalid"),
+        (json!({}), "required"),
+        (json!({"url": "https://example.com/hook", "events": ["staff.created"]}), "invalid"),
+    ] {
+        let (s, b) = app.post("/api/v1/webhooks", Some(&token), body.clone()).await;
+        assert_problem(s, &b, 422, "validation_failed");
+        assert_eq!(b["errors"][0]["code"], code, "{body}");
+    }
+    assert_eq!(app.count("webhooks").await, 0);
+
+    // Only the Automation permissions manage endpoints.
+    let (_, agent) = app.staff_with_token("agent@crm.test", "Sales Agent").await;
+    let (s, b) = app.get("/api/v1/webhooks", &agent).await;
+    assert_problem(s, &b, 403, "forbidden");
+}
