@@ -33,6 +33,39 @@ pub struct PageParams {
     pub created_since: Option<String>,
 }
 
+/// `updated_since` / `created_since` for lists that are not paged (the catalogue, templates,
+/// rules: a few dozen rows) — the same meaning as on paged lists.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SinceParams {
+    /// Only rows changed at or after this instant (RFC 3339, e.g. `2026-12-01T08:00:00Z`).
+    #[param(format = DateTime)]
+    pub updated_since: Option<String>,
+    /// Only rows created at or after this instant (RFC 3339).
+    #[param(format = DateTime)]
+    pub created_since: Option<String>,
+}
+
+impl SinceParams {
+    /// The filters as a condition on a table with these columns.
+    pub fn condition<C: ColumnTrait>(&self, created_at: C, updated_at: C) -> Result<Condition> {
+        let updated = parse_instant("updated_since", self.updated_since.as_deref())?;
+        let created = parse_instant("created_since", self.created_since.as_deref())?;
+        Ok(since(created_at, updated_at, created, updated))
+    }
+}
+
+fn since<C: ColumnTrait>(created_at: C, updated_at: C, created: Option<OffsetDateTime>, updated: Option<OffsetDateTime>) -> Condition {
+    let mut cond = Condition::all();
+    if let Some(t) = updated {
+        cond = cond.add(updated_at.gte(t));
+    }
+    if let Some(t) = created {
+        cond = cond.add(created_at.gte(t));
+    }
+    cond
+}
+
 /// The order of a page: the list's own (by id, in the direction the list chose) or by last change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PageOrder {
@@ -111,13 +144,7 @@ impl PageRequest {
     /// list query. `default` is the list's own direction by id.
     pub fn select<E: EntityTrait>(&self, q: Select<E>, keys: Keys<E::Column>, default: Order) -> Select<E> {
         let Keys { id, created_at, updated_at } = keys;
-        let mut q = q;
-        if let Some(t) = self.updated_since {
-            q = q.filter(updated_at.gte(t));
-        }
-        if let Some(t) = self.created_since {
-            q = q.filter(created_at.gte(t));
-        }
+        let mut q = q.filter(since(created_at, updated_at, self.created_since, self.updated_since));
         let descending = match self.order {
             PageOrder::Default => default == Order::Desc,
             PageOrder::UpdatedAsc => false,

@@ -132,14 +132,8 @@ pub struct ListParams {
 impl ListParams {
     /// `updated_since` / `created_since` as a condition on leads.
     fn since(&self) -> crate::error::Result<Condition> {
-        let mut cond = Condition::all();
-        if let Some(t) = crate::pagination::parse_instant("updated_since", self.updated_since.as_deref())? {
-            cond = cond.add(lead::Column::UpdatedAt.gte(t));
-        }
-        if let Some(t) = crate::pagination::parse_instant("created_since", self.created_since.as_deref())? {
-            cond = cond.add(lead::Column::CreatedAt.gte(t));
-        }
-        Ok(cond)
+        let since = crate::pagination::SinceParams { updated_since: self.updated_since.clone(), created_since: self.created_since.clone() };
+        since.condition(lead::Column::CreatedAt, lead::Column::UpdatedAt)
     }
 }
 

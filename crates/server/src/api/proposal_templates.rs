@@ -15,6 +15,7 @@ use crate::db;
 use crate::documents::{self, PROPOSAL_TEMPLATE};
 use crate::entities::proposal_template;
 use crate::extract::Json;
+use crate::pagination::SinceParams;
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
@@ -38,11 +39,12 @@ async fn load_one(db: &impl ConnectionTrait, id: i32) -> ApiResult<ProposalTempl
 }
 
 /// Proposal templates by name.
-#[utoipa::path(get, path = "/api/v1/proposal-templates", operation_id = "listProposalTemplates", tag = "proposals", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/proposal-templates", operation_id = "listProposalTemplates", tag = "proposals", security(("bearer" = [])), params(SinceParams),
     responses((status = 200, body = Page<ProposalTemplate>), (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn list(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
+pub async fn list(state: web::Data<AppState>, user: AuthUser, since: web::Query<SinceParams>) -> ApiResult<HttpResponse> {
     user.view_scope(Module::Proposals)?;
-    let rows = proposal_template::Entity::find().order_by_asc(proposal_template::Column::Name).all(&state.db).await?;
+    let changed = since.condition(proposal_template::Column::CreatedAt, proposal_template::Column::UpdatedAt)?;
+    let rows = proposal_template::Entity::find().filter(changed).order_by_asc(proposal_template::Column::Name).all(&state.db).await?;
     Ok(HttpResponse::Ok().json(Page { items: load_many(&state.db, &rows).await?, next_cursor: None }))
 }
 

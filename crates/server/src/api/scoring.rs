@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use crmconnect_domain::api::{Page, Problem, ScoringRule, ScoringRuleInput};
 use crmconnect_domain::permissions::{Action, Module};
 use crmconnect_domain::scoring::Rule;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryOrder};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryFilter, QueryOrder};
 use time::OffsetDateTime;
 
 use crate::audit::{self, Change};
@@ -14,6 +14,7 @@ use crate::db;
 use crate::entities::scoring_rule;
 use crate::extract::Json;
 use crate::ops::pipelines::require_read;
+use crate::pagination::SinceParams;
 use crate::problem::{ApiError, ApiResult};
 use crate::scoring::rescore;
 use crate::state::AppState;
@@ -27,11 +28,12 @@ fn validate(b: &ScoringRuleInput) -> ApiResult<()> {
 }
 
 /// List scoring rules.
-#[utoipa::path(get, path = "/api/v1/lead-scoring/rules", operation_id = "listScoringRules", tag = "leads", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/lead-scoring/rules", operation_id = "listScoringRules", tag = "leads", security(("bearer" = [])), params(SinceParams),
     responses((status = 200, body = Page<ScoringRule>), (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn list(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
+pub async fn list(state: web::Data<AppState>, user: AuthUser, since: web::Query<SinceParams>) -> ApiResult<HttpResponse> {
     require_read(&user)?;
-    let rows = scoring_rule::Entity::find().order_by_asc(scoring_rule::Column::Id).all(&state.db).await?;
+    let changed = since.condition(scoring_rule::Column::CreatedAt, scoring_rule::Column::UpdatedAt)?;
+    let rows = scoring_rule::Entity::find().filter(changed).order_by_asc(scoring_rule::Column::Id).all(&state.db).await?;
     Ok(HttpResponse::Ok().json(Page { items: rows.iter().map(to_api).collect(), next_cursor: None }))
 }
 

@@ -127,6 +127,16 @@ async fn lists_read_what_changed_since_an_instant_in_change_order() {
     let (_, none) = app.get(&format!("/api/v1/leads?created_since={mid}"), &token).await;
     assert_eq!(ids(&none), Vec::<i64>::new());
 
+    // Unpaged lists (the catalogue, templates, scoring rules) filter the same way.
+    let (s, _) = app.post("/api/v1/items", Some(&token), json!({"description": "Old item", "unit_price": "10"})).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let mid = instant(OffsetDateTime::now_utc());
+    let (_, new_item) = app.post("/api/v1/items", Some(&token), json!({"description": "New item", "unit_price": "12"})).await;
+    let (_, items) = app.get(&format!("/api/v1/items?created_since={mid}"), &token).await;
+    assert_eq!(ids(&items), [new_item["id"].as_i64().unwrap()]);
+    let (_, items) = app.get(&format!("/api/v1/items?updated_since={mid}"), &token).await;
+    assert_eq!(ids(&items).len(), 1);
+
     // Bad values say which parameter is wrong; a cursor of another order is refused.
     let (s, b) = app.get("/api/v1/clients?updated_since=yesterday", &token).await;
     assert_problem(s, &b, 422, "validation_failed");
