@@ -33,6 +33,25 @@ pub struct PageParams {
     pub created_since: Option<String>,
 }
 
+/// `limit` on the short lists answered whole (sources, statuses, currencies, the catalogue…):
+/// accepted so a client can call every list the same way; the answer always holds every row
+/// and `next_cursor` is `null`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WholeList {
+    /// 1–500. This list is always answered whole (`next_cursor` is `null`).
+    pub limit: Option<u64>,
+}
+
+impl WholeList {
+    pub fn check(&self) -> Result<()> {
+        match self.limit {
+            Some(limit) if !(1..=MAX_LIMIT).contains(&limit) => Err(Error::field("limit", "out_of_range", format!("limit must be between 1 and {MAX_LIMIT}"))),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// `updated_since` / `created_since` for lists that are not paged (the catalogue, templates,
 /// rules: a few dozen rows) — the same meaning as on paged lists.
 #[derive(Debug, Default, Deserialize, IntoParams)]

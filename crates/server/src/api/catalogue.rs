@@ -20,7 +20,7 @@ use crate::db;
 use crate::documents::dec;
 use crate::entities::{currency, item, proposal, tax};
 use crate::extract::Json;
-use crate::pagination::SinceParams;
+use crate::pagination::{SinceParams, WholeList};
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
@@ -43,9 +43,10 @@ where
 }
 
 /// All taxes, by rate.
-#[utoipa::path(get, path = "/api/v1/taxes", operation_id = "listTaxes", tag = "catalogue", security(("bearer" = [])), params(SinceParams),
+#[utoipa::path(get, path = "/api/v1/taxes", operation_id = "listTaxes", tag = "catalogue", security(("bearer" = [])), params(WholeList, SinceParams),
     responses((status = 200, body = Page<Tax>), (status = 401, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_taxes(state: web::Data<AppState>, _user: AuthUser, since: web::Query<SinceParams>) -> ApiResult<HttpResponse> {
+pub async fn list_taxes(state: web::Data<AppState>, _user: AuthUser, since: web::Query<SinceParams>, whole: web::Query<WholeList>) -> ApiResult<HttpResponse> {
+    whole.check()?;
     let changed = since.condition(tax::Column::CreatedAt, tax::Column::UpdatedAt)?;
     let mut items: Vec<Tax> = tax::Entity::find().filter(changed).order_by_asc(tax::Column::Id).all(&state.db).await?.iter().map(tax_to_api).collect();
     items.sort_by(|a, b| a.rate.cmp(&b.rate).then(a.id.cmp(&b.id)));
@@ -165,9 +166,16 @@ pub struct ItemFilter {
 
 /// The catalogue of products and services (item picker). `purchase_price` is shown only to
 /// roles that may edit the catalogue (`settings: edit`); others get `null`.
-#[utoipa::path(get, path = "/api/v1/items", operation_id = "listItems", tag = "catalogue", security(("bearer" = [])), params(ItemFilter, SinceParams),
+#[utoipa::path(get, path = "/api/v1/items", operation_id = "listItems", tag = "catalogue", security(("bearer" = [])), params(WholeList, ItemFilter, SinceParams),
     responses((status = 200, body = Page<Item>), (status = 401, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_items(state: web::Data<AppState>, user: AuthUser, filter: web::Query<ItemFilter>, since: web::Query<SinceParams>) -> ApiResult<HttpResponse> {
+pub async fn list_items(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    filter: web::Query<ItemFilter>,
+    since: web::Query<SinceParams>,
+    whole: web::Query<WholeList>,
+) -> ApiResult<HttpResponse> {
+    whole.check()?;
     let changed = since.condition(item::Column::CreatedAt, item::Column::UpdatedAt)?;
     let mut q = item::Entity::find().filter(changed).order_by_asc(item::Column::Description).order_by_asc(item::Column::Id);
     if let Some(text) = filter.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
@@ -302,9 +310,10 @@ fn currency_to_api(c: &currency::Model) -> CurrencyInfo {
 }
 
 /// Enabled currencies, base first.
-#[utoipa::path(get, path = "/api/v1/currencies", operation_id = "listCurrencies", tag = "catalogue", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/currencies", operation_id = "listCurrencies", tag = "catalogue", security(("bearer" = [])), params(WholeList),
     responses((status = 200, body = Page<CurrencyInfo>), (status = 401, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_currencies(state: web::Data<AppState>, _user: AuthUser) -> ApiResult<HttpResponse> {
+pub async fn list_currencies(state: web::Data<AppState>, _user: AuthUser, whole: web::Query<WholeList>) -> ApiResult<HttpResponse> {
+    whole.check()?;
     let rows = currency::Entity::find().order_by_desc(currency::Column::IsBase).order_by_asc(currency::Column::Code).all(&state.db).await?;
     Ok(HttpResponse::Ok().json(Page { items: rows.iter().map(currency_to_api).collect::<Vec<_>>(), next_cursor: None }))
 }

@@ -21,7 +21,7 @@ use crate::documents::{currency_of, today};
 use crate::entities::{client, contract, contract_status};
 use crate::extract::Json;
 use crate::ops::contracts::*;
-use crate::pagination::{finish_page, Keys, PageParams};
+use crate::pagination::{finish_page, Keys, PageParams, WholeList};
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 use crate::{db, outbox};
@@ -202,9 +202,10 @@ pub async fn renew(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32
 }
 
 /// Contract statuses (configurable; seeded Draft, Active, Expired, Terminated).
-#[utoipa::path(get, path = "/api/v1/contract-statuses", operation_id = "listContractStatuses", tag = "contracts", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/contract-statuses", operation_id = "listContractStatuses", tag = "contracts", security(("bearer" = [])), params(WholeList),
     responses((status = 200, body = Page<crmconnect_domain::api::NamedOption>), (status = 401, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_statuses(state: web::Data<AppState>, _user: AuthUser) -> ApiResult<HttpResponse> {
+pub async fn list_statuses(state: web::Data<AppState>, _user: AuthUser, whole: web::Query<WholeList>) -> ApiResult<HttpResponse> {
+    whole.check()?;
     let rows = contract_status::Entity::find().order_by_asc(contract_status::Column::Id).all(&state.db).await?;
     let items: Vec<crmconnect_domain::api::NamedOption> = rows.into_iter().map(|s| crmconnect_domain::api::NamedOption { id: s.id, name: s.name }).collect();
     Ok(HttpResponse::Ok().json(Page { items, next_cursor: None }))

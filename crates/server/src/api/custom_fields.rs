@@ -16,6 +16,7 @@ use crate::custom_fields::{options, CLIENT, INVOICE, LEAD, PROPOSAL};
 use crate::db;
 use crate::entities::custom_field;
 use crate::extract::Json;
+use crate::pagination::WholeList;
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
@@ -53,9 +54,10 @@ pub struct EntityParam {
 }
 
 /// List custom field definitions.
-#[utoipa::path(get, path = "/api/v1/custom-fields", operation_id = "listCustomFields", tag = "leads", security(("bearer" = [])), params(EntityParam),
+#[utoipa::path(get, path = "/api/v1/custom-fields", operation_id = "listCustomFields", tag = "leads", security(("bearer" = [])), params(WholeList, EntityParam),
     responses((status = 200, body = Page<CustomField>)))]
-pub async fn list(state: web::Data<AppState>, _user: AuthUser, params: web::Query<EntityParam>) -> ApiResult<HttpResponse> {
+pub async fn list(state: web::Data<AppState>, _user: AuthUser, params: web::Query<EntityParam>, whole: web::Query<WholeList>) -> ApiResult<HttpResponse> {
+    whole.check()?;
     let mut q = custom_field::Entity::find().order_by_asc(custom_field::Column::Id);
     if let Some(e) = &params.entity {
         q = q.filter(custom_field::Column::Entity.eq(e.as_str()));

@@ -15,6 +15,7 @@ use crate::db;
 use crate::extract::Json;
 use crate::ops::lookups::*;
 use crate::ops::pipelines::require_read;
+use crate::pagination::WholeList;
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
@@ -85,9 +86,10 @@ impl Lookup {
 }
 
 /// List lead sources.
-#[utoipa::path(get, path = "/api/v1/lead-sources", operation_id = "listLeadSources", tag = "leads", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/lead-sources", operation_id = "listLeadSources", tag = "leads", security(("bearer" = [])), params(WholeList),
     responses((status = 200, body = Page<NamedOption>), (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_sources(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
+pub async fn list_sources(state: web::Data<AppState>, user: AuthUser, whole: web::Query<WholeList>) -> ApiResult<HttpResponse> {
+    whole.check()?;
     SOURCES.list(&state, &user).await
 }
 
@@ -116,9 +118,10 @@ pub async fn delete_source(state: web::Data<AppState>, user: AuthUser, id: web::
 }
 
 /// List lost reasons.
-#[utoipa::path(get, path = "/api/v1/lost-reasons", operation_id = "listLostReasons", tag = "leads", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/lost-reasons", operation_id = "listLostReasons", tag = "leads", security(("bearer" = [])), params(WholeList),
     responses((status = 200, body = Page<NamedOption>), (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_lost_reasons(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
+pub async fn list_lost_reasons(state: web::Data<AppState>, user: AuthUser, whole: web::Query<WholeList>) -> ApiResult<HttpResponse> {
+    whole.check()?;
     LOST_REASONS.list(&state, &user).await
 }
 
@@ -148,9 +151,10 @@ pub async fn delete_lost_reason(state: web::Data<AppState>, user: AuthUser, id: 
 }
 
 /// List opportunity statuses (in creation order).
-#[utoipa::path(get, path = "/api/v1/opportunity-statuses", operation_id = "listOpportunityStatuses", tag = "opportunities", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/opportunity-statuses", operation_id = "listOpportunityStatuses", tag = "opportunities", security(("bearer" = [])), params(WholeList),
     responses((status = 200, body = Page<NamedOption>), (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_opportunity_statuses(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
+pub async fn list_opportunity_statuses(state: web::Data<AppState>, user: AuthUser, whole: web::Query<WholeList>) -> ApiResult<HttpResponse> {
+    whole.check()?;
     OPPORTUNITY_STATUSES.list(&state, &user).await
 }
 

@@ -21,7 +21,7 @@ use crate::entities::{client, client_credit, invoice, payment, payment_mode};
 use crate::extract::Json;
 use crate::ops::invoices::{find_visible as find_invoice, load_api as load_invoice, lock_visible as lock_invoice, refresh_paid};
 use crate::ops::payments::*;
-use crate::pagination::{finish_page, Keys, PageParams};
+use crate::pagination::{finish_page, Keys, PageParams, WholeList};
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 use crate::{db, pdf, settings};
@@ -185,9 +185,10 @@ pub async fn receipt(state: web::Data<AppState>, user: AuthUser, id: web::Path<i
 }
 
 /// Payment modes (bank transfer, cash, card…).
-#[utoipa::path(get, path = "/api/v1/payment-modes", operation_id = "listPaymentModes", tag = "payments", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/payment-modes", operation_id = "listPaymentModes", tag = "payments", security(("bearer" = [])), params(WholeList),
     responses((status = 200, body = Page<PaymentMode>), (status = 401, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_modes(state: web::Data<AppState>, _user: AuthUser) -> ApiResult<HttpResponse> {
+pub async fn list_modes(state: web::Data<AppState>, _user: AuthUser, whole: web::Query<WholeList>) -> ApiResult<HttpResponse> {
+    whole.check()?;
     let rows = payment_mode::Entity::find().order_by_asc(payment_mode::Column::Id).all(&state.db).await?;
     Ok(HttpResponse::Ok().json(Page { items: rows.iter().map(mode_to_api).collect::<Vec<_>>(), next_cursor: None }))
 }

@@ -14,6 +14,7 @@ use crate::db;
 use crate::email;
 use crate::entities::email_template;
 use crate::extract::Json;
+use crate::pagination::WholeList;
 use crate::problem::{ApiError, ApiResult};
 use crate::settings;
 use crate::state::AppState;
@@ -54,9 +55,10 @@ fn template_to_api(t: &email_template::Model) -> EmailTemplate {
 }
 
 /// E-mail templates with their merge fields (settings: view).
-#[utoipa::path(get, path = "/api/v1/email-templates", operation_id = "listEmailTemplates", tag = "settings", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/email-templates", operation_id = "listEmailTemplates", tag = "settings", security(("bearer" = [])), params(WholeList),
     responses((status = 200, body = Page<EmailTemplate>), (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_email_templates(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
+pub async fn list_email_templates(state: web::Data<AppState>, user: AuthUser, whole: web::Query<WholeList>) -> ApiResult<HttpResponse> {
+    whole.check()?;
     user.view_scope(Module::Settings)?;
     let rows = email_template::Entity::find().order_by_asc(email_template::Column::Slug).all(&state.db).await?;
     Ok(HttpResponse::Ok().json(Page { items: rows.iter().map(template_to_api).collect::<Vec<_>>(), next_cursor: None }))

@@ -365,3 +365,49 @@ async fn simultaneous_saves_of_one_version_let_exactly_one_through() {
     let (_, now) = app.get(&path, &token).await;
     assert_eq!(now["name"], winner.1["name"]);
 }
+
+/// Every query parameter the browser app writes into an API URL is one the operation documents
+/// (else the unknown-parameter check would refuse the app's own calls).
+#[tokio::test]
+async fn the_browser_apps_query_parameters_are_all_documented() {
+    let app = spawn_app().await;
+    let spec: Value = app.client.get(app.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let paths = spec["paths"].as_object().unwrap();
+    let documented = |path: &str| -> Option<Vec<String>> {
+        let segments: Vec<&str> = path.split('/').collect();
+        let (_, item) = paths.iter().find(|(template, _)| {
+            let t: Vec<&str> = template.split('/').collect();
+            t.len() == segments.len() && t.iter().zip(&segments).all(|(a, b)| a == b || (a.starts_with('{') && b.starts_with('{')))
+        })?;
+        Some(
+            item["get"]["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "query")
+                .map(|p| p["name"].as_str().unwrap().to_string())
+                .collect(),
+        )
+    };
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../frontend/src");
+    let mut files = vec![src.clone()];
+    let mut checked = 0;
+    while let Some(p) = files.pop() {
+        if p.is_dir() {
+            files.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let text = std::fs::read_to_string(&p).unwrap();
+        for (at, _) in text.match_indices("\"/api/v1/") {
+            let literal = &text[at + 1..];
+            let literal = &literal[..literal.find('"').unwrap()];
+            let Some((path, query)) = literal.split_once('?') else { continue };
+            let Some(known) = documented(path) else { continue };
+            for name in query.split('&').filter_map(|pair| pair.split('=').next()).filter(|n| !n.is_empty() && !n.contains('{')) {
+                assert!(known.iter().any(|k| k == name), "{}: `{name}` is sent to GET {path} but not documented ({known:?})", p.display());
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 20, "only {checked} parameters found in the app's source");
+}
