@@ -5,7 +5,7 @@
 use crmconnect_domain::api::{ChangePasswordRequest, LoginRequest, Problem, RefreshRequest, TokenResponse};
 use crmconnect_domain::validation::FieldError;
 use gloo_net::http::{Request, RequestBuilder, Response};
-use leptos::prelude::{Effect, RwSignal, Set};
+use leptos::prelude::{Effect, GetUntracked, RwSignal, Set};
 use serde::{de::DeserializeOwned, Serialize};
 
 /// Not a secret: that this browser signed in, so a reload tries the refresh cookie.
@@ -49,10 +49,18 @@ impl ApiFailure {
 
     /// One readable sentence: the problem's detail, else a generic message.
     pub fn summary(&self) -> String {
+        if self.stale() {
+            return "This record was changed by someone else since you opened it — reload to see the changes.".into();
+        }
         match &self.problem {
             Some(p) => format!("{}: {}", p.title, p.detail),
             None => self.message.clone(),
         }
+    }
+
+    /// A save refused because the record changed since it was read (412, `If-Match`).
+    pub fn stale(&self) -> bool {
+        self.status == 412
     }
 
     /// The error for one form field, if the server named it.
@@ -138,7 +146,19 @@ impl Method {
 
 /// An authenticated JSON call; the answer's body.
 async fn call(method: Method, path: &str, body: Option<serde_json::Value>) -> Result<String, ApiFailure> {
-    body_text(send(method, path, body.as_ref().map(Body::Json)).await?).await
+    body_text(send(method, path, body.as_ref().map(Body::Json), None).await?).await
+}
+
+/// [`call`] on a record being edited: a write sends its [`Version`] as `If-Match`, and the
+/// answer's `ETag` becomes the version. (Apart from `call`: one more argument there would grow
+/// every generic caller.)
+async fn call_versioned(method: Method, path: &str, body: Option<serde_json::Value>, version: Version) -> Result<String, ApiFailure> {
+    let if_match = version.get_untracked().filter(|_| body.is_some());
+    let res = send(method, path, body.as_ref().map(Body::Json), if_match.as_deref()).await?;
+    let etag = res.headers().get("etag");
+    let text = body_text(res).await?;
+    version.try_set(etag);
+    Ok(text)
 }
 
 fn to_json<B: Serialize>(body: &B) -> Result<serde_json::Value, ApiFailure> {
@@ -218,11 +238,14 @@ enum Body<'a> {
     Form(&'a web_sys::FormData),
 }
 
-async fn send(method: Method, path: &str, body: Option<Body<'_>>) -> Result<Response, ApiFailure> {
+async fn send(method: Method, path: &str, body: Option<Body<'_>>, if_match: Option<&str>) -> Result<Response, ApiFailure> {
     for attempt in 0..2 {
         let mut req = method.request(path);
         if let Some(token) = access_token() {
             req = req.header("Authorization", &format!("Bearer {token}"));
+        }
+        if let Some(etag) = if_match {
+            req = req.header("If-Match", etag);
         }
         let res = match &body {
             Some(Body::Json(b)) => req.json(b).map_err(ApiFailure::network)?.send().await,
@@ -278,16 +301,31 @@ pub async fn put<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Res
     parse(&call(Method::Put, path, Some(to_json(body)?)).await?)
 }
 
+/// The version of a record open for editing: the `ETag` of its last answer (GET or PATCH),
+/// sent back as `If-Match` so a save never overwrites someone else's change unseen.
+pub type Version = RwSignal<Option<String>>;
+
+/// `GET` of one record, keeping its version.
+pub async fn get_versioned<T: DeserializeOwned>(path: &str, version: Version) -> Result<T, ApiFailure> {
+    parse(&call_versioned(Method::Get, path, None, version).await?)
+}
+
+/// `PATCH` with `If-Match: version`: refused with 412 ([`ApiFailure::stale`]) when the record
+/// changed since; on success `version` becomes the answer's.
+pub async fn patch_versioned<B: Serialize, T: DeserializeOwned>(path: &str, body: &B, version: Version) -> Result<T, ApiFailure> {
+    parse(&call_versioned(Method::Patch, path, Some(to_json(body)?), version).await?)
+}
+
 /// Uploads one file as the multipart field `file`.
 pub async fn upload<T: DeserializeOwned>(path: &str, file: &web_sys::File) -> Result<T, ApiFailure> {
     let form = web_sys::FormData::new().map_err(|_| ApiFailure::network("form data"))?;
     form.append_with_blob_and_filename("file", file, &file.name()).map_err(|_| ApiFailure::network("form data"))?;
-    parse(&body_text(send(Method::Post, path, Some(Body::Form(&form))).await?).await?)
+    parse(&body_text(send(Method::Post, path, Some(Body::Form(&form)), None).await?).await?)
 }
 
 /// `DELETE`; the answer (204) carries no body.
 pub async fn delete(path: &str) -> Result<(), ApiFailure> {
-    let res = send(Method::Delete, path, None).await?;
+    let res = send(Method::Delete, path, None, None).await?;
     if res.ok() {
         Ok(())
     } else {
@@ -311,7 +349,7 @@ pub async fn public_post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B
 
 /// Fetches an authenticated file into a blob URL.
 async fn blob_url(path: &str, mime: &str) -> Result<String, ApiFailure> {
-    let res = send(Method::Get, path, None).await?;
+    let res = send(Method::Get, path, None, None).await?;
     if !res.ok() {
         return Err(failure(res).await);
     }
@@ -365,7 +403,15 @@ pub fn load<T>(path: impl Fn() -> String + 'static) -> Loaded<T>
 where
     T: DeserializeOwned + Send + Sync + 'static,
 {
-    load_with(Box::new(path), false)
+    load_with(Box::new(path), false, None)
+}
+
+/// [`load`] of one record to edit, keeping its [`Version`].
+pub fn load_versioned<T>(path: impl Fn() -> String + 'static, version: Version) -> Loaded<T>
+where
+    T: DeserializeOwned + Send + Sync + 'static,
+{
+    load_with(Box::new(path), false, Some(version))
 }
 
 /// [`load`] for the public client portal (no token).
@@ -373,10 +419,10 @@ pub fn load_public<T>(path: impl Fn() -> String + 'static) -> Loaded<T>
 where
     T: DeserializeOwned + Send + Sync + 'static,
 {
-    load_with(Box::new(path), true)
+    load_with(Box::new(path), true, None)
 }
 
-fn load_with<T>(path: Box<dyn Fn() -> String>, public: bool) -> Loaded<T>
+fn load_with<T>(path: Box<dyn Fn() -> String>, public: bool, version: Option<Version>) -> Loaded<T>
 where
     T: DeserializeOwned + Send + Sync + 'static,
 {
@@ -388,7 +434,11 @@ where
         latest.set(ticket);
         let latest = latest.clone();
         leptos::task::spawn_local(async move {
-            let text = if public { public_call(Method::Get, &p, None).await } else { call(Method::Get, &p, None).await };
+            let text = match version {
+                Some(v) => call_versioned(Method::Get, &p, None, v).await,
+                None if public => public_call(Method::Get, &p, None).await,
+                None => call(Method::Get, &p, None).await,
+            };
             if latest.get() == ticket {
                 data.try_set(Some(text.and_then(|t| parse::<T>(&t))));
             }

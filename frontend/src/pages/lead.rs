@@ -43,10 +43,14 @@ pub const LEAD_FIELDS: &[Field] = &[
 #[component]
 pub fn LeadRecord(id: i32) -> impl IntoView {
     let reload = RwSignal::new(0u32);
-    let lead = api::load::<Lead>(move || {
-        reload.get();
-        format!("/api/v1/leads/{id}")
-    });
+    let version = RwSignal::new(None);
+    let lead = api::load_versioned::<Lead>(
+        move || {
+            reload.get();
+            format!("/api/v1/leads/{id}")
+        },
+        version,
+    );
     let session = expect_context::<Session>();
     let lost_reasons = api::load::<Page<NamedOption>>(move || "/api/v1/lost-reasons".to_string());
     let pipelines = api::load::<Page<Pipeline>>(move || "/api/v1/pipelines?limit=100".to_string());
@@ -183,6 +187,8 @@ pub fn LeadRecord(id: i32) -> impl IntoView {
                                 initial=initial.clone()
                                 on_saved=Callback::new(move |_| { editing.set(false); reload.update(|n| *n += 1); })
                                 on_cancel=Callback::new(move |_| editing.set(false))
+                                version=version
+                                on_reload=Callback::new(move |_| reload.update(|n| *n += 1))
                             />
                         </section>
                     })

@@ -198,10 +198,14 @@ pub fn OpportunitiesPage() -> impl IntoView {
 #[component]
 pub fn OpportunityRecord(id: i32) -> impl IntoView {
     let reload = RwSignal::new(0u32);
-    let opportunity = api::load::<Lead>(move || {
-        reload.get();
-        format!("/api/v1/opportunities/{id}")
-    });
+    let version = RwSignal::new(None);
+    let opportunity = api::load_versioned::<Lead>(
+        move || {
+            reload.get();
+            format!("/api/v1/opportunities/{id}")
+        },
+        version,
+    );
     let editing = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiFailure>);
     let session = expect_context::<Session>();
@@ -245,6 +249,8 @@ pub fn OpportunityRecord(id: i32) -> impl IntoView {
                                 initial=initial.clone()
                                 on_saved=Callback::new(move |_| { editing.set(false); reload.update(|n| *n += 1); })
                                 on_cancel=Callback::new(move |_| editing.set(false))
+                                version=version
+                                on_reload=Callback::new(move |_| reload.update(|n| *n += 1))
                             />
                         </section>
                     })}

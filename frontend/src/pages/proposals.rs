@@ -17,6 +17,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use rust_decimal::Decimal;
 
+use super::settings::form_alert;
 use crate::api::{self, ApiFailure};
 use crate::app::{denied, Session};
 
@@ -338,6 +339,7 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>, #[prop(optional)] kind:
         client.set(c);
     }
     let fill_lines = move |doc_lines: &[crmconnect_domain::api::DocumentLine]| {
+        lines.update(Vec::clear);
         for l in doc_lines {
             let input = LineInput {
                 item_id: l.item_id,
@@ -357,10 +359,12 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>, #[prop(optional)] kind:
         Some(DiscountType::Fixed) => "fixed".into(),
         None => String::new(),
     };
-    match id {
+    // The version of the stored document: saves send it as `If-Match`.
+    let version = RwSignal::new(None);
+    let load_stored = move || match id {
         // Billed documents are read as JSON: one code path for the three kinds.
         Some(id) if billed => leptos::task::spawn_local(async move {
-            match api::get::<serde_json::Value>(&format!("{}/{id}", kind.api())).await {
+            match api::get_versioned::<serde_json::Value>(&format!("{}/{id}", kind.api()), version).await {
                 Ok(d) => {
                     let text = |k: &str| match &d[k] {
                         serde_json::Value::String(s) => s.clone(),
@@ -389,7 +393,7 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>, #[prop(optional)] kind:
             }
         }),
         Some(id) => leptos::task::spawn_local(async move {
-            match api::get::<Proposal>(&format!("/api/v1/proposals/{id}")).await {
+            match api::get_versioned::<Proposal>(&format!("/api/v1/proposals/{id}"), version).await {
                 Ok(p) => {
                     subject.set(p.subject.clone());
                     currency.set(p.currency.clone());
@@ -406,7 +410,17 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>, #[prop(optional)] kind:
             }
         }),
         None => add_line(None),
-    }
+    };
+    load_stored();
+    // After a save refused because someone else changed the document: their version replaces
+    // what was typed.
+    let reload = id.map(|_| {
+        Callback::new(move |()| {
+            error.set(None);
+            dirty.set(false);
+            load_stored();
+        })
+    });
 
     // Live totals: the domain's arithmetic on what is typed.
     let totals = Memo::new(move |_| {
@@ -496,7 +510,7 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>, #[prop(optional)] kind:
             let navigate = navigate.clone();
             leptos::task::spawn_local(async move {
                 let result = match id {
-                    Some(id) => api::patch::<_, serde_json::Value>(&format!("{}/{id}", kind.api()), &body).await,
+                    Some(id) => api::patch_versioned::<_, serde_json::Value>(&format!("{}/{id}", kind.api()), &body, version).await,
                     None => api::post::<_, serde_json::Value>(kind.api(), &body).await,
                 };
                 saving.set(false);
@@ -531,7 +545,7 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>, #[prop(optional)] kind:
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             let result = match id {
-                Some(id) => api::patch::<_, Proposal>(&format!("/api/v1/proposals/{id}"), &body).await,
+                Some(id) => api::patch_versioned::<_, Proposal>(&format!("/api/v1/proposals/{id}"), &body, version).await,
                 None => api::post::<_, Proposal>("/api/v1/proposals", &body).await,
             };
             saving.set(false);
@@ -548,7 +562,7 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>, #[prop(optional)] kind:
 
     view! {
         <h1>{format!("{} {}", if id.is_some() { "Edit" } else { "New" }, kind.noun())}</h1>
-        {move || error.get().map(alert)}
+        {move || error.get().map(|e| form_alert(e, reload))}
         {move || match catalogue.get() {
             None => view! { <p class="muted">"Loading…"</p> }.into_any(),
             Some(Err(e)) => alert(e),

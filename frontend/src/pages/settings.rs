@@ -513,8 +513,22 @@ pub fn SettingsForm(api: &'static str, fields: &'static [Field]) -> impl IntoVie
     }
 }
 
+/// A form's error. A save refused because someone else changed the record since it was opened
+/// (412) comes with a Reload button when the screen can load the record again.
+pub fn form_alert(e: ApiFailure, reload: Option<Callback<()>>) -> AnyView {
+    let reload = reload.filter(|_| e.stale());
+    view! {
+        <div class="alert" role="alert">
+            {e.summary()}
+            {reload.map(|r| view! { " " <button type="button" class="link" id="reload-record" on:click=move |_| r.run(())>"Reload"</button> })}
+        </div>
+    }
+    .into_any()
+}
+
 /// Edits one record in place (`PATCH api`), or with `create` makes one (`POST api`): the form
-/// starts from `initial` and hands the saved record to `on_saved`.
+/// starts from `initial` and hands the saved record to `on_saved`. With `version` the save is
+/// conditional (`If-Match`); when the record changed meanwhile, `on_reload` loads it again.
 #[component]
 pub fn EditForm(
     api: String,
@@ -523,6 +537,8 @@ pub fn EditForm(
     on_saved: Callback<Value>,
     on_cancel: Callback<()>,
     #[prop(optional)] create: bool,
+    #[prop(optional)] version: Option<api::Version>,
+    #[prop(optional)] on_reload: Option<Callback<()>>,
 ) -> impl IntoView {
     let editing = !create;
     let values = RwSignal::new(values_of(fields, Some(&initial), editing));
@@ -538,7 +554,11 @@ pub fn EditForm(
         };
         let path = api.clone();
         leptos::task::spawn_local(async move {
-            let saved = if editing { api::patch::<_, Value>(&path, &body).await } else { api::post::<_, Value>(&path, &body).await };
+            let saved = match version {
+                _ if !editing => api::post::<_, Value>(&path, &body).await,
+                Some(v) => api::patch_versioned::<_, Value>(&path, &body, v).await,
+                None => api::patch::<_, Value>(&path, &body).await,
+            };
             match saved {
                 Ok(v) => on_saved.run(v),
                 Err(e) => error.set(Some(e)),
@@ -547,7 +567,7 @@ pub fn EditForm(
     };
     view! {
         <form class="settings-form" id="edit-form" on:submit=submit>
-            <Inputs fields=fields values=values error=error refs=refs editing=editing/>
+            <Inputs fields=fields values=values error=error refs=refs editing=editing on_reload=on_reload/>
             <div class="actions">
                 <button type="submit" id="edit-save">"Save"</button>
                 <button type="button" class="secondary" on:click=move |_| on_cancel.run(())>"Cancel"</button>
@@ -564,14 +584,12 @@ fn Inputs(
     error: RwSignal<Option<ApiFailure>>,
     refs: RwSignal<RefOptions>,
     editing: bool,
+    #[prop(optional_no_strip)] on_reload: Option<Callback<()>>,
 ) -> impl IntoView {
     let shown = fields.iter().filter(move |f| f.mode == Mode::Both || f.mode == if editing { Mode::EditOnly } else { Mode::CreateOnly });
     view! {
         <div class="form-grid">
-            {move || {
-                let msg = error.get().filter(|e| e.problem.as_ref().is_none_or(|p| p.errors.is_empty())).map(|e| e.summary());
-                msg.map(|m| view! { <div class="alert" role="alert">{m}</div> })
-            }}
+            {move || error.get().filter(|e| e.problem.as_ref().is_none_or(|p| p.errors.is_empty())).map(|e| form_alert(e, on_reload))}
             {shown.map(|field| {
                 let key = field.key;
                 let id = format!("field-{key}");
