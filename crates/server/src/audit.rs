@@ -73,7 +73,7 @@ fn without_secrets(mut value: serde_json::Value) -> serde_json::Value {
 
 pub async fn record(db: &impl ConnectionTrait, actor: &Actor, change: Change<'_>) -> Result<()> {
     let after = change.after.map(without_secrets);
-    if let (Some(id), Some(data)) = (change.entity_id, feed_data(&change.action, change.entity_type, after.as_ref())) {
+    if let (Some(id), Some(data)) = (change.entity_id, feed_data(change.action, change.entity_type, after.as_ref())) {
         outbox::emit(db, change.action, change.entity_type, id, data).await?;
     }
     audit_log::Entity::insert(audit_log::ActiveModel {

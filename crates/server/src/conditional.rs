@@ -21,10 +21,10 @@ pub fn etag_of(body: &[u8]) -> String {
     format!("\"{hex}\"")
 }
 
-/// Whether a header holding `*` or a list of entity tags names `etag` (weak tags compare weakly,
-/// RFC 9110 §13.1.2: a `W/` prefix is ignored).
-fn matches(header_value: &str, etag: &str) -> bool {
-    header_value.split(',').map(str::trim).any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
+/// Whether a header holding `*` or a list of entity tags names `etag`. `If-None-Match` compares
+/// weakly (a `W/` prefix is ignored), `If-Match` strongly (RFC 9110 §13.1.1–2).
+fn matches(header_value: &str, etag: &str, weak: bool) -> bool {
+    header_value.split(',').map(str::trim).any(|tag| tag == "*" || tag == etag || (weak && tag.strip_prefix("W/") == Some(etag)))
 }
 
 /// Adds the `ETag` to JSON answers of `GET`, `HEAD` and `PATCH`, and answers `304` to a `GET`
@@ -39,7 +39,8 @@ pub async fn tag_response<B: MessageBody + 'static>(res: ServiceResponse<B>) -> 
     let (mut res, body) = res.into_parts();
     let bytes = body::to_bytes(body).await.map_err(|e| actix_web::error::ErrorInternalServerError(e.into().to_string()))?;
     let etag = etag_of(&bytes);
-    let not_modified = method != Method::PATCH && req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| matches(v, &etag));
+    let not_modified =
+        method != Method::PATCH && req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| matches(v, &etag, true));
     let etag_value = header::HeaderValue::from_str(&etag).map_err(actix_web::error::ErrorInternalServerError)?;
     if not_modified {
         let mut unchanged = HttpResponse::NotModified().finish();
@@ -74,7 +75,7 @@ impl IfMatch {
     pub fn check<T: Serialize>(&self, current: &T) -> Result<(), ApiError> {
         let Some(expected) = &self.0 else { return Ok(()) };
         let body = serde_json::to_vec(current).map_err(ApiError::internal)?;
-        if matches(expected, &etag_of(&body)) {
+        if matches(expected, &etag_of(&body), false) {
             Ok(())
         } else {
             Err(ApiError::new(
@@ -94,10 +95,11 @@ mod tests {
         let a = etag_of(br#"{"id":1}"#);
         assert_eq!(a.len(), 34);
         assert_ne!(a, etag_of(br#"{"id":2}"#));
-        assert!(matches(&a, &a));
-        assert!(matches(&format!("\"x\", W/{a}"), &a));
-        assert!(matches("*", &a));
-        assert!(!matches("\"x\"", &a));
+        assert!(matches(&a, &a, false));
+        assert!(matches(&format!("\"x\", W/{a}"), &a, true));
+        assert!(!matches(&format!("W/{a}"), &a, false), "If-Match compares strongly");
+        assert!(matches("*", &a, false));
+        assert!(!matches("\"x\"", &a, true));
         assert!(IfMatch(Some(etag_of(br#"{"id":1}"#))).check(&serde_json::json!({"id": 1})).is_ok());
         assert_eq!(IfMatch(Some(a)).check(&serde_json::json!({"id": 2})).unwrap_err().code, ErrorCode::PreconditionFailed);
         assert!(IfMatch(None).check(&serde_json::json!({"id": 2})).is_ok());

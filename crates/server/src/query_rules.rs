@@ -49,11 +49,7 @@ impl QueryRules {
         let Some(accepted) = self.by_route.get(&(req.method().as_str().to_string(), pattern)) else { return Ok(()) };
         // A query that does not even parse is left to the handler's own 400.
         let Ok(pairs) = serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string()) else { return Ok(()) };
-        let unknown: BTreeSet<String> = pairs
-            .into_iter()
-            .map(|(name, _)| name)
-            .filter(|name| !accepted.names.contains(name) && !(accepted.custom_fields && name.starts_with(CUSTOM_FIELD_PREFIX)))
-            .collect();
+        let unknown: BTreeSet<String> = pairs.into_iter().map(|(name, _)| name).filter(|name| !accepted.accepts(name)).collect();
         if unknown.is_empty() {
             return Ok(());
         }
@@ -74,6 +70,12 @@ impl QueryRules {
             .map(|name| FieldError { message: format!("`{name}` is not a parameter of this endpoint"), field: name, code: "unknown_parameter".into() })
             .collect();
         Err(err)
+    }
+}
+
+impl Accepted {
+    fn accepts(&self, name: &str) -> bool {
+        self.names.contains(name) || (self.custom_fields && name.starts_with(CUSTOM_FIELD_PREFIX))
     }
 }
 

@@ -42,11 +42,6 @@ const LEASE: Duration = Duration::from_secs(10 * 60);
 
 pub const RECURRING_LINES: &str = "recurring_invoice";
 
-/// The HTTP client webhook deliveries go out with: 10 s timeout, redirects not followed.
-pub fn webhook_client() -> reqwest::Client {
-    reqwest::Client::builder().timeout(Duration::from_secs(10)).redirect(reqwest::redirect::Policy::none()).build().unwrap_or_default()
-}
-
 pub struct Scheduler {
     pub db: DatabaseConnection,
     /// Identifies this server in `jobs.locked_by`.
@@ -55,8 +50,7 @@ pub struct Scheduler {
     pub wakeup: std::sync::Arc<tokio::sync::Notify>,
     /// How long the events feed keeps an event.
     pub events_retention: time::Duration,
-    /// Sends webhook deliveries (no redirects: a receiver cannot bounce the CRM elsewhere).
-    pub webhook_client: reqwest::Client,
+    /// Webhooks may target loopback and private addresses (`CRM_WEBHOOK_ALLOW_PRIVATE`).
     pub webhook_allow_private: bool,
 }
 
@@ -122,7 +116,7 @@ impl Scheduler {
     /// Queues new events for their endpoints, then sends what is due.
     async fn webhooks(&self, now: OffsetDateTime) -> Result<usize> {
         webhooks::fan_out(&self.db).await?;
-        let sender = webhooks::Sender { client: &self.webhook_client, server_id: &self.id, allow_private: self.webhook_allow_private };
+        let sender = webhooks::Sender { server_id: &self.id, allow_private: self.webhook_allow_private };
         webhooks::deliver_due(&self.db, &sender, now).await
     }
 

@@ -75,7 +75,6 @@ impl Application {
                 public_url: state.settings.public_url.clone(),
                 wakeup: state.email_wakeup.clone(),
                 events_retention: time::Duration::days(i64::from(state.settings.events_retention_days)),
-                webhook_client: scheduler::webhook_client(),
                 webhook_allow_private: state.settings.webhook_allow_private,
             };
             tokio::spawn(scheduler.run(every));

@@ -248,6 +248,7 @@ async fn set_cancelled(state: web::Data<AppState>, user: AuthUser, id: i32, canc
     let after = load_api(&txn, &state.settings.public_url, &saved).await?;
     let action = if cancel { "invoice.cancelled" } else { "invoice.uncancelled" };
     audit::record(&txn, &user.actor(), Change::new(action, "invoice", saved.id).before(&before).after(&after)).await?;
+    crate::outbox::emit(&txn, action, "invoice", saved.id, serde_json::json!({"invoice_id": saved.id, "status_code": after.status_code})).await?;
     txn.commit().await?;
     Ok(HttpResponse::Ok().json(after))
 }

@@ -13,7 +13,7 @@ use crate::auth::{secrets, AuthUser};
 use crate::db;
 use crate::entities::{webhook, webhook_delivery};
 use crate::extract::Json;
-use crate::ops::webhooks::{delivery_to_api, find, redeliver as requeue, to_api, validate};
+use crate::ops::webhooks::{delivery_to_api, ensure_may_receive, find, redeliver as requeue, to_api, validate};
 use crate::pagination::{finish_page, Keys, PageParams};
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -35,11 +35,13 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, page: web::Query<P
 /// `X-CRMConnect-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the secret>`.
 /// The secret is in this answer only. Loopback and private addresses are refused.
 #[utoipa::path(post, path = "/api/v1/webhooks", operation_id = "createWebhook", tag = "webhooks", security(("bearer" = [])), request_body = WebhookInput,
-    responses((status = 201, body = WebhookCreated), (status = 403, body = Problem, content_type = "application/problem+json"),
+    responses((status = 201, body = WebhookCreated),
+        (status = 403, description = "`forbidden`: no Automation `create`, or no full `view` on a subscribed record type", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: `url` missing, invalid, unresolvable or private (`private_address`), or an unknown event type", body = Problem, content_type = "application/problem+json")))]
 pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<WebhookInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Automation, Action::Create)?;
     let endpoint = validate(&body.0, true, state.settings.webhook_allow_private).await?;
+    ensure_may_receive(&user.permissions, user.id(), endpoint.events.as_deref().unwrap_or("*"))?;
     let now = OffsetDateTime::now_utc();
     let secret = format!("whsec_{}", secrets::random_secret());
     let txn = db::begin_write(&state.db).await?;
@@ -82,7 +84,8 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
     user.require(Module::Automation, Action::Edit)?;
     let endpoint = validate(&body.0, false, state.settings.webhook_allow_private).await?;
     let txn = db::begin_write(&state.db).await?;
-    let current = webhook::Entity::find_by_id(*id).one(&txn).await?.ok_or_else(|| ApiError::not_found("webhook"))?;
+    let current = db::Read::ForUpdate.apply(webhook::Entity::find_by_id(*id)).one(&txn).await?.ok_or_else(|| ApiError::not_found("webhook"))?;
+    ensure_may_receive(&user.permissions, user.id(), endpoint.events.as_deref().unwrap_or(&current.events))?;
     let before = to_api(&current);
     let mut row: webhook::ActiveModel = current.into();
     if let Some(url) = endpoint.url {
@@ -138,7 +141,8 @@ pub async fn deliveries(state: web::Data<AppState>, user: AuthUser, id: web::Pat
 #[utoipa::path(post, path = "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", operation_id = "redeliverWebhookDelivery", tag = "webhooks",
     security(("bearer" = [])), params(("id" = i32, Path), ("delivery_id" = i32, Path)),
     responses((status = 200, body = WebhookDelivery), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`in_use`: the delivery is being sent right now", body = Problem, content_type = "application/problem+json")))]
 pub async fn redeliver(state: web::Data<AppState>, user: AuthUser, path: web::Path<(i32, i32)>) -> ApiResult<HttpResponse> {
     user.require(Module::Automation, Action::Edit)?;
     let (hook_id, delivery_id) = path.into_inner();

@@ -12,14 +12,15 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use crmconnect_domain::api::{Event, Page};
 use crmconnect_domain::permissions::ViewScope;
-use sea_orm::sea_query::{Expr, SelectStatement};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select};
 use time::OffsetDateTime;
 
 use crate::auth::AuthUser;
-use crate::entities::{client, contract, event, invoice, lead, proposal, recurring_invoice, sales_order};
+use crate::entities::event;
 use crate::error::{Error, ErrorCode, Result};
 use crate::outbox::{is_record_type, RECORD_TYPES};
+use crate::visibility::own_record_ids;
 
 /// What the caller asked for.
 #[derive(Debug, Default)]
@@ -113,48 +114,13 @@ fn visible(user: &AuthUser, record_type: Option<&str>) -> Result<Condition> {
         let of_type = Condition::all().add(event::Column::EntityType.eq(*name));
         any = any.add(match scope {
             ViewScope::All => of_type,
-            ViewScope::Own(me) => of_type.add(event::Column::EntityId.in_subquery(own_records(name, me))),
+            ViewScope::Own(me) => of_type.add(event::Column::EntityId.in_subquery(own_record_ids(name, me))),
         });
     }
     if allowed == 0 {
         return Err(Error::forbidden("Your role does not grant `view` or `view_own` on any record type of the feed (or of the one asked for)."));
     }
     Ok(any)
-}
-
-/// The ids of the records of one type that `view_own` lets `me` see — the rule each list applies.
-fn own_records(record_type: &str, me: i32) -> SelectStatement {
-    let my_clients = || ids::<client::Entity>(client::Column::Id, Condition::all().add(client::Column::AssignedTo.eq(me)));
-    match record_type {
-        "lead" | "opportunity" => ids::<lead::Entity>(lead::Column::Id, Condition::all().add(lead::Column::AssignedTo.eq(me))),
-        "client" => my_clients(),
-        "proposal" => {
-            ids::<proposal::Entity>(proposal::Column::Id, Condition::any().add(proposal::Column::AssignedTo.eq(me)).add(proposal::Column::CreatedBy.eq(me)))
-        }
-        "sales_order" => ids::<sales_order::Entity>(
-            sales_order::Column::Id,
-            Condition::any().add(sales_order::Column::ClientId.in_subquery(my_clients())).add(sales_order::Column::CreatedBy.eq(me)),
-        ),
-        "invoice" => ids::<invoice::Entity>(
-            invoice::Column::Id,
-            Condition::any()
-                .add(invoice::Column::SaleAgent.eq(me))
-                .add(invoice::Column::CreatedBy.eq(me))
-                .add(invoice::Column::ClientId.in_subquery(my_clients())),
-        ),
-        "contract" => ids::<contract::Entity>(
-            contract::Column::Id,
-            Condition::any().add(contract::Column::ClientId.in_subquery(my_clients())).add(contract::Column::CreatedBy.eq(me)),
-        ),
-        _ => ids::<recurring_invoice::Entity>(
-            recurring_invoice::Column::Id,
-            Condition::any().add(recurring_invoice::Column::SaleAgent.eq(me)).add(recurring_invoice::Column::CreatedBy.eq(me)),
-        ),
-    }
-}
-
-fn ids<E: EntityTrait>(id: E::Column, cond: Condition) -> SelectStatement {
-    E::find().select_only().column(id).filter(cond).into_query()
 }
 
 /// Deletes events older than the retention period (`CRM_EVENTS_RETENTION_DAYS`); the count.

@@ -91,7 +91,6 @@ async fn contracts_are_signed_on_the_portal_renewed_and_flagged_when_changed_aft
         public_url: "http://crm.test".into(),
         wakeup: std::sync::Arc::new(tokio::sync::Notify::new()),
         events_retention: time::Duration::days(30),
-        webhook_client: crmconnect::scheduler::webhook_client(),
         webhook_allow_private: true,
     };
     let now = OffsetDateTime::now_utc();

@@ -17,7 +17,6 @@ async fn scheduler(app: &TestApp, id: &str) -> Scheduler {
         public_url: "http://crm.test".into(),
         wakeup: std::sync::Arc::new(tokio::sync::Notify::new()),
         events_retention: time::Duration::days(30),
-        webhook_client: crmconnect::scheduler::webhook_client(),
         webhook_allow_private: true,
     }
 }

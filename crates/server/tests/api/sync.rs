@@ -277,7 +277,6 @@ async fn events_are_kept_for_the_retention_period_then_pruned_once() {
         public_url: "http://crm.test".into(),
         wakeup: std::sync::Arc::new(tokio::sync::Notify::new()),
         events_retention: time::Duration::days(30),
-        webhook_client: crmconnect::scheduler::webhook_client(),
         webhook_allow_private: true,
     };
     let now = OffsetDateTime::now_utc();

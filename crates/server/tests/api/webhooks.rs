@@ -51,7 +51,6 @@ fn runner(app: &TestApp, id: &str) -> Scheduler {
         public_url: "http://crm.test".into(),
         wakeup: Arc::new(tokio::sync::Notify::new()),
         events_retention: Duration::days(30),
-        webhook_client: crmconnect::scheduler::webhook_client(),
         webhook_allow_private: true,
     }
 }
@@ -190,4 +189,45 @@ async fn endpoints_on_private_addresses_and_unknown_events_are_refused() {
     let (_, agent) = app.staff_with_token("agent@crm.test", "Sales Agent").await;
     let (s, b) = app.get("/api/v1/webhooks", &agent).await;
     assert_problem(s, &b, 403, "forbidden");
+}
+
+/// An endpoint receives every event of its types, so registering one needs full `view` on them;
+/// a paused endpoint queues nothing, and one whose creator is deactivated sends nothing.
+#[tokio::test]
+async fn endpoints_get_only_what_their_creator_may_see_and_nothing_while_paused() {
+    let app = spawn_app_with(|s| s.webhook_allow_private = true).await;
+    let (_, admin) = app.admin().await;
+    let (url, received) = receiver(vec![200]).await;
+    let role = json!({"name": "Integrator", "permissions": {"automation": ["view", "create", "edit"], "leads": ["view_own"], "clients": ["view"]}});
+    assert_eq!(app.post("/api/v1/roles", Some(&admin), role).await.0, StatusCode::CREATED);
+    let (integrator, token) = app.staff_with_token("integrator@crm.test", "Integrator").await;
+    for events in [json!(["lead.created"]), json!(["*"])] {
+        let (s, b) = app.post("/api/v1/webhooks", Some(&token), json!({"url": url, "events": events})).await;
+        assert_problem(s, &b, 403, "forbidden");
+    }
+    let (s, hook) = app.post("/api/v1/webhooks", Some(&token), json!({"url": url, "events": ["client.created"]})).await;
+    assert_eq!(s, StatusCode::CREATED, "{hook}");
+    let path = format!("/api/v1/webhooks/{}", hook["id"]);
+    let (s, b) = app.patch(&path, &token, json!({"events": ["lead.updated"]})).await;
+    assert_problem(s, &b, 403, "forbidden");
+
+    // Paused: what happens meanwhile is skipped, not queued for later.
+    assert_eq!(app.patch(&path, &token, json!({"active": false})).await.0, StatusCode::OK);
+    app.post("/api/v1/clients", Some(&admin), json!({"company": "While paused SRL"})).await;
+    settled(&app, &admin, 1).await;
+    assert_eq!(sent(&app, "a", OffsetDateTime::now_utc()).await, 0);
+    assert_eq!(app.patch(&path, &token, json!({"active": true})).await.0, StatusCode::OK);
+    assert_eq!(sent(&app, "a", OffsetDateTime::now_utc()).await, 0, "the paused period's events stay skipped");
+    app.post("/api/v1/clients", Some(&admin), json!({"company": "After SRL"})).await;
+    settled(&app, &admin, 2).await;
+    assert_eq!(sent(&app, "a", OffsetDateTime::now_utc()).await, 1);
+    let body: Value = serde_json::from_str(&received.lock().unwrap()[0].1).unwrap();
+    assert_eq!(body["data"]["company"], "After SRL");
+
+    // The creator leaves: their endpoint stops.
+    assert_eq!(app.delete(&format!("/api/v1/staff/{}", integrator.id), &admin).await.0, StatusCode::NO_CONTENT);
+    app.post("/api/v1/clients", Some(&admin), json!({"company": "After leaving SRL"})).await;
+    settled(&app, &admin, 3).await;
+    assert_eq!(sent(&app, "a", OffsetDateTime::now_utc()).await, 0);
+    assert_eq!(received.lock().unwrap().len(), 1);
 }
