@@ -18,6 +18,7 @@ mod m20261201_000011_accepted_content_hash;
 mod m20261201_000012_refresh_successor;
 mod m20261207_000013_sync;
 mod m20261207_000014_webhooks;
+mod m20261207_000015_tasks;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000012_refresh_successor::Migration),
             Box::new(m20261207_000013_sync::Migration),
             Box::new(m20261207_000014_webhooks::Migration),
+            Box::new(m20261207_000015_tasks::Migration),
         ]
     }
 }

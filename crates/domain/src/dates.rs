@@ -31,6 +31,19 @@ pub mod patch {
     }
 }
 
+/// Like [`patch`], for PATCH fields `Option<Option<OffsetDateTime>>` written as RFC 3339.
+pub mod patch_instant {
+    use time::OffsetDateTime;
+
+    pub fn serialize<S: serde::Serializer>(value: &Option<Option<OffsetDateTime>>, ser: S) -> Result<S::Ok, S::Error> {
+        time::serde::rfc3339::option::serialize(&value.flatten(), ser)
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<Option<OffsetDateTime>>, D::Error> {
+        time::serde::rfc3339::option::deserialize(de).map(Some)
+    }
+}
+
 pub fn parse(raw: &str) -> Option<Date> {
     Date::parse(raw.trim(), time::macros::format_description!("[year]-[month]-[day]")).ok()
 }

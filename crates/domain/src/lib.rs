@@ -16,4 +16,5 @@ pub mod proposals;
 pub mod recurring;
 pub mod sales_orders;
 pub mod scoring;
+pub mod tasks;
 pub mod validation;

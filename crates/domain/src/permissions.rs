@@ -21,6 +21,7 @@ pub enum Module {
     Contracts,
     Invoices,
     Payments,
+    Tasks,
     Commissions,
     Goals,
     Reports,
@@ -32,7 +33,7 @@ pub enum Module {
 }
 
 impl Module {
-    pub const ALL: [Module; 16] = [
+    pub const ALL: [Module; 17] = [
         Module::Leads,
         Module::Opportunities,
         Module::Clients,
@@ -41,6 +42,7 @@ impl Module {
         Module::Contracts,
         Module::Invoices,
         Module::Payments,
+        Module::Tasks,
         Module::Commissions,
         Module::Goals,
         Module::Reports,
@@ -61,6 +63,7 @@ impl Module {
             Module::Contracts => "contracts",
             Module::Invoices => "invoices",
             Module::Payments => "payments",
+            Module::Tasks => "tasks",
             Module::Commissions => "commissions",
             Module::Goals => "goals",
             Module::Reports => "reports",
@@ -267,6 +270,7 @@ pub fn default_roles() -> Vec<DefaultRole> {
                 .grant(Contracts, &all_send)
                 .grant(Invoices, &all_send)
                 .grant(Payments, &all)
+                .grant(Tasks, &all)
                 .grant(Commissions, &all)
                 .grant(Goals, &all)
                 .grant(Reports, &[View])
@@ -287,6 +291,7 @@ pub fn default_roles() -> Vec<DefaultRole> {
                 .grant(Contracts, &[View, Create, Edit, Send])
                 .grant(Invoices, &[View, Create, Send])
                 .grant(Payments, &[View, Create])
+                .grant(Tasks, &[ViewOwn, Create, Edit])
                 .grant(Commissions, &[ViewOwn])
                 .grant(Goals, &[View])
                 .grant(Reports, &[ViewOwn]),
@@ -302,6 +307,7 @@ pub fn default_roles() -> Vec<DefaultRole> {
                 .grant(SalesOrders, &[View, Create])
                 .grant(Invoices, &[View, Create])
                 .grant(Clients, &[View, Create])
+                .grant(Tasks, &[ViewOwn, Create, Edit])
                 .grant(Commissions, &[ViewOwn])
                 .grant(Goals, &[View]),
         },
@@ -313,6 +319,7 @@ pub fn default_roles() -> Vec<DefaultRole> {
                 .grant(Leads, &[ViewOwn, Create, Edit])
                 .grant(Opportunities, &[Create])
                 .grant(Clients, &[View])
+                .grant(Tasks, &[ViewOwn, Create, Edit])
                 .grant(Commissions, &[ViewOwn])
                 .grant(Goals, &[View]),
         },

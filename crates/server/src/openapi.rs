@@ -161,6 +161,12 @@ Every operation lists the statuses it answers; any operation may also fail with 
         api::portal::pdf,
         api::notifications::list,
         api::events::list,
+        api::tasks::list,
+        api::tasks::create,
+        api::tasks::get,
+        api::tasks::update,
+        api::tasks::complete,
+        api::tasks::delete,
         api::webhooks::list,
         api::webhooks::create,
         api::webhooks::get,
@@ -245,6 +251,7 @@ Every operation lists the statuses it answers; any operation may also fail with 
         (name = "proposals", description = "Proposals, their templates, sending, PDF, comments and conversion"),
         (name = "portal", description = "The client portal: no login, the link's token is the key"),
         (name = "notifications", description = "In-app notifications of the signed-in user"),
+        (name = "tasks", description = "Tasks: follow-ups with assignees, followers, a due time and a reminder, about a record; the guide's statuses (1 not started, 4 in progress, 3 testing, 2 awaiting feedback, 5 complete)"),
         (name = "webhooks", description = "Outbound webhooks: the events feed pushed to your endpoints, signed, retried for 24 hours, in order per record"),
         (name = "events", description = "The events feed: every change to leads, opportunities, clients, proposals, sales orders, invoices, contracts and recurring invoices, in order, for keeping another system in sync"),
         (name = "settings", description = "Company settings and e-mail templates"),
@@ -354,6 +361,7 @@ fn edge_errors(op: &Operation) -> Vec<(u16, &'static str, &'static str)> {
     }
     if !query_params.is_empty() {
         out.push((400, "invalid_query", "a query parameter has the wrong type or value"));
+        out.push((422, "validation_failed", "a query parameter's value is out of range or not an RFC 3339 instant; see `errors`"));
     }
     if query_params.iter().any(|p| p.name == "cursor") {
         out.push((400, "invalid_cursor", "`cursor` is not a `next_cursor` this list gave out"));

@@ -35,8 +35,9 @@ pub const CONTRACT_EXPIRY: &str = "contract_expiry";
 pub const OVERDUE_EVENTS: &str = "overdue_events";
 pub const EVENTS_RETENTION: &str = "events_retention";
 pub const WEBHOOKS: &str = "webhooks";
+pub const TASK_REMINDERS: &str = "task_reminders";
 // Webhooks last: they deliver the events the other jobs have just written.
-const JOBS: [&str; 7] = [RECURRING, OVERDUE_EVENTS, OVERDUE_REMINDERS, PROPOSAL_EXPIRY, CONTRACT_EXPIRY, EVENTS_RETENTION, WEBHOOKS];
+const JOBS: [&str; 8] = [RECURRING, OVERDUE_EVENTS, OVERDUE_REMINDERS, PROPOSAL_EXPIRY, CONTRACT_EXPIRY, TASK_REMINDERS, EVENTS_RETENTION, WEBHOOKS];
 /// How long a claimed job is reserved for the server running it.
 const LEASE: Duration = Duration::from_secs(10 * 60);
 
@@ -65,6 +66,8 @@ pub struct TickReport {
     pub events_pruned: Option<usize>,
     /// Webhook POSTs made (first tries and retries).
     pub webhooks_sent: Option<usize>,
+    /// Tasks whose reminder went out.
+    pub task_reminders: Option<usize>,
 }
 
 impl Scheduler {
@@ -93,6 +96,7 @@ impl Scheduler {
                 OVERDUE_EVENTS => overdue_events(&self.db, today).await,
                 EVENTS_RETENTION => crate::ops::events::prune(&self.db, now - self.events_retention).await.map(|n| n as usize),
                 WEBHOOKS => self.webhooks(now).await,
+                TASK_REMINDERS => crate::ops::tasks::send_reminders(&self.db, now).await,
                 _ => contract_expiry(&self.db, today).await,
             };
             self.release(name, now, result.as_ref().err()).await?;
@@ -104,6 +108,7 @@ impl Scheduler {
                 OVERDUE_EVENTS => report.overdue_events = Some(done),
                 EVENTS_RETENTION => report.events_pruned = Some(done),
                 WEBHOOKS => report.webhooks_sent = Some(done),
+                TASK_REMINDERS => report.task_reminders = Some(done),
                 _ => report.contract_expiry = Some(done),
             }
         }

@@ -11,6 +11,7 @@ mod invoicing;
 mod lead_tools;
 mod leads;
 mod sales_docs;
+mod tasks;
 #[cfg(test)]
 mod wasm_serde_tests;
 
@@ -19,6 +20,7 @@ pub use invoicing::*;
 pub use lead_tools::*;
 pub use leads::*;
 pub use sales_docs::*;
+pub use tasks::*;
 
 /// For PATCH bodies: absent → `None` (unchanged), `null` → `Some(None)` (cleared).
 pub fn double_option<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>

@@ -59,6 +59,15 @@ fn billing_inputs_send_dates_as_text() {
 }
 
 #[test]
+fn task_inputs_send_dates_and_timestamps_as_text() {
+    assert_dates_survive::<TaskInput>(
+        json!({"title": "Call", "start_date": "2026-12-07", "due_at": "2026-12-08T09:00:00Z", "reminder_at": "2026-12-08T08:00:00Z"}),
+        &["start_date", "due_at", "reminder_at"],
+    );
+    assert_dates_survive::<TaskInput>(json!({"due_at": null, "reminder_at": null}), &["due_at", "reminder_at"]);
+}
+
+#[test]
 fn funnel_inputs_send_dates_and_timestamps_as_text() {
     assert_dates_survive::<CreateReminder>(json!({"remind_at": "2026-12-02T09:30:00Z", "description": "call back"}), &["remind_at"]);
     assert_dates_survive::<CreateActivity>(json!({"type": "meeting", "summary": "demo", "occurred_at": "2026-12-02T09:30:00Z"}), &["occurred_at"]);

@@ -33,6 +33,7 @@ pub mod scoring;
 pub mod search;
 pub mod settings;
 pub mod staff;
+pub mod tasks;
 pub mod webhooks;
 
 use actix_web::{web, HttpResponse};
@@ -101,6 +102,9 @@ fn configure_quoting(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/notifications/read-all").route(web::post().to(notifications::mark_all_read)))
         .service(web::resource("/notifications").route(web::get().to(notifications::list)))
         .service(web::resource("/events").route(web::get().to(events::list)))
+        .service(web::resource("/tasks").route(web::get().to(tasks::list)).route(web::post().to(tasks::create)))
+        .service(web::resource("/tasks/{id}").route(web::get().to(tasks::get)).route(web::patch().to(tasks::update)).route(web::delete().to(tasks::delete)))
+        .service(web::resource("/tasks/{id}/complete").route(web::post().to(tasks::complete)))
         .service(web::resource("/webhooks").route(web::get().to(webhooks::list)).route(web::post().to(webhooks::create)))
         .service(
             web::resource("/webhooks/{id}")

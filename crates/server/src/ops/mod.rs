@@ -21,4 +21,5 @@ pub mod proposals;
 pub mod recurring;
 pub mod sales_orders;
 pub mod staff;
+pub mod tasks;
 pub mod webhooks;

@@ -30,4 +30,5 @@ mod smtp;
 mod staff;
 mod sync;
 mod system;
+mod tasks;
 mod webhooks;
