@@ -397,6 +397,8 @@ fn edge_errors(op: &Operation) -> Vec<(u16, &'static str, &'static str)> {
     }
     if params.iter().any(|p| p.parameter_in == ParameterIn::Header && p.name == "If-Match") {
         out.push((412, "precondition_failed", "the record changed since the `ETag` in `If-Match` was read; nothing was changed"));
+    } else {
+        out.push((400, "bad_request", "an `If-Match` header, which this operation cannot check"));
     }
     out.push((422, "unknown_parameter", "a query parameter this operation does not accept; `errors` names each"));
     out

@@ -1,6 +1,9 @@
 //! Unknown query parameters are refused with `422 unknown_parameter` naming them, so a typo
 //! (`?updatedsince=…`) never silently turns a filtered list into "everything". What an operation
 //! accepts is what the OpenAPI document lists for it — one source for the check and the docs.
+//! Likewise an `If-Match` sent to an operation that cannot check it (it does not declare the
+//! header) is refused rather than ignored: ignoring it would overwrite what the caller meant to
+//! protect.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -18,6 +21,7 @@ const CUSTOM_FIELD_PREFIX: &str = "cf.";
 struct Accepted {
     names: HashSet<String>,
     custom_fields: bool,
+    if_match: bool,
 }
 
 /// The accepted query parameters of every documented operation, by method and path pattern.
@@ -42,11 +46,21 @@ impl QueryRules {
     /// `Err` naming every query parameter the matched operation does not accept. Requests to
     /// routes outside the document pass (they have their own 404/405).
     pub fn check(&self, req: &ServiceRequest) -> Result<(), ApiError> {
-        if req.query_string().is_empty() {
+        let if_match = req.headers().contains_key(actix_web::http::header::IF_MATCH);
+        if req.query_string().is_empty() && !if_match {
             return Ok(());
         }
         let Some(pattern) = req.match_pattern() else { return Ok(()) };
         let Some(accepted) = self.by_route.get(&(req.method().as_str().to_string(), pattern)) else { return Ok(()) };
+        if if_match && !accepted.if_match {
+            return Err(ApiError::new(
+                ErrorCode::BadRequest,
+                "This operation cannot check `If-Match`; send it without the header (the operations that take it document it).",
+            ));
+        }
+        if req.query_string().is_empty() {
+            return Ok(());
+        }
         // A query that does not even parse is left to the handler's own 400.
         let Ok(pairs) = serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string()) else { return Ok(()) };
         let unknown: BTreeSet<String> = pairs.into_iter().map(|(name, _)| name).filter(|name| !accepted.accepts(name)).collect();
@@ -82,5 +96,6 @@ impl Accepted {
 fn accepted(op: &Operation) -> Accepted {
     let names = op.parameters.iter().flatten().filter(|p| p.parameter_in == ParameterIn::Query).map(|p| p.name.clone()).collect();
     let custom_fields = op.extensions.as_ref().is_some_and(|e| e.contains_key(CUSTOM_FIELD_FILTERS));
-    Accepted { names, custom_fields }
+    let if_match = op.parameters.iter().flatten().any(|p| p.parameter_in == ParameterIn::Header && p.name == "If-Match");
+    Accepted { names, custom_fields, if_match }
 }

@@ -322,6 +322,22 @@ async fn etags_make_reads_conditional_and_a_stale_if_match_changes_nothing() {
     let (_, now) = app.get(&path, &token).await;
     assert_eq!(now["name"], "Ana Pop", "a stale If-Match changes nothing");
 
+    // An operation that cannot check If-Match refuses it rather than ignoring it.
+    let (_, tax) = app.post("/api/v1/taxes", Some(&token), json!({"name": "VAT 9%", "rate": "9"})).await;
+    let res = app
+        .client
+        .patch(app.url(&format!("/api/v1/taxes/{}", tax["id"])))
+        .bearer_auth(&token)
+        .header(header::IF_MATCH, &etag)
+        .json(&json!({"name": "VAT 5%"}))
+        .send()
+        .await
+        .unwrap();
+    let (s, b) = json_of(res).await;
+    assert_problem(s, &b, 400, "bad_request");
+    let (_, taxes) = app.get("/api/v1/taxes", &token).await;
+    assert!(taxes["items"].as_array().unwrap().iter().any(|t| t["name"] == "VAT 9%"), "nothing changed");
+
     // The other records integrators and the app edit.
     let (_, client) = app.post("/api/v1/clients", Some(&token), json!({"company": "Acme SRL"})).await;
     let (_, invoice) = app
