@@ -30,11 +30,19 @@ pub struct Change<'a> {
     pub entity_id: Option<i32>,
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
+    /// The change removes the record (for the events feed) though its action does not end in
+    /// `.deleted` (e.g. `lead.bulk_delete`).
+    pub removes_record: bool,
 }
 
 impl<'a> Change<'a> {
     pub fn new(action: &'a str, entity_type: &'a str, entity_id: i32) -> Self {
-        Self { action, entity_type, entity_id: Some(entity_id), before: None, after: None }
+        Self { action, entity_type, entity_id: Some(entity_id), before: None, after: None, removes_record: false }
+    }
+
+    pub fn removing_record(mut self) -> Self {
+        self.removes_record = true;
+        self
     }
 
     pub fn before(mut self, value: &impl Serialize) -> Self {
@@ -71,10 +79,11 @@ fn without_secrets(mut value: serde_json::Value) -> serde_json::Value {
     value
 }
 
-pub async fn record(db: &impl ConnectionTrait, actor: &Actor, change: Change<'_>) -> Result<()> {
-    let after = change.after.map(without_secrets);
-    if let (Some(id), Some(data)) = (change.entity_id, feed_data(change.action, change.entity_type, after.as_ref())) {
-        outbox::emit(db, change.action, change.entity_type, id, data).await?;
+pub async fn record(db: &impl ConnectionTrait, actor: &Actor, mut change: Change<'_>) -> Result<()> {
+    let after = change.after.take().map(without_secrets);
+    if let Some(id) = change.entity_id.filter(|_| outbox::is_record_type(change.entity_type)) {
+        let (event_type, data) = feed_event(&change, id, after.as_ref());
+        outbox::emit(db, &event_type, change.entity_type, id, data).await?;
     }
     audit_log::Entity::insert(audit_log::ActiveModel {
         at: Set(OffsetDateTime::now_utc()),
@@ -94,32 +103,49 @@ pub async fn record(db: &impl ConnectionTrait, actor: &Actor, change: Change<'_>
     Ok(())
 }
 
-/// A record of the events feed created, updated or deleted: the event's data (the record as
-/// it now is, or `{}` for a deletion). Other entries have their own, explicit events.
-fn feed_data(action: &str, entity_type: &str, after: Option<&serde_json::Value>) -> Option<serde_json::Value> {
-    let what = action.strip_prefix(entity_type)?.strip_prefix('.')?;
-    if !outbox::is_record_type(entity_type) {
-        return None;
-    }
-    match what {
-        "created" | "updated" => Some(after.cloned().unwrap_or_else(|| serde_json::json!({}))),
-        "deleted" => Some(serde_json::json!({})),
-        _ => None,
-    }
+/// The events feed's record event for an audited change of a feed record type — every audited
+/// change is one, so none goes unreported: `<type>.created` / `<type>.deleted` by the action,
+/// anything else (an edit, a status change, a payment on an invoice…) `<type>.updated`. Its data
+/// is the record as it now is when the entry carries it (also wrapped as `{"<type>": record,
+/// …}`), `{}` otherwise (and for a deletion): then the reader fetches the record.
+fn feed_event(change: &Change<'_>, id: i32, after: Option<&serde_json::Value>) -> (String, serde_json::Value) {
+    let what = change.action.strip_prefix(change.entity_type).and_then(|a| a.strip_prefix('.'));
+    let kind = match what {
+        _ if change.removes_record => "deleted",
+        Some("created") => "created",
+        Some("deleted") => "deleted",
+        _ => "updated",
+    };
+    let is_record = |v: &&serde_json::Value| v.get("id").and_then(serde_json::Value::as_i64) == Some(i64::from(id));
+    let record = after.filter(is_record).or_else(|| after.and_then(|a| a.get(change.entity_type)).filter(is_record));
+    let data = match (kind, record) {
+        ("deleted", _) | (_, None) => serde_json::json!({}),
+        (_, Some(r)) => r.clone(),
+    };
+    (format!("{}.{kind}", change.entity_type), data)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{feed_data, without_secrets};
+    use serde_json::json;
+
+    use super::{feed_event, without_secrets, Change};
 
     #[test]
-    fn record_changes_of_feed_types_become_events() {
+    fn every_change_of_a_feed_record_is_a_record_event() {
         let lead = serde_json::json!({"id": 3, "name": "Ana"});
-        assert_eq!(feed_data("lead.updated", "lead", Some(&lead)), Some(lead.clone()));
-        assert_eq!(feed_data("lead.deleted", "lead", None), Some(serde_json::json!({})));
-        assert_eq!(feed_data("lead.activity_logged", "lead", Some(&lead)), None, "not a record change");
-        assert_eq!(feed_data("payment.deleted", "invoice", None), None, "deleting a payment does not delete the invoice");
-        assert_eq!(feed_data("role.updated", "role", Some(&lead)), None, "not a record type of the feed");
+        let event = |change: Change<'_>| {
+            let after = change.after.clone();
+            feed_event(&change, 3, after.as_ref())
+        };
+        assert_eq!(event(Change::new("lead.created", "lead", 3).after(&lead)), ("lead.created".into(), lead.clone()));
+        assert_eq!(event(Change::new("lead.deleted", "lead", 3).before(&lead)), ("lead.deleted".into(), json!({})));
+        assert_eq!(event(Change::new("lead.bulk_delete", "lead", 3).removing_record()), ("lead.deleted".into(), json!({})));
+        assert_eq!(event(Change::new("lead.status_changed", "lead", 3).after(&lead)), ("lead.updated".into(), lead.clone()));
+        let wrapped = json!({"lead": lead, "details": {"bulk": true}});
+        assert_eq!(event(Change::new("lead.bulk_assign", "lead", 3).after(&wrapped)), ("lead.updated".into(), lead.clone()));
+        // Deleting a payment changes the invoice; it does not delete it.
+        assert_eq!(event(Change::new("payment.deleted", "invoice", 3).after(&json!({"amount": "5"}))), ("invoice.updated".into(), json!({})));
     }
 
     #[test]

@@ -99,8 +99,7 @@ pub async fn bulk(state: web::Data<AppState>, user: AuthUser, body: Json<BulkLea
             }
             "delete" => {
                 lead::Entity::delete_by_id(l.id).exec(&txn).await?;
-                audit::record(&txn, &user.actor(), Change::new(&action_name, "lead", l.id).before(&before)).await?;
-                crate::outbox::emit(&txn, "lead.deleted", "lead", l.id, json!({})).await?;
+                audit::record(&txn, &user.actor(), Change::new(&action_name, "lead", l.id).before(&before).removing_record()).await?;
                 continue;
             }
             other => {
@@ -116,10 +115,8 @@ pub async fn bulk(state: web::Data<AppState>, user: AuthUser, body: Json<BulkLea
             record_status_change(&txn, &saved, Some(l.status_id), Some(user.id()), now).await?;
         }
         let after = load_many_with(&txn, &names, std::slice::from_ref(&saved)).await?.remove(0);
-        audit::record(&txn, &user.actor(), Change::new(&action_name, "lead", l.id).before(&before).after(&json!({"lead": &after, "details": {"bulk": true}})))
+        audit::record(&txn, &user.actor(), Change::new(&action_name, "lead", l.id).before(&before).after(&json!({"lead": after, "details": {"bulk": true}})))
             .await?;
-        // The feed reports the record's new state like any other edit.
-        crate::outbox::emit(&txn, "lead.updated", "lead", l.id, serde_json::to_value(&after).map_err(ApiError::internal)?).await?;
     }
     if b.action == "add_tag" {
         crate::scoring::rescore(&txn, Some(&ids)).await?;

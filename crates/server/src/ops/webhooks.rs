@@ -9,6 +9,7 @@
 //! UPDATE (lease) before its POST, so two servers never send it together; failures are retried
 //! with exponential backoff for 24 hours.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
@@ -297,15 +298,20 @@ pub async fn deliver_due(db: &impl ConnectionTrait, sender: &Sender<'_>, now: Of
     let mut sent = 0;
     loop {
         let due = due_deliveries(db, clock.now()).await?;
+        // The batch's endpoints and events in two queries, not two per delivery.
+        let hooks: HashMap<i32, webhook::Model> =
+            webhook::Entity::find().filter(webhook::Column::Id.is_in(due.iter().map(|d| d.webhook_id))).all(db).await?.into_iter().map(|w| (w.id, w)).collect();
+        let events: HashMap<i32, event::Model> =
+            event::Entity::find().filter(event::Column::Id.is_in(due.iter().map(|d| d.event_id))).all(db).await?.into_iter().map(|e| (e.id, e)).collect();
         let mut progressed = false;
         for d in due {
             let Some(claimed) = claim(db, &d, sender.server_id, clock.now()).await? else { continue };
             progressed = true;
-            let Some(hook) = webhook::Entity::find_by_id(d.webhook_id).one(db).await? else { continue };
-            let outcome = match event::Entity::find_by_id(d.event_id).one(db).await? {
+            let Some(hook) = hooks.get(&d.webhook_id) else { continue };
+            let outcome = match events.get(&d.event_id) {
                 Some(e) => {
                     sent += 1;
-                    post(sender, &hook, &e, &clock).await
+                    post(sender, hook, e, &clock).await
                 }
                 None => Outcome::gone(),
             };

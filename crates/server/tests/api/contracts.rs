@@ -85,14 +85,7 @@ async fn contracts_are_signed_on_the_portal_renewed_and_flagged_when_changed_aft
     );
 
     // The expiry job tells the owner once.
-    let scheduler = crmconnect::scheduler::Scheduler {
-        db: app.state.db.clone(),
-        id: "contracts".into(),
-        public_url: "http://crm.test".into(),
-        wakeup: std::sync::Arc::new(tokio::sync::Notify::new()),
-        events_retention: time::Duration::days(30),
-        webhook_allow_private: true,
-    };
+    let scheduler = app.job_runner("contracts");
     let now = OffsetDateTime::now_utc();
     assert_eq!(scheduler.tick(now).await.unwrap().contract_expiry, Some(1));
     assert_eq!(scheduler.tick(now).await.unwrap().contract_expiry, Some(0));

@@ -7,6 +7,7 @@ use crmconnect::audit::Actor;
 use crmconnect::config::Settings;
 use crmconnect::entities::role;
 use crmconnect::ops::staff::{insert_staff, NewStaff};
+use crmconnect::scheduler::Scheduler;
 use crmconnect::startup::Application;
 use crmconnect::state::AppState;
 use crmconnect_domain::api::{Staff, TokenResponse};
@@ -156,6 +157,34 @@ impl TestApp {
         let staff = self.create_staff(email, role_name).await;
         let token = self.login(email, PASSWORD).await.access_token;
         (staff, token)
+    }
+
+    /// A job runner on this app's database, driven by hand with chosen times (`tick(now)`).
+    /// Webhooks may target the tests' local receivers.
+    pub fn job_runner(&self, id: &str) -> Scheduler {
+        Scheduler {
+            db: self.state.db.clone(),
+            id: id.into(),
+            public_url: "http://crm.test".into(),
+            wakeup: std::sync::Arc::new(tokio::sync::Notify::new()),
+            events_retention: time::Duration::days(30),
+            webhook_allow_private: true,
+        }
+    }
+
+    /// The events feed (`/api/v1/events{query}`) once it shows at least `n` events. On PostgreSQL
+    /// the feed holds events back while older transactions of the cluster (other tests' too) are
+    /// running, so a reader polls; the loop is bounded.
+    pub async fn feed_shows(&self, token: &str, query: &str, n: usize) -> Value {
+        for _ in 0..2_000 {
+            let (s, page) = self.get(&format!("/api/v1/events{query}"), token).await;
+            assert_eq!(s, StatusCode::OK, "{query}: {page}");
+            if page["items"].as_array().unwrap().len() >= n {
+                return page;
+            }
+            tokio::task::yield_now().await;
+        }
+        panic!("the feed never showed {n} events for {query}");
     }
 
     pub async fn count(&self, table: &str) -> i64 {

@@ -11,14 +11,7 @@ use crate::helpers::{spawn_app, TestApp};
 
 async fn scheduler(app: &TestApp, id: &str) -> Scheduler {
     // Its own connection pool, as a second server would have.
-    Scheduler {
-        db: crmconnect::db::connect(&app.database_url).await.unwrap(),
-        id: id.into(),
-        public_url: "http://crm.test".into(),
-        wakeup: std::sync::Arc::new(tokio::sync::Notify::new()),
-        events_retention: time::Duration::days(30),
-        webhook_allow_private: true,
-    }
+    Scheduler { db: crmconnect::db::connect(&app.database_url).await.unwrap(), ..app.job_runner(id) }
 }
 
 async fn client(app: &TestApp, token: &str) -> Value {

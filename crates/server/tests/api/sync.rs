@@ -38,21 +38,6 @@ async fn all_pages(app: &TestApp, token: &str, path: &str) -> Vec<i64> {
     }
 }
 
-/// The feed from its start, once it shows `expected` events. On PostgreSQL the feed holds back
-/// events while any older transaction of the cluster is still running (other tests' included),
-/// so a reader polls; the loop is bounded.
-async fn feed(app: &TestApp, token: &str, query: &str, expected: usize) -> Value {
-    for _ in 0..2_000 {
-        let (s, page) = app.get(&format!("/api/v1/events{query}"), token).await;
-        assert_eq!(s, StatusCode::OK, "{query}: {page}");
-        if page["items"].as_array().unwrap().len() >= expected {
-            return page;
-        }
-        tokio::task::yield_now().await;
-    }
-    panic!("the feed never showed {expected} events for {query}");
-}
-
 #[tokio::test]
 async fn unknown_query_parameters_are_refused_naming_them_and_change_nothing() {
     let app = spawn_app().await;
@@ -180,10 +165,10 @@ async fn a_sync_loop_running_while_writes_happen_misses_nothing_and_repeats_noth
         })
         .collect();
 
-    let mut mirror: BTreeMap<i64, String> = BTreeMap::new();
+    let mut mirror: BTreeMap<i64, Value> = BTreeMap::new();
     let mut seen = HashSet::new();
     let mut cursor = String::new();
-    let read_page = async |cursor: &mut String, mirror: &mut BTreeMap<i64, String>, seen: &mut HashSet<i64>| {
+    let read_page = async |cursor: &mut String, mirror: &mut BTreeMap<i64, Value>, seen: &mut HashSet<i64>| {
         let after = if cursor.is_empty() { String::new() } else { format!("&after={cursor}") };
         let (s, page) = app.get(&format!("/api/v1/events?record_type=lead&limit=7{after}"), &token).await;
         assert_eq!(s, StatusCode::OK, "{page}");
@@ -192,7 +177,7 @@ async fn a_sync_loop_running_while_writes_happen_misses_nothing_and_repeats_noth
             let id = e["record_id"].as_i64().unwrap();
             match e["type"].as_str().unwrap() {
                 "lead.created" | "lead.updated" => {
-                    mirror.insert(id, e["data"]["name"].as_str().unwrap().to_string());
+                    mirror.insert(id, e["data"].clone());
                 }
                 "lead.deleted" => {
                     mirror.remove(&id);
@@ -208,9 +193,21 @@ async fn a_sync_loop_running_while_writes_happen_misses_nothing_and_repeats_noth
     for w in writers {
         w.await.unwrap();
     }
-    // Writers done: read on until every event is in. On PostgreSQL the feed holds events back
-    // while older transactions of the cluster (other tests' too) are running; the loop is bounded.
-    let expected = 4 * (8 + 8 + 3);
+    // Changes other than edits reach the mirror too: a Kanban move, a bulk status change, a bulk delete.
+    let (_, pipelines) = app.get("/api/v1/pipelines", &token).await;
+    let statuses: Vec<i64> = pipelines["items"][0]["statuses"].as_array().unwrap().iter().map(|s| s["id"].as_i64().unwrap()).collect();
+    let (_, kept) = app.get("/api/v1/leads?limit=500&sort=created_at", &token).await;
+    let kept = ids(&kept);
+    let (s, _) = app.post(&format!("/api/v1/leads/{}/move", kept[0]), Some(&token), json!({"status_id": statuses[2]})).await;
+    assert_eq!(s, StatusCode::OK);
+    let bulk = |action: &str, ids: &[i64]| json!({"action": action, "ids": ids, "status_id": statuses[3]});
+    assert_eq!(app.post("/api/v1/leads/bulk", Some(&token), bulk("change_status", &kept[1..3])).await.0, StatusCode::OK);
+    assert_eq!(app.post("/api/v1/leads/bulk", Some(&token), bulk("delete", &kept[3..4])).await.0, StatusCode::OK);
+
+    // Read on until every event is in. On PostgreSQL the feed holds events back while older
+    // transactions of the cluster (other tests' too) are running; the loop is bounded. Besides
+    // a record event each, the three status changes carry a `lead.status_changed` event.
+    let expected = 4 * (8 + 8 + 3) + 3 * 2 + 1;
     for _ in 0..2_000 {
         if seen.len() >= expected {
             break;
@@ -219,11 +216,11 @@ async fn a_sync_loop_running_while_writes_happen_misses_nothing_and_repeats_noth
         tokio::task::yield_now().await;
     }
     let (_, leads) = app.get("/api/v1/leads?limit=500", &token).await;
-    let crm: BTreeMap<i64, String> =
-        leads["items"].as_array().unwrap().iter().map(|l| (l["id"].as_i64().unwrap(), l["name"].as_str().unwrap().to_string())).collect();
-    assert_eq!(crm.len(), 4 * 5, "each writer keeps 5 of its 8 leads");
-    assert_eq!(mirror, crm);
-    assert_eq!(seen.len(), expected, "one created and one updated event per lead, a deleted event per deleted lead");
+    let facts = |l: &Value| (l["name"].as_str().unwrap().to_string(), l["status_id"].as_i64().unwrap());
+    let crm: BTreeMap<i64, _> = leads["items"].as_array().unwrap().iter().map(|l| (l["id"].as_i64().unwrap(), facts(l))).collect();
+    assert_eq!(crm.len(), 4 * 5 - 1, "each writer keeps 5 of its 8 leads, one is bulk-deleted");
+    assert_eq!(mirror.iter().map(|(id, l)| (*id, facts(l))).collect::<BTreeMap<_, _>>(), crm);
+    assert_eq!(seen.len(), expected, "one created and one updated event per lead, a deleted event per deleted lead, the moves");
     // Nothing more arrives later: the cursor was exact.
     read_page(&mut cursor, &mut mirror, &mut seen).await;
     assert_eq!(seen.len(), expected);
@@ -242,7 +239,7 @@ async fn the_events_feed_shows_only_what_the_caller_may_see() {
 
     let record_ids = |page: &Value| page["items"].as_array().unwrap().iter().map(|e| (e["record_type"].clone(), e["record_id"].clone())).collect::<Vec<_>>();
     // Once the admin sees all three events, the agent's view of the same feed is complete too.
-    let all = feed(&app, &admin, "", 3).await;
+    let all = app.feed_shows(&admin, "", 3).await;
     assert_eq!(record_ids(&all).len(), 3);
     let (s, own) = app.get("/api/v1/events", &agent_token).await;
     assert_eq!(s, StatusCode::OK, "{own}");
@@ -271,18 +268,10 @@ async fn events_are_kept_for_the_retention_period_then_pruned_once() {
     let app = spawn_app().await;
     let (_, token) = app.admin().await;
     app.post("/api/v1/leads", Some(&token), json!({"name": "Old news", "email": "old@lead.example"})).await;
-    let scheduler = |id: &str| crmconnect::scheduler::Scheduler {
-        db: app.state.db.clone(),
-        id: id.into(),
-        public_url: "http://crm.test".into(),
-        wakeup: std::sync::Arc::new(tokio::sync::Notify::new()),
-        events_retention: time::Duration::days(30),
-        webhook_allow_private: true,
-    };
     let now = OffsetDateTime::now_utc();
-    assert_eq!(scheduler("a").tick(now + time::Duration::days(29)).await.unwrap().events_pruned, Some(0));
+    assert_eq!(app.job_runner("a").tick(now + time::Duration::days(29)).await.unwrap().events_pruned, Some(0));
     assert_eq!(app.count("events").await, 1);
-    assert_eq!(scheduler("b").tick(now + time::Duration::days(31)).await.unwrap().events_pruned, Some(1));
+    assert_eq!(app.job_runner("b").tick(now + time::Duration::days(31)).await.unwrap().events_pruned, Some(1));
     assert_eq!(app.count("events").await, 0);
 }
 

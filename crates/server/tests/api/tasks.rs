@@ -1,9 +1,6 @@
 //! Tasks: CRUD with the guide's statuses, the morning filters (due today / overdue / upcoming,
 //! mine), "view own" = assigned or following, references checked, reminders exactly once.
 
-use std::sync::Arc;
-
-use crmconnect::scheduler::Scheduler;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
@@ -117,20 +114,12 @@ async fn a_due_reminder_reaches_the_assignees_exactly_once() {
     let (agent, agent_token) = app.staff_with_token("agent@crm.test", "Sales Agent").await;
     let now = OffsetDateTime::now_utc();
     let t = task(&app, &admin, json!({"title": "Send the offer", "assignees": [agent.id], "reminder_at": at(now + Duration::hours(1))})).await;
-    let runner = |id: &str| Scheduler {
-        db: app.state.db.clone(),
-        id: id.into(),
-        public_url: "http://crm.test".into(),
-        wakeup: Arc::new(tokio::sync::Notify::new()),
-        events_retention: Duration::days(30),
-        webhook_allow_private: true,
-    };
-    assert_eq!(runner("a").tick(now).await.unwrap().task_reminders, Some(0), "not before its time");
+    assert_eq!(app.job_runner("a").tick(now).await.unwrap().task_reminders, Some(0), "not before its time");
     let later = now + Duration::hours(2);
-    let (first, second) = (runner("a"), runner("b"));
+    let (first, second) = (app.job_runner("a"), app.job_runner("b"));
     let (a, b) = tokio::join!(first.tick(later), second.tick(later));
     assert_eq!(a.unwrap().task_reminders.unwrap_or(0) + b.unwrap().task_reminders.unwrap_or(0), 1);
-    assert_eq!(runner("a").tick(later + Duration::hours(1)).await.unwrap().task_reminders, Some(0));
+    assert_eq!(app.job_runner("a").tick(later + Duration::hours(1)).await.unwrap().task_reminders, Some(0));
     let (_, notes) = app.get("/api/v1/notifications", &agent_token).await;
     let reminders: Vec<&Value> = notes["items"].as_array().unwrap().iter().filter(|n| n["kind"] == "task_reminder").collect();
     assert_eq!(reminders.len(), 1);
@@ -138,5 +127,5 @@ async fn a_due_reminder_reaches_the_assignees_exactly_once() {
 
     // A new reminder time is a new reminder.
     app.patch(&format!("/api/v1/tasks/{}", t["id"]), &admin, json!({"reminder_at": at(later + Duration::hours(2))})).await;
-    assert_eq!(runner("a").tick(later + Duration::hours(3)).await.unwrap().task_reminders, Some(1));
+    assert_eq!(app.job_runner("a").tick(later + Duration::hours(3)).await.unwrap().task_reminders, Some(1));
 }

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
-use crmconnect::scheduler::Scheduler;
+use crmconnect::ops::webhooks;
 use hmac::{Hmac, Mac};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -44,19 +44,8 @@ async fn receiver(statuses: Vec<u16>) -> (String, Received) {
     (url, received)
 }
 
-fn runner(app: &TestApp, id: &str) -> Scheduler {
-    Scheduler {
-        db: app.state.db.clone(),
-        id: id.into(),
-        public_url: "http://crm.test".into(),
-        wakeup: Arc::new(tokio::sync::Notify::new()),
-        events_retention: Duration::days(30),
-        webhook_allow_private: true,
-    }
-}
-
 async fn sent(app: &TestApp, id: &str, at: OffsetDateTime) -> usize {
-    runner(app, id).tick(at).await.unwrap().webhooks_sent.unwrap_or(0)
+    app.job_runner(id).tick(at).await.unwrap().webhooks_sent.unwrap_or(0)
 }
 
 /// Checks `t=<unix>,v1=<hex>` as a receiver would, with the secret it was given.
@@ -66,19 +55,6 @@ fn verifies(signature: &str, body: &str, secret: &str) -> bool {
     mac.update(format!("{t}.{body}").as_bytes());
     let expected: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
     expected == v1
-}
-
-/// Waits until the events feed shows `n` events: on PostgreSQL events are held back while older
-/// transactions of the cluster (other tests') are running, and the fan-out follows the feed.
-async fn settled(app: &TestApp, token: &str, n: usize) {
-    for _ in 0..2_000 {
-        let (_, page) = app.get("/api/v1/events?limit=500", token).await;
-        if page["items"].as_array().unwrap().len() >= n {
-            return;
-        }
-        tokio::task::yield_now().await;
-    }
-    panic!("the feed never showed {n} events");
 }
 
 async fn deliveries(app: &TestApp, token: &str, hook: &Value) -> Vec<Value> {
@@ -100,7 +76,7 @@ async fn an_event_is_signed_retried_after_a_500_and_delivered_exactly_once() {
 
     let (_, lead) = app.post("/api/v1/leads", Some(&token), json!({"name": "Hooked", "email": "hooked@lead.example"})).await;
     app.post("/api/v1/clients", Some(&token), json!({"company": "Not subscribed SRL"})).await;
-    settled(&app, &token, 2).await;
+    app.feed_shows(&token, "", 2).await;
     let now = OffsetDateTime::now_utc();
 
     assert_eq!(sent(&app, "a", now).await, 1, "the first try");
@@ -128,7 +104,7 @@ async fn an_event_is_signed_retried_after_a_500_and_delivered_exactly_once() {
 
     // The next change goes out; redelivery sends an old one again.
     app.patch(&format!("/api/v1/leads/{}", lead["id"]), &token, json!({"name": "Hooked twice"})).await;
-    settled(&app, &token, 3).await;
+    app.feed_shows(&token, "", 3).await;
     assert_eq!(sent(&app, "a", now + Duration::hours(3)).await, 1);
     let all = deliveries(&app, &token, &hook).await;
     assert_eq!(all.iter().map(|d| d["event_type"].clone()).collect::<Vec<_>>(), [json!("lead.updated"), json!("lead.created")], "newest first");
@@ -147,7 +123,7 @@ async fn deliveries_keep_each_records_order_and_give_up_after_a_day() {
     let (_, hook) = app.post("/api/v1/webhooks", Some(&token), json!({"url": url})).await;
     let (_, lead) = app.post("/api/v1/leads", Some(&token), json!({"name": "First", "email": "first@lead.example"})).await;
     app.patch(&format!("/api/v1/leads/{}", lead["id"]), &token, json!({"name": "Second"})).await;
-    settled(&app, &token, 2).await;
+    app.feed_shows(&token, "", 2).await;
     let now = OffsetDateTime::now_utc();
 
     assert_eq!(sent(&app, "a", now).await, 1, "the update waits behind the creation of the same lead");
@@ -214,12 +190,12 @@ async fn endpoints_get_only_what_their_creator_may_see_and_nothing_while_paused(
     // Paused: what happens meanwhile is skipped, not queued for later.
     assert_eq!(app.patch(&path, &token, json!({"active": false})).await.0, StatusCode::OK);
     app.post("/api/v1/clients", Some(&admin), json!({"company": "While paused SRL"})).await;
-    settled(&app, &admin, 1).await;
+    app.feed_shows(&admin, "", 1).await;
     assert_eq!(sent(&app, "a", OffsetDateTime::now_utc()).await, 0);
     assert_eq!(app.patch(&path, &token, json!({"active": true})).await.0, StatusCode::OK);
     assert_eq!(sent(&app, "a", OffsetDateTime::now_utc()).await, 0, "the paused period's events stay skipped");
     app.post("/api/v1/clients", Some(&admin), json!({"company": "After SRL"})).await;
-    settled(&app, &admin, 2).await;
+    app.feed_shows(&admin, "", 2).await;
     assert_eq!(sent(&app, "a", OffsetDateTime::now_utc()).await, 1);
     let body: Value = serde_json::from_str(&received.lock().unwrap()[0].1).unwrap();
     assert_eq!(body["data"]["company"], "After SRL");
@@ -227,7 +203,31 @@ async fn endpoints_get_only_what_their_creator_may_see_and_nothing_while_paused(
     // The creator leaves: their endpoint stops.
     assert_eq!(app.delete(&format!("/api/v1/staff/{}", integrator.id), &admin).await.0, StatusCode::NO_CONTENT);
     app.post("/api/v1/clients", Some(&admin), json!({"company": "After leaving SRL"})).await;
-    settled(&app, &admin, 3).await;
+    app.feed_shows(&admin, "", 3).await;
     assert_eq!(sent(&app, "a", OffsetDateTime::now_utc()).await, 0);
     assert_eq!(received.lock().unwrap().len(), 1);
+}
+
+/// Two servers sending at once (no job lease between them): each delivery is claimed by one.
+#[tokio::test]
+async fn two_senders_at_once_post_each_delivery_once() {
+    let app = spawn_app_with(|s| s.webhook_allow_private = true).await;
+    let (_, token) = app.admin().await;
+    let (url, received) = receiver(vec![200]).await;
+    app.post("/api/v1/webhooks", Some(&token), json!({"url": url, "events": ["client.created"]})).await;
+    for i in 0..6 {
+        app.post("/api/v1/clients", Some(&token), json!({"company": format!("Client {i} SRL")})).await;
+    }
+    app.feed_shows(&token, "", 6).await;
+    let db = &app.state.db;
+    assert_eq!(webhooks::fan_out(db).await.unwrap(), 6);
+    let (a, b) = (webhooks::Sender { server_id: "a", allow_private: true }, webhooks::Sender { server_id: "b", allow_private: true });
+    let now = OffsetDateTime::now_utc();
+    let (x, y) = tokio::join!(webhooks::deliver_due(db, &a, now), webhooks::deliver_due(db, &b, now));
+    assert_eq!(x.unwrap() + y.unwrap(), 6);
+    let mut ids: Vec<i64> = received.lock().unwrap().iter().map(|(_, body)| serde_json::from_str::<Value>(body).unwrap()["id"].as_i64().unwrap()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 6, "six events, each posted once");
+    assert_eq!(received.lock().unwrap().len(), 6);
 }
