@@ -4,9 +4,11 @@
 //! `wasm32-unknown-unknown` so the browser client uses the very same types and rules.
 
 pub mod api;
+pub mod commission;
 pub mod custom_fields;
 pub mod dates;
 pub mod documents;
+pub mod goals;
 pub mod invoices;
 pub mod leads;
 pub mod money;
