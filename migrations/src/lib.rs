@@ -19,6 +19,7 @@ mod m20261201_000012_refresh_successor;
 mod m20261207_000013_sync;
 mod m20261207_000014_webhooks;
 mod m20261207_000015_tasks;
+mod m20261208_000016_change_times;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000013_sync::Migration),
             Box::new(m20261207_000014_webhooks::Migration),
             Box::new(m20261207_000015_tasks::Migration),
+            Box::new(m20261208_000016_change_times::Migration),
         ]
     }
 }

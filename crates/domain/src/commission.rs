@@ -55,14 +55,15 @@ pub struct Tier {
     pub rate: Decimal,
 }
 
-/// The rate of one item or of one item group (exactly one of the two); an item's rate wins over its group's.
+/// The rate of one item or of one item group (the items' `group_name`; exactly one of the two);
+/// an item's rate wins over its group's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProductRate {
     #[serde(default)]
-    pub item_id: Option<i64>,
+    pub item_id: Option<i32>,
     #[serde(default)]
-    pub group_id: Option<i64>,
+    pub group: Option<String>,
     #[serde(with = "rust_decimal::serde::str")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "5"))]
     pub rate: Decimal,
@@ -72,7 +73,7 @@ pub struct ProductRate {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProductTiers {
-    pub item_id: i64,
+    pub item_id: i32,
     pub tiers: Vec<Tier>,
 }
 
@@ -80,6 +81,8 @@ pub struct ProductTiers {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PolicyRules {
+    /// `type` in JSON, as the guide names it.
+    #[serde(rename = "type")]
     pub commission_type: CommissionType,
     /// Percent (`7.5` = 7.5 %); required for `percentage` and `margin`, the fallback for product types.
     #[serde(default, with = "rust_decimal::serde::str_option")]
@@ -98,9 +101,10 @@ pub struct PolicyRules {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CommissionLine {
     #[serde(default)]
-    pub item_id: Option<i64>,
+    pub item_id: Option<i32>,
+    /// The item's group (`group_name`), if any.
     #[serde(default)]
-    pub group_id: Option<i64>,
+    pub group: Option<String>,
     /// The line's net after its own discount, before the document discount, without tax.
     #[serde(with = "rust_decimal::serde::str")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "1500.00"))]
@@ -225,11 +229,11 @@ fn check_product_rates(v: &mut Validator, rates: &[ProductRate]) {
     }
     let (mut items, mut groups) = (BTreeSet::new(), BTreeSet::new());
     for (i, r) in rates.iter().enumerate() {
-        match (r.item_id, r.group_id) {
+        match (r.item_id, r.group.as_deref()) {
             (None, None) => v.push(&format!("product_rates.{i}.item_id"), "required", "an item or an item group"),
-            (Some(_), Some(_)) => v.push(&format!("product_rates.{i}.group_id"), "invalid", "either an item or an item group, not both"),
+            (Some(_), Some(_)) => v.push(&format!("product_rates.{i}.group"), "invalid", "either an item or an item group, not both"),
             (Some(item), None) if !items.insert(item) => v.push(&format!("product_rates.{i}.item_id"), "duplicate", "this item already has a rate"),
-            (None, Some(group)) if !groups.insert(group) => v.push(&format!("product_rates.{i}.group_id"), "duplicate", "this group already has a rate"),
+            (None, Some(group)) if !groups.insert(group) => v.push(&format!("product_rates.{i}.group"), "duplicate", "this group already has a rate"),
             _ => {}
         }
         v.check(&format!("product_rates.{i}.rate"), check_percent(r.rate));
@@ -265,10 +269,11 @@ pub fn invoice_commission(policy: &PolicyRules, invoice: &CommissionInvoice) -> 
 
 fn line_commission(policy: &PolicyRules, line: &CommissionLine, base: Decimal) -> Decimal {
     let item_rate = |item| policy.product_rates.iter().find(|r| r.item_id.is_some() && r.item_id == item).map(|r| r.rate);
-    let group_rate = |group| policy.product_rates.iter().find(|r| r.item_id.is_none() && r.group_id.is_some() && r.group_id == group).map(|r| r.rate);
+    let group_rate =
+        |group: Option<&str>| policy.product_rates.iter().find(|r| r.item_id.is_none() && r.group.is_some() && r.group.as_deref() == group).map(|r| r.rate);
     match policy.commission_type {
         CommissionType::Product => {
-            let rate = item_rate(line.item_id).or_else(|| group_rate(line.group_id)).or(policy.rate);
+            let rate = item_rate(line.item_id).or_else(|| group_rate(line.group.as_deref())).or(policy.rate);
             percent_of(base, rate.unwrap_or(Decimal::ZERO))
         }
         CommissionType::ProductLadder => match policy.product_tiers.iter().find(|t| Some(t.item_id) == line.item_id) {
@@ -374,8 +379,8 @@ mod tests {
     fn policy(commission_type: CommissionType, rate: Option<&str>) -> PolicyRules {
         PolicyRules { commission_type, rate: rate.map(d), tiers: vec![], product_rates: vec![], product_tiers: vec![] }
     }
-    fn line(item: Option<i64>, group: Option<i64>, net: &str, qty: &str, cost: Option<&str>) -> CommissionLine {
-        CommissionLine { item_id: item, group_id: group, net: d(net), quantity: d(qty), purchase_price: cost.map(d) }
+    fn line(item: Option<i32>, group: Option<&str>, net: &str, qty: &str, cost: Option<&str>) -> CommissionLine {
+        CommissionLine { item_id: item, group: group.map(str::to_string), net: d(net), quantity: d(qty), purchase_price: cost.map(d) }
     }
     fn invoice(net_total: &str, lines: Vec<CommissionLine>) -> CommissionInvoice {
         CommissionInvoice { currency: ron(), net_total: d(net_total), lines }
@@ -411,8 +416,10 @@ mod tests {
 
     #[test]
     fn product_rates_prefer_the_item_then_its_group_then_the_policy_rate() {
-        let rates = vec![ProductRate { item_id: Some(1), group_id: None, rate: d("10") }, ProductRate { item_id: None, group_id: Some(7), rate: d("5") }];
-        let lines = vec![line(Some(1), Some(7), "100", "1", None), line(Some(2), Some(7), "100", "1", None), line(Some(3), None, "100", "1", None)];
+        let rates =
+            vec![ProductRate { item_id: Some(1), group: None, rate: d("10") }, ProductRate { item_id: None, group: Some("Services".into()), rate: d("5") }];
+        let lines =
+            vec![line(Some(1), Some("Services"), "100", "1", None), line(Some(2), Some("Services"), "100", "1", None), line(Some(3), None, "100", "1", None)];
         let with_default = PolicyRules { product_rates: rates.clone(), ..policy(Product, Some("1")) };
         assert_eq!(invoice_commission(&with_default, &invoice("300", lines.clone())), d("16.00"), "10 + 5 + 1");
         let without = PolicyRules { product_rates: rates, ..policy(Product, None) };
@@ -442,7 +449,7 @@ mod tests {
     #[test]
     fn a_document_discount_is_spread_like_the_tax_bases() {
         // Bases 0.96, 0.97, 0.97 (documents.rs gives the same split of 0.10 over 1, 1, 1).
-        let only_first = PolicyRules { product_rates: vec![ProductRate { item_id: Some(1), group_id: None, rate: d("100") }], ..policy(Product, None) };
+        let only_first = PolicyRules { product_rates: vec![ProductRate { item_id: Some(1), group: None, rate: d("100") }], ..policy(Product, None) };
         let lines = vec![line(Some(1), None, "1", "1", None), line(Some(2), None, "1", "1", None), line(Some(3), None, "1", "1", None)];
         assert_eq!(invoice_commission(&only_first, &invoice("2.90", lines.clone())), d("0.96"));
         assert_eq!(allocate(d("0.10"), &[d("1"), d("1"), d("1")], ron()), vec![d("0.04"), d("0.03"), d("0.03")]);
@@ -469,13 +476,13 @@ mod tests {
         ];
         assert_eq!(got, want.map(|(f, c)| (f.to_string(), c.to_string())));
         let rates = vec![
-            ProductRate { item_id: Some(1), group_id: None, rate: d("5") },
-            ProductRate { item_id: Some(1), group_id: None, rate: d("5") },
-            ProductRate { item_id: None, group_id: None, rate: d("5") },
-            ProductRate { item_id: Some(2), group_id: Some(3), rate: d("5") },
+            ProductRate { item_id: Some(1), group: None, rate: d("5") },
+            ProductRate { item_id: Some(1), group: None, rate: d("5") },
+            ProductRate { item_id: None, group: None, rate: d("5") },
+            ProductRate { item_id: Some(2), group: Some("Hardware".into()), rate: d("5") },
         ];
         let got = fields(&PolicyRules { product_rates: rates, ..policy(Product, None) });
-        let want = [("product_rates.1.item_id", "duplicate"), ("product_rates.2.item_id", "required"), ("product_rates.3.group_id", "invalid")];
+        let want = [("product_rates.1.item_id", "duplicate"), ("product_rates.2.item_id", "required"), ("product_rates.3.group", "invalid")];
         assert_eq!(got, want.map(|(f, c)| (f.to_string(), c.to_string())));
         assert_eq!(fields(&policy(Product, Some("5"))), [("product_rates".into(), "required".into())]);
         let twice = ProductTiers { item_id: 4, tiers: vec![tier("0", None, "5")] };
@@ -488,8 +495,8 @@ mod tests {
     fn policies_travel_as_json_with_decimal_strings() {
         let p = PolicyRules { tiers: vec![tier("0", None, "5")], ..policy(Ladder, None) };
         let json = serde_json::to_string(&p).unwrap();
-        assert_eq!(json, r#"{"commission_type":"ladder","rate":null,"tiers":[{"from":"0","to":null,"rate":"5"}],"product_rates":[],"product_tiers":[]}"#);
-        assert_eq!(serde_json::from_str::<PolicyRules>(r#"{"commission_type":"ladder","tiers":[{"from":"0","rate":"5"}]}"#).unwrap(), p);
+        assert_eq!(json, r#"{"type":"ladder","rate":null,"tiers":[{"from":"0","to":null,"rate":"5"}],"product_rates":[],"product_tiers":[]}"#);
+        assert_eq!(serde_json::from_str::<PolicyRules>(r#"{"type":"ladder","tiers":[{"from":"0","rate":"5"}]}"#).unwrap(), p);
         assert_eq!(serde_json::to_string(&ProductLadder).unwrap(), r#""product_ladder""#);
     }
 

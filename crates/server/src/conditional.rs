@@ -1,7 +1,7 @@
-//! Conditional requests: every JSON answer of a `GET` (and of a `PATCH`: the record as it now
-//! is) carries a strong `ETag` — a hash of its body —, `If-None-Match` turns an unchanged answer
-//! into `304 Not Modified`, and [`IfMatch`] lets a `PATCH` refuse with `412` when the record
-//! changed since the caller read it (optimistic concurrency).
+//! Conditional requests at the edge: every JSON answer of a `GET` (and of a `PATCH`: the record
+//! as it now is) carries a strong `ETag` — a hash of its body —, `If-None-Match` turns an
+//! unchanged answer into `304 Not Modified`, and the `If-Match` header becomes an [`IfMatch`]
+//! that the operation checks once it holds the row (see [`crate::etag`]).
 
 use std::future::{ready, Ready};
 
@@ -9,23 +9,10 @@ use actix_web::body::{self, BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceResponse};
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
-use serde::Serialize;
-use sha2::{Digest, Sha256};
 
+pub use crate::etag::IfMatch;
+use crate::etag::{etag_of, matches};
 use crate::problem::{ApiError, ErrorCode};
-
-/// The entity tag of a JSON body: the first 128 bits of its SHA-256, quoted.
-pub fn etag_of(body: &[u8]) -> String {
-    let digest = Sha256::digest(body);
-    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    format!("\"{hex}\"")
-}
-
-/// Whether a header holding `*` or a list of entity tags names `etag`. `If-None-Match` compares
-/// weakly (a `W/` prefix is ignored), `If-Match` strongly (RFC 9110 §13.1.1–2).
-fn matches(header_value: &str, etag: &str, weak: bool) -> bool {
-    header_value.split(',').map(str::trim).any(|tag| tag == "*" || tag == etag || (weak && tag.strip_prefix("W/") == Some(etag)))
-}
 
 /// Adds the `ETag` to JSON answers of `GET`, `HEAD` and `PATCH`, and answers `304` to a `GET`
 /// whose `If-None-Match` names it. Other answers (files, CSV streams, errors) pass untouched.
@@ -51,10 +38,15 @@ pub async fn tag_response<B: MessageBody + 'static>(res: ServiceResponse<B>) -> 
     Ok(ServiceResponse::new(req, res.set_body(BoxBody::new(bytes))))
 }
 
-/// The `If-Match` header of a `PATCH`, if sent. [`IfMatch::check`] compares it with the record
-/// as the `GET` would answer it now — call it after the row is locked, so two writers holding
-/// the same tag cannot both pass.
-pub struct IfMatch(Option<String>);
+/// The `If-Match` header as the document shows it on every `PATCH` that checks it
+/// (`params(IfMatchHeader)`); the edge refuses the header on operations without it.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IfMatchHeader {
+    /// The `ETag` of the record as you read it: if it changed since, the answer is 412 and nothing changes.
+    #[serde(rename = "If-Match")]
+    pub if_match: Option<String>,
+}
 
 impl FromRequest for IfMatch {
     type Error = ApiError;
@@ -63,45 +55,9 @@ impl FromRequest for IfMatch {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let value = req.headers().get(header::IF_MATCH).map(|v| v.to_str().map(str::to_string));
         ready(match value {
-            None => Ok(IfMatch(None)),
-            Some(Ok(v)) => Ok(IfMatch(Some(v))),
+            None => Ok(IfMatch::absent()),
+            Some(Ok(v)) => Ok(IfMatch::expecting(v)),
             Some(Err(_)) => Err(ApiError::new(ErrorCode::BadRequest, "`If-Match` must be an entity tag as received in `ETag`.")),
         })
-    }
-}
-
-impl IfMatch {
-    /// `412 precondition_failed` when the caller's tag is not the current representation's.
-    pub fn check<T: Serialize>(&self, current: &T) -> Result<(), ApiError> {
-        let Some(expected) = &self.0 else { return Ok(()) };
-        let body = serde_json::to_vec(current).map_err(ApiError::internal)?;
-        if matches(expected, &etag_of(&body), false) {
-            Ok(())
-        } else {
-            Err(ApiError::new(
-                ErrorCode::PreconditionFailed,
-                "The record changed since you read it (its `ETag` is no longer the one in `If-Match`); nothing was changed. Read it again and retry.",
-            ))
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tags_compare_by_content_and_lists_and_star_match() {
-        let a = etag_of(br#"{"id":1}"#);
-        assert_eq!(a.len(), 34);
-        assert_ne!(a, etag_of(br#"{"id":2}"#));
-        assert!(matches(&a, &a, false));
-        assert!(matches(&format!("\"x\", W/{a}"), &a, true));
-        assert!(!matches(&format!("W/{a}"), &a, false), "If-Match compares strongly");
-        assert!(matches("*", &a, false));
-        assert!(!matches("\"x\"", &a, true));
-        assert!(IfMatch(Some(etag_of(br#"{"id":1}"#))).check(&serde_json::json!({"id": 1})).is_ok());
-        assert_eq!(IfMatch(Some(a)).check(&serde_json::json!({"id": 2})).unwrap_err().code, ErrorCode::PreconditionFailed);
-        assert!(IfMatch(None).check(&serde_json::json!({"id": 2})).is_ok());
     }
 }

@@ -36,6 +36,17 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTra
     Ok(txn)
 }
 
+/// Serialises writers of a document kept in many rows (the settings, the billing
+/// configuration) until the transaction ends: a transaction-scoped advisory lock on
+/// PostgreSQL; SQLite's single writer, taken by [`begin_write`], already does it.
+pub async fn lock_document(txn: &impl sea_orm::ConnectionTrait, name: &str) -> Result<(), sea_orm::DbErr> {
+    if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        let lock = sea_orm::Statement::from_sql_and_values(sea_orm::DatabaseBackend::Postgres, "SELECT pg_advisory_xact_lock(hashtext($1))", [name.into()]);
+        txn.execute(lock).await?;
+    }
+    Ok(())
+}
+
 /// How a write operation reads the row it is about to check.
 ///
 /// `ForUpdate` is `SELECT … FOR UPDATE` on PostgreSQL: a second transaction reading the same row
@@ -122,6 +133,7 @@ async fn ensure_defaults(db: &DatabaseConnection) -> anyhow::Result<()> {
                     symbol: Set(symbol.to_string()),
                     is_base: Set(*is_base),
                     created_at: Set(now),
+                    updated_at: Set(now),
                     ..Default::default()
                 })
                 .exec(txn)
@@ -158,6 +170,7 @@ async fn ensure_defaults(db: &DatabaseConnection) -> anyhow::Result<()> {
                     name: Set(name.to_string()),
                     subject: Set(subject.to_string()),
                     body: Set(body.to_string()),
+                    created_at: Set(now),
                     updated_at: Set(now),
                     ..Default::default()
                 })
@@ -196,14 +209,14 @@ pub const AWAITING_SIGNATURE: &str = "Awaiting signature";
 pub const DEFAULT_PAYMENT_MODES: &[&str] = &["Bank transfer", "Cash", "Card"];
 pub const DEFAULT_LEAD_SOURCES: &[&str] = &["Website", "Web form", "Referral", "Cold call", "Facebook", "LinkedIn", "Event", "Partner"];
 
-/// Rows of a `(name, created_at)` option table (lost reasons, sources, opportunity statuses).
+/// Rows of a `(name, created_at, updated_at)` option table (lost reasons, sources, opportunity statuses).
 async fn insert_names(txn: &sea_orm::DatabaseTransaction, table: &str, names: &[&str], now: OffsetDateTime) -> anyhow::Result<()> {
     use sea_orm::sea_query::{Alias, Query};
     use sea_orm::ConnectionTrait;
     let mut insert = Query::insert();
-    insert.into_table(Alias::new(table)).columns([Alias::new("name"), Alias::new("created_at")]);
+    insert.into_table(Alias::new(table)).columns([Alias::new("name"), Alias::new("created_at"), Alias::new("updated_at")]);
     for name in names {
-        insert.values([(*name).into(), now.into()])?;
+        insert.values([(*name).into(), now.into(), now.into()])?;
     }
     txn.execute(txn.get_database_backend().build(&insert)).await?;
     Ok(())

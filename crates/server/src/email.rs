@@ -170,6 +170,7 @@ pub async fn queue(db: &impl ConnectionTrait, out: Outgoing) -> Result<email_out
         sent_at: Set(None),
         created_by: Set(out.created_by),
         created_at: Set(now),
+        updated_at: Set(now),
         ..Default::default()
     };
     Ok(email_outbox::Entity::insert(row).exec_with_returning(db).await?)
@@ -260,6 +261,7 @@ impl Delivery {
         let claimed = email_outbox::Entity::update_many()
             .col_expr(email_outbox::Column::Status, Expr::value(SENDING))
             .col_expr(email_outbox::Column::LockedUntil, Expr::value(lease_end))
+            .col_expr(email_outbox::Column::UpdatedAt, Expr::value(now))
             .filter(email_outbox::Column::Id.eq(id))
             .filter(
                 Condition::any()
@@ -284,6 +286,7 @@ impl Delivery {
         let mut update = email_outbox::Entity::update_many()
             .col_expr(email_outbox::Column::Attempts, Expr::value(attempts))
             .col_expr(email_outbox::Column::LockedUntil, Expr::value(Option::<OffsetDateTime>::None))
+            .col_expr(email_outbox::Column::UpdatedAt, Expr::value(now))
             .filter(email_outbox::Column::Id.eq(row.id));
         match result {
             Ok(_) => {

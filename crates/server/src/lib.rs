@@ -12,6 +12,7 @@ pub mod documents;
 pub mod email;
 pub mod entities;
 pub mod error;
+pub mod etag;
 pub mod extract;
 pub mod notifications;
 pub mod openapi;

@@ -4,6 +4,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use sea_orm::sea_query::{Alias, Expr};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select};
 use serde::Deserialize;
 use time::format_description::well_known::Rfc3339;
@@ -71,6 +72,22 @@ impl SinceParams {
         let updated = parse_instant("updated_since", self.updated_since.as_deref())?;
         let created = parse_instant("created_since", self.created_since.as_deref())?;
         Ok(since(created_at, updated_at, created, updated))
+    }
+}
+
+impl SinceParams {
+    /// The same on a table queried by column names (the shared lookup tables).
+    pub fn condition_on(&self, created_at: &str, updated_at: &str) -> Result<Condition> {
+        let updated = parse_instant("updated_since", self.updated_since.as_deref())?;
+        let created = parse_instant("created_since", self.created_since.as_deref())?;
+        let mut cond = Condition::all();
+        if let Some(t) = updated {
+            cond = cond.add(Expr::col(Alias::new(updated_at)).gte(t));
+        }
+        if let Some(t) = created {
+            cond = cond.add(Expr::col(Alias::new(created_at)).gte(t));
+        }
+        Ok(cond)
     }
 }
 

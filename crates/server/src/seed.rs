@@ -333,6 +333,7 @@ async fn seed_pipeline(db: &DatabaseConnection, sellers: &[i32]) -> anyhow::Resu
             done_at: Set(None),
             created_by: Set(l.assigned_to),
             created_at: Set(now),
+            updated_at: Set(now),
             ..Default::default()
         }
         .insert(&txn)

@@ -362,7 +362,6 @@ pub fn ContractsList() -> impl IntoView {
                     <thead><tr><th>"Subject"</th><th>"Client"</th><th>"Value"</th><th>"Period"</th><th>"Status"</th><th>"Signed"</th><th></th></tr></thead>
                     <tbody>{page.items.into_iter().map(|c| {
                         let id = c.id;
-                        let initial = serde_json::to_value(&c).unwrap_or_default();
                         view! {
                         <tr><td>{c.subject.clone()}</td><td>{c.client_name.clone()}</td><td class="num">{money(c.value, &c.currency)}</td>
                             <td>{format!("{} → {}", c.start_date, c.end_date.map(|d| d.to_string()).unwrap_or_else(|| "open".into()))}</td>
@@ -371,7 +370,7 @@ pub fn ContractsList() -> impl IntoView {
                             <td>{session.can(Module::Contracts, Action::Edit).then(|| view! { <button class="link" on:click=move |_| editing.set(Some(id))>"Edit"</button> })}</td></tr>
                         {move || (editing.get() == Some(id)).then(|| view! {
                             <tr class="edit-row"><td colspan="7">
-                                <EditForm api=format!("/api/v1/contracts/{id}") fields=CONTRACT_FIELDS initial=initial.clone()
+                                <ContractEditor id=id
                                     on_saved=Callback::new(move |_| { editing.set(None); reload.update(|n| *n += 1); })
                                     on_cancel=Callback::new(move |_| editing.set(None))/>
                             </td></tr>
@@ -381,6 +380,31 @@ pub fn ContractsList() -> impl IntoView {
                 </table>
             }.into_any(),
         }}
+    }
+}
+
+/// One contract's inline editor. It reads the contract with its version, so saving over a
+/// colleague's change is refused ("changed by someone else — reload") instead of overwriting it.
+#[component]
+fn ContractEditor(id: i32, on_saved: Callback<()>, on_cancel: Callback<()>) -> impl IntoView {
+    let reload = RwSignal::new(0u32);
+    let version = RwSignal::new(None);
+    let contract = api::load_versioned::<Contract>(
+        move || {
+            reload.get();
+            format!("/api/v1/contracts/{id}")
+        },
+        version,
+    );
+    move || match contract.get() {
+        None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+        Some(Err(e)) => alert(e),
+        Some(Ok(c)) => view! {
+            <EditForm api=format!("/api/v1/contracts/{id}") fields=CONTRACT_FIELDS initial=serde_json::to_value(&c).unwrap_or_default()
+                on_saved=Callback::new(move |_| on_saved.run(())) on_cancel=on_cancel
+                version=version on_reload=Callback::new(move |_| reload.update(|n| *n += 1))/>
+        }
+        .into_any(),
     }
 }
 

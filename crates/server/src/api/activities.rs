@@ -14,17 +14,20 @@ use crate::db::Read;
 use crate::entities::{lead, lead_activity};
 use crate::extract::Json;
 use crate::ops::activities::*;
+use crate::pagination::SinceParams;
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::visibility::{funnel_record, require_funnel_edit};
 
 /// Activities of a lead, newest first.
-#[utoipa::path(get, path = "/api/v1/leads/{id}/activities", operation_id = "listLeadActivities", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/leads/{id}/activities", operation_id = "listLeadActivities", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path), SinceParams),
     responses((status = 200, body = Page<Activity>), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn list(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+pub async fn list(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, since: web::Query<SinceParams>) -> ApiResult<HttpResponse> {
     let l = funnel_record(&state.db, &user, *id, Read::Plain).await?;
     let rows = lead_activity::Entity::find()
         .filter(lead_activity::Column::LeadId.eq(l.id))
+        // Activities are never edited: their creation is their last change.
+        .filter(since.condition(lead_activity::Column::CreatedAt, lead_activity::Column::CreatedAt)?)
         .order_by_desc(lead_activity::Column::OccurredAt)
         .order_by_desc(lead_activity::Column::Id)
         .all(&state.db)

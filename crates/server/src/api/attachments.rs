@@ -18,6 +18,7 @@ use crate::auth::{secrets, AuthUser};
 use crate::db;
 use crate::db::Read;
 use crate::entities::attachment;
+use crate::pagination::SinceParams;
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 use crate::visibility::{funnel_record, require_funnel_edit};
@@ -154,11 +155,14 @@ pub async fn upload(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 }
 
 /// A lead's attachments, newest first.
-#[utoipa::path(get, path = "/api/v1/leads/{id}/attachments", operation_id = "listLeadAttachments", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/leads/{id}/attachments", operation_id = "listLeadAttachments", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path), SinceParams),
     responses((status = 200, body = Page<Attachment>), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn list(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+pub async fn list(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, since: web::Query<SinceParams>) -> ApiResult<HttpResponse> {
     let l = funnel_record(&state.db, &user, *id, Read::Plain).await?;
-    let rows = attachment::Entity::find().filter(attachment::Column::LeadId.eq(l.id)).order_by_desc(attachment::Column::Id).all(&state.db).await?;
+    // Attachments are never edited: their upload is their last change.
+    let changed = since.condition(attachment::Column::CreatedAt, attachment::Column::CreatedAt)?;
+    let rows =
+        attachment::Entity::find().filter(attachment::Column::LeadId.eq(l.id)).filter(changed).order_by_desc(attachment::Column::Id).all(&state.db).await?;
     Ok(HttpResponse::Ok().json(Page { items: rows.iter().map(to_api).collect(), next_cursor: None }))
 }
 

@@ -2,20 +2,21 @@
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{web, HttpRequest, HttpResponse};
-use crmconnect_domain::api::{ChangePasswordRequest, LoginRequest, Me, Problem, RefreshRequest, RoleSummary, Staff, TokenResponse, UpdateProfile};
+use crmconnect_domain::api::{ChangePasswordRequest, LoginRequest, Me, Problem, RefreshRequest, Staff, TokenResponse, UpdateProfile};
 use crmconnect_domain::validation::EmailAddress;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use time::{Duration, OffsetDateTime};
 
 use crate::audit::{self, Actor, Change};
-use crate::auth::{password, secrets, throttle, AuthMethod, AuthUser};
+use crate::auth::{password, secrets, throttle, AuthUser};
+use crate::conditional::{IfMatch, IfMatchHeader};
 use crate::db;
 use crate::entities::{refresh_token, staff};
 use crate::error::Error;
 use crate::extract::peer_ip;
 use crate::extract::Json;
-use crate::ops::staff::{change_own_password, update_profile};
+use crate::ops::staff::{change_own_password, me_of, update_profile};
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
@@ -275,17 +276,7 @@ pub async fn logout(state: web::Data<AppState>, req: HttpRequest, body: Json<Ref
         (status = 401, description = "`unauthenticated` or `invalid_token`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn me(user: AuthUser) -> HttpResponse {
-    HttpResponse::Ok().json(Me {
-        id: user.staff.id,
-        name: user.staff.name.clone(),
-        email: user.staff.email.clone(),
-        role: RoleSummary { id: user.role.id, name: user.role.name.clone(), is_admin: user.role.is_admin },
-        permissions: user.permissions.clone(),
-        auth_method: match user.method {
-            AuthMethod::Session => "session".into(),
-            AuthMethod::ApiToken(_) => "api_token".into(),
-        },
-    })
+    HttpResponse::Ok().json(me_of(&user, &user.staff))
 }
 
 /// Change your own password. Needs the current one and a signed-in session (not an API token).
@@ -327,7 +318,7 @@ pub async fn change_password(state: web::Data<AppState>, req: HttpRequest, user:
 }
 
 /// Edit your own name or e-mail address (the e-mail only from a signed-in session).
-#[utoipa::path(patch, path = "/api/v1/me", operation_id = "updateOwnProfile", tag = "auth", security(("bearer" = [])), request_body = UpdateProfile,
+#[utoipa::path(patch, path = "/api/v1/me", operation_id = "updateOwnProfile", tag = "auth", security(("bearer" = [])), params(IfMatchHeader), request_body = UpdateProfile,
     responses(
         (status = 200, body = Staff),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -336,9 +327,9 @@ pub async fn change_password(state: web::Data<AppState>, req: HttpRequest, user:
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip_all, fields(actor = user.id()))]
-pub async fn update_me(state: web::Data<AppState>, user: AuthUser, body: Json<UpdateProfile>) -> ApiResult<HttpResponse> {
+pub async fn update_me(state: web::Data<AppState>, user: AuthUser, if_match: IfMatch, body: Json<UpdateProfile>) -> ApiResult<HttpResponse> {
     let txn = db::begin_write(&state.db).await?;
-    let saved: Staff = update_profile(&txn, &user, body.0).await?;
+    let saved: Staff = update_profile(&txn, &user, &if_match, body.0).await?;
     txn.commit().await?;
     Ok(HttpResponse::Ok().json(saved))
 }

@@ -16,7 +16,8 @@ use utoipa::IntoParams;
 
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
-use crate::db;
+use crate::conditional::{IfMatch, IfMatchHeader};
+use crate::db::{self, Read};
 use crate::documents::dec;
 use crate::entities::{currency, item, proposal, tax};
 use crate::extract::Json;
@@ -95,16 +96,17 @@ pub async fn create_tax(state: web::Data<AppState>, user: AuthUser, body: Json<T
 }
 
 /// Rename or change a rate. Existing document lines keep the rate they were written with.
-#[utoipa::path(patch, path = "/api/v1/taxes/{id}", operation_id = "updateTax", tag = "catalogue", security(("bearer" = [])), params(("id" = i32, Path)), request_body = TaxInput,
+#[utoipa::path(patch, path = "/api/v1/taxes/{id}", operation_id = "updateTax", tag = "catalogue", security(("bearer" = [])), params(("id" = i32, Path), IfMatchHeader), request_body = TaxInput,
     responses((status = 200, body = Tax), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json")))]
-pub async fn update_tax(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<TaxInput>) -> ApiResult<HttpResponse> {
+pub async fn update_tax(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, if_match: IfMatch, body: Json<TaxInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Edit)?;
     let (name, rate) = validate_tax(&body.0, false)?;
     let txn = db::begin_write(&state.db).await?;
-    let current = tax::Entity::find_by_id(*id).one(&txn).await?.ok_or_else(|| ApiError::not_found("tax"))?;
+    let current = Read::ForUpdate.apply(tax::Entity::find_by_id(*id)).one(&txn).await?.ok_or_else(|| ApiError::not_found("tax"))?;
     let before = tax_to_api(&current);
+    if_match.check(&before)?;
     let mut row: tax::ActiveModel = current.into();
     if let Some(n) = name {
         name_free::<tax::Entity>(&txn, tax::Column::Name, &n, Some(*id), tax::Column::Id).await?;
@@ -269,14 +271,15 @@ pub async fn create_item(state: web::Data<AppState>, user: AuthUser, body: Json<
 }
 
 /// Change an item (documents keep what they were written with).
-#[utoipa::path(patch, path = "/api/v1/items/{id}", operation_id = "updateItem", tag = "catalogue", security(("bearer" = [])), params(("id" = i32, Path)), request_body = ItemInput,
+#[utoipa::path(patch, path = "/api/v1/items/{id}", operation_id = "updateItem", tag = "catalogue", security(("bearer" = [])), params(("id" = i32, Path), IfMatchHeader), request_body = ItemInput,
     responses((status = 200, body = Item), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn update_item(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<ItemInput>) -> ApiResult<HttpResponse> {
+pub async fn update_item(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, if_match: IfMatch, body: Json<ItemInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Edit)?;
     let txn = db::begin_write(&state.db).await?;
-    let current = item::Entity::find_by_id(*id).one(&txn).await?.ok_or_else(|| ApiError::not_found("item"))?;
+    let current = Read::ForUpdate.apply(item::Entity::find_by_id(*id)).one(&txn).await?.ok_or_else(|| ApiError::not_found("item"))?;
     let before = item_to_api(&current);
+    if_match.check(&before)?;
     let mut row: item::ActiveModel = current.into();
     apply_item(&txn, &mut row, &body.0, false).await?;
     row.updated_at = Set(OffsetDateTime::now_utc());
@@ -310,17 +313,33 @@ fn currency_to_api(c: &currency::Model) -> CurrencyInfo {
 }
 
 /// Enabled currencies, base first.
-#[utoipa::path(get, path = "/api/v1/currencies", operation_id = "listCurrencies", tag = "catalogue", security(("bearer" = [])), params(WholeList),
+#[utoipa::path(get, path = "/api/v1/currencies", operation_id = "listCurrencies", tag = "catalogue", security(("bearer" = [])), params(WholeList, SinceParams),
     responses((status = 200, body = Page<CurrencyInfo>), (status = 401, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_currencies(state: web::Data<AppState>, _user: AuthUser, whole: web::Query<WholeList>) -> ApiResult<HttpResponse> {
+pub async fn list_currencies(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    since: web::Query<SinceParams>,
+    whole: web::Query<WholeList>,
+) -> ApiResult<HttpResponse> {
     whole.check()?;
-    let rows = currency::Entity::find().order_by_desc(currency::Column::IsBase).order_by_asc(currency::Column::Code).all(&state.db).await?;
+    let changed = since.condition(currency::Column::CreatedAt, currency::Column::UpdatedAt)?;
+    let rows = currency::Entity::find().filter(changed).order_by_desc(currency::Column::IsBase).order_by_asc(currency::Column::Code).all(&state.db).await?;
     Ok(HttpResponse::Ok().json(Page { items: rows.iter().map(currency_to_api).collect::<Vec<_>>(), next_cursor: None }))
 }
 
 async fn make_base(db: &impl ConnectionTrait, id: i32) -> ApiResult<()> {
-    currency::Entity::update_many().col_expr(currency::Column::IsBase, Expr::value(false)).filter(currency::Column::Id.ne(id)).exec(db).await?;
-    currency::Entity::update_many().col_expr(currency::Column::IsBase, Expr::value(true)).filter(currency::Column::Id.eq(id)).exec(db).await?;
+    let now = OffsetDateTime::now_utc();
+    for (rows, is_base) in [
+        (currency::Column::Id.ne(id).and(currency::Column::IsBase.eq(true)), false),
+        (currency::Column::Id.eq(id).and(currency::Column::IsBase.eq(false)), true),
+    ] {
+        currency::Entity::update_many()
+            .col_expr(currency::Column::IsBase, Expr::value(is_base))
+            .col_expr(currency::Column::UpdatedAt, Expr::value(now))
+            .filter(rows)
+            .exec(db)
+            .await?;
+    }
     Ok(())
 }
 
@@ -343,6 +362,7 @@ pub async fn create_currency(state: web::Data<AppState>, user: AuthUser, body: J
         v.push("symbol", "too_long", "at most 10 characters");
     }
     let code = ApiError::validated(v, code)?.code();
+    let now = OffsetDateTime::now_utc();
     let txn = db::begin_write(&state.db).await?;
     if currency::Entity::find().filter(currency::Column::Code.eq(code)).one(&txn).await?.is_some() {
         return Err(ApiError::new(ErrorCode::NameTaken, format!("{code} is already enabled.")));
@@ -351,7 +371,8 @@ pub async fn create_currency(state: web::Data<AppState>, user: AuthUser, body: J
         code: Set(code.to_string()),
         symbol: Set(if symbol.is_empty() { code.to_string() } else { symbol }),
         is_base: Set(false),
-        created_at: Set(OffsetDateTime::now_utc()),
+        created_at: Set(now),
+        updated_at: Set(now),
         ..Default::default()
     }
     .insert(&txn)
@@ -366,13 +387,20 @@ pub async fn create_currency(state: web::Data<AppState>, user: AuthUser, body: J
 }
 
 /// Change the symbol or make it the base currency (the code never changes).
-#[utoipa::path(patch, path = "/api/v1/currencies/{id}", operation_id = "updateCurrency", tag = "catalogue", security(("bearer" = [])), params(("id" = i32, Path)), request_body = CurrencyInput,
+#[utoipa::path(patch, path = "/api/v1/currencies/{id}", operation_id = "updateCurrency", tag = "catalogue", security(("bearer" = [])), params(("id" = i32, Path), IfMatchHeader), request_body = CurrencyInput,
     responses((status = 200, body = CurrencyInfo), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn update_currency(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<CurrencyInput>) -> ApiResult<HttpResponse> {
+pub async fn update_currency(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i32>,
+    if_match: IfMatch,
+    body: Json<CurrencyInput>,
+) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Edit)?;
     let txn = db::begin_write(&state.db).await?;
-    let current = currency::Entity::find_by_id(*id).one(&txn).await?.ok_or_else(|| ApiError::not_found("currency"))?;
+    let current = Read::ForUpdate.apply(currency::Entity::find_by_id(*id)).one(&txn).await?.ok_or_else(|| ApiError::not_found("currency"))?;
+    if_match.check(&currency_to_api(&current))?;
     if body.0.code.as_ref().is_some_and(|c| !c.trim().eq_ignore_ascii_case(&current.code)) {
         return Err(ApiError::field("code", "immutable", "the code of a currency cannot change; add another currency"));
     }
@@ -386,6 +414,7 @@ pub async fn update_currency(state: web::Data<AppState>, user: AuthUser, id: web
         }
         let mut row: currency::ActiveModel = current.clone().into();
         row.symbol = Set(symbol.to_string());
+        row.updated_at = Set(OffsetDateTime::now_utc());
         row.update(&txn).await?;
     }
     if body.0.is_base == Some(true) {

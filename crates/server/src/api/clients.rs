@@ -11,13 +11,14 @@ use utoipa::IntoParams;
 
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
-use crate::conditional::IfMatch;
+use crate::conditional::{IfMatch, IfMatchHeader};
 use crate::custom_fields;
 use crate::db;
 use crate::entities::{client, client_contact};
 use crate::extract::Json;
 use crate::ops::clients::*;
 use crate::ops::leads::lock_visible as lock_visible_lead;
+use crate::pagination::SinceParams;
 use crate::pagination::{finish_page, Keys, PageParams};
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
@@ -94,7 +95,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 }
 
 /// Update a client: fields sent change (an empty string clears a text field).
-#[utoipa::path(patch, path = "/api/v1/clients/{id}", operation_id = "updateClient", tag = "clients", security(("bearer" = [])), params(("id" = i32, Path), ("If-Match" = Option<String>, Header, description = "The `ETag` of the record as you read it: if it changed since, the answer is 412 and nothing changes.")),
+#[utoipa::path(patch, path = "/api/v1/clients/{id}", operation_id = "updateClient", tag = "clients", security(("bearer" = [])), params(("id" = i32, Path), IfMatchHeader),
     request_body = ClientInput,
     responses((status = 200, body = Client), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -147,11 +148,12 @@ pub async fn history(state: web::Data<AppState>, user: AuthUser, id: web::Path<i
 }
 
 /// Contacts of a client, primary first.
-#[utoipa::path(get, path = "/api/v1/clients/{id}/contacts", operation_id = "listClientContacts", tag = "clients", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/clients/{id}/contacts", operation_id = "listClientContacts", tag = "clients", security(("bearer" = [])), params(("id" = i32, Path), SinceParams),
     responses((status = 200, body = Page<Contact>), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_contacts(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+pub async fn list_contacts(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, since: web::Query<SinceParams>) -> ApiResult<HttpResponse> {
     let c = find_visible(&state.db, &user, *id).await?;
-    let items = contacts_of(&state.db, c.id).await?.iter().map(contact_to_api).collect();
+    let changed = since.condition(client_contact::Column::CreatedAt, client_contact::Column::UpdatedAt)?;
+    let items = contacts_where(&state.db, c.id, changed).await?.iter().map(contact_to_api).collect();
     Ok(HttpResponse::Ok().json(Page::<Contact> { items, next_cursor: None }))
 }
 
@@ -175,10 +177,16 @@ pub async fn create_contact(state: web::Data<AppState>, user: AuthUser, id: web:
 
 /// Update a contact; `is_primary: true` makes it the primary contact.
 #[utoipa::path(patch, path = "/api/v1/clients/{id}/contacts/{contact_id}", operation_id = "updateClientContact", tag = "clients", security(("bearer" = [])),
-    params(("id" = i32, Path), ("contact_id" = i32, Path)), request_body = ContactInput,
+    params(("id" = i32, Path), ("contact_id" = i32, Path), IfMatchHeader), request_body = ContactInput,
     responses((status = 200, body = Contact), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn update_contact(state: web::Data<AppState>, user: AuthUser, path: web::Path<(i32, i32)>, body: Json<ContactInput>) -> ApiResult<HttpResponse> {
+pub async fn update_contact(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(i32, i32)>,
+    if_match: IfMatch,
+    body: Json<ContactInput>,
+) -> ApiResult<HttpResponse> {
     user.require(Module::Clients, Action::Edit)?;
     let (client_id, contact_id) = path.into_inner();
     let valid = validate_contact(&body.0, false)?;
@@ -186,6 +194,7 @@ pub async fn update_contact(state: web::Data<AppState>, user: AuthUser, path: we
     let c = lock_visible(&txn, &user, client_id).await?;
     let current = find_contact(&txn, c.id, contact_id).await?;
     let before = contact_to_api(&current);
+    if_match.check(&before)?;
     let mut row: client_contact::ActiveModel = current.into();
     if let Some(n) = valid.name {
         row.name = Set(n);

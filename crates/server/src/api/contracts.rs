@@ -16,12 +16,12 @@ use utoipa::IntoParams;
 
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
-use crate::conditional::IfMatch;
+use crate::conditional::{IfMatch, IfMatchHeader};
 use crate::documents::{currency_of, today};
 use crate::entities::{client, contract, contract_status};
 use crate::extract::Json;
 use crate::ops::contracts::*;
-use crate::pagination::{finish_page, Keys, PageParams, WholeList};
+use crate::pagination::{finish_page, Keys, PageParams, SinceParams, WholeList};
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 use crate::{db, outbox};
@@ -95,7 +95,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 
 /// Change a contract. Changing the content of a signed contract is allowed and flagged
 /// (`changed_after_signing`).
-#[utoipa::path(patch, path = "/api/v1/contracts/{id}", operation_id = "updateContract", tag = "contracts", security(("bearer" = [])), params(("id" = i32, Path), ("If-Match" = Option<String>, Header, description = "The `ETag` of the record as you read it: if it changed since, the answer is 412 and nothing changes.")), request_body = ContractInput,
+#[utoipa::path(patch, path = "/api/v1/contracts/{id}", operation_id = "updateContract", tag = "contracts", security(("bearer" = [])), params(("id" = i32, Path), IfMatchHeader), request_body = ContractInput,
     responses((status = 200, body = Contract), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, if_match: IfMatch, body: Json<ContractInput>) -> ApiResult<HttpResponse> {
@@ -202,11 +202,17 @@ pub async fn renew(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32
 }
 
 /// Contract statuses (configurable; seeded Draft, Active, Expired, Terminated).
-#[utoipa::path(get, path = "/api/v1/contract-statuses", operation_id = "listContractStatuses", tag = "contracts", security(("bearer" = [])), params(WholeList),
+#[utoipa::path(get, path = "/api/v1/contract-statuses", operation_id = "listContractStatuses", tag = "contracts", security(("bearer" = [])), params(WholeList, SinceParams),
     responses((status = 200, body = Page<crmconnect_domain::api::NamedOption>), (status = 401, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_statuses(state: web::Data<AppState>, _user: AuthUser, whole: web::Query<WholeList>) -> ApiResult<HttpResponse> {
+pub async fn list_statuses(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    since: web::Query<SinceParams>,
+    whole: web::Query<WholeList>,
+) -> ApiResult<HttpResponse> {
     whole.check()?;
-    let rows = contract_status::Entity::find().order_by_asc(contract_status::Column::Id).all(&state.db).await?;
+    let changed = since.condition(contract_status::Column::CreatedAt, contract_status::Column::UpdatedAt)?;
+    let rows = contract_status::Entity::find().filter(changed).order_by_asc(contract_status::Column::Id).all(&state.db).await?;
     let items: Vec<crmconnect_domain::api::NamedOption> = rows.into_iter().map(|s| crmconnect_domain::api::NamedOption { id: s.id, name: s.name }).collect();
     Ok(HttpResponse::Ok().json(Page { items, next_cursor: None }))
 }
@@ -221,7 +227,8 @@ pub async fn create_status(state: web::Data<AppState>, user: AuthUser, body: Jso
     if status_named(&txn, &name).await?.is_some() {
         return Err(ApiError::new(ErrorCode::NameTaken, format!("`{name}` already exists.")));
     }
-    let saved = contract_status::ActiveModel { name: Set(name), created_at: Set(OffsetDateTime::now_utc()), ..Default::default() }.insert(&txn).await?;
+    let now = OffsetDateTime::now_utc();
+    let saved = contract_status::ActiveModel { name: Set(name), created_at: Set(now), updated_at: Set(now), ..Default::default() }.insert(&txn).await?;
     let api = crmconnect_domain::api::NamedOption { id: saved.id, name: saved.name.clone() };
     audit::record(&txn, &user.actor(), Change::new("contract_status.created", "contract_status", saved.id).after(&api)).await?;
     txn.commit().await?;

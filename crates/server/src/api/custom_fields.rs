@@ -12,11 +12,12 @@ use utoipa::IntoParams;
 
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
+use crate::conditional::{IfMatch, IfMatchHeader};
 use crate::custom_fields::{options, CLIENT, INVOICE, LEAD, PROPOSAL};
-use crate::db;
+use crate::db::{self, Read};
 use crate::entities::custom_field;
 use crate::extract::Json;
-use crate::pagination::WholeList;
+use crate::pagination::{SinceParams, WholeList};
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
@@ -54,11 +55,18 @@ pub struct EntityParam {
 }
 
 /// List custom field definitions.
-#[utoipa::path(get, path = "/api/v1/custom-fields", operation_id = "listCustomFields", tag = "leads", security(("bearer" = [])), params(WholeList, EntityParam),
+#[utoipa::path(get, path = "/api/v1/custom-fields", operation_id = "listCustomFields", tag = "leads", security(("bearer" = [])), params(WholeList, EntityParam, SinceParams),
     responses((status = 200, body = Page<CustomField>)))]
-pub async fn list(state: web::Data<AppState>, _user: AuthUser, params: web::Query<EntityParam>, whole: web::Query<WholeList>) -> ApiResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    params: web::Query<EntityParam>,
+    since: web::Query<SinceParams>,
+    whole: web::Query<WholeList>,
+) -> ApiResult<HttpResponse> {
     whole.check()?;
-    let mut q = custom_field::Entity::find().order_by_asc(custom_field::Column::Id);
+    let changed = since.condition(custom_field::Column::CreatedAt, custom_field::Column::UpdatedAt)?;
+    let mut q = custom_field::Entity::find().filter(changed).order_by_asc(custom_field::Column::Id);
     if let Some(e) = &params.entity {
         q = q.filter(custom_field::Column::Entity.eq(e.as_str()));
     }
@@ -83,6 +91,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Custo
     let opts = check_options(&mut v, t, &b.options);
     v.finish().map_err(ApiError::validation)?;
     let key = key.unwrap_or_default();
+    let now = OffsetDateTime::now_utc();
     let txn = db::begin_write(&state.db).await?;
     let taken = custom_field::Entity::find()
         .filter(custom_field::Column::Entity.eq(b.entity.as_str()))
@@ -99,7 +108,8 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Custo
         field_type: Set(b.field_type),
         options: Set(serde_json::to_value(if t.is_some_and(FieldType::has_options) { opts } else { vec![] }).map_err(ApiError::internal)?),
         required: Set(b.required),
-        created_at: Set(OffsetDateTime::now_utc()),
+        created_at: Set(now),
+        updated_at: Set(now),
         ..Default::default()
     }
     .insert(&txn)
@@ -111,15 +121,22 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Custo
 }
 
 /// Change a custom field's label, options or required flag (its key and type are fixed).
-#[utoipa::path(patch, path = "/api/v1/custom-fields/{id}", operation_id = "updateCustomField", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(patch, path = "/api/v1/custom-fields/{id}", operation_id = "updateCustomField", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path), IfMatchHeader),
     request_body = CustomFieldUpdate,
     responses((status = 200, body = CustomField), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<CustomFieldUpdate>) -> ApiResult<HttpResponse> {
+pub async fn update(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i32>,
+    if_match: IfMatch,
+    body: Json<CustomFieldUpdate>,
+) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Edit)?;
     let b = body.0;
     let txn = db::begin_write(&state.db).await?;
-    let current = custom_field::Entity::find_by_id(*id).one(&txn).await?.ok_or_else(|| ApiError::not_found("custom field"))?;
+    let current = Read::ForUpdate.apply(custom_field::Entity::find_by_id(*id)).one(&txn).await?.ok_or_else(|| ApiError::not_found("custom field"))?;
+    if_match.check(&to_api(&current))?;
     let t = FieldType::parse(&current.field_type).ok();
     let mut v = Validator::new();
     let label = b.label.as_deref().and_then(|l| v.check("label", parse_name(l, 100)));
@@ -136,6 +153,7 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
     if let Some(r) = b.required {
         row.required = Set(r);
     }
+    row.updated_at = Set(OffsetDateTime::now_utc());
     let saved = row.update(&txn).await?;
     let after = to_api(&saved);
     audit::record(&txn, &user.actor(), Change::new("custom_field.updated", "custom_field", saved.id).before(&before).after(&after)).await?;

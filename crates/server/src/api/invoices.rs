@@ -20,12 +20,13 @@ use utoipa::IntoParams;
 use super::pdf_response;
 use crate::audit::{self, Change};
 use crate::auth::{secrets, AuthUser};
-use crate::conditional::IfMatch;
+use crate::conditional::{IfMatch, IfMatchHeader};
 use crate::documents::{self, INVOICE};
 use crate::documents::{currency_of, today};
 use crate::entities::{app_setting, client, email_outbox, invoice};
 use crate::extract::Json;
 use crate::ops::invoices::*;
+use crate::pagination::SinceParams;
 use crate::pagination::{finish_page, Keys, PageParams};
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
@@ -40,14 +41,16 @@ pub async fn get_billing(state: web::Data<AppState>, user: AuthUser) -> ApiResul
 }
 
 /// Change numbering and defaults (settings: edit). `next_number` may only move forward.
-#[utoipa::path(patch, path = "/api/v1/billing/config", operation_id = "updateBillingConfig", tag = "invoices", security(("bearer" = [])), request_body = BillingConfigPatch,
+#[utoipa::path(patch, path = "/api/v1/billing/config", operation_id = "updateBillingConfig", tag = "invoices", security(("bearer" = [])), params(IfMatchHeader), request_body = BillingConfigPatch,
     responses((status = 200, body = BillingConfig), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn update_billing(state: web::Data<AppState>, user: AuthUser, body: Json<BillingConfigPatch>) -> ApiResult<HttpResponse> {
+pub async fn update_billing(state: web::Data<AppState>, user: AuthUser, if_match: IfMatch, body: Json<BillingConfigPatch>) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Edit)?;
     let b = body.0;
     let txn = db::begin_write(&state.db).await?;
+    db::lock_document(&txn, "billing_config").await?;
     let before = billing_config(&txn).await?;
+    if_match.check(&before)?;
     let mut v = Validator::new();
     if b.prefix.as_ref().is_some_and(|p| p.chars().count() > 20) {
         v.push("prefix", "too_long", "at most 20 characters");
@@ -145,7 +148,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 
 /// Change an invoice. Lines, client, currency and discount are locked once payments exist
 /// (409 `invoice_locked`); a cancelled invoice is locked entirely.
-#[utoipa::path(patch, path = "/api/v1/invoices/{id}", operation_id = "updateInvoice", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path), ("If-Match" = Option<String>, Header, description = "The `ETag` of the record as you read it: if it changed since, the answer is 412 and nothing changes.")), request_body = InvoiceInput,
+#[utoipa::path(patch, path = "/api/v1/invoices/{id}", operation_id = "updateInvoice", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path), IfMatchHeader), request_body = InvoiceInput,
     responses((status = 200, body = Invoice), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invoice_locked`", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -437,13 +440,14 @@ pub async fn send(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>
 }
 
 /// The e-mails sent for this invoice, newest first.
-#[utoipa::path(get, path = "/api/v1/invoices/{id}/emails", operation_id = "listInvoiceEmails", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/invoices/{id}/emails", operation_id = "listInvoiceEmails", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path), SinceParams),
     responses((status = 200, body = Page<SentEmail>), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn emails(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+pub async fn emails(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, since: web::Query<SinceParams>) -> ApiResult<HttpResponse> {
     let i = find_visible(&state.db, &user, *id).await?;
     let rows = email_outbox::Entity::find()
         .filter(email_outbox::Column::RelatedType.eq(INVOICE))
         .filter(email_outbox::Column::RelatedId.eq(i.id))
+        .filter(since.condition(email_outbox::Column::CreatedAt, email_outbox::Column::UpdatedAt)?)
         .order_by_desc(email_outbox::Column::Id)
         .all(&state.db)
         .await?;

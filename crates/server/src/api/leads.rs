@@ -18,7 +18,7 @@ use utoipa::IntoParams;
 
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
-use crate::conditional::IfMatch;
+use crate::conditional::{IfMatch, IfMatchHeader};
 use crate::db;
 use crate::entities::lead;
 use crate::extract::Json;
@@ -53,7 +53,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 }
 
 /// Update a lead: only the fields sent change; `null` clears an optional field.
-#[utoipa::path(patch, path = "/api/v1/leads/{id}", operation_id = "updateLead", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path), ("If-Match" = Option<String>, Header, description = "The `ETag` of the record as you read it: if it changed since, the answer is 412 and nothing changes.")),
+#[utoipa::path(patch, path = "/api/v1/leads/{id}", operation_id = "updateLead", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path), IfMatchHeader),
     request_body = UpdateLead,
     responses((status = 200, body = Lead), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),

@@ -11,29 +11,32 @@ use time::OffsetDateTime;
 
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
+use crate::conditional::{IfMatch, IfMatchHeader};
 use crate::db;
 use crate::extract::Json;
 use crate::ops::lookups::*;
 use crate::ops::pipelines::require_read;
-use crate::pagination::WholeList;
+use crate::pagination::{SinceParams, WholeList};
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
 impl Lookup {
-    async fn list(&self, state: &AppState, user: &AuthUser) -> ApiResult<HttpResponse> {
+    async fn list(&self, state: &AppState, user: &AuthUser, since: &SinceParams) -> ApiResult<HttpResponse> {
         require_read(user)?;
-        Ok(HttpResponse::Ok().json(Page { items: self.all(&state.db).await?, next_cursor: None }))
+        let changed = since.condition_on("created_at", "updated_at")?;
+        Ok(HttpResponse::Ok().json(Page { items: self.all_where(&state.db, changed).await?, next_cursor: None }))
     }
 
     async fn create(&self, state: &AppState, user: &AuthUser, body: NamedOptionInput) -> ApiResult<HttpResponse> {
         user.require(Module::Settings, Action::Create)?;
         let name = parse_name(&body.name, 100).map_err(|p| ApiError::field("name", p.code, p.message))?;
+        let now = OffsetDateTime::now_utc();
         let txn = db::begin_write(&state.db).await?;
         self.ensure_name_free(&txn, &name, None).await?;
         let insert = Query::insert()
             .into_table(Alias::new(self.table))
-            .columns([Alias::new("name"), Alias::new("created_at")])
-            .values_panic([name.clone().into(), OffsetDateTime::now_utc().into()])
+            .columns([Alias::new("name"), Alias::new("created_at"), Alias::new("updated_at")])
+            .values_panic([name.clone().into(), now.into(), now.into()])
             .to_owned();
         txn.execute(txn.get_database_backend().build(&insert)).await?;
         let created = self
@@ -47,14 +50,18 @@ impl Lookup {
         Ok(HttpResponse::Created().json(created))
     }
 
-    async fn rename(&self, state: &AppState, user: &AuthUser, id: i32, body: NamedOptionInput) -> ApiResult<HttpResponse> {
+    async fn rename(&self, state: &AppState, user: &AuthUser, id: i32, if_match: IfMatch, body: NamedOptionInput) -> ApiResult<HttpResponse> {
         user.require(Module::Settings, Action::Edit)?;
         let name = parse_name(&body.name, 100).map_err(|p| ApiError::field("name", p.code, p.message))?;
         let txn = db::begin_write(&state.db).await?;
-        let before = self.find(&txn, id).await?.ok_or_else(|| ApiError::not_found(self.label))?;
+        let before = self.lock(&txn, id).await?.ok_or_else(|| ApiError::not_found(self.label))?;
+        if_match.check(&before)?;
         self.ensure_name_free(&txn, &name, Some(id)).await?;
-        let update =
-            Query::update().table(Alias::new(self.table)).value(Alias::new("name"), name.clone()).and_where(Expr::col(Alias::new("id")).eq(id)).to_owned();
+        let update = Query::update()
+            .table(Alias::new(self.table))
+            .values([(Alias::new("name"), name.clone().into()), (Alias::new("updated_at"), OffsetDateTime::now_utc().into())])
+            .and_where(Expr::col(Alias::new("id")).eq(id))
+            .to_owned();
         txn.execute(txn.get_database_backend().build(&update)).await?;
         let after = NamedOption { id, name };
         audit::record(&txn, &user.actor(), Change::new(&format!("{}.updated", self.entity_type), self.entity_type, id).before(&before).after(&after)).await?;
@@ -86,11 +93,11 @@ impl Lookup {
 }
 
 /// List lead sources.
-#[utoipa::path(get, path = "/api/v1/lead-sources", operation_id = "listLeadSources", tag = "leads", security(("bearer" = [])), params(WholeList),
+#[utoipa::path(get, path = "/api/v1/lead-sources", operation_id = "listLeadSources", tag = "leads", security(("bearer" = [])), params(WholeList, SinceParams),
     responses((status = 200, body = Page<NamedOption>), (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_sources(state: web::Data<AppState>, user: AuthUser, whole: web::Query<WholeList>) -> ApiResult<HttpResponse> {
+pub async fn list_sources(state: web::Data<AppState>, user: AuthUser, since: web::Query<SinceParams>, whole: web::Query<WholeList>) -> ApiResult<HttpResponse> {
     whole.check()?;
-    SOURCES.list(&state, &user).await
+    SOURCES.list(&state, &user, &since).await
 }
 
 /// Add a lead source.
@@ -102,12 +109,18 @@ pub async fn create_source(state: web::Data<AppState>, user: AuthUser, body: Jso
 }
 
 /// Rename a lead source.
-#[utoipa::path(patch, path = "/api/v1/lead-sources/{id}", operation_id = "updateLeadSource", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(patch, path = "/api/v1/lead-sources/{id}", operation_id = "updateLeadSource", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path), IfMatchHeader),
     request_body = NamedOptionInput,
     responses((status = 200, body = NamedOption), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json")))]
-pub async fn update_source(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<NamedOptionInput>) -> ApiResult<HttpResponse> {
-    SOURCES.rename(&state, &user, *id, body.0).await
+pub async fn update_source(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i32>,
+    if_match: IfMatch,
+    body: Json<NamedOptionInput>,
+) -> ApiResult<HttpResponse> {
+    SOURCES.rename(&state, &user, *id, if_match, body.0).await
 }
 
 /// Delete a lead source (leads keep everything but the source).
@@ -118,11 +131,16 @@ pub async fn delete_source(state: web::Data<AppState>, user: AuthUser, id: web::
 }
 
 /// List lost reasons.
-#[utoipa::path(get, path = "/api/v1/lost-reasons", operation_id = "listLostReasons", tag = "leads", security(("bearer" = [])), params(WholeList),
+#[utoipa::path(get, path = "/api/v1/lost-reasons", operation_id = "listLostReasons", tag = "leads", security(("bearer" = [])), params(WholeList, SinceParams),
     responses((status = 200, body = Page<NamedOption>), (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_lost_reasons(state: web::Data<AppState>, user: AuthUser, whole: web::Query<WholeList>) -> ApiResult<HttpResponse> {
+pub async fn list_lost_reasons(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    since: web::Query<SinceParams>,
+    whole: web::Query<WholeList>,
+) -> ApiResult<HttpResponse> {
     whole.check()?;
-    LOST_REASONS.list(&state, &user).await
+    LOST_REASONS.list(&state, &user, &since).await
 }
 
 /// Add a lost reason.
@@ -134,12 +152,18 @@ pub async fn create_lost_reason(state: web::Data<AppState>, user: AuthUser, body
 }
 
 /// Rename a lost reason.
-#[utoipa::path(patch, path = "/api/v1/lost-reasons/{id}", operation_id = "updateLostReason", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(patch, path = "/api/v1/lost-reasons/{id}", operation_id = "updateLostReason", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path), IfMatchHeader),
     request_body = NamedOptionInput,
     responses((status = 200, body = NamedOption), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json")))]
-pub async fn update_lost_reason(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<NamedOptionInput>) -> ApiResult<HttpResponse> {
-    LOST_REASONS.rename(&state, &user, *id, body.0).await
+pub async fn update_lost_reason(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i32>,
+    if_match: IfMatch,
+    body: Json<NamedOptionInput>,
+) -> ApiResult<HttpResponse> {
+    LOST_REASONS.rename(&state, &user, *id, if_match, body.0).await
 }
 
 /// Delete a lost reason no lead uses.
@@ -151,11 +175,16 @@ pub async fn delete_lost_reason(state: web::Data<AppState>, user: AuthUser, id: 
 }
 
 /// List opportunity statuses (in creation order).
-#[utoipa::path(get, path = "/api/v1/opportunity-statuses", operation_id = "listOpportunityStatuses", tag = "opportunities", security(("bearer" = [])), params(WholeList),
+#[utoipa::path(get, path = "/api/v1/opportunity-statuses", operation_id = "listOpportunityStatuses", tag = "opportunities", security(("bearer" = [])), params(WholeList, SinceParams),
     responses((status = 200, body = Page<NamedOption>), (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_opportunity_statuses(state: web::Data<AppState>, user: AuthUser, whole: web::Query<WholeList>) -> ApiResult<HttpResponse> {
+pub async fn list_opportunity_statuses(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    since: web::Query<SinceParams>,
+    whole: web::Query<WholeList>,
+) -> ApiResult<HttpResponse> {
     whole.check()?;
-    OPPORTUNITY_STATUSES.list(&state, &user).await
+    OPPORTUNITY_STATUSES.list(&state, &user, &since).await
 }
 
 /// Add an opportunity status.
@@ -167,7 +196,7 @@ pub async fn create_opportunity_status(state: web::Data<AppState>, user: AuthUse
 }
 
 /// Rename an opportunity status.
-#[utoipa::path(patch, path = "/api/v1/opportunity-statuses/{id}", operation_id = "updateOpportunityStatus", tag = "opportunities", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(patch, path = "/api/v1/opportunity-statuses/{id}", operation_id = "updateOpportunityStatus", tag = "opportunities", security(("bearer" = [])), params(("id" = i32, Path), IfMatchHeader),
     request_body = NamedOptionInput,
     responses((status = 200, body = NamedOption), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json")))]
@@ -175,9 +204,10 @@ pub async fn update_opportunity_status(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i32>,
+    if_match: IfMatch,
     body: Json<NamedOptionInput>,
 ) -> ApiResult<HttpResponse> {
-    OPPORTUNITY_STATUSES.rename(&state, &user, *id, body.0).await
+    OPPORTUNITY_STATUSES.rename(&state, &user, *id, if_match, body.0).await
 }
 
 /// Delete an opportunity status no opportunity uses.

@@ -15,7 +15,7 @@ use utoipa::IntoParams;
 
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
-use crate::conditional::IfMatch;
+use crate::conditional::{IfMatch, IfMatchHeader};
 use crate::db;
 use crate::entities::{lead, staff};
 use crate::extract::Json;
@@ -122,7 +122,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 }
 
 /// Update an opportunity's value, probability, close date, status or owner.
-#[utoipa::path(patch, path = "/api/v1/opportunities/{id}", operation_id = "updateOpportunity", tag = "opportunities", security(("bearer" = [])), params(("id" = i32, Path), ("If-Match" = Option<String>, Header, description = "The `ETag` of the record as you read it: if it changed since, the answer is 412 and nothing changes.")),
+#[utoipa::path(patch, path = "/api/v1/opportunities/{id}", operation_id = "updateOpportunity", tag = "opportunities", security(("bearer" = [])), params(("id" = i32, Path), IfMatchHeader),
     request_body = UpdateOpportunity,
     responses((status = 200, body = Lead), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]

@@ -16,12 +16,13 @@ use utoipa::IntoParams;
 use super::pdf_response;
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
+use crate::conditional::{IfMatch, IfMatchHeader};
 use crate::documents::{currency_of, today};
 use crate::entities::{client, client_credit, invoice, payment, payment_mode};
 use crate::extract::Json;
 use crate::ops::invoices::{find_visible as find_invoice, load_api as load_invoice, lock_visible as lock_invoice, refresh_paid};
 use crate::ops::payments::*;
-use crate::pagination::{finish_page, Keys, PageParams, WholeList};
+use crate::pagination::{finish_page, Keys, PageParams, SinceParams, WholeList};
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 use crate::{db, pdf, settings};
@@ -62,13 +63,15 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 }
 
 /// Payments of one invoice, oldest first.
-#[utoipa::path(get, path = "/api/v1/invoices/{id}/payments", operation_id = "listInvoicePayments", tag = "payments", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/invoices/{id}/payments", operation_id = "listInvoicePayments", tag = "payments", security(("bearer" = [])), params(("id" = i32, Path), SinceParams),
     responses((status = 200, body = Page<Payment>), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_for_invoice(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+pub async fn list_for_invoice(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, since: web::Query<SinceParams>) -> ApiResult<HttpResponse> {
     // Payments are their own module: seeing an invoice does not show who paid what, when.
     user.view_scope(Module::Payments)?;
     let inv = find_invoice(&state.db, &user, *id).await?;
-    let rows = payment::Entity::find().filter(payment::Column::InvoiceId.eq(inv.id)).order_by_asc(payment::Column::Id).all(&state.db).await?;
+    // Payments are never edited (a correction is a delete and a new payment).
+    let changed = since.condition(payment::Column::CreatedAt, payment::Column::CreatedAt)?;
+    let rows = payment::Entity::find().filter(payment::Column::InvoiceId.eq(inv.id)).filter(changed).order_by_asc(payment::Column::Id).all(&state.db).await?;
     Ok(HttpResponse::Ok().json(Page { items: to_api_many(&state.db, &rows).await?, next_cursor: None }))
 }
 
@@ -185,11 +188,12 @@ pub async fn receipt(state: web::Data<AppState>, user: AuthUser, id: web::Path<i
 }
 
 /// Payment modes (bank transfer, cash, card…).
-#[utoipa::path(get, path = "/api/v1/payment-modes", operation_id = "listPaymentModes", tag = "payments", security(("bearer" = [])), params(WholeList),
+#[utoipa::path(get, path = "/api/v1/payment-modes", operation_id = "listPaymentModes", tag = "payments", security(("bearer" = [])), params(WholeList, SinceParams),
     responses((status = 200, body = Page<PaymentMode>), (status = 401, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_modes(state: web::Data<AppState>, _user: AuthUser, whole: web::Query<WholeList>) -> ApiResult<HttpResponse> {
+pub async fn list_modes(state: web::Data<AppState>, _user: AuthUser, since: web::Query<SinceParams>, whole: web::Query<WholeList>) -> ApiResult<HttpResponse> {
     whole.check()?;
-    let rows = payment_mode::Entity::find().order_by_asc(payment_mode::Column::Id).all(&state.db).await?;
+    let changed = since.condition(payment_mode::Column::CreatedAt, payment_mode::Column::UpdatedAt)?;
+    let rows = payment_mode::Entity::find().filter(changed).order_by_asc(payment_mode::Column::Id).all(&state.db).await?;
     Ok(HttpResponse::Ok().json(Page { items: rows.iter().map(mode_to_api).collect::<Vec<_>>(), next_cursor: None }))
 }
 
@@ -200,12 +204,14 @@ pub async fn list_modes(state: web::Data<AppState>, _user: AuthUser, whole: web:
 pub async fn create_mode(state: web::Data<AppState>, user: AuthUser, body: Json<PaymentModeInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Edit)?;
     let name = parse_name(body.0.name.as_deref().unwrap_or_default(), 100).map_err(|e| ApiError::field("name", e.code, e.message))?;
+    let now = OffsetDateTime::now_utc();
     let txn = db::begin_write(&state.db).await?;
     name_free(&txn, &name, None).await?;
     let saved = payment_mode::ActiveModel {
         name: Set(name),
         active: Set(body.0.active.unwrap_or(true)),
-        created_at: Set(OffsetDateTime::now_utc()),
+        created_at: Set(now),
+        updated_at: Set(now),
         ..Default::default()
     }
     .insert(&txn)
@@ -217,14 +223,21 @@ pub async fn create_mode(state: web::Data<AppState>, user: AuthUser, body: Json<
 }
 
 /// Rename or (de)activate a payment mode (settings: edit).
-#[utoipa::path(patch, path = "/api/v1/payment-modes/{id}", operation_id = "updatePaymentMode", tag = "payments", security(("bearer" = [])), params(("id" = i32, Path)), request_body = PaymentModeInput,
+#[utoipa::path(patch, path = "/api/v1/payment-modes/{id}", operation_id = "updatePaymentMode", tag = "payments", security(("bearer" = [])), params(("id" = i32, Path), IfMatchHeader), request_body = PaymentModeInput,
     responses((status = 200, body = PaymentMode), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json")))]
-pub async fn update_mode(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<PaymentModeInput>) -> ApiResult<HttpResponse> {
+pub async fn update_mode(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i32>,
+    if_match: IfMatch,
+    body: Json<PaymentModeInput>,
+) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Edit)?;
     let txn = db::begin_write(&state.db).await?;
-    let current = payment_mode::Entity::find_by_id(*id).one(&txn).await?.ok_or_else(|| ApiError::not_found("payment mode"))?;
+    let current = db::Read::ForUpdate.apply(payment_mode::Entity::find_by_id(*id)).one(&txn).await?.ok_or_else(|| ApiError::not_found("payment mode"))?;
     let before = mode_to_api(&current);
+    if_match.check(&before)?;
     let mut row: payment_mode::ActiveModel = current.into();
     if let Some(n) = &body.0.name {
         let n = parse_name(n, 100).map_err(|e| ApiError::field("name", e.code, e.message))?;
@@ -234,6 +247,7 @@ pub async fn update_mode(state: web::Data<AppState>, user: AuthUser, id: web::Pa
     if let Some(a) = body.0.active {
         row.active = Set(a);
     }
+    row.updated_at = Set(OffsetDateTime::now_utc());
     let api = mode_to_api(&row.update(&txn).await?);
     audit::record(&txn, &user.actor(), Change::new("payment_mode.updated", "payment_mode", api.id).before(&before).after(&api)).await?;
     txn.commit().await?;
@@ -257,12 +271,14 @@ pub async fn delete_mode(state: web::Data<AppState>, user: AuthUser, id: web::Pa
 }
 
 /// A client's credit: balance per currency and its history.
-#[utoipa::path(get, path = "/api/v1/clients/{id}/credits", operation_id = "listClientCredits", tag = "payments", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/clients/{id}/credits", operation_id = "listClientCredits", tag = "payments", security(("bearer" = [])), params(("id" = i32, Path), SinceParams),
     responses((status = 200, body = ClientCredit), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_credits(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+pub async fn list_credits(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, since: web::Query<SinceParams>) -> ApiResult<HttpResponse> {
     user.view_scope(Module::Payments)?;
     let c = visible_client(&state.db, &user, *id).await?;
-    Ok(HttpResponse::Ok().json(credit_of(&state.db, c.id).await?))
+    // Entries are never edited; `updated_since` and `created_since` both pick newer entries.
+    let changed = since.condition(client_credit::Column::CreatedAt, client_credit::Column::CreatedAt)?;
+    Ok(HttpResponse::Ok().json(credit_with_entries(&state.db, c.id, changed).await?))
 }
 
 /// Record money received before an invoice exists (an advance): it becomes client credit.

@@ -13,11 +13,12 @@ use utoipa::IntoParams;
 
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
+use crate::conditional::{IfMatch, IfMatchHeader};
 use crate::db;
 use crate::entities::{lead, pipeline, pipeline_status};
 use crate::extract::Json;
 use crate::ops::pipelines::*;
-use crate::pagination::{finish_page, Keys, PageParams};
+use crate::pagination::{finish_page, Keys, PageParams, SinceParams};
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 
@@ -103,18 +104,19 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 }
 
 /// Rename a pipeline or make it the default.
-#[utoipa::path(patch, path = "/api/v1/pipelines/{id}", operation_id = "updatePipeline", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(patch, path = "/api/v1/pipelines/{id}", operation_id = "updatePipeline", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path), IfMatchHeader),
     request_body = UpdatePipeline,
     responses((status = 200, body = Pipeline), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<UpdatePipeline>) -> ApiResult<HttpResponse> {
+pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, if_match: IfMatch, body: Json<UpdatePipeline>) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Edit)?;
     let body = body.0;
     let mut v = Validator::new();
     let name = body.name.as_deref().and_then(|n| v.check("name", parse_name(n, 100)));
     v.finish().map_err(ApiError::validation)?;
     let txn = db::begin_write(&state.db).await?;
-    let current = find_pipeline(&txn, *id).await?;
+    let current = lock_pipeline(&txn, *id).await?;
+    if_match.check(&to_api(&txn, &current).await?)?;
     if body.is_default == Some(false) && current.is_default {
         return Err(ApiError::field("is_default", "required", "make another pipeline the default instead"));
     }
@@ -163,12 +165,13 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 }
 
 /// The statuses of a pipeline, in board order.
-#[utoipa::path(get, path = "/api/v1/pipelines/{id}/statuses", operation_id = "listPipelineStatuses", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/pipelines/{id}/statuses", operation_id = "listPipelineStatuses", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path), SinceParams),
     responses((status = 200, body = Page<PipelineStatus>), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_statuses(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+pub async fn list_statuses(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, since: web::Query<SinceParams>) -> ApiResult<HttpResponse> {
     require_read(&user)?;
     let p = find_pipeline(&state.db, *id).await?;
-    let items = statuses_of(&state.db, p.id).await?.iter().map(status_to_api).collect();
+    let changed = since.condition(pipeline_status::Column::CreatedAt, pipeline_status::Column::UpdatedAt)?;
+    let items = statuses_where(&state.db, p.id, changed).await?.iter().map(status_to_api).collect();
     Ok(HttpResponse::Ok().json(Page::<PipelineStatus> { items, next_cursor: None }))
 }
 
@@ -218,13 +221,14 @@ pub async fn create_status(state: web::Data<AppState>, user: AuthUser, id: web::
 
 /// Rename, recolour or move a status.
 #[utoipa::path(patch, path = "/api/v1/pipelines/{id}/statuses/{status_id}", operation_id = "updatePipelineStatus", tag = "leads", security(("bearer" = [])),
-    params(("id" = i32, Path), ("status_id" = i32, Path)), request_body = UpdatePipelineStatus,
+    params(("id" = i32, Path), ("status_id" = i32, Path), IfMatchHeader), request_body = UpdatePipelineStatus,
     responses((status = 200, body = PipelineStatus), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn update_status(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<(i32, i32)>,
+    if_match: IfMatch,
     body: Json<UpdatePipelineStatus>,
 ) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Edit)?;
@@ -239,7 +243,9 @@ pub async fn update_status(
     v.finish().map_err(ApiError::validation)?;
 
     let txn = db::begin_write(&state.db).await?;
+    lock_pipeline(&txn, pipeline_id).await?;
     let current = find_status(&txn, pipeline_id, status_id).await?;
+    if_match.check(&status_to_api(&current))?;
     if let Some(n) = &name {
         ensure_status_name_free(&txn, pipeline_id, n, Some(status_id)).await?;
     }

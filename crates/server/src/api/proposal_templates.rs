@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
+use crate::conditional::{IfMatch, IfMatchHeader};
 use crate::db;
 use crate::documents::{self, PROPOSAL_TEMPLATE};
 use crate::entities::proposal_template;
@@ -115,16 +116,24 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Propo
 }
 
 /// Change a template; `lines` replaces its default lines.
-#[utoipa::path(patch, path = "/api/v1/proposal-templates/{id}", operation_id = "updateProposalTemplate", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(patch, path = "/api/v1/proposal-templates/{id}", operation_id = "updateProposalTemplate", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path), IfMatchHeader),
     request_body = ProposalTemplateInput,
     responses((status = 200, body = ProposalTemplate), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json")))]
-pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<ProposalTemplateInput>) -> ApiResult<HttpResponse> {
+pub async fn update(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i32>,
+    if_match: IfMatch,
+    body: Json<ProposalTemplateInput>,
+) -> ApiResult<HttpResponse> {
     user.require(Module::Proposals, Action::Create)?;
     let txn = db::begin_write(&state.db).await?;
+    let current =
+        db::Read::ForUpdate.apply(proposal_template::Entity::find_by_id(*id)).one(&txn).await?.ok_or_else(|| ApiError::not_found("proposal template"))?;
     let before = load_one(&txn, *id).await?;
-    let current = proposal_template::Entity::find_by_id(*id).one(&txn).await?.ok_or_else(|| ApiError::not_found("proposal template"))?;
+    if_match.check(&before)?;
     save(&txn, Some(current), &body.0).await?;
     let api = load_one(&txn, *id).await?;
     audit::record(&txn, &user.actor(), Change::new("proposal_template.updated", "proposal_template", *id).before(&before).after(&api)).await?;

@@ -21,12 +21,13 @@ use utoipa::IntoParams;
 use super::pdf_response;
 use crate::audit::{self, Change};
 use crate::auth::{secrets, AuthUser};
-use crate::conditional::IfMatch;
+use crate::conditional::{IfMatch, IfMatchHeader};
 use crate::documents::today;
 use crate::documents::{self, PROPOSAL};
 use crate::entities::{email_outbox, proposal, proposal_comment};
 use crate::extract::Json;
 use crate::ops::proposals::*;
+use crate::pagination::SinceParams;
 use crate::pagination::{finish_page, Keys, PageParams};
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
@@ -85,7 +86,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 
 /// Change a proposal: the fields sent change; `lines` replaces every line. Accepted or
 /// converted proposals keep their lines, currency and discount (409 `proposal_locked`).
-#[utoipa::path(patch, path = "/api/v1/proposals/{id}", operation_id = "updateProposal", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path), ("If-Match" = Option<String>, Header, description = "The `ETag` of the record as you read it: if it changed since, the answer is 412 and nothing changes.")),
+#[utoipa::path(patch, path = "/api/v1/proposals/{id}", operation_id = "updateProposal", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path), IfMatchHeader),
     request_body = ProposalInput,
     responses((status = 200, body = Proposal), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`proposal_locked`", body = Problem, content_type = "application/problem+json"),
@@ -371,13 +372,14 @@ pub async fn send(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>
 }
 
 /// The e-mails sent (or queued) for this proposal, newest first, with delivery status.
-#[utoipa::path(get, path = "/api/v1/proposals/{id}/emails", operation_id = "listProposalEmails", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/proposals/{id}/emails", operation_id = "listProposalEmails", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path), SinceParams),
     responses((status = 200, body = Page<SentEmail>), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn emails(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+pub async fn emails(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, since: web::Query<SinceParams>) -> ApiResult<HttpResponse> {
     let p = find_visible(&state.db, &user, *id).await?;
     let rows = email_outbox::Entity::find()
         .filter(email_outbox::Column::RelatedType.eq(PROPOSAL))
         .filter(email_outbox::Column::RelatedId.eq(p.id))
+        .filter(since.condition(email_outbox::Column::CreatedAt, email_outbox::Column::UpdatedAt)?)
         .order_by_desc(email_outbox::Column::Id)
         .all(&state.db)
         .await?;
@@ -396,11 +398,13 @@ pub async fn pdf(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 }
 
 /// The comment thread with the client, oldest first.
-#[utoipa::path(get, path = "/api/v1/proposals/{id}/comments", operation_id = "listProposalComments", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/proposals/{id}/comments", operation_id = "listProposalComments", tag = "proposals", security(("bearer" = [])), params(("id" = i32, Path), SinceParams),
     responses((status = 200, body = Page<Comment>), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_comments(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+pub async fn list_comments(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, since: web::Query<SinceParams>) -> ApiResult<HttpResponse> {
     let p = find_visible(&state.db, &user, *id).await?;
-    Ok(HttpResponse::Ok().json(Page { items: comments_of(&state.db, p.id).await?, next_cursor: None }))
+    // Comments are never edited: their creation is their last change.
+    let changed = since.condition(proposal_comment::Column::CreatedAt, proposal_comment::Column::CreatedAt)?;
+    Ok(HttpResponse::Ok().json(Page { items: comments_where(&state.db, p.id, changed).await?, next_cursor: None }))
 }
 
 /// Reply to the client; the reply shows on the portal.

@@ -10,12 +10,13 @@ use time::OffsetDateTime;
 
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
-use crate::conditional::IfMatch;
+use crate::conditional::{IfMatch, IfMatchHeader};
 use crate::db;
 use crate::documents;
 use crate::entities::{invoice, recurring_invoice};
 use crate::extract::Json;
 use crate::ops::recurring::*;
+use crate::pagination::SinceParams;
 use crate::pagination::{finish_page, Keys, PageParams};
 use crate::problem::{ApiError, ApiResult};
 use crate::scheduler::RECURRING_LINES;
@@ -64,7 +65,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 }
 
 /// Change a schedule (`active: false` stops it); invoices already generated stay.
-#[utoipa::path(patch, path = "/api/v1/recurring-invoices/{id}", operation_id = "updateRecurringInvoice", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path), ("If-Match" = Option<String>, Header, description = "The `ETag` of the record as you read it: if it changed since, the answer is 412 and nothing changes.")),
+#[utoipa::path(patch, path = "/api/v1/recurring-invoices/{id}", operation_id = "updateRecurringInvoice", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path), IfMatchHeader),
     request_body = RecurringInvoiceInput,
     responses((status = 200, body = RecurringInvoice), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -112,11 +113,17 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 }
 
 /// The invoices a schedule generated, newest first.
-#[utoipa::path(get, path = "/api/v1/recurring-invoices/{id}/invoices", operation_id = "listRecurringInvoiceHistory", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/recurring-invoices/{id}/invoices", operation_id = "listRecurringInvoiceHistory", tag = "invoices", security(("bearer" = [])), params(("id" = i32, Path), SinceParams),
     responses((status = 200, body = InvoicePage), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn history(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+pub async fn history(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, since: web::Query<SinceParams>) -> ApiResult<HttpResponse> {
     let s = find_visible(&state.db, &user, *id).await?;
-    let rows = invoice::Entity::find().filter(invoice::Column::RecurringId.eq(s.id)).order_by_desc(invoice::Column::RecurringCycle).all(&state.db).await?;
+    let changed = since.condition(invoice::Column::CreatedAt, invoice::Column::UpdatedAt)?;
+    let rows = invoice::Entity::find()
+        .filter(invoice::Column::RecurringId.eq(s.id))
+        .filter(changed)
+        .order_by_desc(invoice::Column::RecurringCycle)
+        .all(&state.db)
+        .await?;
     let items = crate::ops::invoices::load_many(&state.db, &state.settings.public_url, &rows).await?;
     Ok(HttpResponse::Ok().json(InvoicePage { items, next_cursor: None, totals: Vec::new() }))
 }

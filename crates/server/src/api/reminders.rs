@@ -16,6 +16,7 @@ use crate::db;
 use crate::db::Read;
 use crate::entities::{lead, reminder, staff};
 use crate::extract::Json;
+use crate::pagination::SinceParams;
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
 use crate::visibility::{funnel_condition, funnel_record, require_funnel_edit};
@@ -53,6 +54,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
         return Err(ApiError::field("note", "too_long", "must have at most 2000 characters"));
     }
     let staff_id = b.staff_id.unwrap_or(user.id());
+    let now = OffsetDateTime::now_utc();
     let txn = db::begin_write(&state.db).await?;
     let l = funnel_record(&txn, &user, *id, Read::ForUpdate).await?;
     require_funnel_edit(&user, &l)?;
@@ -66,7 +68,8 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
         note: Set(note),
         done_at: Set(None),
         created_by: Set(Some(user.id())),
-        created_at: Set(OffsetDateTime::now_utc()),
+        created_at: Set(now),
+        updated_at: Set(now),
         ..Default::default()
     }
     .insert(&txn)
@@ -78,11 +81,13 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
 }
 
 /// Reminders of a lead, soonest first.
-#[utoipa::path(get, path = "/api/v1/leads/{id}/reminders", operation_id = "listLeadReminders", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/leads/{id}/reminders", operation_id = "listLeadReminders", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path), SinceParams),
     responses((status = 200, body = Page<Reminder>), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_for_lead(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
+pub async fn list_for_lead(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, since: web::Query<SinceParams>) -> ApiResult<HttpResponse> {
     let l = funnel_record(&state.db, &user, *id, Read::Plain).await?;
-    let rows = reminder::Entity::find().filter(reminder::Column::LeadId.eq(l.id)).order_by_asc(reminder::Column::RemindAt).all(&state.db).await?;
+    let changed = since.condition(reminder::Column::CreatedAt, reminder::Column::UpdatedAt)?;
+    let rows =
+        reminder::Entity::find().filter(reminder::Column::LeadId.eq(l.id)).filter(changed).order_by_asc(reminder::Column::RemindAt).all(&state.db).await?;
     Ok(HttpResponse::Ok().json(Page { items: to_api(&state.db, &rows).await?, next_cursor: None }))
 }
 
@@ -94,14 +99,15 @@ pub struct DueParams {
 }
 
 /// Your open reminders.
-#[utoipa::path(get, path = "/api/v1/reminders", operation_id = "listMyReminders", tag = "leads", security(("bearer" = [])), params(DueParams),
+#[utoipa::path(get, path = "/api/v1/reminders", operation_id = "listMyReminders", tag = "leads", security(("bearer" = [])), params(DueParams, SinceParams),
     responses((status = 200, body = Page<Reminder>), (status = 422, description = "`validation_failed`: a filter value is invalid; see `errors`", body = Problem, content_type = "application/problem+json")))]
-pub async fn mine(state: web::Data<AppState>, user: AuthUser, params: web::Query<DueParams>) -> ApiResult<HttpResponse> {
+pub async fn mine(state: web::Data<AppState>, user: AuthUser, params: web::Query<DueParams>, since: web::Query<SinceParams>) -> ApiResult<HttpResponse> {
     let now = OffsetDateTime::now_utc();
     let midnight = now.replace_time(Time::MIDNIGHT);
     let mut q = reminder::Entity::find()
         .filter(reminder::Column::StaffId.eq(user.id()))
         .filter(reminder::Column::DoneAt.is_null())
+        .filter(since.condition(reminder::Column::CreatedAt, reminder::Column::UpdatedAt)?)
         .order_by_asc(reminder::Column::RemindAt);
     q = match params.due.as_deref().unwrap_or("all") {
         "today" => q.filter(reminder::Column::RemindAt.gte(midnight)).filter(reminder::Column::RemindAt.lt(midnight + Duration::days(1))),
@@ -131,8 +137,10 @@ pub async fn done(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>
     if r.done_at.is_some() {
         return Err(ApiError::new(ErrorCode::AlreadyDone, "This reminder is already done."));
     }
+    let now = OffsetDateTime::now_utc();
     reminder::Entity::update_many()
-        .col_expr(reminder::Column::DoneAt, Expr::value(OffsetDateTime::now_utc()))
+        .col_expr(reminder::Column::DoneAt, Expr::value(now))
+        .col_expr(reminder::Column::UpdatedAt, Expr::value(now))
         .filter(reminder::Column::Id.eq(r.id))
         .exec(&txn)
         .await?;

@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 
 use crate::audit::{self, Change};
 use crate::auth::{role_permissions, AuthUser};
+use crate::conditional::{IfMatch, IfMatchHeader};
 use crate::db;
 use crate::entities::{role, staff};
 use crate::extract::Json;
@@ -150,7 +151,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 
 /// Update a role's name, description or permissions (applies to its staff immediately).
 #[utoipa::path(patch, path = "/api/v1/roles/{id}", operation_id = "updateRole", tag = "roles", security(("bearer" = [])),
-    params(("id" = i32, Path)), request_body = UpdateRole,
+    params(("id" = i32, Path), IfMatchHeader), request_body = UpdateRole,
     responses(
         (status = 200, body = Role),
         (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -159,7 +160,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip_all, fields(actor = user.id(), role_id = *id))]
-pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<UpdateRole>) -> ApiResult<HttpResponse> {
+pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, if_match: IfMatch, body: Json<UpdateRole>) -> ApiResult<HttpResponse> {
     user.require(Module::Roles, Action::Edit)?;
     let body = body.0;
     let mut v = Validator::new();
@@ -173,8 +174,9 @@ pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
     }
 
     let txn = db::begin_write(&state.db).await?;
-    let current = find(&txn, *id).await?;
+    let current = db::Read::ForUpdate.apply(role::Entity::find_by_id(*id)).one(&txn).await?.ok_or_else(|| ApiError::not_found("role"))?;
     ensure_may_edit_role(&user, &current)?;
+    if_match.check(&to_api(&txn, &current).await?)?;
     if current.is_admin && body.permissions.is_some() {
         return Err(ApiError::field("permissions", "not_editable", "The administrator role always has every permission."));
     }

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
-use crate::conditional::IfMatch;
+use crate::conditional::{IfMatch, IfMatchHeader};
 use crate::documents::{self, SALES_ORDER};
 use crate::documents::{currency_of, today};
 use crate::entities::{client, sales_order};
@@ -92,7 +92,7 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Sales
 }
 
 /// Change a draft or confirmed order.
-#[utoipa::path(patch, path = "/api/v1/sales-orders/{id}", operation_id = "updateSalesOrder", tag = "sales orders", security(("bearer" = [])), params(("id" = i32, Path), ("If-Match" = Option<String>, Header, description = "The `ETag` of the record as you read it: if it changed since, the answer is 412 and nothing changes.")), request_body = SalesOrderInput,
+#[utoipa::path(patch, path = "/api/v1/sales-orders/{id}", operation_id = "updateSalesOrder", tag = "sales orders", security(("bearer" = [])), params(("id" = i32, Path), IfMatchHeader), request_body = SalesOrderInput,
     responses((status = 200, body = SalesOrder), (status = 409, description = "`invalid_status_transition`", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, if_match: IfMatch, body: Json<SalesOrderInput>) -> ApiResult<HttpResponse> {

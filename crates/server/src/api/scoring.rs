@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
+use crate::conditional::{IfMatch, IfMatchHeader};
 use crate::db;
 use crate::entities::scoring_rule;
 use crate::extract::Json;
@@ -66,17 +67,24 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<Scori
 }
 
 /// Replace a scoring rule; every lead is rescored.
-#[utoipa::path(patch, path = "/api/v1/lead-scoring/rules/{id}", operation_id = "updateScoringRule", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(patch, path = "/api/v1/lead-scoring/rules/{id}", operation_id = "updateScoringRule", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path), IfMatchHeader),
     request_body = ScoringRuleInput,
     responses((status = 200, body = ScoringRule), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<ScoringRuleInput>) -> ApiResult<HttpResponse> {
+pub async fn update(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i32>,
+    if_match: IfMatch,
+    body: Json<ScoringRuleInput>,
+) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Edit)?;
     let b = body.0;
     validate(&b)?;
     let txn = db::begin_write(&state.db).await?;
-    let current = scoring_rule::Entity::find_by_id(*id).one(&txn).await?.ok_or_else(|| ApiError::not_found("scoring rule"))?;
+    let current = db::Read::ForUpdate.apply(scoring_rule::Entity::find_by_id(*id)).one(&txn).await?.ok_or_else(|| ApiError::not_found("scoring rule"))?;
     let before = to_api(&current);
+    if_match.check(&before)?;
     let mut row: scoring_rule::ActiveModel = current.into();
     row.field = Set(b.field.trim().to_string());
     row.operator = Set(b.operator.trim().to_string());

@@ -5,16 +5,17 @@ use actix_web::{web, HttpResponse};
 use crmconnect_domain::api::{AppSettings, AppSettingsPatch, EmailTemplate, EmailTemplateInput, Page, Problem};
 use crmconnect_domain::permissions::{Action, Module};
 use crmconnect_domain::validation::{parse_name, Validator};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryOrder};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryFilter, QueryOrder};
 use time::OffsetDateTime;
 
 use crate::audit::{self, Change};
 use crate::auth::AuthUser;
-use crate::db;
+use crate::conditional::{IfMatch, IfMatchHeader};
+use crate::db::{self, Read};
 use crate::email;
 use crate::entities::email_template;
 use crate::extract::Json;
-use crate::pagination::WholeList;
+use crate::pagination::{SinceParams, WholeList};
 use crate::problem::{ApiError, ApiResult};
 use crate::settings;
 use crate::state::AppState;
@@ -28,13 +29,15 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpRe
 }
 
 /// Change settings: the fields sent change (settings: edit).
-#[utoipa::path(patch, path = "/api/v1/settings", operation_id = "updateSettings", tag = "settings", security(("bearer" = [])), request_body = AppSettingsPatch,
+#[utoipa::path(patch, path = "/api/v1/settings", operation_id = "updateSettings", tag = "settings", security(("bearer" = [])), params(IfMatchHeader), request_body = AppSettingsPatch,
     responses((status = 200, body = AppSettings), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn update(state: web::Data<AppState>, user: AuthUser, body: Json<AppSettingsPatch>) -> ApiResult<HttpResponse> {
+pub async fn update(state: web::Data<AppState>, user: AuthUser, if_match: IfMatch, body: Json<AppSettingsPatch>) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Edit)?;
     let txn = db::begin_write(&state.db).await?;
+    db::lock_document(&txn, "settings").await?;
     let before = settings::load(&txn).await?;
+    if_match.check(&before)?;
     let after = settings::update(&txn, &body.0).await?;
     let mut change = Change::new("settings.updated", "settings", 0).before(&before).after(&after);
     change.entity_id = None;
@@ -55,21 +58,33 @@ fn template_to_api(t: &email_template::Model) -> EmailTemplate {
 }
 
 /// E-mail templates with their merge fields (settings: view).
-#[utoipa::path(get, path = "/api/v1/email-templates", operation_id = "listEmailTemplates", tag = "settings", security(("bearer" = [])), params(WholeList),
+#[utoipa::path(get, path = "/api/v1/email-templates", operation_id = "listEmailTemplates", tag = "settings", security(("bearer" = [])), params(WholeList, SinceParams),
     responses((status = 200, body = Page<EmailTemplate>), (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_email_templates(state: web::Data<AppState>, user: AuthUser, whole: web::Query<WholeList>) -> ApiResult<HttpResponse> {
+pub async fn list_email_templates(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    since: web::Query<SinceParams>,
+    whole: web::Query<WholeList>,
+) -> ApiResult<HttpResponse> {
     whole.check()?;
     user.view_scope(Module::Settings)?;
-    let rows = email_template::Entity::find().order_by_asc(email_template::Column::Slug).all(&state.db).await?;
+    let changed = since.condition(email_template::Column::CreatedAt, email_template::Column::UpdatedAt)?;
+    let rows = email_template::Entity::find().filter(changed).order_by_asc(email_template::Column::Slug).all(&state.db).await?;
     Ok(HttpResponse::Ok().json(Page { items: rows.iter().map(template_to_api).collect::<Vec<_>>(), next_cursor: None }))
 }
 
 /// Edit a template; a syntax error is refused with the line it is on (settings: edit).
-#[utoipa::path(patch, path = "/api/v1/email-templates/{id}", operation_id = "updateEmailTemplate", tag = "settings", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(patch, path = "/api/v1/email-templates/{id}", operation_id = "updateEmailTemplate", tag = "settings", security(("bearer" = [])), params(("id" = i32, Path), IfMatchHeader),
     request_body = EmailTemplateInput,
     responses((status = 200, body = EmailTemplate), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn update_email_template(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<EmailTemplateInput>) -> ApiResult<HttpResponse> {
+pub async fn update_email_template(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i32>,
+    if_match: IfMatch,
+    body: Json<EmailTemplateInput>,
+) -> ApiResult<HttpResponse> {
     user.require(Module::Settings, Action::Edit)?;
     let mut v = Validator::new();
     let name = body.0.name.as_deref().and_then(|n| v.check("name", parse_name(n, 200)));
@@ -84,8 +99,9 @@ pub async fn update_email_template(state: web::Data<AppState>, user: AuthUser, i
     }
     v.finish().map_err(ApiError::validation)?;
     let txn = db::begin_write(&state.db).await?;
-    let current = email_template::Entity::find_by_id(*id).one(&txn).await?.ok_or_else(|| ApiError::not_found("e-mail template"))?;
+    let current = Read::ForUpdate.apply(email_template::Entity::find_by_id(*id)).one(&txn).await?.ok_or_else(|| ApiError::not_found("e-mail template"))?;
     let before = template_to_api(&current);
+    if_match.check(&before)?;
     let mut row: email_template::ActiveModel = current.into();
     if let Some(n) = name {
         row.name = Set(n);

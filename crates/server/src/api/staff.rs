@@ -9,6 +9,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::AuthUser;
+use crate::conditional::{IfMatch, IfMatchHeader};
 use crate::db;
 use crate::entities::staff;
 use crate::extract::Json;
@@ -100,7 +101,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 
 /// Update a staff member (only the fields sent). A new password signs them out everywhere.
 #[utoipa::path(patch, path = "/api/v1/staff/{id}", operation_id = "updateStaff", tag = "staff", security(("bearer" = [])),
-    params(("id" = i32, Path)), request_body = UpdateStaff,
+    params(("id" = i32, Path), IfMatchHeader), request_body = UpdateStaff,
     responses(
         (status = 200, body = Staff),
         (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -109,11 +110,11 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip_all, fields(actor = user.id(), staff_id = *id))]
-pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<UpdateStaff>) -> ApiResult<HttpResponse> {
+pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, if_match: IfMatch, body: Json<UpdateStaff>) -> ApiResult<HttpResponse> {
     user.require(Module::Staff, Action::Edit)?;
     let changes = StaffChanges::parse(body.0).await?;
     let txn = db::begin_write(&state.db).await?;
-    let after = ops_update(&txn, &user, *id, changes).await?;
+    let after = ops_update(&txn, &user, *id, &if_match, changes).await?;
     txn.commit().await?;
     Ok(HttpResponse::Ok().json(after))
 }

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 
 use crate::audit::{self, Change};
 use crate::auth::{secrets, AuthUser};
+use crate::conditional::{IfMatch, IfMatchHeader};
 use crate::db;
 use crate::entities::{webhook, webhook_delivery};
 use crate::extract::Json;
@@ -75,18 +76,19 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>)
 }
 
 /// Change an endpoint's URL, event types or `active` (a paused endpoint queues nothing).
-#[utoipa::path(patch, path = "/api/v1/webhooks/{id}", operation_id = "updateWebhook", tag = "webhooks", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(patch, path = "/api/v1/webhooks/{id}", operation_id = "updateWebhook", tag = "webhooks", security(("bearer" = [])), params(("id" = i32, Path), IfMatchHeader),
     request_body = WebhookInput,
     responses((status = 200, body = Webhook), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, body: Json<WebhookInput>) -> ApiResult<HttpResponse> {
+pub async fn update(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>, if_match: IfMatch, body: Json<WebhookInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Automation, Action::Edit)?;
     let endpoint = validate(&body.0, false, state.settings.webhook_allow_private).await?;
     let txn = db::begin_write(&state.db).await?;
     let current = db::Read::ForUpdate.apply(webhook::Entity::find_by_id(*id)).one(&txn).await?.ok_or_else(|| ApiError::not_found("webhook"))?;
     ensure_may_receive(&user.permissions, user.id(), endpoint.events.as_deref().unwrap_or(&current.events))?;
     let before = to_api(&current);
+    if_match.check(&before)?;
     let mut row: webhook::ActiveModel = current.into();
     if let Some(url) = endpoint.url {
         row.url = Set(url);

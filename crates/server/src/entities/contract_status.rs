@@ -7,6 +7,7 @@ pub struct Model {
     pub id: i32,
     pub name: String,
     pub created_at: TimeDateTimeWithTimeZone,
+    pub updated_at: TimeDateTimeWithTimeZone,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

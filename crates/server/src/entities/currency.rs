@@ -9,6 +9,7 @@ pub struct Model {
     pub symbol: String,
     pub is_base: bool,
     pub created_at: TimeDateTimeWithTimeZone,
+    pub updated_at: TimeDateTimeWithTimeZone,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

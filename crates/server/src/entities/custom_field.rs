@@ -12,6 +12,7 @@ pub struct Model {
     pub options: Json,
     pub required: bool,
     pub created_at: TimeDateTimeWithTimeZone,
+    pub updated_at: TimeDateTimeWithTimeZone,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

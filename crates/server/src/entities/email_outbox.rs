@@ -21,6 +21,7 @@ pub struct Model {
     pub sent_at: Option<TimeDateTimeWithTimeZone>,
     pub created_by: Option<i32>,
     pub created_at: TimeDateTimeWithTimeZone,
+    pub updated_at: TimeDateTimeWithTimeZone,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

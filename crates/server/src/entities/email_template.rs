@@ -9,6 +9,7 @@ pub struct Model {
     pub name: String,
     pub subject: String,
     pub body: String,
+    pub created_at: TimeDateTimeWithTimeZone,
     pub updated_at: TimeDateTimeWithTimeZone,
 }
 

@@ -8,6 +8,7 @@ pub struct Model {
     pub name: String,
     pub active: bool,
     pub created_at: TimeDateTimeWithTimeZone,
+    pub updated_at: TimeDateTimeWithTimeZone,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,7 +6,7 @@ use crmconnect_domain::money::Currency;
 use crmconnect_domain::permissions::{Module, ViewScope};
 use crmconnect_domain::validation::{parse_name, EmailAddress, Validator};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -46,8 +46,14 @@ pub async fn primary_contact(db: &impl ConnectionTrait, client_id: i32) -> Resul
 }
 
 pub async fn contacts_of(db: &impl ConnectionTrait, client_id: i32) -> Result<Vec<client_contact::Model>> {
+    contacts_where(db, client_id, Condition::all()).await
+}
+
+/// A client's contacts that also meet `changed` (the list's `updated_since` / `created_since`).
+pub async fn contacts_where(db: &impl ConnectionTrait, client_id: i32, changed: Condition) -> Result<Vec<client_contact::Model>> {
     Ok(client_contact::Entity::find()
         .filter(client_contact::Column::ClientId.eq(client_id))
+        .filter(changed)
         .order_by_desc(client_contact::Column::IsPrimary)
         .order_by_asc(client_contact::Column::Id)
         .all(db)

@@ -784,8 +784,10 @@ pub struct LeadFilter {
 /// Closes the open follow-up reminders of a lead that was marked lost or junk: nobody should be
 /// reminded to call a lead that is out of the funnel. (Restoring it does not reopen them.)
 pub async fn close_reminders(txn: &impl ConnectionTrait, lead_id: i32) -> Result<()> {
+    let now = OffsetDateTime::now_utc();
     reminder::Entity::update_many()
-        .col_expr(reminder::Column::DoneAt, Expr::value(OffsetDateTime::now_utc()))
+        .col_expr(reminder::Column::DoneAt, Expr::value(now))
+        .col_expr(reminder::Column::UpdatedAt, Expr::value(now))
         .filter(reminder::Column::LeadId.eq(lead_id))
         .filter(reminder::Column::DoneAt.is_null())
         .exec(txn)

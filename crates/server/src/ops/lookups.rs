@@ -2,8 +2,9 @@
 
 use crmconnect_domain::api::NamedOption;
 use sea_orm::sea_query::{Alias, Expr, Query};
-use sea_orm::{ConnectionTrait, FromQueryResult, StatementBuilder};
+use sea_orm::{Condition, ConnectionTrait, FromQueryResult, StatementBuilder};
 
+use crate::db::Read;
 use crate::error::{Error, ErrorCode, Result};
 
 pub struct Lookup {
@@ -47,8 +48,18 @@ pub async fn fetch<S: StatementBuilder>(db: &impl ConnectionTrait, stmt: &S) -> 
 /// The queries every lookup table answers the same way.
 impl Lookup {
     pub async fn all(&self, db: &impl ConnectionTrait) -> Result<Vec<NamedOption>> {
+        self.all_where(db, Condition::all()).await
+    }
+
+    /// The options that meet `changed` (the list's `updated_since` / `created_since`).
+    pub async fn all_where(&self, db: &impl ConnectionTrait, changed: Condition) -> Result<Vec<NamedOption>> {
         let order = Alias::new(if self.ordered_by_id { "id" } else { "name" });
-        let q = Query::select().columns([Alias::new("id"), Alias::new("name")]).from(Alias::new(self.table)).order_by(order, sea_orm::Order::Asc).to_owned();
+        let q = Query::select()
+            .columns([Alias::new("id"), Alias::new("name")])
+            .from(Alias::new(self.table))
+            .cond_where(changed)
+            .order_by(order, sea_orm::Order::Asc)
+            .to_owned();
         fetch(db, &q).await
     }
 
@@ -57,11 +68,23 @@ impl Lookup {
     }
 
     pub async fn find(&self, db: &impl ConnectionTrait, id: i32) -> Result<Option<NamedOption>> {
-        let q = Query::select()
+        self.read(db, id, Read::Plain).await
+    }
+
+    /// The option, locked until the transaction ends (before a checked rename).
+    pub async fn lock(&self, db: &impl ConnectionTrait, id: i32) -> Result<Option<NamedOption>> {
+        self.read(db, id, Read::ForUpdate).await
+    }
+
+    async fn read(&self, db: &impl ConnectionTrait, id: i32, read: Read) -> Result<Option<NamedOption>> {
+        let mut q = Query::select()
             .columns([Alias::new("id"), Alias::new("name")])
             .from(Alias::new(self.table))
             .and_where(Expr::col(Alias::new("id")).eq(id))
             .to_owned();
+        if read == Read::ForUpdate {
+            q.lock_exclusive();
+        }
         Ok(fetch(db, &q).await?.into_iter().next())
     }
 

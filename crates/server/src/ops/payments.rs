@@ -9,7 +9,7 @@ use crmconnect_domain::permissions::{Module, ViewScope};
 use crmconnect_domain::validation::Validator;
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, Func};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 use time::{Date, OffsetDateTime};
 
@@ -147,14 +147,21 @@ pub async fn name_free(db: &impl ConnectionTrait, name: &str, except: Option<i32
 }
 
 pub async fn credit_of(db: &impl ConnectionTrait, client_id: i32) -> Result<ClientCredit> {
-    let rows = client_credit::Entity::find().filter(client_credit::Column::ClientId.eq(client_id)).order_by_asc(client_credit::Column::Id).all(db).await?;
+    credit_with_entries(db, client_id, Condition::all()).await
+}
+
+/// A client's balances (always over every entry) with the entries that meet `changed`.
+pub async fn credit_with_entries(db: &impl ConnectionTrait, client_id: i32, changed: Condition) -> Result<ClientCredit> {
+    let all = client_credit::Entity::find().filter(client_credit::Column::ClientId.eq(client_id)).order_by_asc(client_credit::Column::Id);
+    let rows = all.clone().all(db).await?;
     let mut sums: std::collections::BTreeMap<String, i64> = Default::default();
     for r in &rows {
         *sums.entry(r.currency.clone()).or_default() += r.amount_minor;
     }
+    let listed = if changed.is_empty() { rows } else { all.filter(changed).all(db).await? };
     Ok(ClientCredit {
         balances: sums.into_iter().map(|(code, minor)| CreditBalance { amount: money::from_minor(minor, currency_of(&code)), currency: code }).collect(),
-        entries: rows
+        entries: listed
             .iter()
             .map(|r| CreditEntry {
                 id: r.id,

@@ -4,9 +4,10 @@ use crmconnect_domain::api::{Pipeline, PipelineStatus};
 use crmconnect_domain::permissions::Module;
 use crmconnect_domain::validation::FieldProblem;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 
 use crate::auth::AuthUser;
+use crate::db::Read;
 use crate::entities::{lead, pipeline, pipeline_status};
 use crate::error::{Error, ErrorCode, Result};
 
@@ -35,8 +36,14 @@ pub fn status_to_api(s: &pipeline_status::Model) -> PipelineStatus {
 }
 
 pub async fn statuses_of(db: &impl ConnectionTrait, pipeline_id: i32) -> Result<Vec<pipeline_status::Model>> {
+    statuses_where(db, pipeline_id, Condition::all()).await
+}
+
+/// A pipeline's statuses that also meet `changed` (the list's `updated_since` / `created_since`).
+pub async fn statuses_where(db: &impl ConnectionTrait, pipeline_id: i32, changed: Condition) -> Result<Vec<pipeline_status::Model>> {
     Ok(pipeline_status::Entity::find()
         .filter(pipeline_status::Column::PipelineId.eq(pipeline_id))
+        .filter(changed)
         .order_by_asc(pipeline_status::Column::SortOrder)
         .order_by_asc(pipeline_status::Column::Id)
         .all(db)
@@ -50,6 +57,12 @@ pub async fn to_api(db: &impl ConnectionTrait, p: &pipeline::Model) -> Result<Pi
 
 pub async fn find_pipeline(db: &impl ConnectionTrait, id: i32) -> Result<pipeline::Model> {
     pipeline::Entity::find_by_id(id).one(db).await?.ok_or_else(|| Error::not_found("pipeline"))
+}
+
+/// The pipeline, locked until the transaction ends: a change to it or to one of its statuses
+/// (which are part of its representation) waits for another one in progress.
+pub async fn lock_pipeline(db: &impl ConnectionTrait, id: i32) -> Result<pipeline::Model> {
+    Read::ForUpdate.apply(pipeline::Entity::find_by_id(id)).one(db).await?.ok_or_else(|| Error::not_found("pipeline"))
 }
 
 pub async fn default_pipeline(db: &impl ConnectionTrait) -> Result<pipeline::Model> {

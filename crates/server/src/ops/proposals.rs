@@ -10,7 +10,7 @@ use crmconnect_domain::permissions::{Module, ViewScope};
 use crmconnect_domain::proposals::{self as rules, ProposalStatus};
 use crmconnect_domain::validation::{parse_name, EmailAddress, Validator};
 use sea_orm::sea_query::{Expr, Func};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 use time::{Date, Duration, OffsetDateTime};
 
@@ -580,8 +580,14 @@ pub fn comment_to_api(c: &proposal_comment::Model) -> Comment {
 }
 
 pub async fn comments_of(db: &impl ConnectionTrait, proposal_id: i32) -> Result<Vec<Comment>> {
+    comments_where(db, proposal_id, Condition::all()).await
+}
+
+/// A proposal's comments that also meet `changed` (the list's `created_since`).
+pub async fn comments_where(db: &impl ConnectionTrait, proposal_id: i32, changed: Condition) -> Result<Vec<Comment>> {
     let rows = proposal_comment::Entity::find()
         .filter(proposal_comment::Column::ProposalId.eq(proposal_id))
+        .filter(changed)
         .order_by_asc(proposal_comment::Column::Id)
         .all(db)
         .await?;

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crmconnect_domain::api::{CreateStaff, Staff, UpdateProfile, UpdateStaff};
+use crmconnect_domain::api::{CreateStaff, Me, RoleSummary, Staff, UpdateProfile, UpdateStaff};
 use crmconnect_domain::permissions::{Module, ViewScope};
 use crmconnect_domain::validation::{parse_name, EmailAddress, Validator};
 use sea_orm::sea_query::Expr;
@@ -14,6 +14,7 @@ use crate::auth::{password, AuthMethod, AuthUser};
 use crate::db::Read;
 use crate::entities::{api_token, refresh_token, role, staff};
 use crate::error::{Error, ErrorCode, Result};
+use crate::etag::IfMatch;
 
 pub const NAME_MAX: usize = 200;
 
@@ -228,12 +229,13 @@ impl StaffChanges {
 
 /// Applies `changes` to staff member `id` in `txn`: the privilege rules, the last-administrator
 /// rule, and signing the account out everywhere when its password changes or it is deactivated.
-pub async fn update(txn: &impl ConnectionTrait, user: &AuthUser, id: i32, changes: StaffChanges) -> Result<Staff> {
+pub async fn update(txn: &impl ConnectionTrait, user: &AuthUser, id: i32, if_match: &IfMatch, changes: StaffChanges) -> Result<Staff> {
     ensure_session_for_credentials(user, changes.password_hash.is_some() || changes.email.is_some())?;
     let current = lock_visible(txn, user, id).await?;
     let current_role = find_role(txn, current.role_id).await?;
     ensure_may_manage(user, &current_role)?;
     let before = to_api(&current, &current_role.name);
+    if_match.check(&before)?;
     let new_role = match changes.role_id {
         Some(role_id) => find_role(txn, role_id).await?,
         None => current_role.clone(),
@@ -330,7 +332,23 @@ pub async fn change_own_password(txn: &impl ConnectionTrait, user: &AuthUser, cu
 }
 
 /// The caller edits their own profile (`PATCH /me`): name, and e-mail from a session only.
-pub async fn update_profile(txn: &impl ConnectionTrait, user: &AuthUser, body: UpdateProfile) -> Result<Staff> {
+/// The caller's profile as `GET /me` shows it, with `staff` as their row now is.
+pub fn me_of(user: &AuthUser, staff: &staff::Model) -> Me {
+    Me {
+        id: staff.id,
+        name: staff.name.clone(),
+        email: staff.email.clone(),
+        role: RoleSummary { id: user.role.id, name: user.role.name.clone(), is_admin: user.role.is_admin },
+        permissions: user.permissions.clone(),
+        auth_method: match user.method {
+            AuthMethod::Session => "session".into(),
+            AuthMethod::ApiToken(_) => "api_token".into(),
+        },
+    }
+}
+
+/// Changes the caller's name or e-mail. `If-Match` names the `GET /me` representation.
+pub async fn update_profile(txn: &impl ConnectionTrait, user: &AuthUser, if_match: &IfMatch, body: UpdateProfile) -> Result<Staff> {
     let mut v = Validator::new();
     let name = body.name.as_deref().and_then(|n| v.check("name", parse_name(n, NAME_MAX)));
     let email = body.email.as_deref().and_then(|e| v.check("email", EmailAddress::parse(e)));
@@ -340,6 +358,7 @@ pub async fn update_profile(txn: &impl ConnectionTrait, user: &AuthUser, body: U
     if let Some(email) = &email {
         ensure_email_free(txn, email.as_str(), Some(me.id)).await?;
     }
+    if_match.check(&me_of(user, &me))?;
     let before = to_api(&me, &user.role.name);
     let mut row: staff::ActiveModel = me.into();
     if let Some(name) = name {

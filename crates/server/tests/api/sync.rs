@@ -133,6 +133,89 @@ async fn lists_read_what_changed_since_an_instant_in_change_order() {
     assert_problem(s, &b, 400, "invalid_cursor");
 }
 
+/// The settings lists and the lists under a record answer `updated_since` / `created_since` the
+/// same way: only what was added or changed after the instant.
+#[tokio::test]
+async fn settings_lists_and_record_sub_lists_read_what_changed_since() {
+    let app = spawn_app().await;
+    let (_, token) = app.admin().await;
+    let (_, lead) = app.post("/api/v1/leads", Some(&token), json!({"name": "Ana", "email": "ana@lead.example"})).await;
+    let lead = lead["id"].as_i64().unwrap();
+    let (_, old_reminder) =
+        app.post(&format!("/api/v1/leads/{lead}/reminders"), Some(&token), json!({"remind_at": "2030-01-15T09:00:00Z", "note": "old"})).await;
+    app.post(&format!("/api/v1/leads/{lead}/activities"), Some(&token), json!({"type": "note", "summary": "Before"})).await;
+    let (_, client) = app.post("/api/v1/clients", Some(&token), json!({"company": "Acme SRL"})).await;
+    let contacts = format!("/api/v1/clients/{}/contacts", client["id"]);
+    let (_, old_contact) = app.post(&contacts, Some(&token), json!({"name": "Old contact", "email": "old@acme.example"})).await;
+    app.post(&contacts, Some(&token), json!({"name": "Untouched", "email": "same@acme.example"})).await;
+    let (_, sources) = app.get("/api/v1/lead-sources", &token).await;
+    let source = sources["items"][0]["id"].as_i64().unwrap();
+    let (_, modes) = app.get("/api/v1/payment-modes", &token).await;
+    let mode = modes["items"][0]["id"].as_i64().unwrap();
+    let (_, templates) = app.get("/api/v1/email-templates", &token).await;
+    let template = templates["items"][0]["id"].as_i64().unwrap();
+    let (_, pipelines) = app.get("/api/v1/pipelines", &token).await;
+    let pipeline = &pipelines["items"][0];
+    let status = pipeline["statuses"][1]["id"].as_i64().unwrap();
+
+    let mid = instant(OffsetDateTime::now_utc());
+    let ok = |s: StatusCode, b: &Value| assert!(s.is_success(), "{s} {b}");
+    let (s, b) = app.patch(&format!("/api/v1/lead-sources/{source}"), &token, json!({"name": "Website (renamed)"})).await;
+    ok(s, &b);
+    let (s, reason) = app.post("/api/v1/lost-reasons", Some(&token), json!({"name": "Timing"})).await;
+    ok(s, &reason);
+    let (s, b) = app.patch(&format!("/api/v1/payment-modes/{mode}"), &token, json!({"active": false})).await;
+    ok(s, &b);
+    let (s, field) =
+        app.post("/api/v1/custom-fields", Some(&token), json!({"entity": "lead", "key": "budget", "label": "Budget", "field_type": "number"})).await;
+    ok(s, &field);
+    let (s, b) = app.patch(&format!("/api/v1/email-templates/{template}"), &token, json!({"name": "Renamed template"})).await;
+    ok(s, &b);
+    let (s, contract_status) = app.post("/api/v1/contract-statuses", Some(&token), json!({"name": "On hold"})).await;
+    ok(s, &contract_status);
+    let (s, b) = app.patch(&format!("/api/v1/pipelines/{}/statuses/{status}", pipeline["id"]), &token, json!({"color": "#123456"})).await;
+    ok(s, &b);
+    let (s, currency) = app.post("/api/v1/currencies", Some(&token), json!({"code": "GBP"})).await;
+    ok(s, &currency);
+    let (s, b) = app.post(&format!("/api/v1/reminders/{}/done", old_reminder["id"]), Some(&token), json!({})).await;
+    ok(s, &b);
+    let (s, activity) = app.post(&format!("/api/v1/leads/{lead}/activities"), Some(&token), json!({"type": "note", "summary": "After"})).await;
+    ok(s, &activity);
+    let (s, b) = app.patch(&format!("{contacts}/{}", old_contact["id"]), &token, json!({"title": "CFO"})).await;
+    ok(s, &b);
+
+    for (list, expected) in [
+        ("/api/v1/lead-sources".to_string(), vec![source]),
+        ("/api/v1/lost-reasons".into(), vec![reason["id"].as_i64().unwrap()]),
+        ("/api/v1/opportunity-statuses".into(), vec![]),
+        ("/api/v1/payment-modes".into(), vec![mode]),
+        ("/api/v1/custom-fields".into(), vec![field["id"].as_i64().unwrap()]),
+        ("/api/v1/email-templates".into(), vec![template]),
+        ("/api/v1/contract-statuses".into(), vec![contract_status["id"].as_i64().unwrap()]),
+        (format!("/api/v1/pipelines/{}/statuses", pipeline["id"]), vec![status]),
+        ("/api/v1/currencies".into(), vec![currency["id"].as_i64().unwrap()]),
+        (format!("/api/v1/leads/{lead}/reminders"), vec![old_reminder["id"].as_i64().unwrap()]),
+        (format!("/api/v1/leads/{lead}/activities"), vec![activity["id"].as_i64().unwrap()]),
+        (contacts.clone(), vec![old_contact["id"].as_i64().unwrap()]),
+        (format!("/api/v1/leads/{lead}/attachments"), vec![]),
+    ] {
+        let (s, page) = app.get(&format!("{list}?updated_since={mid}"), &token).await;
+        assert_eq!(s, StatusCode::OK, "{list}: {page}");
+        assert_eq!(ids(&page), expected, "{list}?updated_since");
+        let (_, everything) = app.get(&list, &token).await;
+        assert!(ids(&everything).len() >= expected.len(), "{list} unfiltered");
+    }
+    // Created since: a rename or an edit is not a creation.
+    let (_, sources) = app.get(&format!("/api/v1/lead-sources?created_since={mid}"), &token).await;
+    assert_eq!(ids(&sources), Vec::<i64>::new());
+    let (_, reasons) = app.get(&format!("/api/v1/lost-reasons?created_since={mid}"), &token).await;
+    assert_eq!(ids(&reasons), [reason["id"].as_i64().unwrap()]);
+    let (_, contacts_created) = app.get(&format!("{contacts}?created_since={mid}"), &token).await;
+    assert_eq!(ids(&contacts_created), Vec::<i64>::new());
+    let (s, b) = app.get("/api/v1/lead-sources?updated_since=soon", &token).await;
+    assert_problem(s, &b, 422, "validation_failed");
+}
+
 /// A mirror kept by the events feed alone, while four writers create, rename and delete leads:
 /// it ends equal to the CRM, with every event seen exactly once.
 #[tokio::test]
@@ -277,7 +360,7 @@ async fn events_are_kept_for_the_retention_period_then_pruned_once() {
 
 async fn etag_of(app: &TestApp, path: &str, token: &str) -> String {
     let res = app.request(Method::GET, path, Some(token), None).await;
-    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.status(), StatusCode::OK, "GET {path}");
     res.headers()[header::ETAG].to_str().unwrap().to_string()
 }
 
@@ -311,21 +394,30 @@ async fn etags_make_reads_conditional_and_a_stale_if_match_changes_nothing() {
     let (_, now) = app.get(&path, &token).await;
     assert_eq!(now["name"], "Ana Pop", "a stale If-Match changes nothing");
 
-    // An operation that cannot check If-Match refuses it rather than ignoring it.
-    let (_, tax) = app.post("/api/v1/taxes", Some(&token), json!({"name": "VAT 9%", "rate": "9"})).await;
+    // An operation that cannot check If-Match (a creation) refuses it rather than ignoring it.
     let res = app
         .client
-        .patch(app.url(&format!("/api/v1/taxes/{}", tax["id"])))
+        .post(app.url("/api/v1/taxes"))
         .bearer_auth(&token)
         .header(header::IF_MATCH, &etag)
-        .json(&json!({"name": "VAT 5%"}))
+        .json(&json!({"name": "VAT 9%", "rate": "9"}))
         .send()
         .await
         .unwrap();
     let (s, b) = json_of(res).await;
     assert_problem(s, &b, 400, "bad_request");
     let (_, taxes) = app.get("/api/v1/taxes", &token).await;
-    assert!(taxes["items"].as_array().unwrap().iter().any(|t| t["name"] == "VAT 9%"), "nothing changed");
+    assert!(!taxes["items"].as_array().unwrap().iter().any(|t| t["name"] == "VAT 9%"), "nothing was created");
+
+    // Every PATCH of the document takes If-Match.
+    let spec: Value = app.client.get(app.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        if let Some(op) = item.get("patch") {
+            let headers: Vec<&str> =
+                op["parameters"].as_array().into_iter().flatten().filter(|p| p["in"] == "header").map(|p| p["name"].as_str().unwrap()).collect();
+            assert!(headers.contains(&"If-Match"), "PATCH {path} does not document If-Match");
+        }
+    }
 
     // The other records integrators and the app edit.
     let (_, client) = app.post("/api/v1/clients", Some(&token), json!({"company": "Acme SRL"})).await;
@@ -339,17 +431,41 @@ async fn etags_make_reads_conditional_and_a_stale_if_match_changes_nothing() {
             json!({"subject": "Offer", "client_id": client["id"], "lines": [{"description": "Work", "qty": "1", "unit_price": "10"}]}),
         )
         .await;
+    let (staff, _) = app.staff_with_token("ion@crm.example", "Sales Agent").await;
+    let staff = serde_json::to_value(&staff).unwrap();
+    let (_, pipelines) = app.get("/api/v1/pipelines", &token).await;
+    let (_, sources) = app.get("/api/v1/lead-sources", &token).await;
     for (path, change) in [
         (format!("/api/v1/clients/{}", client["id"]), json!({"company": "Acme Group SRL"})),
         (format!("/api/v1/invoices/{}", invoice["id"]), json!({"admin_note": "checked"})),
         (format!("/api/v1/proposals/{}", proposal["id"]), json!({"subject": "Better offer"})),
+        // Settings, people and configuration: the same rule.
+        ("/api/v1/settings".to_string(), json!({"company_name": "Renamed SRL"})),
+        ("/api/v1/billing/config".to_string(), json!({"prefix": "FAC-"})),
+        ("/api/v1/me".to_string(), json!({"name": "The Administrator"})),
+        (format!("/api/v1/staff/{}", staff["id"]), json!({"name": "Ion Pop"})),
+        (format!("/api/v1/roles/{}", staff["role_id"]), json!({"description": "Sells"})),
+        (format!("/api/v1/pipelines/{}", pipelines["items"][0]["id"]), json!({"name": "Renamed pipeline"})),
     ] {
         let etag = etag_of(&app, &path, &token).await;
         let (s, b, _) = patch_if_match(&app, &path, &token, &etag, change.clone()).await;
         assert_eq!(s, StatusCode::OK, "{path}: {b}");
+        let (_, saved) = app.get(&path, &token).await;
         let (s, b, _) = patch_if_match(&app, &path, &token, &etag, change).await;
         assert_problem(s, &b, 412, "precondition_failed");
+        assert_eq!(app.get(&path, &token).await.1, saved, "{path}: a stale If-Match changes nothing");
     }
+    // Options without a single-record GET: the tag of a PATCH answer is the one to send next.
+    let source = format!("/api/v1/lead-sources/{}", sources["items"][0]["id"]);
+    let (s, _, tag) = patch_if_match(&app, &source, &token, "*", json!({"name": "Site"})).await;
+    assert_eq!(s, StatusCode::OK);
+    let tag = tag.unwrap();
+    let (s, _, _) = patch_if_match(&app, &source, &token, &tag, json!({"name": "Own site"})).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, b, _) = patch_if_match(&app, &source, &token, &tag, json!({"name": "Lost edit"})).await;
+    assert_problem(s, &b, 412, "precondition_failed");
+    let (_, sources) = app.get("/api/v1/lead-sources", &token).await;
+    assert!(sources["items"].as_array().unwrap().iter().any(|o| o["name"] == "Own site"));
 }
 
 /// Two people save the same version at the same moment: one wins, the other is told.
