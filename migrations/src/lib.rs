@@ -20,6 +20,7 @@ mod m20261207_000013_sync;
 mod m20261207_000014_webhooks;
 mod m20261207_000015_tasks;
 mod m20261208_000016_change_times;
+mod m20261208_000017_commissions;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000014_webhooks::Migration),
             Box::new(m20261207_000015_tasks::Migration),
             Box::new(m20261208_000016_change_times::Migration),
+            Box::new(m20261208_000017_commissions::Migration),
         ]
     }
 }

@@ -59,6 +59,7 @@ error_codes! {
     LastAdministrator => (409, "last_administrator", "At least one active administrator is required"),
     CannotChangeSelf => (409, "cannot_change_self", "You cannot do this to your own account"),
     InUse => (409, "in_use", "Still in use"),
+    AlreadyAssigned => (409, "already_assigned", "Already assigned"),
     DefaultPipeline => (409, "default_pipeline", "The default pipeline cannot be removed"),
     AlreadyConverted => (409, "already_converted", "Already converted"),
     AlreadyDone => (409, "already_done", "Already done"),

@@ -36,8 +36,10 @@ pub const OVERDUE_EVENTS: &str = "overdue_events";
 pub const EVENTS_RETENTION: &str = "events_retention";
 pub const WEBHOOKS: &str = "webhooks";
 pub const TASK_REMINDERS: &str = "task_reminders";
+pub const COMMISSIONS_AVAILABLE: &str = "commissions_available";
 // Webhooks last: they deliver the events the other jobs have just written.
-const JOBS: [&str; 8] = [RECURRING, OVERDUE_EVENTS, OVERDUE_REMINDERS, PROPOSAL_EXPIRY, CONTRACT_EXPIRY, TASK_REMINDERS, EVENTS_RETENTION, WEBHOOKS];
+const JOBS: [&str; 9] =
+    [RECURRING, OVERDUE_EVENTS, OVERDUE_REMINDERS, PROPOSAL_EXPIRY, CONTRACT_EXPIRY, TASK_REMINDERS, COMMISSIONS_AVAILABLE, EVENTS_RETENTION, WEBHOOKS];
 /// How long a claimed job is reserved for the server running it.
 const LEASE: Duration = Duration::from_secs(10 * 60);
 
@@ -68,6 +70,8 @@ pub struct TickReport {
     pub webhooks_sent: Option<usize>,
     /// Tasks whose reminder went out.
     pub task_reminders: Option<usize>,
+    /// Commissions whose earner was told they are now visible.
+    pub commissions_announced: Option<usize>,
 }
 
 impl Scheduler {
@@ -97,6 +101,7 @@ impl Scheduler {
                 EVENTS_RETENTION => crate::ops::events::prune(&self.db, now - self.events_retention).await.map(|n| n as usize),
                 WEBHOOKS => self.webhooks(now).await,
                 TASK_REMINDERS => crate::ops::tasks::send_reminders(&self.db, now).await,
+                COMMISSIONS_AVAILABLE => crate::ops::commissions::announce_available(&self.db, now).await,
                 _ => contract_expiry(&self.db, today).await,
             };
             self.release(name, now, result.as_ref().err()).await?;
@@ -109,6 +114,7 @@ impl Scheduler {
                 EVENTS_RETENTION => report.events_pruned = Some(done),
                 WEBHOOKS => report.webhooks_sent = Some(done),
                 TASK_REMINDERS => report.task_reminders = Some(done),
+                COMMISSIONS_AVAILABLE => report.commissions_announced = Some(done),
                 _ => report.contract_expiry = Some(done),
             }
         }

@@ -537,6 +537,7 @@ async fn seed_invoicing(db: &DatabaseConnection) -> anyhow::Result<(usize, usize
     let items = item::Entity::find().order_by_asc(item::Column::Id).all(&txn).await?;
     let taxes = crate::entities::tax::Entity::find().all(&txn).await?;
     let mode = payment_mode::Entity::find().order_by_asc(payment_mode::Column::Id).one(&txn).await?.map(|m| m.id);
+    seed_commission_policies(&txn, &clients).await.map_err(err)?;
     let line = |it: &item::Model, qty: i64| Line {
         item_id: Some(it.id),
         description: it.description.clone(),
@@ -609,6 +610,7 @@ async fn seed_invoicing(db: &DatabaseConnection) -> anyhow::Result<(usize, usize
             row.update(&txn).await?;
         }
     }
+    seed_commission_receipt(&txn, now).await.map_err(err)?;
     if let Some(c) = clients.first() {
         let r = recurring_invoice::ActiveModel {
             client_id: Set(c.id),
@@ -633,4 +635,45 @@ async fn seed_invoicing(db: &DatabaseConnection) -> anyhow::Result<(usize, usize
     }
     txn.commit().await?;
     Ok((invoices, payments))
+}
+
+/// Two policies — the guide's ladder for the first seller of the demo clients, 10 % for the
+/// others — so the seeded payments earn commissions the way real ones do.
+async fn seed_commission_policies(txn: &sea_orm::DatabaseTransaction, clients: &[client::Model]) -> crate::error::Result<()> {
+    use crate::ops::commissions::{add_applicable, save_policy};
+    use crmconnect_domain::api::CommissionPolicyInput;
+    use crmconnect_domain::commission::{CommissionType, Tier};
+    let d = |s: &str| crate::documents::dec(s);
+    let ladder = CommissionPolicyInput {
+        name: Some("Sales ladder".into()),
+        commission_type: Some(CommissionType::Ladder),
+        tiers: Some(vec![
+            Tier { from: d("0"), to: Some(d("10000")), rate: d("5") },
+            Tier { from: d("10000"), to: Some(d("30000")), rate: d("7") },
+            Tier { from: d("30000"), to: None, rate: d("10") },
+        ]),
+        ..Default::default()
+    };
+    let flat =
+        CommissionPolicyInput { name: Some("Flat 10%".into()), commission_type: Some(CommissionType::Percentage), rate: Some(d("10")), ..Default::default() };
+    let ladder = save_policy(txn, None, &ladder).await?;
+    let flat = save_policy(txn, None, &flat).await?;
+    let mut sellers: Vec<i32> = clients.iter().filter_map(|c| c.assigned_to).collect();
+    sellers.dedup();
+    let mut seen = std::collections::BTreeSet::new();
+    for (n, seller) in sellers.into_iter().filter(|s| seen.insert(*s)).enumerate() {
+        add_applicable(txn, seller, if n == 0 { ladder.id } else { flat.id }).await?;
+    }
+    Ok(())
+}
+
+/// Pays out one seller's oldest commission, so the demo shows commissions in both states.
+async fn seed_commission_receipt(txn: &sea_orm::DatabaseTransaction, now: OffsetDateTime) -> crate::error::Result<()> {
+    use crate::entities::commission;
+    use crmconnect_domain::api::CommissionReceiptInput;
+    let Some(first) = commission::Entity::find().order_by_asc(commission::Column::Id).one(txn).await? else { return Ok(()) };
+    let input =
+        CommissionReceiptInput { staff_id: first.staff_id, commission_ids: vec![first.id], date: Some(now.date()), note: Some("Paid with the salary".into()) };
+    crate::ops::commissions::create_receipt(txn, first.staff_id, &input, now).await?;
+    Ok(())
 }

@@ -23,6 +23,7 @@ pub fn defaults() -> AppSettings {
         proposal_number_padding: 6,
         proposal_open_till_days: 14,
         estimate_auto_convert_to_invoice_on_client_accept: 0,
+        commission_calculate_after_days: 0,
     }
 }
 
@@ -73,6 +74,9 @@ pub async fn update(db: &impl ConnectionTrait, patch: &AppSettingsPatch) -> Resu
     }
     if patch.estimate_auto_convert_to_invoice_on_client_accept.is_some_and(|x| x > 1) {
         v.push("estimate_auto_convert_to_invoice_on_client_accept", "out_of_range", "0 or 1");
+    }
+    if patch.commission_calculate_after_days.is_some_and(|d| d > 365) {
+        v.push("commission_calculate_after_days", "out_of_range", "between 0 and 365 days");
     }
     v.finish().map_err(Error::validation)?;
 

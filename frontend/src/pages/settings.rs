@@ -250,6 +250,7 @@ pub const COMPANY: &[Field] = &[
     field("proposal_number_padding", "Proposal number padding", Kind::Int),
     field("proposal_open_till_days", "Proposals open for (days)", Kind::Int),
     field("estimate_auto_convert_to_invoice_on_client_accept", "Convert to invoice on client acceptance (1 = yes)", Kind::Int),
+    field("commission_calculate_after_days", "Commissions show this many days after the payment", Kind::Int),
 ];
 
 pub const BILLING: &[Field] = &[

@@ -7,6 +7,7 @@ use crate::permissions::PermissionSet;
 use crate::validation::FieldError;
 
 mod clients;
+mod commissions;
 mod invoicing;
 mod lead_tools;
 mod leads;
@@ -16,6 +17,7 @@ mod tasks;
 mod wasm_serde_tests;
 
 pub use clients::*;
+pub use commissions::*;
 pub use invoicing::*;
 pub use lead_tools::*;
 pub use leads::*;

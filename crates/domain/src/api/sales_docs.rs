@@ -525,6 +525,8 @@ pub struct AppSettings {
     pub proposal_open_till_days: u32,
     /// 1: a portal accept creates the invoice in the same transaction.
     pub estimate_auto_convert_to_invoice_on_client_accept: u8,
+    /// A commission shows (and can be paid out) this many days after its payment (0–365).
+    pub commission_calculate_after_days: u32,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -540,6 +542,7 @@ pub struct AppSettingsPatch {
     pub proposal_number_padding: Option<u32>,
     pub proposal_open_till_days: Option<u32>,
     pub estimate_auto_convert_to_invoice_on_client_accept: Option<u8>,
+    pub commission_calculate_after_days: Option<u32>,
 }
 
 /// A sales order as created from a proposal.

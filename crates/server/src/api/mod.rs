@@ -9,6 +9,7 @@ pub mod auth;
 pub mod bulk;
 pub mod catalogue;
 pub mod clients;
+pub mod commissions;
 pub mod contracts;
 pub mod custom_fields;
 pub mod events;
@@ -103,6 +104,24 @@ fn configure_quoting(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/notifications").route(web::get().to(notifications::list)))
         .service(web::resource("/events").route(web::get().to(events::list)))
         .service(web::resource("/tasks").route(web::get().to(tasks::list)).route(web::post().to(tasks::create)))
+        .service(web::resource("/commission/policies").route(web::get().to(commissions::list_policies)).route(web::post().to(commissions::create_policy)))
+        .service(
+            web::resource("/commission/policies/{id}")
+                .route(web::get().to(commissions::get_policy))
+                .route(web::patch().to(commissions::update_policy))
+                .route(web::delete().to(commissions::delete_policy)),
+        )
+        .service(
+            web::resource("/commission/applicable-staff")
+                .route(web::get().to(commissions::list_applicable))
+                .route(web::post().to(commissions::add_applicable_staff)),
+        )
+        .service(web::resource("/commission/applicable-staff/{id}").route(web::delete().to(commissions::remove_applicable_staff)))
+        .service(web::resource("/commissions").route(web::get().to(commissions::list)))
+        .service(web::resource("/commissions/{id}").route(web::get().to(commissions::get)))
+        .service(web::resource("/commission-receipts").route(web::get().to(commissions::list_receipts)).route(web::post().to(commissions::create_receipt)))
+        .service(web::resource("/commission-receipts/{id}").route(web::get().to(commissions::get_receipt)))
+        .service(web::resource("/commission-receipts/{id}/pdf").route(web::get().to(commissions::receipt_pdf)))
         .service(web::resource("/tasks/{id}").route(web::get().to(tasks::get)).route(web::patch().to(tasks::update)).route(web::delete().to(tasks::delete)))
         .service(web::resource("/tasks/{id}/complete").route(web::post().to(tasks::complete)))
         .service(web::resource("/webhooks").route(web::get().to(webhooks::list)).route(web::post().to(webhooks::create)))

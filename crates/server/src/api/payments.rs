@@ -142,6 +142,7 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
     let p = payment::Entity::find_by_id(p.id).one(&txn).await?.ok_or_else(|| ApiError::not_found("payment"))?;
     let before = to_api_many(&txn, std::slice::from_ref(&p)).await?.remove(0);
     client_credit::Entity::delete_many().filter(client_credit::Column::PaymentId.eq(p.id)).exec(&txn).await?;
+    crate::ops::commissions::on_payment_deleted(&txn, p.id).await?;
     payment::Entity::delete_by_id(p.id).exec(&txn).await?;
     refresh_paid(&txn, p.invoice_id).await?;
     audit::record(&txn, &user.actor(), Change::new("payment.deleted", "invoice", p.invoice_id).before(&before)).await?;

@@ -6,6 +6,7 @@
 
 pub mod activities;
 pub mod clients;
+pub mod commissions;
 pub mod contracts;
 pub mod events;
 pub mod gateway;

@@ -102,6 +102,7 @@ pub async fn record_in(db: &impl ConnectionTrait, actor: &Actor, inv: &invoice::
     .insert(db)
     .await?;
     let after = refresh_paid(db, inv.id).await?;
+    crate::ops::commissions::earn_on_payment(db, &after, &saved).await?;
     let status = rules::status(status_inputs(&after, today()));
     let mut change = Change::new("payment.recorded", "invoice", inv.id);
     change.after = Some(json!({"payment_id": saved.id, "amount": p.amount.to_string(), "status_code": status.code()}));

@@ -81,6 +81,13 @@ async fn seed_demo_fills_a_new_database_once() {
         invoices.iter().map(|i| crmconnect_domain::invoices::status(crmconnect::ops::invoices::status_inputs(i, today)).code()).collect();
     assert_eq!(statuses.into_iter().collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6], "invoices in every status");
     assert!(crmconnect::entities::payment::Entity::find().count(&db).await.unwrap() >= 4);
+    use crmconnect::entities::{commission, commission_applicable_staff, commission_policy, commission_receipt};
+    assert_eq!(commission_policy::Entity::find().count(&db).await.unwrap(), 2, "a ladder and a flat policy");
+    assert!(commission_applicable_staff::Entity::find().count(&db).await.unwrap() >= 2);
+    let commissions = commission::Entity::find().all(&db).await.unwrap();
+    let states: std::collections::BTreeSet<i32> = commissions.iter().map(|c| c.status_code).collect();
+    assert_eq!(states.into_iter().collect::<Vec<_>>(), [0, 1], "commissions pending and paid: {commissions:?}");
+    assert_eq!(commission_receipt::Entity::find().count(&db).await.unwrap(), 1);
     db.close().await.ok();
     let (ok, out) = crmconnect(&url, tmp.path(), &["seed-demo"]);
     assert!(!ok && out.contains("not empty"), "{out}");

@@ -10,6 +10,7 @@ mod auth;
 mod authz_matrix;
 mod cli;
 mod clients;
+mod commissions;
 mod concurrency;
 mod contracts;
 mod errors;
