@@ -21,6 +21,7 @@ mod m20261207_000014_webhooks;
 mod m20261207_000015_tasks;
 mod m20261208_000016_change_times;
 mod m20261208_000017_commissions;
+mod m20261208_000018_goals;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000015_tasks::Migration),
             Box::new(m20261208_000016_change_times::Migration),
             Box::new(m20261208_000017_commissions::Migration),
+            Box::new(m20261208_000018_goals::Migration),
         ]
     }
 }

@@ -37,9 +37,20 @@ pub const EVENTS_RETENTION: &str = "events_retention";
 pub const WEBHOOKS: &str = "webhooks";
 pub const TASK_REMINDERS: &str = "task_reminders";
 pub const COMMISSIONS_AVAILABLE: &str = "commissions_available";
+pub const GOAL_NOTIFICATIONS: &str = "goal_notifications";
 // Webhooks last: they deliver the events the other jobs have just written.
-const JOBS: [&str; 9] =
-    [RECURRING, OVERDUE_EVENTS, OVERDUE_REMINDERS, PROPOSAL_EXPIRY, CONTRACT_EXPIRY, TASK_REMINDERS, COMMISSIONS_AVAILABLE, EVENTS_RETENTION, WEBHOOKS];
+const JOBS: [&str; 10] = [
+    RECURRING,
+    OVERDUE_EVENTS,
+    OVERDUE_REMINDERS,
+    PROPOSAL_EXPIRY,
+    CONTRACT_EXPIRY,
+    TASK_REMINDERS,
+    COMMISSIONS_AVAILABLE,
+    GOAL_NOTIFICATIONS,
+    EVENTS_RETENTION,
+    WEBHOOKS,
+];
 /// How long a claimed job is reserved for the server running it.
 const LEASE: Duration = Duration::from_secs(10 * 60);
 
@@ -72,6 +83,8 @@ pub struct TickReport {
     pub task_reminders: Option<usize>,
     /// Commissions whose earner was told they are now visible.
     pub commissions_announced: Option<usize>,
+    /// Goals whose "achieved" or "missed" notification went out.
+    pub goal_notifications: Option<usize>,
 }
 
 impl Scheduler {
@@ -102,6 +115,7 @@ impl Scheduler {
                 WEBHOOKS => self.webhooks(now).await,
                 TASK_REMINDERS => crate::ops::tasks::send_reminders(&self.db, now).await,
                 COMMISSIONS_AVAILABLE => crate::ops::commissions::announce_available(&self.db, now).await,
+                GOAL_NOTIFICATIONS => crate::ops::goals::notify_due(&self.db, now).await,
                 _ => contract_expiry(&self.db, today).await,
             };
             self.release(name, now, result.as_ref().err()).await?;
@@ -115,6 +129,7 @@ impl Scheduler {
                 WEBHOOKS => report.webhooks_sent = Some(done),
                 TASK_REMINDERS => report.task_reminders = Some(done),
                 COMMISSIONS_AVAILABLE => report.commissions_announced = Some(done),
+                GOAL_NOTIFICATIONS => report.goal_notifications = Some(done),
                 _ => report.contract_expiry = Some(done),
             }
         }

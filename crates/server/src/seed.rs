@@ -73,6 +73,7 @@ pub async fn seed_demo(db: &DatabaseConnection) -> anyhow::Result<DemoSummary> {
     let summary = seed_pipeline(db, &sellers).await?;
     let proposals = seed_quoting(db, &sellers).await?;
     let (invoices, payments) = seed_invoicing(db).await?;
+    seed_goals(db, &sellers).await?;
     Ok(DemoSummary { staff: DEMO_STAFF.len(), proposals, invoices, payments, ..summary })
 }
 
@@ -675,5 +676,41 @@ async fn seed_commission_receipt(txn: &sea_orm::DatabaseTransaction, now: Offset
     let input =
         CommissionReceiptInput { staff_id: first.staff_id, commission_ids: vec![first.id], date: Some(now.date()), note: Some("Paid with the salary".into()) };
     crate::ops::commissions::create_receipt(txn, first.staff_id, &input, now).await?;
+    Ok(())
+}
+
+/// A team of the sellers and goals in every status: achieved (this month's income so far),
+/// in progress (an ambitious team target), missed (a past period with nothing in it).
+async fn seed_goals(db: &DatabaseConnection, sellers: &[i32]) -> anyhow::Result<()> {
+    use crate::ops::goals::{save_goal, save_team};
+    use crmconnect_domain::api::TeamInput;
+    use crmconnect_domain::goals::{GoalInput, GoalTargetType, GoalType};
+    let err = |e: crate::error::Error| anyhow::anyhow!("{e}");
+    let txn = db.begin().await?;
+    let today = OffsetDateTime::now_utc().date();
+    let team = save_team(&txn, None, &TeamInput { name: Some("Field sales".into()), member_ids: Some(sellers.to_vec()) }).await.map_err(err)?;
+    let goal = |subject: &str, goal_type, target: &str, days: (i64, i64), target_type, team_id| GoalInput {
+        subject: subject.into(),
+        goal_type,
+        target: crate::documents::dec(target),
+        currency: Some("RON".into()),
+        start_date: today + Duration::days(days.0),
+        end_date: today + Duration::days(days.1),
+        target_type,
+        staff_id: None,
+        team_id,
+        notify_when_achieved: true,
+        notify_when_missed: true,
+    };
+    let goals = [
+        goal("Income, last 60 days", GoalType::Income, "100", (-60, 0), GoalTargetType::All, None),
+        goal("Field sales: invoices this quarter", GoalType::TotalInvoices, "1000000", (-30, 60), GoalTargetType::Team, Some(team.id)),
+        goal("New clients last year", GoalType::NewClients, "5", (-400, -300), GoalTargetType::All, None),
+    ];
+    let creator = sellers.first().copied().unwrap_or_default();
+    for g in &goals {
+        save_goal(&txn, None, g, creator).await.map_err(err)?;
+    }
+    txn.commit().await?;
     Ok(())
 }

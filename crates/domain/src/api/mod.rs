@@ -8,6 +8,7 @@ use crate::validation::FieldError;
 
 mod clients;
 mod commissions;
+mod goals;
 mod invoicing;
 mod lead_tools;
 mod leads;
@@ -18,6 +19,7 @@ mod wasm_serde_tests;
 
 pub use clients::*;
 pub use commissions::*;
+pub use goals::*;
 pub use invoicing::*;
 pub use lead_tools::*;
 pub use leads::*;

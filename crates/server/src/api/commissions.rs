@@ -24,7 +24,7 @@ use crate::db::{self, Read};
 use crate::entities::{commission, commission_applicable_staff as applicable, commission_policy as policy, commission_receipt as receipt};
 use crate::extract::Json;
 use crate::ops::commissions::*;
-use crate::pagination::{finish_page, Keys, PageParams, SinceParams};
+use crate::pagination::{finish_page, Keys, PageParams, SinceParams, WholeList};
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::{pdf, settings};
@@ -33,9 +33,15 @@ use crate::{pdf, settings};
 // Policies
 
 /// Commission policies, by name.
-#[utoipa::path(get, path = "/api/v1/commission/policies", operation_id = "listCommissionPolicies", tag = "commissions", security(("bearer" = [])), params(SinceParams),
+#[utoipa::path(get, path = "/api/v1/commission/policies", operation_id = "listCommissionPolicies", tag = "commissions", security(("bearer" = [])), params(WholeList, SinceParams),
     responses((status = 200, body = Page<CommissionPolicy>), (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_policies(state: web::Data<AppState>, user: AuthUser, since: web::Query<SinceParams>) -> ApiResult<HttpResponse> {
+pub async fn list_policies(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    since: web::Query<SinceParams>,
+    whole: web::Query<WholeList>,
+) -> ApiResult<HttpResponse> {
+    whole.check()?;
     let scope = user.view_scope(Module::Commissions)?;
     let mut q = policy::Entity::find().filter(since.condition(policy::Column::CreatedAt, policy::Column::UpdatedAt)?).order_by_asc(policy::Column::Name);
     if let ViewScope::Own(me) = scope {
@@ -134,9 +140,15 @@ pub async fn delete_policy(state: web::Data<AppState>, user: AuthUser, id: web::
 
 /// Who earns under which policy (the guide's `/admin/commission/applicable_staff`).
 #[utoipa::path(get, path = "/api/v1/commission/applicable-staff", operation_id = "listCommissionApplicableStaff", tag = "commissions", security(("bearer" = [])),
-    params(SinceParams),
+    params(WholeList, SinceParams),
     responses((status = 200, body = Page<ApplicableStaff>), (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_applicable(state: web::Data<AppState>, user: AuthUser, since: web::Query<SinceParams>) -> ApiResult<HttpResponse> {
+pub async fn list_applicable(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    since: web::Query<SinceParams>,
+    whole: web::Query<WholeList>,
+) -> ApiResult<HttpResponse> {
+    whole.check()?;
     let scope = user.view_scope(Module::Commissions)?;
     let mut q =
         applicable::Entity::find().filter(since.condition(applicable::Column::CreatedAt, applicable::Column::UpdatedAt)?).order_by_asc(applicable::Column::Id);

@@ -14,6 +14,7 @@ pub mod contracts;
 pub mod custom_fields;
 pub mod events;
 pub mod gateway;
+pub mod goals;
 pub mod health;
 pub mod invoices;
 pub mod kanban;
@@ -118,6 +119,15 @@ fn configure_quoting(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/commission/applicable-staff/{id}").route(web::delete().to(commissions::remove_applicable_staff)))
         .service(web::resource("/commissions").route(web::get().to(commissions::list)))
+        .service(web::resource("/teams").route(web::get().to(goals::list_teams)).route(web::post().to(goals::create_team)))
+        .service(
+            web::resource("/teams/{id}")
+                .route(web::get().to(goals::get_team))
+                .route(web::patch().to(goals::update_team))
+                .route(web::delete().to(goals::delete_team)),
+        )
+        .service(web::resource("/goals").route(web::get().to(goals::list)).route(web::post().to(goals::create)))
+        .service(web::resource("/goals/{id}").route(web::get().to(goals::get)).route(web::patch().to(goals::update)).route(web::delete().to(goals::delete)))
         .service(web::resource("/commissions/{id}").route(web::get().to(commissions::get)))
         .service(web::resource("/commission-receipts").route(web::get().to(commissions::list_receipts)).route(web::post().to(commissions::create_receipt)))
         .service(web::resource("/commission-receipts/{id}").route(web::get().to(commissions::get_receipt)))

@@ -10,6 +10,7 @@ pub mod commissions;
 pub mod contracts;
 pub mod events;
 pub mod gateway;
+pub mod goals;
 pub mod invoices;
 pub mod kanban;
 pub mod leads;

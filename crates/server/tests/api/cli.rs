@@ -88,6 +88,13 @@ async fn seed_demo_fills_a_new_database_once() {
     let states: std::collections::BTreeSet<i32> = commissions.iter().map(|c| c.status_code).collect();
     assert_eq!(states.into_iter().collect::<Vec<_>>(), [0, 1], "commissions pending and paid: {commissions:?}");
     assert_eq!(commission_receipt::Entity::find().count(&db).await.unwrap(), 1);
+    let today = time::OffsetDateTime::now_utc().date();
+    let mut statuses = std::collections::BTreeSet::new();
+    for g in crmconnect::entities::goal::Entity::find().all(&db).await.unwrap() {
+        statuses.insert(format!("{:?}", crmconnect::ops::goals::to_api(&db, &g, today).await.unwrap().status));
+    }
+    assert_eq!(statuses.into_iter().collect::<Vec<_>>(), ["Achieved", "InProgress", "Missed"], "goals in every status");
+    assert_eq!(crmconnect::entities::team::Entity::find().count(&db).await.unwrap(), 1);
     db.close().await.ok();
     let (ok, out) = crmconnect(&url, tmp.path(), &["seed-demo"]);
     assert!(!ok && out.contains("not empty"), "{out}");

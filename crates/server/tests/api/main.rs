@@ -15,6 +15,7 @@ mod concurrency;
 mod contracts;
 mod errors;
 mod gateway;
+mod goals;
 mod helpers;
 mod invoices;
 mod kanban;
