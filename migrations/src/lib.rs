@@ -22,6 +22,8 @@ mod m20261207_000015_tasks;
 mod m20261208_000016_change_times;
 mod m20261208_000017_commissions;
 mod m20261208_000018_goals;
+mod m20261208_000019_expenses;
+mod m20261208_000020_event_owners;
 
 pub struct Migrator;
 
@@ -47,6 +49,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000016_change_times::Migration),
             Box::new(m20261208_000017_commissions::Migration),
             Box::new(m20261208_000018_goals::Migration),
+            Box::new(m20261208_000019_expenses::Migration),
+            Box::new(m20261208_000020_event_owners::Migration),
         ]
     }
 }

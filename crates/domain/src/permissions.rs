@@ -23,6 +23,7 @@ pub enum Module {
     Payments,
     Tasks,
     Commissions,
+    Expenses,
     Goals,
     Reports,
     Automation,
@@ -33,7 +34,7 @@ pub enum Module {
 }
 
 impl Module {
-    pub const ALL: [Module; 17] = [
+    pub const ALL: [Module; 18] = [
         Module::Leads,
         Module::Opportunities,
         Module::Clients,
@@ -44,6 +45,7 @@ impl Module {
         Module::Payments,
         Module::Tasks,
         Module::Commissions,
+        Module::Expenses,
         Module::Goals,
         Module::Reports,
         Module::Automation,
@@ -65,6 +67,7 @@ impl Module {
             Module::Payments => "payments",
             Module::Tasks => "tasks",
             Module::Commissions => "commissions",
+            Module::Expenses => "expenses",
             Module::Goals => "goals",
             Module::Reports => "reports",
             Module::Automation => "automation",
@@ -272,6 +275,7 @@ pub fn default_roles() -> Vec<DefaultRole> {
                 .grant(Payments, &all)
                 .grant(Tasks, &all)
                 .grant(Commissions, &all)
+                .grant(Expenses, &all)
                 .grant(Goals, &all)
                 .grant(Reports, &[View])
                 .grant(Automation, &[View, Create, Edit])
@@ -293,6 +297,7 @@ pub fn default_roles() -> Vec<DefaultRole> {
                 .grant(Payments, &[View, Create])
                 .grant(Tasks, &[ViewOwn, Create, Edit])
                 .grant(Commissions, &[ViewOwn])
+                .grant(Expenses, &[ViewOwn, Create, Edit])
                 .grant(Goals, &[View])
                 .grant(Reports, &[ViewOwn]),
         },
@@ -309,6 +314,7 @@ pub fn default_roles() -> Vec<DefaultRole> {
                 .grant(Clients, &[View, Create])
                 .grant(Tasks, &[ViewOwn, Create, Edit])
                 .grant(Commissions, &[ViewOwn])
+                .grant(Expenses, &[ViewOwn, Create, Edit])
                 .grant(Goals, &[View]),
         },
         DefaultRole {
@@ -321,6 +327,7 @@ pub fn default_roles() -> Vec<DefaultRole> {
                 .grant(Clients, &[View])
                 .grant(Tasks, &[ViewOwn, Create, Edit])
                 .grant(Commissions, &[ViewOwn])
+                .grant(Expenses, &[ViewOwn, Create, Edit])
                 .grant(Goals, &[View]),
         },
     ]

@@ -1,11 +1,11 @@
 //! The audit log: every state change, who made it, when, and the record before and after.
 //! Always written with the same transaction as the change itself.
 
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::entities::audit_log;
+use crate::entities::{audit_log, event_owner};
 use crate::error::{Error, Result};
 use crate::outbox;
 
@@ -83,7 +83,13 @@ pub async fn record(db: &impl ConnectionTrait, actor: &Actor, mut change: Change
     let after = change.after.take().map(without_secrets);
     if let Some(id) = change.entity_id.filter(|_| outbox::is_record_type(change.entity_type)) {
         let (event_type, data) = feed_event(&change, id, after.as_ref());
-        outbox::emit(db, &event_type, change.entity_type, id, data).await?;
+        let deleted = event_type.ends_with(".deleted");
+        // Who the record is "theirs" to is read before it goes (callers record a deletion first).
+        let owners = if deleted { crate::ownership::owners_of(db, change.entity_type, id).await? } else { Vec::new() };
+        let event_id = outbox::emit(db, &event_type, change.entity_type, id, data).await?;
+        for staff_id in owners {
+            event_owner::ActiveModel { event_id: Set(event_id), staff_id: Set(staff_id), ..Default::default() }.insert(db).await?;
+        }
     }
     audit_log::Entity::insert(audit_log::ActiveModel {
         at: Set(OffsetDateTime::now_utc()),

@@ -18,6 +18,7 @@ pub mod notifications;
 pub mod openapi;
 pub mod ops;
 pub mod outbox;
+pub mod ownership;
 pub mod pagination;
 pub mod pdf;
 pub mod problem;

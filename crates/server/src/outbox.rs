@@ -11,8 +11,9 @@ use crmconnect_domain::permissions::Module;
 use crate::entities::event;
 use crate::error::Result;
 
-pub async fn emit(db: &impl ConnectionTrait, event_type: &str, entity_type: &str, entity_id: i32, payload: Value) -> Result<()> {
-    event::Entity::insert(event::ActiveModel {
+/// Writes an event in the caller's transaction; returns its id.
+pub async fn emit(db: &impl ConnectionTrait, event_type: &str, entity_type: &str, entity_id: i32, payload: Value) -> Result<i32> {
+    let inserted = event::Entity::insert(event::ActiveModel {
         event_type: Set(event_type.to_string()),
         entity_type: Set(entity_type.to_string()),
         entity_id: Set(entity_id),
@@ -23,7 +24,7 @@ pub async fn emit(db: &impl ConnectionTrait, event_type: &str, entity_type: &str
     })
     .exec(db)
     .await?;
-    Ok(())
+    Ok(inserted.last_insert_id)
 }
 
 /// The record types of the events feed and the module whose `view` / `view_own` governs each.

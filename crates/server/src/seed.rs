@@ -673,8 +673,13 @@ async fn seed_commission_receipt(txn: &sea_orm::DatabaseTransaction, now: Offset
     use crate::entities::commission;
     use crmconnect_domain::api::CommissionReceiptInput;
     let Some(first) = commission::Entity::find().order_by_asc(commission::Column::Id).one(txn).await? else { return Ok(()) };
-    let input =
-        CommissionReceiptInput { staff_id: first.staff_id, commission_ids: vec![first.id], date: Some(now.date()), note: Some("Paid with the salary".into()) };
+    let input = CommissionReceiptInput {
+        staff_id: first.staff_id,
+        commission_ids: vec![first.id],
+        date: Some(now.date()),
+        note: Some("Paid with the salary".into()),
+        create_expense: true,
+    };
     crate::ops::commissions::create_receipt(txn, first.staff_id, &input, now).await?;
     Ok(())
 }

@@ -2,13 +2,14 @@
 //! a request body goes through. Lists express the same rule as a query condition beside it.
 
 use crmconnect_domain::permissions::{Action, Module, ViewScope};
-use sea_orm::sea_query::{Expr, SelectStatement};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::auth::AuthUser;
 use crate::db::Read;
-use crate::entities::{client, contract, invoice, lead, proposal, recurring_invoice, sales_order};
+use crate::entities::{client, contract, invoice, lead, proposal, sales_order};
 use crate::error::{Error, Result};
+use crate::ownership::own_record_ids;
 
 /// A client is visible with Clients `view`, or with `view_own` when it is assigned to the caller.
 pub fn client(user: &AuthUser, c: &client::Model) -> bool {
@@ -63,43 +64,6 @@ pub fn funnel_condition(user: &AuthUser) -> Condition {
         }
     };
     Condition::any().add(side(Module::Leads, false)).add(side(Module::Opportunities, true))
-}
-
-/// The ids of the records of one type (`lead`, `opportunity`, `client`, `proposal`,
-/// `sales_order`, `invoice`, `contract`, `recurring_invoice`) that `view_own` lets `me` see — the
-/// rule each list applies, as a subquery (the events feed, task references).
-pub fn own_record_ids(record_type: &str, me: i32) -> SelectStatement {
-    let my_clients = || ids::<client::Entity>(client::Column::Id, Condition::all().add(client::Column::AssignedTo.eq(me)));
-    match record_type {
-        "lead" | "opportunity" => ids::<lead::Entity>(lead::Column::Id, Condition::all().add(lead::Column::AssignedTo.eq(me))),
-        "client" => my_clients(),
-        "proposal" => {
-            ids::<proposal::Entity>(proposal::Column::Id, Condition::any().add(proposal::Column::AssignedTo.eq(me)).add(proposal::Column::CreatedBy.eq(me)))
-        }
-        "sales_order" => ids::<sales_order::Entity>(
-            sales_order::Column::Id,
-            Condition::any().add(sales_order::Column::ClientId.in_subquery(my_clients())).add(sales_order::Column::CreatedBy.eq(me)),
-        ),
-        "invoice" => ids::<invoice::Entity>(
-            invoice::Column::Id,
-            Condition::any()
-                .add(invoice::Column::SaleAgent.eq(me))
-                .add(invoice::Column::CreatedBy.eq(me))
-                .add(invoice::Column::ClientId.in_subquery(my_clients())),
-        ),
-        "contract" => ids::<contract::Entity>(
-            contract::Column::Id,
-            Condition::any().add(contract::Column::ClientId.in_subquery(my_clients())).add(contract::Column::CreatedBy.eq(me)),
-        ),
-        _ => ids::<recurring_invoice::Entity>(
-            recurring_invoice::Column::Id,
-            Condition::any().add(recurring_invoice::Column::SaleAgent.eq(me)).add(recurring_invoice::Column::CreatedBy.eq(me)),
-        ),
-    }
-}
-
-fn ids<E: EntityTrait>(id: E::Column, cond: Condition) -> SelectStatement {
-    E::find().select_only().column(id).filter(cond).into_query()
 }
 
 /// Whether record `id` of `record_type` exists and `scope` (the caller's, on the record's module)

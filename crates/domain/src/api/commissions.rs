@@ -149,6 +149,8 @@ pub struct CommissionReceipt {
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub date: Date,
     pub note: Option<String>,
+    /// The expense recorded with it (`create_expense`).
+    pub expense_id: Option<i32>,
     pub commissions: Vec<Commission>,
     #[serde(with = "time::serde::rfc3339")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
@@ -170,4 +172,7 @@ pub struct CommissionReceiptInput {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub date: Option<Date>,
     pub note: Option<String>,
+    /// Also record the payout as an expense (category "Commissions"); needs a positive total.
+    #[serde(default)]
+    pub create_expense: bool,
 }

@@ -8,6 +8,7 @@ use crate::validation::FieldError;
 
 mod clients;
 mod commissions;
+mod expenses;
 mod goals;
 mod invoicing;
 mod lead_tools;
@@ -19,6 +20,7 @@ mod wasm_serde_tests;
 
 pub use clients::*;
 pub use commissions::*;
+pub use expenses::*;
 pub use goals::*;
 pub use invoicing::*;
 pub use lead_tools::*;

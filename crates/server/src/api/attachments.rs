@@ -26,7 +26,7 @@ use crate::visibility::{funnel_record, require_funnel_edit};
 /// Largest file accepted.
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;
 
-fn dir(state: &AppState) -> PathBuf {
+pub(super) fn dir(state: &AppState) -> PathBuf {
     state.settings.data_dir.join("attachments")
 }
 
@@ -57,15 +57,15 @@ fn multipart_error(e: actix_multipart::MultipartError) -> ApiError {
     ApiError::new(ErrorCode::UnsupportedMediaType, format!("Send the file as multipart/form-data in a field named `file` ({e})."))
 }
 
-struct Upload {
-    temp: PathBuf,
-    file_name: String,
-    content_type: String,
-    size: usize,
+pub(super) struct Upload {
+    pub temp: PathBuf,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: usize,
 }
 
 /// Streams the `file` field to a temporary file, enforcing the size limit.
-async fn receive(state: &AppState, mut payload: Multipart) -> ApiResult<Upload> {
+pub(super) async fn receive(state: &AppState, mut payload: Multipart) -> ApiResult<Upload> {
     let dir = dir(state);
     tokio::fs::create_dir_all(&dir).await.map_err(ApiError::internal)?;
     while let Some(field) = payload.next().await {
@@ -183,13 +183,18 @@ async fn find(state: &AppState, user: &AuthUser, lead_id: i32, attachment_id: i3
 pub async fn download(state: web::Data<AppState>, user: AuthUser, path: web::Path<(i32, i32)>) -> ApiResult<HttpResponse> {
     let (lead_id, attachment_id) = path.into_inner();
     let a = find(&state, &user, lead_id, attachment_id).await?;
-    let bytes = tokio::fs::read(dir(&state).join(&a.storage_key)).await.map_err(ApiError::internal)?;
+    file_response(&state, &a.storage_key, &a.file_name, &a.content_type).await
+}
+
+/// A stored file as a download with its original name and content type.
+pub(super) async fn file_response(state: &AppState, storage_key: &str, file_name: &str, content_type: &str) -> ApiResult<HttpResponse> {
+    let bytes = tokio::fs::read(dir(state).join(storage_key)).await.map_err(ApiError::internal)?;
     let disposition = header::ContentDisposition {
         disposition: header::DispositionType::Attachment,
-        parameters: vec![header::DispositionParam::Filename(a.file_name.clone())],
+        parameters: vec![header::DispositionParam::Filename(file_name.to_string())],
     };
     Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, a.content_type.clone()))
+        .insert_header((header::CONTENT_TYPE, content_type.to_string()))
         .insert_header(disposition)
         // Never let a browser sniff an uploaded HTML file into a page of ours.
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))

@@ -98,8 +98,8 @@ pub async fn bulk(state: web::Data<AppState>, user: AuthUser, body: Json<BulkLea
                 crate::ops::leads::close_reminders(&txn, l.id).await?;
             }
             "delete" => {
-                lead::Entity::delete_by_id(l.id).exec(&txn).await?;
                 audit::record(&txn, &user.actor(), Change::new(&action_name, "lead", l.id).before(&before).removing_record()).await?;
+                lead::Entity::delete_by_id(l.id).exec(&txn).await?;
                 continue;
             }
             other => {

@@ -128,8 +128,9 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
         return Err(ApiError::new(ErrorCode::InUse, format!("{} has {what}; a client with documents cannot be deleted.", current.company)));
     }
     let before = load_api(&txn, &current).await?;
-    client::Entity::delete_by_id(current.id).exec(&txn).await?;
+    // Recorded first: the feed's deletion event names who the record was visible to as theirs.
     audit::record(&txn, &user.actor(), Change::new("client.deleted", "client", current.id).before(&before)).await?;
+    client::Entity::delete_by_id(current.id).exec(&txn).await?;
     txn.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }

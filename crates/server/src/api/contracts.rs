@@ -124,8 +124,9 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
         return Err(ApiError::new(ErrorCode::InUse, "A signed contract is kept; set its status to Terminated instead."));
     }
     let before = load_api(&txn, &state.settings.public_url, &current).await?;
-    contract::Entity::delete_by_id(current.id).exec(&txn).await?;
+    // Recorded first: the feed's deletion event names who the record was visible to as theirs.
     audit::record(&txn, &user.actor(), Change::new("contract.deleted", "contract", current.id).before(&before)).await?;
+    contract::Entity::delete_by_id(current.id).exec(&txn).await?;
     txn.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }

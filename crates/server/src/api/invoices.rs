@@ -191,8 +191,9 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
         .filter(crate::entities::proposal::Column::InvoiceId.eq(current.id))
         .exec(&txn)
         .await?;
-    invoice::Entity::delete_by_id(current.id).exec(&txn).await?;
+    // Recorded first: the feed's deletion event names who the record was visible to as theirs.
     audit::record(&txn, &user.actor(), Change::new("invoice.deleted", "invoice", current.id).before(&before)).await?;
+    invoice::Entity::delete_by_id(current.id).exec(&txn).await?;
     txn.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }

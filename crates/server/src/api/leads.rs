@@ -105,8 +105,9 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
     let txn = db::begin_write(&state.db).await?;
     let current = lock_visible(&txn, &user, *id).await?;
     let before = load_api(&txn, &current).await?;
-    lead::Entity::delete_by_id(current.id).exec(&txn).await?;
+    // Recorded first: the feed's deletion event names who the record was visible to as theirs.
     audit::record(&txn, &user.actor(), Change::new("lead.deleted", "lead", current.id).before(&before)).await?;
+    lead::Entity::delete_by_id(current.id).exec(&txn).await?;
     txn.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }

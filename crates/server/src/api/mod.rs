@@ -13,6 +13,7 @@ pub mod commissions;
 pub mod contracts;
 pub mod custom_fields;
 pub mod events;
+pub mod expenses;
 pub mod gateway;
 pub mod goals;
 pub mod health;
@@ -120,6 +121,21 @@ fn configure_quoting(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/commission/applicable-staff/{id}").route(web::delete().to(commissions::remove_applicable_staff)))
         .service(web::resource("/commissions").route(web::get().to(commissions::list)))
         .service(web::resource("/teams").route(web::get().to(goals::list_teams)).route(web::post().to(goals::create_team)))
+        .service(web::resource("/expense-categories").route(web::get().to(expenses::list_categories)).route(web::post().to(expenses::create_category)))
+        .service(web::resource("/expense-categories/{id}").route(web::patch().to(expenses::update_category)).route(web::delete().to(expenses::delete_category)))
+        .service(web::resource("/expenses").route(web::get().to(expenses::list)).route(web::post().to(expenses::create)))
+        .service(
+            web::resource("/expenses/{id}")
+                .route(web::get().to(expenses::get))
+                .route(web::patch().to(expenses::update))
+                .route(web::delete().to(expenses::delete)),
+        )
+        .service(web::resource("/expenses/{id}/attachments").route(web::get().to(expenses::list_attachments)).route(web::post().to(expenses::upload)))
+        .service(
+            web::resource("/expenses/{id}/attachments/{attachment_id}")
+                .route(web::get().to(expenses::download))
+                .route(web::delete().to(expenses::delete_attachment)),
+        )
         .service(
             web::resource("/teams/{id}")
                 .route(web::get().to(goals::get_team))

@@ -124,8 +124,9 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
     }
     let before = load_api(&txn, &state.settings.public_url, &current).await?;
     documents::save_lines(&txn, PROPOSAL, current.id, &[]).await?;
-    proposal::Entity::delete_by_id(current.id).exec(&txn).await?;
+    // Recorded first: the feed's deletion event names who the record was visible to as theirs.
     audit::record(&txn, &user.actor(), Change::new("proposal.deleted", "proposal", current.id).before(&before)).await?;
+    proposal::Entity::delete_by_id(current.id).exec(&txn).await?;
     txn.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }

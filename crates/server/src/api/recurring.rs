@@ -106,8 +106,9 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
     }
     let before = to_api(&txn, &current).await?;
     documents::save_lines(&txn, RECURRING_LINES, current.id, &[]).await?;
-    recurring_invoice::Entity::delete_by_id(current.id).exec(&txn).await?;
+    // Recorded first: the feed's deletion event names who the record was visible to as theirs.
     audit::record(&txn, &user.actor(), Change::new("recurring_invoice.deleted", "recurring_invoice", current.id).before(&before)).await?;
+    recurring_invoice::Entity::delete_by_id(current.id).exec(&txn).await?;
     txn.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }

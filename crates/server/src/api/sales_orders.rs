@@ -130,8 +130,9 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
         .filter(crate::entities::proposal::Column::SalesOrderId.eq(current.id))
         .exec(&txn)
         .await?;
-    sales_order::Entity::delete_by_id(current.id).exec(&txn).await?;
+    // Recorded first: the feed's deletion event names who the record was visible to as theirs.
     audit::record(&txn, &user.actor(), Change::new("sales_order.deleted", "sales_order", current.id).before(&before)).await?;
+    sales_order::Entity::delete_by_id(current.id).exec(&txn).await?;
     txn.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -23,7 +23,7 @@ use time::{Date, Duration, OffsetDateTime, Time};
 use crate::db::Read;
 use crate::documents::{self, currency_of, dec};
 use crate::entities::{
-    commission, commission_applicable_staff as applicable, commission_policy as policy, commission_receipt as receipt, invoice, item, payment, staff,
+    commission, commission_applicable_staff as applicable, commission_policy as policy, commission_receipt as receipt, expense, invoice, item, payment, staff,
 };
 use crate::error::{Error, ErrorCode, Result};
 use crate::notifications::{self, Notice};
@@ -412,6 +412,7 @@ pub fn receipt_number(id: i32) -> String {
 pub async fn receipt_to_api(db: &impl ConnectionTrait, r: &receipt::Model) -> Result<CommissionReceipt> {
     let lines = commission::Entity::find().filter(commission::Column::ReceiptId.eq(r.id)).order_by_asc(commission::Column::Id).all(db).await?;
     let names = staff_names(db, vec![r.staff_id]).await?;
+    let expense = expense::Entity::find().filter(expense::Column::CommissionReceiptId.eq(r.id)).one(db).await?;
     Ok(CommissionReceipt {
         id: r.id,
         number: receipt_number(r.id),
@@ -421,6 +422,7 @@ pub async fn receipt_to_api(db: &impl ConnectionTrait, r: &receipt::Model) -> Re
         total: money::from_minor(r.total_minor, currency_of(&r.currency)),
         date: r.date,
         note: r.note.clone(),
+        expense_id: expense.map(|e| e.id),
         commissions: to_api_many(db, &lines).await?,
         created_at: r.created_at,
         updated_at: r.updated_at,
@@ -456,6 +458,9 @@ pub async fn create_receipt(db: &impl ConnectionTrait, created_by: i32, input: &
     if currencies.len() > 1 {
         v.push("commission_ids", "mixed_currencies", "one receipt pays commissions of one currency");
     }
+    if input.create_expense && rows.iter().map(|c| c.amount_minor).sum::<i64>() <= 0 {
+        v.push("create_expense", "not_positive", "only a receipt with a positive total is an expense");
+    }
     v.finish().map_err(Error::validation)?;
     let paid_already: Vec<i32> = rows.iter().filter(|c| c.status_code != CommissionStatus::Pending.code()).map(|c| c.id).collect();
     if !paid_already.is_empty() {
@@ -488,6 +493,9 @@ pub async fn create_receipt(db: &impl ConnectionTrait, created_by: i32, input: &
     if taken.rows_affected != ids.len() as u64 {
         // Another receipt paid some of them meanwhile; the caller's transaction rolls back.
         return Err(paid_out(&ids));
+    }
+    if input.create_expense {
+        crate::ops::expenses::record_commission_payout(db, &saved, &receipt_number(saved.id), created_by).await?;
     }
     Ok(saved)
 }

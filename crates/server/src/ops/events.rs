@@ -13,14 +13,14 @@ use base64::Engine;
 use crmconnect_domain::api::{Event, Page};
 use crmconnect_domain::permissions::ViewScope;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select};
 use time::OffsetDateTime;
 
 use crate::auth::AuthUser;
-use crate::entities::event;
+use crate::entities::{event, event_owner};
 use crate::error::{Error, ErrorCode, Result};
 use crate::outbox::{is_record_type, RECORD_TYPES};
-use crate::visibility::own_record_ids;
+use crate::ownership::own_record_ids;
 
 /// What the caller asked for.
 #[derive(Debug, Default)]
@@ -97,8 +97,8 @@ pub fn in_feed_order(select: Select<event::Entity>, backend: DatabaseBackend, af
 }
 
 /// Events of the record types the caller may view (one, when `record_type` is given); with
-/// `view_own`, only of the records visible to them now — a deleted record is no longer
-/// anyone's own, so its `*.deleted` event reaches callers with full `view`.
+/// `view_own`, those of the records that are theirs now, and the `*.deleted` events of records
+/// that were theirs when deleted (`event_owners`).
 fn visible(user: &AuthUser, record_type: Option<&str>) -> Result<Condition> {
     if let Some(t) = record_type {
         if !is_record_type(t) {
@@ -112,10 +112,17 @@ fn visible(user: &AuthUser, record_type: Option<&str>) -> Result<Condition> {
         let Some(scope) = user.permissions.view_scope(*module, user.staff.id) else { continue };
         allowed += 1;
         let of_type = Condition::all().add(event::Column::EntityType.eq(*name));
-        any = any.add(match scope {
-            ViewScope::All => of_type,
-            ViewScope::Own(me) => of_type.add(event::Column::EntityId.in_subquery(own_record_ids(name, me))),
-        });
+        any =
+            any.add(match scope {
+                ViewScope::All => of_type,
+                ViewScope::Own(me) => {
+                    let theirs_when_deleted =
+                        event_owner::Entity::find().select_only().column(event_owner::Column::EventId).filter(event_owner::Column::StaffId.eq(me)).into_query();
+                    of_type.add(Condition::any().add(event::Column::EntityId.in_subquery(own_record_ids(name, me))).add(
+                        Condition::all().add(event::Column::EventType.eq(format!("{name}.deleted"))).add(event::Column::Id.in_subquery(theirs_when_deleted)),
+                    ))
+                }
+            });
     }
     if allowed == 0 {
         return Err(Error::forbidden("Your role does not grant `view` or `view_own` on any record type of the feed (or of the one asked for)."));
@@ -125,5 +132,8 @@ fn visible(user: &AuthUser, record_type: Option<&str>) -> Result<Condition> {
 
 /// Deletes events older than the retention period (`CRM_EVENTS_RETENTION_DAYS`); the count.
 pub async fn prune(db: &impl ConnectionTrait, older_than: OffsetDateTime) -> Result<u64> {
+    // Their owners first (SQLite may not enforce the cascade).
+    let old = event::Entity::find().select_only().column(event::Column::Id).filter(event::Column::CreatedAt.lt(older_than)).into_query();
+    event_owner::Entity::delete_many().filter(event_owner::Column::EventId.in_subquery(old)).exec(db).await?;
     Ok(event::Entity::delete_many().filter(event::Column::CreatedAt.lt(older_than)).exec(db).await?.rows_affected)
 }

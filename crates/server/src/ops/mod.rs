@@ -9,6 +9,7 @@ pub mod clients;
 pub mod commissions;
 pub mod contracts;
 pub mod events;
+pub mod expenses;
 pub mod gateway;
 pub mod goals;
 pub mod invoices;

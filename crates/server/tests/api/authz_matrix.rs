@@ -74,6 +74,7 @@ const OWNED: &[&str] = &[
     "recurring-invoices",
     "payments",
     "reminders",
+    "expenses",
 ];
 
 // ---------------------------------------------------------------- the operations of the spec
@@ -341,6 +342,9 @@ pub(crate) struct World {
     /// Real record ids by the path segment before the parameter (`/clients/{id}` → "clients").
     pub(crate) ids: BTreeMap<&'static str, i64>,
     opportunity: i64,
+    /// A's expense's file (`/expenses/{id}/attachments/{attachment_id}`; "attachments" alone
+    /// names the lead's).
+    expense_attachment: i64,
 }
 
 async fn created(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
@@ -377,7 +381,7 @@ pub(crate) async fn setup(app: &TestApp) -> World {
         "/api/v1/roles",
         json!({"name": "View Own", "permissions": {
             "leads": own(false), "opportunities": own(false), "clients": own(false), "payments": own(false),
-            "proposals": own(true), "sales_orders": own(true), "contracts": own(true), "invoices": own(true)}}),
+            "proposals": own(true), "sales_orders": own(true), "contracts": own(true), "invoices": own(true), "expenses": own(false)}}),
     )
     .await;
     let spare_role = id(&created(app, &admin, "/api/v1/roles", json!({"name": "Spare", "permissions": {}})).await);
@@ -501,7 +505,22 @@ pub(crate) async fn setup(app: &TestApp) -> World {
         )
         .await),
     );
-    World { admin, nobody, a, b, ids, opportunity }
+    let category = id(&created(app, &admin, "/api/v1/expense-categories", json!({"name": "Matrix"})).await);
+    let expense = id(&created(
+        app,
+        &admin,
+        "/api/v1/expenses",
+        json!({"category_id": category, "amount": "10", "currency": "RON", "staff_id": a_id, "note": format!("{MARKER} taxi")}),
+    )
+    .await);
+    ids.insert("expenses", expense);
+    ids.insert("expense-categories", category);
+    let form = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(b"receipt".to_vec()).file_name("receipt.txt").mime_str("text/plain").unwrap());
+    let res = app.client.post(app.url(&format!("/api/v1/expenses/{expense}/attachments"))).bearer_auth(&admin).multipart(form).send().await.unwrap();
+    let (s, file) = json_of(res).await;
+    assert!(s.is_success(), "setup: expense attachment: {s} {file}");
+    World { admin, nobody, a, b, ids, opportunity, expense_attachment: id(&file) }
 }
 
 // ---------------------------------------------------------------- the tests
@@ -654,7 +673,8 @@ async fn view_own_staff_do_not_reach_a_colleagues_records() {
     // The funnel's sub-resources (activities, reminders, attachments, timeline…) also take an
     // opportunity's id.
     let variants = |op: &Op| -> Vec<(&'static str, Vec<(&'static str, i64)>)> {
-        let mut v = vec![("", vec![])];
+        let own_file = if op.template.starts_with("/api/v1/expenses/") { vec![("attachments", w.expense_attachment)] } else { vec![] };
+        let mut v = vec![("", own_file)];
         if op.template.starts_with("/api/v1/leads/{id}/") && op.param_segments().len() == 1 {
             v.push((" [opportunity id]", vec![("leads", w.opportunity)]));
         }
@@ -715,6 +735,7 @@ async fn view_own_staff_do_not_reach_a_colleagues_records() {
         (format!("/api/v1/payments?invoice_id={invoice}"), Seen::Items),
         (format!("/api/v1/payments?client_id={client}"), Seen::Items),
         ("/api/v1/reminders".into(), Seen::Items),
+        ("/api/v1/expenses".into(), Seen::Items),
         (format!("/api/v1/search?q={MARKER}"), Seen::Search),
     ];
     let shows = |seen: &Seen, body: &Value| -> bool {

@@ -14,6 +14,7 @@ mod commissions;
 mod concurrency;
 mod contracts;
 mod errors;
+mod expenses;
 mod gateway;
 mod goals;
 mod helpers;

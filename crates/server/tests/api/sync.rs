@@ -344,6 +344,24 @@ async fn the_events_feed_shows_only_what_the_caller_may_see() {
     assert_problem(s, &b, 422, "validation_failed");
     let (s, b) = app.get("/api/v1/events?after=garbage", &admin).await;
     assert_problem(s, &b, 400, "invalid_cursor");
+
+    // A deleted record is nobody's now, but its deletion reaches those it was theirs to —
+    // one at a time and in bulk — so a "view own" mirror can drop it; nobody else's.
+    let (_, second) = app.post("/api/v1/leads", Some(&admin), json!({"name": "Mine too", "email": "too@lead.example", "assigned_to": agent.id})).await;
+    for path in [format!("/api/v1/leads/{}", mine["id"]), format!("/api/v1/leads/{}", theirs["id"])] {
+        let (s, _) = app.delete(&path, &admin).await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+    }
+    let (s, b) = app.post("/api/v1/leads/bulk", Some(&admin), json!({"ids": [second["id"]], "action": "delete"})).await;
+    assert!(s.is_success(), "{b}");
+    app.feed_shows(&admin, "?type=lead.deleted", 3).await;
+    let (_, gone) = app.get("/api/v1/events?type=lead.deleted", &agent_token).await;
+    let mut ids: Vec<Value> = record_ids(&gone).into_iter().map(|(_, id)| id).collect();
+    ids.sort_by_key(|v| v.as_i64());
+    assert_eq!(ids, [mine["id"].clone(), second["id"].clone()], "{gone}");
+    let (other, other_token) = app.staff_with_token("other@crm.test", "Own leads").await;
+    let (_, none) = app.get("/api/v1/events?type=lead.deleted", &other_token).await;
+    assert_eq!(record_ids(&none), Vec::<(Value, Value)>::new(), "staff {} never had them", other.id);
 }
 
 #[tokio::test]
