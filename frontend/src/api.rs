@@ -63,9 +63,10 @@ impl ApiFailure {
         self.status == 412
     }
 
-    /// The error for one form field, if the server named it.
+    /// The error for one form field, if the server named it (`tiers[1].from`, as the body's
+    /// parser names it, is `tiers.1.from`, as the rules' checks do).
     pub fn field(&self, name: &str) -> Option<String> {
-        self.problem.as_ref()?.errors.iter().find(|e| e.field == name).map(|e| e.message.clone())
+        self.problem.as_ref()?.errors.iter().find(|e| e.field.replace('[', ".").replace(']', "") == name).map(|e| e.message.clone())
     }
 }
 
@@ -427,12 +428,27 @@ where
     T: DeserializeOwned + Send + Sync + 'static,
 {
     let data: Loaded<T> = RwSignal::new(None);
+    watch(
+        path,
+        public,
+        version,
+        std::rc::Rc::new(move |text: Result<String, ApiFailure>| {
+            data.try_set(Some(text.and_then(|t| parse::<T>(&t))));
+        }),
+    );
+    data
+}
+
+/// The part of [`load_with`] that is the same for every result type, compiled once: requests
+/// `path()` again whenever it changes and hands the newest answer to `deliver`, which only
+/// parses it (a copy of the request's state machine per type cost ~80 KB of WASM).
+fn watch(path: Box<dyn Fn() -> String>, public: bool, version: Option<Version>, deliver: std::rc::Rc<dyn Fn(Result<String, ApiFailure>)>) {
     let latest = std::rc::Rc::new(std::cell::Cell::new(0u32));
     Effect::new(move |_| {
         let p = path();
         let ticket = latest.get().wrapping_add(1);
         latest.set(ticket);
-        let latest = latest.clone();
+        let (latest, deliver) = (latest.clone(), deliver.clone());
         leptos::task::spawn_local(async move {
             let text = match version {
                 Some(v) => call_versioned(Method::Get, &p, None, v).await,
@@ -440,9 +456,8 @@ where
                 None => call(Method::Get, &p, None).await,
             };
             if latest.get() == ticket {
-                data.try_set(Some(text.and_then(|t| parse::<T>(&t))));
+                deliver(text);
             }
         });
     });
-    data
 }

@@ -19,9 +19,10 @@ pub const NAV: &[NavItem] = &[
     NavItem { label: "Contracts", href: "/admin/contracts", module: Some(Module::Contracts) },
     NavItem { label: "Invoices", href: "/admin/invoices/list_invoices", module: Some(Module::Invoices) },
     NavItem { label: "Payments", href: "/admin/payments", module: Some(Module::Payments) },
-    // Commissions (/admin/commission), Goals (/admin/goals), Reports (/admin/reports/sales) and
-    // Automation (/admin/workflow_automation) join the menu with the issues that build them:
-    // a menu entry that opens "not part of this build" is a dead end for the user.
+    NavItem { label: "Commissions", href: "/admin/commission", module: Some(Module::Commissions) },
+    // Goals (/admin/goals), Reports (/admin/reports/sales) and Automation
+    // (/admin/workflow_automation) join the menu with the issues that build them: a menu entry
+    // that opens "not part of this build" is a dead end for the user.
     NavItem { label: "Settings", href: "/admin/settings", module: Some(Module::Settings) },
     NavItem { label: "Staff", href: "/admin/staff", module: Some(Module::Staff) },
     NavItem { label: "Roles", href: "/admin/roles", module: Some(Module::Roles) },

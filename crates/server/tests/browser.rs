@@ -791,12 +791,13 @@ async fn a_long_column_loads_more_cards_as_it_is_scrolled() {
     client.close().await.unwrap();
 }
 
-/// A staff member of a default role, created by the admin through the API.
-async fn staff_member(app: &helpers::TestApp, admin_token: &str, name: &str, email: &str, role: &str) {
+/// A staff member of a default role, created by the admin through the API; their id.
+async fn staff_member(app: &helpers::TestApp, admin_token: &str, name: &str, email: &str, role: &str) -> i64 {
     let role_id = app.role_id(role).await;
     let (st, body) =
         app.post("/api/v1/staff", Some(admin_token), json!({"name": name, "email": email, "password": helpers::PASSWORD, "role_id": role_id})).await;
     assert!(st.is_success(), "creating {email}: {st} {body}");
+    body["id"].as_i64().unwrap()
 }
 
 /// The requests the page made so far (to show a call was never made).
@@ -1119,5 +1120,162 @@ async fn a_save_over_a_colleagues_change_is_refused_until_the_record_is_reloaded
     wait_for_path(&client, &view).await;
     let (_, now) = app.get(&proposal_path, &token).await;
     assert_eq!(now["subject"], "Deal v2", "{now}");
+    client.close().await.unwrap();
+}
+
+/// An issued invoice of `net` (no VAT) in `currency` with `agent` as its sale agent, paid in
+/// `parts` today, through the API.
+async fn paid_invoice(app: &helpers::TestApp, token: &str, agent: i64, currency: &str, net: &str, parts: &[&str]) {
+    let (st, c) = app.post("/api/v1/clients", Some(token), json!({"company": format!("Payer {currency} SRL")})).await;
+    assert!(st.is_success(), "{c}");
+    let lines = json!([{"description": "Licences", "qty": "1", "unit_price": net}]);
+    let (st, inv) = app.post("/api/v1/invoices", Some(token), json!({"client_id": c["id"], "sale_agent": agent, "currency": currency, "lines": lines})).await;
+    assert!(st.is_success(), "{inv}");
+    let (st, inv) = app.post(&format!("/api/v1/invoices/{}/issue", inv["id"]), Some(token), json!({})).await;
+    assert!(st.is_success(), "{inv}");
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    for amount in parts {
+        let (st, paid) = app.post(&format!("/api/v1/invoices/{}/payments", inv["id"]), Some(token), json!({"amount": amount, "date": today})).await;
+        assert!(st.is_success(), "{paid}");
+    }
+}
+
+/// The commission lines on screen (`tr.pending` / `tr.paid` of the commissions table).
+async fn commission_rows(client: &Client, class: &str) -> usize {
+    client.find_all(Locator::Css(&format!("#commissions-table tr.{class}"))).await.unwrap().len()
+}
+
+#[tokio::test]
+#[ignore = "needs Chromium, chromedriver and the built SPA: run `cargo xtask test`"]
+async fn a_manager_sets_up_commissions_an_agent_sees_what_payments_earned_and_the_manager_pays_them_out() {
+    let app = spawn_with_spa().await;
+    let (_, token) = app.admin().await;
+    let manager = staff_member(&app, &token, "Mara Manager", "manager@test.example", "Sales Manager").await;
+    let agent = staff_member(&app, &token, "Andrei Agent", "agent@test.example", "Sales Agent").await;
+    let (st, router) = app.post("/api/v1/items", Some(&token), json!({"description": "Router", "unit_price": "1000"})).await;
+    assert!(st.is_success(), "{router}");
+    let (_driver, client) = start_browser().await;
+
+    // The manager adds a 10 % policy from the menu's Commissions screen.
+    sign_in_as(&app, &client, "manager@test.example").await;
+    client.goto(&app.url("/admin/leads")).await.unwrap();
+    wait_for_text(&client, "#current-user", "Mara Manager").await;
+    client.find(Locator::LinkText("Commissions")).await.unwrap().click().await.unwrap();
+    wait_for_path(&client, "/admin/commission").await;
+    text_of(&client, "#no-commissions").await;
+    click(&client, "a[href='/admin/commission/policies']").await;
+    wait_for_text(&client, "main h1", "Commission policies").await;
+    click(&client, "#add-row").await;
+    fill(&client, "#field-name", "Ten percent").await;
+    fill(&client, "#field-rate", "10").await;
+    click(&client, "#save-row").await;
+    wait_for_text(&client, "#settings-table", "Ten percent").await;
+
+    // A ladder: its tiers are rows; the server's error names the tier, shown by its cell.
+    click(&client, "#add-row").await;
+    fill(&client, "#field-name", "Ladder").await;
+    client.find(Locator::Css("#field-type")).await.unwrap().select_by_value("ladder").await.unwrap();
+    assert!(!client.find(Locator::Css("#field-rate")).await.unwrap().is_displayed().await.unwrap(), "a ladder has no single rate");
+    click(&client, "#add-tiers").await;
+    click(&client, "#add-tiers").await;
+    click(&client, "#add-tiers").await;
+    for (cell, value) in [("0.from", "0"), ("0.to", "10000"), ("0.rate", "5"), ("1.from", "20000"), ("1.rate", "7")] {
+        fill(&client, &format!("[id='field-tiers.{cell}']"), value).await;
+    }
+    // The third row is removed again.
+    click(&client, "#rows-tiers tbody tr:nth-child(3) button").await;
+    assert_eq!(client.find_all(Locator::Css("#rows-tiers tbody tr")).await.unwrap().len(), 2);
+    click(&client, "#save-row").await;
+    wait_for_text(&client, "#rows-tiers", "must be 10000, where the previous tier ends").await;
+    screenshot(&client, "commission-ladder-error").await;
+    fill(&client, "[id='field-tiers.1.from']", "10000").await;
+    click(&client, "#save-row").await;
+    wait_for_text(&client, "#settings-table", "Ladder").await;
+    let (_, policies) = app.get("/api/v1/commission/policies", &token).await;
+    let ladder = policies["items"].as_array().unwrap().iter().find(|p| p["name"] == "Ladder").unwrap();
+    let tiers = ladder["tiers"].as_array().unwrap();
+    assert!(tiers.len() == 2 && tiers[0]["to"].as_str().is_some_and(|to| to.starts_with("10000")) && tiers[1]["to"].is_null(), "{ladder}");
+
+    // Edited into a product ladder: an item picked from the catalogue, with tiers of its own.
+    click(&client, &format!("#settings-table tr[data-id='{}'] button", ladder["id"])).await;
+    wait_for_value(&client, "[id='field-tiers.1.from']", "10000").await;
+    client.find(Locator::Css("#field-type")).await.unwrap().select_by_value("product_ladder").await.unwrap();
+    click(&client, "#add-product_tiers").await;
+    wait_for_xpath(&client, "//select[@id='field-product_tiers.0.item_id']/option[text()='Router']").await;
+    client.find(Locator::Css("[id='field-product_tiers.0.item_id']")).await.unwrap().select_by_label("Router").await.unwrap();
+    click(&client, "[id='add-product_tiers.0.tiers']").await;
+    fill(&client, "[id='field-product_tiers.0.tiers.0.from']", "0").await;
+    fill(&client, "[id='field-product_tiers.0.tiers.0.rate']", "3").await;
+    click(&client, "#save-row").await;
+    // (The edit form is inside the table, its type select listing every type: wait for the cell.)
+    wait_for_xpath(&client, &format!("//table[@id='settings-table']//tr[@data-id='{}']/td[text()='product_ladder']", ladder["id"])).await;
+    let (_, edited) = app.get(&format!("/api/v1/commission/policies/{}", ladder["id"]), &token).await;
+    assert_eq!(edited["product_tiers"][0]["item_id"], router["id"], "{edited}");
+    assert_eq!(edited["product_tiers"][0]["tiers"].as_array().map(Vec::len), Some(1), "{edited}");
+
+    // Who earns: the agent under the 10 % policy.
+    client.goto(&app.url("/admin/commission/applicable_staff")).await.unwrap();
+    click(&client, "#add-row").await;
+    wait_for_xpath(&client, "//select[@id='field-policy_id']/option[text()='Ten percent']").await;
+    wait_for_xpath(&client, "//select[@id='field-staff_id']/option[text()='Andrei Agent']").await;
+    client.find(Locator::Css("#field-staff_id")).await.unwrap().select_by_label("Andrei Agent").await.unwrap();
+    client.find(Locator::Css("#field-policy_id")).await.unwrap().select_by_label("Ten percent").await.unwrap();
+    click(&client, "#save-row").await;
+    wait_for_text(&client, "#settings-table", "Andrei Agent").await;
+    assert!(text_of(&client, "#settings-table").await.contains("Ten percent"));
+
+    // An invoice of 1,000.00 with the agent as sale agent, paid in two parts.
+    paid_invoice(&app, &token, agent, "RON", "1000", &["400", "600"]).await;
+
+    // The agent sees the two commissions the payments earned, and nothing to pay out.
+    sign_in_as(&app, &client, "agent@test.example").await;
+    client.goto(&app.url("/admin/commission")).await.unwrap();
+    wait_for_text(&client, "#commission-totals", "RON: 100.00 pending · 0.00 paid").await;
+    assert_eq!(commission_rows(&client, "pending").await, 2);
+    let table = text_of(&client, "#commissions-table").await;
+    assert!(table.contains("40.00 RON") && table.contains("60.00 RON") && table.contains("INV-"), "{table}");
+    for css in ["#create-receipt", "input.pick", "#commission-staff"] {
+        assert!(!present(&client, css).await, "the agent sees {css}");
+    }
+    screenshot(&client, "agent-commissions").await;
+
+    // A commission in another currency: one receipt cannot pay both, and says so. (The
+    // manager earns too: the staff filter leaves the agent's three lines of the four.)
+    paid_invoice(&app, &token, agent, "EUR", "200", &["200"]).await;
+    let ten = policies["items"].as_array().unwrap().iter().find(|p| p["name"] == "Ten percent").unwrap()["id"].clone();
+    let (st, earns) = app.post("/api/v1/commission/applicable-staff", Some(&token), json!({"staff_id": manager, "policy_id": ten})).await;
+    assert!(st.is_success(), "{earns}");
+    paid_invoice(&app, &token, manager, "RON", "300", &["300"]).await;
+    sign_in_as(&app, &client, "manager@test.example").await;
+    client.goto(&app.url("/admin/commission?status=pending")).await.unwrap();
+    let pending_lines = |n: usize| format!("//table[@id='commissions-table'][count(.//tr[@class='pending'])={n}]");
+    wait_for_xpath(&client, &pending_lines(4)).await;
+    wait_for_xpath(&client, "//select[@id='commission-staff']/option[text()='Andrei Agent']").await;
+    client.find(Locator::Css("#commission-staff")).await.unwrap().select_by_label("Andrei Agent").await.unwrap();
+    wait_for_xpath(&client, &pending_lines(3)).await;
+    assert!(text_of(&client, "#commissions-table").await.contains("20.00 EUR"));
+    for pick in client.find_all(Locator::Css("#commissions-table input.pick")).await.unwrap() {
+        pick.click().await.unwrap();
+    }
+    click(&client, "#create-receipt").await;
+    wait_for_text(&client, "#commission-error", "one receipt pays commissions of one currency").await;
+    screenshot(&client, "commission-receipt-refused").await;
+
+    // Without the EUR one: a receipt; the RON lines show paid, with its number.
+    wait_for_xpath(&client, "//table[@id='commissions-table']//tr[td[contains(., '20.00 EUR')]]//input").await.click().await.unwrap();
+    click(&client, "#create-receipt").await;
+    wait_for_text(&client, "#notice", "Receipt CR-000001 created: 100.00 RON paid.").await;
+    assert!(!present(&client, "#commission-error").await, "the refusal is gone");
+    // The status filter is "pending": what is left is the EUR line.
+    wait_for_xpath(&client, "//p[@id='commission-totals'][not(contains(., 'RON'))]").await;
+    assert_eq!(commission_rows(&client, "pending").await, 1);
+    client.goto(&app.url("/admin/commission?status=paid")).await.unwrap();
+    wait_for_text(&client, "#commission-totals", "RON: 0.00 pending · 100.00 paid").await;
+    assert_eq!(commission_rows(&client, "paid").await, 2);
+    assert_eq!(commission_rows(&client, "pending").await, 0);
+    assert!(text_of(&client, "#commissions-table").await.contains("CR-000001"));
+    let receipts = text_of(&client, "#receipts-table").await;
+    assert!(receipts.contains("CR-000001") && receipts.contains("Andrei Agent") && receipts.contains("100.00 RON"), "{receipts}");
+    screenshot(&client, "commissions-paid").await;
     client.close().await.unwrap();
 }

@@ -94,19 +94,22 @@ pub fn ClientRecord(id: i32) -> impl IntoView {
 #[component]
 pub fn GlobalSearch() -> impl IntoView {
     let q = RwSignal::new(String::new());
-    let results = LocalResource::new(move || {
+    let results = RwSignal::new(None::<SearchResults>);
+    Effect::new(move |_| {
         let text = q.get();
-        async move {
-            if text.trim().len() < 2 {
-                return None;
+        leptos::task::spawn_local(async move {
+            let found =
+                if text.trim().len() < 2 { None } else { api::get::<SearchResults>(&format!("/api/v1/search?q={}", api::url_encode(&text))).await.ok() };
+            // A slower answer to an earlier query never replaces the current one's.
+            if q.try_with_untracked(|now| *now == text) == Some(true) {
+                results.try_set(found);
             }
-            api::get::<SearchResults>(&format!("/api/v1/search?q={}", api::url_encode(&text))).await.ok()
-        }
+        });
     });
     view! {
         <div class="search">
             <input id="global-search" type="search" placeholder="Search…" aria-label="Search leads, opportunities and clients" on:input=move |ev| q.set(event_target_value(&ev))/>
-            {move || results.get().flatten().map(|r| view! {
+            {move || results.get().map(|r| view! {
                 <div class="bell-menu card" id="search-results">
                     {(!r.leads.is_empty()).then(|| view! { <h3>"Leads"</h3>{r.leads.iter().map(|l| view! { <p><a href=format!("/admin/leads/{}", l.id)>{l.name.clone()}</a></p> }).collect_view()} })}
                     {(!r.opportunities.is_empty()).then(|| view! { <h3>"Opportunities"</h3>{r.opportunities.iter().map(|l| view! { <p><a href=format!("/admin/opportunities/{}", l.id)>{l.name.clone()}</a></p> }).collect_view()} })}

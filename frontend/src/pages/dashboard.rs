@@ -11,12 +11,18 @@ use crate::app::Session;
 pub fn Dashboard() -> impl IntoView {
     let session = expect_context::<Session>();
     let new_leads = api::load::<Page<Lead>>(move || "/api/v1/leads?created=today&uncontacted=true&limit=20".to_string());
-    let due = LocalResource::new(|| async {
-        let today = api::get::<Page<Reminder>>("/api/v1/reminders?due=today").await?;
-        let overdue = api::get::<Page<Reminder>>("/api/v1/reminders?due=overdue").await?;
-        let mut items = overdue.items;
-        items.extend(today.items.into_iter().filter(|r| r.remind_at > time::OffsetDateTime::now_utc()));
-        Ok::<_, api::ApiFailure>(items)
+    // A signal filled once rather than a `LocalResource`: the app uses no async-derived
+    // signals at all, which keeps their machinery out of the bundle.
+    let due = RwSignal::new(None::<Result<Vec<Reminder>, api::ApiFailure>>);
+    leptos::task::spawn_local(async move {
+        let items = async {
+            let today = api::get::<Page<Reminder>>("/api/v1/reminders?due=today").await?;
+            let overdue = api::get::<Page<Reminder>>("/api/v1/reminders?due=overdue").await?;
+            let mut items = overdue.items;
+            items.extend(today.items.into_iter().filter(|r| r.remind_at > time::OffsetDateTime::now_utc()));
+            Ok(items)
+        };
+        due.try_set(Some(items.await));
     });
     // "Of my clients": invoices where I am the sale agent or the client is assigned to me
     // (view-own roles are limited to exactly that by the API).

@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 use std::str::FromStr;
 
 use super::proposals::money;
-use super::settings::{field, EditForm, Field, Kind, Mode};
+use super::settings::{field, only, EditForm, Field, Kind, Mode};
 use crate::api::{self, ApiFailure};
 use crate::app::{denied, Session};
 
@@ -317,7 +317,7 @@ pub fn RecurringList() -> impl IntoView {
 }
 
 const CONTRACT_FIELDS: &[Field] = &[
-    Field { key: "client_id", label: "Client", kind: Kind::Ref("/api/v1/clients"), mode: Mode::CreateOnly },
+    only("client_id", "Client", Kind::Ref("/api/v1/clients"), Mode::CreateOnly),
     field("subject", "Subject", Kind::Text),
     field("contract_type", "Type", Kind::Text),
     field("status_id", "Status", Kind::Ref("/api/v1/contract-statuses")),

@@ -1,6 +1,7 @@
 pub mod account;
 pub mod activity;
 pub mod clients;
+pub mod commissions;
 pub mod dashboard;
 pub mod invoices;
 pub mod layout;

@@ -68,6 +68,7 @@ pub fn ModulePage() -> impl IntoView {
             other if id_after(other, "/admin/opportunities/").is_some() => {
                 view! { <OpportunityRecord id=id_after(other, "/admin/opportunities/").unwrap_or_default()/> }.into_any()
             }
+            "/admin/commission" => view! { <crate::pages::commissions::CommissionsPage/> }.into_any(),
             "/admin/roles" => view! { <RolesPage/> }.into_any(),
             "/admin/profile" => view! { <crate::pages::account::ProfilePage/> }.into_any(),
             "/admin/utilities/activity_log" => view! { <crate::pages::activity::ActivityLogPage/> }.into_any(),

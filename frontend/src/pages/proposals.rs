@@ -283,12 +283,17 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>, #[prop(optional)] kind:
     let billed = kind.billed();
     let query = use_query_map();
     let navigate = use_navigate();
-    let catalogue = LocalResource::new(|| async {
-        let taxes = api::get::<Page<Tax>>("/api/v1/taxes").await?.items;
-        let items = api::get::<Page<Item>>("/api/v1/items").await?.items;
-        let currencies = api::get::<Page<CurrencyInfo>>("/api/v1/currencies").await?.items;
-        let templates = api::get::<Page<ProposalTemplate>>("/api/v1/proposal-templates").await.map(|p| p.items).unwrap_or_default();
-        Ok::<_, ApiFailure>((taxes, items, currencies, templates))
+    type Catalogue = (Vec<Tax>, Vec<Item>, Vec<CurrencyInfo>, Vec<ProposalTemplate>);
+    let catalogue = RwSignal::new(None::<Result<Catalogue, ApiFailure>>);
+    leptos::task::spawn_local(async move {
+        let loaded = async {
+            let taxes = api::get::<Page<Tax>>("/api/v1/taxes").await?.items;
+            let items = api::get::<Page<Item>>("/api/v1/items").await?.items;
+            let currencies = api::get::<Page<CurrencyInfo>>("/api/v1/currencies").await?.items;
+            let templates = api::get::<Page<ProposalTemplate>>("/api/v1/proposal-templates").await.map(|p| p.items).unwrap_or_default();
+            Ok((taxes, items, currencies, templates))
+        };
+        catalogue.try_set(Some(loaded.await));
     });
     let subject = RwSignal::new(String::new());
     let relation = RwSignal::new(String::new());
@@ -314,13 +319,12 @@ pub fn ProposalEditor(#[prop(optional)] id: Option<i32>, #[prop(optional)] kind:
     let cycles = RwSignal::new("0".to_string());
     let mode = RwSignal::new("issue_and_send".to_string());
     let active = RwSignal::new(true);
-    let clients = LocalResource::new(move || async move {
-        if billed {
-            api::get::<Page<Client>>("/api/v1/clients?limit=500").await.map(|p| p.items).unwrap_or_default()
-        } else {
-            Vec::new()
-        }
-    });
+    let clients = RwSignal::new(None::<Vec<Client>>);
+    if billed {
+        leptos::task::spawn_local(async move {
+            clients.try_set(api::get::<Page<Client>>("/api/v1/clients?limit=500").await.ok().map(|p| p.items));
+        });
+    }
     guard_unsaved_changes(dirty);
 
     let add_line = move |l: Option<&LineInput>| {

@@ -35,6 +35,9 @@ pub enum Kind {
     RefList(&'static str),
     /// `YYYY-MM-DD`, with the browser's date picker.
     Date,
+    /// A list of objects (`[{…}]`, e.g. a commission ladder's tiers), one row of these inputs
+    /// each, with add and remove buttons; kept in the form as JSON text.
+    Rows(&'static [Field]),
 }
 
 /// Where a field appears.
@@ -50,20 +53,28 @@ pub enum Mode {
     ReadOnly,
 }
 
+#[derive(PartialEq)]
 pub struct Field {
     pub key: &'static str,
     pub label: &'static str,
     pub kind: Kind,
     pub mode: Mode,
+    /// Shown only while the field `.0` holds one of `.1` (what a commission policy's type uses).
+    pub when: Option<(&'static str, &'static [&'static str])>,
 }
 
 /// A field shown in tables and set on create and edit.
 pub const fn field(key: &'static str, label: &'static str, kind: Kind) -> Field {
-    Field { key, label, kind, mode: Mode::Both }
+    Field { key, label, kind, mode: Mode::Both, when: None }
 }
 
-const fn only(key: &'static str, label: &'static str, kind: Kind, mode: Mode) -> Field {
-    Field { key, label, kind, mode }
+pub const fn only(key: &'static str, label: &'static str, kind: Kind, mode: Mode) -> Field {
+    Field { key, label, kind, mode, when: None }
+}
+
+/// A field of the form shown only while `key` holds one of `values`.
+const fn when(key: &'static str, values: &'static [&'static str], field: Field) -> Field {
+    Field { when: Some((key, values)), ..field }
 }
 
 pub struct Resource {
@@ -82,6 +93,7 @@ impl Resource {
         match self.api {
             "/api/v1/staff" => Some(Module::Staff),
             "/api/v1/api-tokens" => None,
+            api if api.starts_with("/api/v1/commission/") => Some(Module::Commissions),
             _ => Some(Module::Settings),
         }
     }
@@ -240,6 +252,43 @@ pub const STAFF: Resource = Resource {
     help: "Deactivated staff cannot sign in; their records keep pointing at them.",
 };
 
+const TIERS: &[Field] = &[field("from", "From", Kind::Decimal), field("to", "To (empty: and above)", Kind::Decimal), field("rate", "Rate (%)", Kind::Decimal)];
+const ITEM: Field = field("item_id", "Item", Kind::Ref("/api/v1/items"));
+
+/// `/admin/commission/policies`: the rules' inputs follow the chosen type.
+pub const COMMISSION_POLICIES: Resource = Resource {
+    title: "Commission policies",
+    api: "/api/v1/commission/policies",
+    fields: &[
+        field("name", "Name", Kind::Text),
+        field("type", "Type", Kind::Choice(&["percentage", "ladder", "product", "product_ladder", "margin"])),
+        when("type", &["percentage", "product", "product_ladder", "margin"], field("rate", "Rate (%)", Kind::Decimal)),
+        when("type", &["ladder"], field("tiers", "Tiers", Kind::Rows(TIERS))),
+        when(
+            "type",
+            &["product"],
+            field("product_rates", "Item rates", Kind::Rows(&[ITEM, field("group", "or item group", Kind::Text), field("rate", "Rate (%)", Kind::Decimal)])),
+        ),
+        when("type", &["product_ladder"], field("product_tiers", "Item ladders", Kind::Rows(&[ITEM, field("tiers", "Tiers", Kind::Rows(TIERS))]))),
+        only("staff_ids", "Who earns", Kind::RefList("/api/v1/staff"), Mode::ReadOnly),
+    ],
+    create: true,
+    edit: true,
+    delete: true,
+    help: "Percentage: of the invoice's net value. Ladder: marginal, like tax brackets — tiers start at 0 and each where the previous ends; an empty \"to\" means and above. Product: an item's rate wins over its group's; the rate covers other lines. Margin: of net minus purchase price. Each payment earns its share.",
+};
+
+/// `/admin/commission/applicable_staff`: who earns under which policy.
+pub const COMMISSION_STAFF: Resource = Resource {
+    title: "Who earns commissions",
+    api: "/api/v1/commission/applicable-staff",
+    fields: &[field("staff_id", "Staff member", Kind::Ref("/api/v1/staff")), field("policy_id", "Policy", Kind::Ref("/api/v1/commission/policies"))],
+    create: true,
+    edit: false,
+    delete: true,
+    help: "One policy per staff member. An invoice's sale agent earns on each of its payments.",
+};
+
 pub const COMPANY: &[Field] = &[
     field("company_name", "Company name", Kind::Text),
     field("company_address", "Address", Kind::LongText),
@@ -299,6 +348,8 @@ pub fn resource_for(path: &str) -> Option<&'static Resource> {
         "/admin/emails" => &EMAIL_TEMPLATES,
         "/admin/api_tokens" => &API_TOKENS,
         "/admin/staff" => &STAFF,
+        "/admin/commission/policies" => &COMMISSION_POLICIES,
+        "/admin/commission/applicable_staff" => &COMMISSION_STAFF,
         _ => return None,
     })
 }
@@ -311,7 +362,7 @@ pub fn rows(v: &Value) -> Vec<Value> {
     v.get("items").unwrap_or(v).as_array().cloned().unwrap_or_default()
 }
 
-fn text_of(v: Option<&Value>) -> String {
+pub fn text_of(v: Option<&Value>) -> String {
     match v {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.clone(),
@@ -330,6 +381,7 @@ fn values_of(fields: &[Field], row: Option<&Value>, editing: bool) -> FormValues
                 (Kind::Secret, _) => String::new(),
                 (Kind::Bool, None) => "true".into(),
                 (Kind::Choice(options), None) => options[0].to_string(),
+                (Kind::Rows(_), _) => current.filter(|v| v.is_array()).map_or_else(|| "[]".into(), Value::to_string),
                 _ => text_of(current),
             };
             (f.key, text)
@@ -338,8 +390,9 @@ fn values_of(fields: &[Field], row: Option<&Value>, editing: bool) -> FormValues
 }
 
 /// Turns the form into the JSON body. On create empty inputs are left out; on edit they
-/// clear the field (`null`), except secrets, which are only sent when typed.
-fn body_of(fields: &[Field], values: &FormValues, editing: bool) -> Result<Value, ApiFailure> {
+/// clear the field (`null`), except secrets, which are only sent when typed. Errors name the
+/// field after `at` (`tiers.1.` inside rows), as the server does.
+fn body_of(fields: &[Field], values: &FormValues, editing: bool, at: &str) -> Result<Value, ApiFailure> {
     let mut body = Map::new();
     for field in fields {
         let Some(text) = values.get(field.key) else { continue };
@@ -351,6 +404,24 @@ fn body_of(fields: &[Field], values: &FormValues, editing: bool) -> Result<Value
             Kind::Bool => Value::Bool(text == "true"),
             Kind::List => Value::Array(text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| json!(s)).collect()),
             Kind::RefList(_) => Value::Array(text.split(',').filter_map(|s| s.trim().parse::<i64>().ok()).map(|n| json!(n)).collect()),
+            // Each row is a small form of its own: its empty inputs are left out.
+            Kind::Rows(sub) => {
+                let rows = serde_json::from_str::<Value>(text).unwrap_or_default();
+                let mut out = Vec::new();
+                for (i, row) in rows.as_array().into_iter().flatten().enumerate() {
+                    let mut cells = FormValues::new();
+                    for f in sub {
+                        let text = if matches!(f.kind, Kind::Rows(_)) {
+                            row.get(f.key).map_or_else(|| "[]".into(), Value::to_string)
+                        } else {
+                            text_of(row.get(f.key))
+                        };
+                        cells.insert(f.key, text);
+                    }
+                    out.push(body_of(sub, &cells, false, &format!("{at}{}.{i}.", field.key))?);
+                }
+                Value::Array(out)
+            }
             _ if text.is_empty() => {
                 if editing && field.kind != Kind::Secret {
                     body.insert(field.key.into(), Value::Null);
@@ -359,11 +430,11 @@ fn body_of(fields: &[Field], values: &FormValues, editing: bool) -> Result<Value
             }
             Kind::Int | Kind::Ref(_) => match text.parse::<i64>() {
                 Ok(n) => json!(n),
-                Err(_) => return Err(ApiFailure::invalid(field.key, format!("{} must be a whole number.", field.label))),
+                Err(_) => return Err(ApiFailure::invalid(&format!("{at}{}", field.key), format!("{} must be a whole number.", field.label))),
             },
             Kind::Decimal => match text.replace(',', ".").parse::<rust_decimal::Decimal>() {
                 Ok(d) => json!(d.to_string()),
-                Err(_) => return Err(ApiFailure::invalid(field.key, format!("{} must be a number such as 19.50.", field.label))),
+                Err(_) => return Err(ApiFailure::invalid(&format!("{at}{}", field.key), format!("{} must be a number such as 19.50.", field.label))),
             },
             _ => json!(text),
         };
@@ -382,14 +453,19 @@ pub fn staff_visible() -> bool {
 type RefOptions = BTreeMap<&'static str, Vec<(i64, String)>>;
 
 fn ref_paths(fields: &[Field]) -> Vec<&'static str> {
-    let mut paths: Vec<&'static str> = fields
-        .iter()
-        .filter_map(|f| match f.kind {
-            Kind::Ref(p) | Kind::RefList(p) => Some(p),
-            _ => None,
-        })
-        .collect();
-    paths.dedup();
+    let mut paths = Vec::new();
+    for f in fields {
+        let found = match f.kind {
+            Kind::Ref(p) | Kind::RefList(p) => vec![p],
+            Kind::Rows(sub) => ref_paths(sub),
+            _ => continue,
+        };
+        for p in found {
+            if !paths.contains(&p) {
+                paths.push(p);
+            }
+        }
+    }
     paths
 }
 
@@ -470,15 +546,17 @@ pub fn SettingsForm(api: &'static str, fields: &'static [Field]) -> impl IntoVie
     let values = RwSignal::new(FormValues::new());
     let error = RwSignal::new(None::<ApiFailure>);
     let saved = RwSignal::new(false);
-    let loaded = LocalResource::new(move || async move {
-        let current = api::get::<Value>(api).await?;
-        values.set(values_of(fields, Some(&current), true));
-        Ok::<_, ApiFailure>(())
+    let loaded = RwSignal::new(None::<Result<(), ApiFailure>>);
+    leptos::task::spawn_local(async move {
+        let current = api::get::<Value>(api).await.map(|current| {
+            values.try_set(values_of(fields, Some(&current), true));
+        });
+        loaded.try_set(Some(current));
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         saved.set(false);
-        let body = match body_of(fields, &values.get_untracked(), true) {
+        let body = match body_of(fields, &values.get_untracked(), true, "") {
             Ok(b) => b,
             Err(e) => return error.set(Some(e)),
         };
@@ -549,7 +627,7 @@ pub fn EditForm(
     leptos::task::spawn_local(async move { refs.set(load_refs(ref_paths(fields), staff_visible).await) });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let body = match body_of(fields, &values.get_untracked(), editing) {
+        let body = match body_of(fields, &values.get_untracked(), editing, "") {
             Ok(b) => b,
             Err(e) => return error.set(Some(e)),
         };
@@ -594,62 +672,175 @@ fn Inputs(
             {shown.map(|field| {
                 let key = field.key;
                 let id = format!("field-{key}");
-                let get = move || values.with(|v| v.get(key).cloned().unwrap_or_default());
-                let set = move |text: String| values.update(|v| { v.insert(key, text); });
-                let input = match field.kind {
-                    Kind::LongText => view! { <textarea id=id.clone() rows="4" prop:value=get on:input=move |ev| set(event_target_value(&ev))></textarea> }.into_any(),
-                    Kind::Bool => view! {
-                        <input id=id.clone() type="checkbox" prop:checked=move || get() == "true" on:change=move |ev| set(event_target_checked(&ev).to_string())/>
-                    }.into_any(),
-                    Kind::Choice(options) => view! {
-                        <select id=id.clone() prop:value=get on:change=move |ev| set(event_target_value(&ev))>
-                            {options.iter().map(|o| view! { <option value=*o>{*o}</option> }).collect_view()}
-                        </select>
-                    }.into_any(),
-                    Kind::Ref(path) => view! {
-                        <select id=id.clone() prop:value=get on:change=move |ev| set(event_target_value(&ev))>
-                            <option value="">"—"</option>
-                            {move || refs.with(|r| r.get(path).cloned().unwrap_or_default()).into_iter().map(|(i, n)| view! { <option value=i.to_string() selected=get() == i.to_string()>{n}</option> }).collect_view()}
-                        </select>
-                    }.into_any(),
-                    Kind::RefList(path) => view! {
-                        <span id=id.clone() class="checks">
-                            {move || refs.with(|r| r.get(path).cloned().unwrap_or_default()).into_iter().map(|(i, n)| {
-                                let on = get().split(',').any(|s| s.trim() == i.to_string());
-                                view! {
-                                    <label class="check"><input type="checkbox" prop:checked=on on:change=move |ev| {
-                                        let mut ids: Vec<String> = get().split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty() && *s != i.to_string()).collect();
-                                        if event_target_checked(&ev) { ids.push(i.to_string()); }
-                                        set(ids.join(","));
-                                    }/>{n}</label>
-                                }
-                            }).collect_view()}
-                        </span>
-                    }.into_any(),
-                    kind => {
-                        let input_type = match kind {
-                            Kind::Secret => "password",
-                            Kind::Date => "date",
-                            _ => "text",
-                        };
-                        let mode = match kind {
-                            Kind::Int => "numeric",
-                            Kind::Decimal => "decimal",
-                            _ => "text",
-                        };
-                        view! { <input id=id.clone() type=input_type inputmode=mode prop:value=get on:input=move |ev| set(event_target_value(&ev))/> }.into_any()
-                    }
-                };
+                // Hidden, not removed: the other inputs keep their focus while the type changes.
+                let hide = move || field.when.is_some_and(|(k, allowed)| values.with(|v| !allowed.contains(&v.get(k).map_or("", String::as_str))));
                 view! {
-                    <label for=id>{field.label}</label>
-                    <div>
-                        {input}
+                    <label for=id.clone() prop:hidden=hide>{field.label}</label>
+                    <div prop:hidden=hide>
+                        {input(field.kind, id, values, key, None, error, refs)}
                         {move || error.get().and_then(|e| e.field(key)).map(|m| view! { <div class="field-error" role="alert">{m}</div> })}
                     </div>
                 }
             }).collect_view()}
         </div>
     }
+}
+
+/// Changes the JSON text of a `Rows` field in place.
+fn edit_rows(values: RwSignal<FormValues>, key: &'static str, change: &mut dyn FnMut(&mut Value)) {
+    values.update(|v| {
+        let mut doc = v.get(key).and_then(|t| serde_json::from_str(t).ok()).unwrap_or_else(|| json!([]));
+        change(&mut doc);
+        v.insert(key, doc.to_string());
+    });
+}
+
+/// One input: of the form field `key`, or with `at` (a JSON pointer such as `/1/from`) of a
+/// cell of that `Rows` field.
+fn input(
+    kind: Kind,
+    id: String,
+    values: RwSignal<FormValues>,
+    key: &'static str,
+    at: Option<String>,
+    error: RwSignal<Option<ApiFailure>>,
+    refs: RwSignal<RefOptions>,
+) -> AnyView {
+    if let Kind::Rows(sub) = kind {
+        return rows_input(sub, values, key, at.unwrap_or_default(), error, refs);
+    }
+    let ptr = at.clone();
+    let get = move || {
+        values.with(|v| {
+            let text = v.get(key).map_or("", String::as_str);
+            match &ptr {
+                None => text.to_string(),
+                Some(p) => text_of(serde_json::from_str::<Value>(text).ok().as_ref().and_then(|d| d.pointer(p))),
+            }
+        })
+    };
+    let set = move |text: String| match &at {
+        None => values.update(|v| {
+            v.insert(key, text);
+        }),
+        Some(p) => {
+            let (row, cell) = p.rsplit_once('/').unwrap_or_default();
+            edit_rows(values, key, &mut |d| {
+                if let Some(o) = d.pointer_mut(row).and_then(Value::as_object_mut) {
+                    o.insert(cell.into(), json!(text));
+                }
+            });
+        }
+    };
+    match kind {
+        Kind::LongText => view! { <textarea id=id rows="4" prop:value=get on:input=move |ev| set(event_target_value(&ev))></textarea> }.into_any(),
+        Kind::Bool => view! {
+            <input id=id type="checkbox" prop:checked=move || get() == "true" on:change=move |ev| set(event_target_checked(&ev).to_string())/>
+        }.into_any(),
+        Kind::Choice(options) => view! {
+            <select id=id prop:value=get on:change=move |ev| set(event_target_value(&ev))>
+                {options.iter().map(|o| view! { <option value=*o>{*o}</option> }).collect_view()}
+            </select>
+        }.into_any(),
+        Kind::Ref(path) => {
+            let current = get.clone();
+            view! {
+                <select id=id prop:value=current on:change=move |ev| set(event_target_value(&ev))>
+                    <option value="">"—"</option>
+                    {move || refs.with(|r| r.get(path).cloned().unwrap_or_default()).into_iter().map(|(i, n)| view! { <option value=i.to_string() selected=get() == i.to_string()>{n}</option> }).collect_view()}
+                </select>
+            }.into_any()
+        }
+        Kind::RefList(path) => view! {
+            <span id=id class="checks">
+                {move || refs.with(|r| r.get(path).cloned().unwrap_or_default()).into_iter().map(|(i, n)| {
+                    let (get, set) = (get.clone(), set.clone());
+                    let on = get().split(',').any(|s| s.trim() == i.to_string());
+                    view! {
+                        <label class="check"><input type="checkbox" prop:checked=on on:change=move |ev| {
+                            let mut ids: Vec<String> = get().split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty() && *s != i.to_string()).collect();
+                            if event_target_checked(&ev) { ids.push(i.to_string()); }
+                            set(ids.join(","));
+                        }/>{n}</label>
+                    }
+                }).collect_view()}
+            </span>
+        }.into_any(),
+        kind => {
+            let input_type = match kind {
+                Kind::Secret => "password",
+                Kind::Date => "date",
+                _ => "text",
+            };
+            let mode = match kind {
+                Kind::Int => "numeric",
+                Kind::Decimal => "decimal",
+                _ => "text",
+            };
+            view! { <input id=id type=input_type inputmode=mode prop:value=get on:input=move |ev| set(event_target_value(&ev))/> }.into_any()
+        }
+    }
+}
+
+/// The rows of a `Rows` field (the array at `at` in its JSON): a table of inputs, a remove
+/// button per row and an add button. The table is drawn again only when the number of rows
+/// changes, so typing keeps the focus. Errors show by the cell the server names (`tiers.1.from`).
+fn rows_input(
+    sub: &'static [Field],
+    values: RwSignal<FormValues>,
+    key: &'static str,
+    at: String,
+    error: RwSignal<Option<ApiFailure>>,
+    refs: RwSignal<RefOptions>,
+) -> AnyView {
+    let name = format!("{key}{}", at.replace('/', "."));
+    let array = at.clone();
+    let count = Memo::new(move |_| {
+        values.with(|v| {
+            serde_json::from_str::<Value>(v.get(key).map_or("", String::as_str)).ok().and_then(|d| d.pointer(&array)?.as_array().map(Vec::len)).unwrap_or(0)
+        })
+    });
+    let (add_at, list_at) = (at.clone(), at);
+    let add = move |_| {
+        edit_rows(values, key, &mut |d| match d.pointer_mut(&add_at) {
+            Some(Value::Array(rows)) => rows.push(json!({})),
+            // A row's own list that is not there yet (an item ladder's first tier).
+            _ => {
+                let (row, cell) = add_at.rsplit_once('/').unwrap_or_default();
+                if let Some(o) = d.pointer_mut(row).and_then(Value::as_object_mut) {
+                    o.insert(cell.into(), json!([{}]));
+                }
+            }
+        })
+    };
+    let (table, add_id) = (format!("rows-{name}"), format!("add-{name}"));
+    view! {
+        <table class="rows" id=table>
+            <thead><tr>{sub.iter().map(|f| view! { <th>{f.label}</th> }).collect_view()}<th></th></tr></thead>
+            <tbody>
+                {move || (0..count.get()).map(|i| {
+                    let cells = sub.iter().map(|f| {
+                        let cell = format!("{name}.{i}.{}", f.key);
+                        let input = input(f.kind, format!("field-{cell}"), values, key, Some(format!("{list_at}/{i}/{}", f.key)), error, refs);
+                        view! { <td>{input}{move || error.get().and_then(|e| e.field(&cell)).map(|m| view! { <div class="field-error" role="alert">{m}</div> })}</td> }
+                    }).collect_view();
+                    let at = list_at.clone();
+                    view! {
+                        <tr>
+                            {cells}
+                            <td><button type="button" class="link" on:click=move |_| edit_rows(values, key, &mut |d| {
+                                if let Some(rows) = d.pointer_mut(&at).and_then(Value::as_array_mut) {
+                                    rows.remove(i);
+                                }
+                            })>"Remove"</button></td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+        <button type="button" class="secondary small" id=add_id on:click=add>"+ Row"</button>
+    }
+    .into_any()
 }
 
 /// A list of one resource with add, edit and delete.
@@ -681,7 +872,7 @@ pub fn ResourcePage(resource: &'static Resource) -> impl IntoView {
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let row_id = editing.get_untracked();
-        let body = match body_of(resource.fields, &values.get_untracked(), row_id.is_some()) {
+        let body = match body_of(resource.fields, &values.get_untracked(), row_id.is_some(), "") {
             Ok(b) => b,
             Err(e) => return error.set(Some(e)),
         };
@@ -716,7 +907,7 @@ pub fn ResourcePage(resource: &'static Resource) -> impl IntoView {
         });
     };
     let table_fields: Vec<&'static Field> =
-        resource.fields.iter().filter(|f| matches!(f.mode, Mode::Both | Mode::ReadOnly) && f.kind != Kind::LongText).collect();
+        resource.fields.iter().filter(|f| matches!(f.mode, Mode::Both | Mode::ReadOnly) && !matches!(f.kind, Kind::LongText | Kind::Rows(_))).collect();
 
     view! {
         <div class="board-header">
