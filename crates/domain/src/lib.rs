@@ -16,6 +16,7 @@ pub mod opportunities;
 pub mod permissions;
 pub mod proposals;
 pub mod recurring;
+pub mod reports;
 pub mod sales_orders;
 pub mod scoring;
 pub mod tasks;

@@ -71,6 +71,23 @@ pub fn lead_rows(leads: &[Lead]) -> Result<Vec<u8>, csv::Error> {
     w.into_inner().map_err(|e| e.into_error().into())
 }
 
+/// The sales report's rows: period, currency, invoiced, collected, invoice count, average.
+pub fn sales_rows(rows: &[crmconnect_domain::reports::SalesRow]) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["period", "currency", "invoiced", "collected", "invoice_count", "average_invoice"])?;
+    for r in rows {
+        w.write_record([
+            r.period.to_string(),
+            r.currency.clone(),
+            r.invoiced.to_string(),
+            r.collected.to_string(),
+            r.invoice_count.to_string(),
+            r.average_invoice.to_string(),
+        ])?;
+    }
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::safe_text;

@@ -22,6 +22,7 @@ pub mod pipelines;
 pub mod portal;
 pub mod proposals;
 pub mod recurring;
+pub mod reports;
 pub mod sales_orders;
 pub mod staff;
 pub mod tasks;

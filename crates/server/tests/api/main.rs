@@ -26,6 +26,7 @@ mod openapi_contract;
 mod opportunities;
 mod pipelines;
 mod proposals;
+mod reports;
 mod roles;
 mod sales_orders;
 mod scheduler;

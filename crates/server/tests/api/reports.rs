@@ -1,0 +1,121 @@
+//! Reports against hand-computed figures on a fixed data set.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_problem, spawn_app, TestApp};
+
+async fn created(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
+    let (s, b) = app.post(path, Some(token), body).await;
+    assert_eq!(s, StatusCode::CREATED, "POST {path}: {b}");
+    b
+}
+
+/// An invoice of the data set: dated `date`, `net` (no tax) in `currency`, issued unless
+/// `draft`, with `payments` of (amount, date).
+struct Sale<'a> {
+    agent: i32,
+    date: &'a str,
+    net: &'a str,
+    currency: &'a str,
+    draft: bool,
+    payments: &'a [(&'a str, &'a str)],
+}
+
+async fn invoice(app: &TestApp, token: &str, client: &Value, sale: Sale<'_>) {
+    let body = json!({"client_id": client["id"], "sale_agent": sale.agent, "date": sale.date, "currency": sale.currency,
+        "lines": [{"description": "Work", "qty": "1", "unit_price": sale.net}]});
+    let inv = created(app, token, "/api/v1/invoices", body).await;
+    if !sale.draft {
+        let (s, b) = app.post(&format!("/api/v1/invoices/{}/issue", inv["id"]), Some(token), json!({})).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+    }
+    for (amount, day) in sale.payments {
+        created(app, token, &format!("/api/v1/invoices/{}/payments", inv["id"]), json!({"amount": amount, "date": day})).await;
+    }
+}
+
+fn rows(report: &Value, key: &str) -> Vec<(String, String, String, String, i64, String)> {
+    report[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let s = |f: &str| r[f].as_str().unwrap().to_string();
+            (s("period"), s("currency"), s("invoiced"), s("collected"), r["invoice_count"].as_i64().unwrap(), s("average_invoice"))
+        })
+        .collect()
+}
+
+fn row(period: &str, currency: &str, invoiced: &str, collected: &str, count: i64, average: &str) -> (String, String, String, String, i64, String) {
+    (period.into(), currency.into(), invoiced.into(), collected.into(), count, average.into())
+}
+
+#[tokio::test]
+async fn the_sales_report_sums_per_period_and_currency_for_whom_it_is_asked() {
+    let app = spawn_app().await;
+    let (_, admin) = app.admin().await;
+    let (x, _) = app.staff_with_token("x@crm.test", "Sales Agent").await;
+    let (y, _) = app.staff_with_token("y@crm.test", "Sales Agent").await;
+    let (manager, manager_token) = app.staff_with_token("am@crm.test", "Account Manager").await;
+    let client = created(&app, &admin, "/api/v1/clients", json!({"company": "Report SRL"})).await;
+    let sale = |agent, date, net, currency, draft, payments| Sale { agent, date, net, currency, draft, payments };
+    invoice(&app, &admin, &client, sale(x.id, "2026-01-10", "1000", "RON", false, &[("400", "2026-01-20"), ("600", "2026-02-05")])).await;
+    invoice(&app, &admin, &client, sale(y.id, "2026-01-25", "500", "RON", false, &[])).await;
+    invoice(&app, &admin, &client, sale(x.id, "2026-02-14", "300", "EUR", false, &[("300", "2026-02-14")])).await;
+    invoice(&app, &admin, &client, sale(x.id, "2026-02-01", "999", "RON", true, &[])).await;
+    invoice(&app, &admin, &client, sale(manager.id, "2025-12-31", "7", "RON", false, &[("7", "2026-01-02")])).await;
+
+    let q = "/api/v1/reports/sales?from=2026-01-01&to=2026-02-28";
+    let (s, by_month) = app.get(q, &admin).await;
+    assert_eq!(s, StatusCode::OK, "{by_month}");
+    assert_eq!(
+        rows(&by_month, "rows"),
+        [
+            row("2026-01-01", "RON", "1500.00", "407.00", 2, "750.00"),
+            row("2026-02-01", "EUR", "300.00", "300.00", 1, "300.00"),
+            row("2026-02-01", "RON", "0.00", "600.00", 0, "0.00"),
+        ],
+        "drafts never count; a payment counts on its own date: {by_month}"
+    );
+    assert_eq!(
+        rows(&by_month, "totals"),
+        [row("2026-01-01", "EUR", "300.00", "300.00", 1, "300.00"), row("2026-01-01", "RON", "1500.00", "1007.00", 2, "750.00")]
+    );
+
+    let (_, of_x) = app.get(&format!("{q}&sale_agent={}&group_by=quarter", x.id), &admin).await;
+    assert_eq!(rows(&of_x, "rows"), [row("2026-01-01", "EUR", "300.00", "300.00", 1, "300.00"), row("2026-01-01", "RON", "1000.00", "1000.00", 1, "1000.00")]);
+    let (_, weekly) = app.get(&format!("{q}&group_by=week&sale_agent={}", y.id), &admin).await;
+    assert_eq!(rows(&weekly, "rows"), [row("2026-01-19", "RON", "500.00", "0.00", 1, "500.00")], "25 January 2026 is in the week of Monday the 19th");
+
+    // View own (Account Manager): only their invoices, here the one of 31 December paid in January.
+    let (s, own) = app.get(q, &manager_token).await;
+    assert_eq!(s, StatusCode::OK, "{own}");
+    assert_eq!(rows(&own, "rows"), [row("2026-01-01", "RON", "0.00", "7.00", 0, "0.00")]);
+    let (_, agent_token) = app.staff_with_token("z@crm.test", "Sales Agent").await;
+    let (s, b) = app.get(q, &agent_token).await;
+    assert_problem(s, &b, 403, "forbidden");
+
+    // The same rows as CSV.
+    let res = app.client.get(app.url(&format!("{q}&format=csv"))).bearer_auth(&admin).send().await.unwrap();
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    let text = res.text().await.unwrap();
+    assert_eq!(
+        text.lines().collect::<Vec<_>>(),
+        [
+            "period,currency,invoiced,collected,invoice_count,average_invoice",
+            "2026-01-01,RON,1500.00,407.00,2,750.00",
+            "2026-02-01,EUR,300.00,300.00,1,300.00",
+            "2026-02-01,RON,0.00,600.00,0,0.00"
+        ]
+    );
+    let res = app.client.get(app.url(q)).bearer_auth(&admin).header("Accept", "text/csv").send().await.unwrap();
+    assert!(res.text().await.unwrap().starts_with("period,currency"));
+
+    for bad in ["&group_by=fortnight", "&format=xml"] {
+        let (s, b) = app.get(&format!("{q}{bad}"), &admin).await;
+        assert_problem(s, &b, 422, "validation_failed");
+    }
+    let (s, b) = app.get("/api/v1/reports/sales?from=2026-03-01&to=2026-01-01", &admin).await;
+    assert_problem(s, &b, 422, "validation_failed");
+}
