@@ -8,6 +8,7 @@ use crate::validation::FieldError;
 
 mod clients;
 mod commissions;
+mod dashboard;
 mod expenses;
 mod goals;
 mod invoicing;
@@ -20,6 +21,7 @@ mod wasm_serde_tests;
 
 pub use clients::*;
 pub use commissions::*;
+pub use dashboard::*;
 pub use expenses::*;
 pub use goals::*;
 pub use invoicing::*;

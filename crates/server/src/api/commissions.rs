@@ -277,6 +277,11 @@ fn receipt_condition(scope: ViewScope) -> Condition {
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_receipt(state: web::Data<AppState>, user: AuthUser, body: Json<CommissionReceiptInput>) -> ApiResult<HttpResponse> {
     user.require(Module::Commissions, Action::Create)?;
+    if let ViewScope::Own(me) = user.view_scope(Module::Commissions)? {
+        if body.0.staff_id != me {
+            return Err(ApiError::forbidden("With \"view own\" on commissions you pay out only your own."));
+        }
+    }
     let txn = db::begin_write(&state.db).await?;
     let saved = crate::ops::commissions::create_receipt(&txn, user.id(), &body.0, OffsetDateTime::now_utc()).await?;
     let api = receipt_to_api(&txn, &saved).await?;

@@ -26,6 +26,15 @@ use crate::state::AppState;
 // ---------------------------------------------------------------------------------------------
 // Categories
 
+/// Two requests adding the same name at once: the unique index decides, the loser is told.
+fn name_taken(e: sea_orm::DbErr) -> ApiError {
+    if crate::ops::commissions::is_unique_violation(&e) {
+        ApiError::new(ErrorCode::NameTaken, "A category with this name already exists.")
+    } else {
+        e.into()
+    }
+}
+
 fn category_to_api(c: &category::Model) -> ExpenseCategory {
     ExpenseCategory { id: c.id, name: c.name.clone(), created_at: c.created_at, updated_at: c.updated_at }
 }
@@ -61,7 +70,8 @@ pub async fn create_category(state: web::Data<AppState>, user: AuthUser, body: J
         return Err(ApiError::new(ErrorCode::NameTaken, format!("The category `{name}` already exists.")));
     }
     let now = OffsetDateTime::now_utc();
-    let saved = category::ActiveModel { name: Set(name), created_at: Set(now), updated_at: Set(now), ..Default::default() }.insert(&txn).await?;
+    let saved =
+        category::ActiveModel { name: Set(name), created_at: Set(now), updated_at: Set(now), ..Default::default() }.insert(&txn).await.map_err(name_taken)?;
     audit::record(&txn, &user.actor(), Change::new("expense_category.created", "expense_category", saved.id).after(&category_to_api(&saved))).await?;
     txn.commit().await?;
     Ok(HttpResponse::Created().json(category_to_api(&saved)))
@@ -92,7 +102,7 @@ pub async fn update_category(
     let mut row: category::ActiveModel = current.into();
     row.name = Set(name);
     row.updated_at = Set(OffsetDateTime::now_utc());
-    let after = category_to_api(&row.update(&txn).await?);
+    let after = category_to_api(&row.update(&txn).await.map_err(name_taken)?);
     audit::record(&txn, &user.actor(), Change::new("expense_category.updated", "expense_category", after.id).before(&before).after(&after)).await?;
     txn.commit().await?;
     Ok(HttpResponse::Ok().json(after))

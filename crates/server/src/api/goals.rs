@@ -54,8 +54,8 @@ pub async fn create_team(state: web::Data<AppState>, user: AuthUser, body: Json<
 #[utoipa::path(get, path = "/api/v1/teams/{id}", operation_id = "getTeam", tag = "goals", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Team), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_team(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
-    user.view_scope(Module::Goals)?;
-    let t = find_team(&state.db, *id, Read::Plain).await?;
+    let scope = user.view_scope(Module::Goals)?;
+    let t = team::Entity::find_by_id(*id).filter(visible_teams(scope)).one(&state.db).await?.ok_or_else(|| ApiError::not_found("team"))?;
     Ok(HttpResponse::Ok().json(teams_to_api(&state.db, std::slice::from_ref(&t)).await?.remove(0)))
 }
 
@@ -109,10 +109,10 @@ pub struct GoalFilter {
     responses((status = 200, body = Page<Goal>), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: a filter value is invalid; see `errors`", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(state: web::Data<AppState>, user: AuthUser, filter: web::Query<GoalFilter>, page: web::Query<PageParams>) -> ApiResult<HttpResponse> {
-    user.view_scope(Module::Goals)?;
+    let scope = user.view_scope(Module::Goals)?;
     let page = page.parse()?;
     let keys = Keys { id: goal::Column::Id, created_at: goal::Column::CreatedAt, updated_at: goal::Column::UpdatedAt };
-    let mut q = page.select(goal::Entity::find(), keys, Order::Desc);
+    let mut q = page.select(goal::Entity::find().filter(visible_goals(scope)), keys, Order::Desc);
     match filter.concerning.as_deref() {
         None => {}
         Some("me") => q = q.filter(concerning(user.id())),
@@ -153,8 +153,8 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: Json<GoalI
 #[utoipa::path(get, path = "/api/v1/goals/{id}", operation_id = "getGoal", tag = "goals", security(("bearer" = [])), params(("id" = i32, Path)),
     responses((status = 200, body = Goal), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i32>) -> ApiResult<HttpResponse> {
-    user.view_scope(Module::Goals)?;
-    let g = find_goal(&state.db, *id, Read::Plain).await?;
+    let scope = user.view_scope(Module::Goals)?;
+    let g = goal::Entity::find_by_id(*id).filter(visible_goals(scope)).one(&state.db).await?.ok_or_else(|| ApiError::not_found("goal"))?;
     Ok(HttpResponse::Ok().json(to_api(&state.db, &g, OffsetDateTime::now_utc().date()).await?))
 }
 

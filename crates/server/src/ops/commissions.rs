@@ -122,7 +122,10 @@ pub async fn save_policy(db: &impl ConnectionTrait, current: Option<policy::Mode
     row.product_rates = Set(json(serde_json::to_value(&merged.product_rates))?);
     row.product_tiers = Set(json(serde_json::to_value(&merged.product_tiers))?);
     row.updated_at = Set(now);
-    Ok(if existing { row.update(db).await? } else { row.insert(db).await? })
+    let saved = if existing { row.update(db).await } else { row.insert(db).await };
+    saved.map_err(
+        |e| if is_unique_violation(&e) { Error::refused(ErrorCode::NameTaken, "A commission policy with this name already exists.") } else { e.into() },
+    )
 }
 
 async fn check_items_exist(db: &impl ConnectionTrait, r: &PolicyRules) -> Result<()> {
@@ -180,7 +183,8 @@ pub async fn add_applicable(db: &impl ConnectionTrait, staff_id: i32, policy_id:
     if !staff::Entity::find_by_id(staff_id).one(db).await?.is_some_and(|s| s.active) {
         v.push("staff_id", "not_found", format!("no active staff member {staff_id}"));
     }
-    if policy::Entity::find_by_id(policy_id).one(db).await?.is_none() {
+    // Locked, so a deletion of the policy at this moment waits (or is seen) instead of failing.
+    if Read::ForUpdate.apply(policy::Entity::find_by_id(policy_id)).one(db).await?.is_none() {
         v.push("policy_id", "not_found", format!("no commission policy {policy_id}"));
     }
     v.finish().map_err(Error::validation)?;
@@ -193,7 +197,7 @@ pub async fn add_applicable(db: &impl ConnectionTrait, staff_id: i32, policy_id:
     applicable::Entity::insert(row).exec_with_returning(db).await.map_err(|e| if is_unique_violation(&e) { already() } else { e.into() })
 }
 
-fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
+pub fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
     matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
 }
 
@@ -235,14 +239,9 @@ pub async fn earn_on_payment(db: &impl ConnectionTrait, inv: &invoice::Model, p:
     let (invoice, total) = commission_invoice(db, inv).await?;
     let currency = invoice.currency;
     let whole = rules::invoice_commission(&rules_of(&pol), &invoice);
-    let earned = commission::Entity::find()
-        .filter(commission::Column::InvoiceId.eq(inv.id))
-        .filter(commission::Column::StaffId.eq(agent))
-        .all(db)
-        .await?
-        .iter()
-        .map(|c| c.amount_minor)
-        .sum::<i64>();
+    // Over every earner of the invoice: a sale agent changed after a first payment earns only
+    // what is left, never the whole again.
+    let earned = commission::Entity::find().filter(commission::Column::InvoiceId.eq(inv.id)).all(db).await?.iter().map(|c| c.amount_minor).sum::<i64>();
     let paid_all: i64 = payment::Entity::find().filter(payment::Column::InvoiceId.eq(inv.id)).all(db).await?.iter().map(|x| x.amount_minor).sum();
     let amount = money::from_minor(p.amount_minor, currency);
     let paid_before = money::from_minor(paid_all - p.amount_minor, currency);
@@ -283,7 +282,8 @@ pub fn available_at(paid_on: Date, days: u32) -> OffsetDateTime {
 /// on a receipt stays as it was and gets an offset line of minus its amount, pending, which the
 /// agent's next receipt nets out. Runs in the deletion's transaction.
 pub async fn on_payment_deleted(db: &impl ConnectionTrait, payment_id: i32) -> Result<()> {
-    let earned = commission::Entity::find().filter(commission::Column::PaymentId.eq(payment_id)).all(db).await?;
+    // Locked: a receipt paying one of them at this moment is waited for, then seen as paid.
+    let earned = Read::ForUpdate.apply(commission::Entity::find().filter(commission::Column::PaymentId.eq(payment_id))).all(db).await?;
     let now = OffsetDateTime::now_utc();
     for c in earned {
         if c.status_code == CommissionStatus::Pending.code() {

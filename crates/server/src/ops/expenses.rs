@@ -122,6 +122,14 @@ pub async fn apply(
 ) -> Result<()> {
     let creating = current.is_none();
     let mut v = Validator::new();
+    if current.is_some_and(|e| e.commission_receipt_id.is_some()) {
+        // It records a commission receipt's payout: the money stays what the receipt paid.
+        for (field, sent) in [("amount", input.amount.is_some()), ("currency", input.currency.is_some()), ("tax_ids", input.tax_ids.is_some())] {
+            if sent {
+                v.push(field, "locked", "this expense records a commission receipt; its amount, currency and taxes follow the receipt");
+            }
+        }
+    }
     let category_id = input.category_id.or(current.map(|e| e.category_id));
     match category_id {
         None => v.push("category_id", "required", "choose a category"),

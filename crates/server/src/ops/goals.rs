@@ -12,6 +12,7 @@ use crmconnect_domain::api::{Goal, Team, TeamInput};
 use crmconnect_domain::goals::{self as rules, GoalInput, GoalNotification, GoalStatus, GoalTargetType, GoalType, NotificationState};
 use crmconnect_domain::invoices::InvoiceStatus;
 use crmconnect_domain::money;
+use crmconnect_domain::permissions::ViewScope;
 use crmconnect_domain::validation::{parse_name, Validator};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, SimpleExpr};
@@ -88,10 +89,17 @@ pub async fn save_team(db: &impl ConnectionTrait, current: Option<team::Model>, 
             let mut row: team::ActiveModel = t.into();
             row.name = Set(name);
             row.updated_at = Set(now);
-            row.update(db).await?
+            row.update(db).await
         }
-        None => team::ActiveModel { name: Set(name), created_at: Set(now), updated_at: Set(now), ..Default::default() }.insert(db).await?,
-    };
+        None => team::ActiveModel { name: Set(name), created_at: Set(now), updated_at: Set(now), ..Default::default() }.insert(db).await,
+    }
+    .map_err(|e| {
+        if crate::ops::commissions::is_unique_violation(&e) {
+            Error::refused(ErrorCode::NameTaken, "A team with this name already exists.")
+        } else {
+            e.into()
+        }
+    })?;
     if let Some(ids) = members {
         team_member::Entity::delete_many().filter(team_member::Column::TeamId.eq(saved.id)).exec(db).await?;
         for staff_id in ids {
@@ -99,6 +107,24 @@ pub async fn save_team(db: &impl ConnectionTrait, current: Option<team::Model>, 
         }
     }
     Ok(saved)
+}
+
+/// Teams the caller may see: all with `view`, their own with `view_own`.
+pub fn visible_teams(scope: ViewScope) -> Condition {
+    match scope {
+        ViewScope::All => Condition::all(),
+        ViewScope::Own(me) => Condition::all().add(team::Column::Id.in_subquery(
+            team_member::Entity::find().select_only().column(team_member::Column::TeamId).filter(team_member::Column::StaffId.eq(me)).into_query(),
+        )),
+    }
+}
+
+/// Goals the caller may see: all with `view`, the ones concerning them with `view_own`.
+pub fn visible_goals(scope: ViewScope) -> Condition {
+    match scope {
+        ViewScope::All => Condition::all(),
+        ViewScope::Own(me) => concerning(me),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -323,9 +349,14 @@ pub fn concerning(staff_id: i32) -> Condition {
 /// its `*_notified_at` decides which server sends it) to the people the goal targets: the staff
 /// member, the team's members, or every active staff member for a company goal.
 pub async fn notify_due(db: &sea_orm::DatabaseConnection, now: OffsetDateTime) -> Result<usize> {
-    let open = Condition::any().add(Condition::all().add(goal::Column::NotifyWhenAchieved.eq(true)).add(goal::Column::AchievedNotifiedAt.is_null())).add(
-        Condition::all().add(goal::Column::NotifyWhenMissed.eq(true)).add(goal::Column::MissedNotifiedAt.is_null()).add(goal::Column::EndDate.lt(now.date())),
-    );
+    // A goal long over that was never achieved is not looked at again for "achieved".
+    let achieved_open = Condition::all()
+        .add(goal::Column::NotifyWhenAchieved.eq(true))
+        .add(goal::Column::AchievedNotifiedAt.is_null())
+        .add(goal::Column::EndDate.gte(now.date() - Duration::days(30)));
+    let missed_open =
+        Condition::all().add(goal::Column::NotifyWhenMissed.eq(true)).add(goal::Column::MissedNotifiedAt.is_null()).add(goal::Column::EndDate.lt(now.date()));
+    let open = Condition::any().add(achieved_open).add(missed_open);
     let candidates = goal::Entity::find().filter(open).all(db).await?;
     let mut sent = 0;
     for g in candidates {
@@ -342,8 +373,14 @@ pub async fn notify_due(db: &sea_orm::DatabaseConnection, now: OffsetDateTime) -
             GoalNotification::Missed => goal::Column::MissedNotifiedAt,
         };
         let txn = crate::db::begin_write(db).await?;
-        let marked =
-            goal::Entity::update_many().col_expr(column, Expr::value(now)).filter(goal::Column::Id.eq(g.id)).filter(column.is_null()).exec(&txn).await?;
+        // Only the version of the goal that was evaluated: a goal changed meanwhile waits for the next pass.
+        let marked = goal::Entity::update_many()
+            .col_expr(column, Expr::value(now))
+            .filter(goal::Column::Id.eq(g.id))
+            .filter(goal::Column::UpdatedAt.eq(g.updated_at))
+            .filter(column.is_null())
+            .exec(&txn)
+            .await?;
         if marked.rows_affected != 1 {
             continue;
         }

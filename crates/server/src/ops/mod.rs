@@ -8,6 +8,7 @@ pub mod activities;
 pub mod clients;
 pub mod commissions;
 pub mod contracts;
+pub mod dashboard;
 pub mod events;
 pub mod expenses;
 pub mod gateway;

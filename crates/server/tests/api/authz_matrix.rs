@@ -38,6 +38,7 @@ const SPEC_PATH: &str = "/api/v1/openapi.json";
 /// What any signed-in staff member may do whatever their role, and why (read in the handlers).
 pub(crate) const ALLOWED_FOR_EVERY_SIGNED_IN_USER: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/me", "the caller's own profile and effective permissions"),
+    ("GET", "/api/v1/dashboard", "each widget shows only what the caller's role lets them see; none without permissions"),
     ("PATCH", "/api/v1/me", "the caller's own name and e-mail address"),
     ("POST", "/api/v1/me/password", "the caller's own password"),
     ("GET", "/api/v1/api-tokens", "lists the caller's own API tokens only"),

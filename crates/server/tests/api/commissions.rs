@@ -91,6 +91,18 @@ async fn a_ladder_earns_marginally_on_payments_and_the_parts_add_up_to_the_whole
     assert_eq!(page["totals"][0]["pending"], "100.00", "{page}");
     assert_eq!(page["items"].as_array().unwrap().len(), 3);
 
+    // A sale agent changed after a first payment: the new one earns only what is left.
+    let (agent3, token3, _) = agent_under(&app, &admin, "next@crm.test", json!({"type": "percentage", "rate": "10"})).await;
+    let inv = issued_invoice(&app, &admin, agent2, "1000").await;
+    pay(&app, &admin, &inv, "605.00", today).await;
+    let (s, b) = app.patch(&format!("/api/v1/invoices/{}", inv["id"]), &admin, json!({"sale_agent": agent3})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    pay(&app, &admin, &inv, "605.00", today).await;
+    let (_, all) = app.get(&format!("/api/v1/commissions?invoice_id={}", inv["id"]), &admin).await;
+    assert_eq!(all["totals"][0]["pending"], "100.00", "never more than the invoice's commission: {all}");
+    let (_, next) = app.get("/api/v1/commissions", &token3).await;
+    assert_eq!(amounts(&next), ["50.00"]);
+
     // Without a policy, or without a sale agent, a payment earns nothing.
     let (nobody, _) = app.staff_with_token("free@crm.test", "Sales Agent").await;
     let inv = issued_invoice(&app, &admin, nobody.id, "500").await;

@@ -141,4 +141,10 @@ async fn a_commission_receipt_can_record_its_payout_as_an_expense() {
         (Some("Commissions"), Some("100.00"), Some(agent.id as i64), receipt["id"].clone()),
         "{expense}"
     );
+    // Its money follows the receipt: not even its owner changes the amount.
+    let (s, b) = app.patch(&format!("/api/v1/expenses/{expense_id}"), &admin, json!({"amount": "1000"})).await;
+    assert_problem(s, &b, 422, "validation_failed");
+    assert_eq!(b["errors"][0]["code"], "locked");
+    let (s, _) = app.patch(&format!("/api/v1/expenses/{expense_id}"), &admin, json!({"note": "December payout"})).await;
+    assert_eq!(s, StatusCode::OK);
 }

@@ -226,4 +226,18 @@ async fn goals_and_teams_are_validated_and_only_managers_change_them() {
     assert_problem(s, &b, 412, "precondition_failed");
     let (s, _) = app.delete(&format!("/api/v1/goals/{}", g["id"]), &admin).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
+
+    // "View own" on goals: the company's and one's own, not a colleague's.
+    let (s, _) = app.post("/api/v1/roles", Some(&admin), json!({"name": "Own goals", "permissions": {"goals": ["view_own"]}})).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (ion, ion_token) = app.staff_with_token("ion@crm.test", "Own goals").await;
+    let company = goal(&app, &admin, json!({"goal_type": "new_clients", "target": "3"})).await;
+    let his = goal(&app, &admin, json!({"goal_type": "new_clients", "target": "3", "target_type": "staff", "staff_id": ion.id})).await;
+    let hers = goal(&app, &admin, json!({"goal_type": "new_clients", "target": "3", "target_type": "staff", "staff_id": ana.id})).await;
+    let (_, seen) = app.get("/api/v1/goals?limit=50", &ion_token).await;
+    let mut ids: Vec<i64> = seen["items"].as_array().unwrap().iter().map(|g| g["id"].as_i64().unwrap()).collect();
+    ids.sort();
+    assert_eq!(ids, [company["id"].as_i64().unwrap(), his["id"].as_i64().unwrap()]);
+    let (s, b) = app.get(&format!("/api/v1/goals/{}", hers["id"]), &ion_token).await;
+    assert_problem(s, &b, 404, "not_found");
 }

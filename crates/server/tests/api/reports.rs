@@ -119,3 +119,61 @@ async fn the_sales_report_sums_per_period_and_currency_for_whom_it_is_asked() {
     let (s, b) = app.get("/api/v1/reports/sales?from=2026-03-01&to=2026-01-01", &admin).await;
     assert_problem(s, &b, 422, "validation_failed");
 }
+
+#[tokio::test]
+async fn the_dashboard_gathers_the_mornings_work_as_the_caller_may_see_it() {
+    let app = spawn_app().await;
+    let (_, admin) = app.admin().await;
+    let (agent, agent_token) = app.staff_with_token("ana@crm.test", "Sales Agent").await;
+    let (_, role) = app.post("/api/v1/roles", Some(&admin), json!({"name": "Own funnel", "permissions": {"leads": ["view_own"]}})).await;
+    assert!(role["id"].is_i64(), "{role}");
+    let (sdr, sdr_token) = app.staff_with_token("sdr@crm.test", "Own funnel").await;
+    let now = time::OffsetDateTime::now_utc();
+    let today = now.date();
+
+    let fresh = created(&app, &admin, "/api/v1/leads", json!({"name": "Fresh lead", "email": "fresh@lead.example", "assigned_to": sdr.id})).await;
+    let contacted = created(&app, &admin, "/api/v1/leads", json!({"name": "Called lead", "email": "called@lead.example"})).await;
+    created(&app, &admin, &format!("/api/v1/leads/{}/activities", contacted["id"]), json!({"type": "call", "summary": "Talked", "duration_minutes": 5})).await;
+    created(&app, &admin, &format!("/api/v1/leads/{}/reminders", fresh["id"]), json!({"remind_at": today.with_time(time::Time::from_hms(23, 58, 0).unwrap()).assume_utc().format(&time::format_description::well_known::Rfc3339).unwrap(), "staff_id": sdr.id, "note": "Call back"})).await;
+    let due_today = (today.with_time(time::Time::from_hms(23, 59, 0).unwrap()).assume_utc()).format(&time::format_description::well_known::Rfc3339).unwrap();
+    created(&app, &admin, "/api/v1/tasks", json!({"title": "Send the offer", "due_at": due_today, "assignees": [agent.id]})).await;
+
+    let client = created(&app, &admin, "/api/v1/clients", json!({"company": "Late Payer SRL"})).await;
+    let late = created(
+        &app,
+        &admin,
+        "/api/v1/invoices",
+        json!({"client_id": client["id"], "sale_agent": agent.id, "date": (today - time::Duration::days(40)).to_string(),
+        "due_date": (today - time::Duration::days(10)).to_string(), "lines": [{"description": "Work", "qty": "1", "unit_price": "100"}]}),
+    )
+    .await;
+    app.post(&format!("/api/v1/invoices/{}/issue", late["id"]), Some(&admin), json!({})).await;
+    created(&app, &admin, &format!("/api/v1/invoices/{}/payments", late["id"]), json!({"amount": "30"})).await;
+    let stale = created(&app, &admin, "/api/v1/proposals", json!({"subject": "Stale offer", "client_id": client["id"], "assigned_to": agent.id, "date": (today - time::Duration::days(20)).to_string(), "open_till": (today - time::Duration::days(2)).to_string(),
+        "lines": [{"description": "Setup", "qty": "1", "unit_price": "250"}]})).await;
+    let (s, b) = app.post(&format!("/api/v1/proposals/{}/status", stale["id"]), Some(&admin), json!({"status": 7})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+
+    let (s, board) = app.get("/api/v1/dashboard", &admin).await;
+    assert_eq!(s, StatusCode::OK, "{board}");
+    let names = |key: &str, field: &str| board[key].as_array().unwrap().iter().map(|x| x[field].as_str().unwrap_or_default().to_string()).collect::<Vec<_>>();
+    assert_eq!(names("new_leads", "name"), ["Fresh lead"], "a contacted lead is not new work");
+    assert_eq!(board["new_leads"][0]["source"], Value::Null);
+    assert_eq!(names("expired_proposals", "title"), ["Stale offer"]);
+    assert_eq!((board["expired_proposals"][0]["amount"].as_str(), board["expired_proposals"][0]["currency"].as_str()), (Some("250.00"), Some("RON")));
+    assert_eq!(names("overdue_invoices", "title"), ["Late Payer SRL"]);
+    assert_eq!(board["overdue_invoices"][0]["amount"], "70.00", "the balance due");
+    assert_eq!(names("tasks_due_today", "title"), Vec::<String>::new(), "the task is the agent's, not the admin's");
+
+    let (_, mine) = app.get("/api/v1/dashboard", &agent_token).await;
+    assert_eq!(mine["tasks_due_today"][0]["title"], "Send the offer", "{mine}");
+    assert_eq!(mine["expired_proposals"].as_array().unwrap().len(), 1);
+
+    // A role with "view own" leads only: their lead and reminder; nothing of modules it lacks.
+    let (_, own) = app.get("/api/v1/dashboard", &sdr_token).await;
+    assert_eq!(own["new_leads"].as_array().unwrap().iter().map(|l| l["id"].clone()).collect::<Vec<_>>(), [fresh["id"].clone()]);
+    assert_eq!(own["reminders_due_today"][0]["lead_id"], fresh["id"]);
+    for key in ["expired_proposals", "overdue_invoices", "tasks_due_today", "goals"] {
+        assert_eq!(own[key], json!([]), "{key}: {own}");
+    }
+}
