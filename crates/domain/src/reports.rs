@@ -134,6 +134,72 @@ pub fn rate(part: i64, whole: i64) -> Decimal {
     r
 }
 
+/// How the leads report groups its rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum LeadsBy {
+    Source,
+    Assignee,
+    Pipeline,
+}
+
+impl LeadsBy {
+    pub fn parse(raw: &str) -> Result<LeadsBy, FieldProblem> {
+        match raw {
+            "source" => Ok(LeadsBy::Source),
+            "assignee" => Ok(LeadsBy::Assignee),
+            "pipeline" => Ok(LeadsBy::Pipeline),
+            _ => Err(FieldProblem::new("invalid", "use source, assignee or pipeline")),
+        }
+    }
+}
+
+/// Lost leads of one reason (`null`: no reason given).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LostByReason {
+    pub reason: Option<String>,
+    pub count: i64,
+}
+
+/// Money of one currency.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Amount {
+    pub currency: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "12100.00"))]
+    pub amount: Decimal,
+}
+
+/// One source, assignee or pipeline of the leads report: what its leads became.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LeadsRow {
+    /// The source, staff member or pipeline; `null` for leads without one.
+    pub key_id: Option<i32>,
+    pub key: String,
+    pub leads: i64,
+    pub contacted: i64,
+    pub opportunities: i64,
+    pub clients: i64,
+    pub lost: i64,
+    pub lost_by_reason: Vec<LostByReason>,
+    /// Percent of `leads`, 2 decimals.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "62.50"))]
+    pub contact_rate: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "25.00"))]
+    pub opportunity_rate: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "12.50"))]
+    pub client_rate: Decimal,
+    /// Payments received from the clients these leads became, per currency (the channel's return).
+    pub won: Vec<Amount>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -88,6 +88,43 @@ pub fn sales_rows(rows: &[crmconnect_domain::reports::SalesRow]) -> Result<Vec<u
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
 
+/// The leads report's rows: the key, counts, rates, then lost by reason and won per currency as
+/// `reason: n; …` and `amount CUR; …`.
+pub fn leads_report(rows: &[crmconnect_domain::reports::LeadsRow]) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "key",
+        "leads",
+        "contacted",
+        "opportunities",
+        "clients",
+        "lost",
+        "contact_rate",
+        "opportunity_rate",
+        "client_rate",
+        "lost_by_reason",
+        "won",
+    ])?;
+    for r in rows {
+        let lost = r.lost_by_reason.iter().map(|l| format!("{}: {}", l.reason.as_deref().unwrap_or("(none)"), l.count)).collect::<Vec<_>>().join("; ");
+        let won = r.won.iter().map(|m| format!("{} {}", m.amount, m.currency)).collect::<Vec<_>>().join("; ");
+        w.write_record([
+            safe_text(&r.key),
+            r.leads.to_string(),
+            r.contacted.to_string(),
+            r.opportunities.to_string(),
+            r.clients.to_string(),
+            r.lost.to_string(),
+            r.contact_rate.to_string(),
+            r.opportunity_rate.to_string(),
+            r.client_rate.to_string(),
+            safe_text(&lost),
+            won,
+        ])?;
+    }
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::safe_text;

@@ -190,6 +190,7 @@ Every operation lists the statuses it answers; any operation may also fail with 
         api::expenses::download,
         api::expenses::delete_attachment,
         api::reports::sales,
+        api::reports::leads,
         api::dashboard::get,
         api::goals::list_teams,
         api::goals::create_team,

@@ -5,13 +5,13 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use crmconnect_domain::api::Problem;
 use crmconnect_domain::permissions::Module;
-use crmconnect_domain::reports::{self, GroupBy, SalesRow};
+use crmconnect_domain::reports::{self, GroupBy, LeadsBy, LeadsRow, SalesRow};
 use serde::{Deserialize, Serialize};
 use time::{Date, Duration, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::AuthUser;
-use crate::ops::reports::{sales_days, SalesScope};
+use crate::ops::reports::{leads_rows, sales_days, SalesScope};
 use crate::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -73,11 +73,7 @@ fn csv_response(name: &str, bytes: Vec<u8>) -> HttpResponse {
         (status = 422, description = "`validation_failed`: a parameter value is invalid; see `errors`", body = Problem, content_type = "application/problem+json")))]
 pub async fn sales(state: web::Data<AppState>, user: AuthUser, req: HttpRequest, params: web::Query<SalesReportParams>) -> ApiResult<HttpResponse> {
     let view = user.view_scope(Module::Reports)?;
-    let to = params.to.unwrap_or_else(|| OffsetDateTime::now_utc().date());
-    let from = params.from.unwrap_or(to - Duration::days(365));
-    if from > to {
-        return Err(ApiError::field("from", "after_to", "`from` must not be after `to`"));
-    }
+    let (from, to) = period(params.from, params.to)?;
     let group_by = match params.group_by.as_deref() {
         Some(g) => GroupBy::parse(g).map_err(|p| ApiError::field("group_by", p.code, p.message))?,
         None => GroupBy::Month,
@@ -91,4 +87,65 @@ pub async fn sales(state: web::Data<AppState>, user: AuthUser, req: HttpRequest,
         return Ok(csv_response("sales-report", bytes));
     }
     Ok(HttpResponse::Ok().json(report))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LeadsReportParams {
+    /// Leads created from this day (default: a year before `to`).
+    #[serde(default, with = "crmconnect_domain::dates::option")]
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<Date>,
+    /// Leads created up to this day (default: today, UTC).
+    #[serde(default, with = "crmconnect_domain::dates::option")]
+    #[param(value_type = Option<String>, format = Date)]
+    pub to: Option<Date>,
+    /// `source` (default), `assignee` or `pipeline`.
+    pub by: Option<String>,
+    /// `csv` for a spreadsheet (as `Accept: text/csv`).
+    pub format: Option<String>,
+}
+
+/// The leads report: one row per source, assignee or pipeline.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LeadsReport {
+    #[serde(with = "crmconnect_domain::dates::iso")]
+    #[schema(value_type = String, format = Date)]
+    pub from: Date,
+    #[serde(with = "crmconnect_domain::dates::iso")]
+    #[schema(value_type = String, format = Date)]
+    pub to: Date,
+    pub by: LeadsBy,
+    pub rows: Vec<LeadsRow>,
+}
+
+fn period(from: Option<Date>, to: Option<Date>) -> ApiResult<(Date, Date)> {
+    let to = to.unwrap_or_else(|| OffsetDateTime::now_utc().date());
+    let from = from.unwrap_or(to - Duration::days(365));
+    if from > to {
+        return Err(ApiError::field("from", "after_to", "`from` must not be after `to`"));
+    }
+    Ok((from, to))
+}
+
+/// Leads created in the period by source (the guide's "ROI per channel"), assignee or pipeline:
+/// how many, contacted, became opportunities, became clients, lost (by reason), the rates, and
+/// what the clients they became have paid, per currency.
+#[utoipa::path(get, path = "/api/v1/reports/leads", operation_id = "getLeadsReport", tag = "reports", security(("bearer" = [])), params(LeadsReportParams),
+    responses((status = 200, description = "The report as JSON, or as CSV (one row per source, assignee or pipeline) with `format=csv`",
+        content((LeadsReport = "application/json"), (String = "text/csv"))), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: a parameter value is invalid; see `errors`", body = Problem, content_type = "application/problem+json")))]
+pub async fn leads(state: web::Data<AppState>, user: AuthUser, req: HttpRequest, params: web::Query<LeadsReportParams>) -> ApiResult<HttpResponse> {
+    let view = user.view_scope(Module::Reports)?;
+    let (from, to) = period(params.from, params.to)?;
+    let by = match params.by.as_deref() {
+        Some(b) => LeadsBy::parse(b).map_err(|p| ApiError::field("by", p.code, p.message))?,
+        None => LeadsBy::Source,
+    };
+    let csv = wants_csv(&req, params.format.as_deref())?;
+    let rows = leads_rows(&state.db, from, to, by, view).await?;
+    if csv {
+        return Ok(csv_response("leads-report", crate::csv_export::leads_report(&rows).map_err(ApiError::internal)?));
+    }
+    Ok(HttpResponse::Ok().json(LeadsReport { from, to, by, rows }))
 }

@@ -1,16 +1,20 @@
-//! Reports below the HTTP handlers: daily sums in SQL (few rows whatever the table sizes, on
-//! indexed dates), grouped into periods by `crmconnect_domain::reports`.
+//! Reports below the HTTP handlers: sums and counts in SQL, grouped (few rows whatever the table
+//! sizes), finished by the pure rules of `crmconnect_domain::reports`.
+
+use std::collections::{BTreeMap, HashMap};
 
 use crmconnect_domain::invoices::InvoiceStatus;
+use crmconnect_domain::money;
 use crmconnect_domain::permissions::ViewScope;
-use crmconnect_domain::reports::DaySums;
+use crmconnect_domain::reports::{rate, Amount, DaySums, LeadsBy, LeadsRow, LostByReason};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, QueryTrait};
-use time::Date;
+use time::{Date, Duration, Time};
 
 use crate::documents::currency_of;
-use crate::entities::{invoice, payment};
+use crate::entities::{invoice, lead, payment, pipeline, staff};
 use crate::error::Result;
+use crate::ops::lookups::{LOST_REASONS, SOURCES};
 use crate::ownership::own_record_ids;
 
 /// Which invoices a sales report covers.
@@ -93,4 +97,135 @@ pub async fn sales_days(db: &impl ConnectionTrait, scope: &SalesScope) -> Result
         collected_minor: d.amount,
     });
     Ok(invoiced.chain(collected).collect())
+}
+
+/// The leads created in `[from, to]` grouped by source, assignee or pipeline: what they became.
+pub async fn leads_rows(db: &impl ConnectionTrait, from: Date, to: Date, by: LeadsBy, view: ViewScope) -> Result<Vec<LeadsRow>> {
+    let key = match by {
+        LeadsBy::Source => lead::Column::SourceId,
+        LeadsBy::Assignee => lead::Column::AssignedTo,
+        LeadsBy::Pipeline => lead::Column::PipelineId,
+    };
+    let start = from.with_time(Time::MIDNIGHT).assume_utc();
+    let mut created =
+        Condition::all().add(lead::Column::CreatedAt.gte(start)).add(lead::Column::CreatedAt.lt(to.with_time(Time::MIDNIGHT).assume_utc() + Duration::days(1)));
+    if let ViewScope::Own(me) = view {
+        created = created.add(lead::Column::AssignedTo.eq(me));
+    }
+    #[derive(FromQueryResult)]
+    struct Counts {
+        key_id: Option<i32>,
+        leads: i64,
+        contacted: i64,
+        opportunities: i64,
+        clients: i64,
+        lost: i64,
+    }
+    let count_if = |cond: &str| Expr::cust(format!("CAST(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS BIGINT)"));
+    let counts = lead::Entity::find()
+        .select_only()
+        .column_as(key, "key_id")
+        .column_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), "leads")
+        .column_as(count_if("last_contacted_at IS NOT NULL"), "contacted")
+        .column_as(count_if("is_opportunity"), "opportunities")
+        .column_as(count_if("converted_client_id IS NOT NULL"), "clients")
+        .column_as(count_if("lost"), "lost")
+        .filter(created.clone())
+        .group_by(key)
+        .into_model::<Counts>()
+        .all(db)
+        .await?;
+
+    #[derive(FromQueryResult)]
+    struct Lost {
+        key_id: Option<i32>,
+        reason_id: Option<i32>,
+        n: i64,
+    }
+    let lost = lead::Entity::find()
+        .select_only()
+        .column_as(key, "key_id")
+        .column_as(lead::Column::LostReasonId, "reason_id")
+        .column_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), "n")
+        .filter(created.clone())
+        .filter(lead::Column::Lost.eq(true))
+        .group_by(key)
+        .group_by(lead::Column::LostReasonId)
+        .into_model::<Lost>()
+        .all(db)
+        .await?;
+    let reasons: HashMap<i32, String> = LOST_REASONS.all(db).await?.into_iter().map(|o| (o.id, o.name)).collect();
+
+    // What the clients these leads became have paid, per currency.
+    #[derive(FromQueryResult)]
+    struct Converted {
+        key_id: Option<i32>,
+        client_id: i32,
+    }
+    let converted = lead::Entity::find()
+        .select_only()
+        .column_as(key, "key_id")
+        .column_as(lead::Column::ConvertedClientId, "client_id")
+        .filter(created)
+        .filter(lead::Column::ConvertedClientId.is_not_null())
+        .distinct()
+        .into_model::<Converted>()
+        .all(db)
+        .await?;
+    #[derive(FromQueryResult)]
+    struct Paid {
+        client_id: i32,
+        currency: String,
+        amount: i64,
+    }
+    let paid = payment::Entity::find()
+        .select_only()
+        .column(payment::Column::ClientId)
+        .column(payment::Column::Currency)
+        .column_as(Expr::cust("CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT)"), "amount")
+        .filter(payment::Column::ClientId.is_in(converted.iter().map(|c| c.client_id).collect::<Vec<_>>()))
+        .group_by(payment::Column::ClientId)
+        .group_by(payment::Column::Currency)
+        .into_model::<Paid>()
+        .all(db)
+        .await?;
+    let mut won: BTreeMap<(Option<i32>, String), i64> = BTreeMap::new();
+    for c in &converted {
+        for p in paid.iter().filter(|p| p.client_id == c.client_id) {
+            *won.entry((c.key_id, p.currency.clone())).or_default() += p.amount;
+        }
+    }
+
+    let names: HashMap<i32, String> = match by {
+        LeadsBy::Source => SOURCES.all(db).await?.into_iter().map(|o| (o.id, o.name)).collect(),
+        LeadsBy::Assignee => staff::Entity::find().all(db).await?.into_iter().map(|s| (s.id, s.name)).collect(),
+        LeadsBy::Pipeline => pipeline::Entity::find().all(db).await?.into_iter().map(|p| (p.id, p.name)).collect(),
+    };
+    let mut rows: Vec<LeadsRow> = counts
+        .into_iter()
+        .map(|c| LeadsRow {
+            key: c.key_id.and_then(|id| names.get(&id).cloned()).unwrap_or_else(|| "(none)".into()),
+            lost_by_reason: lost
+                .iter()
+                .filter(|l| l.key_id == c.key_id)
+                .map(|l| LostByReason { reason: l.reason_id.and_then(|r| reasons.get(&r).cloned()), count: l.n })
+                .collect(),
+            contact_rate: rate(c.contacted, c.leads),
+            opportunity_rate: rate(c.opportunities, c.leads),
+            client_rate: rate(c.clients, c.leads),
+            won: won
+                .iter()
+                .filter(|((k, _), _)| *k == c.key_id)
+                .map(|((_, code), minor)| Amount { amount: money::from_minor(*minor, currency_of(code)), currency: code.clone() })
+                .collect(),
+            key_id: c.key_id,
+            leads: c.leads,
+            contacted: c.contacted,
+            opportunities: c.opportunities,
+            clients: c.clients,
+            lost: c.lost,
+        })
+        .collect();
+    rows.sort_by(|a, b| b.leads.cmp(&a.leads).then_with(|| a.key.cmp(&b.key)));
+    Ok(rows)
 }

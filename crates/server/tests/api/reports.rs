@@ -177,3 +177,63 @@ async fn the_dashboard_gathers_the_mornings_work_as_the_caller_may_see_it() {
         assert_eq!(own[key], json!([]), "{key}: {own}");
     }
 }
+
+#[tokio::test]
+async fn the_leads_report_follows_each_channel_to_the_money() {
+    let app = spawn_app().await;
+    let (_, admin) = app.admin().await;
+    let (ana, _) = app.staff_with_token("ana@crm.test", "Sales Agent").await;
+    let (_, sources) = app.get("/api/v1/lead-sources", &admin).await;
+    let source = |name: &str| sources["items"].as_array().unwrap().iter().find(|s| s["name"] == name).unwrap()["id"].clone();
+    let (web, referral) = (source("Website"), source("Referral"));
+    let (_, reasons) = app.get("/api/v1/lost-reasons", &admin).await;
+    let price = reasons["items"].as_array().unwrap().iter().find(|r| r["name"] == "Price too high").unwrap()["id"].clone();
+    let lead = |name: &str, source: Value| json!({"name": name, "email": format!("{name}@lead.example"), "source_id": source, "assigned_to": ana.id});
+
+    let won = created(&app, &admin, "/api/v1/leads", lead("won", web.clone())).await;
+    created(&app, &admin, &format!("/api/v1/leads/{}/activities", won["id"]), json!({"type": "call", "summary": "Talked", "duration_minutes": 5})).await;
+    let client = created(&app, &admin, &format!("/api/v1/leads/{}/convert-to-client", won["id"]), json!({})).await;
+    let lost = created(&app, &admin, "/api/v1/leads", lead("lost", web.clone())).await;
+    let (s, b) = app.post(&format!("/api/v1/leads/{}/lost", lost["id"]), Some(&admin), json!({"lost_reason_id": price})).await;
+    assert!(s.is_success(), "{b}");
+    created(&app, &admin, "/api/v1/leads", lead("open", web.clone())).await;
+    let called = created(&app, &admin, "/api/v1/leads", lead("called", referral.clone())).await;
+    created(&app, &admin, &format!("/api/v1/leads/{}/activities", called["id"]), json!({"type": "call", "summary": "Left a message", "duration_minutes": 1}))
+        .await;
+    created(&app, &admin, "/api/v1/leads", json!({"name": "nowhere", "email": "nowhere@lead.example"})).await;
+
+    // The client the website lead became pays 80 of a 100 invoice.
+    let inv =
+        created(&app, &admin, "/api/v1/invoices", json!({"client_id": client["id"], "lines": [{"description": "Work", "qty": "1", "unit_price": "100"}]}))
+            .await;
+    app.post(&format!("/api/v1/invoices/{}/issue", inv["id"]), Some(&admin), json!({})).await;
+    created(&app, &admin, &format!("/api/v1/invoices/{}/payments", inv["id"]), json!({"amount": "80"})).await;
+
+    let (s, report) = app.get("/api/v1/reports/leads?by=source", &admin).await;
+    assert_eq!(s, StatusCode::OK, "{report}");
+    let rows = report["rows"].as_array().unwrap();
+    let keys: Vec<&str> = rows.iter().map(|r| r["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["Website", "(none)", "Referral"], "most leads first, then by name");
+    let website = &rows[0];
+    assert_eq!([&website["leads"], &website["contacted"], &website["clients"], &website["lost"]].map(|v| v.as_i64().unwrap()), [3, 1, 1, 1], "{website}");
+    assert_eq!((website["contact_rate"].as_str(), website["client_rate"].as_str()), (Some("33.33"), Some("33.33")));
+    assert_eq!(website["lost_by_reason"], json!([{"reason": "Price too high", "count": 1}]));
+    assert_eq!(website["won"], json!([{"currency": "RON", "amount": "80.00"}]));
+    assert_eq!((rows[2]["contacted"].as_i64(), rows[2]["contact_rate"].as_str(), rows[2]["won"].clone()), (Some(1), Some("100.00"), json!([])));
+
+    let (_, by_agent) = app.get("/api/v1/reports/leads?by=assignee", &admin).await;
+    let agent_row = by_agent["rows"].as_array().unwrap().iter().find(|r| r["key_id"] == json!(ana.id)).unwrap();
+    assert_eq!((agent_row["leads"].as_i64(), agent_row["key"].as_str()), (Some(4), Some("Test Sales Agent")));
+
+    let res = app.client.get(app.url("/api/v1/reports/leads?format=csv")).bearer_auth(&admin).send().await.unwrap();
+    let text = res.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "key,leads,contacted,opportunities,clients,lost,contact_rate,opportunity_rate,client_rate,lost_by_reason,won");
+    assert_eq!(lines[1], "Website,3,1,0,1,1,33.33,0.00,33.33,Price too high: 1,80.00 RON");
+
+    let (s, b) = app.get("/api/v1/reports/leads?by=weather", &admin).await;
+    assert_problem(s, &b, 422, "validation_failed");
+    let today = time::OffsetDateTime::now_utc().date();
+    let (_, none) = app.get(&format!("/api/v1/reports/leads?to={}", today - time::Duration::days(1)), &admin).await;
+    assert_eq!(none["rows"], json!([]), "only leads created in the period");
+}
