@@ -200,6 +200,75 @@ pub struct LeadsRow {
     pub won: Vec<Amount>,
 }
 
+/// Open opportunities of one currency: their values and the values weighted by probability.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Pipeline {
+    pub currency: String,
+    pub count: u64,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "50000.00"))]
+    pub total: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "21000.00"))]
+    pub weighted: Decimal,
+}
+
+/// An amount of one currency and how many records make it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CountedAmount {
+    pub currency: String,
+    pub count: i64,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "3630.00"))]
+    pub amount: Decimal,
+}
+
+/// The sales manager's KPIs over a period (`/api/v1/reports/sales-overview`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SalesOverview {
+    #[serde(with = "crate::dates::iso")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub from: Date,
+    #[serde(with = "crate::dates::iso")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub to: Date,
+    /// Leads created in the period.
+    pub new_leads: i64,
+    /// Open opportunities now (not won, lost or junk), per currency, with the weighted pipeline.
+    pub open_opportunities: Vec<Pipeline>,
+    /// Proposals dated in the period that left the draft stage, and of them the accepted ones.
+    pub proposals_sent: i64,
+    pub proposals_accepted: i64,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "40.00"))]
+    pub acceptance_rate: Decimal,
+    /// Per currency, over the period: invoiced, collected, the average invoice (the deal size).
+    pub sales: Vec<SalesRow>,
+    /// Balances of issued invoices not yet paid, now.
+    pub outstanding: Vec<CountedAmount>,
+    /// Of those, the ones past their due date.
+    pub overdue: Vec<CountedAmount>,
+    /// Days from a lead's creation to the first payment of the client it became, averaged over
+    /// the clients whose first payment fell in the period; `null` without any.
+    #[serde(with = "rust_decimal::serde::str_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "23.5"))]
+    pub average_sales_cycle_days: Option<Decimal>,
+}
+
+/// The average of whole day counts, one decimal (half away from zero); `None` for none.
+pub fn average_days(days: &[i64]) -> Option<Decimal> {
+    if days.is_empty() {
+        return None;
+    }
+    let sum: i64 = days.iter().sum();
+    let mut avg = (Decimal::from(sum) / Decimal::from(days.len() as i64)).round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    avg.rescale(1);
+    Some(avg)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,6 +317,13 @@ mod tests {
             totals.iter().map(|t| (t.currency.as_str(), t.invoiced.to_string(), t.collected.to_string())).collect::<Vec<_>>(),
             [("EUR", "70.00".to_string(), "70.00".to_string()), ("RON", "300.01".to_string(), "300.01".to_string())]
         );
+    }
+
+    #[test]
+    fn average_days_have_one_decimal() {
+        assert_eq!(average_days(&[]), None);
+        assert_eq!(average_days(&[10, 15]).unwrap().to_string(), "12.5");
+        assert_eq!(average_days(&[1, 2, 2]).unwrap().to_string(), "1.7");
     }
 
     #[test]

@@ -191,6 +191,7 @@ Every operation lists the statuses it answers; any operation may also fail with 
         api::expenses::delete_attachment,
         api::reports::sales,
         api::reports::leads,
+        api::reports::sales_overview,
         api::dashboard::get,
         api::goals::list_teams,
         api::goals::create_team,

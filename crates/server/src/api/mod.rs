@@ -124,6 +124,7 @@ fn configure_quoting(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/commissions").route(web::get().to(commissions::list)))
         .service(web::resource("/reports/sales").route(web::get().to(reports::sales)))
         .service(web::resource("/reports/leads").route(web::get().to(reports::leads)))
+        .service(web::resource("/reports/sales-overview").route(web::get().to(reports::sales_overview)))
         .service(web::resource("/dashboard").route(web::get().to(dashboard::get)))
         .service(web::resource("/teams").route(web::get().to(goals::list_teams)).route(web::post().to(goals::create_team)))
         .service(web::resource("/expense-categories").route(web::get().to(expenses::list_categories)).route(web::post().to(expenses::create_category)))

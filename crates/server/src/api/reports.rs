@@ -5,7 +5,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use crmconnect_domain::api::Problem;
 use crmconnect_domain::permissions::Module;
-use crmconnect_domain::reports::{self, GroupBy, LeadsBy, LeadsRow, SalesRow};
+use crmconnect_domain::reports::{self, GroupBy, LeadsBy, LeadsRow, SalesOverview, SalesRow};
 use serde::{Deserialize, Serialize};
 use time::{Date, Duration, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
@@ -148,4 +148,29 @@ pub async fn leads(state: web::Data<AppState>, user: AuthUser, req: HttpRequest,
         return Ok(csv_response("leads-report", crate::csv_export::leads_report(&rows).map_err(ApiError::internal)?));
     }
     Ok(HttpResponse::Ok().json(LeadsReport { from, to, by, rows }))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PeriodParams {
+    /// First day (default: a year before `to`).
+    #[serde(default, with = "crmconnect_domain::dates::option")]
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<Date>,
+    /// Last day (default: today, UTC).
+    #[serde(default, with = "crmconnect_domain::dates::option")]
+    #[param(value_type = Option<String>, format = Date)]
+    pub to: Option<Date>,
+}
+
+/// The combined KPIs: new leads, open opportunities and the weighted pipeline per currency,
+/// proposals sent and accepted with the acceptance rate, invoiced, collected and the average
+/// invoice per currency, outstanding and overdue balances, the average sales cycle in days.
+#[utoipa::path(get, path = "/api/v1/reports/sales-overview", operation_id = "getSalesOverview", tag = "reports", security(("bearer" = [])), params(PeriodParams),
+    responses((status = 200, body = SalesOverview), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: a parameter value is invalid; see `errors`", body = Problem, content_type = "application/problem+json")))]
+pub async fn sales_overview(state: web::Data<AppState>, user: AuthUser, params: web::Query<PeriodParams>) -> ApiResult<HttpResponse> {
+    let view = user.view_scope(Module::Reports)?;
+    let (from, to) = period(params.from, params.to)?;
+    Ok(HttpResponse::Ok().json(crate::ops::reports::sales_overview(&state.db, from, to, view).await?))
 }

@@ -5,16 +5,20 @@ use std::collections::{BTreeMap, HashMap};
 
 use crmconnect_domain::invoices::InvoiceStatus;
 use crmconnect_domain::money;
+use crmconnect_domain::money::Currency;
+use crmconnect_domain::opportunities::forecast;
 use crmconnect_domain::permissions::ViewScope;
-use crmconnect_domain::reports::{rate, Amount, DaySums, LeadsBy, LeadsRow, LostByReason};
+use crmconnect_domain::proposals::ProposalStatus;
+use crmconnect_domain::reports::{average_days, rate, sales_totals, Amount, CountedAmount, DaySums, LeadsBy, LeadsRow, LostByReason, Pipeline, SalesOverview};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, QueryTrait};
-use time::{Date, Duration, Time};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
+use time::{Date, Duration, OffsetDateTime, Time};
 
 use crate::documents::currency_of;
-use crate::entities::{invoice, lead, payment, pipeline, staff};
+use crate::entities::{invoice, lead, payment, pipeline, proposal, staff};
 use crate::error::Result;
-use crate::ops::lookups::{LOST_REASONS, SOURCES};
+use crate::ops::invoices::status_condition;
+use crate::ops::lookups::{LOST_REASONS, OPPORTUNITY_STATUSES, SOURCES};
 use crate::ownership::own_record_ids;
 
 /// Which invoices a sales report covers.
@@ -228,4 +232,115 @@ pub async fn leads_rows(db: &impl ConnectionTrait, from: Date, to: Date, by: Lea
         .collect();
     rows.sort_by(|a, b| b.leads.cmp(&a.leads).then_with(|| a.key.cmp(&b.key)));
     Ok(rows)
+}
+
+/// The sales manager's KPIs over `[from, to]` (see [`SalesOverview`] for each figure).
+pub async fn sales_overview(db: &impl ConnectionTrait, from: Date, to: Date, view: ViewScope) -> Result<SalesOverview> {
+    let (start, end) = (from.with_time(Time::MIDNIGHT).assume_utc(), to.with_time(Time::MIDNIGHT).assume_utc() + Duration::days(1));
+    let own = |column: lead::Column| match view {
+        ViewScope::All => Condition::all(),
+        ViewScope::Own(me) => Condition::all().add(column.eq(me)),
+    };
+    let new_leads = lead::Entity::find()
+        .filter(own(lead::Column::AssignedTo))
+        .filter(lead::Column::CreatedAt.gte(start))
+        .filter(lead::Column::CreatedAt.lt(end))
+        .count(db)
+        .await?;
+
+    // Open: neither lost, junk nor in the status named "Won".
+    let won: Vec<i32> = OPPORTUNITY_STATUSES.all(db).await?.into_iter().filter(|s| s.name.eq_ignore_ascii_case("won")).map(|s| s.id).collect();
+    let open = lead::Entity::find()
+        .filter(own(lead::Column::AssignedTo))
+        .filter(lead::Column::IsOpportunity.eq(true))
+        .filter(lead::Column::Lost.eq(false))
+        .filter(lead::Column::Junk.eq(false))
+        .filter(Condition::any().add(lead::Column::OpportunityStatusId.is_null()).add(lead::Column::OpportunityStatusId.is_not_in(won)))
+        .all(db)
+        .await?;
+    let items = open
+        .iter()
+        .filter_map(|l| Some((None, Currency::parse(l.currency.as_deref()?).ok()?, l.estimated_value_minor?, l.probability.unwrap_or(0).clamp(0, 100) as u8)));
+    let open_opportunities = forecast(items)
+        .into_iter()
+        .map(|b| Pipeline { currency: b.currency.code().to_string(), count: b.count, total: b.total, weighted: b.weighted })
+        .collect();
+
+    let mut proposals =
+        proposal::Entity::find().filter(proposal::Column::Date.between(from, to)).filter(proposal::Column::StatusCode.ne(ProposalStatus::Draft.code()));
+    if let ViewScope::Own(me) = view {
+        proposals = proposals.filter(proposal::Column::Id.in_subquery(own_record_ids("proposal", me)));
+    }
+    let proposals_sent = proposals.clone().count(db).await? as i64;
+    let proposals_accepted = proposals.filter(proposal::Column::StatusCode.eq(ProposalStatus::Accepted.code())).count(db).await? as i64;
+
+    let scope = SalesScope { from, to, sale_agent: None, client_id: None, view };
+    let sales = sales_totals(&sales_days(db, &scope).await?, from);
+
+    let today = OffsetDateTime::now_utc().date();
+    let balances = |cond: Condition| async move {
+        #[derive(FromQueryResult)]
+        struct Balance {
+            currency: String,
+            count: i64,
+            amount: i64,
+        }
+        let rows = invoice::Entity::find()
+            .select_only()
+            .column(invoice::Column::Currency)
+            .column_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), "count")
+            .column_as(Expr::cust("CAST(COALESCE(SUM(total_minor - paid_minor), 0) AS BIGINT)"), "amount")
+            .filter(scope.invoices())
+            .filter(cond)
+            .group_by(invoice::Column::Currency)
+            .order_by_asc(invoice::Column::Currency)
+            .into_model::<Balance>()
+            .all(db)
+            .await?;
+        Ok::<_, crate::error::Error>(
+            rows.into_iter()
+                .map(|b| CountedAmount { amount: money::from_minor(b.amount, currency_of(&b.currency)), currency: b.currency, count: b.count })
+                .collect::<Vec<_>>(),
+        )
+    };
+    let unpaid = Expr::col(invoice::Column::PaidMinor).lt(Expr::col(invoice::Column::TotalMinor));
+    let outstanding = balances(Condition::all().add(unpaid)).await?;
+    let overdue = balances(status_condition(InvoiceStatus::Overdue, today)).await?;
+
+    // Lead created → first payment of the client it became, for first payments in the period.
+    let converted = lead::Entity::find().filter(own(lead::Column::AssignedTo)).filter(lead::Column::ConvertedClientId.is_not_null()).all(db).await?;
+    let started: HashMap<i32, Date> = converted.iter().filter_map(|l| Some((l.converted_client_id?, l.created_at.date()))).collect();
+    #[derive(FromQueryResult)]
+    struct FirstPayment {
+        client_id: i32,
+        first: Date,
+    }
+    let firsts = payment::Entity::find()
+        .select_only()
+        .column(payment::Column::ClientId)
+        .column_as(payment::Column::Date.min(), "first")
+        .filter(payment::Column::ClientId.is_in(started.keys().copied().collect::<Vec<_>>()))
+        .group_by(payment::Column::ClientId)
+        .into_model::<FirstPayment>()
+        .all(db)
+        .await?;
+    let cycles: Vec<i64> = firsts
+        .iter()
+        .filter(|f| (from..=to).contains(&f.first))
+        .filter_map(|f| started.get(&f.client_id).map(|created| (f.first - *created).whole_days().max(0)))
+        .collect();
+
+    Ok(SalesOverview {
+        from,
+        to,
+        new_leads: new_leads as i64,
+        open_opportunities,
+        acceptance_rate: rate(proposals_accepted, proposals_sent),
+        proposals_sent,
+        proposals_accepted,
+        sales,
+        outstanding,
+        overdue,
+        average_sales_cycle_days: average_days(&cycles),
+    })
 }

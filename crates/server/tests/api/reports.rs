@@ -237,3 +237,79 @@ async fn the_leads_report_follows_each_channel_to_the_money() {
     let (_, none) = app.get(&format!("/api/v1/reports/leads?to={}", today - time::Duration::days(1)), &admin).await;
     assert_eq!(none["rows"], json!([]), "only leads created in the period");
 }
+
+#[tokio::test]
+async fn the_sales_overview_combines_the_kpis_of_a_period() {
+    let app = spawn_app().await;
+    let (_, admin) = app.admin().await;
+    let today = time::OffsetDateTime::now_utc().date();
+    let day = |d: i64| (today - time::Duration::days(d)).to_string();
+
+    // A lead that became a client and paid today: a sales cycle of 0 days.
+    let lead = created(&app, &admin, "/api/v1/leads", json!({"name": "Quick buyer", "email": "quick@lead.example"})).await;
+    let client = created(&app, &admin, &format!("/api/v1/leads/{}/convert-to-client", lead["id"]), json!({})).await;
+    let a = created(&app, &admin, "/api/v1/invoices", json!({"client_id": client["id"], "lines": [{"description": "Work", "qty": "1", "unit_price": "100"}]}))
+        .await;
+    app.post(&format!("/api/v1/invoices/{}/issue", a["id"]), Some(&admin), json!({})).await;
+    created(&app, &admin, &format!("/api/v1/invoices/{}/payments", a["id"]), json!({"amount": "60"})).await;
+    // An overdue invoice paid in part.
+    let other = created(&app, &admin, "/api/v1/clients", json!({"company": "Slow SRL"})).await;
+    let b = created(
+        &app,
+        &admin,
+        "/api/v1/invoices",
+        json!({"client_id": other["id"], "date": day(40), "due_date": day(10), "lines": [{"description": "Work", "qty": "2", "unit_price": "100"}]}),
+    )
+    .await;
+    app.post(&format!("/api/v1/invoices/{}/issue", b["id"]), Some(&admin), json!({})).await;
+    created(&app, &admin, &format!("/api/v1/invoices/{}/payments", b["id"]), json!({"amount": "50"})).await;
+    // One open opportunity of 1,000 at 40 %.
+    created(
+        &app,
+        &admin,
+        "/api/v1/opportunities",
+        json!({"name": "Big deal", "email": "deal@opportunity.example", "estimated_value": "1000", "currency": "RON", "probability": 40}),
+    )
+    .await;
+    // Two proposals sent, one accepted.
+    for accept in [false, true] {
+        let p = created(
+            &app,
+            &admin,
+            "/api/v1/proposals",
+            json!({"subject": "Offer", "client_id": other["id"], "lines": [{"description": "X", "qty": "1", "unit_price": "10"}]}),
+        )
+        .await;
+        app.post(&format!("/api/v1/proposals/{}/status", p["id"]), Some(&admin), json!({"status": 7})).await;
+        if accept {
+            app.post(&format!("/api/v1/proposals/{}/status", p["id"]), Some(&admin), json!({"status": 3})).await;
+        }
+    }
+    created(
+        &app,
+        &admin,
+        "/api/v1/proposals",
+        json!({"subject": "Draft", "client_id": other["id"], "lines": [{"description": "X", "qty": "1", "unit_price": "10"}]}),
+    )
+    .await;
+
+    let (s, kpi) = app.get(&format!("/api/v1/reports/sales-overview?from={}&to={}", day(60), day(0)), &admin).await;
+    assert_eq!(s, StatusCode::OK, "{kpi}");
+    assert_eq!(kpi["new_leads"], 2, "the lead and the opportunity: {kpi}");
+    assert_eq!(kpi["open_opportunities"], json!([{"currency": "RON", "count": 1, "total": "1000.00", "weighted": "400.00"}]));
+    assert_eq!((kpi["proposals_sent"].as_i64(), kpi["proposals_accepted"].as_i64(), kpi["acceptance_rate"].as_str()), (Some(2), Some(1), Some("50.00")));
+    assert_eq!(
+        (kpi["sales"][0]["invoiced"].as_str(), kpi["sales"][0]["collected"].as_str(), kpi["sales"][0]["average_invoice"].as_str()),
+        (Some("300.00"), Some("110.00"), Some("150.00"))
+    );
+    assert_eq!(kpi["outstanding"], json!([{"currency": "RON", "count": 2, "amount": "190.00"}]));
+    assert_eq!(kpi["overdue"], json!([{"currency": "RON", "count": 1, "amount": "150.00"}]));
+    assert_eq!(kpi["average_sales_cycle_days"], "0.0");
+
+    let (_, earlier) = app.get(&format!("/api/v1/reports/sales-overview?from={}&to={}", day(60), day(30)), &admin).await;
+    assert_eq!((earlier["new_leads"].as_i64(), earlier["average_sales_cycle_days"].clone()), (Some(0), Value::Null));
+    assert_eq!(earlier["sales"][0]["invoiced"], "200.00", "only invoice B is dated in it");
+    let (_, agent) = app.staff_with_token("agent@crm.test", "Sales Agent").await;
+    let (s, b) = app.get("/api/v1/reports/sales-overview", &agent).await;
+    assert_problem(s, &b, 403, "forbidden");
+}
