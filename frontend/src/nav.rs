@@ -20,7 +20,10 @@ pub const NAV: &[NavItem] = &[
     NavItem { label: "Invoices", href: "/admin/invoices/list_invoices", module: Some(Module::Invoices) },
     NavItem { label: "Payments", href: "/admin/payments", module: Some(Module::Payments) },
     NavItem { label: "Commissions", href: "/admin/commission", module: Some(Module::Commissions) },
-    // Goals (/admin/goals), Reports (/admin/reports/sales) and Automation
+    NavItem { label: "Goals", href: "/admin/goals", module: Some(Module::Goals) },
+    NavItem { label: "Teams", href: "/admin/teams", module: Some(Module::Goals) },
+    NavItem { label: "Expenses", href: "/admin/expenses", module: Some(Module::Expenses) },
+    // Reports (/admin/reports/sales) and Automation
     // (/admin/workflow_automation) join the menu with the issues that build them: a menu entry
     // that opens "not part of this build" is a dead end for the user.
     NavItem { label: "Settings", href: "/admin/settings", module: Some(Module::Settings) },

@@ -1279,3 +1279,90 @@ async fn a_manager_sets_up_commissions_an_agent_sees_what_payments_earned_and_th
     screenshot(&client, "commissions-paid").await;
     client.close().await.unwrap();
 }
+
+#[tokio::test]
+#[ignore = "needs Chromium, chromedriver and the built SPA: run `cargo xtask test`"]
+async fn a_manager_sets_an_agent_a_goal_the_agent_sees_their_progress_on_the_dashboard_and_records_an_expense() {
+    let app = spawn_with_spa().await;
+    let (_, token) = app.admin().await;
+    staff_member(&app, &token, "Mara Manager", "manager@test.example", "Sales Manager").await;
+    let agent = staff_member(&app, &token, "Andrei Agent", "agent@test.example", "Sales Agent").await;
+    let (st, travel) = app.post("/api/v1/expense-categories", Some(&token), json!({"name": "Travel"})).await;
+    assert!(st.is_success(), "{travel}");
+    let (_driver, client) = start_browser().await;
+
+    // The manager sets the agent a money goal from the menu's Goals screen.
+    sign_in_as(&app, &client, "manager@test.example").await;
+    client.goto(&app.url("/admin/leads")).await.unwrap();
+    wait_for_text(&client, "#current-user", "Mara Manager").await;
+    for entry in ["Teams", "Expenses"] {
+        client.find(Locator::LinkText(entry)).await.unwrap_or_else(|_| panic!("{entry} is in the manager's menu"));
+    }
+    client.find(Locator::LinkText("Goals")).await.unwrap().click().await.unwrap();
+    wait_for_path(&client, "/admin/goals").await;
+    wait_for_text(&client, "main h1", "Goals").await;
+    click(&client, "#add-row").await;
+    fill(&client, "#field-subject", "December income").await;
+    client.find(Locator::Css("#field-goal_type")).await.unwrap().select_by_value("income").await.unwrap();
+    fill(&client, "#field-target", "2000").await;
+    fill(&client, "#field-currency", "RON").await;
+    let today = time::OffsetDateTime::now_utc().date();
+    set_value(&client, "#field-start_date", &today.to_string()).await;
+    set_value(&client, "#field-end_date", &(today + time::Duration::days(30)).to_string()).await;
+    assert!(!client.find(Locator::Css("#field-staff_id")).await.unwrap().is_displayed().await.unwrap(), "a company goal has no staff member");
+    client.find(Locator::Css("#field-target_type")).await.unwrap().select_by_value("staff").await.unwrap();
+    wait_for_xpath(&client, "//select[@id='field-staff_id']/option[text()='Andrei Agent']").await;
+    client.find(Locator::Css("#field-staff_id")).await.unwrap().select_by_label("Andrei Agent").await.unwrap();
+    click(&client, "#save-row").await;
+    wait_for_text(&client, "#settings-table", "December income").await;
+    let table = text_of(&client, "#settings-table").await;
+    assert!(table.contains("Andrei Agent") && table.contains("0.00 % · 0.00 / 2000.00 RON") && table.contains("in progress"), "{table}");
+    let (_, goals) = app.get("/api/v1/goals", &token).await;
+    let goal = &goals["items"][0];
+    assert!(goal["staff_id"] == json!(agent) && goal["currency"] == "RON" && goal["notify_when_achieved"] == true && goal["team_id"].is_null(), "{goal}");
+    screenshot(&client, "goals").await;
+
+    // A team with the agent in it, from the Teams screen.
+    client.find(Locator::LinkText("Teams")).await.unwrap().click().await.unwrap();
+    wait_for_path(&client, "/admin/teams").await;
+    click(&client, "#add-row").await;
+    fill(&client, "#field-name", "North").await;
+    wait_for_xpath(&client, "//span[@id='field-member_ids']//label[contains(., 'Andrei Agent')]/input").await.click().await.unwrap();
+    click(&client, "#save-row").await;
+    wait_for_text(&client, "#settings-table", "North").await;
+    assert!(text_of(&client, "#settings-table").await.contains("Andrei Agent"));
+    let (_, teams) = app.get("/api/v1/teams", &token).await;
+    assert_eq!(teams["items"][0]["member_ids"], json!([agent]), "{teams}");
+
+    // An invoice of the agent's is paid: 500.00 of the 2000.00 RON.
+    paid_invoice(&app, &token, agent, "RON", "500", &["500"]).await;
+
+    // The agent's dashboard shows the goal at 25 %.
+    sign_in_as(&app, &client, "agent@test.example").await;
+    client.goto(&app.url("/admin")).await.unwrap();
+    wait_for_text(&client, "#my-goals", "December income").await;
+    wait_for_text(&client, "#my-goals", "25.00 % · 500.00 / 2000.00 RON").await;
+    let bar = client.find(Locator::Css("#my-goals progress")).await.unwrap();
+    assert_eq!(bar.attr("value").await.unwrap().as_deref(), Some("25.00"));
+    screenshot(&client, "dashboard-goals").await;
+
+    // The agent records an expense with VAT: the list shows its total.
+    client.find(Locator::LinkText("Expenses")).await.unwrap().click().await.unwrap();
+    wait_for_path(&client, "/admin/expenses").await;
+    wait_for_text(&client, "main h1", "Expenses").await;
+    click(&client, "#add-row").await;
+    wait_for_xpath(&client, "//select[@id='field-category_id']/option[text()='Travel']").await;
+    client.find(Locator::Css("#field-category_id")).await.unwrap().select_by_label("Travel").await.unwrap();
+    fill(&client, "#field-amount", "100").await;
+    fill(&client, "#field-currency", "RON").await;
+    wait_for_xpath(&client, "//span[@id='field-tax_ids']//label[contains(., 'VAT 21%')]/input").await.click().await.unwrap();
+    fill(&client, "#field-reference", "TAXI-42").await;
+    click(&client, "#save-row").await;
+    wait_for_text(&client, "#settings-table", "TAXI-42").await;
+    let row = text_of_xpath(&client, "//table[@id='settings-table']//tr[td[text()='TAXI-42']]").await;
+    assert!(row.contains("Travel") && row.contains("100.00") && row.contains("VAT 21%") && row.contains("121.00"), "{row}");
+    let (_, expenses) = app.get("/api/v1/expenses", &token).await;
+    assert!(expenses["items"][0]["staff_id"] == json!(agent) && expenses["items"][0]["total"] == "121.00", "{expenses}");
+    screenshot(&client, "expenses").await;
+    client.close().await.unwrap();
+}

@@ -1,12 +1,14 @@
 use crmconnect_domain::api::{InvoicePage, Lead, Page, Proposal, Reminder};
+use crmconnect_domain::permissions::{Action, Module};
 use leptos::prelude::*;
 use leptos_router::components::A;
+use serde_json::Value;
 
 use crate::api;
 use crate::app::Session;
 
 /// `/admin`: the morning dashboard. New uncontacted leads of today and your reminders due
-/// today or overdue; my expired proposals; overdue invoices.
+/// today or overdue; my expired proposals; overdue invoices; the goals that concern me.
 #[component]
 pub fn Dashboard() -> impl IntoView {
     let session = expect_context::<Session>();
@@ -28,6 +30,8 @@ pub fn Dashboard() -> impl IntoView {
     // (view-own roles are limited to exactly that by the API).
     let expired = api::load::<Page<Proposal>>(move || "/api/v1/proposals?expired=true&assigned=me&limit=10".to_string());
     let overdue = api::load::<InvoicePage>(move || "/api/v1/invoices?status=4&limit=10".to_string());
+    // The company's, mine and my teams' goals, for roles that may see goals.
+    let goals = session.can(Module::Goals, Action::View).then(|| api::load::<Value>(move || "/api/v1/goals?concerning=me&limit=20".to_string()));
     view! {
         <h1>"Dashboard"</h1>
         <p id="welcome">{move || session.me.get().map(|m| format!("Good to see you, {}.", m.name)).unwrap_or_default()}</p>
@@ -96,6 +100,23 @@ pub fn Dashboard() -> impl IntoView {
                     }.into_any(),
                 }}
             </div>
+            {goals.map(|goals| view! {
+                <div class="card" id="my-goals">
+                    <h2>"Goals"</h2>
+                    {move || match goals.get().map(|r| r.map(|v| super::settings::rows(&v))) {
+                        None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                        Some(Err(e)) => view! { <p class="muted">{e.summary()}</p> }.into_any(),
+                        Some(Ok(items)) if items.is_empty() => view! { <p class="muted">"No goals."</p> }.into_any(),
+                        Some(Ok(items)) => view! {
+                            <ul class="plain">
+                                {items.iter().map(|g| view! {
+                                    <li data-id=g["id"].to_string()>{super::settings::text_of(g.get("subject"))}<br/>{super::settings::progress(g)}</li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                    }}
+                </div>
+            })}
         </section>
     }
 }

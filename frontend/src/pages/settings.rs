@@ -38,6 +38,8 @@ pub enum Kind {
     /// A list of objects (`[{…}]`, e.g. a commission ladder's tiers), one row of these inputs
     /// each, with add and remove buttons; kept in the form as JSON text.
     Rows(&'static [Field]),
+    /// A goal's progress (read only): a bar, the percent, achieved of target and the status.
+    Progress,
 }
 
 /// Where a field appears.
@@ -51,6 +53,18 @@ pub enum Mode {
     EditOnly,
     /// Only shown in the table.
     ReadOnly,
+    /// Set on create and edit, not shown in the table.
+    Form,
+}
+
+/// Whether a field of this mode is in the create (or edit) form.
+fn in_form(mode: Mode, editing: bool) -> bool {
+    matches!(mode, Mode::Both | Mode::Form) || mode == if editing { Mode::EditOnly } else { Mode::CreateOnly }
+}
+
+/// Whether a field is hidden (and not sent) because of the value of another (`when`).
+fn hidden(field: &Field, values: &FormValues) -> bool {
+    field.when.is_some_and(|(k, allowed)| !allowed.contains(&values.get(k).map_or("", String::as_str)))
 }
 
 #[derive(PartialEq)]
@@ -94,6 +108,8 @@ impl Resource {
             "/api/v1/staff" => Some(Module::Staff),
             "/api/v1/api-tokens" => None,
             api if api.starts_with("/api/v1/commission/") => Some(Module::Commissions),
+            "/api/v1/goals" | "/api/v1/teams" => Some(Module::Goals),
+            "/api/v1/expenses" => Some(Module::Expenses),
             _ => Some(Module::Settings),
         }
     }
@@ -289,6 +305,88 @@ pub const COMMISSION_STAFF: Resource = Resource {
     help: "One policy per staff member. An invoice's sale agent earns on each of its payments.",
 };
 
+/// `/admin/goals`: targets for the company, a staff member or a team, with their progress.
+pub const GOALS: Resource = Resource {
+    title: "Goals",
+    api: "/api/v1/goals",
+    fields: &[
+        field("subject", "Subject", Kind::Text),
+        field("goal_type", "Goal type", Kind::Choice(&["income", "total_invoices", "contract_value", "converted_leads", "new_clients", "accepted_proposals"])),
+        only("target", "Target", Kind::Decimal, Mode::Form),
+        when("goal_type", &["income", "total_invoices", "contract_value"], only("currency", "Currency", Kind::Text, Mode::Form)),
+        field("start_date", "From", Kind::Date),
+        field("end_date", "To", Kind::Date),
+        field("target_type", "For", Kind::Choice(&["all", "staff", "team"])),
+        when("target_type", &["staff"], field("staff_id", "Staff member", Kind::Ref("/api/v1/staff"))),
+        when("target_type", &["team"], field("team_id", "Team", Kind::Ref("/api/v1/teams"))),
+        only("notify_when_achieved", "Notify when achieved", Kind::Bool, Mode::Form),
+        only("notify_when_missed", "Notify when missed", Kind::Bool, Mode::Form),
+        only("progress_percent", "Progress", Kind::Progress, Mode::ReadOnly),
+    ],
+    create: true,
+    edit: true,
+    delete: true,
+    help: "Income counts payments received, total_invoices invoices issued, contract_value contracts signed; the others count records. Money goals are in one currency. For: the company (all), a staff member or a team.",
+};
+
+/// `/admin/teams`: who a team goal counts.
+pub const TEAMS: Resource = Resource {
+    title: "Teams",
+    api: "/api/v1/teams",
+    fields: &[field("name", "Name", Kind::Text), field("member_ids", "Members", Kind::RefList("/api/v1/staff"))],
+    create: true,
+    edit: true,
+    delete: true,
+    help: "A team goal counts its members' results.",
+};
+
+/// `/admin/expenses`: money spent, with its taxes and total.
+pub const EXPENSES: Resource = Resource {
+    title: "Expenses",
+    api: "/api/v1/expenses",
+    fields: &[
+        field("date", "Date", Kind::Date),
+        field("category_id", "Category", Kind::Ref("/api/v1/expense-categories")),
+        field("amount", "Amount (before tax)", Kind::Decimal),
+        field("currency", "Currency", Kind::Text),
+        field("tax_ids", "Taxes", Kind::RefList("/api/v1/taxes")),
+        only("total", "Total", Kind::Text, Mode::ReadOnly),
+        field("client_id", "Client", Kind::Ref("/api/v1/clients")),
+        field("reference", "Reference", Kind::Text),
+        field("note", "Note", Kind::LongText),
+    ],
+    create: true,
+    edit: true,
+    delete: true,
+    help: "The date defaults to today. Categories: Settings → Expense categories.",
+};
+
+pub const EXPENSE_CATEGORIES: Resource = Resource {
+    title: "Expense categories",
+    api: "/api/v1/expense-categories",
+    fields: NAME,
+    create: true,
+    edit: true,
+    delete: true,
+    help: "A category in use is not deleted.",
+};
+
+/// A goal's progress: a bar (full from 100 % on), the percent, achieved of target (with the
+/// currency of a money goal) and the status.
+pub fn progress(goal: &Value) -> AnyView {
+    let t = |k| text_of(goal.get(k));
+    let (percent, status) = (t("progress_percent"), t("status"));
+    let of = format!("{} / {} {}", t("achieved"), t("target"), t("currency"));
+    view! {
+        <span class="goal">
+            <progress max="100" value=percent.clone()></progress>
+            {format!(" {percent} % · {}", of.trim_end())}
+            <span class=format!("badge {status}")>{status.replace('_', " ")}</span>
+        </span>
+    }
+    .into_any()
+}
+
 pub const COMPANY: &[Field] = &[
     field("company_name", "Company name", Kind::Text),
     field("company_address", "Address", Kind::LongText),
@@ -331,6 +429,7 @@ pub const SCREENS: &[(&str, &str)] = &[
     ("/admin/staff", "Staff"),
     ("/admin/roles", "Roles and permissions"),
     ("/admin/api_tokens", "API tokens"),
+    ("/admin/expenses/categories", "Expense categories"),
 ];
 
 /// The resource screen for a settings URL, if it is one.
@@ -350,6 +449,10 @@ pub fn resource_for(path: &str) -> Option<&'static Resource> {
         "/admin/staff" => &STAFF,
         "/admin/commission/policies" => &COMMISSION_POLICIES,
         "/admin/commission/applicable_staff" => &COMMISSION_STAFF,
+        "/admin/goals" => &GOALS,
+        "/admin/teams" => &TEAMS,
+        "/admin/expenses" => &EXPENSES,
+        "/admin/expenses/categories" => &EXPENSE_CATEGORIES,
         _ => return None,
     })
 }
@@ -374,7 +477,7 @@ pub fn text_of(v: Option<&Value>) -> String {
 fn values_of(fields: &[Field], row: Option<&Value>, editing: bool) -> FormValues {
     fields
         .iter()
-        .filter(|f| f.mode == Mode::Both || f.mode == if editing { Mode::EditOnly } else { Mode::CreateOnly })
+        .filter(|f| in_form(f.mode, editing))
         .map(|f| {
             let current = row.and_then(|r| r.get(f.key));
             let text = match (f.kind, current) {
@@ -396,10 +499,11 @@ fn body_of(fields: &[Field], values: &FormValues, editing: bool, at: &str) -> Re
     let mut body = Map::new();
     for field in fields {
         let Some(text) = values.get(field.key) else { continue };
-        if field.mode == Mode::ReadOnly || (field.mode == Mode::CreateOnly && editing) || (field.mode == Mode::EditOnly && !editing) {
+        if !in_form(field.mode, editing) {
             continue;
         }
-        let text = text.trim();
+        // A hidden input counts as empty: left out on create, cleared on edit.
+        let text = if hidden(field, values) { "" } else { text.trim() };
         let value = match field.kind {
             Kind::Bool => Value::Bool(text == "true"),
             Kind::List => Value::Array(text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| json!(s)).collect()),
@@ -665,7 +769,7 @@ fn Inputs(
     editing: bool,
     #[prop(optional_no_strip)] on_reload: Option<Callback<()>>,
 ) -> impl IntoView {
-    let shown = fields.iter().filter(move |f| f.mode == Mode::Both || f.mode == if editing { Mode::EditOnly } else { Mode::CreateOnly });
+    let shown = fields.iter().filter(move |f| in_form(f.mode, editing));
     view! {
         <div class="form-grid">
             {move || error.get().filter(|e| e.problem.as_ref().is_none_or(|p| p.errors.is_empty())).map(|e| form_alert(e, on_reload))}
@@ -673,7 +777,7 @@ fn Inputs(
                 let key = field.key;
                 let id = format!("field-{key}");
                 // Hidden, not removed: the other inputs keep their focus while the type changes.
-                let hide = move || field.when.is_some_and(|(k, allowed)| values.with(|v| !allowed.contains(&v.get(k).map_or("", String::as_str))));
+                let hide = move || values.with(|v| hidden(field, v));
                 view! {
                     <label for=id.clone() prop:hidden=hide>{field.label}</label>
                     <div prop:hidden=hide>
@@ -944,7 +1048,10 @@ pub fn ResourcePage(resource: &'static Resource) -> impl IntoView {
                         <tbody>
                             {items.into_iter().map(|row| {
                                 let id = row.get("id").and_then(Value::as_i64).unwrap_or_default();
-                                let cells = table_fields.iter().map(|f| view! { <td>{cell(f, &row, &refs_now)}</td> }).collect_view();
+                                let cells = table_fields
+                                    .iter()
+                                    .map(|f| view! { <td>{if f.kind == Kind::Progress { progress(&row) } else { cell(f, &row, &refs_now).into_any() }}</td> })
+                                    .collect_view();
                                 let row_for_edit = row.clone();
                                 view! {
                                     <tr data-id=id>
