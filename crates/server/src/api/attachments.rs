@@ -120,38 +120,45 @@ pub async fn upload(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
     let l = funnel_record(&state.db, &user, *id, Read::Plain).await?;
     require_funnel_edit(&user, &l)?;
     let up = receive(&state, payload).await?;
-    let key = secrets::random_secret();
-    let final_path = dir(&state).join(&key);
-    let result: ApiResult<attachment::Model> = async {
-        let txn = db::begin_write(&state.db).await?;
+    let saved = keep(&state, &up, async |txn, key| {
         let saved = attachment::ActiveModel {
             lead_id: Set(l.id),
             file_name: Set(up.file_name.clone()),
             content_type: Set(up.content_type.clone()),
             size_bytes: Set(up.size as i64),
-            storage_key: Set(key.clone()),
+            storage_key: Set(key),
             uploaded_by: Set(Some(user.id())),
             created_at: Set(OffsetDateTime::now_utc()),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(txn)
         .await?;
-        audit::record(&txn, &user.actor(), Change::new("lead.attachment_added", "lead", l.id).after(&to_api(&saved))).await?;
-        // The file takes its final name before the row is committed; if the commit fails
-        // the file is removed below, so neither exists without the other.
+        audit::record(txn, &user.actor(), Change::new("lead.attachment_added", "lead", l.id).after(&to_api(&saved))).await?;
+        Ok(saved)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(to_api(&saved)))
+}
+
+/// Keeps an upload under a new random name: `save` writes its row (and audit entry) in a
+/// transaction; the file takes its final name before the commit and is removed if anything
+/// fails, so neither the row nor the file exists without the other.
+pub(super) async fn keep<T>(state: &AppState, up: &Upload, save: impl AsyncFnOnce(&sea_orm::DatabaseTransaction, String) -> ApiResult<T>) -> ApiResult<T> {
+    let key = secrets::random_secret();
+    let final_path = dir(state).join(&key);
+    let result: ApiResult<T> = async {
+        let txn = db::begin_write(&state.db).await?;
+        let saved = save(&txn, key).await?;
         tokio::fs::rename(&up.temp, &final_path).await.map_err(ApiError::internal)?;
         txn.commit().await?;
         Ok(saved)
     }
     .await;
-    match result {
-        Ok(saved) => Ok(HttpResponse::Created().json(to_api(&saved))),
-        Err(e) => {
-            let _ = tokio::fs::remove_file(&up.temp).await;
-            let _ = tokio::fs::remove_file(&final_path).await;
-            Err(e)
-        }
+    if result.is_err() {
+        let _ = tokio::fs::remove_file(&up.temp).await;
+        let _ = tokio::fs::remove_file(&final_path).await;
     }
+    result
 }
 
 /// A lead's attachments, newest first.

@@ -11,9 +11,9 @@ use serde::Deserialize;
 use time::{Date, OffsetDateTime};
 use utoipa::IntoParams;
 
-use super::attachments::{dir, file_response, receive, AttachmentUpload};
+use super::attachments::{dir, file_response, keep, receive, AttachmentUpload};
 use crate::audit::{self, Change};
-use crate::auth::{secrets, AuthUser};
+use crate::auth::AuthUser;
 use crate::conditional::{IfMatch, IfMatchHeader};
 use crate::db::{self, Read};
 use crate::entities::{expense, expense_attachment, expense_category as category};
@@ -254,38 +254,24 @@ pub async fn upload(state: web::Data<AppState>, user: AuthUser, id: web::Path<i3
     user.require(Module::Expenses, Action::Edit)?;
     let e = find_visible(&state.db, &user, *id, Read::Plain).await?;
     let up = receive(&state, payload).await?;
-    let key = secrets::random_secret();
-    let final_path = dir(&state).join(&key);
-    let result: ApiResult<expense_attachment::Model> = async {
-        let txn = db::begin_write(&state.db).await?;
+    let saved = keep(&state, &up, async |txn, key| {
         let saved = expense_attachment::ActiveModel {
             expense_id: Set(e.id),
             file_name: Set(up.file_name.clone()),
             content_type: Set(up.content_type.clone()),
             size_bytes: Set(up.size as i64),
-            storage_key: Set(key.clone()),
+            storage_key: Set(key),
             uploaded_by: Set(Some(user.id())),
             created_at: Set(OffsetDateTime::now_utc()),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(txn)
         .await?;
-        audit::record(&txn, &user.actor(), Change::new("expense.attachment_added", "expense", e.id).after(&attachment_to_api(&saved))).await?;
-        // As for lead attachments: the file has its final name before the commit, and is
-        // removed below if the commit fails.
-        tokio::fs::rename(&up.temp, &final_path).await.map_err(ApiError::internal)?;
-        txn.commit().await?;
+        audit::record(txn, &user.actor(), Change::new("expense.attachment_added", "expense", e.id).after(&attachment_to_api(&saved))).await?;
         Ok(saved)
-    }
-    .await;
-    match result {
-        Ok(saved) => Ok(HttpResponse::Created().json(attachment_to_api(&saved))),
-        Err(err) => {
-            let _ = tokio::fs::remove_file(&up.temp).await;
-            let _ = tokio::fs::remove_file(&final_path).await;
-            Err(err)
-        }
-    }
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(attachment_to_api(&saved)))
 }
 
 /// An expense's files.

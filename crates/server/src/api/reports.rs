@@ -17,7 +17,7 @@ use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct SalesReportParams {
+pub struct PeriodParams {
     /// First day (default: a year before `to`).
     #[serde(default, with = "crmconnect_domain::dates::option")]
     #[param(value_type = Option<String>, format = Date)]
@@ -26,6 +26,11 @@ pub struct SalesReportParams {
     #[serde(default, with = "crmconnect_domain::dates::option")]
     #[param(value_type = Option<String>, format = Date)]
     pub to: Option<Date>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SalesReportParams {
     /// `day`, `week` (from Monday), `month` (default), `quarter` or `year`.
     pub group_by: Option<String>,
     pub sale_agent: Option<i32>,
@@ -67,13 +72,19 @@ fn csv_response(name: &str, bytes: Vec<u8>) -> HttpResponse {
 
 /// Invoiced (issued invoices' totals by invoice date), collected (payments by their date),
 /// invoice count and average invoice, per period and currency — never adding currencies.
-#[utoipa::path(get, path = "/api/v1/reports/sales", operation_id = "getSalesReport", tag = "reports", security(("bearer" = [])), params(SalesReportParams),
+#[utoipa::path(get, path = "/api/v1/reports/sales", operation_id = "getSalesReport", tag = "reports", security(("bearer" = [])), params(PeriodParams, SalesReportParams),
     responses((status = 200, description = "The report as JSON, or as CSV (one row per period and currency) with `format=csv`",
         content((SalesReport = "application/json"), (String = "text/csv"))), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: a parameter value is invalid; see `errors`", body = Problem, content_type = "application/problem+json")))]
-pub async fn sales(state: web::Data<AppState>, user: AuthUser, req: HttpRequest, params: web::Query<SalesReportParams>) -> ApiResult<HttpResponse> {
+pub async fn sales(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    dates: web::Query<PeriodParams>,
+    params: web::Query<SalesReportParams>,
+) -> ApiResult<HttpResponse> {
     let view = user.view_scope(Module::Reports)?;
-    let (from, to) = period(params.from, params.to)?;
+    let (from, to) = dates.period()?;
     let group_by = match params.group_by.as_deref() {
         Some(g) => GroupBy::parse(g).map_err(|p| ApiError::field("group_by", p.code, p.message))?,
         None => GroupBy::Month,
@@ -92,14 +103,6 @@ pub async fn sales(state: web::Data<AppState>, user: AuthUser, req: HttpRequest,
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LeadsReportParams {
-    /// Leads created from this day (default: a year before `to`).
-    #[serde(default, with = "crmconnect_domain::dates::option")]
-    #[param(value_type = Option<String>, format = Date)]
-    pub from: Option<Date>,
-    /// Leads created up to this day (default: today, UTC).
-    #[serde(default, with = "crmconnect_domain::dates::option")]
-    #[param(value_type = Option<String>, format = Date)]
-    pub to: Option<Date>,
     /// `source` (default), `assignee` or `pipeline`.
     pub by: Option<String>,
     /// `csv` for a spreadsheet (as `Accept: text/csv`).
@@ -119,25 +122,34 @@ pub struct LeadsReport {
     pub rows: Vec<LeadsRow>,
 }
 
-fn period(from: Option<Date>, to: Option<Date>) -> ApiResult<(Date, Date)> {
-    let to = to.unwrap_or_else(|| OffsetDateTime::now_utc().date());
-    let from = from.unwrap_or(to - Duration::days(365));
-    if from > to {
-        return Err(ApiError::field("from", "after_to", "`from` must not be after `to`"));
+impl PeriodParams {
+    /// `(from, to)` with the defaults; `from` after `to` is refused.
+    fn period(&self) -> ApiResult<(Date, Date)> {
+        let to = self.to.unwrap_or_else(|| OffsetDateTime::now_utc().date());
+        let from = self.from.unwrap_or(to - Duration::days(365));
+        if from > to {
+            return Err(ApiError::field("from", "after_to", "`from` must not be after `to`"));
+        }
+        Ok((from, to))
     }
-    Ok((from, to))
 }
 
 /// Leads created in the period by source (the guide's "ROI per channel"), assignee or pipeline:
 /// how many, contacted, became opportunities, became clients, lost (by reason), the rates, and
 /// what the clients they became have paid, per currency.
-#[utoipa::path(get, path = "/api/v1/reports/leads", operation_id = "getLeadsReport", tag = "reports", security(("bearer" = [])), params(LeadsReportParams),
+#[utoipa::path(get, path = "/api/v1/reports/leads", operation_id = "getLeadsReport", tag = "reports", security(("bearer" = [])), params(PeriodParams, LeadsReportParams),
     responses((status = 200, description = "The report as JSON, or as CSV (one row per source, assignee or pipeline) with `format=csv`",
         content((LeadsReport = "application/json"), (String = "text/csv"))), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: a parameter value is invalid; see `errors`", body = Problem, content_type = "application/problem+json")))]
-pub async fn leads(state: web::Data<AppState>, user: AuthUser, req: HttpRequest, params: web::Query<LeadsReportParams>) -> ApiResult<HttpResponse> {
+pub async fn leads(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    dates: web::Query<PeriodParams>,
+    params: web::Query<LeadsReportParams>,
+) -> ApiResult<HttpResponse> {
     let view = user.view_scope(Module::Reports)?;
-    let (from, to) = period(params.from, params.to)?;
+    let (from, to) = dates.period()?;
     let by = match params.by.as_deref() {
         Some(b) => LeadsBy::parse(b).map_err(|p| ApiError::field("by", p.code, p.message))?,
         None => LeadsBy::Source,
@@ -150,27 +162,14 @@ pub async fn leads(state: web::Data<AppState>, user: AuthUser, req: HttpRequest,
     Ok(HttpResponse::Ok().json(LeadsReport { from, to, by, rows }))
 }
 
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PeriodParams {
-    /// First day (default: a year before `to`).
-    #[serde(default, with = "crmconnect_domain::dates::option")]
-    #[param(value_type = Option<String>, format = Date)]
-    pub from: Option<Date>,
-    /// Last day (default: today, UTC).
-    #[serde(default, with = "crmconnect_domain::dates::option")]
-    #[param(value_type = Option<String>, format = Date)]
-    pub to: Option<Date>,
-}
-
 /// The combined KPIs: new leads, open opportunities and the weighted pipeline per currency,
 /// proposals sent and accepted with the acceptance rate, invoiced, collected and the average
 /// invoice per currency, outstanding and overdue balances, the average sales cycle in days.
 #[utoipa::path(get, path = "/api/v1/reports/sales-overview", operation_id = "getSalesOverview", tag = "reports", security(("bearer" = [])), params(PeriodParams),
     responses((status = 200, body = SalesOverview), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: a parameter value is invalid; see `errors`", body = Problem, content_type = "application/problem+json")))]
-pub async fn sales_overview(state: web::Data<AppState>, user: AuthUser, params: web::Query<PeriodParams>) -> ApiResult<HttpResponse> {
+pub async fn sales_overview(state: web::Data<AppState>, user: AuthUser, dates: web::Query<PeriodParams>) -> ApiResult<HttpResponse> {
     let view = user.view_scope(Module::Reports)?;
-    let (from, to) = period(params.from, params.to)?;
+    let (from, to) = dates.period()?;
     Ok(HttpResponse::Ok().json(crate::ops::reports::sales_overview(&state.db, from, to, view).await?))
 }
