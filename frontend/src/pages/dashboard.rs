@@ -30,8 +30,9 @@ pub fn Dashboard() -> impl IntoView {
     // (view-own roles are limited to exactly that by the API).
     let expired = api::load::<Page<Proposal>>(move || "/api/v1/proposals?expired=true&assigned=me&limit=10".to_string());
     let overdue = api::load::<InvoicePage>(move || "/api/v1/invoices?status=4&limit=10".to_string());
-    // The company's, mine and my teams' goals, for roles that may see goals.
-    let goals = session.can(Module::Goals, Action::View).then(|| api::load::<Value>(move || "/api/v1/goals?concerning=me&limit=20".to_string()));
+    // The company's, mine and my teams' goals, for roles that may see goals (or their own).
+    let goals = (session.can(Module::Goals, Action::View) || session.can(Module::Goals, Action::ViewOwn))
+        .then(|| api::load::<Value>(move || "/api/v1/goals?concerning=me&limit=20".to_string()));
     view! {
         <h1>"Dashboard"</h1>
         <p id="welcome">{move || session.me.get().map(|m| format!("Good to see you, {}.", m.name)).unwrap_or_default()}</p>
