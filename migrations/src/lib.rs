@@ -24,6 +24,7 @@ mod m20261208_000017_commissions;
 mod m20261208_000018_goals;
 mod m20261208_000019_expenses;
 mod m20261208_000020_event_owners;
+mod m20261208_000021_line_cost;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000018_goals::Migration),
             Box::new(m20261208_000019_expenses::Migration),
             Box::new(m20261208_000020_event_owners::Migration),
+            Box::new(m20261208_000021_line_cost::Migration),
         ]
     }
 }

@@ -239,6 +239,10 @@ pub async fn save_lines(db: &impl ConnectionTrait, document_type: &str, document
     if lines.is_empty() {
         return Ok(());
     }
+    // The cost of what is sold, as the catalogue says now: later price changes leave it alone.
+    let item_ids: Vec<i32> = lines.iter().filter_map(|l| l.item_id).collect();
+    let costs: HashMap<i32, Option<String>> =
+        item::Entity::find().filter(item::Column::Id.is_in(item_ids)).all(db).await?.into_iter().map(|i| (i.id, i.purchase_price)).collect();
     let rows = lines.iter().enumerate().map(|(i, l)| document_line::ActiveModel {
         document_type: Set(document_type.to_string()),
         document_id: Set(document_id),
@@ -251,6 +255,7 @@ pub async fn save_lines(db: &impl ConnectionTrait, document_type: &str, document
         unit_price: Set(l.unit_price.normalize().to_string()),
         discount_percent: Set(l.discount_percent.normalize().to_string()),
         taxes: Set(serde_json::json!(l.taxes)),
+        purchase_price: Set(l.item_id.and_then(|id| costs.get(&id).cloned().flatten())),
         ..Default::default()
     });
     document_line::Entity::insert_many(rows).exec(db).await?;

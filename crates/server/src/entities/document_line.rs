@@ -16,6 +16,8 @@ pub struct Model {
     pub unit_price: String,
     pub discount_percent: String,
     pub taxes: Json,
+    /// The item's purchase price when the line was written (decimal text); internal, never shown to clients.
+    pub purchase_price: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

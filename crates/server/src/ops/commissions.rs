@@ -205,7 +205,8 @@ pub fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
 // Earning
 
 /// The invoice as the commission rules see it: line nets before the document discount, the
-/// net total after every discount, without VAT, and each line's item group and cost.
+/// net total after every discount, without VAT, each line's item group, and its cost as
+/// snapshotted on the line when it was written (not today's catalogue price).
 async fn commission_invoice(db: &impl ConnectionTrait, inv: &invoice::Model) -> Result<(CommissionInvoice, Decimal)> {
     let currency = currency_of(&inv.currency);
     let rows = documents::lines_of(db, "invoice", &[inv.id]).await?.remove(&inv.id).unwrap_or_default();
@@ -215,15 +216,13 @@ async fn commission_invoice(db: &impl ConnectionTrait, inv: &invoice::Model) -> 
         item::Entity::find().filter(item::Column::Id.is_in(item_ids)).all(db).await?.into_iter().map(|i| (i.id, i)).collect();
     let lines = lines
         .iter()
-        .map(|l| {
-            let item = l.item_id.and_then(|id| items.get(&id));
-            CommissionLine {
-                item_id: l.item_id,
-                group: item.and_then(|i| i.group_name.clone()),
-                net: l.net,
-                quantity: l.qty,
-                purchase_price: item.and_then(|i| i.purchase_price.as_deref()).map(dec),
-            }
+        .zip(&rows)
+        .map(|(l, row)| CommissionLine {
+            item_id: l.item_id,
+            group: l.item_id.and_then(|id| items.get(&id)).and_then(|i| i.group_name.clone()),
+            net: l.net,
+            quantity: l.qty,
+            purchase_price: row.purchase_price.as_deref().map(dec),
         })
         .collect();
     Ok((CommissionInvoice { currency, net_total: amounts.total - amounts.total_tax, lines }, amounts.total))

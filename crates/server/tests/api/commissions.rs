@@ -137,6 +137,9 @@ async fn product_and_margin_policies_use_the_items_groups_and_costs() {
     assert_eq!(s, StatusCode::OK, "{b}");
     let inv = created(&app, &admin, "/api/v1/invoices", json!({"client_id": client["id"], "sale_agent": agent, "lines": lines})).await;
     let (_, inv) = app.post(&format!("/api/v1/invoices/{}/issue", inv["id"]), Some(&admin), json!({})).await;
+    // The router costs more from now on: the invoice keeps the cost it was written with.
+    let (s, b) = app.patch(&format!("/api/v1/items/{}", hw["id"]), &admin, json!({"purchase_price": "900"})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
     pay(&app, &admin, &inv, inv["total"].as_str().unwrap(), OffsetDateTime::now_utc().date()).await;
     // (2,000 − 1,200) + 500 + 300 = 1,600 of margin → 160.00; the first commission keeps its amount.
     let (_, page) = app.get("/api/v1/commissions", &token).await;
