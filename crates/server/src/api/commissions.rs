@@ -299,11 +299,7 @@ pub async fn list_receipts(state: web::Data<AppState>, user: AuthUser, page: web
     let keys = Keys { id: receipt::Column::Id, created_at: receipt::Column::CreatedAt, updated_at: receipt::Column::UpdatedAt };
     let rows = page.select(receipt::Entity::find().filter(receipt_condition(scope)), keys, Order::Desc).all(&state.db).await?;
     let (rows, next_cursor) = finish_page(rows, page, |r| (r.id, r.updated_at));
-    let mut items = Vec::with_capacity(rows.len());
-    for r in &rows {
-        items.push(receipt_to_api(&state.db, r).await?);
-    }
-    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+    Ok(HttpResponse::Ok().json(Page { items: receipts_to_api(&state.db, &rows).await?, next_cursor }))
 }
 
 async fn visible_receipt(state: &AppState, user: &AuthUser, id: i32) -> ApiResult<receipt::Model> {

@@ -34,13 +34,12 @@ use crate::settings;
 // Policies
 
 pub fn rules_of(p: &policy::Model) -> PolicyRules {
-    let list = |v: &serde_json::Value| v.clone();
     PolicyRules {
         commission_type: serde_json::from_value(serde_json::Value::String(p.commission_type.clone())).unwrap_or(rules::CommissionType::Percentage),
         rate: p.rate.as_deref().map(dec),
-        tiers: serde_json::from_value(list(&p.tiers)).unwrap_or_default(),
-        product_rates: serde_json::from_value(list(&p.product_rates)).unwrap_or_default(),
-        product_tiers: serde_json::from_value(list(&p.product_tiers)).unwrap_or_default(),
+        tiers: serde_json::from_value(p.tiers.clone()).unwrap_or_default(),
+        product_rates: serde_json::from_value(p.product_rates.clone()).unwrap_or_default(),
+        product_tiers: serde_json::from_value(p.product_tiers.clone()).unwrap_or_default(),
     }
 }
 
@@ -409,23 +408,42 @@ pub fn receipt_number(id: i32) -> String {
 }
 
 pub async fn receipt_to_api(db: &impl ConnectionTrait, r: &receipt::Model) -> Result<CommissionReceipt> {
-    let lines = commission::Entity::find().filter(commission::Column::ReceiptId.eq(r.id)).order_by_asc(commission::Column::Id).all(db).await?;
-    let names = staff_names(db, vec![r.staff_id]).await?;
-    let expense = expense::Entity::find().filter(expense::Column::CommissionReceiptId.eq(r.id)).one(db).await?;
-    Ok(CommissionReceipt {
-        id: r.id,
-        number: receipt_number(r.id),
-        staff_id: r.staff_id,
-        staff_name: names.get(&r.staff_id).cloned().unwrap_or_default(),
-        currency: r.currency.clone(),
-        total: money::from_minor(r.total_minor, currency_of(&r.currency)),
-        date: r.date,
-        note: r.note.clone(),
-        expense_id: expense.map(|e| e.id),
-        commissions: to_api_many(db, &lines).await?,
-        created_at: r.created_at,
-        updated_at: r.updated_at,
-    })
+    Ok(receipts_to_api(db, std::slice::from_ref(r)).await?.remove(0))
+}
+
+/// Receipts with their commissions, staff names and expenses: a fixed number of queries for a page.
+pub async fn receipts_to_api(db: &impl ConnectionTrait, rows: &[receipt::Model]) -> Result<Vec<CommissionReceipt>> {
+    let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
+    let lines = commission::Entity::find().filter(commission::Column::ReceiptId.is_in(ids.clone())).order_by_asc(commission::Column::Id).all(db).await?;
+    let mut lines_of: HashMap<i32, Vec<Commission>> = HashMap::new();
+    for (row, api) in lines.iter().zip(to_api_many(db, &lines).await?) {
+        lines_of.entry(row.receipt_id.unwrap_or_default()).or_default().push(api);
+    }
+    let names = staff_names(db, rows.iter().map(|r| r.staff_id).collect()).await?;
+    let expenses: HashMap<i32, i32> = expense::Entity::find()
+        .filter(expense::Column::CommissionReceiptId.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|e| Some((e.commission_receipt_id?, e.id)))
+        .collect();
+    Ok(rows
+        .iter()
+        .map(|r| CommissionReceipt {
+            id: r.id,
+            number: receipt_number(r.id),
+            staff_id: r.staff_id,
+            staff_name: names.get(&r.staff_id).cloned().unwrap_or_default(),
+            currency: r.currency.clone(),
+            total: money::from_minor(r.total_minor, currency_of(&r.currency)),
+            date: r.date,
+            note: r.note.clone(),
+            expense_id: expenses.get(&r.id).copied(),
+            commissions: lines_of.remove(&r.id).unwrap_or_default(),
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+        .collect())
 }
 
 /// Pays out pending, visible commissions of one staff member in one currency: the receipt and

@@ -214,6 +214,9 @@ async fn receipts_pay_pending_commissions_once_and_deleted_payments_take_theirs_
     let (_, paid) = app.get("/api/v1/commissions?status=paid", &token).await;
     assert_eq!(paid["items"].as_array().unwrap().iter().map(|c| c["receipt_id"].clone()).collect::<Vec<_>>(), [receipt["id"].clone()]);
     assert_eq!(paid["totals"], json!([{"currency": "RON", "pending": "0.00", "paid": "40.00"}]));
+    let (_, receipts) = app.get("/api/v1/commission-receipts", &token).await;
+    assert_eq!(receipts["items"].as_array().unwrap().len(), 1, "{receipts}");
+    assert_eq!((receipts["items"][0]["number"].as_str(), receipts["items"][0]["commissions"][0]["id"].clone()), (Some("CR-000001"), c1["id"].clone()));
     let res = app.client.get(app.url(&format!("/api/v1/commission-receipts/{}/pdf", receipt["id"]))).bearer_auth(&token).send().await.unwrap();
     assert_eq!(res.headers()["content-type"], "application/pdf");
     assert!(res.bytes().await.unwrap().starts_with(b"%PDF"));

@@ -362,6 +362,24 @@ async fn the_events_feed_shows_only_what_the_caller_may_see() {
     let (other, other_token) = app.staff_with_token("other@crm.test", "Own leads").await;
     let (_, none) = app.get("/api/v1/events?type=lead.deleted", &other_token).await;
     assert_eq!(record_ids(&none), Vec::<(Value, Value)>::new(), "staff {} never had them", other.id);
+
+    // The same for a record owned through another rule: an invoice is its sale agent's.
+    let (s, _) = app.post("/api/v1/roles", Some(&admin), json!({"name": "Own invoices", "permissions": {"invoices": ["view_own"]}})).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (seller, seller_token) = app.staff_with_token("seller@crm.test", "Own invoices").await;
+    let (_, client) = app.post("/api/v1/clients", Some(&admin), json!({"company": "Deleted Deal SRL"})).await;
+    let (_, draft) = app
+        .post(
+            "/api/v1/invoices",
+            Some(&admin),
+            json!({"client_id": client["id"], "sale_agent": seller.id, "lines": [{"description": "X", "qty": "1", "unit_price": "10"}]}),
+        )
+        .await;
+    let (s, _) = app.delete(&format!("/api/v1/invoices/{}", draft["id"]), &admin).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    app.feed_shows(&admin, "?type=invoice.deleted", 1).await;
+    let (_, gone) = app.get("/api/v1/events?type=invoice.deleted", &seller_token).await;
+    assert_eq!(record_ids(&gone), [(json!("invoice"), draft["id"].clone())], "{gone}");
 }
 
 #[tokio::test]
